@@ -1,0 +1,106 @@
+//! The `storefront-api` command line: serve, migrate, load demo data, create staff.
+
+use std::{io::Read, path::PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::{
+    config::Settings,
+    domain::account::{Email, NewPassword, Role},
+    startup::Application,
+    storage, telemetry,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "storefront-api",
+    version,
+    about = "Nexus headless commerce API"
+)]
+pub struct Cli {
+    /// TOML file with settings (defaults apply; NEXUS_* environment variables override).
+    #[arg(long, global = true, env = "NEXUS_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Create the database if needed and apply pending migrations.
+    Migrate,
+    /// Load the deterministic demo catalog, customers and staff (skipped if already loaded).
+    DemoData {
+        /// Seed of the generator; the same seed always gives the same shop.
+        #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// Create a staff or admin account, or reset an existing one's password and role.
+    CreateStaff {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["staff", "admin"], default_value = "staff")]
+        role: String,
+        /// Read the password from standard input instead of NEXUS_STAFF_PASSWORD.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref()).context("invalid configuration")?;
+    telemetry::init_logging(&settings.log);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await
+        }
+        Command::Migrate => {
+            storage::migrate(&settings.database).await?;
+            println!("database is migrated");
+            Ok(())
+        }
+        Command::DemoData { seed } => {
+            let db = storage::pg_pool(&settings.database)?;
+            let outcome = crate::demo::load(&db, seed).await?;
+            println!("{outcome}");
+            Ok(())
+        }
+        Command::CreateStaff {
+            email,
+            name,
+            role,
+            password_stdin,
+        } => {
+            let email = Email::parse(&email).map_err(|m| anyhow::anyhow!("email {m}"))?;
+            let password = if password_stdin {
+                let mut buffer = String::new();
+                std::io::stdin().read_to_string(&mut buffer)?;
+                buffer.trim_end_matches(['\r', '\n']).to_owned()
+            } else {
+                std::env::var("NEXUS_STAFF_PASSWORD").context(
+                    "give the password in NEXUS_STAFF_PASSWORD or on stdin with --password-stdin",
+                )?
+            };
+            let password = NewPassword::parse(&password, &email)
+                .map_err(|m| anyhow::anyhow!("password {m}"))?;
+            let Some(role) = Role::parse(&role) else {
+                bail!("role must be staff or admin");
+            };
+            let db = storage::pg_pool(&settings.database)?;
+            let account =
+                storage::accounts::upsert_staff(&db, &email, &password.hash(), name.trim(), role)
+                    .await?;
+            println!("{} is now {}", account.email, account.role.as_str());
+            Ok(())
+        }
+    }
+}

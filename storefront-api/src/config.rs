@@ -1,0 +1,157 @@
+//! Configuration: compiled-in defaults, then an optional TOML file, then `NEXUS_*` environment
+//! variables (nested keys joined by `__`, e.g. `NEXUS_DATABASE__URL`). Secrets are wrapped so
+//! that `Debug` output and logs never show them.
+
+use std::path::Path;
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub mongodb: MongoSettings,
+    pub auth: AuthSettings,
+    pub cache: CacheSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HttpSettings {
+    pub host: String,
+    pub port: u16,
+    /// Largest request body accepted, in bytes; larger bodies get a 413.
+    pub body_limit_bytes: usize,
+    /// Requests slower than this are answered with a 503 and abandoned.
+    pub request_timeout_secs: u64,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted gateway).
+    pub trust_forwarded_for: bool,
+    /// How long `/readyz` waits for each dependency.
+    pub readiness_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RedisSettings {
+    pub url: SecretString,
+    /// Prefix of every key this instance writes, so several shops (or tests) share a server.
+    pub key_prefix: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MongoSettings {
+    pub uri: SecretString,
+    pub database: String,
+    pub server_selection_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthSettings {
+    pub session_ttl_hours: u64,
+    /// Mark the session cookie `Secure` (set true whenever the shop is served over HTTPS).
+    pub cookie_secure: bool,
+    pub login_max_failures_per_account: u64,
+    pub login_max_failures_per_client: u64,
+    pub login_failure_window_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CacheSettings {
+    pub ttl_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogSettings {
+    /// `json` (default) or `pretty`.
+    pub format: String,
+    /// A tracing `EnvFilter` directive, e.g. `info,storefront_api=debug`.
+    pub filter: String,
+}
+
+/// Defaults as a serialisable tree; secrets are plain strings only here, before wrapping.
+fn defaults() -> serde_json::Value {
+    serde_json::json!({
+        "http": {
+            "host": "127.0.0.1",
+            "port": 8080,
+            "body_limit_bytes": 65536,
+            "request_timeout_secs": 30,
+            "trust_forwarded_for": false,
+            "readiness_timeout_ms": 1000,
+        },
+        "database": {
+            "url": "postgres://postgres@127.0.0.1:5432/nexus",
+            "max_connections": 20,
+            "acquire_timeout_secs": 5,
+        },
+        "redis": { "url": "redis://127.0.0.1:6379", "key_prefix": "nexus:" },
+        "mongodb": {
+            "uri": "mongodb://127.0.0.1:27017",
+            "database": "nexus",
+            "server_selection_timeout_ms": 2000,
+        },
+        "auth": {
+            "session_ttl_hours": 336,
+            "cookie_secure": false,
+            "login_max_failures_per_account": 5,
+            "login_max_failures_per_client": 20,
+            "login_failure_window_secs": 900,
+        },
+        "cache": { "ttl_secs": 300 },
+        "log": { "format": "json", "filter": "info" },
+    })
+}
+
+impl Settings {
+    /// Loads defaults, then `file` if given (or `NEXUS_CONFIG`), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(defaults()));
+        let from_env = std::env::var_os("NEXUS_CONFIG").map(std::path::PathBuf::from);
+        if let Some(path) = file.map(Path::to_path_buf).or(from_env) {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment
+            .merge(Env::prefixed("NEXUS_").split("__").ignore(&["config"]))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// Defaults only, ignoring files and the environment (tests start from here).
+    pub fn defaults() -> Self {
+        Figment::from(Serialized::defaults(defaults()))
+            .extract()
+            .expect("compiled-in defaults are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn defaults_parse_and_hide_secrets() {
+        let settings = Settings::defaults();
+        assert_eq!(settings.http.port, 8080);
+        assert!(
+            settings
+                .database
+                .url
+                .expose_secret()
+                .starts_with("postgres://")
+        );
+        assert!(!format!("{settings:?}").contains("postgres://"));
+    }
+}

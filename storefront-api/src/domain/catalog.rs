@@ -1,0 +1,369 @@
+//! Catalog rules: slugs, SKUs, product and variant states, stock adjustment reasons.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Lower-case words joined by single hyphens, as used in product and category URLs.
+pub fn parse_slug(raw: &str) -> Result<String, String> {
+    let valid = !raw.is_empty()
+        && raw.len() <= 120
+        && raw.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        });
+    if valid {
+        Ok(raw.to_owned())
+    } else {
+        Err(format!(
+            "`{raw}` is not a slug: use lower-case letters and digits joined by single hyphens"
+        ))
+    }
+}
+
+/// Turns a product name into a slug candidate ("Linen Shirt – Blue" → "linen-shirt-blue").
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::with_capacity(name.len());
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-')
+        .chars()
+        .take(120)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
+}
+
+/// Upper-case stock keeping unit: letters, digits, `.`, `_`, `-`; 1–64 characters.
+pub fn parse_sku(raw: &str) -> Result<String, String> {
+    let sku = raw.trim().to_uppercase();
+    let valid = (1..=64).contains(&sku.len())
+        && sku
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && sku
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if valid {
+        Ok(sku)
+    } else {
+        Err(format!(
+            "`{raw}` is not a SKU: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        ))
+    }
+}
+
+/// Where a product is in its life: only `active` products are visible to shoppers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "product_status", rename_all = "snake_case")]
+pub enum ProductStatus {
+    Draft,
+    Active,
+    Archived,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "variant_status", rename_all = "snake_case")]
+pub enum VariantStatus {
+    Active,
+    Archived,
+}
+
+/// Why stock on hand changed. Staff choose among the manual reasons; `initial`, `sale` and
+/// `release` are written by the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StockReason {
+    Initial,
+    Restock,
+    Correction,
+    Damaged,
+    Lost,
+    Returned,
+    Sale,
+    Release,
+}
+
+impl StockReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Initial => "initial",
+            Self::Restock => "restock",
+            Self::Correction => "correction",
+            Self::Damaged => "damaged",
+            Self::Lost => "lost",
+            Self::Returned => "returned",
+            Self::Sale => "sale",
+            Self::Release => "release",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Self::Initial,
+            Self::Restock,
+            Self::Correction,
+            Self::Damaged,
+            Self::Lost,
+            Self::Returned,
+            Self::Sale,
+            Self::Release,
+        ]
+        .into_iter()
+        .find(|reason| reason.as_str() == raw)
+    }
+
+    /// Reasons a staff member may give for a manual adjustment.
+    pub fn is_manual(self) -> bool {
+        matches!(
+            self,
+            Self::Restock | Self::Correction | Self::Damaged | Self::Lost | Self::Returned
+        )
+    }
+
+    /// The direction a manual reason implies (`None`: either way, as for a correction).
+    pub fn required_sign(self) -> Option<i32> {
+        match self {
+            Self::Restock | Self::Returned => Some(1),
+            Self::Damaged | Self::Lost => Some(-1),
+            _ => None,
+        }
+    }
+}
+
+/// Checks a manual stock adjustment before it reaches storage.
+pub fn check_stock_adjustment(reason: StockReason, delta: i32) -> Result<(), String> {
+    if !reason.is_manual() {
+        return Err(format!(
+            "`{}` is recorded by the system; use restock, correction, damaged, lost or returned",
+            reason.as_str()
+        ));
+    }
+    if delta == 0 {
+        return Err("must not be zero".into());
+    }
+    match reason.required_sign() {
+        Some(sign) if delta.signum() != sign => Err(format!(
+            "a `{}` adjustment must be {}",
+            reason.as_str(),
+            if sign > 0 { "positive" } else { "negative" }
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A compare-at ("was") price only makes sense above the price.
+pub fn check_compare_at(price_minor: i64, compare_at_minor: Option<i64>) -> Result<(), String> {
+    match compare_at_minor {
+        Some(compare_at) if compare_at <= price_minor => {
+            Err("must be greater than the price".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert!(parse_slug("linen-shirt-2").is_ok());
+        assert!(parse_slug("Linen").is_err());
+        assert!(parse_slug("a--b").is_err());
+        assert!(parse_slug("-a").is_err());
+        assert_eq!(slugify("  Linen Shirt – Blue! "), "linen-shirt-blue");
+    }
+
+    #[test]
+    fn skus_are_upper_cased_and_checked() {
+        assert_eq!(parse_sku(" ls-blue-m ").unwrap(), "LS-BLUE-M");
+        assert!(parse_sku("").is_err());
+        assert!(parse_sku("-X").is_err());
+        assert!(parse_sku("A B").is_err());
+    }
+
+    #[test]
+    fn adjustments_must_match_their_reason() {
+        assert!(check_stock_adjustment(StockReason::Restock, 5).is_ok());
+        assert!(check_stock_adjustment(StockReason::Restock, -5).is_err());
+        assert!(check_stock_adjustment(StockReason::Damaged, -1).is_ok());
+        assert!(check_stock_adjustment(StockReason::Correction, -3).is_ok());
+        assert!(check_stock_adjustment(StockReason::Correction, 0).is_err());
+        assert!(check_stock_adjustment(StockReason::Sale, -1).is_err());
+    }
+
+    #[test]
+    fn category_tree_nests_and_rolls_up_counts() {
+        use uuid::Uuid;
+        let node = |id: Uuid, parent: Option<Uuid>, name: &str, position| views::CategoryNode {
+            id,
+            slug: name.to_lowercase(),
+            name: name.into(),
+            parent_id: parent,
+            position,
+            product_count: 0,
+            children: vec![],
+        };
+        let (root, child, other) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let tree = build_category_tree(vec![
+            (node(child, Some(root), "Shirts", 0), 3),
+            (node(other, None, "Shoes", 2), 1),
+            (node(root, None, "Clothing", 1), 2),
+        ]);
+        assert_eq!(
+            tree.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(),
+            ["Clothing", "Shoes"]
+        );
+        assert_eq!(tree[0].product_count, 5);
+        assert_eq!(tree[0].children[0].name, "Shirts");
+    }
+
+    #[test]
+    fn compare_at_must_exceed_price() {
+        assert!(check_compare_at(1000, Some(1200)).is_ok());
+        assert!(check_compare_at(1000, Some(1000)).is_err());
+        assert!(check_compare_at(1000, None).is_ok());
+    }
+}
+
+/// Nests a flat list of categories (each with its own product count) into trees, ordered by
+/// position, with counts rolled up from the descendants.
+pub fn build_category_tree(flat: Vec<(views::CategoryNode, i64)>) -> Vec<views::CategoryNode> {
+    use std::collections::HashMap;
+    use uuid::Uuid;
+
+    let mut children_of: HashMap<Option<Uuid>, Vec<(views::CategoryNode, i64)>> = HashMap::new();
+    let ids: std::collections::HashSet<Uuid> = flat.iter().map(|(node, _)| node.id).collect();
+    for (node, count) in flat {
+        // A parent outside the list (cannot happen with the foreign key) makes the node a root.
+        let parent = node.parent_id.filter(|id| ids.contains(id));
+        children_of.entry(parent).or_default().push((node, count));
+    }
+    fn attach(
+        parent: Option<Uuid>,
+        children_of: &mut HashMap<Option<Uuid>, Vec<(views::CategoryNode, i64)>>,
+    ) -> Vec<views::CategoryNode> {
+        let mut nodes = children_of.remove(&parent).unwrap_or_default();
+        nodes.sort_by(|(a, _), (b, _)| {
+            a.position
+                .cmp(&b.position)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        nodes
+            .into_iter()
+            .map(|(mut node, own)| {
+                node.children = attach(Some(node.id), children_of);
+                node.product_count =
+                    own + node.children.iter().map(|c| c.product_count).sum::<i64>();
+                node
+            })
+            .collect()
+    }
+    attach(None, &mut children_of)
+}
+
+/// What shoppers and staff read about the catalog. Built by the storage layer, serialised by
+/// the HTTP layer.
+pub mod views {
+    use chrono::{DateTime, Utc};
+    use serde::Serialize;
+    use utoipa::ToSchema;
+    use uuid::Uuid;
+
+    use super::{ProductStatus, VariantStatus};
+    use crate::domain::money::Money;
+
+    #[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+    pub struct CategoryRef {
+        pub id: Uuid,
+        pub slug: String,
+        pub name: String,
+    }
+
+    /// A category with its sub-categories, as the shop's navigation shows it.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct CategoryNode {
+        pub id: Uuid,
+        pub slug: String,
+        pub name: String,
+        pub parent_id: Option<Uuid>,
+        pub position: i32,
+        /// Active products in this category and all of its sub-categories.
+        pub product_count: i64,
+        #[schema(no_recursion)]
+        pub children: Vec<CategoryNode>,
+    }
+
+    /// One product in a listing.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct ProductSummary {
+        pub id: Uuid,
+        pub slug: String,
+        pub name: String,
+        pub category: CategoryRef,
+        /// The lowest price among the product's variants.
+        pub price_from: Money,
+        /// The highest compare-at ("was") price among its variants, if any.
+        pub compare_at_from: Option<Money>,
+        pub in_stock: bool,
+        pub image_url: Option<String>,
+        pub created_at: DateTime<Utc>,
+    }
+
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct Variant {
+        pub id: Uuid,
+        pub sku: String,
+        pub title: String,
+        /// Option values such as `{"size": "M", "colour": "Blue"}`.
+        #[schema(value_type = Object)]
+        pub options: serde_json::Value,
+        pub price: Money,
+        pub compare_at_price: Option<Money>,
+        pub stock_on_hand: i32,
+        pub in_stock: bool,
+        pub status: VariantStatus,
+    }
+
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct Product {
+        pub id: Uuid,
+        pub slug: String,
+        pub name: String,
+        pub description: String,
+        pub status: ProductStatus,
+        pub category: CategoryRef,
+        /// From the root category down to the product's own.
+        pub breadcrumbs: Vec<CategoryRef>,
+        pub currency: String,
+        pub price_from: Option<Money>,
+        pub in_stock: bool,
+        pub image_urls: Vec<String>,
+        pub variants: Vec<Variant>,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
+
+    /// One row of the stock ledger.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct StockMovement {
+        pub id: i64,
+        pub variant_id: Uuid,
+        pub delta: i32,
+        pub reason: String,
+        pub note: Option<String>,
+        pub stock_after: i32,
+        pub actor_id: Option<Uuid>,
+        pub created_at: DateTime<Utc>,
+    }
+}

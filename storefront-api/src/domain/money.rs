@@ -1,0 +1,109 @@
+//! Money in integer minor units with an ISO-4217 currency.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An ISO-4217 currency code such as `EUR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Currency(iso_currency::Currency);
+
+impl Currency {
+    pub fn parse(code: &str) -> Result<Self, String> {
+        iso_currency::Currency::from_code(code)
+            .map(Self)
+            .ok_or_else(|| format!("`{code}` is not an ISO-4217 currency code"))
+    }
+
+    /// ISO-4217 `XXX`, "no currency": what a corrupt stored code reads as.
+    pub const NONE: Self = Self(iso_currency::Currency::XXX);
+
+    pub fn code(self) -> &'static str {
+        self.0.code()
+    }
+
+    /// Digits after the decimal point (2 for EUR, 0 for JPY).
+    pub fn minor_unit_digits(self) -> u16 {
+        self.0.exponent().unwrap_or(0)
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(deserializer)?;
+        Self::parse(&code).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An amount of money: integer minor units (cents) and the currency they are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Money {
+    /// Amount in the currency's minor unit, e.g. 1999 for EUR 19.99.
+    pub amount_minor: i64,
+    /// ISO-4217 code.
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(amount_minor: i64, currency: Currency) -> Self {
+        Self {
+            amount_minor,
+            currency,
+        }
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = u32::from(self.currency.minor_unit_digits());
+        let sign = if self.amount_minor < 0 { "-" } else { "" };
+        let abs = self.amount_minor.unsigned_abs();
+        if digits == 0 {
+            return write!(f, "{sign}{abs} {}", self.currency);
+        }
+        let scale = 10u64.pow(digits);
+        write!(
+            f,
+            "{sign}{}.{:0width$} {}",
+            abs / scale,
+            abs % scale,
+            self.currency,
+            width = digits as usize
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_iso_codes_only() {
+        assert_eq!(Currency::parse("EUR").unwrap().code(), "EUR");
+        assert!(Currency::parse("eur").is_err());
+        assert!(Currency::parse("XYZ").is_err());
+    }
+
+    #[test]
+    fn displays_with_the_currencys_minor_digits() {
+        let eur = Currency::parse("EUR").unwrap();
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(Money::new(1999, eur).to_string(), "19.99 EUR");
+        assert_eq!(Money::new(-5, eur).to_string(), "-0.05 EUR");
+        assert_eq!(Money::new(1200, jpy).to_string(), "1200 JPY");
+    }
+}

@@ -1,0 +1,258 @@
+//! The one error type of the HTTP layer and its stable JSON envelope:
+//! `{"error": {"code": "...", "message": "...", "details": ...}}`.
+//!
+//! Client mistakes map to 4xx with a precise message; internal failures are logged with their
+//! cause and answered with a generic 500 that leaks nothing.
+
+use axum::{
+    extract::{
+        FromRequest, FromRequestParts,
+        rejection::{JsonRejection, PathRejection, QueryRejection},
+    },
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `validation_failed`, `not_found`.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+    /// Structured detail (field errors, allowed values); `null` when there is none.
+    #[schema(value_type = Object, nullable)]
+    pub details: Value,
+}
+
+pub use crate::domain::FieldError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    #[error("forbidden")]
+    Forbidden,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        details: Value,
+    },
+    #[error("This route does not accept that method.")]
+    MethodNotAllowed,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("too many attempts")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A single-field validation error.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthenticated | Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Unauthorized { code, .. } => code,
+            Self::Validation(_) => "validation_failed",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::Validation(_) => "The request has invalid fields; see details.".into(),
+            Self::Unauthenticated => "Log in to do this.".into(),
+            Self::Forbidden => "Your account may not do this.".into(),
+            Self::PayloadTooLarge => "The request body is larger than the server accepts.".into(),
+            Self::RateLimited { retry_after_secs } => {
+                format!("Too many attempts; try again in {retry_after_secs} seconds.")
+            }
+            Self::Unavailable(_) => "The service is temporarily unavailable.".into(),
+            Self::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
+            other => other.to_string(),
+        }
+    }
+
+    fn details(&self) -> Value {
+        match self {
+            Self::Validation(fields) => serde_json::json!({ "fields": fields }),
+            Self::Conflict { details, .. } => details.clone(),
+            Self::RateLimited { retry_after_secs } => {
+                serde_json::json!({ "retry_after_secs": retry_after_secs })
+            }
+            _ => Value::Null,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match &self {
+            Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            Self::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
+            _ => tracing::debug!(code = self.code(), "client error"),
+        }
+        let envelope = ErrorEnvelope {
+            error: ErrorBody {
+                code: self.code().to_owned(),
+                message: self.message(),
+                details: self.details(),
+            },
+        };
+        let mut response = (status, axum::Json(envelope)).into_response();
+        if let Self::RateLimited { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut => Self::Unavailable("database pool timed out".into()),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<crate::storage::StoreError> for ApiError {
+    fn from(error: crate::storage::StoreError) -> Self {
+        use crate::storage::StoreError;
+        match error {
+            StoreError::NotFound(what) => Self::NotFound(what),
+            StoreError::Conflict { code, message } => Self::conflict(code, message),
+            StoreError::Invalid(field) => Self::Validation(vec![field]),
+            StoreError::Database(error) => error.into(),
+            StoreError::Redis(error) => error.into(),
+        }
+    }
+}
+
+impl From<redis::RedisError> for ApiError {
+    fn from(error: redis::RedisError) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let status = rejection.status();
+        let text = rejection.body_text();
+        match status {
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(
+                "Send the body as JSON with `Content-Type: application/json`.".into(),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                Self::Validation(vec![FieldError::new("body", text)])
+            }
+            _ => Self::bad_request("malformed_json", text),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::bad_request("invalid_query", rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::bad_request("invalid_path", rejection.body_text())
+    }
+}
+
+/// `axum::Json` whose rejection is an [`ApiError`], so bad bodies get the envelope.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// `axum::extract::Query` with an [`ApiError`] rejection.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// `axum::extract::Path` with an [`ApiError`] rejection.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+pub type ApiResult<T> = Result<T, ApiError>;

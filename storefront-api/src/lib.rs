@@ -1,0 +1,16 @@
+//! storefront-api: the headless JSON API of Nexus.
+//!
+//! Layers, outermost first: `routes` (HTTP, thin) → `domain` (rules, no I/O) and `storage`
+//! (PostgreSQL, Redis, MongoDB). `startup` wires them from `config`.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod storage;
+pub mod telemetry;

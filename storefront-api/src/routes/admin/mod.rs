@@ -1,0 +1,12 @@
+//! Staff-only routes under `/api/v1/admin`. The router as a whole sits behind
+//! [`crate::auth::require_staff`]; handlers never check roles themselves.
+
+pub mod catalog;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    catalog::router()
+}

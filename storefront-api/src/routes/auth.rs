@@ -1,0 +1,217 @@
+//! Registration, login and logout.
+
+use axum::{
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    auth::{ClientAddress, CurrentSession, SESSION_COOKIE},
+    domain::{
+        FieldError,
+        account::{Email, NewPassword, Role, decoy_hash, verify_password, views::Account},
+    },
+    error::{ApiError, ApiResult, Json},
+    state::AppState,
+    storage::{accounts, sessions::Session},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(logout_everywhere))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    email: String,
+    password: String,
+    full_name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SessionInfo {
+    /// Send as `Authorization: Bearer <token>`; browsers get it as an HttpOnly cookie too.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct LoggedIn {
+    pub account: Account,
+    pub session: SessionInfo,
+}
+
+fn session_cookie(state: &AppState, token: &str, max_age_secs: u64) -> HeaderValue {
+    let secure = if state.settings.auth.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    );
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn logged_in(
+    state: &AppState,
+    status: StatusCode,
+    account: Account,
+    token: String,
+    session: &Session,
+) -> Response {
+    let cookie = session_cookie(state, &token, state.settings.auth.session_ttl_hours * 3600);
+    let body = LoggedIn {
+        account,
+        session: SessionInfo {
+            token,
+            expires_at: session.expires_at,
+        },
+    };
+    (status, [(header::SET_COOKIE, cookie)], Json(body)).into_response()
+}
+
+/// Creates a customer account and logs it in.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = Registration,
+    responses((status = 201, body = LoggedIn),
+              (status = 409, description = "Email taken", body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)))]
+pub async fn register(
+    State(state): State<AppState>,
+    Json(registration): Json<Registration>,
+) -> ApiResult<Response> {
+    let mut errors = Vec::new();
+    let email = Email::parse(&registration.email)
+        .map_err(|message| errors.push(FieldError::new("email", message)))
+        .ok();
+    let full_name = registration.full_name.trim();
+    if full_name.is_empty() || full_name.chars().count() > 200 {
+        errors.push(FieldError::new("full_name", "must be 1-200 characters"));
+    }
+    let password = email.as_ref().and_then(|email| {
+        NewPassword::parse(&registration.password, email)
+            .map_err(|message| errors.push(FieldError::new("password", message)))
+            .ok()
+    });
+    let (Some(email), Some(password), true) = (email, password, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let hash = tokio::task::spawn_blocking(move || password.hash())
+        .await
+        .map_err(|error| ApiError::Internal(error.into()))?;
+    let account =
+        accounts::create_account(&state.db, &email, &hash, full_name, Role::Customer).await?;
+    let (token, session) = state.sessions.create(account.id, account.role).await?;
+    tracing::info!(account_id = %account.id, "account registered");
+    Ok(logged_in(
+        &state,
+        StatusCode::CREATED,
+        account,
+        token,
+        &session,
+    ))
+}
+
+/// Logs in with email and password. Repeated failures per account or per client address
+/// are answered with 429 and `Retry-After`.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
+    responses((status = 200, body = LoggedIn),
+              (status = 401, description = "Wrong email or password", body = crate::error::ErrorEnvelope),
+              (status = 429, description = "Too many failed attempts", body = crate::error::ErrorEnvelope)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    Json(request): Json<LoginRequest>,
+) -> ApiResult<Response> {
+    let email =
+        Email::parse(&request.email).map_err(|message| ApiError::invalid("email", message))?;
+    if let Some(retry_after_secs) = state
+        .login_limiter
+        .blocked_for(email.as_str(), &client)
+        .await?
+    {
+        return Err(ApiError::RateLimited { retry_after_secs });
+    }
+    let credentials = accounts::credentials(&state.db, &email).await?;
+    let (hash, known) = match &credentials {
+        Some(credentials) => (credentials.password_hash.clone(), true),
+        None => (decoy_hash().to_owned(), false),
+    };
+    let password = request.password;
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|error| ApiError::Internal(error.into()))?;
+    let Some(credentials) = credentials.filter(|_| matches && known) else {
+        state
+            .login_limiter
+            .record_failure(email.as_str(), &client)
+            .await?;
+        return Err(invalid_credentials());
+    };
+    state.login_limiter.record_success(email.as_str()).await?;
+    let account = accounts::account(&state.db, credentials.account_id).await?;
+    let (token, session) = state.sessions.create(account.id, credentials.role).await?;
+    Ok(logged_in(&state, StatusCode::OK, account, token, &session))
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::Unauthorized {
+        code: "invalid_credentials",
+        message: "The email or password is wrong.".into(),
+    }
+}
+
+fn cleared_cookie(state: &AppState) -> [(header::HeaderName, HeaderValue); 1] {
+    [(header::SET_COOKIE, session_cookie(state, "", 0))]
+}
+
+/// Ends the current session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
+    responses((status = 204), (status = 401, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn logout(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+) -> ApiResult<Response> {
+    state.sessions.revoke(&session).await?;
+    Ok((StatusCode::NO_CONTENT, cleared_cookie(&state)).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Revoked {
+    /// How many sessions were ended.
+    revoked: u64,
+}
+
+/// Ends every session of the account, on every device, this one included.
+#[utoipa::path(post, path = "/api/v1/auth/logout-everywhere", tag = "accounts",
+    responses((status = 200, body = Revoked), (status = 401, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn logout_everywhere(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+) -> ApiResult<Response> {
+    let revoked = state.sessions.revoke_all(session.account_id, None).await?;
+    Ok((
+        StatusCode::OK,
+        cleared_cookie(&state),
+        Json(Revoked { revoked }),
+    )
+        .into_response())
+}

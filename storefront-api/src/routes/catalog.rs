@@ -1,0 +1,338 @@
+//! Public catalog: product listing, product detail, categories and search.
+
+use axum::extract::State;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    domain::catalog::views::{CategoryNode, Product, ProductSummary},
+    error::{ApiError, ApiResult, FieldError, Json, Path, Query},
+    state::AppState,
+    storage::catalog::{
+        self as store, Audience, ListPosition, ProductFilter, ProductKey, ProductSort,
+    },
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_products))
+        .routes(routes!(product_detail))
+        .routes(routes!(list_categories))
+        .routes(routes!(search))
+}
+
+pub const DEFAULT_PAGE_SIZE: i64 = 24;
+pub const MAX_PAGE_SIZE: i64 = 100;
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SortParam {
+    #[default]
+    Newest,
+    PriceAsc,
+    PriceDesc,
+}
+
+impl From<SortParam> for ProductSort {
+    fn from(sort: SortParam) -> Self {
+        match sort {
+            SortParam::Newest => Self::Newest,
+            SortParam::PriceAsc => Self::PriceAsc,
+            SortParam::PriceDesc => Self::PriceDesc,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Category slug; its sub-categories are included.
+    category: Option<String>,
+    /// Lowest price, in minor units.
+    min_price: Option<i64>,
+    /// Highest price, in minor units.
+    max_price: Option<i64>,
+    /// Only products with stock.
+    #[serde(default)]
+    in_stock: bool,
+    #[serde(default)]
+    sort: SortParam,
+    /// Page size, 1–100 (default 24).
+    limit: Option<i64>,
+    /// `meta.next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    sort: SortParam,
+    #[serde(flatten)]
+    position: ListPosition,
+}
+
+fn encode_cursor(sort: SortParam, position: ListPosition) -> String {
+    let json = serde_json::to_vec(&Cursor { sort, position }).unwrap_or_default();
+    URL_SAFE_NO_PAD.encode(json)
+}
+
+fn decode_cursor(raw: &str, sort: SortParam) -> Result<ListPosition, ApiError> {
+    let invalid = || ApiError::invalid("cursor", "is not a cursor from this listing");
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+    let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if cursor.sort != sort {
+        return Err(ApiError::invalid(
+            "cursor",
+            "belongs to a different sort order; start again without a cursor",
+        ));
+    }
+    Ok(cursor.position)
+}
+
+pub fn page_size(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_PAGE_SIZE),
+        Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE_SIZE}"),
+        )),
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ListMeta {
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
+    limit: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProductList {
+    products: Vec<ProductSummary>,
+    meta: ListMeta,
+}
+
+/// Active products, filtered and sorted, one cursor page at a time.
+#[utoipa::path(get, path = "/api/v1/products", tag = "catalog", params(ListParams),
+    responses((status = 200, body = ProductList),
+              (status = 422, body = crate::error::ErrorEnvelope)))]
+pub async fn list_products(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let limit = page_size(params.limit)?;
+    let mut errors = Vec::new();
+    for (field, value) in [
+        ("min_price", params.min_price),
+        ("max_price", params.max_price),
+    ] {
+        if value.is_some_and(|v| v < 0) {
+            errors.push(FieldError::new(field, "must not be negative"));
+        }
+    }
+    if let (Some(min), Some(max)) = (params.min_price, params.max_price)
+        && min > max
+    {
+        errors.push(FieldError::new("max_price", "must not be below min_price"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|raw| decode_cursor(raw, params.sort))
+        .transpose()?;
+    let cache_key = format!(
+        "products:{}:{}:{}:{}:{}:{:?}:{}",
+        params.category.as_deref().unwrap_or(""),
+        params.min_price.map_or(String::new(), |v| v.to_string()),
+        params.max_price.map_or(String::new(), |v| v.to_string()),
+        params.in_stock,
+        limit,
+        params.sort,
+        params.cursor.as_deref().unwrap_or(""),
+    );
+    let body = state
+        .catalog_cache
+        .get_or_load(&cache_key, || async {
+            let category_ids = match &params.category {
+                None => None,
+                Some(slug) => Some(store::category_subtree(&state.db, slug).await?.ok_or_else(
+                    || ApiError::invalid("category", format!("no category `{slug}`")),
+                )?),
+            };
+            let filter = ProductFilter {
+                category_ids,
+                min_price_minor: params.min_price,
+                max_price_minor: params.max_price,
+                in_stock_only: params.in_stock,
+            };
+            // One extra row tells whether another page exists.
+            let mut rows =
+                store::list_products(&state.db, &filter, params.sort.into(), after, limit + 1)
+                    .await?;
+            let next_cursor = if rows.len() as i64 > limit {
+                rows.truncate(limit as usize);
+                rows.last()
+                    .map(|(_, position)| encode_cursor(params.sort, *position))
+            } else {
+                None
+            };
+            let products: Vec<ProductSummary> = rows.into_iter().map(|(p, _)| p).collect();
+            Ok::<_, ApiError>(serde_json::json!({
+                "products": products,
+                "meta": ListMeta { next_cursor, limit },
+            }))
+        })
+        .await?;
+    Ok(Json(body))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProductEnvelope {
+    pub product: Product,
+}
+
+/// One active product by its slug, with its purchasable variants.
+#[utoipa::path(get, path = "/api/v1/products/{slug}", tag = "catalog",
+    params(("slug" = String, Path, description = "Product slug")),
+    responses((status = 200, body = ProductEnvelope),
+              (status = 404, body = crate::error::ErrorEnvelope)))]
+pub async fn product_detail(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let body = state
+        .catalog_cache
+        .get_or_load(&format!("product:{slug}"), || async {
+            let product = store::product(&state.db, ProductKey::Slug(&slug), Audience::Public)
+                .await?
+                .ok_or(ApiError::NotFound("product"))?;
+            Ok::<_, ApiError>(serde_json::json!({ "product": product }))
+        })
+        .await?;
+    Ok(Json(body))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CategoryList {
+    categories: Vec<CategoryNode>,
+}
+
+/// The category tree with product counts (sub-categories included).
+#[utoipa::path(get, path = "/api/v1/categories", tag = "catalog",
+    responses((status = 200, body = CategoryList)))]
+pub async fn list_categories(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    let body = state
+        .catalog_cache
+        .get_or_load("categories", || async {
+            let categories = store::category_tree(&state.db).await?;
+            Ok::<_, ApiError>(serde_json::json!({ "categories": categories }))
+        })
+        .await?;
+    Ok(Json(body))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// What the shopper typed; prefixes and small typos match.
+    q: String,
+    /// 1-based page number.
+    page: Option<i64>,
+    /// Page size, 1–100 (default 24).
+    limit: Option<i64>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SearchMeta {
+    query: String,
+    total: i64,
+    page: i64,
+    limit: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchResults {
+    products: Vec<ProductSummary>,
+    meta: SearchMeta,
+}
+
+/// `to_tsquery` input where every word is a prefix and all words must match; words are
+/// reduced to letters and digits, so no user input reaches the query parser's syntax.
+pub fn prefix_tsquery(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .take(12)
+        .map(|word| format!("{}:*", word.to_lowercase()))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" & "))
+}
+
+/// Ranked product search: name above description, prefixes, and typo tolerance.
+#[utoipa::path(get, path = "/api/v1/search", tag = "catalog", params(SearchParams),
+    responses((status = 200, body = SearchResults),
+              (status = 422, body = crate::error::ErrorEnvelope)))]
+pub async fn search(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> ApiResult<Json<SearchResults>> {
+    let limit = page_size(params.limit)?;
+    let page = params.page.unwrap_or(1);
+    if !(1..=1000).contains(&page) {
+        return Err(ApiError::invalid("page", "must be between 1 and 1000"));
+    }
+    let text = params.q.trim();
+    if text.chars().count() > 200 {
+        return Err(ApiError::invalid("q", "must be at most 200 characters"));
+    }
+    let prefix_query =
+        prefix_tsquery(text).ok_or_else(|| ApiError::invalid("q", "must contain a word"))?;
+    let (products, total) =
+        store::search_products(&state.db, text, &prefix_query, limit, (page - 1) * limit).await?;
+    Ok(Json(SearchResults {
+        products,
+        meta: SearchMeta {
+            query: text.to_owned(),
+            total,
+            page,
+            limit,
+        },
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tsquery_is_built_from_words_only() {
+        assert_eq!(
+            prefix_tsquery("Linen sh").as_deref(),
+            Some("linen:* & sh:*")
+        );
+        assert_eq!(prefix_tsquery("a'|!&(b)").as_deref(), Some("a:* & b:*"));
+        assert_eq!(prefix_tsquery(" !! "), None);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_other_sorts() {
+        let position = ListPosition {
+            key: 42,
+            id: uuid::Uuid::nil(),
+        };
+        let cursor = encode_cursor(SortParam::PriceAsc, position);
+        assert_eq!(
+            decode_cursor(&cursor, SortParam::PriceAsc).unwrap(),
+            position
+        );
+        assert!(decode_cursor(&cursor, SortParam::Newest).is_err());
+        assert!(decode_cursor("garbage", SortParam::Newest).is_err());
+    }
+}

@@ -1,0 +1,236 @@
+//! The logged-in account: profile, password and addresses.
+
+use axum::{extract::State, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::{
+    auth::CurrentSession,
+    domain::{
+        FieldError,
+        account::{
+            AddressInput, Email, NewPassword, check_address, parse_country, verify_password,
+            views::{Account, Address},
+        },
+    },
+    error::{ApiError, ApiResult, Json, Path},
+    state::AppState,
+    storage::accounts,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(profile, update_profile))
+        .routes(routes!(change_password))
+        .routes(routes!(list_addresses, add_address))
+        .routes(routes!(replace_address, delete_address))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccountEnvelope {
+    account: Account,
+}
+
+/// The caller's own account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
+    responses((status = 200, body = AccountEnvelope), (status = 401, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn profile(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+) -> ApiResult<Json<AccountEnvelope>> {
+    let account = accounts::account(&state.db, session.account_id).await?;
+    Ok(Json(AccountEnvelope { account }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileChanges {
+    email: Option<String>,
+    full_name: Option<String>,
+}
+
+/// Changes the caller's name or email.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", request_body = ProfileChanges,
+    responses((status = 200, body = AccountEnvelope), (status = 409, body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn update_profile(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Json(changes): Json<ProfileChanges>,
+) -> ApiResult<Json<AccountEnvelope>> {
+    let mut errors = Vec::new();
+    let email = changes
+        .email
+        .as_deref()
+        .map(Email::parse)
+        .transpose()
+        .map_err(|message| errors.push(FieldError::new("email", message)))
+        .ok()
+        .flatten();
+    let full_name = changes.full_name.as_deref().map(str::trim);
+    if full_name.is_some_and(|name| name.is_empty() || name.chars().count() > 200) {
+        errors.push(FieldError::new("full_name", "must be 1-200 characters"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let account =
+        accounts::update_profile(&state.db, session.account_id, email.as_ref(), full_name).await?;
+    Ok(Json(AccountEnvelope { account }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// Changes the password after checking the current one; every other session is ended.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "accounts", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Json(change): Json<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    let account = accounts::account(&state.db, session.account_id).await?;
+    let email = Email::parse(&account.email).map_err(|m| ApiError::Internal(anyhow::anyhow!(m)))?;
+    let new_password = NewPassword::parse(&change.new_password, &email)
+        .map_err(|message| ApiError::invalid("new_password", message))?;
+    let stored = accounts::password_hash(&state.db, session.account_id).await?;
+    let current = change.current_password;
+    let (ok, hash) = tokio::task::spawn_blocking(move || {
+        (verify_password(&current, &stored), new_password.hash())
+    })
+    .await
+    .map_err(|error| ApiError::Internal(error.into()))?;
+    if !ok {
+        return Err(ApiError::invalid("current_password", "is wrong"));
+    }
+    accounts::set_password_hash(&state.db, session.account_id, &hash).await?;
+    state
+        .sessions
+        .revoke_all(session.account_id, Some(&session))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressRequest {
+    label: Option<String>,
+    full_name: String,
+    line1: String,
+    line2: Option<String>,
+    city: String,
+    region: Option<String>,
+    postal_code: String,
+    /// ISO 3166-1 alpha-2, e.g. `DE`.
+    country: String,
+    phone: Option<String>,
+    #[serde(default)]
+    is_default: bool,
+}
+
+impl AddressRequest {
+    fn validate(self) -> Result<AddressInput, ApiError> {
+        let country = parse_country(&self.country);
+        let trim =
+            |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let input = AddressInput {
+            label: trim(self.label),
+            full_name: self.full_name.trim().to_owned(),
+            line1: self.line1.trim().to_owned(),
+            line2: trim(self.line2),
+            city: self.city.trim().to_owned(),
+            region: trim(self.region),
+            postal_code: self.postal_code.trim().to_owned(),
+            country: country.clone().unwrap_or_default(),
+            phone: trim(self.phone),
+            is_default: self.is_default,
+        };
+        let mut errors = check_address(&input);
+        if let Err(message) = country {
+            errors.push(FieldError::new("country", message));
+        }
+        if errors.is_empty() {
+            Ok(input)
+        } else {
+            Err(ApiError::Validation(errors))
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AddressList {
+    addresses: Vec<Address>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AddressEnvelope {
+    address: Address,
+}
+
+/// The caller's saved addresses, the default first.
+#[utoipa::path(get, path = "/api/v1/me/addresses", tag = "accounts",
+    responses((status = 200, body = AddressList), (status = 401, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn list_addresses(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+) -> ApiResult<Json<AddressList>> {
+    let addresses = accounts::addresses(&state.db, session.account_id).await?;
+    Ok(Json(AddressList { addresses }))
+}
+
+/// Saves a new address.
+#[utoipa::path(post, path = "/api/v1/me/addresses", tag = "accounts", request_body = AddressRequest,
+    responses((status = 201, body = AddressEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn add_address(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Json(request): Json<AddressRequest>,
+) -> ApiResult<(StatusCode, Json<AddressEnvelope>)> {
+    let input = request.validate()?;
+    let address = accounts::save_address(&state.db, session.account_id, None, &input).await?;
+    Ok((StatusCode::CREATED, Json(AddressEnvelope { address })))
+}
+
+/// Replaces one of the caller's addresses.
+#[utoipa::path(put, path = "/api/v1/me/addresses/{id}", tag = "accounts", request_body = AddressRequest,
+    params(("id" = Uuid, Path, description = "Address id")),
+    responses((status = 200, body = AddressEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn replace_address(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Path(id): Path<Uuid>,
+    Json(request): Json<AddressRequest>,
+) -> ApiResult<Json<AddressEnvelope>> {
+    let input = request.validate()?;
+    let address = accounts::save_address(&state.db, session.account_id, Some(id), &input).await?;
+    Ok(Json(AddressEnvelope { address }))
+}
+
+/// Deletes one of the caller's addresses.
+#[utoipa::path(delete, path = "/api/v1/me/addresses/{id}", tag = "accounts",
+    params(("id" = Uuid, Path, description = "Address id")),
+    responses((status = 204), (status = 404, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn delete_address(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    accounts::delete_address(&state.db, session.account_id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

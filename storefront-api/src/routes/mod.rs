@@ -1,0 +1,74 @@
+//! The HTTP surface: every API route is registered through utoipa-axum, so the OpenAPI
+//! document at `/openapi.json` lists exactly what the router serves.
+
+pub mod admin;
+pub mod auth;
+pub mod catalog;
+pub mod health;
+pub mod me;
+
+use axum::{Router, middleware, routing::get};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{auth::require_staff, error::ApiError, state::AppState, telemetry};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Nexus storefront API", description = "Headless commerce API of Nexus. \
+        Errors always have the body `{\"error\": {\"code\", \"message\", \"details\"}}`."),
+    modifiers(&SecurityAddon),
+    tags(
+        (name = "catalog", description = "Products, categories and search"),
+        (name = "accounts", description = "Registration, sessions, profile and addresses"),
+        (name = "admin", description = "Staff only"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+/// The API routes and their OpenAPI document.
+pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let admin =
+        admin::router().route_layer(middleware::from_fn_with_state(state.clone(), require_staff));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .merge(catalog::router())
+        .merge(auth::router())
+        .merge(me::router())
+        .merge(admin)
+        .split_for_parts()
+}
+
+/// The whole application router: API, docs, metrics and envelope-shaped fallbacks.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api(&state);
+    api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .route("/metrics", get(telemetry::render_metrics))
+        .fallback(|| async { ApiError::NotFound("route") })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .with_state(state)
+}

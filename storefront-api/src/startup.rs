@@ -1,0 +1,107 @@
+//! Builds the application from settings. `main` and the tests both start here.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use axum::{Router, extract::DefaultBodyLimit};
+use tokio::net::TcpListener;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::{
+    config::Settings,
+    routes,
+    state::AppState,
+    storage::{self, cache::CatalogCache, rate_limit::LoginLimiter, sessions::SessionStore},
+    telemetry,
+};
+
+/// Connects (lazily) to PostgreSQL, Redis and MongoDB.
+pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
+    let db = storage::pg_pool(&settings.database).context("invalid database URL")?;
+    let redis = storage::redis_connection(&settings.redis).context("invalid Redis URL")?;
+    let mongo = storage::mongo_database(&settings.mongodb)
+        .await
+        .context("invalid MongoDB URI")?;
+    let prefix = settings.redis.key_prefix.clone();
+    Ok(AppState {
+        sessions: SessionStore::new(
+            redis.clone(),
+            &prefix,
+            settings.auth.session_ttl_hours * 3600,
+        ),
+        catalog_cache: CatalogCache::new(redis.clone(), &prefix, settings.cache.ttl_secs),
+        login_limiter: LoginLimiter::new(redis.clone(), &prefix, &settings.auth),
+        db,
+        redis,
+        mongo,
+        settings: Arc::new(settings),
+    })
+}
+
+/// The complete router with every layer.
+pub fn app(state: AppState) -> Router {
+    let http = state.settings.http.clone();
+    let router = routes::router(state)
+        .layer(DefaultBodyLimit::max(http.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(http.request_timeout_secs),
+        ));
+    telemetry::instrument(router)
+}
+
+/// A bound, not yet serving application; `port()` is known before `run()` (tests bind 0).
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let address = format!("{}:{}", settings.http.host, settings.http.port);
+        let listener = TcpListener::bind(&address)
+            .await
+            .with_context(|| format!("could not listen on {address}"))?;
+        let state = build_state(settings).await?;
+        Ok(Self {
+            listener,
+            router: app(state),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        tracing::info!(address = %self.listener.local_addr()?, "storefront-api listening");
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        drop(tokio::signal::ctrl_c().await);
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,21 @@
+//! What every request handler can reach: connections and settings, cheap to clone.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::{
+    config::Settings,
+    storage::{cache::CatalogCache, rate_limit::LoginLimiter, sessions::SessionStore},
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub redis: redis::aio::ConnectionManager,
+    pub mongo: mongodb::Database,
+    pub sessions: SessionStore,
+    pub catalog_cache: CatalogCache,
+    pub login_limiter: LoginLimiter,
+    pub settings: Arc<Settings>,
+}

@@ -1,0 +1,76 @@
+//! Read-through cache of public catalog reads in Redis.
+//!
+//! Keys embed a catalog *generation* number. Every staff write bumps the generation after its
+//! transaction commits, so the next public read misses and sees the new data; entries of old
+//! generations are never read again and expire on their own.
+
+use redis::AsyncCommands;
+use serde::{Serialize, de::DeserializeOwned};
+
+#[derive(Clone)]
+pub struct CatalogCache {
+    redis: redis::aio::ConnectionManager,
+    prefix: String,
+    ttl_secs: u64,
+}
+
+impl CatalogCache {
+    pub fn new(redis: redis::aio::ConnectionManager, prefix: &str, ttl_secs: u64) -> Self {
+        Self {
+            redis,
+            prefix: prefix.to_owned(),
+            ttl_secs,
+        }
+    }
+
+    fn generation_key(&self) -> String {
+        format!("{}catalog:generation", self.prefix)
+    }
+
+    async fn generation(&self) -> redis::RedisResult<u64> {
+        let mut redis = self.redis.clone();
+        let generation: Option<u64> = redis.get(self.generation_key()).await?;
+        Ok(generation.unwrap_or(0))
+    }
+
+    /// Makes every cached catalog read stale. Call after a staff write has committed.
+    pub async fn invalidate(&self) -> redis::RedisResult<()> {
+        let mut redis = self.redis.clone();
+        redis.incr::<_, _, ()>(self.generation_key(), 1).await
+    }
+
+    /// Returns the cached value for `key`, or computes, stores and returns it. A Redis
+    /// failure degrades to an uncached read instead of failing the request.
+    pub async fn get_or_load<T, E, F, Fut>(&self, key: &str, load: F) -> Result<T, E>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let generation = match self.generation().await {
+            Ok(generation) => generation,
+            Err(error) => {
+                tracing::warn!(%error, "catalog cache unavailable; reading through");
+                return load().await;
+            }
+        };
+        let cache_key = format!("{}catalog:{generation}:{key}", self.prefix);
+        let mut redis = self.redis.clone();
+        if let Ok(Some(json)) = redis.get::<_, Option<String>>(&cache_key).await
+            && let Ok(value) = serde_json::from_str(&json)
+        {
+            metrics::counter!("catalog_cache_total", "result" => "hit").increment(1);
+            return Ok(value);
+        }
+        metrics::counter!("catalog_cache_total", "result" => "miss").increment(1);
+        let value = load().await?;
+        if let Ok(json) = serde_json::to_string(&value)
+            && let Err(error) = redis
+                .set_ex::<_, _, ()>(&cache_key, json, self.ttl_secs)
+                .await
+        {
+            tracing::warn!(%error, "could not fill catalog cache");
+        }
+        Ok(value)
+    }
+}

@@ -1,0 +1,825 @@
+//! Catalog and stock in PostgreSQL: categories, products, variants and the stock ledger.
+//!
+//! Invariants kept here: `products.price_from_minor` and `products.in_stock` are refreshed in
+//! the same transaction as every variant write, and every change of `stock_on_hand` writes one
+//! `stock_movements` row, so the ledger of a variant always sums to its stock on hand.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::{
+    FieldError,
+    catalog::{
+        ProductStatus, StockReason, VariantStatus,
+        views::{CategoryNode, CategoryRef, Product, ProductSummary, StockMovement, Variant},
+    },
+    money::{Currency, Money},
+};
+
+/// How a product listing is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductSort {
+    Newest,
+    PriceAsc,
+    PriceDesc,
+}
+
+impl ProductSort {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Newest => "newest",
+            Self::PriceAsc => "price_asc",
+            Self::PriceDesc => "price_desc",
+        }
+    }
+}
+
+/// Filters of the public product listing.
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    /// Category ids to include (a category and its descendants); `None` means all.
+    pub category_ids: Option<Vec<Uuid>>,
+    pub min_price_minor: Option<i64>,
+    pub max_price_minor: Option<i64>,
+    pub in_stock_only: bool,
+}
+
+/// Position in a listing: the sort key and id of the last product of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ListPosition {
+    pub key: i64,
+    pub id: Uuid,
+}
+
+fn money(amount_minor: i64, currency: &str) -> Money {
+    // Staff input is checked against ISO-4217 before it is stored, so the fallback only
+    // covers a row edited by hand; it must not turn a read into a panic.
+    Money::new(
+        amount_minor,
+        Currency::parse(currency).unwrap_or(Currency::NONE),
+    )
+}
+
+struct SummaryRow {
+    id: Uuid,
+    slug: String,
+    name: String,
+    currency: String,
+    price_from_minor: i64,
+    compare_at_minor: Option<i64>,
+    in_stock: bool,
+    image_url: Option<String>,
+    created_at: DateTime<Utc>,
+    category_id: Uuid,
+    category_slug: String,
+    category_name: String,
+}
+
+impl From<SummaryRow> for ProductSummary {
+    fn from(row: SummaryRow) -> Self {
+        Self {
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            category: CategoryRef {
+                id: row.category_id,
+                slug: row.category_slug,
+                name: row.category_name,
+            },
+            price_from: money(row.price_from_minor, &row.currency),
+            compare_at_from: row.compare_at_minor.map(|m| money(m, &row.currency)),
+            in_stock: row.in_stock,
+            image_url: row.image_url,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// The ids of a category and all its descendants, or `None` if the slug is unknown.
+pub async fn category_subtree(db: &PgPool, slug: &str) -> Result<Option<Vec<Uuid>>, StoreError> {
+    let ids = sqlx::query_scalar!(
+        r#"WITH RECURSIVE tree AS (
+               SELECT id FROM categories WHERE slug = $1
+               UNION ALL
+               SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id
+           )
+           SELECT id AS "id!" FROM tree"#,
+        slug
+    )
+    .fetch_all(db)
+    .await?;
+    Ok((!ids.is_empty()).then_some(ids))
+}
+
+/// One page of active, purchasable products, and the position after its last product.
+pub async fn list_products(
+    db: &PgPool,
+    filter: &ProductFilter,
+    sort: ProductSort,
+    after: Option<ListPosition>,
+    limit: i64,
+) -> Result<Vec<(ProductSummary, ListPosition)>, StoreError> {
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id!", slug AS "slug!", name AS "name!", currency AS "currency!",
+                  price_from_minor AS "price_from_minor!", in_stock AS "in_stock!",
+                  image_url, created_at AS "created_at!", category_id AS "category_id!",
+                  category_slug AS "category_slug!", category_name AS "category_name!",
+                  compare_at_minor, sort_key AS "sort_key!"
+             FROM (
+               SELECT p.id, p.slug, p.name, p.currency, p.price_from_minor, p.in_stock,
+                      p.image_urls[1] AS image_url, p.created_at,
+                      c.id AS category_id, c.slug AS category_slug, c.name AS category_name,
+                      (SELECT v.compare_at_minor FROM variants v
+                        WHERE v.product_id = p.id AND v.status = 'active'
+                        ORDER BY v.price_minor, v.position LIMIT 1) AS compare_at_minor,
+                      CASE $1::text
+                          WHEN 'price_asc' THEN p.price_from_minor
+                          WHEN 'price_desc' THEN -p.price_from_minor
+                          ELSE -(extract(epoch FROM p.created_at) * 1000000)::bigint
+                      END AS sort_key
+                 FROM products p JOIN categories c ON c.id = p.category_id
+                WHERE p.status = 'active' AND p.price_from_minor IS NOT NULL
+                  AND ($2::uuid[] IS NULL OR p.category_id = ANY($2))
+                  AND ($3::bigint IS NULL OR p.price_from_minor >= $3)
+                  AND ($4::bigint IS NULL OR p.price_from_minor <= $4)
+                  AND (NOT $5::bool OR p.in_stock)
+           ) listed
+           WHERE ($6::bigint IS NULL OR (sort_key, id) > ($6, $7::uuid))
+           ORDER BY sort_key, id
+           LIMIT $8"#,
+        sort.as_str(),
+        filter.category_ids.as_deref(),
+        filter.min_price_minor,
+        filter.max_price_minor,
+        filter.in_stock_only,
+        after.map(|p| p.key),
+        after.map(|p| p.id),
+        limit,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let position = ListPosition {
+                key: row.sort_key,
+                id: row.id,
+            };
+            let summary = SummaryRow {
+                id: row.id,
+                slug: row.slug,
+                name: row.name,
+                currency: row.currency,
+                price_from_minor: row.price_from_minor,
+                compare_at_minor: row.compare_at_minor,
+                in_stock: row.in_stock,
+                image_url: row.image_url,
+                created_at: row.created_at,
+                category_id: row.category_id,
+                category_slug: row.category_slug,
+                category_name: row.category_name,
+            };
+            (summary.into(), position)
+        })
+        .collect())
+}
+
+/// Ranked full-text search with prefix matching, falling back on trigram word similarity of
+/// the name so that a misspelt word still finds the product. Returns a page and the total.
+pub async fn search_products(
+    db: &PgPool,
+    text: &str,
+    prefix_query: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ProductSummary>, i64), StoreError> {
+    let rows = sqlx::query!(
+        r#"SELECT p.id, p.slug, p.name, p.currency, p.price_from_minor AS "price_from_minor!",
+                  p.in_stock, p.image_urls[1] AS image_url, p.created_at,
+                  c.id AS category_id, c.slug AS category_slug, c.name AS category_name,
+                  (SELECT v.compare_at_minor FROM variants v
+                    WHERE v.product_id = p.id AND v.status = 'active'
+                    ORDER BY v.price_minor, v.position LIMIT 1) AS compare_at_minor,
+                  count(*) OVER () AS "total!"
+             FROM products p JOIN categories c ON c.id = p.category_id,
+                  to_tsquery('english', $2) AS query
+            WHERE p.status = 'active' AND p.price_from_minor IS NOT NULL
+              AND (p.search_document @@ query OR $1 <% p.name)
+            ORDER BY ts_rank_cd(p.search_document, query, 1) * 4 + word_similarity($1, p.name) DESC,
+                     p.id
+            LIMIT $3 OFFSET $4"#,
+        text,
+        prefix_query,
+        limit,
+        offset,
+    )
+    .fetch_all(db)
+    .await?;
+    let total = rows.first().map_or(0, |row| row.total);
+    let products = rows
+        .into_iter()
+        .map(|row| {
+            SummaryRow {
+                id: row.id,
+                slug: row.slug,
+                name: row.name,
+                currency: row.currency,
+                price_from_minor: row.price_from_minor,
+                compare_at_minor: row.compare_at_minor,
+                in_stock: row.in_stock,
+                image_url: row.image_url,
+                created_at: row.created_at,
+                category_id: row.category_id,
+                category_slug: row.category_slug,
+                category_name: row.category_name,
+            }
+            .into()
+        })
+        .collect();
+    Ok((products, total))
+}
+
+/// The category tree with active product counts that include sub-categories.
+pub async fn category_tree(db: &PgPool) -> Result<Vec<CategoryNode>, StoreError> {
+    let rows = sqlx::query!(
+        r#"SELECT c.id, c.parent_id, c.slug, c.name, c.position,
+                  (SELECT count(*) FROM products p
+                    WHERE p.category_id = c.id AND p.status = 'active'
+                      AND p.price_from_minor IS NOT NULL) AS "own_count!"
+             FROM categories c ORDER BY c.position, c.name"#
+    )
+    .fetch_all(db)
+    .await?;
+    let flat = rows
+        .into_iter()
+        .map(|row| {
+            (
+                CategoryNode {
+                    id: row.id,
+                    slug: row.slug,
+                    name: row.name,
+                    parent_id: row.parent_id,
+                    position: row.position,
+                    product_count: 0,
+                    children: Vec::new(),
+                },
+                row.own_count,
+            )
+        })
+        .collect();
+    Ok(crate::domain::catalog::build_category_tree(flat))
+}
+
+async fn breadcrumbs(db: &PgPool, category_id: Uuid) -> Result<Vec<CategoryRef>, StoreError> {
+    Ok(sqlx::query_as!(
+        CategoryRef,
+        r#"WITH RECURSIVE up AS (
+               SELECT id, parent_id, slug, name, 0 AS depth FROM categories WHERE id = $1
+               UNION ALL
+               SELECT c.id, c.parent_id, c.slug, c.name, up.depth + 1
+                 FROM categories c JOIN up ON c.id = up.parent_id
+           )
+           SELECT id AS "id!", slug AS "slug!", name AS "name!" FROM up ORDER BY depth DESC"#,
+        category_id
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Which products a read may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Shoppers: active products and their active variants only.
+    Public,
+    /// Staff: everything, archived included.
+    Staff,
+}
+
+pub enum ProductKey<'a> {
+    Slug(&'a str),
+    Id(Uuid),
+}
+
+pub async fn product(
+    db: &PgPool,
+    key: ProductKey<'_>,
+    audience: Audience,
+) -> Result<Option<Product>, StoreError> {
+    let (slug, id) = match key {
+        ProductKey::Slug(slug) => (Some(slug), None),
+        ProductKey::Id(id) => (None, Some(id)),
+    };
+    let Some(row) = sqlx::query!(
+        r#"SELECT p.id, p.slug, p.name, p.description, p.status AS "status: ProductStatus",
+                  p.currency, p.price_from_minor, p.in_stock, p.image_urls, p.created_at,
+                  p.updated_at, c.id AS category_id, c.slug AS category_slug,
+                  c.name AS category_name
+             FROM products p JOIN categories c ON c.id = p.category_id
+            WHERE ($1::text IS NULL OR p.slug = $1) AND ($2::uuid IS NULL OR p.id = $2)
+              AND (NOT $3::bool OR (p.status = 'active' AND p.price_from_minor IS NOT NULL))"#,
+        slug,
+        id,
+        audience == Audience::Public,
+    )
+    .fetch_optional(db)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let variants = sqlx::query!(
+        r#"SELECT id, sku, title, options, price_minor, compare_at_minor, stock_on_hand,
+                  status AS "status: VariantStatus"
+             FROM variants
+            WHERE product_id = $1 AND (NOT $2::bool OR status = 'active')
+            ORDER BY position, created_at"#,
+        row.id,
+        audience == Audience::Public,
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|v| Variant {
+        id: v.id,
+        sku: v.sku,
+        title: v.title,
+        options: v.options,
+        price: money(v.price_minor, &row.currency),
+        compare_at_price: v.compare_at_minor.map(|m| money(m, &row.currency)),
+        stock_on_hand: v.stock_on_hand,
+        in_stock: v.stock_on_hand > 0,
+        status: v.status,
+    })
+    .collect();
+    Ok(Some(Product {
+        id: row.id,
+        slug: row.slug,
+        name: row.name,
+        description: row.description,
+        status: row.status,
+        category: CategoryRef {
+            id: row.category_id,
+            slug: row.category_slug,
+            name: row.category_name,
+        },
+        breadcrumbs: breadcrumbs(db, row.category_id).await?,
+        price_from: row.price_from_minor.map(|m| money(m, &row.currency)),
+        currency: row.currency,
+        in_stock: row.in_stock,
+        image_urls: row.image_urls,
+        variants,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }))
+}
+
+fn slug_taken() -> StoreError {
+    StoreError::conflict("slug_taken", "Another product already uses this slug.")
+}
+fn sku_taken() -> StoreError {
+    StoreError::conflict("sku_taken", "Another variant already uses this SKU.")
+}
+fn unknown_category() -> StoreError {
+    StoreError::Invalid(FieldError::new("category_id", "no such category"))
+}
+fn category_slug_taken() -> StoreError {
+    StoreError::conflict("slug_taken", "Another category already uses this slug.")
+}
+
+/// A product as staff create it; variants are added separately.
+pub struct NewProduct {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub category_id: Uuid,
+    pub currency: Currency,
+    pub image_urls: Vec<String>,
+}
+
+pub async fn create_product(db: &PgPool, new: &NewProduct) -> Result<Uuid, StoreError> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO products (id, slug, name, description, category_id, currency, image_urls)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"#,
+        Uuid::now_v7(),
+        new.slug,
+        new.name,
+        new.description,
+        new.category_id,
+        new.currency.code(),
+        &new.image_urls,
+    )
+    .fetch_one(db)
+    .await
+    .map_err(|error| {
+        StoreError::map_constraint(
+            error,
+            &[
+                ("products_slug_key", slug_taken),
+                ("products_category_id_fkey", unknown_category),
+            ],
+        )
+    })
+}
+
+/// Changes to a product; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct ProductChanges {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub category_id: Option<Uuid>,
+    pub image_urls: Option<Vec<String>>,
+    pub status: Option<ProductStatus>,
+}
+
+pub async fn update_product(
+    db: &PgPool,
+    id: Uuid,
+    changes: &ProductChanges,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    let current = sqlx::query!(
+        r#"SELECT (SELECT count(*) FROM variants v WHERE v.product_id = p.id AND v.status = 'active')
+                  AS "active_variants!"
+             FROM products p WHERE p.id = $1 FOR UPDATE"#,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound("product"))?;
+    if changes.status == Some(ProductStatus::Active) && current.active_variants == 0 {
+        return Err(StoreError::conflict(
+            "product_has_no_variants",
+            "A product needs at least one active variant before it can be activated.",
+        ));
+    }
+    sqlx::query!(
+        r#"UPDATE products SET
+               slug = COALESCE($2, slug),
+               name = COALESCE($3, name),
+               description = COALESCE($4, description),
+               category_id = COALESCE($5, category_id),
+               image_urls = COALESCE($6, image_urls),
+               status = COALESCE($7, status),
+               updated_at = now()
+           WHERE id = $1"#,
+        id,
+        changes.slug,
+        changes.name,
+        changes.description,
+        changes.category_id,
+        changes.image_urls.as_deref(),
+        changes.status as Option<ProductStatus>,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(|error| {
+        StoreError::map_constraint(
+            error,
+            &[
+                ("products_slug_key", slug_taken),
+                ("products_category_id_fkey", unknown_category),
+            ],
+        )
+    })?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Recomputes the listing roll-ups of a product from its active variants.
+async fn refresh_product_rollups(
+    tx: &mut Transaction<'_, Postgres>,
+    product_id: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        r#"UPDATE products p SET
+               price_from_minor = agg.price_from,
+               in_stock = COALESCE(agg.in_stock, false),
+               updated_at = now()
+             FROM (SELECT min(price_minor) AS price_from, bool_or(stock_on_hand > 0) AS in_stock
+                     FROM variants WHERE product_id = $1 AND status = 'active') agg
+            WHERE p.id = $1"#,
+        product_id
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub struct NewVariant {
+    pub sku: String,
+    pub title: String,
+    pub options: serde_json::Value,
+    pub price_minor: i64,
+    pub compare_at_minor: Option<i64>,
+    pub initial_stock: i32,
+    pub position: i32,
+}
+
+/// Adds a variant; its initial stock is the first ledger row.
+pub async fn create_variant(
+    db: &PgPool,
+    product_id: Uuid,
+    new: &NewVariant,
+    actor_id: Option<Uuid>,
+) -> Result<Uuid, StoreError> {
+    let mut tx = db.begin().await?;
+    sqlx::query!(
+        "SELECT id FROM products WHERE id = $1 FOR UPDATE",
+        product_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound("product"))?;
+    let variant_id = sqlx::query_scalar!(
+        r#"INSERT INTO variants (id, product_id, sku, title, options, price_minor,
+                                 compare_at_minor, stock_on_hand, position)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"#,
+        Uuid::now_v7(),
+        product_id,
+        new.sku,
+        new.title,
+        new.options,
+        new.price_minor,
+        new.compare_at_minor,
+        new.initial_stock,
+        new.position,
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|error| StoreError::map_constraint(error, &[("variants_sku_key", sku_taken)]))?;
+    if new.initial_stock != 0 {
+        record_movement(
+            &mut tx,
+            variant_id,
+            new.initial_stock,
+            StockReason::Initial,
+            None,
+            new.initial_stock,
+            actor_id,
+        )
+        .await?;
+    }
+    refresh_product_rollups(&mut tx, product_id).await?;
+    tx.commit().await?;
+    Ok(variant_id)
+}
+
+#[derive(Default)]
+pub struct VariantChanges {
+    pub sku: Option<String>,
+    pub title: Option<String>,
+    pub options: Option<serde_json::Value>,
+    pub price_minor: Option<i64>,
+    /// `Some(None)` removes the compare-at price.
+    pub compare_at_minor: Option<Option<i64>>,
+    pub position: Option<i32>,
+    pub status: Option<VariantStatus>,
+}
+
+/// Updates a variant; returns its product id. Archiving the last active variant of an active
+/// product is refused, so shoppers never see a product they cannot buy.
+pub async fn update_variant(
+    db: &PgPool,
+    variant_id: Uuid,
+    changes: &VariantChanges,
+) -> Result<Uuid, StoreError> {
+    let mut tx = db.begin().await?;
+    let current = sqlx::query!(
+        r#"SELECT v.product_id, v.price_minor, v.compare_at_minor,
+                  p.status AS "product_status: ProductStatus"
+             FROM variants v JOIN products p ON p.id = v.product_id
+            WHERE v.id = $1 FOR UPDATE OF v, p"#,
+        variant_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound("variant"))?;
+    let price = changes.price_minor.unwrap_or(current.price_minor);
+    let compare_at = changes.compare_at_minor.unwrap_or(current.compare_at_minor);
+    crate::domain::catalog::check_compare_at(price, compare_at)
+        .map_err(|message| StoreError::Invalid(FieldError::new("compare_at_minor", message)))?;
+    sqlx::query!(
+        r#"UPDATE variants SET
+               sku = COALESCE($2, sku),
+               title = COALESCE($3, title),
+               options = COALESCE($4, options),
+               price_minor = $5,
+               compare_at_minor = $6,
+               position = COALESCE($7, position),
+               status = COALESCE($8, status),
+               updated_at = now()
+           WHERE id = $1"#,
+        variant_id,
+        changes.sku,
+        changes.title,
+        changes.options,
+        price,
+        compare_at,
+        changes.position,
+        changes.status as Option<VariantStatus>,
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(|error| StoreError::map_constraint(error, &[("variants_sku_key", sku_taken)]))?;
+    if current.product_status == ProductStatus::Active {
+        let remaining = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "n!" FROM variants WHERE product_id = $1 AND status = 'active'"#,
+            current.product_id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if remaining == 0 {
+            return Err(StoreError::conflict(
+                "last_active_variant",
+                "This is the last active variant of an active product; archive the product instead.",
+            ));
+        }
+    }
+    refresh_product_rollups(&mut tx, current.product_id).await?;
+    tx.commit().await?;
+    Ok(current.product_id)
+}
+
+async fn record_movement(
+    tx: &mut Transaction<'_, Postgres>,
+    variant_id: Uuid,
+    delta: i32,
+    reason: StockReason,
+    note: Option<&str>,
+    stock_after: i32,
+    actor_id: Option<Uuid>,
+) -> Result<StockMovement, StoreError> {
+    Ok(sqlx::query_as!(
+        StockMovement,
+        r#"INSERT INTO stock_movements (variant_id, delta, reason, note, stock_after, actor_id)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           RETURNING id, variant_id, delta, reason, note, stock_after, actor_id, created_at"#,
+        variant_id,
+        delta,
+        reason.as_str(),
+        note,
+        stock_after,
+        actor_id,
+    )
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Applies a stock change atomically: the conditional update refuses to go below zero, and
+/// the ledger row is written in the same transaction.
+pub async fn adjust_stock(
+    db: &PgPool,
+    variant_id: Uuid,
+    delta: i32,
+    reason: StockReason,
+    note: Option<&str>,
+    actor_id: Option<Uuid>,
+) -> Result<StockMovement, StoreError> {
+    let mut tx = db.begin().await?;
+    let updated = sqlx::query!(
+        r#"UPDATE variants SET stock_on_hand = stock_on_hand + $2, updated_at = now()
+            WHERE id = $1 AND stock_on_hand + $2 >= 0
+        RETURNING product_id, stock_on_hand"#,
+        variant_id,
+        delta
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(updated) = updated else {
+        let on_hand = sqlx::query_scalar!(
+            "SELECT stock_on_hand FROM variants WHERE id = $1",
+            variant_id
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("variant"))?;
+        return Err(StoreError::conflict(
+            "insufficient_stock",
+            format!("Only {on_hand} in stock; cannot remove {}.", -delta),
+        ));
+    };
+    let movement = record_movement(
+        &mut tx,
+        variant_id,
+        delta,
+        reason,
+        note,
+        updated.stock_on_hand,
+        actor_id,
+    )
+    .await?;
+    refresh_product_rollups(&mut tx, updated.product_id).await?;
+    tx.commit().await?;
+    Ok(movement)
+}
+
+pub async fn stock_movements(
+    db: &PgPool,
+    variant_id: Uuid,
+    limit: i64,
+) -> Result<Vec<StockMovement>, StoreError> {
+    Ok(sqlx::query_as!(
+        StockMovement,
+        r#"SELECT id, variant_id, delta, reason, note, stock_after, actor_id, created_at
+             FROM stock_movements WHERE variant_id = $1 ORDER BY id DESC LIMIT $2"#,
+        variant_id,
+        limit
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// The ledger check: for how many variants the movements do not sum to stock on hand.
+pub async fn ledger_mismatches(db: &PgPool) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM variants v
+            WHERE v.stock_on_hand <> COALESCE(
+                (SELECT sum(m.delta) FROM stock_movements m WHERE m.variant_id = v.id), 0)"#
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+pub struct NewCategory {
+    pub slug: String,
+    pub name: String,
+    pub parent_id: Option<Uuid>,
+    pub position: i32,
+}
+
+pub async fn create_category(db: &PgPool, new: &NewCategory) -> Result<CategoryRef, StoreError> {
+    sqlx::query_as!(
+        CategoryRef,
+        r#"INSERT INTO categories (id, parent_id, slug, name, position)
+           VALUES ($1, $2, $3, $4, $5) RETURNING id, slug, name"#,
+        Uuid::now_v7(),
+        new.parent_id,
+        new.slug,
+        new.name,
+        new.position,
+    )
+    .fetch_one(db)
+    .await
+    .map_err(|error| {
+        StoreError::map_constraint(
+            error,
+            &[
+                ("categories_slug_key", category_slug_taken),
+                ("categories_parent_id_fkey", || {
+                    StoreError::Invalid(FieldError::new("parent_id", "no such category"))
+                }),
+            ],
+        )
+    })
+}
+
+/// Products for staff, drafts and archived included, newest first.
+pub async fn staff_products(
+    db: &PgPool,
+    status: Option<ProductStatus>,
+    text: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ProductSummary>, i64), StoreError> {
+    let rows = sqlx::query!(
+        r#"SELECT p.id, p.slug, p.name, p.currency, p.price_from_minor, p.in_stock,
+                  p.image_urls[1] AS image_url, p.created_at,
+                  c.id AS category_id, c.slug AS category_slug, c.name AS category_name,
+                  count(*) OVER () AS "total!"
+             FROM products p JOIN categories c ON c.id = p.category_id
+            WHERE ($1::product_status IS NULL OR p.status = $1)
+              AND ($2::text IS NULL OR p.name ILIKE '%' || $2 || '%' OR p.slug ILIKE '%' || $2 || '%')
+            ORDER BY p.created_at DESC, p.id DESC
+            LIMIT $3 OFFSET $4"#,
+        status as Option<ProductStatus>,
+        text,
+        limit,
+        offset,
+    )
+    .fetch_all(db)
+    .await?;
+    let total = rows.first().map_or(0, |row| row.total);
+    let products = rows
+        .into_iter()
+        .map(|row| {
+            SummaryRow {
+                id: row.id,
+                slug: row.slug,
+                name: row.name,
+                currency: row.currency,
+                price_from_minor: row.price_from_minor.unwrap_or(0),
+                compare_at_minor: None,
+                in_stock: row.in_stock,
+                image_url: row.image_url,
+                created_at: row.created_at,
+                category_id: row.category_id,
+                category_slug: row.category_slug,
+                category_name: row.category_name,
+            }
+            .into()
+        })
+        .collect();
+    Ok((products, total))
+}

@@ -1,0 +1,119 @@
+//! Storage: PostgreSQL (money, stock, catalog, accounts), Redis (sessions, caches, rate
+//! limits) and MongoDB. Row types live here and never leave; callers get domain views.
+
+pub mod accounts;
+pub mod cache;
+pub mod catalog;
+pub mod rate_limit;
+pub mod sessions;
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use sqlx::{
+    PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+
+use crate::{
+    config::{DatabaseSettings, MongoSettings, RedisSettings},
+    domain::FieldError,
+};
+
+/// Failures a storage call reports to its caller in the shop's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("invalid {}: {}", .0.field, .0.message)]
+    Invalid(FieldError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Redis(#[from] redis::RedisError),
+}
+
+impl StoreError {
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Maps a unique or foreign-key violation by its constraint name; other errors pass.
+    pub(crate) fn map_constraint(error: sqlx::Error, map: &[ConstraintError]) -> Self {
+        let make = error
+            .as_database_error()
+            .and_then(|db| db.constraint())
+            .and_then(|name| map.iter().find(|(constraint, _)| *constraint == name))
+            .map(|(_, make)| *make);
+        match make {
+            Some(make) => make(),
+            None => StoreError::Database(error),
+        }
+    }
+}
+
+/// A constraint name and the error its violation means to the caller.
+pub(crate) type ConstraintError<'a> = (&'a str, fn() -> StoreError);
+
+pub fn pg_connect_options(settings: &DatabaseSettings) -> Result<PgConnectOptions, sqlx::Error> {
+    settings.url.expose_secret().parse()
+}
+
+/// A lazily connecting pool: the server starts even while PostgreSQL is down, and `/readyz`
+/// says so.
+pub fn pg_pool(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
+    Ok(PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
+        .connect_lazy_with(pg_connect_options(settings)?))
+}
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Creates the database if it does not exist, then applies pending migrations.
+pub async fn migrate(settings: &DatabaseSettings) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use sqlx::migrate::MigrateDatabase;
+    let url = settings.url.expose_secret();
+    if !sqlx::Postgres::database_exists(url)
+        .await
+        .context("could not reach PostgreSQL")?
+    {
+        sqlx::Postgres::create_database(url)
+            .await
+            .context("could not create the database")?;
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(pg_connect_options(settings)?)
+        .await
+        .context("could not connect to the database")?;
+    MIGRATOR.run(&pool).await.context("migration failed")?;
+    pool.close().await;
+    Ok(())
+}
+
+pub fn redis_connection(
+    settings: &RedisSettings,
+) -> Result<redis::aio::ConnectionManager, redis::RedisError> {
+    let client = redis::Client::open(settings.url.expose_secret())?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(2)))
+        .set_number_of_retries(2);
+    redis::aio::ConnectionManager::new_lazy_with_config(client, config)
+}
+
+pub async fn mongo_database(settings: &MongoSettings) -> mongodb::error::Result<mongodb::Database> {
+    let mut options = mongodb::options::ClientOptions::parse(settings.uri.expose_secret()).await?;
+    options.server_selection_timeout =
+        Some(Duration::from_millis(settings.server_selection_timeout_ms));
+    options.connect_timeout = Some(Duration::from_millis(settings.server_selection_timeout_ms));
+    options.app_name = Some("storefront-api".into());
+    Ok(mongodb::Client::with_options(options)?.database(&settings.database))
+}

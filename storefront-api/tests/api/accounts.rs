@@ -1,0 +1,331 @@
+//! Registration, login, sessions, logout, rate limiting, profile and addresses.
+
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, client, error_code, unique_email};
+
+async fn register(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.request(
+        Method::POST,
+        "/api/v1/auth/register",
+        None,
+        Some(json!({"email": email, "password": password, "full_name": "Jane Doe"})),
+    )
+    .await
+}
+
+async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.request(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": email, "password": password})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn register_login_logout_and_revoked_session_is_refused() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("jane");
+    let response = register(&app, &email.to_uppercase(), "correct horse battery").await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["account"]["email"], email, "emails are normalised");
+    assert_eq!(body["account"]["role"], "customer");
+
+    let response = login(&app, &email, "correct horse battery").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let token = response.json::<Value>().await.expect("json")["session"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let me = app
+        .request(Method::GET, "/api/v1/me", Some(&token), None)
+        .await;
+    assert_eq!(me.status(), StatusCode::OK);
+
+    let response = app
+        .request(Method::POST, "/api/v1/auth/logout", Some(&token), None)
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = app
+        .request(Method::GET, "/api/v1/me", Some(&token), None)
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::UNAUTHORIZED).await,
+        "unauthenticated"
+    );
+}
+
+#[tokio::test]
+async fn browsers_are_authenticated_by_the_session_cookie() {
+    let app = TestApp::spawn().await;
+    let browser = client();
+    let email = unique_email("cookie");
+    let response = browser
+        .post(app.url("/api/v1/auth/register"))
+        .json(&json!({"email": email, "password": "correct horse battery", "full_name": "C"}))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let me = browser.get(app.url("/api/v1/me")).send().await.expect("me");
+    assert_eq!(me.status(), StatusCode::OK);
+    let logout = browser
+        .post(app.url("/api/v1/auth/logout"))
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    let me = browser.get(app.url("/api/v1/me")).send().await.expect("me");
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn logout_everywhere_ends_every_session() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("multi");
+    assert_eq!(
+        register(&app, &email, "correct horse battery")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        let body: Value = login(&app, &email, "correct horse battery")
+            .await
+            .json()
+            .await
+            .expect("json");
+        tokens.push(body["session"]["token"].as_str().expect("token").to_owned());
+    }
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/logout-everywhere",
+            Some(&tokens[0]),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        body["revoked"], 4,
+        "three logins and the registration session"
+    );
+    for token in &tokens {
+        let response = app
+            .request(Method::GET, "/api/v1/me", Some(token), None)
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn weak_passwords_and_taken_emails_get_clear_messages() {
+    let app = TestApp::spawn().await;
+    let response = register(&app, "not-an-email", "short").await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.expect("json");
+    let fields = body["error"]["details"]["fields"]
+        .as_array()
+        .expect("fields");
+    assert!(fields.iter().any(|f| f["field"] == "email"));
+
+    let email = unique_email("weak");
+    let response = register(&app, &email, "password123").await;
+    let body: Value = response.json().await.expect("json");
+    let message = body["error"]["details"]["fields"][0]["message"]
+        .as_str()
+        .expect("message");
+    assert!(message.contains("common"), "{message}");
+
+    assert_eq!(
+        register(&app, &email, "correct horse battery")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let response = register(&app, &email.to_uppercase(), "another good passphrase").await;
+    assert_eq!(
+        error_code(response, StatusCode::CONFLICT).await,
+        "email_taken"
+    );
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_refused_then_rate_limited() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("victim");
+    assert_eq!(
+        register(&app, &email, "correct horse battery")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let unknown = login(&app, &unique_email("nobody"), "whatever password").await;
+    assert_eq!(
+        error_code(unknown, StatusCode::UNAUTHORIZED).await,
+        "invalid_credentials"
+    );
+
+    let max = app.settings.auth.login_max_failures_per_account;
+    for _ in 0..max {
+        let response = login(&app, &email, "wrong horse battery").await;
+        assert_eq!(
+            error_code(response, StatusCode::UNAUTHORIZED).await,
+            "invalid_credentials"
+        );
+    }
+    // Now even the right password waits: the account is locked for the window.
+    let response = login(&app, &email, "correct horse battery").await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()[header::RETRY_AFTER]
+        .to_str()
+        .expect("header")
+        .parse()
+        .expect("seconds");
+    assert!(retry_after > 0 && retry_after <= app.settings.auth.login_failure_window_secs);
+    assert_eq!(
+        error_code(response, StatusCode::TOO_MANY_REQUESTS).await,
+        "rate_limited"
+    );
+}
+
+#[tokio::test]
+async fn too_many_failures_from_one_client_are_limited_across_accounts() {
+    let app = TestApp::spawn().await;
+    let max = app.settings.auth.login_max_failures_per_client;
+    for _ in 0..max {
+        let response = login(&app, &unique_email("spray"), "some password here").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = login(&app, &unique_email("spray"), "some password here").await;
+    assert_eq!(
+        error_code(response, StatusCode::TOO_MANY_REQUESTS).await,
+        "rate_limited"
+    );
+}
+
+#[tokio::test]
+async fn profile_password_and_addresses() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.customer().await;
+    let response = app
+        .request(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(&token),
+            Some(json!({"full_name": "Renamed"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["account"]["full_name"], "Renamed");
+
+    let address = json!({
+        "full_name": "Renamed", "line1": "Hauptstraße 1", "city": "Berlin",
+        "postal_code": "10115", "country": "de", "is_default": true
+    });
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/me/addresses",
+            Some(&token),
+            Some(address.clone()),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let first: Value = response.json().await.expect("json");
+    assert_eq!(first["address"]["country"], "DE");
+    let mut second = address.clone();
+    second["line1"] = json!("Nebenstraße 2");
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/me/addresses",
+            Some(&token),
+            Some(second),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let list: Value = app
+        .request(Method::GET, "/api/v1/me/addresses", Some(&token), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let addresses = list["addresses"].as_array().expect("addresses");
+    assert_eq!(addresses.len(), 2);
+    assert_eq!(
+        addresses.iter().filter(|a| a["is_default"] == true).count(),
+        1,
+        "one default"
+    );
+    assert_eq!(
+        addresses[0]["line1"], "Nebenstraße 2",
+        "the new default comes first"
+    );
+
+    let bad = json!({"full_name": "", "line1": "x", "city": "y", "postal_code": "1", "country": "Germany"});
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/me/addresses",
+            Some(&token),
+            Some(bad),
+        )
+        .await;
+    let body: Value = response.json().await.expect("json");
+    let fields: Vec<&str> = body["error"]["details"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| f["field"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(fields, ["full_name", "country"]);
+
+    // Another customer cannot touch this address.
+    let (other, _) = app.customer().await;
+    let id = first["address"]["id"].as_str().expect("id");
+    let response = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/me/addresses/{id}"),
+            Some(&other),
+            None,
+        )
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::NOT_FOUND).await,
+        "not_found"
+    );
+
+    // Changing the password ends other sessions but keeps this one.
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/me/password",
+            Some(&token),
+            Some(json!({"current_password": "correct horse battery", "new_password": "a new long passphrase"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.request(Method::GET, "/api/v1/me", Some(&token), None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}

@@ -1,0 +1,198 @@
+//! Client mistakes get a 4xx with the error envelope, never a panic or a 500.
+
+use reqwest::{Method, StatusCode, header};
+use serde_json::json;
+
+use crate::helpers::{TestApp, error_code};
+
+#[tokio::test]
+async fn malformed_json_wrong_types_and_unknown_fields() {
+    let app = TestApp::spawn().await;
+    let token = app.staff().await;
+    let raw = |body: &'static str| {
+        app.client
+            .post(app.url("/api/v1/admin/categories"))
+            .bearer_auth(&token)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+    };
+    let response = raw("{\"name\": ").await.expect("send");
+    assert_eq!(
+        error_code(response, StatusCode::BAD_REQUEST).await,
+        "malformed_json"
+    );
+    let response = raw("{\"name\": 42}").await.expect("send");
+    assert_eq!(
+        error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "validation_failed"
+    );
+    let response = raw("{\"name\": \"Hats\", \"colour\": \"red\"}")
+        .await
+        .expect("send");
+    assert_eq!(
+        error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "validation_failed"
+    );
+    let response = app
+        .client
+        .post(app.url("/api/v1/admin/categories"))
+        .bearer_auth(&token)
+        .body("name=Hats")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        error_code(response, StatusCode::UNSUPPORTED_MEDIA_TYPE).await,
+        "unsupported_media_type"
+    );
+}
+
+#[tokio::test]
+async fn negative_prices_and_out_of_range_values() {
+    let app = TestApp::spawn().await;
+    let token = app.staff().await;
+    let category = app.category(&token, "Hats", None).await;
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/admin/products",
+            Some(&token),
+            Some(json!({"name": "Cap", "category_id": category, "currency": "EURO"})),
+        )
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "validation_failed"
+    );
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/admin/products",
+            Some(&token),
+            Some(json!({"name": "Cap", "category_id": category, "currency": "EUR"})),
+        )
+        .await;
+    let body: serde_json::Value = response.json().await.expect("json");
+    let id = body["product"]["id"].as_str().expect("id");
+    let response = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/admin/products/{id}/variants"),
+            Some(&token),
+            Some(json!({"sku": "CAP-1", "title": "Cap", "price_minor": -100})),
+        )
+        .await;
+    let response_body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(response_body["error"]["code"], "validation_failed");
+    assert_eq!(
+        response_body["error"]["details"]["fields"][0]["field"],
+        "price_minor"
+    );
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/admin/products/{id}/variants")))
+        .bearer_auth(&token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(r#"{"sku": "CAP-1", "title": "Cap", "price_minor": 99999999999999999999}"#)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "validation_failed"
+    );
+    let response = app.get("/api/v1/products?limit=0").await;
+    assert_eq!(
+        error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "validation_failed"
+    );
+    let response = app.get("/api/v1/products?min_price=-1").await;
+    assert_eq!(
+        error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "validation_failed"
+    );
+    let response = app.get("/api/v1/products?min_price=ten").await;
+    assert_eq!(
+        error_code(response, StatusCode::BAD_REQUEST).await,
+        "invalid_query"
+    );
+    let response = app.get("/api/v1/products?cursor=bogus").await;
+    assert_eq!(
+        error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "validation_failed"
+    );
+    // Activating a product without variants is a conflict, not a crash.
+    let response = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/admin/products/{id}"),
+            Some(&token),
+            Some(json!({"status": "active"})),
+        )
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::CONFLICT).await,
+        "product_has_no_variants"
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_unknown_ids_routes_and_methods() {
+    let app = TestApp::spawn().await;
+    let token = app.staff().await;
+    let huge = "x".repeat(app.settings.http.body_limit_bytes + 1);
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/admin/categories",
+            Some(&token),
+            Some(json!({"name": huge})),
+        )
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::PAYLOAD_TOO_LARGE).await,
+        "payload_too_large"
+    );
+    let response = app
+        .request(
+            Method::GET,
+            "/api/v1/admin/products/not-a-uuid",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::BAD_REQUEST).await,
+        "invalid_path"
+    );
+    let response = app
+        .request(
+            Method::GET,
+            "/api/v1/admin/products/0195f3a2-0000-7000-8000-000000000000",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::NOT_FOUND).await,
+        "not_found"
+    );
+    let response = app.get("/api/v1/nothing-here").await;
+    assert_eq!(
+        error_code(response, StatusCode::NOT_FOUND).await,
+        "not_found"
+    );
+    let response = app
+        .request(Method::DELETE, "/api/v1/products", None, None)
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::METHOD_NOT_ALLOWED).await,
+        "method_not_allowed"
+    );
+    let response = app.get("/api/v1/products/unknown-product").await;
+    assert_eq!(
+        error_code(response, StatusCode::NOT_FOUND).await,
+        "not_found"
+    );
+}

@@ -1,0 +1,389 @@
+//! `TestApp::spawn()` and the typed helpers tests share.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+use storefront_api::{
+    config::Settings,
+    domain::account::{Email, Role, hash_password},
+    startup::Application,
+    storage::{self, MIGRATOR},
+};
+use uuid::Uuid;
+
+pub fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn server_url() -> String {
+    env_or(
+        "NEXUS_TEST_DATABASE_URL",
+        "postgres://postgres@127.0.0.1:5432",
+    )
+}
+
+/// Name of the template database for the current set of migrations.
+fn template_name() -> String {
+    let mut hasher = Sha256::new();
+    for migration in MIGRATOR.iter() {
+        hasher.update(migration.version.to_le_bytes());
+        hasher.update(&*migration.checksum);
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("nexus_test_template_{hex}")
+}
+
+/// Creates (once, across all test processes) a migrated template, then clones it.
+async fn fresh_database() -> String {
+    let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
+        .await
+        .expect(
+            "PostgreSQL must be running for the integration tests (cargo xtask test starts it)",
+        );
+    let template = template_name();
+    admin
+        .execute("SELECT pg_advisory_lock(727274)")
+        .await
+        .expect("advisory lock");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&template)
+            .fetch_one(&mut admin)
+            .await
+            .expect("query pg_database");
+    if !exists {
+        let building = format!("{template}_building");
+        admin
+            .execute(format!("DROP DATABASE IF EXISTS {building}").as_str())
+            .await
+            .expect("drop half-built template");
+        admin
+            .execute(format!("CREATE DATABASE {building}").as_str())
+            .await
+            .expect("create template");
+        let pool = PgPool::connect(&format!("{}/{building}", server_url()))
+            .await
+            .expect("connect to template");
+        MIGRATOR.run(&pool).await.expect("migrate template");
+        pool.close().await;
+        admin
+            .execute(format!("ALTER DATABASE {building} RENAME TO {template}").as_str())
+            .await
+            .expect("publish template");
+    }
+    admin
+        .execute("SELECT pg_advisory_unlock(727274)")
+        .await
+        .expect("advisory unlock");
+    let name = format!("nexus_test_{}", Uuid::new_v4().simple());
+    admin
+        .execute(format!("CREATE DATABASE {name} TEMPLATE {template}").as_str())
+        .await
+        .expect("clone template");
+    name
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub db: PgPool,
+    pub settings: Settings,
+}
+
+static EMAILS: AtomicU64 = AtomicU64::new(0);
+
+/// A unique email for this test run.
+pub fn unique_email(tag: &str) -> String {
+    let n = EMAILS.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "{tag}{n}-{}@example.com",
+        &Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+pub struct Options {
+    pub mongodb_uri: Option<String>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Options { mongodb_uri: None }).await
+    }
+
+    pub async fn spawn_with(options: Options) -> Self {
+        let database = fresh_database().await;
+        let mut settings = Settings::defaults();
+        settings.http.port = 0;
+        settings.database.url = format!("{}/{database}", server_url()).into();
+        settings.database.max_connections = 10;
+        settings.redis.url = env_or("NEXUS_TEST_REDIS_URL", "redis://127.0.0.1:6379").into();
+        settings.redis.key_prefix = format!("test:{}:", Uuid::new_v4().simple());
+        settings.mongodb.uri = options
+            .mongodb_uri
+            .unwrap_or_else(|| env_or("NEXUS_TEST_MONGODB_URI", "mongodb://127.0.0.1:27017"))
+            .into();
+        settings.mongodb.database = database.clone();
+        settings.log.filter = "warn".into();
+        storefront_api::telemetry::init_logging(&settings.log);
+
+        let app = Application::build(settings.clone())
+            .await
+            .expect("application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let db = storage::pg_pool(&settings.database).expect("pool");
+        Self {
+            address,
+            // No cookie store: a request without a token is anonymous, whatever ran before.
+            client: Client::new(),
+            db,
+            settings,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Registers a customer and returns (token, account id).
+    pub async fn customer(&self) -> (String, Uuid) {
+        let response = self
+            .request(
+                Method::POST,
+                "/api/v1/auth/register",
+                None,
+                Some(json!({
+                    "email": unique_email("shopper"),
+                    "password": "correct horse battery",
+                    "full_name": "Test Shopper",
+                })),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.expect("json");
+        let token = body["session"]["token"].as_str().expect("token").to_owned();
+        let id = body["account"]["id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid");
+        (token, id)
+    }
+
+    /// Creates a staff account the way the CLI does, logs it in, returns its token.
+    pub async fn staff(&self) -> String {
+        let email = unique_email("staff");
+        let parsed = Email::parse(&email).expect("email");
+        storage::accounts::upsert_staff(
+            &self.db,
+            &parsed,
+            &hash_password("staff password 1"),
+            "Test Staff",
+            Role::Staff,
+        )
+        .await
+        .expect("staff");
+        let response = self
+            .request(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"email": email, "password": "staff password 1"})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.expect("json");
+        body["session"]["token"].as_str().expect("token").to_owned()
+    }
+}
+
+/// A client that keeps cookies, like a browser.
+pub fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client")
+}
+
+/// Asserts the stable error envelope and returns its code.
+pub async fn error_code(response: Response, status: StatusCode) -> String {
+    assert_eq!(response.status(), status, "unexpected status");
+    let body: Value = response.json().await.expect("error body is JSON");
+    let error = &body["error"];
+    assert!(
+        error["message"].is_string(),
+        "envelope has a message: {body}"
+    );
+    assert!(
+        error.get("details").is_some(),
+        "envelope has details: {body}"
+    );
+    error["code"]
+        .as_str()
+        .expect("envelope has a code")
+        .to_owned()
+}
+
+/// Builds a small catalog through the staff API and returns handles to it.
+pub struct Catalog {
+    pub staff_token: String,
+    pub shoes: Uuid,
+}
+
+pub struct ProductSpec<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub category: Uuid,
+    /// (sku, price, stock)
+    pub variants: &'a [(&'a str, i64, i32)],
+}
+
+impl TestApp {
+    pub async fn category(&self, token: &str, name: &str, parent: Option<Uuid>) -> Uuid {
+        let response = self
+            .request(
+                Method::POST,
+                "/api/v1/admin/categories",
+                Some(token),
+                Some(json!({"name": name, "parent_id": parent})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.expect("json");
+        body["category"]["id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid")
+    }
+
+    /// Creates an active product with variants; returns (product id, variant ids).
+    pub async fn product(&self, token: &str, spec: ProductSpec<'_>) -> (Uuid, Vec<Uuid>) {
+        let response = self
+            .request(
+                Method::POST,
+                "/api/v1/admin/products",
+                Some(token),
+                Some(json!({
+                    "name": spec.name,
+                    "description": spec.description,
+                    "category_id": spec.category,
+                    "currency": "EUR",
+                })),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.expect("json");
+        let id: Uuid = body["product"]["id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid");
+        let mut variants = Vec::new();
+        for (sku, price, stock) in spec.variants {
+            let response = self
+                .request(
+                    Method::POST,
+                    &format!("/api/v1/admin/products/{id}/variants"),
+                    Some(token),
+                    Some(json!({
+                        "sku": sku, "title": sku, "price_minor": price, "initial_stock": stock,
+                        "options": {"size": "M"},
+                    })),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::CREATED, "variant {sku}");
+            let body: Value = response.json().await.expect("json");
+            let variant = body["product"]["variants"]
+                .as_array()
+                .expect("variants")
+                .iter()
+                .find(|v| v["sku"] == *sku)
+                .expect("new variant listed");
+            variants.push(variant["id"].as_str().expect("id").parse().expect("uuid"));
+        }
+        let response = self
+            .request(
+                Method::PATCH,
+                &format!("/api/v1/admin/products/{id}"),
+                Some(token),
+                Some(json!({"status": "active"})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        (id, variants)
+    }
+
+    /// Two top categories, one sub-category, and five products.
+    pub async fn small_catalog(&self) -> Catalog {
+        let staff_token = self.staff().await;
+        let clothing = self.category(&staff_token, "Clothing", None).await;
+        let shirts = self.category(&staff_token, "Shirts", Some(clothing)).await;
+        let shoes = self.category(&staff_token, "Shoes", None).await;
+        let products = [
+            ProductSpec {
+                name: "Linen Shirt",
+                description: "A breathable linen shirt for hot days.",
+                category: shirts,
+                variants: &[("LS-S", 4900, 5), ("LS-M", 5200, 0)],
+            },
+            ProductSpec {
+                name: "Oxford Shirt",
+                description: "Classic cotton oxford weave.",
+                category: shirts,
+                variants: &[("OX-M", 3900, 2)],
+            },
+            ProductSpec {
+                name: "Wool Coat",
+                description: "Warm merino wool coat for winter.",
+                category: clothing,
+                variants: &[("WC-M", 19900, 1)],
+            },
+            ProductSpec {
+                name: "Trail Running Shoe",
+                description: "Grippy outsole for muddy trails.",
+                category: shoes,
+                variants: &[("TR-42", 12900, 0)],
+            },
+            ProductSpec {
+                name: "Leather Sneaker",
+                description: "Minimal white leather sneaker.",
+                category: shoes,
+                variants: &[("LSN-41", 8900, 7)],
+            },
+        ];
+        for spec in products {
+            self.product(&staff_token, spec).await;
+        }
+        Catalog { staff_token, shoes }
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: each test spawns the real application on port 0 against real
+//! PostgreSQL (a fresh database cloned from a migrated template), Redis (a fresh key prefix)
+//! and a MongoDB-wire server (a fresh database).
+
+mod helpers;
+
+mod accounts;
+mod admin_authz;
+mod bad_input;
+mod catalog;
+mod operations;
+mod stock;

@@ -1,0 +1,195 @@
+//! Operators' endpoints: health, readiness with a real dependency outage, metrics, request
+//! ids and the OpenAPI document with its offline docs UI.
+
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{Options, TestApp, env_or};
+
+/// A throwaway MongoDB-wire server (SecantusDB) on its own port.
+struct WireServer {
+    child: Child,
+    port: u16,
+    storage: PathBuf,
+}
+
+impl WireServer {
+    fn binary() -> String {
+        env_or(
+            "NEXUS_TEST_SECANTUSD",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../.venv-mongo/bin/secantusd-py"
+            ),
+        )
+    }
+
+    fn start(port: u16, storage: PathBuf) -> Self {
+        let child = Command::new(Self::binary())
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--storage-path",
+            ])
+            .arg(&storage)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start secantusd-py (run the tests through `cargo xtask test`)");
+        let server = Self {
+            child,
+            port,
+            storage,
+        };
+        server.wait_until_listening();
+        server
+    }
+
+    fn wait_until_listening(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "secantusd did not listen within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stop(&mut self) {
+        drop(self.child.kill());
+        drop(self.child.wait());
+    }
+}
+
+impl Drop for WireServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Polls `/readyz` until it answers `expected` or 30 s pass; returns the last body.
+async fn readiness_becomes(app: &TestApp, expected: StatusCode) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = app.get("/readyz").await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("readiness body");
+        if status == expected {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "readyz stayed {status}: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn readiness_names_a_stopped_mongodb_and_recovers() {
+    let storage = std::env::temp_dir().join(format!("nexus-readyz-{}", uuid::Uuid::new_v4()));
+    let port = free_port();
+    let mut server = WireServer::start(port, storage.clone());
+    let app = TestApp::spawn_with(Options {
+        mongodb_uri: Some(format!("mongodb://127.0.0.1:{port}/?directConnection=true")),
+    })
+    .await;
+
+    let ready = readiness_becomes(&app, StatusCode::OK).await;
+    assert_eq!(ready["status"], "ready");
+    for dependency in ["postgres", "redis", "mongodb"] {
+        assert_eq!(ready["checks"][dependency]["status"], "up", "{dependency}");
+    }
+
+    server.stop();
+    let down = readiness_becomes(&app, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert_eq!(down["status"], "not_ready");
+    assert_eq!(down["checks"]["mongodb"]["status"], "down");
+    assert!(down["checks"]["mongodb"]["error"].is_string());
+    assert_eq!(down["checks"]["postgres"]["status"], "up");
+    assert_eq!(down["checks"]["redis"]["status"], "up");
+    let timeout_ms = app.settings.http.readiness_timeout_ms;
+    assert!(
+        down["checks"]["mongodb"]["latency_ms"]
+            .as_u64()
+            .expect("latency")
+            <= timeout_ms + 500
+    );
+
+    let _restarted = WireServer::start(port, server.storage.clone());
+    let again = readiness_becomes(&app, StatusCode::OK).await;
+    assert_eq!(again["checks"]["mongodb"]["status"], "up");
+    drop(std::fs::remove_dir_all(storage));
+}
+
+#[tokio::test]
+async fn health_metrics_request_ids_and_docs() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(request_id.len(), 36, "a uuid request id: {request_id}");
+
+    // A caller's own request id is kept.
+    let response = app
+        .client
+        .get(app.url("/api/v1/categories"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.headers()["x-request-id"], "trace-me-123");
+
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line.starts_with("http_requests_total")
+                && line.contains("route=\"/api/v1/categories\"")),
+        "per-route counter missing:\n{metrics}"
+    );
+    assert!(
+        metrics.contains("http_request_duration_seconds_bucket"),
+        "latency histogram missing"
+    );
+
+    let openapi: Value = app
+        .get("/openapi.json")
+        .await
+        .json()
+        .await
+        .expect("openapi");
+    assert!(
+        openapi["openapi"]
+            .as_str()
+            .expect("version")
+            .starts_with("3.1")
+    );
+    assert!(openapi["paths"]["/api/v1/products"]["get"].is_object());
+    let docs = app.get("/docs/").await;
+    assert_eq!(docs.status(), StatusCode::OK);
+    let html = docs.text().await.expect("html");
+    assert!(html.contains("swagger"), "docs UI served");
+    assert!(
+        !html.contains("https://"),
+        "docs UI loads nothing from the internet"
+    );
+}

@@ -1,0 +1,110 @@
+//! `cargo xtask test`: ensures the backing services exactly as `up` does (plus the
+//! `secantusd-py` the readiness test starts on its own), drops leftover test databases, then
+//! runs, stopping at the first failure: rustfmt, clippy, the workspace tests and the
+//! docker-compose file check.
+
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use crate::cmd;
+use crate::services::{self, mongo, postgres};
+use crate::stack::TEST_ENV;
+use crate::workspace::Workspace;
+
+/// Databases the tests create for themselves (`_` escaped: it is a LIKE wildcard).
+const TEST_DATABASES_QUERY: &str =
+    r"SELECT datname FROM pg_database WHERE datname LIKE 'nexus\_test\_%' ORDER BY datname";
+
+pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
+    services::ensure_all(ws)?;
+    mongo::ensure_venv(ws)?;
+    drop_test_databases()?;
+    let steps = [
+        ("rustfmt", rustfmt_check(ws)),
+        ("clippy", clippy(ws)),
+        ("tests", cargo_test(ws, cargo_test_args)),
+    ];
+    let total = steps.len() + 1;
+    for (index, (title, mut command)) in steps.into_iter().enumerate() {
+        println!("==> [{}/{total}] {title}", index + 1);
+        let started = Instant::now();
+        cmd::run(&mut command).with_context(|| format!("the {title} step failed"))?;
+        println!("==> {title} passed in {} s", started.elapsed().as_secs());
+    }
+    println!("==> [{total}/{total}] docker-compose.yml");
+    check_compose_file(ws)?;
+    println!("all checks passed");
+    Ok(())
+}
+
+fn clippy(ws: &Workspace) -> Command {
+    let args = [
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ];
+    cargo(ws, &args)
+}
+
+/// `cargo test --workspace`, plus whatever followed `--` on the xtask command line.
+fn cargo_test(ws: &Workspace, extra_args: &[String]) -> Command {
+    let mut command = cargo(ws, &["test", "--workspace"]);
+    command.args(extra_args);
+    command
+}
+
+/// `cargo fmt --all -- --check`, without colours when cargo's are off (CI logs).
+fn rustfmt_check(ws: &Workspace) -> Command {
+    let mut command = cargo(ws, &["fmt", "--all", "--", "--check"]);
+    if std::env::var("CARGO_TERM_COLOR").is_ok_and(|color| color == "never") {
+        command.args(["--color", "never"]);
+    }
+    command
+}
+
+/// A cargo command with the test environment: offline sqlx metadata and the local services.
+fn cargo(ws: &Workspace, args: &[&str]) -> Command {
+    let mut command = cmd::cargo(ws.root());
+    command.args(args).env("SQLX_OFFLINE", "true");
+    for (key, value) in TEST_ENV {
+        cmd::env_default(&mut command, key, value);
+    }
+    cmd::env_default(&mut command, "NEXUS_TEST_SECANTUSD", ws.secantusd());
+    command
+}
+
+/// Drops the databases earlier (interrupted) test runs left behind.
+fn drop_test_databases() -> Result<()> {
+    let listing = cmd::output(postgres::psql("postgres").args(["-At", "-c", TEST_DATABASES_QUERY]))
+        .context("cannot list leftover test databases")?;
+    for name in listing
+        .lines()
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
+        let drop = format!("DROP DATABASE {} WITH (FORCE)", postgres::quote_ident(name));
+        cmd::run(postgres::psql("postgres").args(["-c", &drop]))
+            .with_context(|| format!("cannot drop the leftover test database {name}"))?;
+    }
+    Ok(())
+}
+
+/// `docker-compose config -q` when docker-compose is installed (no engine is needed for it).
+fn check_compose_file(ws: &Workspace) -> Result<()> {
+    if !cmd::on_path("docker-compose") {
+        println!("note: docker-compose is not on PATH; skipping the docker-compose.yml check");
+        return Ok(());
+    }
+    cmd::run(Command::new("docker-compose").current_dir(ws.root()).args([
+        "-f",
+        "docker-compose.yml",
+        "config",
+        "-q",
+    ]))
+    .context("docker-compose.yml is not valid")
+}

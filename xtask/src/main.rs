@@ -1,0 +1,62 @@
+//! `cargo xtask`: project chores for the Nexus workspace.
+//!
+//! * `up [--debug]` brings the local stack up (PostgreSQL, Redis, a MongoDB-wire server and
+//!   `storefront-api serve`), idempotently.
+//! * `down` stops exactly what `up` and `test` started, nothing else.
+//! * `test [-- ARGS]` ensures the backing services, then runs fmt, clippy, the tests and the
+//!   compose-file check.
+//! * `sqlx-prepare` regenerates the sqlx offline query metadata in `storefront-api/.sqlx`.
+
+mod api;
+mod checks;
+mod cmd;
+mod down;
+mod process;
+mod services;
+mod sqlx_prepare;
+mod stack;
+mod workspace;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::workspace::Workspace;
+
+/// Project chores for the Nexus workspace.
+#[derive(Debug, Parser)]
+#[command(name = "xtask", bin_name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Bring the local stack up: PostgreSQL, Redis, MongoDB-wire server, storefront-api.
+    Up {
+        /// Build and serve a debug build of storefront-api instead of a release build.
+        #[arg(long)]
+        debug: bool,
+    },
+    /// Stop exactly what `up` and `test` started (processes with a pid file in .nexus/run).
+    Down,
+    /// Ensure the backing services, then run fmt, clippy, the workspace tests and the compose check.
+    Test {
+        /// Extra arguments passed through to `cargo test --workspace`.
+        #[arg(last = true)]
+        cargo_test_args: Vec<String>,
+    },
+    /// Regenerate the sqlx offline query metadata in storefront-api/.sqlx.
+    SqlxPrepare,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let ws = Workspace::locate();
+    match cli.command {
+        Command::Up { debug } => api::up(&ws, debug),
+        Command::Down => down::down(&ws),
+        Command::Test { cargo_test_args } => checks::test(&ws, &cargo_test_args),
+        Command::SqlxPrepare => sqlx_prepare::prepare(&ws),
+    }
+}

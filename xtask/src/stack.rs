@@ -1,0 +1,100 @@
+//! The local stack's fixed addresses, environment defaults, managed processes and demo logins:
+//! every constant that `up`, `down`, `test` and the summary share lives here.
+
+/// Loopback host every local service binds to.
+pub const HOST: &str = "127.0.0.1";
+pub const POSTGRES_PORT: u16 = 5432;
+pub const REDIS_PORT: u16 = 6379;
+pub const MONGO_PORT: u16 = 27017;
+pub const API_PORT: u16 = 8080;
+
+/// Superuser of the local PostgreSQL (trust auth).
+pub const POSTGRES_USER: &str = "postgres";
+/// Server URL without a database (the tests create their own databases).
+pub const POSTGRES_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432";
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+pub const MONGO_URI: &str = "mongodb://127.0.0.1:27017";
+
+/// The pinned MongoDB-wire server, installed into `.venv-mongo`.
+pub const SECANTUSDB_REQUIREMENT: &str = "secantusdb==0.7.0b3";
+
+/// Bounds for the polling loops.
+pub const SERVICE_START_TIMEOUT_SECS: u64 = 30;
+pub const API_READY_TIMEOUT_SECS: u64 = 60;
+pub const STOP_TIMEOUT_SECS: u64 = 15;
+/// Lines of a log shown when something fails to start.
+pub const LOG_TAIL_LINES: usize = 30;
+
+/// Environment for the `storefront-api` subprocesses; each is set only when the user has not
+/// set it already.
+pub const API_ENV: [(&str, &str); 4] = [
+    (
+        "NEXUS_DATABASE__URL",
+        "postgres://postgres@127.0.0.1:5432/nexus",
+    ),
+    ("NEXUS_REDIS__URL", REDIS_URL),
+    ("NEXUS_MONGODB__URI", MONGO_URI),
+    ("NEXUS_MONGODB__DATABASE", "nexus"),
+];
+
+/// Environment for the test suite (besides `NEXUS_TEST_SECANTUSD`, a path computed at run time);
+/// each is set only when the user has not set it already.
+pub const TEST_ENV: [(&str, &str); 3] = [
+    ("NEXUS_TEST_DATABASE_URL", POSTGRES_SERVER_URL),
+    ("NEXUS_TEST_REDIS_URL", REDIS_URL),
+    ("NEXUS_TEST_MONGODB_URI", MONGO_URI),
+];
+
+/// A process that `up` or `test` may start, tracked by `.nexus/run/<name>.pid` and logging to
+/// `.nexus/logs/<name>.log`.
+#[derive(Debug, Clone, Copy)]
+pub struct Managed {
+    /// Stem of the pid and log files, and the name shown to the user.
+    pub name: &'static str,
+    /// A substring of the process's command line, checked before signalling a pid (guards
+    /// against a recycled pid).
+    pub cmdline_marker: &'static str,
+}
+
+pub const API: Managed = Managed {
+    name: "storefront-api",
+    cmdline_marker: "storefront-api",
+};
+pub const MONGO: Managed = Managed {
+    name: "mongo",
+    cmdline_marker: "secantusd",
+};
+pub const REDIS: Managed = Managed {
+    name: "redis",
+    cmdline_marker: "redis-server",
+};
+pub const POSTGRES: Managed = Managed {
+    name: "postgres",
+    cmdline_marker: "postgres",
+};
+
+/// A demo account created by `storefront-api demo-data`.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoLogin {
+    pub role: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+}
+
+pub const DEMO_LOGINS: [DemoLogin; 3] = [
+    DemoLogin {
+        role: "admin",
+        email: "admin@nexus.test",
+        password: "NexusAdmin!2026",
+    },
+    DemoLogin {
+        role: "staff",
+        email: "staff@nexus.test",
+        password: "NexusStaff!2026",
+    },
+    DemoLogin {
+        role: "customer",
+        email: "customer1@nexus.test",
+        password: "NexusShopper!2026",
+    },
+];
