@@ -1,4 +1,4 @@
-//! Configuration: compiled-in defaults, then an optional TOML file, then `NEXUS_*` environment
+//! Configuration: the defaults of `config/default.toml` (compiled in), then an optional TOML file, then `NEXUS_*` environment
 //! variables (nested keys joined by `__`, e.g. `NEXUS_DATABASE__URL`). Secrets are wrapped so
 //! that `Debug` output and logs never show them.
 
@@ -6,10 +6,10 @@ use std::path::Path;
 
 use figment::{
     Figment,
-    providers::{Env, Format, Serialized, Toml},
+    providers::{Env, Format, Toml},
 };
 use secrecy::SecretString;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -22,7 +22,7 @@ pub struct Settings {
     pub log: LogSettings,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct HttpSettings {
     pub host: String,
     pub port: u16,
@@ -57,7 +57,7 @@ pub struct MongoSettings {
     pub server_selection_timeout_ms: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct AuthSettings {
     pub session_ttl_hours: u64,
     /// Mark the session cookie `Secure` (set true whenever the shop is served over HTTPS).
@@ -67,12 +67,12 @@ pub struct AuthSettings {
     pub login_failure_window_secs: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct CacheSettings {
     pub ttl_secs: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
     /// `json` (default) or `pretty`.
     pub format: String,
@@ -80,44 +80,13 @@ pub struct LogSettings {
     pub filter: String,
 }
 
-/// Defaults as a serialisable tree; secrets are plain strings only here, before wrapping.
-fn defaults() -> serde_json::Value {
-    serde_json::json!({
-        "http": {
-            "host": "127.0.0.1",
-            "port": 8080,
-            "body_limit_bytes": 65536,
-            "request_timeout_secs": 30,
-            "trust_forwarded_for": false,
-            "readiness_timeout_ms": 1000,
-        },
-        "database": {
-            "url": "postgres://postgres@127.0.0.1:5432/nexus",
-            "max_connections": 20,
-            "acquire_timeout_secs": 5,
-        },
-        "redis": { "url": "redis://127.0.0.1:6379", "key_prefix": "nexus:" },
-        "mongodb": {
-            "uri": "mongodb://127.0.0.1:27017",
-            "database": "nexus",
-            "server_selection_timeout_ms": 2000,
-        },
-        "auth": {
-            "session_ttl_hours": 336,
-            "cookie_secure": false,
-            "login_max_failures_per_account": 5,
-            "login_max_failures_per_client": 20,
-            "login_failure_window_secs": 900,
-        },
-        "cache": { "ttl_secs": 300 },
-        "log": { "format": "json", "filter": "info" },
-    })
-}
+/// The defaults, documented key by key in `config/default.toml`.
+const DEFAULTS: &str = include_str!("../config/default.toml");
 
 impl Settings {
     /// Loads defaults, then `file` if given (or `NEXUS_CONFIG`), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
-        let mut figment = Figment::from(Serialized::defaults(defaults()));
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
         let from_env = std::env::var_os("NEXUS_CONFIG").map(std::path::PathBuf::from);
         if let Some(path) = file.map(Path::to_path_buf).or(from_env) {
             figment = figment.merge(Toml::file_exact(path));
@@ -130,7 +99,7 @@ impl Settings {
 
     /// Defaults only, ignoring files and the environment (tests start from here).
     pub fn defaults() -> Self {
-        Figment::from(Serialized::defaults(defaults()))
+        Figment::from(Toml::string(DEFAULTS))
             .extract()
             .expect("compiled-in defaults are valid")
     }

@@ -282,7 +282,7 @@ pub fn prefix_tsquery(text: &str) -> Option<String> {
 pub async fn search(
     State(state): State<AppState>,
     Query(params): Query<SearchParams>,
-) -> ApiResult<Json<SearchResults>> {
+) -> ApiResult<Json<serde_json::Value>> {
     let limit = page_size(params.limit)?;
     let page = params.page.unwrap_or(1);
     if !(1..=1000).contains(&page) {
@@ -294,17 +294,19 @@ pub async fn search(
     }
     let prefix_query =
         prefix_tsquery(text).ok_or_else(|| ApiError::invalid("q", "must contain a word"))?;
-    let (products, total) =
-        store::search_products(&state.db, text, &prefix_query, limit, (page - 1) * limit).await?;
-    Ok(Json(SearchResults {
-        products,
-        meta: SearchMeta {
-            query: text.to_owned(),
-            total,
-            page,
-            limit,
-        },
-    }))
+    let body = state
+        .catalog_cache
+        .get_or_load(&format!("search:{page}:{limit}:{text}"), || async {
+            let (products, total) =
+                store::search_products(&state.db, text, &prefix_query, limit, (page - 1) * limit)
+                    .await?;
+            Ok::<_, ApiError>(serde_json::json!({
+                "products": products,
+                "meta": SearchMeta { query: text.to_owned(), total, page, limit },
+            }))
+        })
+        .await?;
+    Ok(Json(body))
 }
 
 #[cfg(test)]

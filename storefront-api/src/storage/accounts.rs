@@ -241,3 +241,39 @@ pub async fn delete_address(
     }
     Ok(())
 }
+
+/// Customers for staff, newest first, optionally matching part of the email or name.
+pub async fn staff_customers(
+    db: &PgPool,
+    text: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Account>, i64), StoreError> {
+    let rows = sqlx::query!(
+        r#"SELECT id, email::text AS "email!", full_name, role AS "role: Role", created_at,
+                  count(*) OVER () AS "total!"
+             FROM accounts
+            WHERE role = 'customer'
+              AND ($1::text IS NULL OR email::text ILIKE '%' || $1 || '%'
+                   OR full_name ILIKE '%' || $1 || '%')
+            ORDER BY created_at DESC, id DESC
+            LIMIT $2 OFFSET $3"#,
+        text,
+        limit,
+        offset,
+    )
+    .fetch_all(db)
+    .await?;
+    let total = rows.first().map_or(0, |row| row.total);
+    let customers = rows
+        .into_iter()
+        .map(|row| Account {
+            id: row.id,
+            email: row.email,
+            full_name: row.full_name,
+            role: row.role,
+            created_at: row.created_at,
+        })
+        .collect();
+    Ok((customers, total))
+}

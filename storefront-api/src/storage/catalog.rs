@@ -823,3 +823,77 @@ pub async fn staff_products(
         .collect();
     Ok((products, total))
 }
+
+#[derive(Default)]
+pub struct CategoryChanges {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    /// `Some(None)` makes the category a root.
+    pub parent_id: Option<Option<Uuid>>,
+    pub position: Option<i32>,
+}
+
+/// Changes a category. Moving it under itself or one of its descendants is refused, so the
+/// tree stays a tree.
+pub async fn update_category(
+    db: &PgPool,
+    id: Uuid,
+    changes: &CategoryChanges,
+) -> Result<CategoryRef, StoreError> {
+    let mut tx = db.begin().await?;
+    sqlx::query!("SELECT id FROM categories WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("category"))?;
+    if let Some(Some(parent)) = changes.parent_id {
+        let creates_cycle = sqlx::query_scalar!(
+            r#"WITH RECURSIVE subtree AS (
+                   SELECT id FROM categories WHERE id = $1
+                   UNION ALL
+                   SELECT c.id FROM categories c JOIN subtree s ON c.parent_id = s.id
+               )
+               SELECT EXISTS (SELECT 1 FROM subtree WHERE id = $2) AS "cycle!""#,
+            id,
+            parent
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if creates_cycle {
+            return Err(StoreError::Invalid(FieldError::new(
+                "parent_id",
+                "a category cannot move under itself or one of its sub-categories",
+            )));
+        }
+    }
+    let category = sqlx::query_as!(
+        CategoryRef,
+        r#"UPDATE categories SET
+               slug = COALESCE($2, slug),
+               name = COALESCE($3, name),
+               parent_id = CASE WHEN $4::bool THEN $5 ELSE parent_id END,
+               position = COALESCE($6, position)
+           WHERE id = $1
+           RETURNING id, slug, name"#,
+        id,
+        changes.slug,
+        changes.name,
+        changes.parent_id.is_some(),
+        changes.parent_id.flatten(),
+        changes.position,
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|error| {
+        StoreError::map_constraint(
+            error,
+            &[
+                ("categories_slug_key", category_slug_taken),
+                ("categories_parent_id_fkey", || {
+                    StoreError::Invalid(FieldError::new("parent_id", "no such category"))
+                }),
+            ],
+        )
+    })?;
+    tx.commit().await?;
+    Ok(category)
+}

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod admin;
 mod admin_authz;
 mod bad_input;
 mod catalog;

@@ -22,8 +22,8 @@ use crate::{
     routes::catalog::{ProductEnvelope, page_size},
     state::AppState,
     storage::catalog::{
-        self as store, Audience, NewCategory, NewProduct, NewVariant, ProductChanges, ProductKey,
-        VariantChanges,
+        self as store, Audience, CategoryChanges, NewCategory, NewProduct, NewVariant,
+        ProductChanges, ProductKey, VariantChanges,
     },
 };
 
@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_variant))
         .routes(routes!(adjust_stock, stock_movements))
         .routes(routes!(create_category))
+        .routes(routes!(update_category))
 }
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
@@ -109,9 +110,9 @@ pub struct StaffProductList {
 
 #[derive(Serialize, ToSchema)]
 pub struct StaffListMeta {
-    total: i64,
-    page: i64,
-    limit: i64,
+    pub total: i64,
+    pub page: i64,
+    pub limit: i64,
 }
 
 /// All products, drafts and archived included.
@@ -122,7 +123,10 @@ pub async fn list_products(
     Query(params): Query<StaffListParams>,
 ) -> ApiResult<Json<StaffProductList>> {
     let limit = page_size(params.limit)?;
-    let page = params.page.unwrap_or(1).max(1);
+    let page = params.page.unwrap_or(1);
+    if page < 1 {
+        return Err(ApiError::invalid("page", "must be 1 or more"));
+    }
     let text = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let (products, total) =
         store::staff_products(&state.db, params.status, text, limit, (page - 1) * limit).await?;
@@ -544,4 +548,48 @@ pub async fn create_category(
     let category = store::create_category(&state.db, &new).await?;
     invalidate(&state).await?;
     Ok((StatusCode::CREATED, Json(CategoryEnvelope { category })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryPatch {
+    name: Option<String>,
+    slug: Option<String>,
+    /// `null` makes the category a root.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    parent_id: Option<Option<Uuid>>,
+    position: Option<i32>,
+}
+
+/// Renames, re-slugs, moves or reorders a category.
+#[utoipa::path(patch, path = "/api/v1/admin/categories/{id}", tag = "admin", request_body = CategoryPatch,
+    params(("id" = Uuid, Path, description = "Category id")),
+    responses((status = 200, body = CategoryEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn update_category(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Json(patch): Json<CategoryPatch>,
+) -> ApiResult<Json<CategoryEnvelope>> {
+    let mut errors = Vec::new();
+    if let Some(name) = &patch.name {
+        check_text(&mut errors, "name", name, 100);
+    }
+    if let Some(slug) = &patch.slug
+        && let Err(message) = parse_slug(slug)
+    {
+        errors.push(FieldError::new("slug", message));
+    }
+    let changes = CategoryChanges {
+        slug: patch.slug,
+        name: patch.name.map(|n| n.trim().to_owned()),
+        parent_id: patch.parent_id,
+        position: patch.position,
+    };
+    let changes = validated(changes, errors)?;
+    let category = store::update_category(&state.db, id, &changes).await?;
+    invalidate(&state).await?;
+    Ok(Json(CategoryEnvelope { category }))
 }

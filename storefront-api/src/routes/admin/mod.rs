@@ -2,11 +2,12 @@
 //! [`crate::auth::require_staff`]; handlers never check roles themselves.
 
 pub mod catalog;
+pub mod customers;
 
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    catalog::router()
+    catalog::router().merge(customers::router())
 }

@@ -1,0 +1,87 @@
+//! Staff view of customers: search and detail.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::{
+    domain::account::{
+        Role,
+        views::{Account, Address},
+    },
+    error::{ApiError, ApiResult, Json, Path, Query},
+    routes::catalog::page_size,
+    state::AppState,
+    storage::accounts,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_customers))
+        .routes(routes!(customer))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerParams {
+    /// Part of the email or name.
+    q: Option<String>,
+    page: Option<i64>,
+    limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CustomerList {
+    customers: Vec<Account>,
+    meta: super::catalog::StaffListMeta,
+}
+
+/// Customers, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/customers", tag = "admin", params(CustomerParams),
+    responses((status = 200, body = CustomerList)), security(("bearer" = [])))]
+pub async fn list_customers(
+    State(state): State<AppState>,
+    Query(params): Query<CustomerParams>,
+) -> ApiResult<Json<CustomerList>> {
+    let limit = page_size(params.limit)?;
+    let page = params.page.unwrap_or(1);
+    if page < 1 {
+        return Err(ApiError::invalid("page", "must be 1 or more"));
+    }
+    let text = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let (customers, total) =
+        accounts::staff_customers(&state.db, text, limit, (page - 1) * limit).await?;
+    Ok(Json(CustomerList {
+        customers,
+        meta: super::catalog::StaffListMeta { total, page, limit },
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CustomerDetail {
+    customer: Account,
+    addresses: Vec<Address>,
+}
+
+/// One customer with their addresses.
+#[utoipa::path(get, path = "/api/v1/admin/customers/{id}", tag = "admin",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    responses((status = 200, body = CustomerDetail), (status = 404, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn customer(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<CustomerDetail>> {
+    let customer = accounts::account(&state.db, id).await?;
+    if customer.role != Role::Customer {
+        return Err(ApiError::NotFound("customer"));
+    }
+    let addresses = accounts::addresses(&state.db, id).await?;
+    Ok(Json(CustomerDetail {
+        customer,
+        addresses,
+    }))
+}

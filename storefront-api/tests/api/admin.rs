@@ -1,0 +1,123 @@
+//! Staff management beyond products: the category tree and the customer list.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, error_code};
+
+#[tokio::test]
+async fn categories_move_but_never_under_their_own_subtree() {
+    let app = TestApp::spawn().await;
+    let token = app.staff().await;
+    let home = app.category(&token, "Home", None).await;
+    let kitchen = app.category(&token, "Kitchen", Some(home)).await;
+    let knives = app.category(&token, "Knives", Some(kitchen)).await;
+
+    let response = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/admin/categories/{home}"),
+            Some(&token),
+            Some(json!({"parent_id": knives})),
+        )
+        .await;
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "validation_failed");
+    assert_eq!(body["error"]["details"]["fields"][0]["field"], "parent_id");
+
+    // Knives becomes a root and is renamed; the tree shows it.
+    let response = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/admin/categories/{knives}"),
+            Some(&token),
+            Some(json!({"parent_id": null, "name": "Chef Knives", "slug": "chef-knives"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let tree: Value = app
+        .get("/api/v1/categories")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let roots: Vec<&str> = tree["categories"]
+        .as_array()
+        .expect("categories")
+        .iter()
+        .map(|c| c["slug"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        roots.contains(&"chef-knives") && roots.contains(&"home"),
+        "{roots:?}"
+    );
+
+    let response = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/admin/categories/{kitchen}"),
+            Some(&token),
+            Some(json!({"slug": "chef-knives"})),
+        )
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::CONFLICT).await,
+        "slug_taken"
+    );
+}
+
+#[tokio::test]
+async fn staff_find_customers_by_email_or_name() {
+    let app = TestApp::spawn().await;
+    let token = app.staff().await;
+    let (_, customer_id) = app.customer().await;
+    let response = app
+        .request(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(&app.customer().await.0),
+            Some(json!({"full_name": "Zelda Quinn"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let found: Value = app
+        .request(
+            Method::GET,
+            "/api/v1/admin/customers?q=zelda",
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(found["meta"]["total"], 1);
+    assert_eq!(found["customers"][0]["full_name"], "Zelda Quinn");
+
+    let all: Value = app
+        .request(Method::GET, "/api/v1/admin/customers", Some(&token), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(all["meta"]["total"], 2, "staff accounts are not customers");
+
+    let detail = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/admin/customers/{customer_id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(detail.status(), StatusCode::OK);
+    let detail: Value = detail.json().await.expect("json");
+    assert_eq!(detail["customer"]["id"], customer_id.to_string());
+    assert!(
+        detail["addresses"]
+            .as_array()
+            .expect("addresses")
+            .is_empty()
+    );
+}
