@@ -2,7 +2,7 @@
 //! and `demo-data` subcommands, (re)starts `storefront-api serve` detached, waits for
 //! `GET /readyz` to return 200 and prints where everything is.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -61,7 +61,7 @@ fn api_command(ws: &Workspace, binary: &Path, subcommand: &str) -> Command {
     command
 }
 
-fn api_address() -> SocketAddr {
+pub fn api_address() -> SocketAddr {
     let host: IpAddr = HOST.parse().expect("HOST is an IP address");
     SocketAddr::new(host, API_PORT)
 }
@@ -103,6 +103,12 @@ fn wait_until_ready(child: &mut Child, log: &Path) -> Result<()> {
 
 /// The status code of a plain HTTP/1.1 `GET path` on `addr`.
 fn http_status(addr: SocketAddr, path: &str) -> Result<u16> {
+    http_get(addr, path).map(|(status, _)| status)
+}
+
+/// Status code and body of a plain HTTP/1.1 `GET path` on `addr` (the connection is closed by
+/// the server after the response, so the body is everything after the headers).
+pub fn http_get(addr: SocketAddr, path: &str) -> Result<(u16, String)> {
     let timeout = Duration::from_secs(2);
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
@@ -111,13 +117,20 @@ fn http_status(addr: SocketAddr, path: &str) -> Result<u16> {
         stream,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )?;
+    let mut reader = BufReader::new(stream);
     let mut status_line = String::new();
-    BufReader::new(stream).read_line(&mut status_line)?;
-    status_line
+    reader.read_line(&mut status_line)?;
+    let status = status_line
         .split_whitespace()
         .nth(1)
         .and_then(|code| code.parse().ok())
-        .with_context(|| format!("not an HTTP status line: {status_line:?}"))
+        .with_context(|| format!("not an HTTP status line: {status_line:?}"))?;
+    let mut response = String::new();
+    reader.read_to_string(&mut response)?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or_else(String::new, |(_, body)| body.to_owned());
+    Ok((status, body))
 }
 
 fn print_summary(ws: &Workspace) {

@@ -6,8 +6,10 @@
 //! * `test [-- ARGS]` ensures the backing services, then runs fmt, clippy, the tests and the
 //!   compose-file check.
 //! * `sqlx-prepare` regenerates the sqlx offline query metadata in `storefront-api/.sqlx`.
+//! * `bench` measures the public catalog reads of a release build with wrk.
 
 mod api;
+mod bench;
 mod checks;
 mod cmd;
 mod down;
@@ -48,6 +50,15 @@ enum Command {
     },
     /// Regenerate the sqlx offline query metadata in storefront-api/.sqlx.
     SqlxPrepare,
+    /// Bring the stack up (release) and measure the public catalog reads with wrk.
+    Bench {
+        /// Seconds per scenario.
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 32)]
+        connections: u32,
+    },
 }
 
 fn main() -> Result<()> {
@@ -58,5 +69,9 @@ fn main() -> Result<()> {
         Command::Down => down::down(&ws),
         Command::Test { cargo_test_args } => checks::test(&ws, &cargo_test_args),
         Command::SqlxPrepare => sqlx_prepare::prepare(&ws),
+        Command::Bench {
+            seconds,
+            connections,
+        } => bench::bench(&ws, seconds, connections),
     }
 }

@@ -263,19 +263,18 @@ pub struct SearchResults {
     meta: SearchMeta,
 }
 
-/// `to_tsquery` input where every word is a prefix and all words must match; words are
-/// reduced to letters and digits, so no user input reaches the query parser's syntax.
-pub fn prefix_tsquery(text: &str) -> Option<String> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
+/// The words of a search: lower-case letters and digits, at most 12, so no user input reaches
+/// the text-search query syntax.
+pub fn search_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
         .take(12)
-        .map(|word| format!("{}:*", word.to_lowercase()))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" & "))
+        .map(str::to_lowercase)
+        .collect()
 }
 
-/// Ranked product search: name above description, prefixes, and typo tolerance.
+/// Ranked product search: every word must match (as a prefix), name ranks above
+/// description, and a misspelt word is corrected to the closest word of the catalog.
 #[utoipa::path(get, path = "/api/v1/search", tag = "catalog", params(SearchParams),
     responses((status = 200, body = SearchResults),
               (status = 422, body = crate::error::ErrorEnvelope)))]
@@ -292,14 +291,15 @@ pub async fn search(
     if text.chars().count() > 200 {
         return Err(ApiError::invalid("q", "must be at most 200 characters"));
     }
-    let prefix_query =
-        prefix_tsquery(text).ok_or_else(|| ApiError::invalid("q", "must contain a word"))?;
+    let words = search_words(text);
+    if words.is_empty() {
+        return Err(ApiError::invalid("q", "must contain a word"));
+    }
     let body = state
         .catalog_cache
         .get_or_load(&format!("search:{page}:{limit}:{text}"), || async {
             let (products, total) =
-                store::search_products(&state.db, text, &prefix_query, limit, (page - 1) * limit)
-                    .await?;
+                store::search_products(&state.db, &words, limit, (page - 1) * limit).await?;
             Ok::<_, ApiError>(serde_json::json!({
                 "products": products,
                 "meta": SearchMeta { query: text.to_owned(), total, page, limit },
@@ -314,13 +314,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tsquery_is_built_from_words_only() {
-        assert_eq!(
-            prefix_tsquery("Linen sh").as_deref(),
-            Some("linen:* & sh:*")
-        );
-        assert_eq!(prefix_tsquery("a'|!&(b)").as_deref(), Some("a:* & b:*"));
-        assert_eq!(prefix_tsquery(" !! "), None);
+    fn search_words_are_letters_and_digits_only() {
+        assert_eq!(search_words("Linen sh"), ["linen", "sh"]);
+        assert_eq!(search_words("a'|!&(B):*"), ["a", "b"]);
+        assert!(search_words(" !! ").is_empty());
     }
 
     #[test]

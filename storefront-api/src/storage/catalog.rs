@@ -77,6 +77,26 @@ struct SummaryRow {
     category_name: String,
 }
 
+/// Builds a [`SummaryRow`] from any query record with the listing columns.
+macro_rules! summary_row {
+    ($row:expr) => {
+        SummaryRow {
+            id: $row.id,
+            slug: $row.slug,
+            name: $row.name,
+            currency: $row.currency,
+            price_from_minor: $row.price_from_minor,
+            compare_at_minor: $row.compare_at_minor,
+            in_stock: $row.in_stock,
+            image_url: $row.image_url,
+            created_at: $row.created_at,
+            category_id: $row.category_id,
+            category_slug: $row.category_slug,
+            category_name: $row.category_name,
+        }
+    };
+}
+
 impl From<SummaryRow> for ProductSummary {
     fn from(row: SummaryRow) -> Self {
         Self {
@@ -167,51 +187,56 @@ pub async fn list_products(
                 key: row.sort_key,
                 id: row.id,
             };
-            let summary = SummaryRow {
-                id: row.id,
-                slug: row.slug,
-                name: row.name,
-                currency: row.currency,
-                price_from_minor: row.price_from_minor,
-                compare_at_minor: row.compare_at_minor,
-                in_stock: row.in_stock,
-                image_url: row.image_url,
-                created_at: row.created_at,
-                category_id: row.category_id,
-                category_slug: row.category_slug,
-                category_name: row.category_name,
-            };
+            let summary = summary_row!(row);
             (summary.into(), position)
         })
         .collect())
 }
 
-/// Ranked full-text search with prefix matching, falling back on trigram word similarity of
-/// the name so that a misspelt word still finds the product. Returns a page and the total.
+/// Ranked full-text search: every word must match, as a prefix, in the name (weighted
+/// higher) or the description. A word that matches nothing at all is taken for a typo and
+/// replaced by its closest words in the catalog's lexicon (trigram similarity), so a misspelt
+/// word still finds the product. `words` are lower-case letters and digits only.
 pub async fn search_products(
     db: &PgPool,
-    text: &str,
-    prefix_query: &str,
+    words: &[String],
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<ProductSummary>, i64), StoreError> {
     let rows = sqlx::query!(
-        r#"SELECT p.id, p.slug, p.name, p.currency, p.price_from_minor AS "price_from_minor!",
+        r#"WITH tokens AS (
+               SELECT token, ord FROM unnest($1::text[]) WITH ORDINALITY AS t(token, ord)
+                WHERE numnode(to_tsquery('english', token)) > 0
+           ),
+           search AS (
+               SELECT tsquery_and_agg(
+                   CASE WHEN EXISTS (SELECT 1 FROM products
+                                      WHERE status = 'active'
+                                        AND search_document @@ to_tsquery('english', token || ':*'))
+                        THEN to_tsquery('english', token || ':*')
+                        ELSE COALESCE(
+                            (SELECT to_tsquery('simple', string_agg(word, ' | '))
+                               FROM (SELECT word FROM search_lexicon
+                                      WHERE word % token
+                                      ORDER BY similarity(word, token) DESC, word
+                                      LIMIT 3) closest),
+                            to_tsquery('english', token || ':*'))
+                   END ORDER BY ord) AS query
+                 FROM tokens
+           )
+           SELECT p.id, p.slug, p.name, p.currency, p.price_from_minor AS "price_from_minor!",
                   p.in_stock, p.image_urls[1] AS image_url, p.created_at,
                   c.id AS category_id, c.slug AS category_slug, c.name AS category_name,
                   (SELECT v.compare_at_minor FROM variants v
                     WHERE v.product_id = p.id AND v.status = 'active'
                     ORDER BY v.price_minor, v.position LIMIT 1) AS compare_at_minor,
                   count(*) OVER () AS "total!"
-             FROM products p JOIN categories c ON c.id = p.category_id,
-                  to_tsquery('english', $2) AS query
+             FROM search, products p JOIN categories c ON c.id = p.category_id
             WHERE p.status = 'active' AND p.price_from_minor IS NOT NULL
-              AND (p.search_document @@ query OR $1 <% p.name)
-            ORDER BY ts_rank_cd(p.search_document, query, 1) * 4 + word_similarity($1, p.name) DESC,
-                     p.id
-            LIMIT $3 OFFSET $4"#,
-        text,
-        prefix_query,
+              AND p.search_document @@ search.query
+            ORDER BY ts_rank_cd(p.search_document, search.query, 1) DESC, p.name, p.id
+            LIMIT $2 OFFSET $3"#,
+        words,
         limit,
         offset,
     )
@@ -220,23 +245,7 @@ pub async fn search_products(
     let total = rows.first().map_or(0, |row| row.total);
     let products = rows
         .into_iter()
-        .map(|row| {
-            SummaryRow {
-                id: row.id,
-                slug: row.slug,
-                name: row.name,
-                currency: row.currency,
-                price_from_minor: row.price_from_minor,
-                compare_at_minor: row.compare_at_minor,
-                in_stock: row.in_stock,
-                image_url: row.image_url,
-                created_at: row.created_at,
-                category_id: row.category_id,
-                category_slug: row.category_slug,
-                category_name: row.category_name,
-            }
-            .into()
-        })
+        .map(|row| summary_row!(row).into())
         .collect();
     Ok((products, total))
 }
@@ -374,6 +383,16 @@ pub async fn product(
     }))
 }
 
+/// Rebuilds the search lexicon from the active catalog. Called after writes that change what
+/// shoppers can find (names, descriptions, status); it takes milliseconds at catalog sizes
+/// of thousands of products.
+pub async fn refresh_search_lexicon(db: &PgPool) -> Result<(), StoreError> {
+    sqlx::query!("REFRESH MATERIALIZED VIEW CONCURRENTLY search_lexicon")
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 fn slug_taken() -> StoreError {
     StoreError::conflict("slug_taken", "Another product already uses this slug.")
 }
@@ -484,6 +503,10 @@ pub async fn update_product(
         )
     })?;
     tx.commit().await?;
+    // Only typo corrections read the lexicon: a failed refresh must not fail a committed write.
+    if let Err(error) = refresh_search_lexicon(db).await {
+        tracing::warn!(%error, "search lexicon not refreshed");
+    }
     Ok(())
 }
 
@@ -784,10 +807,11 @@ pub async fn staff_products(
     offset: i64,
 ) -> Result<(Vec<ProductSummary>, i64), StoreError> {
     let rows = sqlx::query!(
-        r#"SELECT p.id, p.slug, p.name, p.currency, p.price_from_minor, p.in_stock,
+        r#"SELECT p.id, p.slug, p.name, p.currency,
+                  COALESCE(p.price_from_minor, 0) AS "price_from_minor!", p.in_stock,
                   p.image_urls[1] AS image_url, p.created_at,
                   c.id AS category_id, c.slug AS category_slug, c.name AS category_name,
-                  count(*) OVER () AS "total!"
+                  NULL::bigint AS compare_at_minor, count(*) OVER () AS "total!"
              FROM products p JOIN categories c ON c.id = p.category_id
             WHERE ($1::product_status IS NULL OR p.status = $1)
               AND ($2::text IS NULL OR p.name ILIKE '%' || $2 || '%' OR p.slug ILIKE '%' || $2 || '%')
@@ -803,23 +827,7 @@ pub async fn staff_products(
     let total = rows.first().map_or(0, |row| row.total);
     let products = rows
         .into_iter()
-        .map(|row| {
-            SummaryRow {
-                id: row.id,
-                slug: row.slug,
-                name: row.name,
-                currency: row.currency,
-                price_from_minor: row.price_from_minor.unwrap_or(0),
-                compare_at_minor: None,
-                in_stock: row.in_stock,
-                image_url: row.image_url,
-                created_at: row.created_at,
-                category_id: row.category_id,
-                category_slug: row.category_slug,
-                category_name: row.category_name,
-            }
-            .into()
-        })
+        .map(|row| summary_row!(row).into())
         .collect();
     Ok((products, total))
 }

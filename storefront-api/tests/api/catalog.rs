@@ -131,6 +131,16 @@ async fn search_ranks_prefixes_and_forgives_typos() {
         "a misspelt word still finds it"
     );
 
+    let two_typos = names(&json(&app, "/api/v1/search?q=lether%20sneakr").await);
+    assert_eq!(
+        two_typos,
+        ["Leather Sneaker"],
+        "every misspelt word is corrected"
+    );
+
+    let mixed = names(&json(&app, "/api/v1/search?q=oxfrd%20shirt").await);
+    assert_eq!(mixed, ["Oxford Shirt"], "a typo beside a correct word");
+
     let description = names(&json(&app, "/api/v1/search?q=merino").await);
     assert_eq!(description, ["Wool Coat"], "description words are searched");
 

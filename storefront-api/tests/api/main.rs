@@ -9,5 +9,6 @@ mod admin;
 mod admin_authz;
 mod bad_input;
 mod catalog;
+mod demo;
 mod operations;
 mod stock;

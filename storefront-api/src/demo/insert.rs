@@ -1,0 +1,329 @@
+//! Writing a generated demo shop to PostgreSQL: bulk `INSERT … SELECT FROM UNNEST(…)`
+//! statements of a few thousand rows, all in one transaction.
+//!
+//! The catalog invariants of `storage::catalog` hold for what is written here: the roll-ups
+//! `price_from_minor` and `in_stock` come with the products, and every variant with stock
+//! gets exactly one `initial` stock movement, so each ledger sums to its stock on hand.
+//! Queries are checked at run time (`sqlx::query`), not at compile time: bulk demo loading
+//! is not worth the offline query data.
+
+use anyhow::Context;
+use sqlx::{PgConnection, PgExecutor, PgPool};
+use uuid::Uuid;
+
+use super::{ADMIN_EMAIL, Account, Address, CURRENCY, Category, DemoShop, Product};
+use crate::domain::account::Role;
+
+/// Rows per statement: large enough to make round trips rare, small enough to keep each
+/// statement's parameters a few megabytes at most.
+const ROWS_PER_STATEMENT: usize = 2_000;
+
+/// Serialises concurrent demo loads (an arbitrary key, "NexusDem" in ASCII).
+const LOAD_LOCK_KEY: i64 = 0x4e65_7875_7344_656d;
+
+/// Note on every opening stock movement, so staff can tell demo stock from real stock.
+const OPENING_STOCK_NOTE: &str = "demo data";
+
+/// PHC strings of the demo passwords.
+pub(super) struct PasswordHashes {
+    pub admin: String,
+    pub staff: String,
+    pub customer: String,
+}
+
+impl PasswordHashes {
+    fn for_role(&self, role: Role) -> &str {
+        match role {
+            Role::Admin => &self.admin,
+            Role::Staff => &self.staff,
+            Role::Customer => &self.customer,
+        }
+    }
+}
+
+/// Whether the demo admin or any product exists: then a load must not write anything.
+pub(super) async fn demo_data_present(db: impl PgExecutor<'_>) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM accounts WHERE email = $1::text::citext)
+             OR EXISTS (SELECT 1 FROM products)",
+    )
+    .bind(ADMIN_EMAIL)
+    .fetch_one(db)
+    .await
+}
+
+/// Writes the whole shop in one transaction; `false` (and nothing written) if demo data
+/// turned up meanwhile.
+pub(super) async fn write(
+    db: &PgPool,
+    shop: &DemoShop,
+    hashes: &PasswordHashes,
+) -> anyhow::Result<bool> {
+    let mut tx = db.begin().await.context("could not start a transaction")?;
+    // Two loads started at once must not both pass the check below.
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(LOAD_LOCK_KEY)
+        .execute(&mut *tx)
+        .await?;
+    if demo_data_present(&mut *tx).await? {
+        return Ok(false);
+    }
+    insert_accounts(&mut tx, &shop.accounts, hashes)
+        .await
+        .context("inserting demo accounts failed")?;
+    insert_addresses(&mut tx, &shop.addresses)
+        .await
+        .context("inserting demo addresses failed")?;
+    insert_categories(&mut tx, &shop.categories)
+        .await
+        .context("inserting demo categories failed")?;
+    insert_products(&mut tx, &shop.products)
+        .await
+        .context("inserting demo products failed")?;
+    insert_variants(&mut tx, &shop.products)
+        .await
+        .context("inserting demo variants failed")?;
+    insert_opening_stock(&mut tx, &shop.products)
+        .await
+        .context("inserting opening stock movements failed")?;
+    tx.commit()
+        .await
+        .context("committing the demo data failed")?;
+    Ok(true)
+}
+
+async fn insert_accounts(
+    conn: &mut PgConnection,
+    accounts: &[Account],
+    hashes: &PasswordHashes,
+) -> Result<(), sqlx::Error> {
+    for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
+        sqlx::query(
+            "INSERT INTO accounts (id, email, password_hash, full_name, role, created_at, updated_at)
+             SELECT id, email::citext, password_hash, full_name, role::account_role, created_at, created_at
+               FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+                    AS t(id, email, password_hash, full_name, role, created_at)",
+        )
+        .bind(chunk.iter().map(|a| a.id).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|a| a.email.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|a| hashes.for_role(a.role)).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|a| a.full_name.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|a| a.role.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|a| a.created_at).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_addresses(
+    conn: &mut PgConnection,
+    addresses: &[Address],
+) -> Result<(), sqlx::Error> {
+    for chunk in addresses.chunks(ROWS_PER_STATEMENT) {
+        sqlx::query(
+            "INSERT INTO addresses (id, account_id, label, full_name, line1, line2, city,
+                                    postal_code, country, phone, is_default, created_at)
+             SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                                  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                                  $11::bool[], $12::timestamptz[])",
+        )
+        .bind(chunk.iter().map(|a| a.id).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|a| a.account_id).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|a| a.label.as_deref()).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|a| a.full_name.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(chunk.iter().map(|a| a.line1.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|a| a.line2.as_deref()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|a| a.city.as_str()).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|a| a.postal_code.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(chunk.iter().map(|a| a.country.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|a| a.phone.as_deref()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|a| a.is_default).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|a| a.created_at).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_categories(
+    conn: &mut PgConnection,
+    categories: &[Category],
+) -> Result<(), sqlx::Error> {
+    // Departments come before their sub-categories, so parents exist in every chunk order.
+    for chunk in categories.chunks(ROWS_PER_STATEMENT) {
+        sqlx::query(
+            "INSERT INTO categories (id, parent_id, slug, name, position)
+             SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int4[])",
+        )
+        .bind(chunk.iter().map(|c| c.id).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|c| c.parent_id).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|c| c.slug.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|c| c.name.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|c| c.position).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_products(conn: &mut PgConnection, products: &[Product]) -> Result<(), sqlx::Error> {
+    for chunk in products.chunks(ROWS_PER_STATEMENT) {
+        // A text[][] must be rectangular, so each product's image URLs travel as one
+        // newline-separated string and are split again in SQL.
+        sqlx::query(
+            "INSERT INTO products (id, slug, name, description, category_id, status, currency,
+                                   image_urls, price_from_minor, in_stock, created_at, updated_at)
+             SELECT id, slug, name, description, category_id, 'active', $10,
+                    string_to_array(images, E'\\n'), price_from_minor, in_stock, created_at, created_at
+               FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[],
+                           $7::int8[], $8::bool[], $9::timestamptz[])
+                    AS t(id, slug, name, description, category_id, images, price_from_minor,
+                         in_stock, created_at)",
+        )
+        .bind(chunk.iter().map(|p| p.id).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|p| p.slug.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|p| p.name.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|p| p.description.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|p| p.category_id).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|p| p.image_urls.join("\n")).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|p| p.price_from_minor).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|p| p.in_stock).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|p| p.created_at).collect::<Vec<_>>())
+        .bind(CURRENCY)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A variant with the product it belongs to.
+struct VariantRow<'a> {
+    product: &'a Product,
+    variant: &'a super::Variant,
+}
+
+fn variant_rows(products: &[Product]) -> Vec<VariantRow<'_>> {
+    products
+        .iter()
+        .flat_map(|product| {
+            product
+                .variants
+                .iter()
+                .map(move |variant| VariantRow { product, variant })
+        })
+        .collect()
+}
+
+async fn insert_variants(conn: &mut PgConnection, products: &[Product]) -> Result<(), sqlx::Error> {
+    for chunk in variant_rows(products).chunks(ROWS_PER_STATEMENT) {
+        sqlx::query(
+            "INSERT INTO variants (id, product_id, sku, title, options, price_minor,
+                                   compare_at_minor, stock_on_hand, status, position,
+                                   created_at, updated_at)
+             SELECT id, product_id, sku, title, options::jsonb, price_minor, compare_at_minor,
+                    stock_on_hand, 'active', position, created_at, created_at
+               FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int8[],
+                           $7::int8[], $8::int4[], $9::int4[], $10::timestamptz[])
+                    AS t(id, product_id, sku, title, options, price_minor, compare_at_minor,
+                         stock_on_hand, position, created_at)",
+        )
+        .bind(chunk.iter().map(|r| r.variant.id).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|r| r.product.id).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|r| r.variant.sku.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|r| r.variant.title.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|r| r.variant.options.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|r| r.variant.price_minor)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|r| r.variant.compare_at_minor)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|r| r.variant.stock_on_hand)
+                .collect::<Vec<_>>(),
+        )
+        .bind(chunk.iter().map(|r| r.variant.position).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|r| r.product.created_at)
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// One `initial` movement per variant with stock: delta and stock after both equal the stock
+/// on hand. Rows go in generation order, so the ledger ids are the same on every load into a
+/// fresh database.
+async fn insert_opening_stock(
+    conn: &mut PgConnection,
+    products: &[Product],
+) -> Result<(), sqlx::Error> {
+    let stocked: Vec<VariantRow<'_>> = variant_rows(products)
+        .into_iter()
+        .filter(|r| r.variant.stock_on_hand > 0)
+        .collect();
+    for chunk in stocked.chunks(ROWS_PER_STATEMENT) {
+        sqlx::query(
+            "INSERT INTO stock_movements (variant_id, delta, reason, note, stock_after, created_at)
+             SELECT variant_id, stock, 'initial', $3, stock, created_at
+               FROM UNNEST($1::uuid[], $2::int4[], $4::timestamptz[])
+                    WITH ORDINALITY AS t(variant_id, stock, created_at, n)
+              ORDER BY n",
+        )
+        .bind(chunk.iter().map(|r| r.variant.id).collect::<Vec<Uuid>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|r| r.variant.stock_on_hand)
+                .collect::<Vec<_>>(),
+        )
+        .bind(OPENING_STOCK_NOTE)
+        .bind(
+            chunk
+                .iter()
+                .map(|r| r.product.created_at)
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! `cargo xtask bench`: brings the stack up with a release build and the demo data, then
+//! measures the public catalog reads with wrk over loopback (bounded in time) and prints a
+//! Markdown table for BENCHMARKS.md.
+
+use std::{fs, process::Command};
+
+use anyhow::{Context, Result, bail};
+
+use crate::{
+    api, cmd,
+    services::ensure_program,
+    stack::{API_PORT, HOST},
+    workspace::Workspace,
+};
+
+/// One measured request pattern.
+struct Scenario {
+    name: &'static str,
+    /// A fixed path, or a Lua `request` function that varies it.
+    target: Target,
+}
+
+enum Target {
+    Path(String),
+    Lua(&'static str),
+}
+
+/// Random price filters: thousands of distinct cache keys, so most requests reach PostgreSQL.
+const UNCACHED_LISTING: &str = r#"
+math.randomseed(42)
+request = function()
+  local min = math.random(0, 20000)
+  return wrk.format("GET", "/api/v1/products?limit=24&sort=price_asc&min_price=" .. min)
+end
+"#;
+
+/// Search words the demo catalog contains, plus misspellings, each with a random page size so
+/// that most requests miss the cache and run the full-text + trigram query.
+const UNCACHED_SEARCH: &str = r#"
+math.randomseed(42)
+local words = {"merino", "sweater", "leather", "boot", "linen", "shirt", "kettle", "lamp",
+               "wireless", "headphones", "tent", "jacket", "serum", "mug", "sneker", "jaket"}
+request = function()
+  local q = words[math.random(#words)]
+  return wrk.format("GET", "/api/v1/search?q=" .. q .. "&limit=" .. math.random(1, 100))
+end
+"#;
+
+pub fn bench(ws: &Workspace, seconds: u32, connections: u32) -> Result<()> {
+    api::up(ws, false)?;
+    ensure_program("wrk", "wrk")?;
+    let slug = first_product_slug()?;
+    let scenarios = [
+        Scenario {
+            name: "product list (cached)",
+            target: Target::Path("/api/v1/products?limit=24".into()),
+        },
+        Scenario {
+            name: "product detail (cached)",
+            target: Target::Path(format!("/api/v1/products/{slug}")),
+        },
+        Scenario {
+            name: "category tree (cached)",
+            target: Target::Path("/api/v1/categories".into()),
+        },
+        Scenario {
+            name: "search (cached)",
+            target: Target::Path("/api/v1/search?q=merino".into()),
+        },
+        Scenario {
+            name: "product list, random price filter (mostly uncached)",
+            target: Target::Lua(UNCACHED_LISTING),
+        },
+        Scenario {
+            name: "search, random page size (mostly uncached)",
+            target: Target::Lua(UNCACHED_SEARCH),
+        },
+    ];
+    let scripts = ws.nexus_dir().join("bench");
+    fs::create_dir_all(&scripts).with_context(|| format!("cannot create {}", scripts.display()))?;
+    let mut rows = Vec::new();
+    for (index, scenario) in scenarios.iter().enumerate() {
+        let base = format!("http://{HOST}:{API_PORT}");
+        let mut wrk = Command::new("wrk");
+        wrk.args([
+            "-t2",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+        ]);
+        match &scenario.target {
+            Target::Path(path) => {
+                wrk.arg(format!("{base}{path}"));
+            }
+            Target::Lua(script) => {
+                let file = scripts.join(format!("scenario-{index}.lua"));
+                fs::write(&file, script)
+                    .with_context(|| format!("cannot write {}", file.display()))?;
+                wrk.arg("-s").arg(&file).arg(&base);
+            }
+        }
+        let output =
+            cmd::output(&mut wrk).with_context(|| format!("wrk failed for {}", scenario.name))?;
+        rows.push((scenario.name, WrkResult::parse(&output)?));
+    }
+    println!();
+    println!("wrk -t2 -c{connections} -d{seconds}s --latency, release build, demo data, loopback:");
+    println!();
+    println!("| scenario | requests/s | p50 | p90 | p99 | non-2xx |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (name, result) in rows {
+        println!(
+            "| {name} | {:.0} | {} | {} | {} | {} |",
+            result.requests_per_sec, result.p50, result.p90, result.p99, result.non_2xx
+        );
+    }
+    Ok(())
+}
+
+fn first_product_slug() -> Result<String> {
+    let (status, body) = api::http_get(api::api_address(), "/api/v1/products?limit=1")?;
+    if status != 200 {
+        bail!("GET /api/v1/products answered {status}");
+    }
+    let marker = "\"slug\":\"";
+    // The first slug in a listing is the product's (its category's comes later in the object).
+    let start = body.find(marker).context("the listing has no product")? + marker.len();
+    let end = body[start..].find('"').context("unterminated slug")? + start;
+    Ok(body[start..end].to_owned())
+}
+
+struct WrkResult {
+    requests_per_sec: f64,
+    p50: String,
+    p90: String,
+    p99: String,
+    non_2xx: u64,
+}
+
+impl WrkResult {
+    fn parse(output: &str) -> Result<Self> {
+        let field = |prefix: &str| {
+            output
+                .lines()
+                .map(str::trim)
+                .find_map(|line| line.strip_prefix(prefix).map(|rest| rest.trim().to_owned()))
+        };
+        let requests_per_sec = field("Requests/sec:")
+            .and_then(|value| value.parse().ok())
+            .context("wrk printed no Requests/sec")?;
+        let percentile = |p: &str| field(p).unwrap_or_else(|| "?".into());
+        let non_2xx = field("Non-2xx or 3xx responses:")
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0);
+        Ok(Self {
+            requests_per_sec,
+            p50: percentile("50%"),
+            p90: percentile("90%"),
+            p99: percentile("99%"),
+            non_2xx,
+        })
+    }
+}
