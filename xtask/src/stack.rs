@@ -14,6 +14,8 @@ pub const POSTGRES_USER: &str = "postgres";
 pub const POSTGRES_SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432";
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
 pub const MONGO_URI: &str = "mongodb://127.0.0.1:27017";
+/// storefront-api's default Redis key prefix (its `config/default.toml`).
+pub const API_REDIS_PREFIX: &str = "nexus:";
 
 /// The pinned MongoDB-wire server, installed into `.venv-mongo`.
 pub const SECANTUSDB_REQUIREMENT: &str = "secantusdb==0.7.0b3";

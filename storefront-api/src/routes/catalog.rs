@@ -8,10 +8,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     domain::catalog::views::{CategoryNode, Product, ProductSummary},
-    error::{ApiError, ApiResult, FieldError, Json, Path, Query},
+    error::{ApiError, ApiResult, FieldError, Path, Query},
     state::AppState,
-    storage::catalog::{
-        self as store, Audience, ListPosition, ProductFilter, ProductKey, ProductSort,
+    storage::{
+        cache::CachedJson,
+        catalog::{self as store, Audience, ListPosition, ProductFilter, ProductKey, ProductSort},
     },
 };
 
@@ -122,7 +123,7 @@ pub struct ProductList {
 pub async fn list_products(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<CachedJson> {
     let limit = page_size(params.limit)?;
     let mut errors = Vec::new();
     for (field, value) in [
@@ -156,9 +157,9 @@ pub async fn list_products(
         params.sort,
         params.cursor.as_deref().unwrap_or(""),
     );
-    let body = state
+    state
         .catalog_cache
-        .get_or_load(&cache_key, || async {
+        .json(&cache_key, || async {
             let category_ids = match &params.category {
                 None => None,
                 Some(slug) => Some(store::category_subtree(&state.db, slug).await?.ok_or_else(
@@ -183,13 +184,12 @@ pub async fn list_products(
                 None
             };
             let products: Vec<ProductSummary> = rows.into_iter().map(|(p, _)| p).collect();
-            Ok::<_, ApiError>(serde_json::json!({
-                "products": products,
-                "meta": ListMeta { next_cursor, limit },
-            }))
+            Ok::<_, ApiError>(ProductList {
+                products,
+                meta: ListMeta { next_cursor, limit },
+            })
         })
-        .await?;
-    Ok(Json(body))
+        .await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -205,17 +205,16 @@ pub struct ProductEnvelope {
 pub async fn product_detail(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let body = state
+) -> ApiResult<CachedJson> {
+    state
         .catalog_cache
-        .get_or_load(&format!("product:{slug}"), || async {
+        .json(&format!("product:{slug}"), || async {
             let product = store::product(&state.db, ProductKey::Slug(&slug), Audience::Public)
                 .await?
                 .ok_or(ApiError::NotFound("product"))?;
-            Ok::<_, ApiError>(serde_json::json!({ "product": product }))
+            Ok::<_, ApiError>(ProductEnvelope { product })
         })
-        .await?;
-    Ok(Json(body))
+        .await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -226,15 +225,14 @@ pub struct CategoryList {
 /// The category tree with product counts (sub-categories included).
 #[utoipa::path(get, path = "/api/v1/categories", tag = "catalog",
     responses((status = 200, body = CategoryList)))]
-pub async fn list_categories(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
-    let body = state
+pub async fn list_categories(State(state): State<AppState>) -> ApiResult<CachedJson> {
+    state
         .catalog_cache
-        .get_or_load("categories", || async {
+        .json("categories", || async {
             let categories = store::category_tree(&state.db).await?;
-            Ok::<_, ApiError>(serde_json::json!({ "categories": categories }))
+            Ok::<_, ApiError>(CategoryList { categories })
         })
-        .await?;
-    Ok(Json(body))
+        .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -281,7 +279,7 @@ pub fn search_words(text: &str) -> Vec<String> {
 pub async fn search(
     State(state): State<AppState>,
     Query(params): Query<SearchParams>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<CachedJson> {
     let limit = page_size(params.limit)?;
     let page = params.page.unwrap_or(1);
     if !(1..=1000).contains(&page) {
@@ -295,18 +293,22 @@ pub async fn search(
     if words.is_empty() {
         return Err(ApiError::invalid("q", "must contain a word"));
     }
-    let body = state
+    state
         .catalog_cache
-        .get_or_load(&format!("search:{page}:{limit}:{text}"), || async {
+        .json(&format!("search:{page}:{limit}:{text}"), || async {
             let (products, total) =
                 store::search_products(&state.db, &words, limit, (page - 1) * limit).await?;
-            Ok::<_, ApiError>(serde_json::json!({
-                "products": products,
-                "meta": SearchMeta { query: text.to_owned(), total, page, limit },
-            }))
+            Ok::<_, ApiError>(SearchResults {
+                products,
+                meta: SearchMeta {
+                    query: text.to_owned(),
+                    total,
+                    page,
+                    limit,
+                },
+            })
         })
-        .await?;
-    Ok(Json(body))
+        .await
 }
 
 #[cfg(test)]

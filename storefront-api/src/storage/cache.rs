@@ -5,7 +5,7 @@
 //! generations are never read again and expire on their own.
 
 use redis::AsyncCommands;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::Serialize;
 
 #[derive(Clone)]
 pub struct CatalogCache {
@@ -39,11 +39,13 @@ impl CatalogCache {
         redis.incr::<_, _, ()>(self.generation_key(), 1).await
     }
 
-    /// Returns the cached value for `key`, or computes, stores and returns it. A Redis
-    /// failure degrades to an uncached read instead of failing the request.
-    pub async fn get_or_load<T, E, F, Fut>(&self, key: &str, load: F) -> Result<T, E>
+    /// Returns the cached JSON for `key`, or computes the value, stores its JSON and returns
+    /// that. A hit is served as stored, without parsing. A Redis failure degrades to an
+    /// uncached read instead of failing the request.
+    pub async fn json<T, E, F, Fut>(&self, key: &str, load: F) -> Result<CachedJson, E>
     where
-        T: Serialize + DeserializeOwned,
+        T: Serialize,
+        E: From<serde_json::Error>,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
@@ -51,26 +53,36 @@ impl CatalogCache {
             Ok(generation) => generation,
             Err(error) => {
                 tracing::warn!(%error, "catalog cache unavailable; reading through");
-                return load().await;
+                return Ok(CachedJson(serde_json::to_string(&load().await?)?));
             }
         };
         let cache_key = format!("{}catalog:{generation}:{key}", self.prefix);
         let mut redis = self.redis.clone();
-        if let Ok(Some(json)) = redis.get::<_, Option<String>>(&cache_key).await
-            && let Ok(value) = serde_json::from_str(&json)
-        {
+        if let Ok(Some(json)) = redis.get::<_, Option<String>>(&cache_key).await {
             metrics::counter!("catalog_cache_total", "result" => "hit").increment(1);
-            return Ok(value);
+            return Ok(CachedJson(json));
         }
         metrics::counter!("catalog_cache_total", "result" => "miss").increment(1);
-        let value = load().await?;
-        if let Ok(json) = serde_json::to_string(&value)
-            && let Err(error) = redis
-                .set_ex::<_, _, ()>(&cache_key, json, self.ttl_secs)
-                .await
+        let json = serde_json::to_string(&load().await?)?;
+        if let Err(error) = redis
+            .set_ex::<_, _, ()>(&cache_key, &json, self.ttl_secs)
+            .await
         {
             tracing::warn!(%error, "could not fill catalog cache");
         }
-        Ok(value)
+        Ok(CachedJson(json))
+    }
+}
+
+/// A JSON document as cached: sent to the client byte for byte.
+pub struct CachedJson(pub String);
+
+impl axum::response::IntoResponse for CachedJson {
+    fn into_response(self) -> axum::response::Response {
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            self.0,
+        )
+            .into_response()
     }
 }
