@@ -77,8 +77,9 @@ pub async fn require_staff(
     Ok(next.run(Request::from_parts(parts, body)).await)
 }
 
-/// The caller's address: the socket peer, or the first `X-Forwarded-For` hop when the
-/// gateway in front of us is trusted to set it.
+/// The caller's address: the socket peer, or, when the gateway in front of us is trusted,
+/// the last `X-Forwarded-For` hop — the address the gateway itself saw. Earlier hops come
+/// from the client and can be forged.
 pub struct ClientAddress(pub String);
 
 impl FromRequestParts<AppState> for ClientAddress {
@@ -93,8 +94,8 @@ impl FromRequestParts<AppState> for ClientAddress {
                 .headers
                 .get("x-forwarded-for")
                 .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.split(',').next())
-                .and_then(|first| first.trim().parse::<IpAddr>().ok())
+                .and_then(|value| value.rsplit(',').next())
+                .and_then(|last| last.trim().parse::<IpAddr>().ok())
         {
             return Ok(Self(forwarded.to_string()));
         }

@@ -99,7 +99,20 @@ pub async fn run() -> anyhow::Result<()> {
             let account =
                 storage::accounts::upsert_staff(&db, &email, &password.hash(), name.trim(), role)
                     .await?;
-            println!("{} is now {}", account.email, account.role.as_str());
+            // Sessions carry the role they were opened with: a reset ends them all, so a
+            // stolen session cannot outlive the new password or keep an old role.
+            let redis = storage::redis_connection(&settings.redis)?;
+            let sessions = storage::sessions::SessionStore::new(
+                redis,
+                &settings.redis.key_prefix,
+                settings.auth.session_ttl_hours * 3600,
+            );
+            let ended = sessions.revoke_all(account.id, None).await?;
+            println!(
+                "{} is now {} ({ended} earlier sessions ended)",
+                account.email,
+                account.role.as_str()
+            );
             Ok(())
         }
     }

@@ -62,6 +62,7 @@ pub struct AuthSettings {
     pub session_ttl_hours: u64,
     /// Mark the session cookie `Secure` (set true whenever the shop is served over HTTPS).
     pub cookie_secure: bool,
+    pub login_max_failures_per_account_and_client: u64,
     pub login_max_failures_per_account: u64,
     pub login_max_failures_per_client: u64,
     pub login_failure_window_secs: u64,

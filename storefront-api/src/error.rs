@@ -200,8 +200,18 @@ impl From<crate::storage::StoreError> for ApiError {
 }
 
 impl From<redis::RedisError> for ApiError {
+    /// Sessions, carts and rate limits live in Redis: while it is unreachable the API is
+    /// unavailable (503), not broken (500).
     fn from(error: redis::RedisError) -> Self {
-        Self::Internal(error.into())
+        if error.is_io_error()
+            || error.is_timeout()
+            || error.is_connection_dropped()
+            || error.is_connection_refusal()
+        {
+            Self::Unavailable(format!("redis: {error}"))
+        } else {
+            Self::Internal(error.into())
+        }
     }
 }
 
@@ -240,10 +250,53 @@ impl From<PathRejection> for ApiError {
     }
 }
 
-/// `axum::Json` whose rejection is an [`ApiError`], so bad bodies get the envelope.
-#[derive(Debug, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// `axum::Json` whose rejection is an [`ApiError`], so bad bodies get the envelope. Text
+/// with a NUL character (`\u0000`) is refused here: PostgreSQL cannot store it.
+#[derive(Debug)]
 pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .map(str::trim)
+            .is_some_and(|mime| {
+                mime.eq_ignore_ascii_case("application/json")
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(Self::Rejection::UnsupportedMediaType(
+                "Send the body as JSON with `Content-Type: application/json`.".into(),
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::bad_request("unreadable_body", rejection.body_text())
+                }
+            })?;
+        if bytes.windows(6).any(|window| window == b"\\u0000") {
+            return Err(ApiError::invalid(
+                "body",
+                "text must not contain NUL (\\u0000) characters",
+            ));
+        }
+        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes)?;
+        Ok(Self(value))
+    }
+}
 
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {

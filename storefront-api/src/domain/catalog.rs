@@ -140,6 +140,9 @@ impl StockReason {
     }
 }
 
+/// The largest number of units one adjustment may add or remove.
+pub const MAX_STOCK_ADJUSTMENT: u32 = 1_000_000;
+
 /// Checks a manual stock adjustment before it reaches storage.
 pub fn check_stock_adjustment(reason: StockReason, delta: i32) -> Result<(), String> {
     if !reason.is_manual() {
@@ -150,6 +153,11 @@ pub fn check_stock_adjustment(reason: StockReason, delta: i32) -> Result<(), Str
     }
     if delta == 0 {
         return Err("must not be zero".into());
+    }
+    if delta.unsigned_abs() > MAX_STOCK_ADJUSTMENT {
+        return Err(format!(
+            "must be between -{MAX_STOCK_ADJUSTMENT} and {MAX_STOCK_ADJUSTMENT}"
+        ));
     }
     match reason.required_sign() {
         Some(sign) if delta.signum() != sign => Err(format!(
@@ -200,6 +208,8 @@ mod tests {
         assert!(check_stock_adjustment(StockReason::Correction, -3).is_ok());
         assert!(check_stock_adjustment(StockReason::Correction, 0).is_err());
         assert!(check_stock_adjustment(StockReason::Sale, -1).is_err());
+        assert!(check_stock_adjustment(StockReason::Correction, i32::MIN).is_err());
+        assert!(check_stock_adjustment(StockReason::Restock, 2_000_000_000).is_err());
     }
 
     #[test]
@@ -311,9 +321,10 @@ pub mod views {
         pub slug: String,
         pub name: String,
         pub category: CategoryRef,
-        /// The lowest price among the product's variants.
-        pub price_from: Money,
-        /// The highest compare-at ("was") price among its variants, if any.
+        /// The lowest price among the product's active variants; `null` only in staff listings,
+        /// for a product that has none yet.
+        pub price_from: Option<Money>,
+        /// The compare-at ("was") price of the variant that sets `price_from`, if any.
         pub compare_at_from: Option<Money>,
         pub in_stock: bool,
         pub image_url: Option<String>,

@@ -49,11 +49,12 @@ pub struct SessionInfo {
     /// Send as `Authorization: Bearer <token>`; browsers get it as an HttpOnly cookie too.
     pub token: String,
     pub expires_at: DateTime<Utc>,
+    /// Who is logged in.
+    pub account: Account,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct LoggedIn {
-    pub account: Account,
     pub session: SessionInfo,
 }
 
@@ -78,10 +79,10 @@ fn logged_in(
 ) -> Response {
     let cookie = session_cookie(state, &token, state.settings.auth.session_ttl_hours * 3600);
     let body = LoggedIn {
-        account,
         session: SessionInfo {
             token,
             expires_at: session.expires_at,
+            account,
         },
     };
     (status, [(header::SET_COOKIE, cookie)], Json(body)).into_response()
@@ -128,8 +129,30 @@ pub async fn register(
     ))
 }
 
-/// Logs in with email and password. Repeated failures per account or per client address
-/// are answered with 429 and `Retry-After`.
+/// Checks `plain` against the stored hash, counting the attempt against the limits for
+/// `account` (an email) and `client` first. Over a limit: 429, without checking.
+pub async fn verify_limited(
+    state: &AppState,
+    account: &str,
+    client: &str,
+    plain: String,
+    phc: String,
+) -> ApiResult<bool> {
+    if let Some(retry_after_secs) = state.login_limiter.attempt(account, client).await? {
+        return Err(ApiError::RateLimited { retry_after_secs });
+    }
+    let matches = tokio::task::spawn_blocking(move || verify_password(&plain, &phc))
+        .await
+        .map_err(|error| ApiError::Internal(error.into()))?;
+    if matches {
+        state.login_limiter.succeeded(account, client).await?;
+    }
+    Ok(matches)
+}
+
+/// Logs in with email and password. Too many failed attempts for the account from this
+/// client, for the account overall, or from this client overall are answered with 429 and
+/// `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
     responses((status = 200, body = LoggedIn),
               (status = 401, description = "Wrong email or password", body = crate::error::ErrorEnvelope),
@@ -141,30 +164,15 @@ pub async fn login(
 ) -> ApiResult<Response> {
     let email =
         Email::parse(&request.email).map_err(|message| ApiError::invalid("email", message))?;
-    if let Some(retry_after_secs) = state
-        .login_limiter
-        .blocked_for(email.as_str(), &client)
-        .await?
-    {
-        return Err(ApiError::RateLimited { retry_after_secs });
-    }
     let credentials = accounts::credentials(&state.db, &email).await?;
-    let (hash, known) = match &credentials {
-        Some(credentials) => (credentials.password_hash.clone(), true),
-        None => (decoy_hash().to_owned(), false),
-    };
-    let password = request.password;
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|error| ApiError::Internal(error.into()))?;
-    let Some(credentials) = credentials.filter(|_| matches && known) else {
-        state
-            .login_limiter
-            .record_failure(email.as_str(), &client)
-            .await?;
+    // An unknown email costs a real hash check too, so timing does not reveal accounts.
+    let hash = credentials
+        .as_ref()
+        .map_or_else(|| decoy_hash().to_owned(), |c| c.password_hash.clone());
+    let matches = verify_limited(&state, email.as_str(), &client, request.password, hash).await?;
+    let Some(credentials) = credentials.filter(|_| matches) else {
         return Err(invalid_credentials());
     };
-    state.login_limiter.record_success(email.as_str()).await?;
     let account = accounts::account(&state.db, credentials.account_id).await?;
     let (token, session) = state.sessions.create(account.id, credentials.role).await?;
     Ok(logged_in(&state, StatusCode::OK, account, token, &session))

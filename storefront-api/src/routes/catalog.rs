@@ -13,6 +13,7 @@ use crate::{
     storage::{
         cache::CachedJson,
         catalog::{self as store, Audience, ListPosition, ProductFilter, ProductKey, ProductSort},
+        paged,
     },
 };
 
@@ -100,6 +101,15 @@ pub fn page_size(limit: Option<i64>) -> Result<i64, ApiError> {
             "limit",
             format!("must be between 1 and {MAX_PAGE_SIZE}"),
         )),
+    }
+}
+
+/// A 1-based page number, at most 1000 (deeper pages are a sign to narrow the search).
+pub fn page_number(page: Option<i64>) -> Result<i64, ApiError> {
+    match page {
+        None => Ok(1),
+        Some(n) if (1..=1000).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::invalid("page", "must be between 1 and 1000")),
     }
 }
 
@@ -249,6 +259,7 @@ pub struct SearchParams {
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct SearchMeta {
+    /// The words searched for, as normalised.
     query: String,
     total: i64,
     page: i64,
@@ -281,10 +292,7 @@ pub async fn search(
     Query(params): Query<SearchParams>,
 ) -> ApiResult<CachedJson> {
     let limit = page_size(params.limit)?;
-    let page = params.page.unwrap_or(1);
-    if !(1..=1000).contains(&page) {
-        return Err(ApiError::invalid("page", "must be between 1 and 1000"));
-    }
+    let page = page_number(params.page)?;
     let text = params.q.trim();
     if text.chars().count() > 200 {
         return Err(ApiError::invalid("q", "must be at most 200 characters"));
@@ -295,19 +303,24 @@ pub async fn search(
     }
     state
         .catalog_cache
-        .json(&format!("search:{page}:{limit}:{text}"), || async {
-            let (products, total) =
-                store::search_products(&state.db, &words, limit, (page - 1) * limit).await?;
-            Ok::<_, ApiError>(SearchResults {
-                products,
-                meta: SearchMeta {
-                    query: text.to_owned(),
-                    total,
-                    page,
-                    limit,
-                },
-            })
-        })
+        .json(
+            &format!("search:{page}:{limit}:{}", words.join(" ")),
+            || async {
+                let (products, total) = paged(limit, (page - 1) * limit, |limit, offset| {
+                    store::search_products(&state.db, &words, limit, offset)
+                })
+                .await?;
+                Ok::<_, ApiError>(SearchResults {
+                    products,
+                    meta: SearchMeta {
+                        query: words.join(" "),
+                        total,
+                        page,
+                        limit,
+                    },
+                })
+            },
+        )
         .await
 }
 

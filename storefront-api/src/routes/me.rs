@@ -7,15 +7,16 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
-    auth::CurrentSession,
+    auth::{ClientAddress, CurrentSession},
     domain::{
         FieldError,
         account::{
-            AddressInput, Email, NewPassword, check_address, parse_country, verify_password,
+            AddressInput, Email, NewPassword, check_address, parse_country,
             views::{Account, Address},
         },
     },
     error::{ApiError, ApiResult, Json, Path},
+    routes::auth::verify_limited,
     state::AppState,
     storage::accounts,
 };
@@ -98,6 +99,7 @@ pub struct PasswordChange {
 pub async fn change_password(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
+    ClientAddress(client): ClientAddress,
     Json(change): Json<PasswordChange>,
 ) -> ApiResult<StatusCode> {
     let account = accounts::account(&state.db, session.account_id).await?;
@@ -105,15 +107,21 @@ pub async fn change_password(
     let new_password = NewPassword::parse(&change.new_password, &email)
         .map_err(|message| ApiError::invalid("new_password", message))?;
     let stored = accounts::password_hash(&state.db, session.account_id).await?;
-    let current = change.current_password;
-    let (ok, hash) = tokio::task::spawn_blocking(move || {
-        (verify_password(&current, &stored), new_password.hash())
-    })
-    .await
-    .map_err(|error| ApiError::Internal(error.into()))?;
-    if !ok {
+    // Guesses of the current password count like failed logins.
+    if !verify_limited(
+        &state,
+        email.as_str(),
+        &client,
+        change.current_password,
+        stored,
+    )
+    .await?
+    {
         return Err(ApiError::invalid("current_password", "is wrong"));
     }
+    let hash = tokio::task::spawn_blocking(move || new_password.hash())
+        .await
+        .map_err(|error| ApiError::Internal(error.into()))?;
     accounts::set_password_hash(&state.db, session.account_id, &hash).await?;
     state
         .sessions

@@ -7,7 +7,13 @@ pub mod catalog;
 pub mod health;
 pub mod me;
 
-use axum::{Router, middleware, routing::get};
+use axum::{
+    Router,
+    extract::Request,
+    middleware::{self, Next},
+    response::Response,
+    routing::get,
+};
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -70,5 +76,24 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(telemetry::render_metrics))
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(middleware::from_fn(reject_nul_in_url))
         .with_state(state)
+}
+
+/// PostgreSQL cannot store NUL characters; a URL that carries one (`%00`) is refused before
+/// any handler sees it.
+async fn reject_nul_in_url(request: Request, next: Next) -> Result<Response, ApiError> {
+    let has_nul = |part: &str| {
+        part.as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    };
+    let uri = request.uri();
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        return Err(ApiError::bad_request(
+            "invalid_characters",
+            "The URL contains a NUL character (%00).",
+        ));
+    }
+    Ok(next.run(request).await)
 }

@@ -164,6 +164,15 @@ pub async fn save_address(
     input: &AddressInput,
 ) -> Result<Address, StoreError> {
     let mut tx = db.begin().await?;
+    // Serialises address writes of one account, so two "make this the default" saves cannot
+    // both clear the old default and then collide.
+    sqlx::query_scalar!(
+        "SELECT id FROM accounts WHERE id = $1 FOR UPDATE",
+        account_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(StoreError::NotFound("account"))?;
     if input.is_default {
         sqlx::query!(
             "UPDATE addresses SET is_default = false WHERE account_id = $1 AND is_default",
@@ -254,8 +263,8 @@ pub async fn staff_customers(
                   count(*) OVER () AS "total!"
              FROM accounts
             WHERE role = 'customer'
-              AND ($1::text IS NULL OR email::text ILIKE '%' || $1 || '%'
-                   OR full_name ILIKE '%' || $1 || '%')
+              AND ($1::text IS NULL OR strpos(email::text, lower($1)) > 0
+                   OR strpos(lower(full_name), lower($1)) > 0)
             ORDER BY created_at DESC, id DESC
             LIMIT $2 OFFSET $3"#,
         text,

@@ -67,7 +67,7 @@ struct SummaryRow {
     slug: String,
     name: String,
     currency: String,
-    price_from_minor: i64,
+    price_from_minor: Option<i64>,
     compare_at_minor: Option<i64>,
     in_stock: bool,
     image_url: Option<String>,
@@ -85,7 +85,7 @@ macro_rules! summary_row {
             slug: $row.slug,
             name: $row.name,
             currency: $row.currency,
-            price_from_minor: $row.price_from_minor,
+            price_from_minor: $row.price_from_minor.into(),
             compare_at_minor: $row.compare_at_minor,
             in_stock: $row.in_stock,
             image_url: $row.image_url,
@@ -108,7 +108,7 @@ impl From<SummaryRow> for ProductSummary {
                 slug: row.category_slug,
                 name: row.category_name,
             },
-            price_from: money(row.price_from_minor, &row.currency),
+            price_from: row.price_from_minor.map(|m| money(m, &row.currency)),
             compare_at_from: row.compare_at_minor.map(|m| money(m, &row.currency)),
             in_stock: row.in_stock,
             image_url: row.image_url,
@@ -122,7 +122,7 @@ pub async fn category_subtree(db: &PgPool, slug: &str) -> Result<Option<Vec<Uuid
     let ids = sqlx::query_scalar!(
         r#"WITH RECURSIVE tree AS (
                SELECT id FROM categories WHERE slug = $1
-               UNION ALL
+               UNION
                SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id
            )
            SELECT id AS "id!" FROM tree"#,
@@ -289,6 +289,7 @@ async fn breadcrumbs(db: &PgPool, category_id: Uuid) -> Result<Vec<CategoryRef>,
                UNION ALL
                SELECT c.id, c.parent_id, c.slug, c.name, up.depth + 1
                  FROM categories c JOIN up ON c.id = up.parent_id
+                WHERE up.depth < 32
            )
            SELECT id AS "id!", slug AS "slug!", name AS "name!" FROM up ORDER BY depth DESC"#,
         category_id
@@ -458,16 +459,15 @@ pub async fn update_product(
     changes: &ProductChanges,
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
-    let current = sqlx::query!(
-        r#"SELECT (SELECT count(*) FROM variants v WHERE v.product_id = p.id AND v.status = 'active')
-                  AS "active_variants!"
-             FROM products p WHERE p.id = $1 FOR UPDATE"#,
+    lock_product(&mut tx, id).await?;
+    // A new statement after the lock: it sees every variant write committed before it.
+    let active_variants = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM variants WHERE product_id = $1 AND status = 'active'"#,
         id
     )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(StoreError::NotFound("product"))?;
-    if changes.status == Some(ProductStatus::Active) && current.active_variants == 0 {
+    .fetch_one(&mut *tx)
+    .await?;
+    if changes.status == Some(ProductStatus::Active) && active_variants == 0 {
         return Err(StoreError::conflict(
             "product_has_no_variants",
             "A product needs at least one active variant before it can be activated.",
@@ -510,6 +510,34 @@ pub async fn update_product(
     Ok(())
 }
 
+/// Locks a product row. Every write to a product's variants takes this lock first, in its
+/// own statement, so that the roll-up recomputed afterwards sees all committed variant
+/// writes (a subquery snapshot taken before waiting on a lock would not).
+async fn lock_product(
+    tx: &mut Transaction<'_, Postgres>,
+    product_id: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query_scalar!(
+        "SELECT id FROM products WHERE id = $1 FOR UPDATE",
+        product_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound("product"))
+    .map(drop)
+}
+
+/// The product a variant belongs to (variants never move between products).
+async fn product_of_variant(
+    tx: &mut Transaction<'_, Postgres>,
+    variant_id: Uuid,
+) -> Result<Uuid, StoreError> {
+    sqlx::query_scalar!("SELECT product_id FROM variants WHERE id = $1", variant_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound("variant"))
+}
+
 /// Recomputes the listing roll-ups of a product from its active variants.
 async fn refresh_product_rollups(
     tx: &mut Transaction<'_, Postgres>,
@@ -548,13 +576,7 @@ pub async fn create_variant(
     actor_id: Option<Uuid>,
 ) -> Result<Uuid, StoreError> {
     let mut tx = db.begin().await?;
-    sqlx::query!(
-        "SELECT id FROM products WHERE id = $1 FOR UPDATE",
-        product_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(StoreError::NotFound("product"))?;
+    lock_product(&mut tx, product_id).await?;
     let variant_id = sqlx::query_scalar!(
         r#"INSERT INTO variants (id, product_id, sku, title, options, price_minor,
                                  compare_at_minor, stock_on_hand, position)
@@ -609,11 +631,13 @@ pub async fn update_variant(
     changes: &VariantChanges,
 ) -> Result<Uuid, StoreError> {
     let mut tx = db.begin().await?;
+    let product_id = product_of_variant(&mut tx, variant_id).await?;
+    lock_product(&mut tx, product_id).await?;
     let current = sqlx::query!(
         r#"SELECT v.product_id, v.price_minor, v.compare_at_minor,
                   p.status AS "product_status: ProductStatus"
              FROM variants v JOIN products p ON p.id = v.product_id
-            WHERE v.id = $1 FOR UPDATE OF v, p"#,
+            WHERE v.id = $1 FOR UPDATE OF v"#,
         variant_id
     )
     .fetch_optional(&mut *tx)
@@ -701,6 +725,8 @@ pub async fn adjust_stock(
     actor_id: Option<Uuid>,
 ) -> Result<StockMovement, StoreError> {
     let mut tx = db.begin().await?;
+    let product_id = product_of_variant(&mut tx, variant_id).await?;
+    lock_product(&mut tx, product_id).await?;
     let updated = sqlx::query!(
         r#"UPDATE variants SET stock_on_hand = stock_on_hand + $2, updated_at = now()
             WHERE id = $1 AND stock_on_hand + $2 >= 0
@@ -720,7 +746,10 @@ pub async fn adjust_stock(
         .ok_or(StoreError::NotFound("variant"))?;
         return Err(StoreError::conflict(
             "insufficient_stock",
-            format!("Only {on_hand} in stock; cannot remove {}.", -delta),
+            format!(
+                "Only {on_hand} in stock; cannot remove {}.",
+                -i64::from(delta)
+            ),
         ));
     };
     let movement = record_movement(
@@ -743,7 +772,7 @@ pub async fn stock_movements(
     variant_id: Uuid,
     limit: i64,
 ) -> Result<Vec<StockMovement>, StoreError> {
-    Ok(sqlx::query_as!(
+    let movements = sqlx::query_as!(
         StockMovement,
         r#"SELECT id, variant_id, delta, reason, note, stock_after, actor_id, created_at
              FROM stock_movements WHERE variant_id = $1 ORDER BY id DESC LIMIT $2"#,
@@ -751,7 +780,15 @@ pub async fn stock_movements(
         limit
     )
     .fetch_all(db)
-    .await?)
+    .await?;
+    if movements.is_empty() {
+        // An empty ledger is only an answer for a variant that exists.
+        sqlx::query_scalar!("SELECT id FROM variants WHERE id = $1", variant_id)
+            .fetch_optional(db)
+            .await?
+            .ok_or(StoreError::NotFound("variant"))?;
+    }
+    Ok(movements)
 }
 
 /// The ledger check: for how many variants the movements do not sum to stock on hand.
@@ -808,13 +845,14 @@ pub async fn staff_products(
 ) -> Result<(Vec<ProductSummary>, i64), StoreError> {
     let rows = sqlx::query!(
         r#"SELECT p.id, p.slug, p.name, p.currency,
-                  COALESCE(p.price_from_minor, 0) AS "price_from_minor!", p.in_stock,
+                  p.price_from_minor, p.in_stock,
                   p.image_urls[1] AS image_url, p.created_at,
                   c.id AS category_id, c.slug AS category_slug, c.name AS category_name,
                   NULL::bigint AS compare_at_minor, count(*) OVER () AS "total!"
              FROM products p JOIN categories c ON c.id = p.category_id
             WHERE ($1::product_status IS NULL OR p.status = $1)
-              AND ($2::text IS NULL OR p.name ILIKE '%' || $2 || '%' OR p.slug ILIKE '%' || $2 || '%')
+              AND ($2::text IS NULL OR strpos(lower(p.name), lower($2)) > 0
+                   OR strpos(p.slug, lower($2)) > 0)
             ORDER BY p.created_at DESC, p.id DESC
             LIMIT $3 OFFSET $4"#,
         status as Option<ProductStatus>,
@@ -854,10 +892,15 @@ pub async fn update_category(
         .await?
         .ok_or(StoreError::NotFound("category"))?;
     if let Some(Some(parent)) = changes.parent_id {
+        // Moves are serialised: two concurrent moves could each pass the check and together
+        // make a cycle.
+        sqlx::query!("LOCK TABLE categories IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
         let creates_cycle = sqlx::query_scalar!(
             r#"WITH RECURSIVE subtree AS (
                    SELECT id FROM categories WHERE id = $1
-                   UNION ALL
+                   UNION
                    SELECT c.id FROM categories c JOIN subtree s ON c.parent_id = s.id
                )
                SELECT EXISTS (SELECT 1 FROM subtree WHERE id = $2) AS "cycle!""#,

@@ -60,6 +60,25 @@ impl StoreError {
 /// A constraint name and the error its violation means to the caller.
 pub(crate) type ConstraintError<'a> = (&'a str, fn() -> StoreError);
 
+/// Runs a paged query whose rows carry the total count (`count(*) OVER ()`). A page past
+/// the end has no rows to carry it, so the first page is asked for the total then.
+pub async fn paged<T, F, Fut>(
+    limit: i64,
+    offset: i64,
+    query: F,
+) -> Result<(Vec<T>, i64), StoreError>
+where
+    F: Fn(i64, i64) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, i64), StoreError>>,
+{
+    let (rows, total) = query(limit, offset).await?;
+    if rows.is_empty() && offset > 0 {
+        let (_, total) = query(1, 0).await?;
+        return Ok((rows, total));
+    }
+    Ok((rows, total))
+}
+
 pub fn pg_connect_options(settings: &DatabaseSettings) -> Result<PgConnectOptions, sqlx::Error> {
     settings.url.expose_secret().parse()
 }

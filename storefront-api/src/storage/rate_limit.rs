@@ -1,13 +1,18 @@
-//! Failed-login counters in Redis, per account and per client address, over a fixed window.
+//! Password-attempt counters in Redis over a fixed window: per account and client address,
+//! per account, and per client address.
+//!
+//! An attempt is counted *before* the password is checked, so parallel guesses cannot slip
+//! past the limit while the (slow) hash is verified; a successful attempt is taken back.
 
 use redis::AsyncCommands;
+
+use crate::config::AuthSettings;
 
 #[derive(Clone)]
 pub struct LoginLimiter {
     redis: redis::aio::ConnectionManager,
     prefix: String,
-    max_per_account: u64,
-    max_per_client: u64,
+    limits: [u64; 3],
     window_secs: u64,
 }
 
@@ -15,63 +20,73 @@ impl LoginLimiter {
     pub fn new(
         redis: redis::aio::ConnectionManager,
         prefix: &str,
-        settings: &crate::config::AuthSettings,
+        settings: &AuthSettings,
     ) -> Self {
         Self {
             redis,
             prefix: prefix.to_owned(),
-            max_per_account: settings.login_max_failures_per_account,
-            max_per_client: settings.login_max_failures_per_client,
+            limits: [
+                settings.login_max_failures_per_account_and_client,
+                settings.login_max_failures_per_account,
+                settings.login_max_failures_per_client,
+            ],
             window_secs: settings.login_failure_window_secs,
         }
     }
 
-    fn keys(&self, email: &str, client: &str) -> [String; 2] {
+    /// Keys in the order of `limits`.
+    fn keys(&self, account: &str, client: &str) -> [String; 3] {
+        let prefix = &self.prefix;
         [
-            format!("{}login-failures:account:{email}", self.prefix),
-            format!("{}login-failures:client:{client}", self.prefix),
+            format!("{prefix}login-failures:pair:{account}:{client}"),
+            format!("{prefix}login-failures:account:{account}"),
+            format!("{prefix}login-failures:client:{client}"),
         ]
     }
 
-    /// `Some(seconds)` to wait when either the account or the client is over its limit.
-    pub async fn blocked_for(&self, email: &str, client: &str) -> redis::RedisResult<Option<u64>> {
+    /// Counts an attempt. `Ok(None)`: go ahead and check the password. `Ok(Some(secs))`: over
+    /// a limit; answer 429 with that `Retry-After`.
+    pub async fn attempt(&self, account: &str, client: &str) -> redis::RedisResult<Option<u64>> {
+        let keys = self.keys(account, client);
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for key in &keys {
+            // The window starts at the first attempt: EXPIRE NX leaves a running one alone.
+            pipe.incr(key, 1)
+                .cmd("EXPIRE")
+                .arg(key)
+                .arg(self.window_secs)
+                .arg("NX")
+                .ignore();
+        }
         let mut redis = self.redis.clone();
-        let [account_key, client_key] = self.keys(email, client);
-        let limits = [
-            (account_key, self.max_per_account),
-            (client_key, self.max_per_client),
-        ];
-        let mut wait = None;
-        for (key, max) in limits {
-            let failures: Option<u64> = redis.get(&key).await?;
-            if failures.unwrap_or(0) >= max {
-                let ttl: i64 = redis.ttl(&key).await?;
+        let counts: Vec<u64> = pipe.query_async(&mut redis).await?;
+        let mut wait: Option<u64> = None;
+        for ((key, count), limit) in keys.iter().zip(counts).zip(self.limits) {
+            if count > limit {
+                let ttl: i64 = redis.ttl(key).await?;
                 let secs = u64::try_from(ttl).unwrap_or(self.window_secs).max(1);
-                wait = Some(wait.map_or(secs, |w: u64| w.max(secs)));
+                wait = Some(wait.map_or(secs, |w| w.max(secs)));
             }
         }
         Ok(wait)
     }
 
-    pub async fn record_failure(&self, email: &str, client: &str) -> redis::RedisResult<()> {
+    /// The password was right: the attempt does not count, and the account's failures from
+    /// this client are forgiven.
+    pub async fn succeeded(&self, account: &str, client: &str) -> redis::RedisResult<()> {
+        // Decrement only counters that still exist: a window that ended meanwhile must not
+        // come back as a negative counter without expiry.
+        let script = redis::Script::new(
+            r"redis.call('DEL', KEYS[1])
+              for i = 2, 3 do
+                if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('DECR', KEYS[i]) end
+              end",
+        );
         let mut redis = self.redis.clone();
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for key in self.keys(email, client) {
-            // The window starts at the first failure: EXPIRE NX leaves a running one alone.
-            pipe.incr(&key, 1)
-                .cmd("EXPIRE")
-                .arg(&key)
-                .arg(self.window_secs)
-                .arg("NX");
-        }
-        pipe.query_async::<()>(&mut redis).await
-    }
-
-    /// A successful login clears the account's counter (not the client's).
-    pub async fn record_success(&self, email: &str) -> redis::RedisResult<()> {
-        let mut redis = self.redis.clone();
-        let [account_key, _] = self.keys(email, "");
-        redis.del::<_, ()>(account_key).await
+        script
+            .key(self.keys(account, client).as_slice())
+            .invoke_async::<()>(&mut redis)
+            .await
     }
 }

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, client, error_code, unique_email};
+use crate::helpers::{Options, TestApp, client, error_code, unique_email};
 
 async fn register(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
     app.request(
@@ -40,8 +40,11 @@ async fn register_login_logout_and_revoked_session_is_refused() {
         "{cookie}"
     );
     let body: Value = response.json().await.expect("json");
-    assert_eq!(body["account"]["email"], email, "emails are normalised");
-    assert_eq!(body["account"]["role"], "customer");
+    assert_eq!(
+        body["session"]["account"]["email"], email,
+        "emails are normalised"
+    );
+    assert_eq!(body["session"]["account"]["role"], "customer");
 
     let response = login(&app, &email, "correct horse battery").await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -79,6 +82,13 @@ async fn browsers_are_authenticated_by_the_session_cookie() {
         .await
         .expect("register");
     assert_eq!(response.status(), StatusCode::CREATED);
+    let cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_owned();
     let me = browser.get(app.url("/api/v1/me")).send().await.expect("me");
     assert_eq!(me.status(), StatusCode::OK);
     let logout = browser
@@ -87,8 +97,16 @@ async fn browsers_are_authenticated_by_the_session_cookie() {
         .await
         .expect("logout");
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
-    let me = browser.get(app.url("/api/v1/me")).send().await.expect("me");
-    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    // The browser drops the cookie, but the server must have ended the session too: the old
+    // cookie, replayed by hand, is refused.
+    let replayed = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -180,7 +198,7 @@ async fn wrong_passwords_are_refused_then_rate_limited() {
         "invalid_credentials"
     );
 
-    let max = app.settings.auth.login_max_failures_per_account;
+    let max = app.settings.auth.login_max_failures_per_account_and_client;
     for _ in 0..max {
         let response = login(&app, &email, "wrong horse battery").await;
         assert_eq!(
@@ -313,6 +331,34 @@ async fn profile_password_and_addresses() {
     );
 
     // Changing the password ends other sessions but keeps this one.
+    let me: Value = app
+        .request(Method::GET, "/api/v1/me", Some(&token), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let email = me["account"]["email"].as_str().expect("email").to_owned();
+    let other_device: Value = login(&app, &email, "correct horse battery")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let other_token = other_device["session"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/me/password",
+            Some(&token),
+            Some(json!({"current_password": "wrong horse battery", "new_password": "a new long passphrase"})),
+        )
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "validation_failed"
+    );
     let response = app
         .request(
             Method::POST,
@@ -327,5 +373,100 @@ async fn profile_password_and_addresses() {
             .await
             .status(),
         StatusCode::OK
+    );
+    let response = app
+        .request(Method::GET, "/api/v1/me", Some(&other_token), None)
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "the other device is logged out"
+    );
+    let response = login(&app, &email, "a new long passphrase").await;
+    assert_eq!(response.status(), StatusCode::OK, "the new password works");
+}
+
+#[tokio::test]
+async fn one_account_is_limited_across_many_client_addresses() {
+    let app = TestApp::spawn_with(Options {
+        trust_forwarded_for: true,
+        ..Options::default()
+    })
+    .await;
+    let email = unique_email("target");
+    assert_eq!(
+        register(&app, &email, "correct horse battery")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let attempt = |n: u64, password: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            // The gateway appends the address it saw; earlier hops are the client's claims.
+            .header(
+                "x-forwarded-for",
+                format!("203.0.113.77, 198.51.100.{}", n % 250),
+            )
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+    let per_account = app.settings.auth.login_max_failures_per_account;
+    for n in 0..per_account {
+        let response = attempt(n, "wrong horse battery").await.expect("send");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let response = attempt(per_account, "correct horse battery")
+        .await
+        .expect("send");
+    assert_eq!(
+        error_code(response, StatusCode::TOO_MANY_REQUESTS).await,
+        "rate_limited"
+    );
+}
+
+#[tokio::test]
+async fn a_mistyping_shopper_does_not_lock_out_the_account_elsewhere() {
+    let app = TestApp::spawn_with(Options {
+        trust_forwarded_for: true,
+        ..Options::default()
+    })
+    .await;
+    let email = unique_email("typo");
+    assert_eq!(
+        register(&app, &email, "correct horse battery")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let from = |address: &'static str, password: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", address)
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+    let pair_limit = app.settings.auth.login_max_failures_per_account_and_client;
+    for _ in 0..pair_limit {
+        let response = from("198.51.100.1", "wrong horse battery")
+            .await
+            .expect("send");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = from("198.51.100.1", "correct horse battery")
+        .await
+        .expect("send");
+    assert_eq!(
+        response.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "this client waits"
+    );
+    let response = from("198.51.100.2", "correct horse battery")
+        .await
+        .expect("send");
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the owner elsewhere still gets in"
     );
 }

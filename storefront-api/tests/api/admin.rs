@@ -115,9 +115,50 @@ async fn staff_find_customers_by_email_or_name() {
     let detail: Value = detail.json().await.expect("json");
     assert_eq!(detail["customer"]["id"], customer_id.to_string());
     assert!(
-        detail["addresses"]
+        detail["customer"]["addresses"]
             .as_array()
             .expect("addresses")
             .is_empty()
     );
+}
+
+/// Two staff moving two categories under each other at the same moment: the moves are
+/// serialised, so one of them is refused and the tree stays a tree.
+#[tokio::test]
+async fn concurrent_category_moves_cannot_make_a_cycle() {
+    let app = TestApp::spawn().await;
+    let token = app.staff().await;
+    let a = app.category(&token, "Alpha", None).await;
+    let b = app.category(&token, "Beta", None).await;
+    let move_under = |child, parent| {
+        let path = format!("/api/v1/admin/categories/{child}");
+        let (app, token) = (&app, &token);
+        async move {
+            app.request(
+                Method::PATCH,
+                &path,
+                Some(token),
+                Some(json!({"parent_id": parent})),
+            )
+            .await
+            .status()
+        }
+    };
+    let (first, second) = tokio::join!(move_under(a, b), move_under(b, a));
+    let mut statuses = [first, second];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY]);
+    let tree: Value = app
+        .get("/api/v1/categories")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        tree["categories"].as_array().expect("categories").len(),
+        1,
+        "one root remains"
+    );
+    let response = app.get("/api/v1/products?category=alpha").await;
+    assert_eq!(response.status(), StatusCode::OK);
 }

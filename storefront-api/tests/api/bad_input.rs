@@ -196,3 +196,69 @@ async fn oversized_bodies_unknown_ids_routes_and_methods() {
         "not_found"
     );
 }
+
+#[tokio::test]
+async fn nul_characters_huge_pages_and_huge_adjustments_are_client_errors() {
+    let app = TestApp::spawn().await;
+    let token = app.staff().await;
+    let response = app.get("/api/v1/products/a%00b").await;
+    assert_eq!(
+        error_code(response, StatusCode::BAD_REQUEST).await,
+        "invalid_characters"
+    );
+    let response = app.get("/api/v1/products?category=%00").await;
+    assert_eq!(
+        error_code(response, StatusCode::BAD_REQUEST).await,
+        "invalid_characters"
+    );
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/register"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(r#"{"email": "nul@example.com", "password": "correct horse battery", "full_name": "N\u0000L"}"#)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "validation_failed"
+    );
+    for path in [
+        "/api/v1/admin/products?page=9223372036854775807",
+        "/api/v1/admin/customers?page=0",
+    ] {
+        let response = app.request(Method::GET, path, Some(&token), None).await;
+        assert_eq!(
+            error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+            "validation_failed",
+            "{path}"
+        );
+    }
+    let category = app.category(&token, "Crates", None).await;
+    let (_, variants) = app
+        .product(
+            &token,
+            crate::helpers::ProductSpec {
+                name: "Wooden Crate",
+                description: "Pine crate.",
+                category,
+                variants: &[("CRATE-1", 1500, 5)],
+            },
+        )
+        .await;
+    let path = format!("/api/v1/admin/variants/{}/stock-adjustments", variants[0]);
+    for delta in [2_000_000_000_i64, i64::from(i32::MIN)] {
+        let response = app
+            .request(
+                Method::POST,
+                &path,
+                Some(&token),
+                Some(json!({"delta": delta, "reason": "correction"})),
+            )
+            .await;
+        assert_eq!(
+            error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+            "validation_failed"
+        );
+    }
+}

@@ -147,6 +147,18 @@ async fn search_ranks_prefixes_and_forgives_typos() {
     let ranked = names(&json(&app, "/api/v1/search?q=linen").await);
     assert_eq!(ranked.first().map(String::as_str), Some("Linen Shirt"));
 
+    let past_the_end = json(&app, "/api/v1/search?q=shirt&page=5").await;
+    assert_eq!(
+        past_the_end["meta"]["total"], 2,
+        "the total is known on any page"
+    );
+    assert!(
+        past_the_end["products"]
+            .as_array()
+            .expect("products")
+            .is_empty()
+    );
+
     let none = json(&app, "/api/v1/search?q=submarine").await;
     assert_eq!(none["meta"]["total"], 0);
     let response = app.get("/api/v1/search?q=%21%21").await;

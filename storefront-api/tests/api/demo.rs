@@ -67,6 +67,6 @@ async fn demo_shop_loads_once_and_is_browsable() {
             .await;
         assert_eq!(response.status(), StatusCode::OK, "{email}");
         let body: Value = response.json().await.expect("json");
-        assert_eq!(body["account"]["role"], role);
+        assert_eq!(body["session"]["account"]["role"], role);
     }
 }

@@ -105,13 +105,16 @@ pub fn unique_email(tag: &str) -> String {
     )
 }
 
+#[derive(Default)]
 pub struct Options {
     pub mongodb_uri: Option<String>,
+    /// Take client addresses from `X-Forwarded-For`, as behind the gateway.
+    pub trust_forwarded_for: bool,
 }
 
 impl TestApp {
     pub async fn spawn() -> Self {
-        Self::spawn_with(Options { mongodb_uri: None }).await
+        Self::spawn_with(Options::default()).await
     }
 
     pub async fn spawn_with(options: Options) -> Self {
@@ -128,6 +131,7 @@ impl TestApp {
             .into();
         settings.mongodb.database = database.clone();
         settings.log.filter = "warn".into();
+        settings.http.trust_forwarded_for = options.trust_forwarded_for;
         storefront_api::telemetry::init_logging(&settings.log);
 
         let app = Application::build(settings.clone())
@@ -191,7 +195,7 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::CREATED);
         let body: Value = response.json().await.expect("json");
         let token = body["session"]["token"].as_str().expect("token").to_owned();
-        let id = body["account"]["id"]
+        let id = body["session"]["account"]["id"]
             .as_str()
             .expect("id")
             .parse()

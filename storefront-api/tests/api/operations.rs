@@ -107,6 +107,7 @@ async fn readiness_names_a_stopped_mongodb_and_recovers() {
     let mut server = WireServer::start(port, storage.clone());
     let app = TestApp::spawn_with(Options {
         mongodb_uri: Some(format!("mongodb://127.0.0.1:{port}/?directConnection=true")),
+        ..Options::default()
     })
     .await;
 

@@ -106,6 +106,21 @@ async fn selling_out_marks_the_product_out_of_stock() {
             },
         )
         .await;
+    // Warm the cached reads first: the write must invalidate them.
+    let listed: Value = app
+        .get("/api/v1/products?in_stock=true")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["products"].as_array().expect("products").len(), 1);
+    let detail: Value = app
+        .get("/api/v1/products/enamel-mug")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(detail["product"]["in_stock"], true);
     let path = format!("/api/v1/admin/variants/{}/stock-adjustments", variants[0]);
     let response = app
         .request(
@@ -130,4 +145,87 @@ async fn selling_out_marks_the_product_out_of_stock() {
         .await
         .expect("json");
     assert_eq!(detail["product"]["in_stock"], false);
+}
+
+#[tokio::test]
+async fn the_ledger_of_an_unknown_variant_is_a_404() {
+    let app = TestApp::spawn().await;
+    let token = app.staff().await;
+    let response = app
+        .request(
+            Method::GET,
+            "/api/v1/admin/variants/0195f3a2-0000-7000-8000-000000000000/stock-adjustments",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::NOT_FOUND).await,
+        "not_found"
+    );
+}
+
+/// Many staff adjusting the sibling variants of one product at once: every adjustment lands in
+/// the ledger, stock matches it, and the product's roll-ups (in stock, price from) are right
+/// at the end, whichever transaction committed last.
+#[tokio::test]
+async fn concurrent_adjustments_keep_ledger_and_rollups_exact() {
+    let app = TestApp::spawn().await;
+    let token = app.staff().await;
+    let category = app.category(&token, "Lamps", None).await;
+    let (_, variants) = app
+        .product(
+            &token,
+            ProductSpec {
+                name: "Desk Lamp",
+                description: "Brass desk lamp.",
+                category,
+                variants: &[("LAMP-A", 4000, 0), ("LAMP-B", 3000, 40)],
+            },
+        )
+        .await;
+    let (a, b) = (variants[0], variants[1]);
+    // 40 restocks of A by 1 and 40 write-offs of B by 1, interleaved, all at once.
+    let requests = (0..80).map(|n| {
+        let (variant, body) = if n % 2 == 0 {
+            (a, json!({"delta": 1, "reason": "restock"}))
+        } else {
+            (b, json!({"delta": -1, "reason": "damaged"}))
+        };
+        let path = format!("/api/v1/admin/variants/{variant}/stock-adjustments");
+        let (app, token) = (&app, &token);
+        async move {
+            app.request(Method::POST, &path, Some(token), Some(body))
+                .await
+                .status()
+        }
+    });
+    let statuses = futures::future::join_all(requests).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::CREATED),
+        "{statuses:?}"
+    );
+
+    let product: Value = app
+        .get("/api/v1/products/desk-lamp")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let stock: Vec<i64> = product["product"]["variants"]
+        .as_array()
+        .expect("variants")
+        .iter()
+        .map(|v| v["stock_on_hand"].as_i64().expect("stock"))
+        .collect();
+    assert_eq!(stock, [40, 0]);
+    assert_eq!(product["product"]["in_stock"], true);
+    assert_eq!(ledger_mismatches(&app.db).await.expect("ledger"), 0);
+    let in_stock: Value = app
+        .get("/api/v1/products?in_stock=true")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(in_stock["products"][0]["slug"], "desk-lamp");
 }

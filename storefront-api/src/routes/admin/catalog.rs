@@ -19,12 +19,13 @@ use crate::{
         money::Currency,
     },
     error::{ApiError, ApiResult, Json, Path, Query},
-    routes::catalog::{ProductEnvelope, page_size},
+    routes::catalog::{ProductEnvelope, page_number, page_size},
     state::AppState,
     storage::catalog::{
         self as store, Audience, CategoryChanges, NewCategory, NewProduct, NewVariant,
         ProductChanges, ProductKey, VariantChanges,
     },
+    storage::paged,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -80,8 +81,14 @@ fn validated<T>(value: T, errors: Vec<FieldError>) -> ApiResult<T> {
     }
 }
 
+/// Makes the public catalog reads see a committed staff write. A Redis failure here must not
+/// turn the (already committed) write into an error that invites a retry: it is logged and
+/// counted, and cached reads expire within the cache TTL.
 async fn invalidate(state: &AppState) -> ApiResult<()> {
-    state.catalog_cache.invalidate().await?;
+    if let Err(error) = state.catalog_cache.invalidate().await {
+        metrics::counter!("catalog_cache_invalidation_failures_total").increment(1);
+        tracing::error!(%error, "catalog cache not invalidated; stale reads until the TTL ends");
+    }
     Ok(())
 }
 
@@ -123,13 +130,12 @@ pub async fn list_products(
     Query(params): Query<StaffListParams>,
 ) -> ApiResult<Json<StaffProductList>> {
     let limit = page_size(params.limit)?;
-    let page = params.page.unwrap_or(1);
-    if page < 1 {
-        return Err(ApiError::invalid("page", "must be 1 or more"));
-    }
+    let page = page_number(params.page)?;
     let text = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    let (products, total) =
-        store::staff_products(&state.db, params.status, text, limit, (page - 1) * limit).await?;
+    let (products, total) = paged(limit, (page - 1) * limit, |limit, offset| {
+        store::staff_products(&state.db, params.status, text, limit, offset)
+    })
+    .await?;
     Ok(Json(StaffProductList {
         products,
         meta: StaffListMeta { total, page, limit },

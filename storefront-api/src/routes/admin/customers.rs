@@ -12,9 +12,9 @@ use crate::{
         views::{Account, Address},
     },
     error::{ApiError, ApiResult, Json, Path, Query},
-    routes::catalog::page_size,
+    routes::catalog::{page_number, page_size},
     state::AppState,
-    storage::accounts,
+    storage::{accounts, paged},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -47,13 +47,12 @@ pub async fn list_customers(
     Query(params): Query<CustomerParams>,
 ) -> ApiResult<Json<CustomerList>> {
     let limit = page_size(params.limit)?;
-    let page = params.page.unwrap_or(1);
-    if page < 1 {
-        return Err(ApiError::invalid("page", "must be 1 or more"));
-    }
+    let page = page_number(params.page)?;
     let text = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    let (customers, total) =
-        accounts::staff_customers(&state.db, text, limit, (page - 1) * limit).await?;
+    let (customers, total) = paged(limit, (page - 1) * limit, |limit, offset| {
+        accounts::staff_customers(&state.db, text, limit, offset)
+    })
+    .await?;
     Ok(Json(CustomerList {
         customers,
         meta: super::catalog::StaffListMeta { total, page, limit },
@@ -61,27 +60,35 @@ pub async fn list_customers(
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct CustomerEnvelope {
+    customer: CustomerDetail,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct CustomerDetail {
-    customer: Account,
+    #[serde(flatten)]
+    account: Account,
     addresses: Vec<Address>,
 }
 
 /// One customer with their addresses.
 #[utoipa::path(get, path = "/api/v1/admin/customers/{id}", tag = "admin",
     params(("id" = Uuid, Path, description = "Customer id")),
-    responses((status = 200, body = CustomerDetail), (status = 404, body = crate::error::ErrorEnvelope)),
+    responses((status = 200, body = CustomerEnvelope), (status = 404, body = crate::error::ErrorEnvelope)),
     security(("bearer" = [])))]
 pub async fn customer(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
-) -> ApiResult<Json<CustomerDetail>> {
+) -> ApiResult<Json<CustomerEnvelope>> {
     let customer = accounts::account(&state.db, id).await?;
     if customer.role != Role::Customer {
         return Err(ApiError::NotFound("customer"));
     }
     let addresses = accounts::addresses(&state.db, id).await?;
-    Ok(Json(CustomerDetail {
-        customer,
-        addresses,
+    Ok(Json(CustomerEnvelope {
+        customer: CustomerDetail {
+            account: customer,
+            addresses,
+        },
     }))
 }
