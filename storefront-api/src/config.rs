@@ -19,7 +19,30 @@ pub struct Settings {
     pub mongodb: MongoSettings,
     pub auth: AuthSettings,
     pub cache: CacheSettings,
+    pub cart: CartSettings,
+    pub checkout: CheckoutSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CartSettings {
+    pub idle_days: u64,
+    pub max_lines: u32,
+    pub max_quantity_per_line: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CheckoutSettings {
+    pub free_standard_shipping_from_minor: i64,
+    /// ISO 3166-1 alpha-2 code → tax and shipping of that country.
+    pub countries: std::collections::BTreeMap<String, CountrySettings>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct CountrySettings {
+    pub tax_basis_points: u32,
+    pub standard_minor: i64,
+    pub express_minor: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -11,7 +11,10 @@ use crate::{
     config::Settings,
     routes,
     state::AppState,
-    storage::{self, cache::CatalogCache, rate_limit::LoginLimiter, sessions::SessionStore},
+    storage::{
+        self, cache::CatalogCache, carts::CartStore, rate_limit::LoginLimiter,
+        sessions::SessionStore,
+    },
     telemetry,
 };
 
@@ -30,6 +33,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
             settings.auth.session_ttl_hours * 3600,
         ),
         catalog_cache: CatalogCache::new(redis.clone(), &prefix, settings.cache.ttl_secs),
+        carts: CartStore::new(redis.clone(), &prefix, &settings.cart),
         login_limiter: LoginLimiter::new(redis.clone(), &prefix, &settings.auth),
         db,
         redis,

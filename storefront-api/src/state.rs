@@ -6,7 +6,9 @@ use sqlx::PgPool;
 
 use crate::{
     config::Settings,
-    storage::{cache::CatalogCache, rate_limit::LoginLimiter, sessions::SessionStore},
+    storage::{
+        cache::CatalogCache, carts::CartStore, rate_limit::LoginLimiter, sessions::SessionStore,
+    },
 };
 
 #[derive(Clone)]
@@ -16,6 +18,7 @@ pub struct AppState {
     pub mongo: mongodb::Database,
     pub sessions: SessionStore,
     pub catalog_cache: CatalogCache,
+    pub carts: CartStore,
     pub login_limiter: LoginLimiter,
     pub settings: Arc<Settings>,
 }

@@ -2,8 +2,10 @@
 //! Nothing here performs I/O.
 
 pub mod account;
+pub mod cart;
 pub mod catalog;
 pub mod money;
+pub mod order;
 
 use serde::Serialize;
 use utoipa::ToSchema;

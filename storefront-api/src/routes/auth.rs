@@ -2,7 +2,7 @@
 
 use axum::{
     extract::State,
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
@@ -17,8 +17,9 @@ use crate::{
         account::{Email, NewPassword, Role, decoy_hash, verify_password, views::Account},
     },
     error::{ApiError, ApiResult, Json},
+    routes::cart::{cleared_cart_cookie, guest_token},
     state::AppState,
-    storage::{accounts, sessions::Session},
+    storage::{accounts, carts::CartOwner, sessions::Session},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -70,6 +71,26 @@ fn session_cookie(state: &AppState, token: &str, max_age_secs: u64) -> HeaderVal
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// Moves a guest's cart (if the request carries one) into the account's cart, and tells the
+/// browser to forget the guest cart cookie.
+async fn adopt_guest_cart(
+    state: &AppState,
+    headers: &HeaderMap,
+    account_id: uuid::Uuid,
+    response: &mut Response,
+) -> ApiResult<()> {
+    if let Some(token) = guest_token(headers) {
+        state
+            .carts
+            .merge(&CartOwner::Guest(token), &CartOwner::Account(account_id))
+            .await?;
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, cleared_cart_cookie());
+    }
+    Ok(())
+}
+
 fn logged_in(
     state: &AppState,
     status: StatusCode,
@@ -95,6 +116,7 @@ fn logged_in(
               (status = 422, body = crate::error::ErrorEnvelope)))]
 pub async fn register(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Json(registration): Json<Registration>,
 ) -> ApiResult<Response> {
     let mut errors = Vec::new();
@@ -120,13 +142,10 @@ pub async fn register(
         accounts::create_account(&state.db, &email, &hash, full_name, Role::Customer).await?;
     let (token, session) = state.sessions.create(account.id, account.role).await?;
     tracing::info!(account_id = %account.id, "account registered");
-    Ok(logged_in(
-        &state,
-        StatusCode::CREATED,
-        account,
-        token,
-        &session,
-    ))
+    let account_id = account.id;
+    let mut response = logged_in(&state, StatusCode::CREATED, account, token, &session);
+    adopt_guest_cart(&state, &headers, account_id, &mut response).await?;
+    Ok(response)
 }
 
 /// Checks `plain` against the stored hash, counting the attempt against the limits for
@@ -160,6 +179,7 @@ pub async fn verify_limited(
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(client): ClientAddress,
+    headers: HeaderMap,
     Json(request): Json<LoginRequest>,
 ) -> ApiResult<Response> {
     let email =
@@ -175,7 +195,10 @@ pub async fn login(
     };
     let account = accounts::account(&state.db, credentials.account_id).await?;
     let (token, session) = state.sessions.create(account.id, credentials.role).await?;
-    Ok(logged_in(&state, StatusCode::OK, account, token, &session))
+    let account_id = account.id;
+    let mut response = logged_in(&state, StatusCode::OK, account, token, &session);
+    adopt_guest_cart(&state, &headers, account_id, &mut response).await?;
+    Ok(response)
 }
 
 fn invalid_credentials() -> ApiError {

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cart;
 pub mod catalog;
 pub mod health;
 pub mod me;
@@ -31,6 +32,7 @@ use crate::{auth::require_staff, error::ApiError, state::AppState, telemetry};
     tags(
         (name = "catalog", description = "Products, categories and search"),
         (name = "accounts", description = "Registration, sessions, profile and addresses"),
+        (name = "cart", description = "Guest and customer carts"),
         (name = "admin", description = "Staff only"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
@@ -64,6 +66,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(health::readyz))
         .merge(catalog::router())
         .merge(auth::router())
+        .merge(cart::router())
         .merge(me::router())
         .merge(admin)
         .split_for_parts()

@@ -948,3 +948,40 @@ pub async fn update_category(
     tx.commit().await?;
     Ok(category)
 }
+
+/// The catalog facts a cart needs about its variants, whatever their status.
+pub async fn cart_variants(
+    db: &PgPool,
+    variant_ids: &[Uuid],
+) -> Result<Vec<crate::domain::cart::CatalogVariant>, StoreError> {
+    let rows = sqlx::query!(
+        r#"SELECT v.id, v.sku, v.title, v.options, v.price_minor, v.compare_at_minor,
+                  v.stock_on_hand, v.status AS "variant_status: VariantStatus",
+                  p.id AS product_id, p.slug, p.name, p.status AS "product_status: ProductStatus",
+                  p.currency, p.image_urls[1] AS image_url
+             FROM variants v JOIN products p ON p.id = v.product_id
+            WHERE v.id = ANY($1)"#,
+        variant_ids
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| crate::domain::cart::CatalogVariant {
+            variant_id: row.id,
+            sku: row.sku,
+            title: row.title,
+            options: row.options,
+            price_minor: row.price_minor,
+            compare_at_minor: row.compare_at_minor,
+            stock_on_hand: row.stock_on_hand,
+            variant_status: row.variant_status,
+            product_id: row.product_id,
+            product_slug: row.slug,
+            product_name: row.name,
+            product_status: row.product_status,
+            currency: Currency::parse(&row.currency).unwrap_or(Currency::NONE),
+            image_url: row.image_url,
+        })
+        .collect())
+}

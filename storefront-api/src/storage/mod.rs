@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod cache;
+pub mod carts;
 pub mod catalog;
 pub mod rate_limit;
 pub mod sessions;

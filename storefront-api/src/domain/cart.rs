@@ -1,0 +1,184 @@
+//! Carts: what a shopper intends to buy, re-priced from the catalog at every read.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{
+    catalog::{ProductStatus, VariantStatus},
+    money::{Currency, Money},
+    order::{LineInput, Totals},
+};
+
+/// A variant as the cart sees it, straight from the catalog.
+#[derive(Debug, Clone)]
+pub struct CatalogVariant {
+    pub variant_id: Uuid,
+    pub sku: String,
+    pub title: String,
+    pub options: serde_json::Value,
+    pub price_minor: i64,
+    pub compare_at_minor: Option<i64>,
+    pub stock_on_hand: i32,
+    pub variant_status: VariantStatus,
+    pub product_id: Uuid,
+    pub product_slug: String,
+    pub product_name: String,
+    pub product_status: ProductStatus,
+    pub currency: Currency,
+    pub image_url: Option<String>,
+}
+
+impl CatalogVariant {
+    pub fn is_for_sale(&self) -> bool {
+        self.variant_status == VariantStatus::Active && self.product_status == ProductStatus::Active
+    }
+}
+
+/// Why a cart line cannot be bought as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case", tag = "code")]
+pub enum LineProblem {
+    /// The product or variant is no longer sold.
+    Unavailable,
+    /// Fewer are in stock than the line asks for.
+    InsufficientStock { available: i32 },
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CartLine {
+    pub variant_id: Uuid,
+    pub sku: String,
+    pub product_id: Uuid,
+    pub product_slug: String,
+    pub product_name: String,
+    pub variant_title: String,
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
+    pub image_url: Option<String>,
+    pub unit_price: Money,
+    pub compare_at_price: Option<Money>,
+    pub quantity: i32,
+    pub line_total: Money,
+    /// Units in stock right now.
+    pub available_quantity: i32,
+    /// Set when the line cannot be checked out as it is; such lines do not count in the totals.
+    pub problem: Option<LineProblem>,
+}
+
+/// Pairs the quantities in a cart with the catalog; lines whose variant no longer exists are
+/// dropped (there is nothing left to show).
+pub fn cart_lines(quantities: &[(Uuid, i32)], catalog: &[CatalogVariant]) -> Vec<CartLine> {
+    quantities
+        .iter()
+        .filter_map(|(variant_id, quantity)| {
+            let variant = catalog.iter().find(|v| v.variant_id == *variant_id)?;
+            let problem = if !variant.is_for_sale() {
+                Some(LineProblem::Unavailable)
+            } else if variant.stock_on_hand < *quantity {
+                Some(LineProblem::InsufficientStock {
+                    available: variant.stock_on_hand.max(0),
+                })
+            } else {
+                None
+            };
+            Some(CartLine {
+                variant_id: variant.variant_id,
+                sku: variant.sku.clone(),
+                product_id: variant.product_id,
+                product_slug: variant.product_slug.clone(),
+                product_name: variant.product_name.clone(),
+                variant_title: variant.title.clone(),
+                options: variant.options.clone(),
+                image_url: variant.image_url.clone(),
+                unit_price: Money::new(variant.price_minor, variant.currency),
+                compare_at_price: variant
+                    .compare_at_minor
+                    .map(|m| Money::new(m, variant.currency)),
+                quantity: *quantity,
+                line_total: Money::new(
+                    variant.price_minor.saturating_mul(i64::from(*quantity)),
+                    variant.currency,
+                ),
+                available_quantity: variant.stock_on_hand.max(0),
+                problem,
+            })
+        })
+        .collect()
+}
+
+/// The lines that can be bought, as pricing input.
+pub fn purchasable(lines: &[CartLine]) -> Vec<LineInput> {
+    lines
+        .iter()
+        .filter(|line| line.problem.is_none())
+        .map(|line| LineInput {
+            unit_price_minor: line.unit_price.amount_minor,
+            quantity: line.quantity,
+        })
+        .collect()
+}
+
+/// A cart as the shopper sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Cart {
+    /// For guest carts: send it back as `X-Cart-Token` (browsers get the `nexus_cart` cookie).
+    pub token: Option<String>,
+    pub lines: Vec<CartLine>,
+    /// Units across purchasable lines.
+    pub item_count: i64,
+    /// The currency of every line; `null` for an empty cart.
+    #[schema(value_type = Option<String>)]
+    pub currency: Option<Currency>,
+    /// Subtotal, and shipping and tax when a destination was given.
+    pub totals: Option<Totals>,
+    /// True when every line can be checked out as it is.
+    pub ready_for_checkout: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variant(stock: i32, status: VariantStatus) -> CatalogVariant {
+        CatalogVariant {
+            variant_id: Uuid::from_u128(1),
+            sku: "A".into(),
+            title: "A".into(),
+            options: serde_json::json!({}),
+            price_minor: 1000,
+            compare_at_minor: None,
+            stock_on_hand: stock,
+            variant_status: status,
+            product_id: Uuid::from_u128(9),
+            product_slug: "a".into(),
+            product_name: "A".into(),
+            product_status: ProductStatus::Active,
+            currency: Currency::parse("EUR").unwrap(),
+            image_url: None,
+        }
+    }
+
+    #[test]
+    fn lines_carry_their_problems_and_only_good_lines_are_priced() {
+        let id = Uuid::from_u128(1);
+        let ok = cart_lines(&[(id, 2)], &[variant(5, VariantStatus::Active)]);
+        assert_eq!(ok[0].problem, None);
+        assert_eq!(ok[0].line_total.amount_minor, 2000);
+        let short = cart_lines(&[(id, 6)], &[variant(5, VariantStatus::Active)]);
+        assert_eq!(
+            short[0].problem,
+            Some(LineProblem::InsufficientStock { available: 5 })
+        );
+        let gone = cart_lines(&[(id, 1)], &[variant(5, VariantStatus::Archived)]);
+        assert_eq!(gone[0].problem, Some(LineProblem::Unavailable));
+        assert!(purchasable(&gone).is_empty());
+        assert!(
+            cart_lines(
+                &[(Uuid::from_u128(2), 1)],
+                &[variant(5, VariantStatus::Active)]
+            )
+            .is_empty()
+        );
+    }
+}

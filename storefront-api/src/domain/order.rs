@@ -1,0 +1,370 @@
+//! Orders: the status machine and the arithmetic of a checkout (subtotal, discount, shipping,
+//! tax, total), all in integer minor units of one currency.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Where an order is in its life. Refunds in part leave the status alone; a full refund moves
+/// the order to `refunded`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "order_status", rename_all = "snake_case")]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    Fulfilled,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+}
+
+impl OrderStatus {
+    pub const ALL: [Self; 7] = [
+        Self::PendingPayment,
+        Self::Paid,
+        Self::Fulfilled,
+        Self::Shipped,
+        Self::Delivered,
+        Self::Cancelled,
+        Self::Refunded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PendingPayment => "pending_payment",
+            Self::Paid => "paid",
+            Self::Fulfilled => "fulfilled",
+            Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
+            Self::Cancelled => "cancelled",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+
+    /// The statuses an order may move to from this one.
+    pub fn next(self) -> &'static [Self] {
+        match self {
+            Self::PendingPayment => &[Self::Paid, Self::Cancelled],
+            Self::Paid => &[Self::Fulfilled, Self::Cancelled, Self::Refunded],
+            Self::Fulfilled => &[Self::Shipped, Self::Refunded],
+            Self::Shipped => &[Self::Delivered, Self::Refunded],
+            Self::Delivered => &[Self::Refunded],
+            Self::Cancelled | Self::Refunded => &[],
+        }
+    }
+
+    /// Whether a move to `to` is allowed; the error lists what is.
+    pub fn check_transition(self, to: Self) -> Result<(), IllegalTransition> {
+        if self.next().contains(&to) {
+            Ok(())
+        } else {
+            Err(IllegalTransition {
+                from: self,
+                to,
+                allowed: self.next().to_vec(),
+            })
+        }
+    }
+
+    /// Stock goes back on the shelf when an order is cancelled before it left the warehouse.
+    pub fn restocks_on_cancel(self) -> bool {
+        matches!(self, Self::PendingPayment | Self::Paid)
+    }
+
+    /// Money has been taken and not (fully) given back.
+    pub fn is_refundable(self) -> bool {
+        matches!(
+            self,
+            Self::Paid | Self::Fulfilled | Self::Shipped | Self::Delivered
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IllegalTransition {
+    pub from: OrderStatus,
+    pub to: OrderStatus,
+    pub allowed: Vec<OrderStatus>,
+}
+
+impl std::fmt::Display for IllegalTransition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let allowed: Vec<&str> = self.allowed.iter().map(|s| s.as_str()).collect();
+        write!(
+            f,
+            "An order that is {} cannot become {}; allowed: {}.",
+            self.from.as_str(),
+            self.to.as_str(),
+            if allowed.is_empty() {
+                "none (final status)".to_owned()
+            } else {
+                allowed.join(", ")
+            }
+        )
+    }
+}
+
+/// How an order travels to the shopper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShippingMethod {
+    Standard,
+    Express,
+}
+
+impl ShippingMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Express => "express",
+        }
+    }
+}
+
+/// A country's flat shipping prices and tax rate, as the shop configured them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountryRates {
+    pub tax_basis_points: u32,
+    pub standard_minor: i64,
+    pub express_minor: i64,
+}
+
+/// The shipping price: flat per method and country; standard is free from
+/// `free_standard_from_minor` worth of goods (after discounts).
+pub fn shipping_minor(
+    method: ShippingMethod,
+    rates: CountryRates,
+    goods_minor: i64,
+    free_standard_from_minor: i64,
+) -> i64 {
+    match method {
+        ShippingMethod::Standard if goods_minor >= free_standard_from_minor => 0,
+        ShippingMethod::Standard => rates.standard_minor,
+        ShippingMethod::Express => rates.express_minor,
+    }
+}
+
+/// A discount as a checkout applies it; whether the code may be used at all (expiry, usage
+/// limits, once per customer) is decided before, with the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscountValue {
+    /// Basis points of the subtotal: 1000 = 10 %.
+    Percent { basis_points: u32 },
+    /// A fixed amount in minor units, never more than the subtotal.
+    Fixed { amount_minor: i64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Discount {
+    pub value: DiscountValue,
+    pub min_subtotal_minor: i64,
+}
+
+/// One line of a checkout, priced from the catalog at the moment of the checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineInput {
+    pub unit_price_minor: i64,
+    pub quantity: i32,
+}
+
+/// What the shopper pays, every part shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Totals {
+    pub subtotal_minor: i64,
+    pub discount_minor: i64,
+    pub shipping_minor: i64,
+    /// Tax rate applied, in basis points (1900 = 19 %).
+    pub tax_rate_basis_points: u32,
+    pub tax_minor: i64,
+    pub total_minor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PricingError {
+    /// The subtotal is below the discount's minimum.
+    BelowMinimum { min_subtotal_minor: i64 },
+    /// Amounts beyond what the shop can represent.
+    Overflow,
+}
+
+/// `amount × basis_points / 10_000`, rounded half up, without overflow for any i64 amount.
+pub fn apply_basis_points(amount_minor: i64, basis_points: u32) -> i64 {
+    let scaled = i128::from(amount_minor) * i128::from(basis_points);
+    let rounded = (scaled + 5_000).div_euclid(10_000);
+    i64::try_from(rounded).unwrap_or(i64::MAX)
+}
+
+/// Prices a checkout: subtotal, then the discount on the goods, then shipping, then tax on
+/// the discounted goods plus shipping.
+pub fn price(
+    lines: &[LineInput],
+    discount: Option<Discount>,
+    shipping_minor: i64,
+    tax_rate_basis_points: u32,
+) -> Result<Totals, PricingError> {
+    let mut subtotal: i64 = 0;
+    for line in lines {
+        let line_total = line
+            .unit_price_minor
+            .checked_mul(i64::from(line.quantity))
+            .ok_or(PricingError::Overflow)?;
+        subtotal = subtotal
+            .checked_add(line_total)
+            .ok_or(PricingError::Overflow)?;
+    }
+    let discount_minor = match discount {
+        None => 0,
+        Some(discount) if subtotal < discount.min_subtotal_minor => {
+            return Err(PricingError::BelowMinimum {
+                min_subtotal_minor: discount.min_subtotal_minor,
+            });
+        }
+        Some(Discount {
+            value: DiscountValue::Percent { basis_points },
+            ..
+        }) => apply_basis_points(subtotal, basis_points.min(10_000)),
+        Some(Discount {
+            value: DiscountValue::Fixed { amount_minor },
+            ..
+        }) => amount_minor.clamp(0, subtotal),
+    };
+    let taxable = (subtotal - discount_minor)
+        .checked_add(shipping_minor)
+        .ok_or(PricingError::Overflow)?;
+    let tax_minor = apply_basis_points(taxable, tax_rate_basis_points);
+    let total_minor = taxable
+        .checked_add(tax_minor)
+        .ok_or(PricingError::Overflow)?;
+    Ok(Totals {
+        subtotal_minor: subtotal,
+        discount_minor,
+        shipping_minor,
+        tax_rate_basis_points,
+        tax_minor,
+        total_minor,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines() -> Vec<LineInput> {
+        vec![
+            LineInput {
+                unit_price_minor: 1999,
+                quantity: 2,
+            },
+            LineInput {
+                unit_price_minor: 500,
+                quantity: 1,
+            },
+        ]
+    }
+
+    #[test]
+    fn totals_add_up_with_tax_on_discounted_goods_and_shipping() {
+        let ten_percent = Discount {
+            value: DiscountValue::Percent { basis_points: 1000 },
+            min_subtotal_minor: 0,
+        };
+        let totals = price(&lines(), Some(ten_percent), 490, 1900).unwrap();
+        assert_eq!(totals.subtotal_minor, 4498);
+        assert_eq!(totals.discount_minor, 450); // 449.8 rounds half up
+        assert_eq!(totals.tax_minor, 862); // (4498 - 450 + 490) × 19 % = 862.22
+        assert_eq!(
+            totals.total_minor,
+            totals.subtotal_minor - totals.discount_minor
+                + totals.shipping_minor
+                + totals.tax_minor
+        );
+    }
+
+    #[test]
+    fn fixed_discounts_never_exceed_the_goods_and_minimums_hold() {
+        let big = Discount {
+            value: DiscountValue::Fixed {
+                amount_minor: 100_000,
+            },
+            min_subtotal_minor: 0,
+        };
+        let totals = price(&lines(), Some(big), 490, 0).unwrap();
+        assert_eq!(totals.discount_minor, 4498);
+        assert_eq!(totals.total_minor, 490);
+        let minimum = Discount {
+            value: DiscountValue::Fixed { amount_minor: 500 },
+            min_subtotal_minor: 5000,
+        };
+        assert_eq!(
+            price(&lines(), Some(minimum), 0, 0),
+            Err(PricingError::BelowMinimum {
+                min_subtotal_minor: 5000
+            })
+        );
+    }
+
+    #[test]
+    fn standard_shipping_is_free_from_the_threshold_express_never() {
+        let rates = CountryRates {
+            tax_basis_points: 1900,
+            standard_minor: 490,
+            express_minor: 1290,
+        };
+        assert_eq!(
+            shipping_minor(ShippingMethod::Standard, rates, 4999, 5000),
+            490
+        );
+        assert_eq!(
+            shipping_minor(ShippingMethod::Standard, rates, 5000, 5000),
+            0
+        );
+        assert_eq!(
+            shipping_minor(ShippingMethod::Express, rates, 90_000, 5000),
+            1290
+        );
+    }
+
+    #[test]
+    fn overflow_is_an_error_not_a_wrap() {
+        let huge = [LineInput {
+            unit_price_minor: i64::MAX / 2,
+            quantity: 3,
+        }];
+        assert_eq!(price(&huge, None, 0, 0), Err(PricingError::Overflow));
+    }
+
+    #[test]
+    fn status_machine_allows_only_the_documented_moves() {
+        use OrderStatus::*;
+        let allowed = [
+            (PendingPayment, Paid),
+            (PendingPayment, Cancelled),
+            (Paid, Fulfilled),
+            (Paid, Cancelled),
+            (Paid, Refunded),
+            (Fulfilled, Shipped),
+            (Fulfilled, Refunded),
+            (Shipped, Delivered),
+            (Shipped, Refunded),
+            (Delivered, Refunded),
+        ];
+        for from in OrderStatus::ALL {
+            for to in OrderStatus::ALL {
+                let expected = allowed.contains(&(from, to));
+                assert_eq!(
+                    from.check_transition(to).is_ok(),
+                    expected,
+                    "{from:?} -> {to:?}"
+                );
+            }
+        }
+        let error = Delivered.check_transition(Cancelled).unwrap_err();
+        assert_eq!(error.allowed, vec![Refunded]);
+        assert!(error.to_string().contains("allowed: refunded"));
+    }
+}
