@@ -230,17 +230,49 @@ impl From<JsonRejection> for ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(
                 "Send the body as JSON with `Content-Type: application/json`.".into(),
             ),
-            StatusCode::UNPROCESSABLE_ENTITY => {
-                Self::Validation(vec![FieldError::new("body", text)])
-            }
+            StatusCode::UNPROCESSABLE_ENTITY => Self::Validation(vec![field_error(
+                &text,
+                "Failed to deserialize the JSON body into the target type: ",
+                "body",
+            )]),
             _ => Self::bad_request("malformed_json", text),
         }
     }
 }
 
 impl From<QueryRejection> for ApiError {
+    /// A query parameter of the wrong type is a field error like any other (422).
     fn from(rejection: QueryRejection) -> Self {
-        Self::bad_request("invalid_query", rejection.body_text())
+        Self::Validation(vec![field_error(
+            &rejection.body_text(),
+            "Failed to deserialize query string: ",
+            "query",
+        )])
+    }
+}
+
+/// Turns serde's "path: message at line 1 column 9" into a field error naming the field.
+fn field_error(text: &str, prefix: &str, fallback_field: &str) -> FieldError {
+    let rest = text.strip_prefix(prefix).unwrap_or(text).trim();
+    let rest = rest
+        .rsplit_once(" at line ")
+        .map_or(rest, |(message, _)| message);
+    let quoted = |lead: &str| {
+        rest.strip_prefix(lead)
+            .and_then(|after| after.split_once('`'))
+            .map(|(field, _)| field.to_owned())
+    };
+    if let Some(field) = quoted("missing field `") {
+        return FieldError::new(field, "is required");
+    }
+    if let Some(field) = quoted("unknown field `") {
+        return FieldError::new(field, "is not a field of this request");
+    }
+    match rest.split_once(": ") {
+        Some((path, message)) if !path.is_empty() && !path.contains(' ') => {
+            FieldError::new(path, message)
+        }
+        _ => FieldError::new(fallback_field, rest),
     }
 }
 
@@ -315,3 +347,44 @@ pub struct Query<T>(pub T);
 pub struct Path<T>(pub T);
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_messages_become_field_errors() {
+        let prefix = "Failed to deserialize the JSON body into the target type: ";
+        let cases = [
+            (
+                "name: invalid type: integer `42`, expected a string at line 1 column 11",
+                "name",
+                "invalid type: integer `42`, expected a string",
+            ),
+            (
+                "missing field `name` at line 1 column 2",
+                "name",
+                "is required",
+            ),
+            (
+                "unknown field `colour`, expected one of `name`, `slug` at line 1 column 9",
+                "colour",
+                "is not a field of this request",
+            ),
+            (
+                "address.country: invalid length at line 1 column 40",
+                "address.country",
+                "invalid length",
+            ),
+            ("EOF while parsing", "body", "EOF while parsing"),
+        ];
+        for (text, field, message) in cases {
+            let error = field_error(&format!("{prefix}{text}"), prefix, "body");
+            assert_eq!(
+                (error.field.as_str(), error.message.as_str()),
+                (field, message),
+                "{text}"
+            );
+        }
+    }
+}

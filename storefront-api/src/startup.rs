@@ -3,12 +3,18 @@
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use axum::{Router, extract::DefaultBodyLimit};
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request, State},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
 use tokio::net::TcpListener;
-use tower_http::timeout::TimeoutLayer;
+use tower_http::compression::CompressionLayer;
 
 use crate::{
     config::Settings,
+    error::ApiError,
     routes,
     state::AppState,
     storage::{
@@ -47,11 +53,23 @@ pub fn app(state: AppState) -> Router {
     let http = state.settings.http.clone();
     let router = routes::router(state)
         .layer(DefaultBodyLimit::max(http.body_limit_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        .layer(middleware::from_fn_with_state(
             Duration::from_secs(http.request_timeout_secs),
-        ));
+            deadline,
+        ))
+        .layer(CompressionLayer::new());
     telemetry::instrument(router)
+}
+
+/// Abandons a request that takes longer than the configured limit, answering 503 with the
+/// error envelope (a slow client body or a stuck dependency).
+async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            ApiError::Unavailable(format!("request exceeded {} s", limit.as_secs())).into_response()
+        }
+    }
 }
 
 /// A bound, not yet serving application; `port()` is known before `run()` (tests bind 0).

@@ -60,6 +60,23 @@ fn prometheus() -> &'static PrometheusHandle {
         let handle = recorder.handle();
         // Only the first app in a process installs the recorder; tests build many apps.
         drop(metrics::set_global_recorder(recorder));
+        metrics::describe_counter!(
+            "http_requests_total",
+            "HTTP requests by method, route template and status."
+        );
+        metrics::describe_histogram!(
+            "http_request_duration_seconds",
+            metrics::Unit::Seconds,
+            "Time to answer an HTTP request, by method, route template and status."
+        );
+        metrics::describe_counter!(
+            "catalog_cache_total",
+            "Public catalog reads by cache result (hit or miss)."
+        );
+        metrics::describe_counter!(
+            "catalog_cache_invalidation_failures_total",
+            "Staff writes whose cache invalidation failed (reads stale until the TTL ends)."
+        );
         handle
     })
 }

@@ -1,7 +1,7 @@
 //! Background processes started by `up`/`test`: detached spawning, pid files under
 //! `.nexus/run/`, liveness checks, bounded waits and stopping.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -22,7 +22,12 @@ const POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// Spawns `command` in its own process group (so Ctrl-C on the terminal does not reach it),
 /// with stdin closed and stdout/stderr appended to `log`, and records its pid in `pid_file`.
 pub fn spawn_detached(command: &mut Command, log: &Path, pid_file: &Path) -> Result<Child> {
-    let out = File::create(log).with_context(|| format!("cannot create log {}", log.display()))?;
+    // Appended, not truncated: the log of an earlier run stays readable after a restart.
+    let out = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("cannot open log {}", log.display()))?;
     let err = out
         .try_clone()
         .context("cannot duplicate the log file handle")?;

@@ -180,13 +180,13 @@ impl Role {
     }
 }
 
-/// An ISO 3166-1 alpha-2 country code in upper case.
+/// An assigned ISO 3166-1 alpha-2 country code, in upper case.
 pub fn parse_country(raw: &str) -> Result<String, String> {
     let code = raw.trim().to_uppercase();
-    if code.len() == 2 && code.chars().all(|c| c.is_ascii_uppercase()) {
+    if code.len() == 2 && code.parse::<iso_country::Country>().is_ok() {
         Ok(code)
     } else {
-        Err(format!("`{raw}` is not a two-letter ISO country code"))
+        Err(format!("`{raw}` is not a two-letter ISO 3166 country code"))
     }
 }
 
@@ -229,6 +229,13 @@ mod tests {
                 .contains("email")
         );
         assert!(NewPassword::parse("correct horse battery", &email()).is_ok());
+    }
+
+    #[test]
+    fn countries_are_assigned_iso_codes() {
+        assert_eq!(parse_country(" de ").unwrap(), "DE");
+        assert!(parse_country("XX").is_err());
+        assert!(parse_country("Germany").is_err());
     }
 
     #[test]

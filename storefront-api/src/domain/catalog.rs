@@ -320,6 +320,8 @@ pub mod views {
         pub id: Uuid,
         pub slug: String,
         pub name: String,
+        /// Always `active` in public listings.
+        pub status: ProductStatus,
         pub category: CategoryRef,
         /// The lowest price among the product's active variants; `null` only in staff listings,
         /// for a product that has none yet.

@@ -106,12 +106,12 @@ pub fn cleared_cart_cookie() -> HeaderValue {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct Destination {
     /// ISO 3166-1 alpha-2 country to estimate shipping and tax for.
     country: Option<String>,
     #[serde(default = "standard")]
+    #[param(inline)]
     shipping_method: ShippingMethod,
 }
 

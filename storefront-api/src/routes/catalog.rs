@@ -1,6 +1,13 @@
 //! Public catalog: product listing, product detail, categories and search.
 
-use axum::extract::State;
+use std::hash::{Hash, Hasher};
+
+use axum::{
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,6 +30,49 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(product_detail))
         .routes(routes!(list_categories))
         .routes(routes!(search))
+        .route_layer(middleware::from_fn(revalidate))
+}
+
+/// Public catalog reads carry an `ETag` and `Cache-Control: no-cache`: browsers and proxies
+/// may keep a copy but must ask again, so a staff change is seen on the next read, and an
+/// unchanged answer costs a `304 Not Modified` without a body.
+async fn revalidate(request: Request, next: Next) -> Response {
+    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let mut hasher = std::hash::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    // Weak: the compression layer may send the same document in another encoding.
+    let etag = format!("W/\"{:016x}\"", hasher.finish());
+    let etag_value =
+        HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\""));
+    parts
+        .headers
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    parts.headers.insert(header::ETAG, etag_value.clone());
+    let matches = if_none_match
+        .as_ref()
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .split(',')
+                .any(|tag| tag.trim().trim_start_matches("W/") == etag.trim_start_matches("W/"))
+        });
+    if matches {
+        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+        not_modified.headers_mut().insert(header::ETAG, etag_value);
+        not_modified
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return not_modified;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 pub const DEFAULT_PAGE_SIZE: i64 = 24;
@@ -47,8 +97,8 @@ impl From<SortParam> for ProductSort {
     }
 }
 
+/// Unknown parameters (tracking tags, cache busters) are ignored on public reads.
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Category slug; its sub-categories are included.
@@ -61,6 +111,7 @@ pub struct ListParams {
     #[serde(default)]
     in_stock: bool,
     #[serde(default)]
+    #[param(inline)]
     sort: SortParam,
     /// Page size, 1–100 (default 24).
     limit: Option<i64>,
@@ -246,7 +297,6 @@ pub async fn list_categories(State(state): State<AppState>) -> ApiResult<CachedJ
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// What the shopper typed; prefixes and small typos match.

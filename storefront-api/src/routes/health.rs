@@ -100,3 +100,30 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         }),
     )
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiIndex {
+    api: ApiLinks,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiLinks {
+    name: &'static str,
+    version: &'static str,
+    docs: &'static str,
+    openapi: &'static str,
+}
+
+/// Where the API documents itself.
+#[utoipa::path(get, path = "/api/v1", tag = "operations",
+    responses((status = 200, body = ApiIndex)))]
+pub async fn api_index() -> Json<ApiIndex> {
+    Json(ApiIndex {
+        api: ApiLinks {
+            name: "Nexus storefront API",
+            version: env!("CARGO_PKG_VERSION"),
+            docs: "/docs",
+            openapi: "/openapi.json",
+        },
+    })
+}

@@ -49,8 +49,10 @@ pub async fn profile(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileChanges {
+    /// A new login email; needs `current_password`.
     email: Option<String>,
     full_name: Option<String>,
+    current_password: Option<String>,
 }
 
 /// Changes the caller's name or email.
@@ -61,6 +63,7 @@ pub struct ProfileChanges {
 pub async fn update_profile(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
+    ClientAddress(client): ClientAddress,
     Json(changes): Json<ProfileChanges>,
 ) -> ApiResult<Json<AccountEnvelope>> {
     let mut errors = Vec::new();
@@ -78,6 +81,20 @@ pub async fn update_profile(
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
+    }
+    if email.is_some() {
+        // Whoever holds a session must not be able to take over the login without the password.
+        let current = accounts::account(&state.db, session.account_id).await?;
+        let stored = accounts::password_hash(&state.db, session.account_id).await?;
+        let Some(password) = changes.current_password else {
+            return Err(ApiError::invalid(
+                "current_password",
+                "is required to change the email",
+            ));
+        };
+        if !verify_limited(&state, &current.email, &client, password, stored).await? {
+            return Err(ApiError::invalid("current_password", "is wrong"));
+        }
     }
     let account =
         accounts::update_profile(&state.db, session.account_id, email.as_ref(), full_name).await?;

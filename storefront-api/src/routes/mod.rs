@@ -64,6 +64,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(health::api_index))
         .merge(catalog::router())
         .merge(auth::router())
         .merge(cart::router())
@@ -75,7 +76,11 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// The whole application router: API, docs, metrics and envelope-shaped fallbacks.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api(&state);
-    api.merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+    // No validator badge: the docs UI must not call out to the internet.
+    let docs = SwaggerUi::new("/docs")
+        .url("/openapi.json", openapi)
+        .config(utoipa_swagger_ui::Config::default().validator_url("none"));
+    api.merge(docs)
         .route("/metrics", get(telemetry::render_metrics))
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -66,6 +66,7 @@ struct SummaryRow {
     id: Uuid,
     slug: String,
     name: String,
+    status: ProductStatus,
     currency: String,
     price_from_minor: Option<i64>,
     compare_at_minor: Option<i64>,
@@ -84,6 +85,7 @@ macro_rules! summary_row {
             id: $row.id,
             slug: $row.slug,
             name: $row.name,
+            status: $row.status,
             currency: $row.currency,
             price_from_minor: $row.price_from_minor.into(),
             compare_at_minor: $row.compare_at_minor,
@@ -103,6 +105,7 @@ impl From<SummaryRow> for ProductSummary {
             id: row.id,
             slug: row.slug,
             name: row.name,
+            status: row.status,
             category: CategoryRef {
                 id: row.category_id,
                 slug: row.category_slug,
@@ -142,13 +145,14 @@ pub async fn list_products(
     limit: i64,
 ) -> Result<Vec<(ProductSummary, ListPosition)>, StoreError> {
     let rows = sqlx::query!(
-        r#"SELECT id AS "id!", slug AS "slug!", name AS "name!", currency AS "currency!",
+        r#"SELECT id AS "id!", slug AS "slug!", name AS "name!",
+                  status AS "status!: ProductStatus", currency AS "currency!",
                   price_from_minor AS "price_from_minor!", in_stock AS "in_stock!",
                   image_url, created_at AS "created_at!", category_id AS "category_id!",
                   category_slug AS "category_slug!", category_name AS "category_name!",
                   compare_at_minor, sort_key AS "sort_key!"
              FROM (
-               SELECT p.id, p.slug, p.name, p.currency, p.price_from_minor, p.in_stock,
+               SELECT p.id, p.slug, p.name, p.status, p.currency, p.price_from_minor, p.in_stock,
                       p.image_urls[1] AS image_url, p.created_at,
                       c.id AS category_id, c.slug AS category_slug, c.name AS category_name,
                       (SELECT v.compare_at_minor FROM variants v
@@ -224,7 +228,8 @@ pub async fn search_products(
                    END ORDER BY ord) AS query
                  FROM tokens
            )
-           SELECT p.id, p.slug, p.name, p.currency, p.price_from_minor AS "price_from_minor!",
+           SELECT p.id, p.slug, p.name, p.status AS "status: ProductStatus", p.currency,
+                  p.price_from_minor AS "price_from_minor!",
                   p.in_stock, p.image_urls[1] AS image_url, p.created_at,
                   c.id AS category_id, c.slug AS category_slug, c.name AS category_name,
                   (SELECT v.compare_at_minor FROM variants v
@@ -844,7 +849,7 @@ pub async fn staff_products(
     offset: i64,
 ) -> Result<(Vec<ProductSummary>, i64), StoreError> {
     let rows = sqlx::query!(
-        r#"SELECT p.id, p.slug, p.name, p.currency,
+        r#"SELECT p.id, p.slug, p.name, p.status AS "status: ProductStatus", p.currency,
                   p.price_from_minor, p.in_stock,
                   p.image_urls[1] AS image_url, p.created_at,
                   c.id AS category_id, c.slug AS category_slug, c.name AS category_name,

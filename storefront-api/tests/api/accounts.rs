@@ -296,7 +296,8 @@ async fn profile_password_and_addresses() {
         "the new default comes first"
     );
 
-    let bad = json!({"full_name": "", "line1": "x", "city": "y", "postal_code": "1", "country": "Germany"});
+    let bad =
+        json!({"full_name": "", "line1": "x", "city": "y", "postal_code": "1", "country": "XX"});
     let response = app
         .request(
             Method::POST,
@@ -468,5 +469,40 @@ async fn a_mistyping_shopper_does_not_lock_out_the_account_elsewhere() {
         response.status(),
         StatusCode::OK,
         "the owner elsewhere still gets in"
+    );
+}
+
+#[tokio::test]
+async fn changing_the_login_email_needs_the_password() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.customer().await;
+    let new_email = unique_email("moved");
+    let response = app
+        .request(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(&token),
+            Some(json!({"email": new_email})),
+        )
+        .await;
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        body["error"]["details"]["fields"][0]["field"],
+        "current_password"
+    );
+    let response = app
+        .request(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(&token),
+            Some(json!({"email": new_email, "current_password": "correct horse battery"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        login(&app, &new_email, "correct horse battery")
+            .await
+            .status(),
+        StatusCode::OK
     );
 }

@@ -114,8 +114,8 @@ async fn negative_prices_and_out_of_range_values() {
     );
     let response = app.get("/api/v1/products?min_price=ten").await;
     assert_eq!(
-        error_code(response, StatusCode::BAD_REQUEST).await,
-        "invalid_query"
+        error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "validation_failed"
     );
     let response = app.get("/api/v1/products?cursor=bogus").await;
     assert_eq!(
@@ -261,4 +261,35 @@ async fn nul_characters_huge_pages_and_huge_adjustments_are_client_errors() {
             "validation_failed"
         );
     }
+}
+
+#[tokio::test]
+async fn mistakes_name_the_field_and_public_reads_ignore_tracking_parameters() {
+    let app = TestApp::spawn().await;
+    let token = app.staff().await;
+    let response = app.get("/api/v1/products?limit=abc").await;
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "validation_failed");
+    assert_eq!(body["error"]["details"]["fields"][0]["field"], "limit");
+
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/admin/categories",
+            Some(&token),
+            Some(json!({"slug": "hats"})),
+        )
+        .await;
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(
+        body["error"]["details"]["fields"][0],
+        json!({"field": "name", "message": "is required"})
+    );
+
+    let response = app
+        .get("/api/v1/products?utm_source=newsletter&limit=5")
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app.get("/api/v1/search?q=hat&fbclid=abc").await;
+    assert_eq!(response.status(), StatusCode::OK);
 }

@@ -194,3 +194,99 @@ async fn health_metrics_request_ids_and_docs() {
         "docs UI loads nothing from the internet"
     );
 }
+
+fn refs(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("$ref", Value::String(target)) => found.push(target.clone()),
+                    _ => refs(inner, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| refs(item, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_has_no_dangling_references() {
+    let app = TestApp::spawn().await;
+    let openapi: Value = app
+        .get("/openapi.json")
+        .await
+        .json()
+        .await
+        .expect("openapi");
+    let mut found = Vec::new();
+    refs(&openapi, &mut found);
+    assert!(!found.is_empty());
+    for target in found {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .expect("a schema reference");
+        assert!(
+            openapi["components"]["schemas"].get(name).is_some(),
+            "{target} is referenced but not defined"
+        );
+    }
+    let index: Value = app.get("/api/v1").await.json().await.expect("index");
+    assert_eq!(index["api"]["docs"], "/docs");
+    let initializer = app
+        .get("/docs/swagger-initializer.js")
+        .await
+        .text()
+        .await
+        .expect("js");
+    let compact: String = initializer.split_whitespace().collect();
+    assert!(
+        compact.contains("\"validatorUrl\":\"none\""),
+        "{initializer}"
+    );
+}
+
+#[tokio::test]
+async fn catalog_reads_revalidate_with_etags_and_compress() {
+    let app = TestApp::spawn().await;
+    app.small_catalog().await;
+    let first = app.get("/api/v1/products/linen-shirt").await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(first.headers()["cache-control"], "no-cache");
+    let etag = first.headers()["etag"].to_str().expect("etag").to_owned();
+    let again = app
+        .client
+        .get(app.url("/api/v1/products/linen-shirt"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        again.status(),
+        StatusCode::NOT_MODIFIED,
+        "{etag} vs {:?}",
+        again.headers().get("etag")
+    );
+    assert!(again.bytes().await.expect("body").is_empty());
+    let other = app
+        .client
+        .get(app.url("/api/v1/products/oxford-shirt"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        other.status(),
+        StatusCode::OK,
+        "another document, another tag"
+    );
+
+    let gzipped = app
+        .client
+        .get(app.url("/api/v1/products"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+}

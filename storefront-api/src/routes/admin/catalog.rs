@@ -102,6 +102,7 @@ async fn staff_product(state: &AppState, id: Uuid) -> ApiResult<Product> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct StaffListParams {
+    #[param(inline)]
     status: Option<ProductStatus>,
     /// Part of the name or slug.
     q: Option<String>,
