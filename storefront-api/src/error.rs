@@ -63,6 +63,14 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("too many attempts")]
     RateLimited { retry_after_secs: u64 },
+    #[error("{message}")]
+    PaymentDeclined {
+        code: String,
+        message: String,
+        order_id: uuid::Uuid,
+    },
+    #[error("The payment provider did not answer; nothing was charged. Try again shortly.")]
+    PaymentUnavailable { order_id: uuid::Uuid },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -102,6 +110,8 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::PaymentDeclined { .. } => StatusCode::PAYMENT_REQUIRED,
+            Self::PaymentUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -120,6 +130,8 @@ impl ApiError {
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::RateLimited { .. } => "rate_limited",
+            Self::PaymentDeclined { .. } => "payment_declined",
+            Self::PaymentUnavailable { .. } => "payment_unavailable",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -147,8 +159,37 @@ impl ApiError {
             Self::RateLimited { retry_after_secs } => {
                 serde_json::json!({ "retry_after_secs": retry_after_secs })
             }
+            Self::PaymentDeclined { code, order_id, .. } => {
+                serde_json::json!({ "reason": code, "order_id": order_id, "cart_kept": true })
+            }
+            Self::PaymentUnavailable { order_id } => {
+                serde_json::json!({ "order_id": order_id, "cart_kept": true })
+            }
             _ => Value::Null,
         }
+    }
+}
+
+impl ApiError {
+    /// The order a refusal is about, if any (a declined payment cancels one).
+    pub fn order_id(&self) -> Option<uuid::Uuid> {
+        match self {
+            Self::PaymentDeclined { order_id, .. } | Self::PaymentUnavailable { order_id } => {
+                Some(*order_id)
+            }
+            _ => None,
+        }
+    }
+
+    /// The JSON body this error is answered with.
+    pub fn envelope(&self) -> Value {
+        serde_json::json!({
+            "error": {
+                "code": self.code(),
+                "message": self.message(),
+                "details": self.details(),
+            }
+        })
     }
 }
 

@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod payments;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -45,6 +45,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         redis,
         mongo,
         settings: Arc::new(settings),
+        payments: Arc::new(crate::payments::SimulatedProvider),
     })
 }
 

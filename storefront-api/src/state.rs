@@ -21,4 +21,6 @@ pub struct AppState {
     pub carts: CartStore,
     pub login_limiter: LoginLimiter,
     pub settings: Arc<Settings>,
+    /// The payment network (simulated unless a real provider is wired in).
+    pub payments: Arc<dyn crate::payments::PaymentProvider>,
 }

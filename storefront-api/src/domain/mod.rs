@@ -6,6 +6,7 @@ pub mod cart;
 pub mod catalog;
 pub mod money;
 pub mod order;
+pub mod payment;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -368,3 +368,82 @@ mod tests {
         assert!(error.to_string().contains("allowed: refunded"));
     }
 }
+
+/// What customers and staff read about an order.
+pub mod views {
+    use chrono::{DateTime, Utc};
+    use serde::Serialize;
+    use utoipa::ToSchema;
+    use uuid::Uuid;
+
+    use super::OrderStatus;
+    use crate::domain::money::Money;
+
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct OrderLine {
+        pub variant_id: Uuid,
+        pub product_id: Uuid,
+        pub sku: String,
+        pub product_name: String,
+        pub variant_title: String,
+        pub unit_price: Money,
+        pub quantity: i32,
+        pub line_total: Money,
+    }
+
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct OrderTotals {
+        pub subtotal: Money,
+        pub discount: Money,
+        pub shipping: Money,
+        pub tax_rate_basis_points: i32,
+        pub tax: Money,
+        pub total: Money,
+        pub refunded: Money,
+    }
+
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct PaymentAttempt {
+        pub kind: String,
+        pub outcome: String,
+        pub amount: Money,
+        pub card_brand: Option<String>,
+        pub card_last4: Option<String>,
+        pub failure_code: Option<String>,
+        pub created_at: DateTime<Utc>,
+    }
+
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct Order {
+        pub id: Uuid,
+        /// The number shown to the shopper, e.g. 100042.
+        pub number: i64,
+        pub account_id: Uuid,
+        pub status: OrderStatus,
+        pub lines: Vec<OrderLine>,
+        pub totals: OrderTotals,
+        pub shipping_method: String,
+        #[schema(value_type = Object)]
+        pub shipping_address: serde_json::Value,
+        pub payments: Vec<PaymentAttempt>,
+        pub cancel_reason: Option<String>,
+        pub tracking_number: Option<String>,
+        pub placed_at: DateTime<Utc>,
+        pub paid_at: Option<DateTime<Utc>>,
+        pub fulfilled_at: Option<DateTime<Utc>>,
+        pub shipped_at: Option<DateTime<Utc>>,
+        pub delivered_at: Option<DateTime<Utc>>,
+        pub cancelled_at: Option<DateTime<Utc>>,
+    }
+
+    /// One order in a history list.
+    #[derive(Debug, Clone, Serialize, ToSchema)]
+    pub struct OrderSummary {
+        pub id: Uuid,
+        pub number: i64,
+        pub status: OrderStatus,
+        pub total: Money,
+        pub item_count: i64,
+        pub placed_at: DateTime<Utc>,
+    }
+}

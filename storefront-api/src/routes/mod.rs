@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod health;
 pub mod me;
 
@@ -33,6 +34,7 @@ use crate::{auth::require_staff, error::ApiError, state::AppState, telemetry};
         (name = "catalog", description = "Products, categories and search"),
         (name = "accounts", description = "Registration, sessions, profile and addresses"),
         (name = "cart", description = "Guest and customer carts"),
+        (name = "checkout", description = "Checkout and the customer's orders"),
         (name = "admin", description = "Staff only"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
@@ -68,6 +70,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(catalog::router())
         .merge(auth::router())
         .merge(cart::router())
+        .merge(checkout::router())
         .merge(me::router())
         .merge(admin)
         .split_for_parts()

@@ -33,10 +33,16 @@ impl CatalogCache {
         Ok(generation.unwrap_or(0))
     }
 
-    /// Makes every cached catalog read stale. Call after a staff write has committed.
-    pub async fn invalidate(&self) -> redis::RedisResult<()> {
+    /// Makes every cached catalog read stale. Call after a write that changes what shoppers
+    /// see (staff edits, stock taken or released by orders) has committed. A Redis failure
+    /// here must not turn the committed write into an error that invites a retry: it is
+    /// logged and counted, and cached reads expire within the cache TTL.
+    pub async fn invalidate(&self) {
         let mut redis = self.redis.clone();
-        redis.incr::<_, _, ()>(self.generation_key(), 1).await
+        if let Err(error) = redis.incr::<_, _, ()>(self.generation_key(), 1).await {
+            metrics::counter!("catalog_cache_invalidation_failures_total").increment(1);
+            tracing::error!(%error, "catalog cache not invalidated; stale reads until the TTL ends");
+        }
     }
 
     /// Returns the cached JSON for `key`, or computes the value, stores its JSON and returns

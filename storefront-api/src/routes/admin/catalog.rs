@@ -81,14 +81,8 @@ fn validated<T>(value: T, errors: Vec<FieldError>) -> ApiResult<T> {
     }
 }
 
-/// Makes the public catalog reads see a committed staff write. A Redis failure here must not
-/// turn the (already committed) write into an error that invites a retry: it is logged and
-/// counted, and cached reads expire within the cache TTL.
 async fn invalidate(state: &AppState) -> ApiResult<()> {
-    if let Err(error) = state.catalog_cache.invalidate().await {
-        metrics::counter!("catalog_cache_invalidation_failures_total").increment(1);
-        tracing::error!(%error, "catalog cache not invalidated; stale reads until the TTL ends");
-    }
+    state.catalog_cache.invalidate().await;
     Ok(())
 }
 

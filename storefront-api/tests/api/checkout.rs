@@ -1,0 +1,330 @@
+//! Checkout: idempotency, payments, stock safety under concurrency, and the customer's orders.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use storefront_api::{payments::test_cards, storage::catalog::ledger_mismatches};
+use uuid::Uuid;
+
+use crate::helpers::{ProductSpec, TestApp, error_code};
+
+fn body(card: &str) -> Value {
+    json!({
+        "shipping_address": {
+            "full_name": "Test Shopper", "line1": "Hauptstraße 1", "city": "Berlin",
+            "postal_code": "10115", "country": "DE"
+        },
+        "shipping_method": "standard",
+        "payment": {"card_number": card, "expiry_month": 12, "expiry_year": 2031, "cvc": "123"}
+    })
+}
+
+async fn checkout(
+    app: &TestApp,
+    token: &str,
+    key: Option<&str>,
+    body: &Value,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url("/api/v1/checkout"))
+        .bearer_auth(token)
+        .json(body);
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    request.send().await.expect("checkout")
+}
+
+/// A product with one variant of `stock` units; returns the variant id.
+async fn stocked_variant(app: &TestApp, staff: &str, stock: i32) -> Uuid {
+    let category = app.category(staff, "Limited", None).await;
+    let (_, variants) = app
+        .product(
+            staff,
+            ProductSpec {
+                name: "Limited Edition Poster",
+                description: "Numbered print.",
+                category,
+                variants: &[("POSTER-1", 2500, stock)],
+            },
+        )
+        .await;
+    variants[0]
+}
+
+async fn add_to_cart(app: &TestApp, token: &str, variant: Uuid, quantity: i32) {
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/cart/items",
+            Some(token),
+            Some(json!({"variant_id": variant, "quantity": quantity})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+async fn stock_of(app: &TestApp, variant: Uuid) -> i64 {
+    let product: Value = app
+        .get("/api/v1/products/limited-edition-poster")
+        .await
+        .json()
+        .await
+        .expect("json");
+    product["product"]["variants"]
+        .as_array()
+        .expect("variants")
+        .iter()
+        .find(|v| v["id"] == variant.to_string())
+        .and_then(|v| v["stock_on_hand"].as_i64())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_customer_checks_out_and_finds_the_order() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let variant = stocked_variant(&app, &staff, 5).await;
+    let (token, account) = app.customer().await;
+    add_to_cart(&app, &token, variant, 2).await;
+
+    let response = checkout(&app, &token, None, &body(test_cards::APPROVED)).await;
+    assert_eq!(
+        error_code(response, StatusCode::BAD_REQUEST).await,
+        "idempotency_key_required"
+    );
+
+    let response = checkout(&app, &token, Some("order-1"), &body(test_cards::APPROVED)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let placed: Value = response.json().await.expect("json");
+    let order = &placed["order"];
+    assert_eq!(order["status"], "paid");
+    assert_eq!(order["account_id"], account.to_string());
+    // 2 × 25.00 = 50.00 reaches free standard shipping; 19 % VAT on top.
+    assert_eq!(order["totals"]["subtotal"]["amount_minor"], 5000);
+    assert_eq!(order["totals"]["shipping"]["amount_minor"], 0);
+    assert_eq!(order["totals"]["tax"]["amount_minor"], 950);
+    assert_eq!(order["totals"]["total"]["amount_minor"], 5950);
+    assert_eq!(order["payments"][0]["outcome"], "succeeded");
+    assert_eq!(order["payments"][0]["card_last4"], "4242");
+    assert_eq!(stock_of(&app, variant).await, 3);
+    assert_eq!(ledger_mismatches(&app.db).await.expect("ledger"), 0);
+
+    let cart: Value = app
+        .request(Method::GET, "/api/v1/cart", Some(&token), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        cart["cart"]["lines"].as_array().expect("lines").is_empty(),
+        "the cart is emptied"
+    );
+
+    let id = order["id"].as_str().expect("id");
+    let history: Value = app
+        .request(Method::GET, "/api/v1/orders", Some(&token), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(history["orders"][0]["id"], id);
+    assert_eq!(history["meta"]["total"], 1);
+    let mine = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/orders/{id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(mine.status(), StatusCode::OK);
+
+    // Customer B cannot read customer A's order.
+    let (other, _) = app.customer().await;
+    let theirs = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/orders/{id}"),
+            Some(&other),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(theirs, StatusCode::NOT_FOUND).await, "not_found");
+    let empty = checkout(&app, &other, Some("b-1"), &body(test_cards::APPROVED)).await;
+    assert_eq!(error_code(empty, StatusCode::CONFLICT).await, "cart_empty");
+}
+
+#[tokio::test]
+async fn a_repeated_key_replays_and_a_reused_key_is_refused() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let variant = stocked_variant(&app, &staff, 5).await;
+    let (token, _) = app.customer().await;
+    add_to_cart(&app, &token, variant, 1).await;
+    let first = checkout(&app, &token, Some("same-key"), &body(test_cards::APPROVED)).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.expect("json");
+    let again = checkout(&app, &token, Some("same-key"), &body(test_cards::APPROVED)).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(
+        again.json::<Value>().await.expect("json"),
+        first,
+        "replayed byte for byte"
+    );
+    let mut other_body = body(test_cards::APPROVED);
+    other_body["shipping_method"] = json!("express");
+    let reused = checkout(&app, &token, Some("same-key"), &other_body).await;
+    assert_eq!(
+        error_code(reused, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "validation_failed"
+    );
+    let history: Value = app
+        .request(Method::GET, "/api/v1/orders", Some(&token), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(history["meta"]["total"], 1, "never a second order");
+    assert_eq!(stock_of(&app, variant).await, 4);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_requests_with_one_key_make_one_order() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let variant = stocked_variant(&app, &staff, 50).await;
+    let (token, _) = app.customer().await;
+    add_to_cart(&app, &token, variant, 1).await;
+    let payload = body(test_cards::APPROVED);
+    let attempts = (0..20).map(|_| {
+        let (app, token, payload) = (&app, &token, &payload);
+        async move {
+            let response = checkout(app, token, Some("double-click"), payload).await;
+            (
+                response.status(),
+                response.json::<Value>().await.expect("json"),
+            )
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let (status, first) = &answers[0];
+    assert_eq!(*status, StatusCode::CREATED);
+    assert!(
+        answers.iter().all(|(s, b)| s == status && b == first),
+        "20 identical responses"
+    );
+    let history: Value = app
+        .request(Method::GET, "/api/v1/orders", Some(&token), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(history["meta"]["total"], 1);
+    assert_eq!(stock_of(&app, variant).await, 49);
+}
+
+#[tokio::test]
+async fn declined_and_failed_payments_keep_the_cart_and_release_the_stock() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let variant = stocked_variant(&app, &staff, 3).await;
+    let (token, _) = app.customer().await;
+    add_to_cart(&app, &token, variant, 3).await;
+    for (key, card, status, code) in [
+        (
+            "declined",
+            test_cards::DECLINED,
+            StatusCode::PAYMENT_REQUIRED,
+            "payment_declined",
+        ),
+        (
+            "no-funds",
+            test_cards::INSUFFICIENT_FUNDS,
+            StatusCode::PAYMENT_REQUIRED,
+            "payment_declined",
+        ),
+        (
+            "outage",
+            test_cards::PROVIDER_OUTAGE,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "payment_unavailable",
+        ),
+    ] {
+        let response = checkout(&app, &token, Some(key), &body(card)).await;
+        assert_eq!(response.status(), status, "{key}");
+        let answer: Value = response.json().await.expect("json");
+        assert_eq!(answer["error"]["code"], code, "{key}: {answer}");
+        assert_eq!(answer["error"]["details"]["cart_kept"], true);
+        assert_eq!(stock_of(&app, variant).await, 3, "{key}: stock released");
+        let order_id = answer["error"]["details"]["order_id"]
+            .as_str()
+            .expect("order id");
+        let order: Value = app
+            .request(
+                Method::GET,
+                &format!("/api/v1/orders/{order_id}"),
+                Some(&token),
+                None,
+            )
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(order["order"]["status"], "cancelled");
+    }
+    let cart: Value = app
+        .request(Method::GET, "/api/v1/cart", Some(&token), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cart["cart"]["item_count"], 3, "the cart is kept");
+    assert_eq!(ledger_mismatches(&app.db).await.expect("ledger"), 0);
+    // With a good card the same cart goes through.
+    let response = checkout(&app, &token, Some("good-card"), &body(test_cards::APPROVED)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(stock_of(&app, variant).await, 0);
+}
+
+/// The oversell race: 100 customers buy the last 10 units at the same moment.
+#[tokio::test]
+async fn a_hundred_concurrent_checkouts_never_oversell_ten_units() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let variant = stocked_variant(&app, &staff, 10).await;
+    let customers = futures::future::join_all((0..100).map(|_| app.customer())).await;
+    for (token, _) in &customers {
+        add_to_cart(&app, token, variant, 1).await;
+    }
+    let payload = body(test_cards::APPROVED);
+    let attempts = customers.iter().enumerate().map(|(n, (token, _))| {
+        let (app, payload) = (&app, &payload);
+        async move {
+            let response = checkout(app, token, Some(&format!("race-{n}")), payload).await;
+            let status = response.status();
+            let answer: Value = response.json().await.expect("json");
+            (status, answer)
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let paid = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    let refused: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CONFLICT)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(paid, 10, "exactly the stock is sold");
+    assert_eq!(refused.len(), 90);
+    assert!(
+        refused
+            .iter()
+            .all(|b| b["error"]["code"] == "insufficient_stock"),
+        "clear out-of-stock errors"
+    );
+    assert_eq!(stock_of(&app, variant).await, 0);
+    assert_eq!(ledger_mismatches(&app.db).await.expect("ledger"), 0);
+}
