@@ -220,8 +220,21 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
+        // Deadlock or serialisation failure: the transaction was rolled back whole, so the
+        // client may simply try again.
+        let retryable = error
+            .as_database_error()
+            .and_then(|db| db.code())
+            .is_some_and(|code| code == "40P01" || code == "40001");
         match error {
             sqlx::Error::PoolTimedOut => Self::Unavailable("database pool timed out".into()),
+            _ if retryable => {
+                tracing::warn!(%error, "transaction lost a race; client asked to retry");
+                Self::conflict(
+                    "concurrent_update",
+                    "Someone changed the same data at the same moment; nothing was saved. Try again.",
+                )
+            }
             other => Self::Internal(other.into()),
         }
     }

@@ -34,6 +34,13 @@ pub trait PaymentProvider: Send + Sync {
         &'a self,
         request: ChargeRequest<'a>,
     ) -> BoxFuture<'a, Result<ChargeOutcome, ProviderUnavailable>>;
+
+    /// Gives back part or all of a successful charge; returns the refund's reference.
+    fn refund<'a>(
+        &'a self,
+        charge_reference: &'a str,
+        amount_minor: i64,
+    ) -> BoxFuture<'a, Result<String, ProviderUnavailable>>;
 }
 
 /// Test cards of the simulated provider (any future expiry, any CVC).
@@ -75,5 +82,13 @@ impl PaymentProvider for SimulatedProvider {
                 }),
             }
         })
+    }
+
+    fn refund<'a>(
+        &'a self,
+        charge_reference: &'a str,
+        amount_minor: i64,
+    ) -> BoxFuture<'a, Result<String, ProviderUnavailable>> {
+        Box::pin(async move { Ok(format!("{charge_reference}_refund_{amount_minor}")) })
     }
 }

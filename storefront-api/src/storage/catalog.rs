@@ -892,16 +892,19 @@ pub async fn update_category(
     changes: &CategoryChanges,
 ) -> Result<CategoryRef, StoreError> {
     let mut tx = db.begin().await?;
+    if changes.parent_id.is_some() {
+        // Moves are serialised: two concurrent moves could each pass the check and together
+        // make a cycle. The table lock comes first, before any row lock, so that two moves
+        // queue instead of deadlocking.
+        sqlx::query!("LOCK TABLE categories IN SHARE ROW EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+    }
     sqlx::query!("SELECT id FROM categories WHERE id = $1 FOR UPDATE", id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound("category"))?;
     if let Some(Some(parent)) = changes.parent_id {
-        // Moves are serialised: two concurrent moves could each pass the check and together
-        // make a cycle.
-        sqlx::query!("LOCK TABLE categories IN SHARE ROW EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await?;
         let creates_cycle = sqlx::query_scalar!(
             r#"WITH RECURSIVE subtree AS (
                    SELECT id FROM categories WHERE id = $1

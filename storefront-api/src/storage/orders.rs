@@ -377,6 +377,63 @@ pub async fn mark_paid(
     Ok(())
 }
 
+/// A line of an order, as far as stock is concerned.
+struct StockLine {
+    variant_id: Uuid,
+    product_id: Uuid,
+    quantity: i32,
+}
+
+/// Reads an order's lines and locks their products (in id order), before the order row is
+/// touched: the lock order every stock path follows.
+async fn lock_order_products(
+    tx: &mut Transaction<'_, Postgres>,
+    order_id: Uuid,
+) -> Result<Vec<StockLine>, sqlx::Error> {
+    let lines = sqlx::query_as!(
+        StockLine,
+        "SELECT variant_id, product_id, quantity FROM order_lines WHERE order_id = $1 ORDER BY variant_id",
+        order_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let product_ids: Vec<Uuid> = lines.iter().map(|line| line.product_id).collect();
+    lock_products(tx, &product_ids).await?;
+    Ok(lines)
+}
+
+/// Puts an order's units back on the shelf, one `release` ledger row per line.
+async fn return_stock(
+    tx: &mut Transaction<'_, Postgres>,
+    order_id: Uuid,
+    lines: &[StockLine],
+    actor_id: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    for line in lines {
+        let stock_after = sqlx::query_scalar!(
+            r#"UPDATE variants SET stock_on_hand = stock_on_hand + $2, updated_at = now()
+                WHERE id = $1 RETURNING stock_on_hand"#,
+            line.variant_id,
+            line.quantity
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        sqlx::query!(
+            r#"INSERT INTO stock_movements (variant_id, delta, reason, stock_after, order_id, actor_id)
+               VALUES ($1, $2, 'release', $3, $4, $5)"#,
+            line.variant_id,
+            line.quantity,
+            stock_after,
+            order_id,
+            actor_id
+        )
+        .execute(&mut **tx)
+        .await?;
+    }
+    let product_ids: Vec<Uuid> = lines.iter().map(|line| line.product_id).collect();
+    refresh_rollups(tx, &product_ids).await
+}
+
 /// The charge failed: the order is cancelled and its stock goes back on the shelf.
 pub async fn cancel_unpaid(
     db: &PgPool,
@@ -385,14 +442,7 @@ pub async fn cancel_unpaid(
     payment: Option<&PaymentRecord<'_>>,
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
-    let lines = sqlx::query!(
-        "SELECT variant_id, product_id, quantity FROM order_lines WHERE order_id = $1 ORDER BY variant_id",
-        order_id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let product_ids: Vec<Uuid> = lines.iter().map(|line| line.product_id).collect();
-    lock_products(&mut tx, &product_ids).await?;
+    let lines = lock_order_products(&mut tx, order_id).await?;
     let moved = sqlx::query!(
         r#"UPDATE orders SET status = 'cancelled', cancel_reason = $2, cancelled_at = now(),
                              updated_at = now()
@@ -409,27 +459,7 @@ pub async fn cancel_unpaid(
             "The order is no longer awaiting payment.",
         ));
     }
-    for line in &lines {
-        let stock_after = sqlx::query_scalar!(
-            r#"UPDATE variants SET stock_on_hand = stock_on_hand + $2, updated_at = now()
-                WHERE id = $1 RETURNING stock_on_hand"#,
-            line.variant_id,
-            line.quantity
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query!(
-            r#"INSERT INTO stock_movements (variant_id, delta, reason, stock_after, order_id)
-               VALUES ($1, $2, 'release', $3, $4)"#,
-            line.variant_id,
-            line.quantity,
-            stock_after,
-            order_id
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    refresh_rollups(&mut tx, &product_ids).await?;
+    return_stock(&mut tx, order_id, &lines, None).await?;
     if let Some(payment) = payment {
         record_payment(&mut tx, order_id, payment).await?;
     }
@@ -539,10 +569,373 @@ pub async fn order(
     }))
 }
 
-/// A customer's orders, newest first: ids and the summary a history page shows.
+/// A customer's orders, newest first: the summary a history page shows.
 pub async fn customer_orders(
     db: &PgPool,
     account_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<OrderSummary>, i64), StoreError> {
+    let filter = OrderFilter {
+        account_id: Some(account_id),
+        ..OrderFilter::default()
+    };
+    list_orders(db, &filter, limit, offset).await
+}
+
+/// Writes one audit row in the caller's transaction.
+pub async fn audit(
+    tx: &mut Transaction<'_, Postgres>,
+    actor_id: Uuid,
+    action: &str,
+    entity: &str,
+    entity_id: Uuid,
+    before: Value,
+    after: Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO audit_log (actor_id, action, entity, entity_id, before, after)
+           VALUES ($1, $2, $3, $4, $5, $6)"#,
+        actor_id,
+        action,
+        entity,
+        entity_id,
+        before,
+        after
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Why a staff change of an order was refused.
+pub enum OrderChangeError {
+    NotFound,
+    Illegal(crate::domain::order::IllegalTransition),
+    /// The refund is more than what is left to refund.
+    OverRefund {
+        refundable_minor: i64,
+    },
+    NotRefundable {
+        status: OrderStatus,
+    },
+    Store(StoreError),
+}
+
+impl From<sqlx::Error> for OrderChangeError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Store(error.into())
+    }
+}
+
+/// What a staff transition needs besides the target status.
+pub struct TransitionInput<'a> {
+    pub to: OrderStatus,
+    pub tracking_number: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub actor_id: Uuid,
+}
+
+/// What a cancellation of a paid order leaves to refund.
+pub struct Transitioned {
+    /// Amount reserved for refund (a paid order was cancelled); the caller pays it out.
+    pub refund_minor: i64,
+    pub charge_reference: Option<String>,
+}
+
+/// Moves an order along the status machine, restocking when a pending or paid order is
+/// cancelled; audited and announced in the same transaction.
+pub async fn transition(
+    db: &PgPool,
+    order_id: Uuid,
+    input: &TransitionInput<'_>,
+) -> Result<Transitioned, OrderChangeError> {
+    let mut tx = db.begin().await?;
+    // Lock order: products, then the order (as the payment path does).
+    let lines = lock_order_products(&mut tx, order_id).await?;
+    let current = sqlx::query!(
+        r#"SELECT status AS "status: OrderStatus", tracking_number, total_minor, refunded_minor,
+                  paid_at
+             FROM orders WHERE id = $1 FOR UPDATE"#,
+        order_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(OrderChangeError::NotFound)?;
+    current
+        .status
+        .check_transition(input.to)
+        .map_err(OrderChangeError::Illegal)?;
+    let refund_minor = if input.to == OrderStatus::Cancelled && current.paid_at.is_some() {
+        current.total_minor - current.refunded_minor
+    } else {
+        0
+    };
+    sqlx::query!(
+        r#"UPDATE orders SET
+               status = $2,
+               fulfilled_at = CASE WHEN $2 = 'fulfilled'::order_status THEN now() ELSE fulfilled_at END,
+               shipped_at = CASE WHEN $2 = 'shipped'::order_status THEN now() ELSE shipped_at END,
+               delivered_at = CASE WHEN $2 = 'delivered'::order_status THEN now() ELSE delivered_at END,
+               cancelled_at = CASE WHEN $2 = 'cancelled'::order_status THEN now() ELSE cancelled_at END,
+               cancel_reason = CASE WHEN $2 = 'cancelled'::order_status THEN $3 ELSE cancel_reason END,
+               tracking_number = COALESCE($4, tracking_number),
+               refunded_minor = refunded_minor + $5,
+               updated_at = now()
+           WHERE id = $1"#,
+        order_id,
+        input.to as OrderStatus,
+        input.reason,
+        input.tracking_number,
+        refund_minor,
+    )
+    .execute(&mut *tx)
+    .await?;
+    if input.to == OrderStatus::Cancelled && current.status.restocks_on_cancel() {
+        return_stock(&mut tx, order_id, &lines, Some(input.actor_id)).await?;
+    }
+    let charge_reference = sqlx::query_scalar!(
+        r#"SELECT provider_reference FROM payments
+            WHERE order_id = $1 AND kind = 'charge' AND outcome = 'succeeded'"#,
+        order_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .flatten();
+    audit(
+        &mut tx,
+        input.actor_id,
+        &format!("order.{}", input.to.as_str()),
+        "order",
+        order_id,
+        serde_json::json!({ "status": current.status, "tracking_number": current.tracking_number }),
+        serde_json::json!({
+            "status": input.to,
+            "tracking_number": input.tracking_number.or(current.tracking_number.as_deref()),
+            "reason": input.reason,
+            "refund_reserved_minor": refund_minor,
+        }),
+    )
+    .await?;
+    publish(
+        &mut tx,
+        &format!("order.{}", input.to.as_str()),
+        serde_json::json!({ "order_id": order_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Transitioned {
+        refund_minor,
+        charge_reference,
+    })
+}
+
+/// Reserves a refund: checks it fits what was paid and not yet refunded, and counts it as
+/// refunded before any money moves, so two concurrent refunds can never give back more than
+/// was paid. A full refund of a delivered/paid order makes it `refunded`.
+pub async fn reserve_refund(
+    db: &PgPool,
+    order_id: Uuid,
+    amount_minor: i64,
+    reason: &str,
+    actor_id: Uuid,
+) -> Result<Option<String>, OrderChangeError> {
+    let mut tx = db.begin().await?;
+    let current = sqlx::query!(
+        r#"SELECT status AS "status: OrderStatus", total_minor, refunded_minor, paid_at
+             FROM orders WHERE id = $1 FOR UPDATE"#,
+        order_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(OrderChangeError::NotFound)?;
+    let refundable_status = current.status.is_refundable()
+        || (current.status == OrderStatus::Cancelled && current.paid_at.is_some());
+    if !refundable_status {
+        return Err(OrderChangeError::NotRefundable {
+            status: current.status,
+        });
+    }
+    let refundable_minor = current.total_minor - current.refunded_minor;
+    if amount_minor > refundable_minor {
+        return Err(OrderChangeError::OverRefund { refundable_minor });
+    }
+    let full = amount_minor == refundable_minor && current.status.is_refundable();
+    let status = if full {
+        OrderStatus::Refunded
+    } else {
+        current.status
+    };
+    sqlx::query!(
+        r#"UPDATE orders SET refunded_minor = refunded_minor + $2, status = $3, updated_at = now()
+            WHERE id = $1"#,
+        order_id,
+        amount_minor,
+        status as OrderStatus
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit(
+        &mut tx,
+        actor_id,
+        "order.refund",
+        "order",
+        order_id,
+        serde_json::json!({ "status": current.status, "refunded_minor": current.refunded_minor }),
+        serde_json::json!({ "status": status, "refunded_minor": current.refunded_minor + amount_minor, "reason": reason }),
+    )
+    .await?;
+    publish(
+        &mut tx,
+        "order.refunded",
+        serde_json::json!({ "order_id": order_id, "amount_minor": amount_minor }),
+    )
+    .await?;
+    let charge_reference = sqlx::query_scalar!(
+        r#"SELECT provider_reference FROM payments
+            WHERE order_id = $1 AND kind = 'charge' AND outcome = 'succeeded'"#,
+        order_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .flatten();
+    tx.commit().await?;
+    Ok(charge_reference)
+}
+
+/// Records how a reserved refund went at the provider; a failed one is taken back.
+pub async fn settle_refund(
+    db: &PgPool,
+    order_id: Uuid,
+    amount_minor: i64,
+    payment: &PaymentRecord<'_>,
+    actor_id: Uuid,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    record_payment(&mut tx, order_id, payment).await?;
+    if payment.outcome != "succeeded" {
+        let restored = sqlx::query_scalar!(
+            r#"UPDATE orders SET refunded_minor = refunded_minor - $2,
+                   status = CASE WHEN status = 'refunded'
+                                 THEN (CASE WHEN delivered_at IS NOT NULL THEN 'delivered'
+                                            WHEN shipped_at IS NOT NULL THEN 'shipped'
+                                            WHEN fulfilled_at IS NOT NULL THEN 'fulfilled'
+                                            ELSE 'paid' END)::order_status
+                                 ELSE status END,
+                   updated_at = now()
+             WHERE id = $1 RETURNING status AS "status: OrderStatus""#,
+            order_id,
+            amount_minor
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        audit(
+            &mut tx,
+            actor_id,
+            "order.refund_failed",
+            "order",
+            order_id,
+            serde_json::Value::Null,
+            serde_json::json!({ "status": restored, "amount_minor": amount_minor }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn add_note(
+    db: &PgPool,
+    order_id: Uuid,
+    author_id: Uuid,
+    body: &str,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    sqlx::query_scalar!("SELECT id FROM orders WHERE id = $1", order_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("order"))?;
+    sqlx::query!(
+        "INSERT INTO order_notes (id, order_id, author_id, body) VALUES ($1, $2, $3, $4)",
+        Uuid::now_v7(),
+        order_id,
+        author_id,
+        body
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit(
+        &mut tx,
+        author_id,
+        "order.note",
+        "order",
+        order_id,
+        Value::Null,
+        serde_json::json!({ "note": body }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct OrderNote {
+    pub author_id: Option<Uuid>,
+    pub body: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    #[schema(value_type = Object)]
+    pub before: Option<Value>,
+    #[schema(value_type = Object)]
+    pub after: Option<Value>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn notes(db: &PgPool, order_id: Uuid) -> Result<Vec<OrderNote>, StoreError> {
+    Ok(sqlx::query_as!(
+        OrderNote,
+        "SELECT author_id, body, created_at FROM order_notes WHERE order_id = $1 ORDER BY created_at",
+        order_id
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn audit_trail(
+    db: &PgPool,
+    entity: &str,
+    entity_id: Uuid,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    Ok(sqlx::query_as!(
+        AuditEntry,
+        r#"SELECT actor_id, action, before, after, at FROM audit_log
+            WHERE entity = $1 AND entity_id = $2 ORDER BY id"#,
+        entity,
+        entity_id
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Filters of the staff order list.
+#[derive(Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub placed_from: Option<chrono::DateTime<chrono::Utc>>,
+    pub placed_to: Option<chrono::DateTime<chrono::Utc>>,
+    pub account_id: Option<Uuid>,
+    pub min_total_minor: Option<i64>,
+    pub max_total_minor: Option<i64>,
+}
+
+pub async fn list_orders(
+    db: &PgPool,
+    filter: &OrderFilter,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<OrderSummary>, i64), StoreError> {
@@ -553,10 +946,20 @@ pub async fn customer_orders(
                       AS "item_count!",
                   count(*) OVER () AS "total!"
              FROM orders o
-            WHERE o.account_id = $1
+            WHERE ($1::order_status IS NULL OR o.status = $1)
+              AND ($2::timestamptz IS NULL OR o.placed_at >= $2)
+              AND ($3::timestamptz IS NULL OR o.placed_at < $3)
+              AND ($4::uuid IS NULL OR o.account_id = $4)
+              AND ($5::bigint IS NULL OR o.total_minor >= $5)
+              AND ($6::bigint IS NULL OR o.total_minor <= $6)
             ORDER BY o.placed_at DESC, o.id DESC
-            LIMIT $2 OFFSET $3"#,
-        account_id,
+            LIMIT $7 OFFSET $8"#,
+        filter.status as Option<OrderStatus>,
+        filter.placed_from,
+        filter.placed_to,
+        filter.account_id,
+        filter.min_total_minor,
+        filter.max_total_minor,
         limit,
         offset
     )

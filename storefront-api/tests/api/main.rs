@@ -13,4 +13,5 @@ mod catalog;
 mod checkout;
 mod demo;
 mod operations;
+mod orders_admin;
 mod stock;

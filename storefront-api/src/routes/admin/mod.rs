@@ -3,11 +3,14 @@
 
 pub mod catalog;
 pub mod customers;
+pub mod orders;
 
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    catalog::router().merge(customers::router())
+    catalog::router()
+        .merge(customers::router())
+        .merge(orders::router())
 }

@@ -1,0 +1,371 @@
+//! Staff order management: list with filters, detail with notes and audit trail, status
+//! transitions, refunds and notes. Every action is audited in its own transaction.
+
+use axum::{extract::State, http::StatusCode};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::{
+    auth::CurrentSession,
+    domain::order::{
+        OrderStatus,
+        views::{Order, OrderSummary},
+    },
+    error::{ApiError, ApiResult, Json, Path, Query},
+    routes::{
+        admin::catalog::StaffListMeta,
+        catalog::{page_number, page_size},
+    },
+    state::AppState,
+    storage::{
+        orders::{
+            self, AuditEntry, OrderChangeError, OrderFilter, OrderNote, PaymentRecord,
+            TransitionInput,
+        },
+        paged,
+    },
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_orders))
+        .routes(routes!(order_detail))
+        .routes(routes!(transition))
+        .routes(routes!(refund))
+        .routes(routes!(add_note))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OrderListParams {
+    #[param(inline)]
+    status: Option<OrderStatus>,
+    /// Placed at or after (RFC 3339).
+    placed_from: Option<DateTime<Utc>>,
+    /// Placed before (RFC 3339).
+    placed_to: Option<DateTime<Utc>>,
+    customer_id: Option<Uuid>,
+    /// Lowest total, in minor units.
+    min_total: Option<i64>,
+    /// Highest total, in minor units.
+    max_total: Option<i64>,
+    page: Option<i64>,
+    limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StaffOrderList {
+    orders: Vec<OrderSummary>,
+    meta: StaffListMeta,
+}
+
+/// Orders, newest first, filtered by status, date range, customer and total.
+#[utoipa::path(get, path = "/api/v1/admin/orders", tag = "admin", params(OrderListParams),
+    responses((status = 200, body = StaffOrderList), (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn list_orders(
+    State(state): State<AppState>,
+    Query(params): Query<OrderListParams>,
+) -> ApiResult<Json<StaffOrderList>> {
+    let limit = page_size(params.limit)?;
+    let page = page_number(params.page)?;
+    if let (Some(from), Some(to)) = (params.placed_from, params.placed_to)
+        && from >= to
+    {
+        return Err(ApiError::invalid("placed_to", "must be after placed_from"));
+    }
+    let filter = OrderFilter {
+        status: params.status,
+        placed_from: params.placed_from,
+        placed_to: params.placed_to,
+        account_id: params.customer_id,
+        min_total_minor: params.min_total,
+        max_total_minor: params.max_total,
+    };
+    let (orders, total) = paged(limit, (page - 1) * limit, |limit, offset| {
+        orders::list_orders(&state.db, &filter, limit, offset)
+    })
+    .await?;
+    Ok(Json(StaffOrderList {
+        orders,
+        meta: StaffListMeta { total, page, limit },
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StaffOrder {
+    #[serde(flatten)]
+    order: Order,
+    notes: Vec<OrderNote>,
+    audit_trail: Vec<AuditEntry>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StaffOrderEnvelope {
+    order: StaffOrder,
+}
+
+async fn staff_order(state: &AppState, id: Uuid) -> ApiResult<StaffOrder> {
+    let order = orders::order(&state.db, id, None)
+        .await?
+        .ok_or(ApiError::NotFound("order"))?;
+    Ok(StaffOrder {
+        order,
+        notes: orders::notes(&state.db, id).await?,
+        audit_trail: orders::audit_trail(&state.db, "order", id).await?,
+    })
+}
+
+/// One order with its lines, payments, notes and audit trail.
+#[utoipa::path(get, path = "/api/v1/admin/orders/{id}", tag = "admin",
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses((status = 200, body = StaffOrderEnvelope), (status = 404, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn order_detail(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<StaffOrderEnvelope>> {
+    Ok(Json(StaffOrderEnvelope {
+        order: staff_order(&state, id).await?,
+    }))
+}
+
+fn change_error(error: OrderChangeError) -> ApiError {
+    match error {
+        OrderChangeError::NotFound => ApiError::NotFound("order"),
+        OrderChangeError::Illegal(illegal) => ApiError::Conflict {
+            code: "illegal_transition",
+            message: illegal.to_string(),
+            details: json!({
+                "from": illegal.from,
+                "to": illegal.to,
+                "allowed": illegal.allowed,
+            }),
+        },
+        OrderChangeError::OverRefund { refundable_minor } => ApiError::Conflict {
+            code: "refund_exceeds_payment",
+            message: format!("At most {refundable_minor} (minor units) is left to refund."),
+            details: json!({ "refundable_minor": refundable_minor }),
+        },
+        OrderChangeError::NotRefundable { status } => ApiError::Conflict {
+            code: "not_refundable",
+            message: format!(
+                "An order that is {} has no payment to refund.",
+                status.as_str()
+            ),
+            details: json!({ "status": status }),
+        },
+        OrderChangeError::Store(error) => error.into(),
+    }
+}
+
+/// Pays out a reserved refund at the provider and records the outcome.
+async fn pay_out_refund(
+    state: &AppState,
+    order_id: Uuid,
+    amount_minor: i64,
+    charge_reference: Option<String>,
+    actor_id: Uuid,
+) -> ApiResult<()> {
+    let reference = charge_reference.unwrap_or_default();
+    let outcome = state.payments.refund(&reference, amount_minor).await;
+    let (result, refund_reference, failure) = match &outcome {
+        Ok(refund_reference) => ("succeeded", Some(refund_reference.as_str()), None),
+        Err(_) => ("failed", None, Some("provider_unavailable")),
+    };
+    orders::settle_refund(
+        &state.db,
+        order_id,
+        amount_minor,
+        &PaymentRecord {
+            kind: "refund",
+            outcome: result,
+            amount_minor,
+            provider: state.payments.name(),
+            provider_reference: refund_reference,
+            card_brand: "",
+            card_last4: "",
+            failure_code: failure,
+        },
+        actor_id,
+    )
+    .await?;
+    if outcome.is_err() {
+        return Err(ApiError::Unavailable(
+            "payment provider refund failed".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    /// `fulfilled`, `shipped` (needs `tracking_number`), `delivered` or `cancelled`.
+    to: OrderStatus,
+    tracking_number: Option<String>,
+    /// Why, for cancellations.
+    reason: Option<String>,
+}
+
+/// Moves an order to its next status. An illegal move is a 409 naming the allowed ones.
+/// Cancelling a paid order restocks it and refunds the payment in full.
+#[utoipa::path(post, path = "/api/v1/admin/orders/{id}/transitions", tag = "admin",
+    request_body = TransitionRequest,
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses((status = 200, body = StaffOrderEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn transition(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Path(id): Path<Uuid>,
+    Json(request): Json<TransitionRequest>,
+) -> ApiResult<Json<StaffOrderEnvelope>> {
+    if request.to == OrderStatus::Refunded {
+        return Err(ApiError::invalid(
+            "to",
+            "refunds go through /refunds with an amount",
+        ));
+    }
+    let tracking = request
+        .tracking_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    if request.to == OrderStatus::Shipped && tracking.is_none() {
+        return Err(ApiError::invalid(
+            "tracking_number",
+            "is required to ship an order",
+        ));
+    }
+    if tracking.is_some_and(|t| t.chars().count() > 100) {
+        return Err(ApiError::invalid(
+            "tracking_number",
+            "must be at most 100 characters",
+        ));
+    }
+    let reason = request
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    let done = orders::transition(
+        &state.db,
+        id,
+        &TransitionInput {
+            to: request.to,
+            tracking_number: tracking,
+            reason,
+            actor_id: session.account_id,
+        },
+    )
+    .await
+    .map_err(change_error)?;
+    if request.to == OrderStatus::Cancelled {
+        state.catalog_cache.invalidate().await;
+    }
+    if done.refund_minor > 0 {
+        pay_out_refund(
+            &state,
+            id,
+            done.refund_minor,
+            done.charge_reference,
+            session.account_id,
+        )
+        .await?;
+    }
+    Ok(Json(StaffOrderEnvelope {
+        order: staff_order(&state, id).await?,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// Minor units; at most what was paid and not yet refunded.
+    amount_minor: i64,
+    reason: String,
+}
+
+/// Refunds part or all of a paid order. A full refund makes the order `refunded`.
+#[utoipa::path(post, path = "/api/v1/admin/orders/{id}/refunds", tag = "admin",
+    request_body = RefundRequest,
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses((status = 201, body = StaffOrderEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn refund(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Path(id): Path<Uuid>,
+    Json(request): Json<RefundRequest>,
+) -> ApiResult<(StatusCode, Json<StaffOrderEnvelope>)> {
+    if request.amount_minor <= 0 {
+        return Err(ApiError::invalid("amount_minor", "must be positive"));
+    }
+    let reason = request.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::invalid("reason", "must be 1-500 characters"));
+    }
+    let charge_reference = orders::reserve_refund(
+        &state.db,
+        id,
+        request.amount_minor,
+        reason,
+        session.account_id,
+    )
+    .await
+    .map_err(change_error)?;
+    pay_out_refund(
+        &state,
+        id,
+        request.amount_minor,
+        charge_reference,
+        session.account_id,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(StaffOrderEnvelope {
+            order: staff_order(&state, id).await?,
+        }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    body: String,
+}
+
+/// Adds an internal note to an order.
+#[utoipa::path(post, path = "/api/v1/admin/orders/{id}/notes", tag = "admin",
+    request_body = NoteRequest,
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses((status = 201, body = StaffOrderEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn add_note(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Path(id): Path<Uuid>,
+    Json(request): Json<NoteRequest>,
+) -> ApiResult<(StatusCode, Json<StaffOrderEnvelope>)> {
+    let body = request.body.trim();
+    if body.is_empty() || body.chars().count() > 5000 {
+        return Err(ApiError::invalid("body", "must be 1-5000 characters"));
+    }
+    orders::add_note(&state.db, id, session.account_id, body).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(StaffOrderEnvelope {
+            order: staff_order(&state, id).await?,
+        }),
+    ))
+}
