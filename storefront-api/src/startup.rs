@@ -86,6 +86,13 @@ impl Application {
             .await
             .with_context(|| format!("could not listen on {address}"))?;
         let state = build_state(settings).await?;
+        // Index creation must not hold up the start (MongoDB may be down; /readyz says so).
+        let mongo = state.mongo.clone();
+        tokio::spawn(async move {
+            if let Err(error) = storage::events::ensure_indexes(&mongo).await {
+                tracing::warn!(%error, "event indexes not created yet");
+            }
+        });
         Ok(Self {
             listener,
             router: app(state),

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod cart;
 pub mod catalog;
+pub mod events;
 pub mod money;
 pub mod order;
 pub mod payment;

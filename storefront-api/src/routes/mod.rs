@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
+pub mod events;
 pub mod health;
 pub mod me;
 
@@ -35,6 +36,7 @@ use crate::{auth::require_staff, error::ApiError, state::AppState, telemetry};
         (name = "accounts", description = "Registration, sessions, profile and addresses"),
         (name = "cart", description = "Guest and customer carts"),
         (name = "checkout", description = "Checkout and the customer's orders"),
+        (name = "events", description = "Behaviour events from the shop"),
         (name = "admin", description = "Staff only"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
@@ -71,6 +73,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(auth::router())
         .merge(cart::router())
         .merge(checkout::router())
+        .merge(events::router())
         .merge(me::router())
         .merge(admin)
         .split_for_parts()

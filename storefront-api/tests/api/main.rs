@@ -12,6 +12,7 @@ mod cart;
 mod catalog;
 mod checkout;
 mod demo;
+mod events;
 mod operations;
 mod orders_admin;
 mod stock;
