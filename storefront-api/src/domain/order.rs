@@ -165,6 +165,88 @@ pub struct Discount {
     pub min_subtotal_minor: i64,
 }
 
+/// A discount code as the shop configured it, with how it has been used so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscountCode {
+    pub code: String,
+    pub discount: Discount,
+    /// For fixed amounts: the currency the amount is in.
+    pub currency: Option<super::money::Currency>,
+    pub starts_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub usage_limit: Option<i32>,
+    pub times_used: i32,
+    pub once_per_customer: bool,
+    pub active: bool,
+}
+
+/// Why a code cannot be used for this checkout, in words for the shopper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiscountRejection {
+    Inactive,
+    NotYetValid,
+    Expired,
+    UsedUp,
+    AlreadyUsedByYou,
+    WrongCurrency,
+    BelowMinimum { min_subtotal_minor: i64 },
+}
+
+impl std::fmt::Display for DiscountRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Inactive => f.write_str("this code is not active"),
+            Self::NotYetValid => f.write_str("this code is not valid yet"),
+            Self::Expired => f.write_str("this code has expired"),
+            Self::UsedUp => f.write_str("this code has been used up"),
+            Self::AlreadyUsedByYou => f.write_str("you have already used this code"),
+            Self::WrongCurrency => f.write_str("this code is for another currency"),
+            Self::BelowMinimum { min_subtotal_minor } => {
+                write!(
+                    f,
+                    "this code needs a subtotal of at least {min_subtotal_minor} (minor units)"
+                )
+            }
+        }
+    }
+}
+
+impl DiscountCode {
+    /// Whether the code may be applied now, by a customer who has (or has not) used it.
+    pub fn check(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        currency: super::money::Currency,
+        used_by_customer: bool,
+    ) -> Result<Discount, DiscountRejection> {
+        if !self.active {
+            return Err(DiscountRejection::Inactive);
+        }
+        if self.starts_at.is_some_and(|starts| now < starts) {
+            return Err(DiscountRejection::NotYetValid);
+        }
+        if self.expires_at.is_some_and(|expires| now >= expires) {
+            return Err(DiscountRejection::Expired);
+        }
+        if self
+            .usage_limit
+            .is_some_and(|limit| self.times_used >= limit)
+        {
+            return Err(DiscountRejection::UsedUp);
+        }
+        if self.once_per_customer && used_by_customer {
+            return Err(DiscountRejection::AlreadyUsedByYou);
+        }
+        if self
+            .currency
+            .is_some_and(|code_currency| code_currency != currency)
+        {
+            return Err(DiscountRejection::WrongCurrency);
+        }
+        Ok(self.discount)
+    }
+}
+
 /// One line of a checkout, priced from the catalog at the moment of the checkout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineInput {
@@ -326,6 +408,58 @@ mod tests {
         assert_eq!(
             shipping_minor(ShippingMethod::Express, rates, 90_000, 5000),
             1290
+        );
+    }
+
+    #[test]
+    fn discount_codes_check_window_limits_and_customer() {
+        use chrono::TimeZone;
+        let eur = crate::domain::money::Currency::parse("EUR").unwrap();
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 25, 12, 0, 0)
+            .unwrap();
+        let code = DiscountCode {
+            code: "WELCOME10".into(),
+            discount: Discount {
+                value: DiscountValue::Percent { basis_points: 1000 },
+                min_subtotal_minor: 0,
+            },
+            currency: None,
+            starts_at: Some(now - chrono::Duration::days(1)),
+            expires_at: Some(now + chrono::Duration::days(1)),
+            usage_limit: Some(2),
+            times_used: 1,
+            once_per_customer: true,
+            active: true,
+        };
+        assert!(code.check(now, eur, false).is_ok());
+        assert_eq!(
+            code.check(now, eur, true),
+            Err(DiscountRejection::AlreadyUsedByYou)
+        );
+        assert_eq!(
+            code.check(now + chrono::Duration::days(2), eur, false),
+            Err(DiscountRejection::Expired)
+        );
+        assert_eq!(
+            code.check(now - chrono::Duration::days(2), eur, false),
+            Err(DiscountRejection::NotYetValid)
+        );
+        let used_up = DiscountCode {
+            times_used: 2,
+            ..code.clone()
+        };
+        assert_eq!(
+            used_up.check(now, eur, false),
+            Err(DiscountRejection::UsedUp)
+        );
+        let usd = DiscountCode {
+            currency: Some(crate::domain::money::Currency::parse("USD").unwrap()),
+            ..code
+        };
+        assert_eq!(
+            usd.check(now, eur, false),
+            Err(DiscountRejection::WrongCurrency)
         );
     }
 

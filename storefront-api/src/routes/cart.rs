@@ -19,13 +19,18 @@ use crate::{
     domain::{
         account::parse_country,
         cart::{Cart, CartLine, cart_lines, purchasable},
-        order::{CountryRates, ShippingMethod, Totals, price, shipping_minor},
+        money::Currency,
+        order::{
+            CountryRates, Discount, DiscountRejection, PricingError, ShippingMethod, Totals, price,
+            shipping_minor,
+        },
     },
     error::{ApiError, ApiResult, Json, Path, Query},
     state::AppState,
     storage::{
         carts::{CartLimit, CartOwner},
         catalog::cart_variants,
+        discounts,
     },
 };
 
@@ -113,6 +118,8 @@ pub struct Destination {
     #[serde(default = "standard")]
     #[param(inline)]
     shipping_method: ShippingMethod,
+    /// A discount code to include in the totals.
+    discount_code: Option<String>,
 }
 
 fn standard() -> ShippingMethod {
@@ -145,15 +152,26 @@ pub fn country_rates(
     ))
 }
 
-/// Totals of the purchasable lines: subtotal alone, or with shipping and tax to a country.
+fn pricing_error(error: PricingError) -> ApiError {
+    match error {
+        PricingError::BelowMinimum { min_subtotal_minor } => ApiError::invalid(
+            "discount_code",
+            DiscountRejection::BelowMinimum { min_subtotal_minor }.to_string(),
+        ),
+        PricingError::Overflow => ApiError::invalid("quantity", "the cart total is too large"),
+    }
+}
+
+/// Totals of the purchasable lines: subtotal less any discount, and with shipping and tax
+/// when there is a destination.
 pub fn totals(
     settings: &CheckoutSettings,
     lines: &[CartLine],
     destination: Option<(CountryRates, ShippingMethod)>,
+    discount: Option<Discount>,
 ) -> ApiResult<Totals> {
     let inputs = purchasable(lines);
-    let goods = price(&inputs, None, 0, 0)
-        .map_err(|_| ApiError::invalid("quantity", "the cart total is too large"))?;
+    let goods = price(&inputs, discount, 0, 0).map_err(pricing_error)?;
     let Some((rates, method)) = destination else {
         return Ok(goods);
     };
@@ -163,12 +181,28 @@ pub fn totals(
         shipping_minor(
             method,
             rates,
-            goods.subtotal_minor,
+            goods.subtotal_minor - goods.discount_minor,
             settings.free_standard_shipping_from_minor,
         )
     };
-    price(&inputs, None, shipping, rates.tax_basis_points)
-        .map_err(|_| ApiError::invalid("quantity", "the cart total is too large"))
+    price(&inputs, discount, shipping, rates.tax_basis_points).map_err(pricing_error)
+}
+
+/// A discount code the caller may use now, or a 422 saying why not.
+pub async fn usable_discount(
+    state: &AppState,
+    code: &str,
+    account_id: Option<Uuid>,
+    currency: Option<Currency>,
+) -> ApiResult<(Uuid, Discount)> {
+    let (id, rule, used) = discounts::find(&state.db, code.trim(), account_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("discount_code", "there is no such code"))?;
+    let currency = currency.or(rule.currency).unwrap_or(Currency::NONE);
+    let discount = rule
+        .check(chrono::Utc::now(), currency, used)
+        .map_err(|rejection| ApiError::invalid("discount_code", rejection.to_string()))?;
+    Ok((id, discount))
 }
 
 /// Reads a cart and prices it from the catalog.
@@ -176,6 +210,7 @@ pub async fn load_cart(
     state: &AppState,
     owner: Option<&CartOwner>,
     destination: Option<(CountryRates, ShippingMethod)>,
+    discount: Option<Discount>,
 ) -> ApiResult<Cart> {
     let quantities = match owner {
         Some(owner) => state.carts.lines(owner).await?,
@@ -188,7 +223,7 @@ pub async fn load_cart(
         cart_variants(&state.db, &ids).await?
     };
     let lines = cart_lines(&quantities, &catalog);
-    let totals = totals(&state.settings.checkout, &lines, destination)?;
+    let totals = totals(&state.settings.checkout, &lines, destination, discount)?;
     Ok(Cart {
         token: match owner {
             Some(CartOwner::Guest(token)) => Some(token.clone()),
@@ -233,7 +268,26 @@ pub async fn show_cart(
     Query(params): Query<Destination>,
 ) -> ApiResult<Json<CartEnvelope>> {
     let destination = destination(&params, &state.settings.checkout)?;
-    let cart = load_cart(&state, owner.as_ref(), destination).await?;
+    let discount = match params
+        .discount_code
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+    {
+        None => None,
+        Some(code) => {
+            let account = match &owner {
+                Some(CartOwner::Account(id)) => Some(*id),
+                _ => None,
+            };
+            let plain = load_cart(&state, owner.as_ref(), None, None).await?;
+            Some(
+                usable_discount(&state, code, account, plain.currency)
+                    .await?
+                    .1,
+            )
+        }
+    };
+    let cart = load_cart(&state, owner.as_ref(), destination, discount).await?;
     Ok(Json(CartEnvelope { cart }))
 }
 
@@ -381,7 +435,7 @@ pub async fn add_item(
         .add(&owner, item.variant_id, item.quantity)
         .await?
         .map_err(limit_error)?;
-    let cart = load_cart(&state, Some(&owner), None).await?;
+    let cart = load_cart(&state, Some(&owner), None, None).await?;
     Ok(with_cookie(&state, created.as_deref(), cart))
 }
 
@@ -411,7 +465,7 @@ pub async fn set_item_quantity(
         .set(&owner, variant_id, change.quantity)
         .await?
         .map_err(limit_error)?;
-    let cart = load_cart(&state, Some(&owner), None).await?;
+    let cart = load_cart(&state, Some(&owner), None, None).await?;
     Ok(Json(CartEnvelope { cart }))
 }
 
@@ -433,6 +487,6 @@ pub async fn remove_item(
         .set(&owner, variant_id, 0)
         .await?
         .map_err(limit_error)?;
-    let cart = load_cart(&state, Some(&owner), None).await?;
+    let cart = load_cart(&state, Some(&owner), None, None).await?;
     Ok(Json(CartEnvelope { cart }))
 }

@@ -36,7 +36,7 @@ use crate::{
     error::{ApiError, ApiResult, Json, Path, Query},
     payments::{ChargeOutcome, ChargeRequest},
     routes::{
-        cart::{country_rates, load_cart},
+        cart::{country_rates, load_cart, usable_discount},
         catalog::{page_number, page_size},
     },
     state::AppState,
@@ -91,6 +91,8 @@ pub struct CheckoutRequest {
     shipping_address: Option<ShippingAddress>,
     address_id: Option<Uuid>,
     shipping_method: ShippingMethod,
+    /// A discount code, e.g. `WELCOME10`.
+    discount_code: Option<String>,
     payment: PaymentDetails,
 }
 
@@ -113,6 +115,7 @@ fn fingerprint(request: &CheckoutRequest) -> String {
         "shipping_address": request.shipping_address,
         "address_id": request.address_id,
         "shipping_method": request.shipping_method,
+        "discount_code": request.discount_code.as_deref().map(|c| c.trim().to_uppercase()),
         "card_last4": last4,
         "expiry": [request.payment.expiry_month, request.payment.expiry_year],
     });
@@ -230,7 +233,33 @@ async fn run_checkout(
         Err(error) => return Ok(Err(prefix_field(error, "shipping_address."))),
     };
     let owner = CartOwner::Account(account_id);
-    let cart = load_cart(state, Some(&owner), Some((rates, request.shipping_method))).await?;
+    let code = request
+        .discount_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let discount = match code {
+        None => None,
+        Some(code) => {
+            let plain = load_cart(state, Some(&owner), None, None).await?;
+            match usable_discount(state, code, Some(account_id), plain.currency).await {
+                Ok((id, discount)) => Some((id, code, discount)),
+                Err(refusal) => return Ok(Err(refusal)),
+            }
+        }
+    };
+    let cart = match load_cart(
+        state,
+        Some(&owner),
+        Some((rates, request.shipping_method)),
+        discount.map(|(_, _, d)| d),
+    )
+    .await
+    {
+        Ok(cart) => cart,
+        Err(refusal @ ApiError::Validation(_)) => return Ok(Err(refusal)),
+        Err(other) => return Err(other),
+    };
     if cart.lines.is_empty() {
         return Ok(Err(ApiError::conflict("cart_empty", "The cart is empty.")));
     }
@@ -255,6 +284,7 @@ async fn run_checkout(
         .collect();
     let new = NewOrder {
         account_id,
+        discount_code: discount.map(|(id, code, _)| (id, code)),
         currency,
         lines: &lines,
         totals,
@@ -276,6 +306,12 @@ async fn run_checkout(
                 message: format!("The price of {sku} changed; review the cart and try again."),
                 details: json!({ "sku": sku }),
             }));
+        }
+        Err(PlaceError::DiscountRejected(rejection)) => {
+            return Ok(Err(ApiError::invalid(
+                "discount_code",
+                rejection.to_string(),
+            )));
         }
         Err(PlaceError::Store(error)) => return Err(error.into()),
     };

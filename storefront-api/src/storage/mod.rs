@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod cache;
 pub mod carts;
 pub mod catalog;
+pub mod discounts;
 pub mod events;
 pub mod orders;
 pub mod rate_limit;

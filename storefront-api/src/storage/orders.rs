@@ -127,6 +127,8 @@ pub struct LineToBuy {
 
 pub struct NewOrder<'a> {
     pub account_id: Uuid,
+    /// The discount code applied (its id and text as entered), redeemed with the order.
+    pub discount_code: Option<(Uuid, &'a str)>,
     pub currency: Currency,
     pub lines: &'a [LineToBuy],
     pub totals: Totals,
@@ -145,6 +147,8 @@ pub enum PlaceError {
     PriceChanged {
         sku: String,
     },
+    /// The discount code could no longer be used (its limit was reached meanwhile, …).
+    DiscountRejected(crate::domain::order::DiscountRejection),
     Store(StoreError),
 }
 
@@ -204,8 +208,8 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
     let number = sqlx::query_scalar!(
         r#"INSERT INTO orders (id, account_id, currency, subtotal_minor, discount_minor,
                                shipping_minor, tax_rate_basis_points, tax_minor, total_minor,
-                               shipping_method, shipping_address)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING number"#,
+                               shipping_method, shipping_address, discount_code)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING number"#,
         order_id,
         new.account_id,
         new.currency.code(),
@@ -217,9 +221,17 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
         new.totals.total_minor,
         new.shipping_method.as_str(),
         new.shipping_address,
+        new.discount_code.map(|(_, code)| code),
     )
     .fetch_one(&mut *tx)
     .await?;
+    if let Some((code_id, _)) = new.discount_code
+        && let Err(rejection) =
+            super::discounts::redeem(&mut tx, code_id, new.account_id, order_id, new.currency)
+                .await?
+    {
+        return Err(PlaceError::DiscountRejected(rejection));
+    }
     let mut lines: Vec<&LineToBuy> = new.lines.iter().collect();
     lines.sort_by_key(|line| line.variant_id);
     for (index, line) in lines.iter().enumerate() {
@@ -460,6 +472,7 @@ pub async fn cancel_unpaid(
         ));
     }
     return_stock(&mut tx, order_id, &lines, None).await?;
+    super::discounts::release(&mut tx, order_id).await?;
     if let Some(payment) = payment {
         record_payment(&mut tx, order_id, payment).await?;
     }

@@ -12,6 +12,7 @@ mod cart;
 mod catalog;
 mod checkout;
 mod demo;
+mod discounts;
 mod events;
 mod operations;
 mod orders_admin;

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod customers;
+pub mod discounts;
 pub mod orders;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -12,5 +13,6 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     catalog::router()
         .merge(customers::router())
+        .merge(discounts::router())
         .merge(orders::router())
 }

@@ -1,0 +1,255 @@
+//! Discount codes in PostgreSQL. Whether a code may be used is decided in the order's
+//! transaction with the code row locked, so usage limits hold under concurrency.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{PgPool, Postgres, Transaction};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::{
+    money::Currency,
+    order::{Discount, DiscountCode, DiscountValue},
+};
+
+/// A discount code as staff see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DiscountCodeView {
+    pub id: Uuid,
+    pub code: String,
+    /// `percent` or `fixed`.
+    pub kind: String,
+    pub percent_basis_points: Option<i32>,
+    pub amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub min_subtotal_minor: i64,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub usage_limit: Option<i32>,
+    pub times_used: i32,
+    pub once_per_customer: bool,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl DiscountCodeView {
+    fn rule(&self) -> DiscountCode {
+        let value = match (
+            self.kind.as_str(),
+            self.percent_basis_points,
+            self.amount_minor,
+        ) {
+            ("percent", Some(bp), _) => DiscountValue::Percent {
+                basis_points: u32::try_from(bp).unwrap_or(0),
+            },
+            (_, _, amount) => DiscountValue::Fixed {
+                amount_minor: amount.unwrap_or(0),
+            },
+        };
+        DiscountCode {
+            code: self.code.clone(),
+            discount: Discount {
+                value,
+                min_subtotal_minor: self.min_subtotal_minor,
+            },
+            currency: self
+                .currency
+                .as_deref()
+                .and_then(|c| Currency::parse(c).ok()),
+            starts_at: self.starts_at,
+            expires_at: self.expires_at,
+            usage_limit: self.usage_limit,
+            times_used: self.times_used,
+            once_per_customer: self.once_per_customer,
+            active: self.active,
+        }
+    }
+}
+
+pub struct NewDiscountCode {
+    pub code: String,
+    pub value: DiscountValue,
+    pub currency: Option<Currency>,
+    pub min_subtotal_minor: i64,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub usage_limit: Option<i32>,
+    pub once_per_customer: bool,
+}
+
+pub async fn create(db: &PgPool, new: &NewDiscountCode) -> Result<DiscountCodeView, StoreError> {
+    let (kind, percent, amount) = match new.value {
+        DiscountValue::Percent { basis_points } => (
+            "percent",
+            Some(i32::try_from(basis_points).unwrap_or(i32::MAX)),
+            None,
+        ),
+        DiscountValue::Fixed { amount_minor } => ("fixed", None, Some(amount_minor)),
+    };
+    sqlx::query_as!(
+        DiscountCodeView,
+        r#"INSERT INTO discount_codes (id, code, kind, percent_basis_points, amount_minor, currency,
+                                      min_subtotal_minor, starts_at, expires_at, usage_limit,
+                                      once_per_customer)
+           VALUES ($1, $2::text::citext, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           RETURNING id, code::text AS "code!", kind, percent_basis_points, amount_minor,
+                     currency, min_subtotal_minor, starts_at, expires_at, usage_limit,
+                     times_used, once_per_customer, active, created_at"#,
+        Uuid::now_v7(),
+        new.code,
+        kind,
+        percent,
+        amount,
+        new.currency.map(|c| c.code()),
+        new.min_subtotal_minor,
+        new.starts_at,
+        new.expires_at,
+        new.usage_limit,
+        new.once_per_customer,
+    )
+    .fetch_one(db)
+    .await
+    .map_err(|error| {
+        StoreError::map_constraint(
+            error,
+            &[("discount_codes_code_key", || {
+                StoreError::conflict("code_taken", "A discount code with this code exists.")
+            })],
+        )
+    })
+}
+
+pub async fn list(db: &PgPool) -> Result<Vec<DiscountCodeView>, StoreError> {
+    Ok(sqlx::query_as!(
+        DiscountCodeView,
+        r#"SELECT id, code::text AS "code!", kind, percent_basis_points, amount_minor, currency,
+                  min_subtotal_minor, starts_at, expires_at, usage_limit, times_used,
+                  once_per_customer, active, created_at
+             FROM discount_codes ORDER BY created_at DESC"#
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn set_active(
+    db: &PgPool,
+    id: Uuid,
+    active: bool,
+) -> Result<DiscountCodeView, StoreError> {
+    sqlx::query_as!(
+        DiscountCodeView,
+        r#"UPDATE discount_codes SET active = $2 WHERE id = $1
+           RETURNING id, code::text AS "code!", kind, percent_basis_points, amount_minor,
+                     currency, min_subtotal_minor, starts_at, expires_at, usage_limit,
+                     times_used, once_per_customer, active, created_at"#,
+        id,
+        active
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(StoreError::NotFound("discount code"))
+}
+
+/// A code by its text (case-insensitive) with whether this customer already used it.
+pub async fn find(
+    db: &PgPool,
+    code: &str,
+    account_id: Option<Uuid>,
+) -> Result<Option<(Uuid, DiscountCode, bool)>, StoreError> {
+    let Some(view) = sqlx::query_as!(
+        DiscountCodeView,
+        r#"SELECT id, code::text AS "code!", kind, percent_basis_points, amount_minor, currency,
+                  min_subtotal_minor, starts_at, expires_at, usage_limit, times_used,
+                  once_per_customer, active, created_at
+             FROM discount_codes WHERE code = $1::text::citext"#,
+        code
+    )
+    .fetch_optional(db)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let used = match account_id {
+        Some(account_id) => used_by(db, view.id, account_id).await?,
+        None => false,
+    };
+    Ok(Some((view.id, view.rule(), used)))
+}
+
+async fn used_by(
+    db: impl sqlx::PgExecutor<'_>,
+    code_id: Uuid,
+    account_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM discount_redemptions
+                           WHERE discount_code_id = $1 AND account_id = $2) AS "used!""#,
+        code_id,
+        account_id
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Redeems a code for an order inside its transaction: locks the code, checks it again
+/// (limits may have been reached since the quote) and counts the use.
+pub async fn redeem(
+    tx: &mut Transaction<'_, Postgres>,
+    code_id: Uuid,
+    account_id: Uuid,
+    order_id: Uuid,
+    currency: Currency,
+) -> Result<Result<(), crate::domain::order::DiscountRejection>, sqlx::Error> {
+    let view = sqlx::query_as!(
+        DiscountCodeView,
+        r#"SELECT id, code::text AS "code!", kind, percent_basis_points, amount_minor, currency,
+                  min_subtotal_minor, starts_at, expires_at, usage_limit, times_used,
+                  once_per_customer, active, created_at
+             FROM discount_codes WHERE id = $1 FOR UPDATE"#,
+        code_id
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    let used = used_by(&mut **tx, code_id, account_id).await?;
+    if let Err(rejection) = view.rule().check(Utc::now(), currency, used) {
+        return Ok(Err(rejection));
+    }
+    sqlx::query!(
+        "UPDATE discount_codes SET times_used = times_used + 1 WHERE id = $1",
+        code_id
+    )
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO discount_redemptions (order_id, discount_code_id, account_id) VALUES ($1, $2, $3)",
+        order_id,
+        code_id,
+        account_id
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(Ok(()))
+}
+
+/// Gives a code's use back when its order is cancelled before payment.
+pub async fn release(
+    tx: &mut Transaction<'_, Postgres>,
+    order_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    let released = sqlx::query_scalar!(
+        "DELETE FROM discount_redemptions WHERE order_id = $1 RETURNING discount_code_id",
+        order_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(code_id) = released {
+        sqlx::query!(
+            "UPDATE discount_codes SET times_used = times_used - 1 WHERE id = $1",
+            code_id
+        )
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
