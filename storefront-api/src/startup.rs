@@ -92,6 +92,9 @@ impl Application {
             if let Err(error) = storage::events::ensure_indexes(&mongo).await {
                 tracing::warn!(%error, "event indexes not created yet");
             }
+            if let Err(error) = storage::reviews::ensure_indexes(&mongo).await {
+                tracing::warn!(%error, "review indexes not created yet");
+            }
         });
         Ok(Self {
             listener,

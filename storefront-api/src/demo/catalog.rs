@@ -5,13 +5,13 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
 
 use super::{
-    moment, new_id, pick, pick_distinct,
+    HISTORY, base_date, new_id, pick, pick_distinct,
     words::{DEPARTMENTS, Department, PRAISE, Subcategory},
 };
 use crate::domain::catalog::slugify;
@@ -131,6 +131,23 @@ pub(super) fn generate(rng: &mut ChaCha8Rng) -> (Vec<Category>, Vec<Product>) {
     (categories, products)
 }
 
+/// When a product was added: half the catalog was there in the fortnight the shop opened,
+/// the rest arrived evenly over its history, so the first customers had something to buy
+/// and the order history only ever sells products that already existed. One draw, integer
+/// arithmetic.
+fn arrival_moment(rng: &mut ChaCha8Rng) -> DateTime<Utc> {
+    let span = HISTORY.num_seconds();
+    let opening = TimeDelta::days(14).num_seconds();
+    let half = span / 2;
+    let draw = rng.random_range(1..span);
+    let ago = if draw < half {
+        span - 1 - draw * opening / half
+    } else {
+        (draw - half) * 2 + 1
+    };
+    base_date() - TimeDelta::seconds(ago.clamp(1, span - 1))
+}
+
 /// "Merino Crew Sweater", sometimes led by a collection ("Alpine Merino Crew Sweater"). Tries
 /// a few times for a name not used yet; a repeat is still possible and only costs a slug suffix.
 fn product_name(
@@ -180,7 +197,7 @@ fn product(
     slug: String,
 ) -> Product {
     let id = new_id(rng);
-    let created_at = moment(rng);
+    let created_at = arrival_moment(rng);
     let description = description(rng, department, subcategory, &name);
     let image_urls = (1..=rng.random_range(1..=3))
         .map(|n| format!("/images/products/{slug}-{n}.jpg"))

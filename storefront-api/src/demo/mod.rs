@@ -211,11 +211,6 @@ fn new_id(rng: &mut ChaCha8Rng) -> Uuid {
     uuid::Builder::from_random_bytes(rng.random()).into_uuid()
 }
 
-/// A moment in the shop's history, to the second.
-fn moment(rng: &mut ChaCha8Rng) -> DateTime<Utc> {
-    base_date() - TimeDelta::seconds(rng.random_range(1..HISTORY.num_seconds()))
-}
-
 /// One of a constant, non-empty word list.
 fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]

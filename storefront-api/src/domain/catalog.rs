@@ -314,6 +314,24 @@ pub mod views {
         pub children: Vec<CategoryNode>,
     }
 
+    /// What reviewers think of a product.
+    #[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+    pub struct Rating {
+        /// Mean of the published reviews' stars, 1-5, two decimals; `null` without reviews.
+        pub average: Option<f64>,
+        pub count: i32,
+    }
+
+    impl Rating {
+        pub fn from_totals(count: i32, sum: i64) -> Self {
+            let average = (count > 0).then(|| {
+                let hundredths = (sum * 100 + i64::from(count) / 2) / i64::from(count);
+                hundredths as f64 / 100.0
+            });
+            Self { average, count }
+        }
+    }
+
     /// One product in a listing.
     #[derive(Debug, Clone, Serialize, ToSchema)]
     pub struct ProductSummary {
@@ -329,6 +347,7 @@ pub mod views {
         /// The compare-at ("was") price of the variant that sets `price_from`, if any.
         pub compare_at_from: Option<Money>,
         pub in_stock: bool,
+        pub rating: Rating,
         pub image_url: Option<String>,
         pub created_at: DateTime<Utc>,
     }
@@ -361,6 +380,7 @@ pub mod views {
         pub currency: String,
         pub price_from: Option<Money>,
         pub in_stock: bool,
+        pub rating: Rating,
         pub image_urls: Vec<String>,
         pub variants: Vec<Variant>,
         pub created_at: DateTime<Utc>,

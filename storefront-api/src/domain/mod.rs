@@ -8,6 +8,7 @@ pub mod events;
 pub mod money;
 pub mod order;
 pub mod payment;
+pub mod reviews;
 
 use serde::Serialize;
 use utoipa::ToSchema;

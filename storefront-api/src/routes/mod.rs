@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod events;
 pub mod health;
 pub mod me;
+pub mod reviews;
 
 use axum::{
     Router,
@@ -74,6 +75,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(cart::router())
         .merge(checkout::router())
         .merge(events::router())
+        .merge(reviews::router())
         .merge(me::router())
         .merge(admin)
         .split_for_parts()

@@ -13,7 +13,9 @@ use crate::domain::{
     FieldError,
     catalog::{
         ProductStatus, StockReason, VariantStatus,
-        views::{CategoryNode, CategoryRef, Product, ProductSummary, StockMovement, Variant},
+        views::{
+            CategoryNode, CategoryRef, Product, ProductSummary, Rating, StockMovement, Variant,
+        },
     },
     money::{Currency, Money},
 };
@@ -70,6 +72,8 @@ struct SummaryRow {
     currency: String,
     price_from_minor: Option<i64>,
     compare_at_minor: Option<i64>,
+    rating_count: i32,
+    rating_sum: i64,
     in_stock: bool,
     image_url: Option<String>,
     created_at: DateTime<Utc>,
@@ -91,6 +95,8 @@ macro_rules! summary_row {
             compare_at_minor: $row.compare_at_minor,
             in_stock: $row.in_stock,
             image_url: $row.image_url,
+            rating_count: $row.rating_count,
+            rating_sum: $row.rating_sum,
             created_at: $row.created_at,
             category_id: $row.category_id,
             category_slug: $row.category_slug,
@@ -114,6 +120,7 @@ impl From<SummaryRow> for ProductSummary {
             price_from: row.price_from_minor.map(|m| money(m, &row.currency)),
             compare_at_from: row.compare_at_minor.map(|m| money(m, &row.currency)),
             in_stock: row.in_stock,
+            rating: Rating::from_totals(row.rating_count, row.rating_sum),
             image_url: row.image_url,
             created_at: row.created_at,
         }
@@ -150,9 +157,11 @@ pub async fn list_products(
                   price_from_minor AS "price_from_minor!", in_stock AS "in_stock!",
                   image_url, created_at AS "created_at!", category_id AS "category_id!",
                   category_slug AS "category_slug!", category_name AS "category_name!",
-                  compare_at_minor, sort_key AS "sort_key!"
+                  compare_at_minor, rating_count AS "rating_count!", rating_sum AS "rating_sum!",
+                  sort_key AS "sort_key!"
              FROM (
                SELECT p.id, p.slug, p.name, p.status, p.currency, p.price_from_minor, p.in_stock,
+                      p.rating_count, p.rating_sum,
                       p.image_urls[1] AS image_url, p.created_at,
                       c.id AS category_id, c.slug AS category_slug, c.name AS category_name,
                       (SELECT v.compare_at_minor FROM variants v
@@ -229,7 +238,7 @@ pub async fn search_products(
                  FROM tokens
            )
            SELECT p.id, p.slug, p.name, p.status AS "status: ProductStatus", p.currency,
-                  p.price_from_minor AS "price_from_minor!",
+                  p.price_from_minor AS "price_from_minor!", p.rating_count, p.rating_sum,
                   p.in_stock, p.image_urls[1] AS image_url, p.created_at,
                   c.id AS category_id, c.slug AS category_slug, c.name AS category_name,
                   (SELECT v.compare_at_minor FROM variants v
@@ -329,7 +338,7 @@ pub async fn product(
     let Some(row) = sqlx::query!(
         r#"SELECT p.id, p.slug, p.name, p.description, p.status AS "status: ProductStatus",
                   p.currency, p.price_from_minor, p.in_stock, p.image_urls, p.created_at,
-                  p.updated_at, c.id AS category_id, c.slug AS category_slug,
+                  p.updated_at, p.rating_count, p.rating_sum, c.id AS category_id, c.slug AS category_slug,
                   c.name AS category_name
              FROM products p JOIN categories c ON c.id = p.category_id
             WHERE ($1::text IS NULL OR p.slug = $1) AND ($2::uuid IS NULL OR p.id = $2)
@@ -382,6 +391,7 @@ pub async fn product(
         price_from: row.price_from_minor.map(|m| money(m, &row.currency)),
         currency: row.currency,
         in_stock: row.in_stock,
+        rating: Rating::from_totals(row.rating_count, row.rating_sum),
         image_urls: row.image_urls,
         variants,
         created_at: row.created_at,
@@ -850,7 +860,7 @@ pub async fn staff_products(
 ) -> Result<(Vec<ProductSummary>, i64), StoreError> {
     let rows = sqlx::query!(
         r#"SELECT p.id, p.slug, p.name, p.status AS "status: ProductStatus", p.currency,
-                  p.price_from_minor, p.in_stock,
+                  p.price_from_minor, p.in_stock, p.rating_count, p.rating_sum,
                   p.image_urls[1] AS image_url, p.created_at,
                   c.id AS category_id, c.slug AS category_slug, c.name AS category_name,
                   NULL::bigint AS compare_at_minor, count(*) OVER () AS "total!"
@@ -992,4 +1002,49 @@ pub async fn cart_variants(
             image_url: row.image_url,
         })
         .collect())
+}
+
+/// Stores a product's rating totals (recomputed from the reviews by the caller).
+pub async fn set_rating(
+    db: &PgPool,
+    product_id: Uuid,
+    count: i32,
+    sum: i64,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE products SET rating_count = $2, rating_sum = $3 WHERE id = $1",
+        product_id,
+        count,
+        sum
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether the customer has received (had delivered) an order containing the product.
+pub async fn customer_received(
+    db: &PgPool,
+    account_id: Uuid,
+    product_id: Uuid,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM orders o JOIN order_lines l ON l.order_id = o.id
+                           WHERE o.account_id = $1 AND l.product_id = $2
+                             AND o.delivered_at IS NOT NULL) AS "received!""#,
+        account_id,
+        product_id
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+/// The id of a product shoppers can see, by slug.
+pub async fn public_product_id(db: &PgPool, slug: &str) -> Result<Option<Uuid>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT id FROM products WHERE slug = $1 AND status = 'active'",
+        slug
+    )
+    .fetch_optional(db)
+    .await?)
 }

@@ -9,6 +9,7 @@ pub mod discounts;
 pub mod events;
 pub mod orders;
 pub mod rate_limit;
+pub mod reviews;
 pub mod sessions;
 
 use std::time::Duration;

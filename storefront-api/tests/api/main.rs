@@ -16,4 +16,5 @@ mod discounts;
 mod events;
 mod operations;
 mod orders_admin;
+mod reviews;
 mod stock;

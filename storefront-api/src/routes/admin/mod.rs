@@ -15,4 +15,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(customers::router())
         .merge(discounts::router())
         .merge(orders::router())
+        .merge(crate::routes::reviews::admin_router())
 }

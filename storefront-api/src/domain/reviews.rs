@@ -1,0 +1,87 @@
+//! Product reviews: one per customer and product, only from customers who received it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    Published,
+    /// Hidden by staff: kept, but not shown to shoppers nor counted in the rating.
+    Hidden,
+}
+
+/// A review as written, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReview {
+    pub rating: i32,
+    pub title: String,
+    pub body: String,
+}
+
+impl NewReview {
+    pub fn parse(rating: i64, title: &str, body: &str) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if !(1..=5).contains(&rating) {
+            errors.push(FieldError::new("rating", "must be 1 to 5 stars"));
+        }
+        let title = title.trim();
+        if title.is_empty() || title.chars().count() > 120 {
+            errors.push(FieldError::new("title", "must be 1-120 characters"));
+        }
+        let body = body.trim();
+        if body.is_empty() || body.chars().count() > 5000 {
+            errors.push(FieldError::new("body", "must be 1-5000 characters"));
+        }
+        if errors.is_empty() {
+            Ok(Self {
+                rating: i32::try_from(rating).unwrap_or(0),
+                title: title.to_owned(),
+                body: body.to_owned(),
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// How a reviewer is shown: first name and the initial of the last ("Jane D.").
+pub fn display_name(full_name: &str) -> String {
+    let mut parts = full_name.split_whitespace();
+    match (parts.next(), parts.last()) {
+        (Some(first), Some(last)) => {
+            format!("{first} {}.", last.chars().next().unwrap_or_default())
+        }
+        (Some(first), None) => first.to_owned(),
+        _ => "A customer".to_owned(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Review {
+    pub id: String,
+    pub product_id: String,
+    pub reviewer: String,
+    pub rating: i32,
+    pub title: String,
+    pub body: String,
+    pub status: ReviewStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reviews_are_checked_and_reviewers_shortened() {
+        assert!(NewReview::parse(5, "Great", "Fits well.").is_ok());
+        let errors = NewReview::parse(6, " ", "").unwrap_err();
+        assert_eq!(errors.len(), 3);
+        assert_eq!(display_name("Jane Mary Doe"), "Jane D.");
+        assert_eq!(display_name("Cher"), "Cher");
+    }
+}

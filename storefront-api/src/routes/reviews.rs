@@ -1,0 +1,172 @@
+//! Product reviews: shoppers read them per product; a customer who received a product may
+//! review it once; staff can hide a review. Each write recomputes the product's rating.
+
+use axum::{extract::State, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::{
+    auth::CurrentSession,
+    domain::{
+        catalog::views::Rating,
+        reviews::{NewReview, Review, ReviewStatus, display_name},
+    },
+    error::{ApiError, ApiResult, Json, Path, Query},
+    routes::catalog::{page_number, page_size},
+    state::AppState,
+    storage::{accounts, catalog, reviews},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_reviews, write_review))
+}
+
+pub fn admin_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(moderate_review))
+}
+
+fn mongo_error(error: mongodb::error::Error) -> ApiError {
+    ApiError::Unavailable(format!("mongodb: {error}"))
+}
+
+async fn product_id(state: &AppState, slug: &str) -> ApiResult<Uuid> {
+    catalog::public_product_id(&state.db, slug)
+        .await?
+        .ok_or(ApiError::NotFound("product"))
+}
+
+/// Recomputes a product's rating from its published reviews and shows it in the catalog.
+async fn refresh_rating(state: &AppState, product_id: Uuid) -> ApiResult<Rating> {
+    let (count, sum) = reviews::rating_totals(&state.mongo, product_id)
+        .await
+        .map_err(mongo_error)?;
+    catalog::set_rating(&state.db, product_id, count, sum).await?;
+    state.catalog_cache.invalidate().await;
+    Ok(Rating::from_totals(count, sum))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReviewPage {
+    page: Option<i64>,
+    limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReviewMeta {
+    total: u64,
+    page: i64,
+    limit: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReviewList {
+    reviews: Vec<Review>,
+    meta: ReviewMeta,
+}
+
+/// A product's published reviews, newest first.
+#[utoipa::path(get, path = "/api/v1/products/{slug}/reviews", tag = "catalog", params(("slug" = String, Path, description = "Product slug"), ReviewPage),
+    responses((status = 200, body = ReviewList), (status = 404, body = crate::error::ErrorEnvelope)))]
+pub async fn list_reviews(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(params): Query<ReviewPage>,
+) -> ApiResult<Json<ReviewList>> {
+    let limit = page_size(params.limit)?;
+    let page = page_number(params.page)?;
+    let product_id = product_id(&state, &slug).await?;
+    let skip = u64::try_from((page - 1) * limit).unwrap_or(0);
+    let (reviews, total) = reviews::for_product(&state.mongo, product_id, skip, limit)
+        .await
+        .map_err(mongo_error)?;
+    Ok(Json(ReviewList {
+        reviews,
+        meta: ReviewMeta { total, page, limit },
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewDraft {
+    /// 1-5 stars.
+    rating: i64,
+    title: String,
+    body: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReviewEnvelope {
+    review: Review,
+}
+
+/// Reviews a product the caller has received; once per product.
+#[utoipa::path(post, path = "/api/v1/products/{slug}/reviews", tag = "catalog", request_body = ReviewDraft,
+    params(("slug" = String, Path, description = "Product slug")),
+    responses((status = 201, body = ReviewEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 409, description = "Not received yet, or already reviewed", body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn write_review(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Path(slug): Path<String>,
+    Json(draft): Json<ReviewDraft>,
+) -> ApiResult<(StatusCode, Json<ReviewEnvelope>)> {
+    let review =
+        NewReview::parse(draft.rating, &draft.title, &draft.body).map_err(ApiError::Validation)?;
+    let product_id = product_id(&state, &slug).await?;
+    if !catalog::customer_received(&state.db, session.account_id, product_id).await? {
+        return Err(ApiError::conflict(
+            "not_received",
+            "You can review a product once it has been delivered to you.",
+        ));
+    }
+    let account = accounts::account(&state.db, session.account_id).await?;
+    let stored = reviews::insert(
+        &state.mongo,
+        product_id,
+        session.account_id,
+        &display_name(&account.full_name),
+        &review,
+    )
+    .await
+    .map_err(mongo_error)?
+    .ok_or_else(|| {
+        ApiError::conflict(
+            "already_reviewed",
+            "You have already reviewed this product.",
+        )
+    })?;
+    refresh_rating(&state, product_id).await?;
+    Ok((StatusCode::CREATED, Json(ReviewEnvelope { review: stored })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Moderation {
+    /// `hidden` takes the review off the shop and out of the rating; `published` restores it.
+    status: ReviewStatus,
+}
+
+/// Hides or restores a review.
+#[utoipa::path(patch, path = "/api/v1/admin/reviews/{id}", tag = "admin", request_body = Moderation,
+    params(("id" = String, Path, description = "Review id")),
+    responses((status = 200, body = ReviewEnvelope), (status = 404, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn moderate_review(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(moderation): Json<Moderation>,
+) -> ApiResult<Json<ReviewEnvelope>> {
+    let review = reviews::set_status(&state.mongo, &id, moderation.status)
+        .await
+        .map_err(mongo_error)?
+        .ok_or(ApiError::NotFound("review"))?;
+    if let Ok(product_id) = review.product_id.parse::<Uuid>() {
+        refresh_rating(&state, product_id).await?;
+    }
+    Ok(Json(ReviewEnvelope { review }))
+}
