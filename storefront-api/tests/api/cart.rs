@@ -101,6 +101,24 @@ async fn a_guest_builds_a_cart_that_is_repriced_at_every_read() {
         .expect("guest token")
         .to_owned();
 
+    // The cart lives 30 days from its last change.
+    let mut redis = redis::Client::open(crate::helpers::env_or(
+        "NEXUS_TEST_REDIS_URL",
+        "redis://127.0.0.1:6379",
+    ))
+    .expect("redis url")
+    .get_multiplexed_async_connection()
+    .await
+    .expect("redis");
+    let key = format!("{}cart:guest:{token}", app.settings.redis.key_prefix);
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(&key)
+        .query_async(&mut redis)
+        .await
+        .expect("ttl");
+    let idle = i64::try_from(app.settings.cart.idle_days * 24 * 3600).expect("secs");
+    assert!((idle - 60..=idle).contains(&ttl), "ttl {ttl}");
+
     let body: Value = cart_request(
         &app,
         Method::POST,
