@@ -16,7 +16,7 @@ use crate::{
     error::{ApiError, ApiResult, Json, Path, Query},
     routes::catalog::{page_number, page_size},
     state::AppState,
-    storage::{accounts, catalog, reviews},
+    storage::{accounts, audit, catalog, reviews},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -158,6 +158,7 @@ pub struct Moderation {
     security(("bearer" = [])))]
 pub async fn moderate_review(
     State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
     Path(id): Path<String>,
     Json(moderation): Json<Moderation>,
 ) -> ApiResult<Json<ReviewEnvelope>> {
@@ -168,5 +169,16 @@ pub async fn moderate_review(
     if let Ok(product_id) = review.product_id.parse::<Uuid>() {
         refresh_rating(&state, product_id).await?;
     }
+    // The review lives in MongoDB: its audit row is written once the change is made there.
+    audit::record_alone(
+        &state.db,
+        session.account_id,
+        "review.moderate",
+        audit::Entity::Review,
+        review.product_id.parse().unwrap_or_default(),
+        serde_json::json!({ "review_id": id }),
+        serde_json::json!({ "review_id": id, "status": moderation.status }),
+    )
+    .await?;
     Ok(Json(ReviewEnvelope { review }))
 }

@@ -8,7 +8,10 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-use super::StoreError;
+use super::{
+    StoreError,
+    audit::{self, Entity},
+};
 use crate::domain::{
     FieldError,
     catalog::{
@@ -19,6 +22,7 @@ use crate::domain::{
     },
     money::{Currency, Money},
 };
+use serde_json::Value;
 
 /// How a product listing is ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -432,8 +436,13 @@ pub struct NewProduct {
     pub image_urls: Vec<String>,
 }
 
-pub async fn create_product(db: &PgPool, new: &NewProduct) -> Result<Uuid, StoreError> {
-    sqlx::query_scalar!(
+pub async fn create_product(
+    db: &PgPool,
+    new: &NewProduct,
+    actor_id: Uuid,
+) -> Result<Uuid, StoreError> {
+    let mut tx = db.begin().await?;
+    let id = sqlx::query_scalar!(
         r#"INSERT INTO products (id, slug, name, description, category_id, currency, image_urls)
            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"#,
         Uuid::now_v7(),
@@ -444,7 +453,7 @@ pub async fn create_product(db: &PgPool, new: &NewProduct) -> Result<Uuid, Store
         new.currency.code(),
         &new.image_urls,
     )
-    .fetch_one(db)
+    .fetch_one(&mut *tx)
     .await
     .map_err(|error| {
         StoreError::map_constraint(
@@ -454,7 +463,20 @@ pub async fn create_product(db: &PgPool, new: &NewProduct) -> Result<Uuid, Store
                 ("products_category_id_fkey", unknown_category),
             ],
         )
-    })
+    })?;
+    let after = audit::snapshot(&mut tx, Entity::Product, id).await?;
+    audit::record(
+        &mut tx,
+        actor_id,
+        "product.create",
+        Entity::Product,
+        id,
+        Value::Null,
+        after,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// Changes to a product; `None` leaves a field as it is.
@@ -472,9 +494,11 @@ pub async fn update_product(
     db: &PgPool,
     id: Uuid,
     changes: &ProductChanges,
+    actor_id: Uuid,
 ) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
     lock_product(&mut tx, id).await?;
+    let before = audit::snapshot(&mut tx, Entity::Product, id).await?;
     // A new statement after the lock: it sees every variant write committed before it.
     let active_variants = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM variants WHERE product_id = $1 AND status = 'active'"#,
@@ -517,6 +541,22 @@ pub async fn update_product(
             ],
         )
     })?;
+    let after = audit::snapshot(&mut tx, Entity::Product, id).await?;
+    let action = if changes.status == Some(ProductStatus::Archived) {
+        "product.archive"
+    } else {
+        "product.update"
+    };
+    audit::record(
+        &mut tx,
+        actor_id,
+        action,
+        Entity::Product,
+        id,
+        before,
+        after,
+    )
+    .await?;
     tx.commit().await?;
     // Only typo corrections read the lexicon: a failed refresh must not fail a committed write.
     if let Err(error) = refresh_search_lexicon(db).await {
@@ -588,7 +628,7 @@ pub async fn create_variant(
     db: &PgPool,
     product_id: Uuid,
     new: &NewVariant,
-    actor_id: Option<Uuid>,
+    actor_id: Uuid,
 ) -> Result<Uuid, StoreError> {
     let mut tx = db.begin().await?;
     lock_product(&mut tx, product_id).await?;
@@ -617,10 +657,21 @@ pub async fn create_variant(
             StockReason::Initial,
             None,
             new.initial_stock,
-            actor_id,
+            Some(actor_id),
         )
         .await?;
     }
+    let after = audit::snapshot(&mut tx, Entity::Variant, variant_id).await?;
+    audit::record(
+        &mut tx,
+        actor_id,
+        "variant.create",
+        Entity::Variant,
+        variant_id,
+        Value::Null,
+        after,
+    )
+    .await?;
     refresh_product_rollups(&mut tx, product_id).await?;
     tx.commit().await?;
     Ok(variant_id)
@@ -644,10 +695,12 @@ pub async fn update_variant(
     db: &PgPool,
     variant_id: Uuid,
     changes: &VariantChanges,
+    actor_id: Uuid,
 ) -> Result<Uuid, StoreError> {
     let mut tx = db.begin().await?;
     let product_id = product_of_variant(&mut tx, variant_id).await?;
     lock_product(&mut tx, product_id).await?;
+    let before = audit::snapshot(&mut tx, Entity::Variant, variant_id).await?;
     let current = sqlx::query!(
         r#"SELECT v.product_id, v.price_minor, v.compare_at_minor,
                   p.status AS "product_status: ProductStatus"
@@ -699,6 +752,17 @@ pub async fn update_variant(
             ));
         }
     }
+    let after = audit::snapshot(&mut tx, Entity::Variant, variant_id).await?;
+    audit::record(
+        &mut tx,
+        actor_id,
+        "variant.update",
+        Entity::Variant,
+        variant_id,
+        before,
+        after,
+    )
+    .await?;
     refresh_product_rollups(&mut tx, current.product_id).await?;
     tx.commit().await?;
     Ok(current.product_id)
@@ -824,8 +888,13 @@ pub struct NewCategory {
     pub position: i32,
 }
 
-pub async fn create_category(db: &PgPool, new: &NewCategory) -> Result<CategoryRef, StoreError> {
-    sqlx::query_as!(
+pub async fn create_category(
+    db: &PgPool,
+    new: &NewCategory,
+    actor_id: Uuid,
+) -> Result<CategoryRef, StoreError> {
+    let mut tx = db.begin().await?;
+    let category = sqlx::query_as!(
         CategoryRef,
         r#"INSERT INTO categories (id, parent_id, slug, name, position)
            VALUES ($1, $2, $3, $4, $5) RETURNING id, slug, name"#,
@@ -835,7 +904,7 @@ pub async fn create_category(db: &PgPool, new: &NewCategory) -> Result<CategoryR
         new.name,
         new.position,
     )
-    .fetch_one(db)
+    .fetch_one(&mut *tx)
     .await
     .map_err(|error| {
         StoreError::map_constraint(
@@ -847,7 +916,20 @@ pub async fn create_category(db: &PgPool, new: &NewCategory) -> Result<CategoryR
                 }),
             ],
         )
-    })
+    })?;
+    let after = audit::snapshot(&mut tx, Entity::Category, category.id).await?;
+    audit::record(
+        &mut tx,
+        actor_id,
+        "category.create",
+        Entity::Category,
+        category.id,
+        Value::Null,
+        after,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(category)
 }
 
 /// Products for staff, drafts and archived included, newest first.
@@ -900,6 +982,7 @@ pub async fn update_category(
     db: &PgPool,
     id: Uuid,
     changes: &CategoryChanges,
+    actor_id: Uuid,
 ) -> Result<CategoryRef, StoreError> {
     let mut tx = db.begin().await?;
     if changes.parent_id.is_some() {
@@ -914,6 +997,7 @@ pub async fn update_category(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound("category"))?;
+    let before = audit::snapshot(&mut tx, Entity::Category, id).await?;
     if let Some(Some(parent)) = changes.parent_id {
         let creates_cycle = sqlx::query_scalar!(
             r#"WITH RECURSIVE subtree AS (
@@ -963,6 +1047,17 @@ pub async fn update_category(
             ],
         )
     })?;
+    let after = audit::snapshot(&mut tx, Entity::Category, id).await?;
+    audit::record(
+        &mut tx,
+        actor_id,
+        "category.update",
+        Entity::Category,
+        id,
+        before,
+        after,
+    )
+    .await?;
     tx.commit().await?;
     Ok(category)
 }

@@ -7,7 +7,10 @@ use sqlx::{PgPool, Postgres, Transaction};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::StoreError;
+use super::{
+    StoreError,
+    audit::{self, Entity},
+};
 use crate::domain::{
     money::Currency,
     order::{Discount, DiscountCode, DiscountValue},
@@ -78,7 +81,12 @@ pub struct NewDiscountCode {
     pub once_per_customer: bool,
 }
 
-pub async fn create(db: &PgPool, new: &NewDiscountCode) -> Result<DiscountCodeView, StoreError> {
+pub async fn create(
+    db: &PgPool,
+    new: &NewDiscountCode,
+    actor_id: Uuid,
+) -> Result<DiscountCodeView, StoreError> {
+    let mut tx = db.begin().await?;
     let (kind, percent, amount) = match new.value {
         DiscountValue::Percent { basis_points } => (
             "percent",
@@ -87,7 +95,7 @@ pub async fn create(db: &PgPool, new: &NewDiscountCode) -> Result<DiscountCodeVi
         ),
         DiscountValue::Fixed { amount_minor } => ("fixed", None, Some(amount_minor)),
     };
-    sqlx::query_as!(
+    let created = sqlx::query_as!(
         DiscountCodeView,
         r#"INSERT INTO discount_codes (id, code, kind, percent_basis_points, amount_minor, currency,
                                       min_subtotal_minor, starts_at, expires_at, usage_limit,
@@ -108,7 +116,7 @@ pub async fn create(db: &PgPool, new: &NewDiscountCode) -> Result<DiscountCodeVi
         new.usage_limit,
         new.once_per_customer,
     )
-    .fetch_one(db)
+    .fetch_one(&mut *tx)
     .await
     .map_err(|error| {
         StoreError::map_constraint(
@@ -117,7 +125,20 @@ pub async fn create(db: &PgPool, new: &NewDiscountCode) -> Result<DiscountCodeVi
                 StoreError::conflict("code_taken", "A discount code with this code exists.")
             })],
         )
-    })
+    })?;
+    let after = audit::snapshot(&mut tx, Entity::DiscountCode, created.id).await?;
+    audit::record(
+        &mut tx,
+        actor_id,
+        "discount_code.create",
+        Entity::DiscountCode,
+        created.id,
+        serde_json::Value::Null,
+        after,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(created)
 }
 
 pub async fn list(db: &PgPool) -> Result<Vec<DiscountCodeView>, StoreError> {
@@ -136,8 +157,11 @@ pub async fn set_active(
     db: &PgPool,
     id: Uuid,
     active: bool,
+    actor_id: Uuid,
 ) -> Result<DiscountCodeView, StoreError> {
-    sqlx::query_as!(
+    let mut tx = db.begin().await?;
+    let before = audit::snapshot(&mut tx, Entity::DiscountCode, id).await?;
+    let updated = sqlx::query_as!(
         DiscountCodeView,
         r#"UPDATE discount_codes SET active = $2 WHERE id = $1
            RETURNING id, code::text AS "code!", kind, percent_basis_points, amount_minor,
@@ -146,9 +170,27 @@ pub async fn set_active(
         id,
         active
     )
-    .fetch_optional(db)
+    .fetch_optional(&mut *tx)
     .await?
-    .ok_or(StoreError::NotFound("discount code"))
+    .ok_or(StoreError::NotFound("discount code"))?;
+    let after = audit::snapshot(&mut tx, Entity::DiscountCode, id).await?;
+    let action = if active {
+        "discount_code.activate"
+    } else {
+        "discount_code.deactivate"
+    };
+    audit::record(
+        &mut tx,
+        actor_id,
+        action,
+        Entity::DiscountCode,
+        id,
+        before,
+        after,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(updated)
 }
 
 /// A code by its text (case-insensitive) with whether this customer already used it.

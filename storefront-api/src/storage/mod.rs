@@ -2,6 +2,7 @@
 //! limits) and MongoDB. Row types live here and never leave; callers get domain views.
 
 pub mod accounts;
+pub mod audit;
 pub mod cache;
 pub mod carts;
 pub mod catalog;

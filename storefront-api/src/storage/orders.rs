@@ -10,7 +10,10 @@ use serde_json::Value;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-use super::StoreError;
+use super::{
+    StoreError,
+    audit::{self, Entity},
+};
 use crate::domain::{
     money::{Currency, Money},
     order::{
@@ -596,31 +599,6 @@ pub async fn customer_orders(
     list_orders(db, &filter, limit, offset).await
 }
 
-/// Writes one audit row in the caller's transaction.
-pub async fn audit(
-    tx: &mut Transaction<'_, Postgres>,
-    actor_id: Uuid,
-    action: &str,
-    entity: &str,
-    entity_id: Uuid,
-    before: Value,
-    after: Value,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        r#"INSERT INTO audit_log (actor_id, action, entity, entity_id, before, after)
-           VALUES ($1, $2, $3, $4, $5, $6)"#,
-        actor_id,
-        action,
-        entity,
-        entity_id,
-        before,
-        after
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 /// Why a staff change of an order was refused.
 pub enum OrderChangeError {
     NotFound,
@@ -715,11 +693,11 @@ pub async fn transition(
     .fetch_optional(&mut *tx)
     .await?
     .flatten();
-    audit(
+    audit::record(
         &mut tx,
         input.actor_id,
         &format!("order.{}", input.to.as_str()),
-        "order",
+        Entity::Order,
         order_id,
         serde_json::json!({ "status": current.status, "tracking_number": current.tracking_number }),
         serde_json::json!({
@@ -788,11 +766,10 @@ pub async fn reserve_refund(
     )
     .execute(&mut *tx)
     .await?;
-    audit(
-        &mut tx,
+    audit::record(&mut tx,
         actor_id,
         "order.refund",
-        "order",
+        Entity::Order,
         order_id,
         serde_json::json!({ "status": current.status, "refunded_minor": current.refunded_minor }),
         serde_json::json!({ "status": status, "refunded_minor": current.refunded_minor + amount_minor, "reason": reason }),
@@ -842,11 +819,11 @@ pub async fn settle_refund(
         )
         .fetch_one(&mut *tx)
         .await?;
-        audit(
+        audit::record(
             &mut tx,
             actor_id,
             "order.refund_failed",
-            "order",
+            Entity::Order,
             order_id,
             serde_json::Value::Null,
             serde_json::json!({ "status": restored, "amount_minor": amount_minor }),
@@ -877,11 +854,11 @@ pub async fn add_note(
     )
     .execute(&mut *tx)
     .await?;
-    audit(
+    audit::record(
         &mut tx,
         author_id,
         "order.note",
-        "order",
+        Entity::Order,
         order_id,
         Value::Null,
         serde_json::json!({ "note": body }),
@@ -898,38 +875,11 @@ pub struct OrderNote {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct AuditEntry {
-    pub actor_id: Option<Uuid>,
-    pub action: String,
-    #[schema(value_type = Object)]
-    pub before: Option<Value>,
-    #[schema(value_type = Object)]
-    pub after: Option<Value>,
-    pub at: chrono::DateTime<chrono::Utc>,
-}
-
 pub async fn notes(db: &PgPool, order_id: Uuid) -> Result<Vec<OrderNote>, StoreError> {
     Ok(sqlx::query_as!(
         OrderNote,
         "SELECT author_id, body, created_at FROM order_notes WHERE order_id = $1 ORDER BY created_at",
         order_id
-    )
-    .fetch_all(db)
-    .await?)
-}
-
-pub async fn audit_trail(
-    db: &PgPool,
-    entity: &str,
-    entity_id: Uuid,
-) -> Result<Vec<AuditEntry>, StoreError> {
-    Ok(sqlx::query_as!(
-        AuditEntry,
-        r#"SELECT actor_id, action, before, after, at FROM audit_log
-            WHERE entity = $1 AND entity_id = $2 ORDER BY id"#,
-        entity,
-        entity_id
     )
     .fetch_all(db)
     .await?)

@@ -162,3 +162,100 @@ async fn concurrent_category_moves_cannot_make_a_cycle() {
     let response = app.get("/api/v1/products?category=alpha").await;
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+/// Every staff change to the catalog is in the audit log: who, when, what, before and after.
+#[tokio::test]
+async fn catalog_changes_are_audited_with_before_and_after() {
+    let app = TestApp::spawn().await;
+    let token = app.staff().await;
+    let category = app.category(&token, "Audited", None).await;
+    let (product, variants) = app
+        .product(
+            &token,
+            crate::helpers::ProductSpec {
+                name: "Audit Lamp",
+                description: "Logged.",
+                category,
+                variants: &[("AUD-1", 1000, 3)],
+            },
+        )
+        .await;
+    let variant = variants[0];
+    let response = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/admin/variants/{variant}"),
+            Some(&token),
+            Some(json!({"price_minor": 1200})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/admin/products/{product}/archive"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let trail: Value = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/admin/audit-log?entity=product&entity_id={product}"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let actions: Vec<&str> = trail["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        actions,
+        ["product.create", "product.update", "product.archive"]
+    );
+    let archive = &trail["entries"][2];
+    assert_eq!(archive["before"]["status"], "active");
+    assert_eq!(archive["after"]["status"], "archived");
+
+    let variant_trail: Value = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/admin/audit-log?entity=variant&entity_id={variant}"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let update = &variant_trail["entries"][1];
+    assert_eq!(update["action"], "variant.update");
+    assert_eq!(update["before"]["price_minor"], 1000);
+    assert_eq!(update["after"]["price_minor"], 1200);
+    let latest: Value = app
+        .request(
+            Method::GET,
+            "/api/v1/admin/audit-log?limit=500",
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        latest["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .any(|e| e["action"] == "category.create")
+    );
+}

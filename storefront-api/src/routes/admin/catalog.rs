@@ -159,6 +159,7 @@ pub struct ProductDraft {
     security(("bearer" = [])))]
 pub async fn create_product(
     State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
     Json(draft): Json<ProductDraft>,
 ) -> ApiResult<(StatusCode, Json<ProductEnvelope>)> {
     let mut errors = Vec::new();
@@ -186,7 +187,7 @@ pub async fn create_product(
         image_urls: draft.image_urls,
     };
     let new = validated(new, errors)?;
-    let id = store::create_product(&state.db, &new).await?;
+    let id = store::create_product(&state.db, &new, session.account_id).await?;
     invalidate(&state).await?;
     let product = staff_product(&state, id).await?;
     Ok((StatusCode::CREATED, Json(ProductEnvelope { product })))
@@ -225,6 +226,7 @@ pub struct ProductPatch {
     security(("bearer" = [])))]
 pub async fn update_product(
     State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
     Path(id): Path<Uuid>,
     Json(patch): Json<ProductPatch>,
 ) -> ApiResult<Json<ProductEnvelope>> {
@@ -249,7 +251,7 @@ pub async fn update_product(
         status: patch.status,
     };
     let changes = validated(changes, errors)?;
-    store::update_product(&state.db, id, &changes).await?;
+    store::update_product(&state.db, id, &changes, session.account_id).await?;
     invalidate(&state).await?;
     let product = staff_product(&state, id).await?;
     Ok(Json(ProductEnvelope { product }))
@@ -262,13 +264,14 @@ pub async fn update_product(
     security(("bearer" = [])))]
 pub async fn archive_product(
     State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ProductEnvelope>> {
     let changes = ProductChanges {
         status: Some(ProductStatus::Archived),
         ..ProductChanges::default()
     };
-    store::update_product(&state.db, id, &changes).await?;
+    store::update_product(&state.db, id, &changes, session.account_id).await?;
     invalidate(&state).await?;
     let product = staff_product(&state, id).await?;
     Ok(Json(ProductEnvelope { product }))
@@ -363,7 +366,7 @@ pub async fn create_variant(
         position: draft.position,
     };
     let new = validated(new, errors)?;
-    store::create_variant(&state.db, product_id, &new, Some(session.account_id)).await?;
+    store::create_variant(&state.db, product_id, &new, session.account_id).await?;
     invalidate(&state).await?;
     let product = staff_product(&state, product_id).await?;
     Ok((StatusCode::CREATED, Json(ProductEnvelope { product })))
@@ -394,6 +397,7 @@ pub struct VariantPatch {
     security(("bearer" = [])))]
 pub async fn update_variant(
     State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
     Path(variant_id): Path<Uuid>,
     Json(patch): Json<VariantPatch>,
 ) -> ApiResult<Json<ProductEnvelope>> {
@@ -428,7 +432,8 @@ pub async fn update_variant(
         status: patch.status,
     };
     let changes = validated(changes, errors)?;
-    let product_id = store::update_variant(&state.db, variant_id, &changes).await?;
+    let product_id =
+        store::update_variant(&state.db, variant_id, &changes, session.account_id).await?;
     invalidate(&state).await?;
     let product = staff_product(&state, product_id).await?;
     Ok(Json(ProductEnvelope { product }))
@@ -531,6 +536,7 @@ pub struct CategoryEnvelope {
     security(("bearer" = [])))]
 pub async fn create_category(
     State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
     Json(draft): Json<CategoryDraft>,
 ) -> ApiResult<(StatusCode, Json<CategoryEnvelope>)> {
     let mut errors = Vec::new();
@@ -546,7 +552,7 @@ pub async fn create_category(
         position: draft.position,
     };
     let new = validated(new, errors)?;
-    let category = store::create_category(&state.db, &new).await?;
+    let category = store::create_category(&state.db, &new, session.account_id).await?;
     invalidate(&state).await?;
     Ok((StatusCode::CREATED, Json(CategoryEnvelope { category })))
 }
@@ -571,6 +577,7 @@ pub struct CategoryPatch {
     security(("bearer" = [])))]
 pub async fn update_category(
     State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
     Path(id): Path<Uuid>,
     Json(patch): Json<CategoryPatch>,
 ) -> ApiResult<Json<CategoryEnvelope>> {
@@ -590,7 +597,7 @@ pub async fn update_category(
         position: patch.position,
     };
     let changes = validated(changes, errors)?;
-    let category = store::update_category(&state.db, id, &changes).await?;
+    let category = store::update_category(&state.db, id, &changes, session.account_id).await?;
     invalidate(&state).await?;
     Ok(Json(CategoryEnvelope { category }))
 }

@@ -8,6 +8,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
+    auth::CurrentSession,
     domain::{FieldError, money::Currency, order::DiscountValue},
     error::{ApiError, ApiResult, Json, Path},
     state::AppState,
@@ -66,6 +67,7 @@ pub struct DiscountCodeDraft {
     security(("bearer" = [])))]
 pub async fn create_code(
     State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
     Json(draft): Json<DiscountCodeDraft>,
 ) -> ApiResult<(StatusCode, Json<DiscountCodeEnvelope>)> {
     let mut errors = Vec::new();
@@ -152,6 +154,7 @@ pub async fn create_code(
             usage_limit: draft.usage_limit,
             once_per_customer: draft.once_per_customer,
         },
+        session.account_id,
     )
     .await?;
     Ok((
@@ -175,9 +178,11 @@ pub struct DiscountCodePatch {
     security(("bearer" = [])))]
 pub async fn update_code(
     State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
     Path(id): Path<Uuid>,
     Json(patch): Json<DiscountCodePatch>,
 ) -> ApiResult<Json<DiscountCodeEnvelope>> {
-    let discount_code = discounts::set_active(&state.db, id, patch.active).await?;
+    let discount_code =
+        discounts::set_active(&state.db, id, patch.active, session.account_id).await?;
     Ok(Json(DiscountCodeEnvelope { discount_code }))
 }

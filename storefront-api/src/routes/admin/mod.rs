@@ -1,6 +1,7 @@
 //! Staff-only routes under `/api/v1/admin`. The router as a whole sits behind
 //! [`crate::auth::require_staff`]; handlers never check roles themselves.
 
+pub mod audit;
 pub mod catalog;
 pub mod customers;
 pub mod discounts;
@@ -13,6 +14,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     catalog::router()
         .merge(customers::router())
+        .merge(audit::router())
         .merge(discounts::router())
         .merge(orders::router())
         .merge(crate::routes::reviews::admin_router())

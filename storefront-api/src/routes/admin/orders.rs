@@ -22,10 +22,8 @@ use crate::{
     },
     state::AppState,
     storage::{
-        orders::{
-            self, AuditEntry, OrderChangeError, OrderFilter, OrderNote, PaymentRecord,
-            TransitionInput,
-        },
+        audit::{self, AuditEntry, Entity},
+        orders::{self, OrderChangeError, OrderFilter, OrderNote, PaymentRecord, TransitionInput},
         paged,
     },
 };
@@ -117,7 +115,7 @@ async fn staff_order(state: &AppState, id: Uuid) -> ApiResult<StaffOrder> {
     Ok(StaffOrder {
         order,
         notes: orders::notes(&state.db, id).await?,
-        audit_trail: orders::audit_trail(&state.db, "order", id).await?,
+        audit_trail: audit::trail(&state.db, Some((Entity::Order, id)), 1000).await?,
     })
 }
 

@@ -1,0 +1,74 @@
+//! The audit log, for staff: every staff change with who, when, before and after.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::{
+    error::{ApiError, ApiResult, Json, Query},
+    state::AppState,
+    storage::audit::{self, AuditEntry, Entity},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(audit_log))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// `product`, `variant`, `category`, `discount_code`, `order` or `review` (with `entity_id`).
+    entity: Option<String>,
+    entity_id: Option<Uuid>,
+    /// How many of the latest entries (1-500, default 100).
+    limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditLog {
+    entries: Vec<AuditEntry>,
+}
+
+/// The latest audit entries, or the whole trail of one entity, oldest first.
+#[utoipa::path(get, path = "/api/v1/admin/audit-log", tag = "admin", params(AuditQuery),
+    responses((status = 200, body = AuditLog), (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn audit_log(
+    State(state): State<AppState>,
+    Query(query): Query<AuditQuery>,
+) -> ApiResult<Json<AuditLog>> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be between 1 and 500"));
+    }
+    let entity = match (query.entity.as_deref(), query.entity_id) {
+        (None, None) => None,
+        (Some(name), Some(id)) => {
+            let entity = [
+                Entity::Product,
+                Entity::Variant,
+                Entity::Category,
+                Entity::DiscountCode,
+                Entity::Order,
+                Entity::Review,
+            ]
+            .into_iter()
+            .find(|e| e.as_str() == name)
+            .ok_or_else(|| {
+                ApiError::invalid("entity", format!("`{name}` is not an audited entity"))
+            })?;
+            Some((entity, id))
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "entity_id",
+                "give entity and entity_id together",
+            ));
+        }
+    };
+    let entries = audit::trail(&state.db, entity, limit).await?;
+    Ok(Json(AuditLog { entries }))
+}

@@ -1,0 +1,154 @@
+//! The audit log: who did what to which entity, with the state before and after, written in
+//! the transaction of the change itself.
+
+use serde_json::Value;
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use super::StoreError;
+
+/// What staff change, as named in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Product,
+    Variant,
+    Category,
+    DiscountCode,
+    Order,
+    Review,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Product => "product",
+            Self::Variant => "variant",
+            Self::Category => "category",
+            Self::DiscountCode => "discount_code",
+            Self::Order => "order",
+            Self::Review => "review",
+        }
+    }
+}
+
+/// The row of a catalog entity as JSON, for before/after snapshots (`Null` if absent).
+pub async fn snapshot(
+    tx: &mut Transaction<'_, Postgres>,
+    entity: Entity,
+    id: Uuid,
+) -> Result<Value, sqlx::Error> {
+    let row =
+        match entity {
+            Entity::Product => sqlx::query_scalar!(
+                r#"SELECT to_jsonb(p) - 'search_document' AS "row!" FROM products p WHERE id = $1"#,
+                id
+            )
+            .fetch_optional(&mut **tx)
+            .await?,
+            Entity::Variant => {
+                sqlx::query_scalar!(
+                    r#"SELECT to_jsonb(v) AS "row!" FROM variants v WHERE id = $1"#,
+                    id
+                )
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+            Entity::Category => {
+                sqlx::query_scalar!(
+                    r#"SELECT to_jsonb(c) AS "row!" FROM categories c WHERE id = $1"#,
+                    id
+                )
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+            Entity::DiscountCode => {
+                sqlx::query_scalar!(
+                    r#"SELECT to_jsonb(d) AS "row!" FROM discount_codes d WHERE id = $1"#,
+                    id
+                )
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+            Entity::Order | Entity::Review => None,
+        };
+    Ok(row.unwrap_or(Value::Null))
+}
+
+/// Writes one audit row in the caller's transaction.
+pub async fn record(
+    tx: &mut Transaction<'_, Postgres>,
+    actor_id: Uuid,
+    action: &str,
+    entity: Entity,
+    entity_id: Uuid,
+    before: Value,
+    after: Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO audit_log (actor_id, action, entity, entity_id, before, after)
+           VALUES ($1, $2, $3, $4, $5, $6)"#,
+        actor_id,
+        action,
+        entity.as_str(),
+        entity_id,
+        before,
+        after
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes one audit row on its own, for changes made outside PostgreSQL (MongoDB reviews).
+pub async fn record_alone(
+    db: &PgPool,
+    actor_id: Uuid,
+    action: &str,
+    entity: Entity,
+    entity_id: Uuid,
+    before: Value,
+    after: Value,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    record(&mut tx, actor_id, action, entity, entity_id, before, after).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Uuid,
+    #[schema(value_type = Object)]
+    pub before: Option<Value>,
+    #[schema(value_type = Object)]
+    pub after: Option<Value>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The log of one entity, oldest first; or, without an entity, the latest entries.
+pub async fn trail(
+    db: &PgPool,
+    entity: Option<(Entity, Uuid)>,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let (entity, id) = match entity {
+        Some((entity, id)) => (Some(entity.as_str()), Some(id)),
+        None => (None, None),
+    };
+    let mut rows = sqlx::query_as!(
+        AuditEntry,
+        r#"SELECT actor_id, action, entity, entity_id, before, after, at FROM audit_log
+            WHERE ($1::text IS NULL OR entity = $1) AND ($2::uuid IS NULL OR entity_id = $2)
+            ORDER BY id DESC LIMIT $3"#,
+        entity,
+        id,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    rows.reverse();
+    Ok(rows)
+}
