@@ -32,7 +32,8 @@ enum Command {
     Serve,
     /// Create the database if needed and apply pending migrations.
     Migrate,
-    /// Load the deterministic demo catalog, customers and staff (skipped if already loaded).
+    /// Load the deterministic demo catalog, customers, staff and two years of orders and
+    /// behaviour events (skipped if already loaded).
     DemoData {
         /// Seed of the generator; the same seed always gives the same shop.
         #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
@@ -70,7 +71,10 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::DemoData { seed } => {
             let db = storage::pg_pool(&settings.database)?;
-            let outcome = crate::demo::load(&db, seed).await?;
+            let mongo = storage::mongo_database(&settings.mongodb)
+                .await
+                .context("invalid MongoDB settings")?;
+            let outcome = crate::demo::load(&db, &mongo, seed).await?;
             println!("{outcome}");
             Ok(())
         }

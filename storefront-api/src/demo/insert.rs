@@ -1,17 +1,23 @@
 //! Writing a generated demo shop to PostgreSQL: bulk `INSERT … SELECT FROM UNNEST(…)`
-//! statements of a few thousand rows, all in one transaction.
+//! statements of a few thousand rows, all in one transaction: the catalog, the accounts and
+//! the order history (orders, their lines and payments).
 //!
 //! The catalog invariants of `storage::catalog` hold for what is written here: the roll-ups
 //! `price_from_minor` and `in_stock` come with the products, and every variant with stock
 //! gets exactly one `initial` stock movement, so each ledger sums to its stock on hand.
+//! Historical orders write no stock movements and take no stock: the ledger describes the
+//! stock the shop holds now, and the history predates it. Nor do they go through the outbox.
 //! Queries are checked at run time (`sqlx::query`), not at compile time: bulk demo loading
 //! is not worth the offline query data.
 
 use anyhow::Context;
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{Connection, PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
-use super::{ADMIN_EMAIL, Account, Address, CURRENCY, Category, DemoShop, Product};
+use super::{
+    ADMIN_EMAIL, Account, Address, CURRENCY, Category, DemoShop, Product,
+    history::{History, Order, PAYMENT_PROVIDER},
+};
 use crate::domain::account::Role;
 
 /// Rows per statement: large enough to make round trips rare, small enough to keep each
@@ -20,6 +26,8 @@ const ROWS_PER_STATEMENT: usize = 2_000;
 
 /// Serialises concurrent demo loads (an arbitrary key, "NexusDem" in ASCII).
 const LOAD_LOCK_KEY: i64 = 0x4e65_7875_7344_656d;
+/// Held for a whole load, events included ("NexusDmL").
+const WHOLE_LOAD_LOCK_KEY: i64 = 0x4e65_7875_7344_6d4c;
 
 /// Note on every opening stock movement, so staff can tell demo stock from real stock.
 const OPENING_STOCK_NOTE: &str = "demo data";
@@ -41,6 +49,36 @@ impl PasswordHashes {
     }
 }
 
+/// A session-level advisory lock held for a whole load, PostgreSQL part and MongoDB events
+/// alike, so that two loads started at once cannot both decide the events are missing. It
+/// lives on a connection of its own, taken out of the pool: if the load fails and the lock
+/// is never released, dropping the connection closes it and PostgreSQL releases the lock.
+pub(super) struct LoadLock(PgConnection);
+
+impl LoadLock {
+    pub async fn acquire(db: &PgPool) -> Result<Self, sqlx::Error> {
+        let mut connection = db.acquire().await?.detach();
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(WHOLE_LOAD_LOCK_KEY)
+            .execute(&mut connection)
+            .await?;
+        Ok(Self(connection))
+    }
+
+    pub async fn release(mut self) {
+        let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(WHOLE_LOAD_LOCK_KEY)
+            .execute(&mut self.0)
+            .await;
+        if let Err(error) = unlocked {
+            tracing::warn!(%error, "demo load lock not released; closing its connection");
+        }
+        if let Err(error) = self.0.close().await {
+            tracing::warn!(%error, "demo load lock connection did not close cleanly");
+        }
+    }
+}
+
 /// Whether the demo admin or any product exists: then a load must not write anything.
 pub(super) async fn demo_data_present(db: impl PgExecutor<'_>) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
@@ -52,11 +90,42 @@ pub(super) async fn demo_data_present(db: impl PgExecutor<'_>) -> Result<bool, s
     .await
 }
 
-/// Writes the whole shop in one transaction; `false` (and nothing written) if demo data
-/// turned up meanwhile.
+/// The ids of the first demo customers present, at most `count` of them.
+pub(super) async fn first_customers(db: &PgPool, count: usize) -> Result<Vec<Uuid>, sqlx::Error> {
+    let emails: Vec<String> = (1..=count).map(super::customer_email).collect();
+    sqlx::query_scalar("SELECT id FROM accounts WHERE email = ANY($1::text[]::citext[])")
+        .bind(emails)
+        .fetch_all(db)
+        .await
+}
+
+/// Whether the database holds this very shop and history: the first customer's account
+/// and the first order have the ids this seed generates.
+pub(super) async fn holds(
+    db: &PgPool,
+    shop: &DemoShop,
+    history: &History,
+) -> Result<bool, sqlx::Error> {
+    let Some(customer) = shop.accounts.iter().find(|a| a.role == Role::Customer) else {
+        return Ok(false);
+    };
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND email = $2::text::citext)
+            AND ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM orders WHERE id = $3))",
+    )
+    .bind(customer.id)
+    .bind(&customer.email)
+    .bind(history.orders.first().map(|o| o.id))
+    .fetch_one(db)
+    .await
+}
+
+/// Writes the whole shop and its order history in one transaction; `false` (and nothing
+/// written) if demo data turned up meanwhile.
 pub(super) async fn write(
     db: &PgPool,
     shop: &DemoShop,
+    history: &History,
     hashes: &PasswordHashes,
 ) -> anyhow::Result<bool> {
     let mut tx = db.begin().await.context("could not start a transaction")?;
@@ -86,6 +155,15 @@ pub(super) async fn write(
     insert_opening_stock(&mut tx, &shop.products)
         .await
         .context("inserting opening stock movements failed")?;
+    insert_orders(&mut tx, &history.orders)
+        .await
+        .context("inserting demo orders failed")?;
+    insert_order_lines(&mut tx, &history.orders)
+        .await
+        .context("inserting demo order lines failed")?;
+    insert_payments(&mut tx, &history.orders)
+        .await
+        .context("inserting demo payments failed")?;
     tx.commit()
         .await
         .context("committing the demo data failed")?;
@@ -322,6 +400,238 @@ async fn insert_opening_stock(
                 .map(|r| r.product.created_at)
                 .collect::<Vec<_>>(),
         )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Orders numbered in the order they were placed, from the sequence's next number on; the
+/// sequence is then set to the last one, so checkout numbers continue after the history.
+async fn insert_orders(conn: &mut PgConnection, orders: &[Order]) -> Result<(), sqlx::Error> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let first: i64 = sqlx::query_scalar("SELECT nextval('order_number_seq')")
+        .fetch_one(&mut *conn)
+        .await?;
+    let numbers: Vec<i64> = (first..).take(orders.len()).collect();
+    for (chunk, numbers) in orders
+        .chunks(ROWS_PER_STATEMENT)
+        .zip(numbers.chunks(ROWS_PER_STATEMENT))
+    {
+        sqlx::query(
+            "INSERT INTO orders (id, number, account_id, status, currency, subtotal_minor,
+                                 discount_minor, shipping_minor, tax_rate_basis_points, tax_minor,
+                                 total_minor, refunded_minor, shipping_method, shipping_address,
+                                 cancel_reason, tracking_number, placed_at, paid_at, fulfilled_at,
+                                 shipped_at, delivered_at, cancelled_at, updated_at)
+             SELECT id, number, account_id, status::order_status, $23, subtotal, discount,
+                    shipping, tax_rate, tax, total, refunded, method, address::jsonb,
+                    cancel_reason, tracking, placed_at, paid_at, fulfilled_at, shipped_at,
+                    delivered_at, cancelled_at, updated_at
+               FROM UNNEST($1::uuid[], $2::int8[], $3::uuid[], $4::text[], $5::int8[],
+                           $6::int8[], $7::int8[], $8::int4[], $9::int8[], $10::int8[],
+                           $11::int8[], $12::text[], $13::text[], $14::text[], $15::text[],
+                           $16::timestamptz[], $17::timestamptz[], $18::timestamptz[],
+                           $19::timestamptz[], $20::timestamptz[], $21::timestamptz[],
+                           $22::timestamptz[])
+                    AS t(id, number, account_id, status, subtotal, discount, shipping, tax_rate,
+                         tax, total, refunded, method, address, cancel_reason, tracking,
+                         placed_at, paid_at, fulfilled_at, shipped_at, delivered_at,
+                         cancelled_at, updated_at)",
+        )
+        .bind(chunk.iter().map(|o| o.id).collect::<Vec<_>>())
+        .bind(numbers)
+        .bind(chunk.iter().map(|o| o.account_id).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|o| o.status.as_str()).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|o| o.totals.subtotal_minor)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|o| o.totals.discount_minor)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|o| o.totals.shipping_minor)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|o| i32::try_from(o.totals.tax_rate_basis_points).unwrap_or(i32::MAX))
+                .collect::<Vec<_>>(),
+        )
+        .bind(chunk.iter().map(|o| o.totals.tax_minor).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|o| o.totals.total_minor)
+                .collect::<Vec<_>>(),
+        )
+        .bind(chunk.iter().map(|o| o.refunded_minor).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|o| o.shipping_method.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|o| o.shipping_address.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .bind(chunk.iter().map(|o| o.cancel_reason).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|o| o.tracking_number.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(chunk.iter().map(|o| o.placed_at).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|o| o.paid_at).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|o| o.fulfilled_at).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|o| o.shipped_at).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|o| o.delivered_at).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|o| o.cancelled_at).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|o| o.updated_at).collect::<Vec<_>>())
+        .bind(CURRENCY)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if let Some(last) = numbers.last() {
+        sqlx::query("SELECT setval('order_number_seq', $1)")
+            .bind(last)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_order_lines(conn: &mut PgConnection, orders: &[Order]) -> Result<(), sqlx::Error> {
+    let lines: Vec<(Uuid, i32, &super::OrderLine)> = orders
+        .iter()
+        .flat_map(|order| {
+            (1..)
+                .zip(&order.lines)
+                .map(move |(number, line)| (order.id, number, line))
+        })
+        .collect();
+    for chunk in lines.chunks(ROWS_PER_STATEMENT) {
+        sqlx::query(
+            "INSERT INTO order_lines (order_id, line_number, variant_id, product_id, sku,
+                                      product_name, variant_title, unit_price_minor, quantity,
+                                      line_total_minor)
+             SELECT * FROM UNNEST($1::uuid[], $2::int4[], $3::uuid[], $4::uuid[], $5::text[],
+                                  $6::text[], $7::text[], $8::int8[], $9::int4[], $10::int8[])",
+        )
+        .bind(chunk.iter().map(|(order, _, _)| *order).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, number, _)| *number)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, _, l)| l.variant_id)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, _, l)| l.product_id)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, _, l)| l.sku.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, _, l)| l.product_name.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, _, l)| l.variant_title.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, _, l)| l.unit_price_minor)
+                .collect::<Vec<_>>(),
+        )
+        .bind(chunk.iter().map(|(_, _, l)| l.quantity).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, _, l)| l.line_total_minor())
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_payments(conn: &mut PgConnection, orders: &[Order]) -> Result<(), sqlx::Error> {
+    let payments: Vec<(Uuid, &super::Payment)> = orders
+        .iter()
+        .flat_map(|order| order.payments.iter().map(move |p| (order.id, p)))
+        .collect();
+    for chunk in payments.chunks(ROWS_PER_STATEMENT) {
+        sqlx::query(
+            "INSERT INTO payments (id, order_id, kind, outcome, amount_minor, provider,
+                                   provider_reference, card_brand, card_last4, failure_code,
+                                   created_at)
+             SELECT id, order_id, kind, outcome, amount, $11, reference, brand, last4,
+                    failure, created_at
+               FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int8[],
+                           $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
+                    AS t(id, order_id, kind, outcome, amount, reference, brand, last4,
+                         failure, created_at)",
+        )
+        .bind(chunk.iter().map(|(_, p)| p.id).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|(order, _)| *order).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|(_, p)| p.kind).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|(_, p)| p.outcome).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, p)| p.amount_minor)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, p)| p.provider_reference.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(chunk.iter().map(|(_, p)| p.card_brand).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|(_, p)| p.card_last4).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, p)| p.failure_code)
+                .collect::<Vec<_>>(),
+        )
+        .bind(chunk.iter().map(|(_, p)| p.created_at).collect::<Vec<_>>())
+        .bind(PAYMENT_PROVIDER)
         .execute(&mut *conn)
         .await?;
     }

@@ -1,16 +1,23 @@
-//! Deterministic demo shop: a catalog, customers and staff generated from a seed and loaded
-//! into PostgreSQL in one transaction.
+//! Deterministic demo shop: a catalog, customers and staff, and two years of their orders
+//! and behaviour events, generated from a seed and loaded into PostgreSQL (one transaction)
+//! and MongoDB (the events, after the commit).
 //!
-//! Generation ([`generate`]) is pure: the same seed gives the same shop, id for id and
-//! timestamp for timestamp, so a demo, a screenshot or a failing search test can be
-//! reproduced exactly. Loading ([`load`]) is the only I/O: it leaves a database that already
-//! holds the demo admin or any product alone, and otherwise writes everything or nothing.
+//! Generation ([`generate`], [`generate_history`]) is pure: the same seed gives the same shop,
+//! id for id and timestamp for timestamp, so a demo, a screenshot, a churn model or a failing
+//! search test can be reproduced exactly. Loading ([`load`]) is the only I/O: it leaves a
+//! database that already holds the demo admin or any product alone, writes the shop and its
+//! order history everything-or-nothing, then the events, unless demo events are stored
+//! already. A load whose events failed (MongoDB down, say) adds them when run again.
 //!
 //! The one thing that differs between two loads of the same seed is the Argon2 salt in the
-//! password hashes: hashing stays in `domain::account`, which always salts from the OS.
+//! password hashes (hashing stays in `domain::account`, which always salts from the OS), and
+//! the `_id`s MongoDB gives the events.
 
+mod behaviour;
 mod catalog;
+mod history;
 mod insert;
+mod insert_events;
 mod people;
 #[cfg(test)]
 mod tests;
@@ -29,6 +36,10 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 pub use catalog::{Category, PRODUCTS_PER_SUBCATEGORY, Product, Variant};
+pub use history::{
+    ChurnSummary, History, HistoryCounts, HistoryScope, Order, OrderLine, PAYMENT_PROVIDER,
+    Payment, Shopper,
+};
 pub use people::{Account, Address};
 
 use crate::domain::account::{Role, hash_password};
@@ -128,12 +139,38 @@ pub fn generate(seed: u64) -> DemoShop {
     }
 }
 
+/// Generates the order and behaviour history of a shop's customers (all, or the first few).
+/// Pure and deterministic: the first n customers' history is the same in every scope.
+pub fn generate_history(shop: &DemoShop, seed: u64, scope: HistoryScope) -> History {
+    history::generate(shop, seed, scope)
+}
+
+/// How long each part of a load took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadTimings {
+    pub generation: Duration,
+    /// Writing the shop and its orders, and refreshing the search lexicon.
+    pub postgres: Duration,
+    /// Writing the behaviour events and ensuring their indexes.
+    pub events: Duration,
+    pub total: Duration,
+}
+
 /// The result of `demo-data`, printed by the CLI.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DemoOutcome {
     Loaded {
         seed: u64,
         counts: DemoCounts,
+        history: HistoryCounts,
+        churn: ChurnSummary,
+        timings: LoadTimings,
+    },
+    /// The shop was there but its behaviour events were not (an earlier load failed after
+    /// its commit); they are now.
+    EventsAdded {
+        seed: u64,
+        events: usize,
         elapsed: Duration,
     },
     AlreadyPresent,
@@ -141,19 +178,39 @@ pub enum DemoOutcome {
 
 impl fmt::Display for DemoOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let percent = |share: f64| share * 100.0;
         match self {
             Self::AlreadyPresent => f.write_str("demo data already present; nothing loaded"),
-            Self::Loaded {
+            Self::EventsAdded {
                 seed,
-                counts,
+                events,
                 elapsed,
             } => write!(
                 f,
-                "loaded demo data from seed {seed} in {:.1} s: {} categories ({} departments), \
+                "demo shop from seed {seed} already present; added its {events} behaviour \
+                 events in {:.1} s",
+                elapsed.as_secs_f64()
+            ),
+            Self::Loaded {
+                seed,
+                counts,
+                history,
+                churn,
+                timings,
+            } => write!(
+                f,
+                "loaded demo data from seed {seed} in {:.1} s (generating {:.1} s, PostgreSQL \
+                 {:.1} s, MongoDB events {:.1} s): {} categories ({} departments), \
                  {} active products with {} variants and {} opening stock movements, \
                  {} staff accounts (admin {ADMIN_EMAIL}, staff {STAFF_EMAIL}), {} customers \
-                 (customer1@nexus.test to {}) and {} addresses",
-                elapsed.as_secs_f64(),
+                 (customer1@nexus.test to {}) and {} addresses; history: {} orders with {} \
+                 lines and {} payments, {} behaviour events; {:.0}% of customers lapsed, \
+                 {:.0}% have no order in the last 90 days ({:.0}% in 180), median repeat gap \
+                 {:.0} days",
+                timings.total.as_secs_f64(),
+                timings.generation.as_secs_f64(),
+                timings.postgres.as_secs_f64(),
+                timings.events.as_secs_f64(),
                 counts.categories,
                 counts.departments,
                 counts.products,
@@ -163,34 +220,125 @@ impl fmt::Display for DemoOutcome {
                 counts.customers,
                 customer_email(CUSTOMER_COUNT),
                 counts.addresses,
+                history.orders,
+                history.order_lines,
+                history.payments,
+                history.events,
+                percent(churn.lapsed_share),
+                percent(churn.quiet_90_days_share),
+                percent(churn.quiet_180_days_share),
+                churn.median_repeat_gap_days,
             ),
         }
     }
 }
 
-/// Loads the demo shop for `seed`, unless the demo admin or any product already exists.
-/// Everything is written in one transaction: a failed load leaves nothing behind.
-pub async fn load(db: &PgPool, seed: u64) -> anyhow::Result<DemoOutcome> {
+/// How many of the first customers a load looks at to tell whether the events are in.
+const CUSTOMERS_CHECKED_FOR_EVENTS: usize = 20;
+
+/// Loads the demo shop for `seed` with every customer's history: [`load_with`] for all.
+pub async fn load(
+    db: &PgPool,
+    mongo: &mongodb::Database,
+    seed: u64,
+) -> anyhow::Result<DemoOutcome> {
+    load_with(db, mongo, seed, HistoryScope::AllCustomers).await
+}
+
+/// Loads the demo shop for `seed`, with the history of the customers in `scope`, unless the
+/// demo admin or any product already exists. The shop and its orders are written in one
+/// transaction (a failed load leaves nothing behind), the behaviour events after it commits.
+pub async fn load_with(
+    db: &PgPool,
+    mongo: &mongodb::Database,
+    seed: u64,
+    scope: HistoryScope,
+) -> anyhow::Result<DemoOutcome> {
     let started = Instant::now();
-    // Checked before the slow part; checked again under a lock inside the transaction.
-    if insert::demo_data_present(db).await? {
+    let lock = insert::LoadLock::acquire(db)
+        .await
+        .context("could not take the demo load lock")?;
+    let outcome = load_locked(db, mongo, seed, scope, started).await;
+    lock.release().await;
+    outcome
+}
+
+async fn load_locked(
+    db: &PgPool,
+    mongo: &mongodb::Database,
+    seed: u64,
+    scope: HistoryScope,
+    started: Instant,
+) -> anyhow::Result<DemoOutcome> {
+    // Checked before the slow part; the shop is checked again under a lock in the transaction.
+    let shop_present = insert::demo_data_present(db).await?;
+    let events_present = if shop_present {
+        let customers = insert::first_customers(db, CUSTOMERS_CHECKED_FOR_EVENTS).await?;
+        insert_events::present_for(mongo, &customers).await
+    } else {
+        insert_events::present(mongo).await
+    }
+    .context("could not look for demo events in MongoDB")?;
+    if shop_present && events_present {
         return Ok(DemoOutcome::AlreadyPresent);
     }
-    let (shop, hashes) = tokio::try_join!(
-        tokio::task::spawn_blocking(move || generate(seed)),
+    let (generated, hashes) = tokio::try_join!(
+        tokio::task::spawn_blocking(move || {
+            let generating = Instant::now();
+            let shop = generate(seed);
+            let history = history::generate(&shop, seed, scope);
+            (shop, history, generating.elapsed())
+        }),
         tokio::task::spawn_blocking(hash_demo_passwords),
     )
     .context("generating the demo shop failed")?;
-    if !insert::write(db, &shop, &hashes).await? {
+    let (shop, history, generation) = generated;
+
+    if shop_present {
+        // An earlier load committed the shop but not its events. Add them only if the shop
+        // is this seed's: another shop's customers would not match.
+        if !insert::holds(db, &shop, &history).await? {
+            return Ok(DemoOutcome::AlreadyPresent);
+        }
+        let events = insert_events::write(mongo, &history.events).await?;
+        return Ok(DemoOutcome::EventsAdded {
+            seed,
+            events,
+            elapsed: started.elapsed(),
+        });
+    }
+
+    let writing = Instant::now();
+    if !insert::write(db, &shop, &history, &hashes).await? {
         return Ok(DemoOutcome::AlreadyPresent);
     }
     crate::storage::catalog::refresh_search_lexicon(db)
         .await
         .context("refreshing the search lexicon failed")?;
+    let postgres = writing.elapsed();
+
+    let writing = Instant::now();
+    if events_present {
+        // Left by a load into another PostgreSQL database sharing this MongoDB database.
+        insert_events::remove(mongo)
+            .await
+            .context("removing stale demo events failed")?;
+    }
+    insert_events::write(mongo, &history.events)
+        .await
+        .context("the demo shop is loaded but not all its behaviour events; delete the demo events (`demo: true`) and run demo-data again to add them")?;
+    let events = writing.elapsed();
     Ok(DemoOutcome::Loaded {
         seed,
         counts: shop.counts(),
-        elapsed: started.elapsed(),
+        history: history.counts(),
+        churn: history.churn_summary(),
+        timings: LoadTimings {
+            generation,
+            postgres,
+            events,
+            total: started.elapsed(),
+        },
     })
 }
 

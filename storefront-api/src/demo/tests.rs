@@ -1,17 +1,35 @@
 //! Generation is checked without a database: determinism, volume, and the invariants the
 //! schema and the storage layer would otherwise only reject at load time.
 
-use std::collections::HashSet;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::OnceLock,
+};
 
 use super::*;
-use crate::domain::{
-    account::{Email, NewPassword, verify_password},
-    catalog::{check_compare_at, parse_sku, parse_slug},
-    money::Currency,
+use crate::{
+    config::Settings,
+    domain::{
+        account::{Email, NewPassword, verify_password},
+        catalog::{check_compare_at, parse_sku, parse_slug},
+        events::{BehaviourEvent, EventKind, validate},
+        money::Currency,
+        order::{LineInput, OrderStatus, ShippingMethod, price},
+    },
 };
 
 fn shop() -> DemoShop {
     generate(DEFAULT_SEED)
+}
+
+/// The default seed's shop and full history, generated once for all the tests that read it.
+fn generated() -> &'static (DemoShop, History) {
+    static GENERATED: OnceLock<(DemoShop, History)> = OnceLock::new();
+    GENERATED.get_or_init(|| {
+        let shop = shop();
+        let history = generate_history(&shop, DEFAULT_SEED, HistoryScope::AllCustomers);
+        (shop, history)
+    })
 }
 
 fn variants(shop: &DemoShop) -> impl Iterator<Item = &Variant> {
@@ -262,14 +280,459 @@ fn the_outcome_reads_as_one_paragraph() {
         DemoOutcome::AlreadyPresent.to_string(),
         "demo data already present; nothing loaded"
     );
+    let shop = shop();
+    let history = generate_history(&shop, DEFAULT_SEED, HistoryScope::FirstCustomers(50));
+    let second = Duration::from_secs(1);
     let loaded = DemoOutcome::Loaded {
         seed: DEFAULT_SEED,
-        counts: shop().counts(),
-        elapsed: Duration::from_millis(4_200),
+        counts: shop.counts(),
+        history: history.counts(),
+        churn: history.churn_summary(),
+        timings: LoadTimings {
+            generation: second,
+            postgres: second,
+            events: second * 2,
+            total: Duration::from_millis(4_200),
+        },
     }
     .to_string();
     assert!(
-        loaded.contains("in 4.2 s") && !loaded.contains('\n'),
+        loaded.contains("in 4.2 s (generating 1.0 s, PostgreSQL 1.0 s, MongoDB events 2.0 s)")
+            && loaded.contains(&format!("{} orders", history.orders.len()))
+            && !loaded.contains('\n'),
         "{loaded}"
+    );
+}
+
+#[test]
+fn history_is_deterministic_and_a_scope_is_a_prefix_of_the_whole() {
+    let (shop, full) = generated();
+    let scope = HistoryScope::FirstCustomers(300);
+    let first = generate_history(shop, DEFAULT_SEED, scope);
+    assert_eq!(first, generate_history(shop, DEFAULT_SEED, scope));
+    assert_eq!(first.shoppers[..], full.shoppers[..300]);
+    let theirs: HashSet<Uuid> = first.shoppers.iter().map(|s| s.account_id).collect();
+    let full_orders: Vec<&Order> = full
+        .orders
+        .iter()
+        .filter(|o| theirs.contains(&o.account_id))
+        .collect();
+    assert_eq!(first.orders.iter().collect::<Vec<_>>(), full_orders);
+    let prefix = first.events.len();
+    assert_eq!(first.events[..], full.events[..prefix]);
+
+    let other_shop = generate(DEFAULT_SEED + 1);
+    let other = generate_history(&other_shop, DEFAULT_SEED + 1, scope);
+    assert_ne!(first.orders[0].id, other.orders[0].id);
+}
+
+#[test]
+fn history_is_big_enough_to_learn_from() {
+    let (_, history) = generated();
+    let counts = history.counts();
+    assert_eq!(history.shoppers.len(), CUSTOMER_COUNT);
+    assert!(counts.orders >= 50_000, "{counts:?}");
+    assert!(counts.events >= 200_000, "{counts:?}");
+    assert!(counts.order_lines > counts.orders && counts.payments >= counts.orders);
+    for kind in EventKind::ALL {
+        assert!(
+            history.events.iter().any(|e| e.kind == kind),
+            "no {} events",
+            kind.as_str()
+        );
+    }
+}
+
+#[test]
+fn orders_sell_real_variants_and_their_totals_add_up() {
+    let (shop, history) = generated();
+    let checkout = Settings::defaults().checkout;
+    let products: HashMap<Uuid, &Product> = shop.products.iter().map(|p| (p.id, p)).collect();
+    let signed_up: HashMap<Uuid, DateTime<Utc>> =
+        shop.accounts.iter().map(|a| (a.id, a.created_at)).collect();
+    let mut shipped_free = 0;
+    let mut express = 0;
+    for order in &history.orders {
+        assert!((1..=4).contains(&order.lines.len()), "{order:?}");
+        let variants: HashSet<Uuid> = order.lines.iter().map(|l| l.variant_id).collect();
+        assert_eq!(variants.len(), order.lines.len(), "a variant twice");
+        for line in &order.lines {
+            let product = products[&line.product_id];
+            let variant = product.variants.iter().find(|v| v.id == line.variant_id);
+            let variant = variant.expect("the line's variant belongs to its product");
+            assert_eq!(line.unit_price_minor, variant.price_minor);
+            assert_eq!(
+                (line.sku.as_str(), line.product_name.as_str()),
+                (variant.sku.as_str(), product.name.as_str())
+            );
+            assert!((1..=3).contains(&line.quantity));
+            assert!(
+                product.created_at <= order.placed_at,
+                "sold before it existed"
+            );
+        }
+        let country = order.shipping_address["country"]
+            .as_str()
+            .unwrap_or_default();
+        let rates = checkout.countries[country];
+        assert_eq!(order.totals.tax_rate_basis_points, rates.tax_basis_points);
+        let goods: i64 = order.lines.iter().map(OrderLine::line_total_minor).sum();
+        let expected_shipping = match order.shipping_method {
+            ShippingMethod::Express => rates.express_minor,
+            ShippingMethod::Standard if goods >= checkout.free_standard_shipping_from_minor => 0,
+            ShippingMethod::Standard => rates.standard_minor,
+        };
+        shipped_free += usize::from(expected_shipping == 0);
+        express += usize::from(order.shipping_method == ShippingMethod::Express);
+        let inputs: Vec<LineInput> = order
+            .lines
+            .iter()
+            .map(|l| LineInput {
+                unit_price_minor: l.unit_price_minor,
+                quantity: l.quantity,
+            })
+            .collect();
+        let repriced = price(&inputs, None, expected_shipping, rates.tax_basis_points);
+        assert_eq!(repriced, Ok(order.totals));
+        let t = order.totals;
+        assert_eq!(
+            t.total_minor,
+            t.subtotal_minor - t.discount_minor + t.shipping_minor + t.tax_minor
+        );
+        assert!(order.placed_at >= signed_up[&order.account_id]);
+        assert!(order.placed_at < base_date() && order.updated_at < base_date());
+        for field in ["full_name", "line1", "city", "postal_code"] {
+            assert!(order.shipping_address[field].is_string(), "{field}");
+        }
+    }
+    let share = |n: usize| n as f64 / history.orders.len() as f64;
+    assert!((0.05..=0.25).contains(&share(express)), "express {express}");
+    assert!(
+        (0.2..=0.9).contains(&share(shipped_free)),
+        "free {shipped_free}"
+    );
+}
+
+/// Statuses follow the status machine and the timestamps its moves leave behind.
+#[test]
+fn order_statuses_payments_and_timestamps_are_consistent() {
+    let (_, history) = generated();
+    let mut by_status: HashMap<OrderStatus, usize> = HashMap::new();
+    for order in &history.orders {
+        *by_status.entry(order.status).or_default() += 1;
+        let total = order.totals.total_minor;
+        let steps = [
+            Some(order.placed_at),
+            order.paid_at,
+            order.fulfilled_at,
+            order.shipped_at,
+            order.delivered_at,
+        ];
+        let reached: Vec<DateTime<Utc>> = steps.iter().map_while(|s| *s).collect();
+        assert!(reached.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        assert_eq!(
+            steps.iter().flatten().count(),
+            reached.len(),
+            "a later step without an earlier one: {order:?}"
+        );
+        let charges: Vec<&Payment> = order
+            .payments
+            .iter()
+            .filter(|p| p.kind == "charge")
+            .collect();
+        let refunds: Vec<&Payment> = order
+            .payments
+            .iter()
+            .filter(|p| p.kind == "refund")
+            .collect();
+        assert_eq!(charges.len(), 1);
+        assert_eq!(charges[0].amount_minor, total);
+        assert_eq!(
+            charges[0].created_at,
+            order.paid_at.or(order.cancelled_at).unwrap_or_default()
+        );
+        let paid = charges[0].outcome == "succeeded";
+        assert_eq!(paid, order.paid_at.is_some());
+        if paid {
+            assert_eq!(charges[0].card_last4, Some("4242"));
+            assert_eq!(
+                charges[0].provider_reference,
+                Some(format!("sim_{}", order.id.simple()))
+            );
+        }
+        assert_eq!(order.tracking_number.is_some(), order.shipped_at.is_some());
+        assert_eq!(
+            order.refunded_minor,
+            refunds.iter().map(|r| r.amount_minor).sum::<i64>()
+        );
+        assert!(
+            refunds
+                .iter()
+                .all(|r| r.outcome == "succeeded" && Some(r.created_at) >= order.paid_at)
+        );
+        let last_step = reached.last().copied().unwrap_or(order.placed_at);
+        match order.status {
+            OrderStatus::Cancelled => {
+                let cancelled = order.cancelled_at.expect("cancelled_at");
+                assert!(cancelled >= last_step && order.fulfilled_at.is_none());
+                assert!(matches!(
+                    order.cancel_reason,
+                    Some("payment_declined" | "customer_request")
+                ));
+                // Money taken is given back.
+                assert_eq!(order.refunded_minor, if paid { total } else { 0 });
+            }
+            OrderStatus::Refunded => {
+                assert!(order.delivered_at.is_some() && order.cancelled_at.is_none());
+                assert_eq!(order.refunded_minor, total);
+                assert_eq!(refunds.len(), 1);
+                assert!(refunds[0].created_at > last_step);
+            }
+            status => {
+                let expected = [
+                    OrderStatus::PendingPayment,
+                    OrderStatus::Paid,
+                    OrderStatus::Fulfilled,
+                    OrderStatus::Shipped,
+                    OrderStatus::Delivered,
+                ][reached.len() - 1];
+                assert_eq!(status, expected, "{order:?}");
+                assert!(order.cancelled_at.is_none() && order.refunded_minor == 0);
+                assert_ne!(status, OrderStatus::PendingPayment);
+            }
+        }
+        assert_eq!(
+            order.updated_at,
+            order
+                .payments
+                .iter()
+                .map(|p| p.created_at)
+                .chain(reached.iter().copied())
+                .chain(order.cancelled_at)
+                .max()
+                .unwrap_or_default()
+        );
+    }
+    let share =
+        |status| by_status.get(&status).copied().unwrap_or(0) as f64 / history.orders.len() as f64;
+    assert!(share(OrderStatus::Delivered) > 0.85, "{by_status:?}");
+    assert!(
+        (0.02..=0.04).contains(&share(OrderStatus::Cancelled)),
+        "{by_status:?}"
+    );
+    assert!(
+        (0.01..=0.03).contains(&share(OrderStatus::Refunded)),
+        "{by_status:?}"
+    );
+    for recent in [
+        OrderStatus::Paid,
+        OrderStatus::Fulfilled,
+        OrderStatus::Shipped,
+    ] {
+        assert!(share(recent) > 0.0, "no {recent:?} orders: {by_status:?}");
+    }
+    // Only the last days' orders are still on their way.
+    let week_ago = base_date() - TimeDelta::days(7);
+    assert!(history.orders.iter().all(|o| {
+        !matches!(o.status, OrderStatus::Paid | OrderStatus::Fulfilled) || o.placed_at > week_ago
+    }));
+}
+
+/// Every event would pass the events API's validation at the moment it occurred, names a
+/// real product or variant, and belongs to its shopper's time in the shop.
+#[test]
+fn events_are_valid_and_point_at_the_catalog() {
+    let (shop, history) = generated();
+    let products: HashSet<String> = shop.products.iter().map(|p| p.id.to_string()).collect();
+    let variants: HashSet<String> = shop
+        .products
+        .iter()
+        .flat_map(|p| &p.variants)
+        .map(|v| v.id.to_string())
+        .collect();
+    let shoppers: HashMap<Uuid, &Shopper> =
+        history.shoppers.iter().map(|s| (s.account_id, s)).collect();
+    let mut anonymous_ids: HashMap<&str, Uuid> = HashMap::new();
+    let mut logged_out = 0;
+    let mut checked = None;
+    for (index, event) in history.events.iter().enumerate() {
+        assert!(event.occurred_at < base_date());
+        match event.customer_id {
+            Some(customer) => {
+                let shopper = shoppers[&customer];
+                assert!(event.occurred_at >= shopper.signed_up_at);
+                let owner = anonymous_ids.entry(&event.anonymous_id).or_insert(customer);
+                assert_eq!(*owner, customer, "one anonymous id per customer");
+            }
+            None => logged_out += 1,
+        }
+        let property = |name: &str| {
+            event.properties[name]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_default()
+        };
+        match event.kind {
+            EventKind::ProductView => assert!(products.contains(&property("product_id"))),
+            EventKind::AddToCart | EventKind::RemoveFromCart => {
+                assert!(variants.contains(&property("variant_id")));
+            }
+            _ => {}
+        }
+        // The API's own validation, on a sample (serialising them all is slow in debug).
+        if index % 25 == 0 {
+            let raw = serde_json::json!({
+                "type": event.kind.as_str(),
+                "anonymous_id": event.anonymous_id,
+                "occurred_at": event.occurred_at.to_rfc3339(),
+                "properties": event.properties,
+            });
+            let valid = validate(&raw, event.customer_id, event.occurred_at);
+            assert_eq!(valid.as_ref(), Ok(event), "{raw}");
+            checked = Some(index);
+        }
+    }
+    assert!(checked.is_some());
+    let share = logged_out as f64 / history.events.len() as f64;
+    assert!((0.02..=0.2).contains(&share), "logged out: {share}");
+}
+
+/// Each order comes after a session in which its lines were put in the cart and a checkout
+/// was started.
+#[test]
+fn orders_follow_their_checkout_sessions() {
+    let (_, history) = generated();
+    let mut by_customer: HashMap<Uuid, Vec<&BehaviourEvent>> = HashMap::new();
+    for event in &history.events {
+        if let Some(customer) = event.customer_id {
+            by_customer.entry(customer).or_default().push(event);
+        }
+    }
+    for order in history.orders.iter().step_by(10) {
+        let events = &by_customer[&order.account_id];
+        let hour_before = order.placed_at - TimeDelta::hours(1);
+        let before: Vec<&&BehaviourEvent> = events
+            .iter()
+            .filter(|e| e.occurred_at >= hour_before && e.occurred_at < order.placed_at)
+            .collect();
+        assert!(
+            before.iter().any(|e| e.kind == EventKind::CheckoutStarted),
+            "no checkout before order {}",
+            order.id
+        );
+        for line in &order.lines {
+            assert!(before.iter().any(|e| {
+                e.kind == EventKind::AddToCart
+                    && e.properties["variant_id"] == line.variant_id.to_string()
+                    && e.properties["quantity"] == line.quantity
+            }));
+        }
+    }
+}
+
+/// Logged-in events a week, per shopper, in the 8 weeks before their last order (its own
+/// session excluded) and before that, over all shoppers who lapsed after at least 16 weeks
+/// of orders.
+#[test]
+fn engagement_falls_before_a_shopper_lapses() {
+    let (_, history) = generated();
+    let mut last_order: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+    for order in &history.orders {
+        last_order.insert(order.account_id, order.placed_at);
+    }
+    let mut events_of: HashMap<Uuid, Vec<DateTime<Utc>>> = HashMap::new();
+    for event in &history.events {
+        if let Some(customer) = event.customer_id {
+            events_of
+                .entry(customer)
+                .or_default()
+                .push(event.occurred_at);
+        }
+    }
+    let eight_weeks = TimeDelta::weeks(8);
+    let weeks = |span: TimeDelta| span.num_seconds() as f64 / (7.0 * 86_400.0);
+    let (mut active_events, mut active_weeks) = (0usize, 0.0);
+    let (mut closing_events, mut closing_weeks) = (0usize, 0.0);
+    let (mut after_events, mut after_weeks) = (0usize, 0.0);
+    let mut lapsed = 0;
+    for shopper in &history.shoppers {
+        let (Some(_), Some(&last)) = (shopper.lapses_at, last_order.get(&shopper.account_id))
+        else {
+            continue;
+        };
+        if last - shopper.signed_up_at < eight_weeks * 2 {
+            continue;
+        }
+        lapsed += 1;
+        let closing_from = last - eight_weeks;
+        let last_session = last - TimeDelta::hours(1);
+        let times = events_of
+            .get(&shopper.account_id)
+            .map_or(&[][..], Vec::as_slice);
+        active_events += times.iter().filter(|t| **t < closing_from).count();
+        active_weeks += weeks(closing_from - shopper.signed_up_at);
+        closing_events += times
+            .iter()
+            .filter(|t| **t >= closing_from && **t < last_session)
+            .count();
+        closing_weeks += weeks(last_session - closing_from);
+        after_events += times.iter().filter(|t| **t > last).count();
+        after_weeks += weeks(base_date() - last);
+    }
+    assert!(lapsed > 500, "{lapsed} lapsed shoppers");
+    let active = active_events as f64 / active_weeks;
+    let closing = closing_events as f64 / closing_weeks;
+    let after = after_events as f64 / after_weeks;
+    println!("events a week: active {active:.2}, last 8 weeks {closing:.2}, after {after:.2}");
+    assert!(
+        closing < active * 0.8,
+        "events a week: active {active:.2}, last 8 weeks {closing:.2}"
+    );
+    assert!(closing > active * 0.2, "the signal must not be trivial");
+    assert!(
+        after < closing * 0.2,
+        "events a week after the last order: {after:.2}"
+    );
+}
+
+#[test]
+fn churn_is_sizeable_but_not_total() {
+    let (_, history) = generated();
+    let churn = history.churn_summary();
+    assert!((0.4..=0.6).contains(&churn.lapsed_share), "{churn:?}");
+    assert!(
+        (0.3..=0.7).contains(&churn.quiet_90_days_share),
+        "{churn:?}"
+    );
+    assert!(
+        churn.quiet_180_days_share < churn.quiet_90_days_share,
+        "{churn:?}"
+    );
+    assert!(
+        (14.0..=60.0).contains(&churn.median_repeat_gap_days),
+        "{churn:?}"
+    );
+    // Some lapse in the last months, so a recent cut-off has churners to label.
+    let half_year_ago = base_date() - TimeDelta::days(182);
+    let recent = history
+        .shoppers
+        .iter()
+        .filter(|s| s.lapses_at.is_some_and(|at| at > half_year_ago))
+        .count();
+    assert!(
+        recent * 20 >= history.shoppers.len(),
+        "{recent} lapsed recently"
+    );
+    // Buyers differ: the usual gaps spread over months.
+    let mut gaps: Vec<f64> = history
+        .shoppers
+        .iter()
+        .filter_map(|s| s.usual_gap_days)
+        .collect();
+    gaps.sort_by(f64::total_cmp);
+    let (tenth, ninetieth) = (gaps[gaps.len() / 10], gaps[gaps.len() * 9 / 10]);
+    assert!(
+        ninetieth > tenth * 2.5,
+        "gaps {tenth:.0}..{ninetieth:.0} days"
     );
 }
