@@ -1,4 +1,26 @@
-//! Churn analytics: Polars features, linfa models, evaluation and reports.
+//! Churn analytics for Nexus: who is about to stop buying, and how sure are we.
 //!
-//! Not built yet: this member only reserves its place in the workspace. The churn-lab issue
-//! builds the library and its analyst CLI.
+//! The library is what the analyst CLI (`churn-lab`), the desktop console and storefront-api
+//! share. One path runs through it:
+//!
+//! transactions (and optionally behaviour events) → [`features::customer_features`] (Polars,
+//! lazy; the single feature definition) → [`models`] (linfa estimators and our own) →
+//! [`metrics`] on held-out customers → a versioned [`artifact::ModelArtifact`] that the API
+//! loads to score one customer with the very same feature code.
+//!
+//! Nothing here performs network I/O; files are read and written only by [`transactions`] and
+//! [`artifact`].
+
+pub mod artifact;
+pub mod dataset;
+pub mod features;
+pub mod metrics;
+pub mod models;
+pub mod scoring;
+pub mod synthetic;
+pub mod training;
+pub mod transactions;
+
+pub use artifact::ModelArtifact;
+pub use features::FEATURE_DEFINITION_VERSION;
+pub use transactions::{Events, Transactions};

@@ -1,0 +1,315 @@
+//! `churn-lab`: the analysts' command line. Parses arguments, calls the library, prints tables
+//! and maps failures to exit codes scripts can rely on.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use churn_lab::artifact::{ArtifactError, ModelArtifact};
+use churn_lab::dataset::DatasetError;
+use churn_lab::models::ModelKind;
+use churn_lab::scoring::{self, ScoringError};
+use churn_lab::training::{self, Progress, TrainingConfig, TrainingError};
+use churn_lab::transactions::{Events, LoadError, Transactions};
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 success · 2 bad arguments · 65 bad input data (a file's contents, or data that \
+cannot answer the question) · 66 an input file is missing or unreadable · 73 an output cannot be \
+written · 70 an internal error.
+
+Transactions files are CSV or Parquet with customer_id, ordered_at (ISO date or datetime) and \
+amount (decimal), optionally quantity and status (cancelled / refunded rows count as such; a \
+negative amount is a refund).";
+
+#[derive(Parser)]
+#[command(name = "churn-lab", version, about = "Churn analytics for Nexus shops: features, models, reports, scoring", after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train every model, pick the best on validation, write model.json and metrics.json to --out
+    Train(TrainArgs),
+    /// Score every customer with a purchase before --as-of; writes customer_id,churn_probability
+    Score(ScoreArgs),
+}
+
+#[derive(Args)]
+struct DataArgs {
+    /// Transactions file (.csv or .parquet)
+    #[arg(long, value_name = "FILE")]
+    transactions: PathBuf,
+    /// Behaviour events file (.csv or .parquet with customer_id, occurred_at, type); adds
+    /// engagement features
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Features use only data before this day; the label looks at the days from it on
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    cutoff: NaiveDate,
+    /// A customer has churned when they buy nothing in this many days from the cut-off
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    window_days: u32,
+    /// Directory for model.json and metrics.json (created if missing)
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Seed for the split, the search and every model
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Models to train, comma-separated (default: all). Baselines are measured, never shipped.
+    #[arg(long, value_delimiter = ',', value_parser = parse_model)]
+    models: Vec<ModelKind>,
+    /// Skip the cross-validated hyperparameter search and use the defaults
+    #[arg(long)]
+    no_search: bool,
+}
+
+#[derive(Args)]
+struct ScoreArgs {
+    /// Directory holding model.json (what `train --out` wrote), or the file itself
+    #[arg(long, value_name = "DIR")]
+    model: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Score as of this day: features use the data before it
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    as_of: NaiveDate,
+    /// Output CSV
+    #[arg(long, value_name = "FILE.csv")]
+    out: PathBuf,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date like 2024-01-31"))
+}
+
+fn parse_model(s: &str) -> Result<ModelKind, String> {
+    s.trim().parse()
+}
+
+/// A failure with the exit code it maps to.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+const DATA_ERROR: u8 = 65;
+const NO_INPUT: u8 = 66;
+const SOFTWARE: u8 = 70;
+const CANNOT_CREATE: u8 = 73;
+
+impl From<LoadError> for Failure {
+    fn from(e: LoadError) -> Self {
+        let code = match e {
+            LoadError::Io { .. } => NO_INPUT,
+            _ => DATA_ERROR,
+        };
+        Self {
+            code,
+            error: e.into(),
+        }
+    }
+}
+
+impl From<TrainingError> for Failure {
+    fn from(e: TrainingError) -> Self {
+        let code = match e {
+            TrainingError::Data(DatasetError::Polars(_)) => SOFTWARE,
+            TrainingError::Data(_) | TrainingError::TooFew(_) | TrainingError::NoCandidate => {
+                DATA_ERROR
+            }
+            TrainingError::Fit(_) | TrainingError::Calibration(..) => SOFTWARE,
+        };
+        Self {
+            code,
+            error: e.into(),
+        }
+    }
+}
+
+impl From<ArtifactError> for Failure {
+    fn from(e: ArtifactError) -> Self {
+        let code = match e {
+            ArtifactError::Io { .. } => NO_INPUT,
+            _ => DATA_ERROR,
+        };
+        Self {
+            code,
+            error: e.into(),
+        }
+    }
+}
+
+impl From<ScoringError> for Failure {
+    fn from(e: ScoringError) -> Self {
+        let code = match e {
+            ScoringError::EventsRequired(_) => DATA_ERROR,
+            ScoringError::Polars(_) => SOFTWARE,
+            ScoringError::Io { .. } => CANNOT_CREATE,
+        };
+        Self {
+            code,
+            error: e.into(),
+        }
+    }
+}
+
+fn cannot_create(e: anyhow::Error) -> Failure {
+    Failure {
+        code: CANNOT_CREATE,
+        error: e,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(args) => train(args),
+        Command::Score(args) => score(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {:#}", failure.error);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn load(data: &DataArgs) -> Result<(Transactions, Option<Events>), Failure> {
+    let transactions = Transactions::from_path(&data.transactions)?;
+    let events = data.events.as_deref().map(Events::from_path).transpose()?;
+    Ok((transactions, events))
+}
+
+/// indicatif bars for the library's progress reports (hidden when stderr is not a terminal).
+struct Bars {
+    bar: Mutex<Option<ProgressBar>>,
+}
+
+impl Progress for Bars {
+    fn begin(&self, task: &str, steps: u64) {
+        let bar = ProgressBar::new(steps).with_prefix(task.to_owned());
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>22} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        *self.bar.lock().expect("progress lock") = Some(bar);
+    }
+
+    fn advance(&self, message: &str) {
+        if let Some(bar) = self.bar.lock().expect("progress lock").as_ref() {
+            bar.set_message(message.to_owned());
+            bar.inc(1);
+        }
+    }
+
+    fn end(&self) {
+        if let Some(bar) = self.bar.lock().expect("progress lock").take() {
+            bar.finish_with_message("done");
+        }
+    }
+}
+
+fn train(args: TrainArgs) -> Result<(), Failure> {
+    let (transactions, events) = load(&args.data)?;
+    let mut config = TrainingConfig::new(args.cutoff, args.window_days);
+    config.seed = args.seed;
+    config.search = !args.no_search;
+    if !args.models.is_empty() {
+        config.models = args.models.clone();
+    }
+    let bars = Bars {
+        bar: Mutex::new(None),
+    };
+    let outcome = training::train(&transactions, events.as_ref(), &config, &bars)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))
+        .map_err(cannot_create)?;
+    let model_path = outcome.artifact.save(&args.out)?;
+    let metrics_path = args.out.join("metrics.json");
+    write_json(&metrics_path, &outcome.summary).map_err(cannot_create)?;
+
+    let s = &outcome.summary;
+    println!(
+        "{} customers before {} · churn rate {:.1}% in the next {} days · train/validation/test {}/{}/{}",
+        s.data.customers,
+        s.data.cutoff,
+        100.0 * s.data.churn_rate,
+        s.data.window_days,
+        s.data.train_customers,
+        s.data.validation_customers,
+        s.data.test_customers
+    );
+    println!();
+    println!(
+        "{:<20} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
+        "model", "val AUC", "test AUC", "PR-AUC", "Brier", "logloss", "lift@10", "fit (s)"
+    );
+    for m in &s.models {
+        let marker = if m.model == s.chosen {
+            "*"
+        } else if m.baseline {
+            "~"
+        } else {
+            " "
+        };
+        println!(
+            "{:<20} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.2} {:>9.2}",
+            format!("{marker}{}", m.model),
+            m.validation.roc_auc,
+            m.test.roc_auc,
+            m.test.pr_auc,
+            m.test.brier,
+            m.test.log_loss,
+            m.test.lift_top_10,
+            m.fit_seconds
+        );
+    }
+    println!(
+        "(* chosen on validation ROC-AUC, ~ baseline; other columns are on the test customers)"
+    );
+    println!();
+    println!("model    {}", model_path.display());
+    println!("metrics  {}", metrics_path.display());
+    Ok(())
+}
+
+fn score(args: ScoreArgs) -> Result<(), Failure> {
+    let artifact = ModelArtifact::load(&args.model)?;
+    let (transactions, events) = load(&args.data)?;
+    let scores = scoring::score(&artifact, &transactions, events.as_ref(), args.as_of)?;
+    scoring::write_csv(&scores, &args.out)?;
+    let count = |band| scores.iter().filter(|s| s.band == band).count();
+    use churn_lab::artifact::RiskBand::*;
+    println!(
+        "scored {} customers as of {} with {} · high risk {} · medium {} · low {}",
+        scores.len(),
+        args.as_of,
+        artifact.version,
+        count(High),
+        count(Medium),
+        count(Low)
+    );
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let body = serde_json::to_vec_pretty(value)?;
+    std::fs::write(path, body).with_context(|| format!("writing {}", path.display()))
+}

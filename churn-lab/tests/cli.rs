@@ -1,0 +1,308 @@
+//! The analyst's command line, run as a process: the CDNOW data end to end, and the errors and
+//! exit codes a script sees when something is wrong.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use churn_lab::artifact::ModelArtifact;
+use serde_json::Value;
+
+fn churn_lab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_churn-lab"))
+        .args(args)
+        .output()
+        .expect("churn-lab runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// CDNOW_master.txt (69,659 purchases of 23,570 customers, 1997-01 to 1998-06) from the
+/// `lifetimes` wheel on PyPI, converted once to the transactions format and cached in the
+/// target directory. Never committed.
+fn cdnow_csv() -> &'static Path {
+    static CSV: OnceLock<PathBuf> = OnceLock::new();
+    CSV.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cdnow");
+        let csv = dir.join("cdnow.csv");
+        if csv.exists() {
+            return csv;
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let fetched = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                "lifetimes==0.11.3",
+                "-d",
+            ])
+            .arg(&dir)
+            .status()
+            .expect("python3 with pip is installed");
+        assert!(
+            fetched.success(),
+            "pip download of lifetimes==0.11.3 failed"
+        );
+        let wheel = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "whl"))
+            .expect("the lifetimes wheel");
+        let extracted = Command::new(&python)
+            .args(["-m", "zipfile", "-e"])
+            .arg(&wheel)
+            .arg(dir.join("wheel"))
+            .status()
+            .unwrap();
+        assert!(extracted.success());
+        let raw =
+            std::fs::read_to_string(dir.join("wheel/lifetimes/datasets/CDNOW_master.txt")).unwrap();
+        // Space-padded `id yyyymmdd cds dollars` → our CSV.
+        let mut out = String::from("customer_id,ordered_at,amount,quantity\n");
+        for line in raw.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if let [id, date, cds, dollars] = fields[..]
+                && date.len() == 8
+                && date.bytes().all(|b| b.is_ascii_digit())
+            {
+                out.push_str(&format!(
+                    "{id},{}-{}-{},{dollars},{cds}\n",
+                    &date[..4],
+                    &date[4..6],
+                    &date[6..]
+                ));
+            }
+        }
+        let partial = dir.join("cdnow.csv.partial");
+        std::fs::write(&partial, out).unwrap();
+        std::fs::rename(&partial, &csv).unwrap();
+        csv
+    })
+}
+
+fn model_auc(metrics: &Value, name: &str) -> f64 {
+    metrics["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["model"] == name)
+        .unwrap_or_else(|| panic!("{name} in metrics.json"))["test"]["roc_auc"]
+        .as_f64()
+        .unwrap()
+}
+
+#[test]
+fn cdnow_trains_end_to_end_beats_the_baselines_and_scores_every_customer() {
+    let csv = cdnow_csv().to_str().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    let trained = churn_lab(&[
+        "train",
+        "--transactions",
+        csv,
+        "--cutoff",
+        "1997-10-01",
+        "--window-days",
+        "180",
+        "--out",
+        dir,
+    ]);
+    assert!(trained.status.success(), "{}", text(&trained.stderr));
+    let printed = text(&trained.stdout);
+    assert!(
+        printed.contains("23570 customers before 1997-10-01"),
+        "{printed}"
+    );
+
+    let metrics: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("metrics.json")).unwrap()).unwrap();
+    let chosen = metrics["chosen"].as_str().unwrap();
+    assert!(
+        !["recency", "bg_nbd"].contains(&chosen),
+        "a baseline was shipped"
+    );
+    let best = model_auc(&metrics, chosen);
+    assert!(best > model_auc(&metrics, "recency"), "{best} vs recency");
+    assert!(best > model_auc(&metrics, "bg_nbd"), "{best} vs BG/NBD");
+    assert!(best > 0.74, "test ROC-AUC {best}");
+    for kind in [
+        "logistic",
+        "linfa_random_forest",
+        "linfa_adaboost",
+        "random_forest",
+        "gradient_boosting",
+    ] {
+        assert!(model_auc(&metrics, kind) > 0.7, "{kind}");
+    }
+    assert!(!metrics["search"].as_array().unwrap().is_empty());
+    assert_eq!(
+        metrics["permutation_importance"][0]["feature"]
+            .as_str()
+            .map(str::is_empty),
+        Some(false)
+    );
+
+    let artifact = ModelArtifact::load(out.path()).unwrap();
+    assert_eq!(artifact.kind.name(), chosen);
+    assert_eq!(artifact.training.customers, 23570);
+    assert!(artifact.risk_bands.medium < artifact.risk_bands.high);
+
+    let scores = out.path().join("scores.csv");
+    let scored = churn_lab(&[
+        "score",
+        "--model",
+        dir,
+        "--transactions",
+        csv,
+        "--as-of",
+        "1998-07-01",
+        "--out",
+        scores.to_str().unwrap(),
+    ]);
+    assert!(scored.status.success(), "{}", text(&scored.stderr));
+    let body = std::fs::read_to_string(&scores).unwrap();
+    let mut lines = body.lines();
+    assert_eq!(lines.next(), Some("customer_id,churn_probability"));
+    let rows: Vec<(String, f64)> = lines
+        .map(|l| {
+            let (id, p) = l.split_once(',').unwrap();
+            (id.to_owned(), p.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        rows.len(),
+        23570,
+        "every customer with a purchase before as-of"
+    );
+    assert!(rows.iter().all(|(_, p)| (0.0..=1.0).contains(p)));
+    // Customer 00001 bought once, on 1997-01-01: by mid-1998 they look gone.
+    let first = rows.iter().find(|(id, _)| id == "00001").unwrap().1;
+    let mean = rows.iter().map(|r| r.1).sum::<f64>() / rows.len() as f64;
+    assert!(first > mean, "{first} vs mean {mean}");
+}
+
+fn write(dir: &Path, name: &str, body: &str) -> String {
+    let path = dir.join(name);
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn bad_input_gets_a_clear_message_and_a_script_friendly_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let train = |file: &str, cutoff: &str| {
+        churn_lab(&[
+            "train",
+            "--transactions",
+            file,
+            "--cutoff",
+            cutoff,
+            "--window-days",
+            "30",
+            "--out",
+            out,
+        ])
+    };
+
+    let bad_amount = write(
+        dir.path(),
+        "a.csv",
+        "customer_id,ordered_at,amount\nc1,2024-01-01,9.99\nc2,2024-01-02,12.50 EUR\n",
+    );
+    let run = train(&bad_amount, "2024-01-02");
+    assert_eq!(run.status.code(), Some(65));
+    let stderr = text(&run.stderr);
+    assert!(
+        stderr.contains("line 3, column `amount`: not a decimal number"),
+        "{stderr}"
+    );
+
+    let bad_date = write(
+        dir.path(),
+        "d.csv",
+        "customer_id,ordered_at,amount\nc1,01/02/2024,9.99\n",
+    );
+    let run = train(&bad_date, "2024-01-02");
+    assert_eq!(run.status.code(), Some(65));
+    assert!(
+        text(&run.stderr).contains("line 2, column `ordered_at`"),
+        "{}",
+        text(&run.stderr)
+    );
+
+    let missing_column = write(
+        dir.path(),
+        "m.csv",
+        "customer_id,date,amount\nc1,2024-01-01,9.99\n",
+    );
+    let run = train(&missing_column, "2024-01-02");
+    assert_eq!(run.status.code(), Some(65));
+    assert!(
+        text(&run.stderr).contains("missing column `ordered_at`"),
+        "{}",
+        text(&run.stderr)
+    );
+
+    let run = train(dir.path().join("nope.csv").to_str().unwrap(), "2024-01-02");
+    assert_eq!(run.status.code(), Some(66));
+    assert!(text(&run.stderr).contains("nope.csv"));
+
+    let short = write(
+        dir.path(),
+        "s.csv",
+        "customer_id,ordered_at,amount\nc1,2024-01-01,9.99\nc2,2024-01-10,5\n",
+    );
+    let run = train(&short, "2024-01-05");
+    assert_eq!(run.status.code(), Some(65));
+    assert!(
+        text(&run.stderr).contains("label window ends on 2024-02-03"),
+        "{}",
+        text(&run.stderr)
+    );
+
+    let run = churn_lab(&[
+        "train",
+        "--transactions",
+        &short,
+        "--cutoff",
+        "5 Jan",
+        "--window-days",
+        "30",
+        "--out",
+        out,
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(text(&run.stderr).contains("not a date like 2024-01-31"));
+
+    let run = churn_lab(&[
+        "score",
+        "--model",
+        dir.path().to_str().unwrap(),
+        "--transactions",
+        &short,
+        "--as-of",
+        "2024-02-01",
+        "--out",
+        out,
+    ]);
+    assert_eq!(run.status.code(), Some(66));
+    assert!(text(&run.stderr).contains("model.json"));
+
+    let help = churn_lab(&["--help"]);
+    assert!(help.status.success());
+    for word in ["train", "score", "Exit codes"] {
+        assert!(text(&help.stdout).contains(word));
+    }
+}
