@@ -12,10 +12,12 @@
 //! [`artifact`].
 
 pub mod artifact;
+pub mod cohorts;
 pub mod dataset;
 pub mod features;
 pub mod metrics;
 pub mod models;
+pub mod report;
 pub mod scoring;
 pub mod synthetic;
 pub mod training;

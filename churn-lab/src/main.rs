@@ -12,9 +12,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use churn_lab::artifact::{ArtifactError, ModelArtifact};
 use churn_lab::dataset::DatasetError;
+use churn_lab::dataset::LabelledCustomers;
 use churn_lab::models::ModelKind;
+use churn_lab::report::{self, PREDICTIONS_FILE, ReportData, ReportError};
 use churn_lab::scoring::{self, ScoringError};
-use churn_lab::training::{self, Progress, TrainingConfig, TrainingError};
+use churn_lab::training::{
+    self, Progress, TestPredictions, TrainingConfig, TrainingError, TrainingSummary,
+};
 use churn_lab::transactions::{Events, LoadError, Transactions};
 
 const AFTER_HELP: &str = "\
@@ -35,8 +39,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train every model, pick the best on validation, write model.json and metrics.json to --out
+    /// Train every model, pick the best on validation; write model.json, metrics.json and
+    /// report.html (with charts/) to --out
     Train(TrainArgs),
+    /// Re-draw report.html and charts/ of a trained model directory from its metrics and data
+    Report(ReportArgs),
     /// Score every customer with a purchase before --as-of; writes customer_id,churn_probability
     Score(ScoreArgs),
 }
@@ -89,6 +96,16 @@ struct ScoreArgs {
     /// Output CSV
     #[arg(long, value_name = "FILE.csv")]
     out: PathBuf,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Directory a `train` run wrote (metrics.json, test_predictions.csv)
+    #[arg(long, value_name = "DIR")]
+    model: PathBuf,
+    /// The transactions (and events) the model was trained on
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -167,6 +184,20 @@ impl From<ScoringError> for Failure {
     }
 }
 
+impl From<ReportError> for Failure {
+    fn from(e: ReportError) -> Self {
+        let code = match e {
+            ReportError::Io { .. } => CANNOT_CREATE,
+            ReportError::Predictions { .. } => NO_INPUT,
+            ReportError::Draw { .. } | ReportError::Polars(_) => SOFTWARE,
+        };
+        Self {
+            code,
+            error: e.into(),
+        }
+    }
+}
+
 fn cannot_create(e: anyhow::Error) -> Failure {
     Failure {
         code: CANNOT_CREATE,
@@ -179,6 +210,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => train(args),
         Command::Score(args) => score(args),
+        Command::Report(args) => report(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -243,6 +275,14 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
     let model_path = outcome.artifact.save(&args.out)?;
     let metrics_path = args.out.join("metrics.json");
     write_json(&metrics_path, &outcome.summary).map_err(cannot_create)?;
+    outcome.test.write_csv(&args.out.join(PREDICTIONS_FILE))?;
+    let report_data = ReportData::gather(
+        &outcome.summary,
+        &outcome.test,
+        &outcome.customers,
+        &transactions,
+    )?;
+    let report_path = report::write(&report_data, &args.out)?;
 
     let s = &outcome.summary;
     println!(
@@ -286,6 +326,44 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
     println!();
     println!("model    {}", model_path.display());
     println!("metrics  {}", metrics_path.display());
+    println!("report   {}", report_path.display());
+    Ok(())
+}
+
+fn report(args: ReportArgs) -> Result<(), Failure> {
+    let metrics_path = args.model.join("metrics.json");
+    let summary: TrainingSummary = std::fs::read(&metrics_path)
+        .map_err(anyhow::Error::from)
+        .and_then(|bytes| Ok(serde_json::from_slice(&bytes)?))
+        .with_context(|| format!("reading {}", metrics_path.display()))
+        .map_err(|error| Failure {
+            code: NO_INPUT,
+            error,
+        })?;
+    let test = TestPredictions::read_csv(&args.model.join(PREDICTIONS_FILE))?;
+    let (transactions, events) = load(&args.data)?;
+    let trained_on = summary.data.transactions.sha256.as_deref();
+    if trained_on.is_some() && trained_on != transactions.manifest().sha256.as_deref() {
+        return Err(Failure {
+            code: DATA_ERROR,
+            error: anyhow::anyhow!(
+                "{} is not the file this model was trained on ({}, sha256 {})",
+                args.data.transactions.display(),
+                summary.data.transactions.source,
+                trained_on.unwrap_or_default()
+            ),
+        });
+    }
+    let customers = LabelledCustomers::build(
+        &transactions,
+        events.as_ref(),
+        summary.data.cutoff,
+        summary.data.window_days,
+    )
+    .map_err(|e| Failure::from(TrainingError::from(e)))?;
+    let data = ReportData::gather(&summary, &test, &customers, &transactions)?;
+    let path = report::write(&data, &args.model)?;
+    println!("report   {}", path.display());
     Ok(())
 }
 

@@ -149,6 +149,37 @@ fn cdnow_trains_end_to_end_beats_the_baselines_and_scores_every_customer() {
         Some(false)
     );
 
+    // The report: one page with every chart inline, and each chart as SVG and PNG.
+    let report = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert_eq!(report.matches("<svg").count(), 8, "eight charts inline");
+    for chart in [
+        "roc",
+        "pr",
+        "calibration",
+        "cumulative_gain",
+        "feature_importance",
+        "cohort_churn",
+        "cohort_retention",
+        "feature_distributions",
+    ] {
+        let png = std::fs::read(out.path().join(format!("charts/{chart}.png"))).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{chart}.png is a PNG");
+        assert!(png.len() > 5_000, "{chart}.png has content");
+        assert!(report.contains("1997-01"), "cohorts are labelled by month");
+    }
+    std::fs::remove_file(out.path().join("report.html")).unwrap();
+    let redrawn = churn_lab(&["report", "--model", dir, "--transactions", csv]);
+    assert!(redrawn.status.success(), "{}", text(&redrawn.stderr));
+    assert!(out.path().join("report.html").exists());
+    let other = write(
+        out.path(),
+        "other.csv",
+        "customer_id,ordered_at,amount\nc1,1997-01-01,5\n",
+    );
+    let refused = churn_lab(&["report", "--model", dir, "--transactions", &other]);
+    assert_eq!(refused.status.code(), Some(65));
+    assert!(text(&refused.stderr).contains("is not the file this model was trained on"));
+
     let artifact = ModelArtifact::load(out.path()).unwrap();
     assert_eq!(artifact.kind.name(), chosen);
     assert_eq!(artifact.training.customers, 23570);
