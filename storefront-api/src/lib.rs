@@ -4,6 +4,7 @@
 //! (PostgreSQL, Redis, MongoDB). `startup` wires them from `config`.
 
 pub mod auth;
+pub mod churn;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -46,6 +46,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         mongo,
         settings: Arc::new(settings),
         payments: Arc::new(crate::payments::SimulatedProvider),
+        churn: Arc::new(crate::churn::ChurnModels::default()),
     })
 }
 
@@ -95,7 +96,12 @@ impl Application {
             if let Err(error) = storage::reviews::ensure_indexes(&mongo).await {
                 tracing::warn!(%error, "review indexes not created yet");
             }
+            if let Err(error) = storage::churn::ensure_indexes(&mongo).await {
+                tracing::warn!(%error, "churn indexes not created yet");
+            }
         });
+        // Loads the active churn model and follows activations made on any instance.
+        crate::churn::spawn_listener(state.clone());
         Ok(Self {
             listener,
             router: app(state),

@@ -23,4 +23,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The payment network (simulated unless a real provider is wired in).
     pub payments: Arc<dyn crate::payments::PaymentProvider>,
+    /// The active churn model, swapped in place when staff activate another.
+    pub churn: Arc<crate::churn::ChurnModels>,
 }

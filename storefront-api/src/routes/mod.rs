@@ -39,6 +39,7 @@ use crate::{auth::require_staff, error::ApiError, state::AppState, telemetry};
         (name = "checkout", description = "Checkout and the customer's orders"),
         (name = "events", description = "Behaviour events from the shop"),
         (name = "admin", description = "Staff only"),
+        (name = "churn", description = "Staff only: churn model registry, scoring and score-all jobs"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -16,6 +16,7 @@ pub enum Entity {
     DiscountCode,
     Order,
     Review,
+    ChurnModel,
 }
 
 impl Entity {
@@ -27,6 +28,7 @@ impl Entity {
             Self::DiscountCode => "discount_code",
             Self::Order => "order",
             Self::Review => "review",
+            Self::ChurnModel => "churn_model",
         }
     }
 }
@@ -69,7 +71,7 @@ pub async fn snapshot(
                 .fetch_optional(&mut **tx)
                 .await?
             }
-            Entity::Order | Entity::Review => None,
+            Entity::Order | Entity::Review | Entity::ChurnModel => None,
         };
     Ok(row.unwrap_or(Value::Null))
 }

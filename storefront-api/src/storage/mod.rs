@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cache;
 pub mod carts;
 pub mod catalog;
+pub mod churn;
 pub mod discounts;
 pub mod events;
 pub mod orders;

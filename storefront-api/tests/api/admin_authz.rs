@@ -23,7 +23,9 @@ async fn every_admin_route_requires_staff() {
         .iter()
         .filter(|(path, _)| path.starts_with("/api/v1/admin"))
     {
-        let concrete = path.replace("{id}", "0195f3a2-0000-7000-8000-000000000000");
+        let concrete = path
+            .replace("{id}", "0195f3a2-0000-7000-8000-000000000000")
+            .replace("{version}", "gradient_boosting-20261129T120000Z");
         assert!(
             !concrete.contains('{'),
             "unhandled path parameter in {path}"

@@ -149,6 +149,17 @@ impl TestApp {
         }
     }
 
+    /// A second instance of the application on the same databases, Redis prefix and MongoDB
+    /// database, as behind the load balancer; returns its address.
+    pub async fn sibling(&self) -> String {
+        let app = Application::build(self.settings.clone())
+            .await
+            .expect("second instance builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        address
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -11,6 +11,7 @@ mod bad_input;
 mod cart;
 mod catalog;
 mod checkout;
+mod churn;
 mod demo;
 mod discounts;
 mod events;

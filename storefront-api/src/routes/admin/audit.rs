@@ -20,7 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// `product`, `variant`, `category`, `discount_code`, `order` or `review` (with `entity_id`).
+    /// `product`, `variant`, `category`, `discount_code`, `order`, `review` or `churn_model` (with `entity_id`).
     entity: Option<String>,
     entity_id: Option<Uuid>,
     /// How many of the latest entries (1-500, default 100).
@@ -54,6 +54,7 @@ pub async fn audit_log(
                 Entity::DiscountCode,
                 Entity::Order,
                 Entity::Review,
+                Entity::ChurnModel,
             ]
             .into_iter()
             .find(|e| e.as_str() == name)

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod churn;
 pub mod customers;
 pub mod discounts;
 pub mod orders;
@@ -14,6 +15,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     catalog::router()
         .merge(customers::router())
+        .merge(churn::router())
         .merge(audit::router())
         .merge(discounts::router())
         .merge(orders::router())

@@ -1,0 +1,379 @@
+//! Staff churn routes: the model registry (upload, list, activate, roll back), scoring one
+//! customer, and score-all jobs.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    body::Bytes,
+    extract::{DefaultBodyLimit, State},
+    http::StatusCode,
+};
+use chrono::{DateTime, Utc};
+use churn_lab::{FEATURE_DEFINITION_VERSION, ModelArtifact, artifact::ArtifactError};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::{
+    auth::CurrentSession,
+    churn::{self, ScoreJob},
+    domain::{FieldError, account::Role},
+    error::{ApiError, ApiResult, Json, Path},
+    state::AppState,
+    storage::{accounts, audit, churn::RegisteredModel},
+};
+
+/// Artifacts of large forests run to tens of megabytes of JSON.
+const MAX_ARTIFACT_BYTES: usize = 256 * 1024 * 1024;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload_model))
+        .layer(DefaultBodyLimit::max(MAX_ARTIFACT_BYTES))
+        .routes(routes!(list_models))
+        .routes(routes!(activate_model))
+        .routes(routes!(roll_back))
+        .routes(routes!(customer_churn))
+        .routes(routes!(start_score_all))
+        .routes(routes!(score_job))
+}
+
+fn mongo_error(error: mongodb::error::Error) -> ApiError {
+    ApiError::Unavailable(format!("mongodb: {error}"))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ModelEnvelope {
+    model: RegisteredModel,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ModelList {
+    models: Vec<RegisteredModel>,
+    meta: ModelListMeta,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ModelListMeta {
+    /// The version requests are scored with, if any.
+    active: Option<String>,
+    /// Artifacts must carry this feature-definition version.
+    feature_definition_version: u32,
+}
+
+/// Uploads a churn-lab artifact (`model.json`). It is checked whole: well-formed, a model that
+/// scores, and features of this server's definition version.
+#[utoipa::path(post, path = "/api/v1/admin/churn/models", tag = "churn",
+    request_body(content = Object, content_type = "application/json", description = "model.json as churn-lab wrote it"),
+    responses((status = 201, body = ModelEnvelope), (status = 409, body = crate::error::ErrorEnvelope),
+        (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn upload_model(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<ModelEnvelope>)> {
+    let bytes = body.to_vec();
+    let parsed = tokio::task::spawn_blocking(move || {
+        let artifact = ModelArtifact::from_json(&bytes)?;
+        artifact.check_feature_version()?;
+        Ok::<_, ArtifactError>((artifact, bytes))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    let (artifact, bytes) = parsed.map_err(|error| {
+        let field = match error {
+            ArtifactError::FeatureVersion { .. } => "feature_definition_version",
+            _ => "artifact",
+        };
+        ApiError::Validation(vec![FieldError::new(field, error.to_string())])
+    })?;
+    let model =
+        crate::storage::churn::register(&state.mongo, &artifact, &bytes, session.account_id)
+            .await
+            .map_err(mongo_error)?
+            .ok_or_else(|| {
+                ApiError::conflict(
+                    "version_exists",
+                    format!("model {} is already registered", artifact.version),
+                )
+            })?;
+    audit::record_alone(
+        &state.db,
+        session.account_id,
+        "churn_model.upload",
+        audit::Entity::ChurnModel,
+        model.id,
+        serde_json::Value::Null,
+        serde_json::json!({ "version": model.version, "kind": model.kind, "metrics": model.metrics }),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(ModelEnvelope { model })))
+}
+
+/// Registered models, newest upload first, with their metrics; `meta.active` is in use.
+#[utoipa::path(get, path = "/api/v1/admin/churn/models", tag = "churn",
+    responses((status = 200, body = ModelList)), security(("bearer" = [])))]
+pub async fn list_models(State(state): State<AppState>) -> ApiResult<Json<ModelList>> {
+    let models = crate::storage::churn::list(&state.mongo)
+        .await
+        .map_err(mongo_error)?;
+    let active = models.iter().find(|m| m.active).map(|m| m.version.clone());
+    Ok(Json(ModelList {
+        models,
+        meta: ModelListMeta {
+            active,
+            feature_definition_version: FEATURE_DEFINITION_VERSION,
+        },
+    }))
+}
+
+/// Makes the version active now, on every API instance, without a restart; requests already
+/// scoring finish with the model they started with.
+#[utoipa::path(post, path = "/api/v1/admin/churn/models/{version}/activate", tag = "churn",
+    params(("version" = String, Path, description = "Model version")),
+    responses((status = 200, body = ModelEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+        (status = 409, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn activate_model(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Path(version): Path<String>,
+) -> ApiResult<Json<ModelEnvelope>> {
+    let before = crate::storage::churn::active_version(&state.mongo)
+        .await
+        .map_err(mongo_error)?;
+    let model = crate::storage::churn::find(&state.mongo, &version)
+        .await
+        .map_err(mongo_error)?
+        .ok_or(ApiError::NotFound("churn model"))?;
+    if model.feature_definition_version != FEATURE_DEFINITION_VERSION {
+        return Err(ApiError::conflict(
+            "incompatible_model",
+            format!(
+                "model {version} uses feature definition {}; this server computes {FEATURE_DEFINITION_VERSION}",
+                model.feature_definition_version
+            ),
+        ));
+    }
+    crate::storage::churn::activate(&state.mongo, &version, session.account_id)
+        .await
+        .map_err(mongo_error)?;
+    switch_everywhere(&state, &version).await?;
+    audit::record_alone(
+        &state.db,
+        session.account_id,
+        "churn_model.activate",
+        audit::Entity::ChurnModel,
+        model.id,
+        serde_json::json!({ "active": before }),
+        serde_json::json!({ "active": version }),
+    )
+    .await?;
+    Ok(Json(ModelEnvelope {
+        model: RegisteredModel {
+            active: true,
+            ..model
+        },
+    }))
+}
+
+/// Loads the new model here before answering, then tells the other instances.
+async fn switch_everywhere(state: &AppState, version: &str) -> Result<(), ApiError> {
+    churn::sync_active(state)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("loading model {version}: {e}")))?;
+    churn::announce(state, version).await
+}
+
+/// Returns to the model that was active before the latest activation.
+#[utoipa::path(post, path = "/api/v1/admin/churn/rollback", tag = "churn",
+    responses((status = 200, body = ModelEnvelope), (status = 409, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn roll_back(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+) -> ApiResult<Json<ModelEnvelope>> {
+    let before = crate::storage::churn::active_version(&state.mongo)
+        .await
+        .map_err(mongo_error)?;
+    let version = crate::storage::churn::roll_back(&state.mongo)
+        .await
+        .map_err(mongo_error)?
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "nothing_to_roll_back",
+                "There is no earlier activation to return to.",
+            )
+        })?;
+    switch_everywhere(&state, &version).await?;
+    let model = crate::storage::churn::find(&state.mongo, &version)
+        .await
+        .map_err(mongo_error)?
+        .ok_or(ApiError::NotFound("churn model"))?;
+    audit::record_alone(
+        &state.db,
+        session.account_id,
+        "churn_model.roll_back",
+        audit::Entity::ChurnModel,
+        model.id,
+        serde_json::json!({ "active": before }),
+        serde_json::json!({ "active": version }),
+    )
+    .await?;
+    Ok(Json(ModelEnvelope { model }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChurnEnvelope {
+    churn: CustomerChurn,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CustomerChurn {
+    customer_id: Uuid,
+    /// False when the customer has no paid order yet: there is nothing to score.
+    scorable: bool,
+    /// Why the customer cannot be scored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probability: Option<f64>,
+    /// `low`, `medium` or `high`, from the model's risk bands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    risk_band: Option<String>,
+    model_version: String,
+    scored_at: DateTime<Utc>,
+    /// The features pushing the probability up, strongest first.
+    drivers: Vec<Driver>,
+    #[schema(value_type = Object)]
+    features: BTreeMap<String, f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Driver {
+    feature: String,
+    value: f64,
+    /// The typical (median) customer's value.
+    typical: f64,
+    /// How much higher the probability is with this customer's value than with the typical one.
+    effect: f64,
+}
+
+/// The customer's churn probability now, with the features behind it.
+#[utoipa::path(get, path = "/api/v1/admin/customers/{id}/churn", tag = "churn",
+    params(("id" = Uuid, Path, description = "Customer id")),
+    responses((status = 200, body = ChurnEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+        (status = 409, body = crate::error::ErrorEnvelope, description = "no active model")),
+    security(("bearer" = [])))]
+pub async fn customer_churn(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<ChurnEnvelope>> {
+    let customer = accounts::account(&state.db, id).await?;
+    if customer.role != Role::Customer {
+        return Err(ApiError::NotFound("customer"));
+    }
+    let (model, churn) = churn::score_customer(&state, id).await?;
+    let scored_at = Utc::now();
+    let answer = match churn {
+        None => CustomerChurn {
+            customer_id: id,
+            scorable: false,
+            reason: Some(
+                "The customer has no paid order yet, so there is no history to score.".into(),
+            ),
+            probability: None,
+            risk_band: None,
+            model_version: model.version.clone(),
+            scored_at,
+            drivers: Vec::new(),
+            features: BTreeMap::new(),
+        },
+        Some(churn) => CustomerChurn {
+            customer_id: id,
+            scorable: true,
+            reason: None,
+            probability: Some(churn.score.churn_probability),
+            risk_band: Some(churn.score.band.as_str().to_owned()),
+            model_version: model.version.clone(),
+            scored_at,
+            drivers: churn
+                .drivers
+                .into_iter()
+                .take(5)
+                .map(|d| Driver {
+                    feature: d.feature,
+                    value: d.value,
+                    typical: d.typical,
+                    effect: d.effect,
+                })
+                .collect(),
+            features: churn.features.into_iter().collect(),
+        },
+    };
+    Ok(Json(ChurnEnvelope { churn: answer }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobEnvelope {
+    job: ScoreJob,
+    /// When finished: the highest-risk customers, highest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    top_customers: Vec<TopCustomer>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TopCustomer {
+    customer_id: String,
+    probability: f64,
+    risk_band: String,
+}
+
+/// Scores every customer with the active model in the background and stores every score;
+/// follow it at `GET /api/v1/admin/churn/jobs/{id}`.
+#[utoipa::path(post, path = "/api/v1/admin/churn/score-all", tag = "churn",
+    responses((status = 202, body = JobEnvelope), (status = 409, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn start_score_all(
+    State(state): State<AppState>,
+) -> ApiResult<(StatusCode, Json<JobEnvelope>)> {
+    let job = churn::start_score_all(&state).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(JobEnvelope {
+            job,
+            top_customers: Vec::new(),
+        }),
+    ))
+}
+
+/// A score-all job's progress; once finished, the 20 highest-risk customers.
+#[utoipa::path(get, path = "/api/v1/admin/churn/jobs/{id}", tag = "churn",
+    params(("id" = Uuid, Path, description = "Job id")),
+    responses((status = 200, body = JobEnvelope), (status = 404, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn score_job(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<JobEnvelope>> {
+    let job = churn::job(&state, id)
+        .await?
+        .ok_or(ApiError::NotFound("score job"))?;
+    let top_customers = if job.status == "finished" {
+        crate::storage::churn::top_scores(&state.mongo, id, 20)
+            .await
+            .map_err(mongo_error)?
+            .into_iter()
+            .map(|(customer_id, probability, risk_band)| TopCustomer {
+                customer_id,
+                probability,
+                risk_band,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Json(JobEnvelope { job, top_customers }))
+}

@@ -1,0 +1,423 @@
+//! Churn storage. MongoDB holds the model registry (`churn_models` metadata, the artifacts
+//! themselves in the GridFS bucket `churn_artifacts`, since a forest outgrows a 16 MB document),
+//! the activation history (`churn_activations`) and the scores of score-all jobs
+//! (`churn_scores`). PostgreSQL orders and MongoDB events are read here and handed out as
+//! churn-lab's transactions and events, the input of its feature definition.
+
+use chrono::{DateTime, Utc};
+use churn_lab::transactions::{Event, Transaction, TransactionKind};
+use futures::{AsyncReadExt, AsyncWriteExt, TryStreamExt};
+use mongodb::{
+    bson::{self, Bson, Document, doc, oid::ObjectId},
+    options::{FindOptions, GridFsBucketOptions},
+};
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+const MODELS: &str = "churn_models";
+const ACTIVATIONS: &str = "churn_activations";
+const SCORES: &str = "churn_scores";
+const BUCKET: &str = "churn_artifacts";
+
+fn models(db: &mongodb::Database) -> mongodb::Collection<Document> {
+    db.collection(MODELS)
+}
+
+fn activations(db: &mongodb::Database) -> mongodb::Collection<Document> {
+    db.collection(ACTIVATIONS)
+}
+
+fn bucket(db: &mongodb::Database) -> mongodb::gridfs::GridFsBucket {
+    db.gridfs_bucket(
+        GridFsBucketOptions::builder()
+            .bucket_name(BUCKET.to_owned())
+            .build(),
+    )
+}
+
+/// A registered model as staff see it in the list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegisteredModel {
+    pub id: Uuid,
+    pub version: String,
+    pub kind: String,
+    pub feature_definition_version: u32,
+    pub created_at: DateTime<Utc>,
+    pub uploaded_at: DateTime<Utc>,
+    pub size_bytes: i64,
+    /// Validation and test metrics as the artifact reports them.
+    #[schema(value_type = Object)]
+    pub metrics: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub training: serde_json::Value,
+    pub active: bool,
+}
+
+fn millis(at: DateTime<Utc>) -> bson::DateTime {
+    bson::DateTime::from_millis(at.timestamp_millis())
+}
+
+fn utc(at: bson::DateTime) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or_default()
+}
+
+fn to_json(value: Option<&Bson>) -> serde_json::Value {
+    value
+        .cloned()
+        .map(Bson::into_relaxed_extjson)
+        .unwrap_or_default()
+}
+
+fn from_document(document: &Document, active: Option<&str>) -> Option<RegisteredModel> {
+    let version = document.get_str("_id").ok()?.to_owned();
+    Some(RegisteredModel {
+        id: document.get_str("id").ok()?.parse().ok()?,
+        active: active == Some(version.as_str()),
+        version,
+        kind: document.get_str("kind").ok()?.to_owned(),
+        feature_definition_version: u32::try_from(
+            document.get_i64("feature_definition_version").ok()?,
+        )
+        .ok()?,
+        created_at: utc(*document.get_datetime("created_at").ok()?),
+        uploaded_at: utc(*document.get_datetime("uploaded_at").ok()?),
+        size_bytes: document.get_i64("size_bytes").ok()?,
+        metrics: to_json(document.get("metrics")),
+        training: to_json(document.get("training")),
+    })
+}
+
+pub async fn ensure_indexes(db: &mongodb::Database) -> mongodb::error::Result<()> {
+    activations(db)
+        .create_index(
+            mongodb::IndexModel::builder()
+                .keys(doc! { "activated_at": -1 })
+                .build(),
+        )
+        .await?;
+    db.collection::<Document>(SCORES)
+        .create_index(
+            mongodb::IndexModel::builder()
+                .keys(doc! { "job_id": 1, "probability": -1 })
+                .build(),
+        )
+        .await
+        .map(drop)
+}
+
+/// Stores an artifact's bytes and its listing entry; `Ok(None)` if the version exists.
+pub async fn register(
+    db: &mongodb::Database,
+    artifact: &churn_lab::ModelArtifact,
+    bytes: &[u8],
+    uploaded_by: Uuid,
+) -> mongodb::error::Result<Option<RegisteredModel>> {
+    if models(db)
+        .find_one(doc! { "_id": &artifact.version })
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let mut upload = bucket(db)
+        .open_upload_stream(format!("{}.json", artifact.version))
+        .await?;
+    upload.write_all(bytes).await?;
+    upload.close().await?;
+    let file_id = upload.id().clone();
+    let training = &artifact.training;
+    let document = doc! {
+        "_id": &artifact.version,
+        "id": Uuid::now_v7().to_string(),
+        "kind": artifact.kind.name(),
+        "feature_definition_version": i64::from(artifact.feature_definition_version),
+        "created_at": millis(artifact.created_at),
+        "uploaded_at": bson::DateTime::now(),
+        "uploaded_by": uploaded_by.to_string(),
+        "size_bytes": i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+        "file_id": file_id.clone(),
+        "metrics": bson::to_bson(&artifact.metrics).unwrap_or_default(),
+        "training": {
+            "source": &training.transactions.source,
+            "cutoff": training.cutoff.to_string(),
+            "window_days": i64::from(training.window_days),
+            "customers": i64::try_from(training.customers).unwrap_or(i64::MAX),
+            "churn_rate": training.churn_rate,
+        },
+    };
+    match models(db).insert_one(document.clone()).await {
+        Ok(_) => Ok(from_document(&document, None)),
+        // Two uploads of one version raced: the loser's file is left for no one.
+        Err(error) if is_duplicate(&error) => {
+            bucket(db).delete(file_id).await.ok();
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+fn is_duplicate(error: &mongodb::error::Error) -> bool {
+    matches!(
+        *error.kind,
+        mongodb::error::ErrorKind::Write(mongodb::error::WriteFailure::WriteError(ref w)) if w.code == 11000
+    )
+}
+
+pub async fn list(db: &mongodb::Database) -> mongodb::error::Result<Vec<RegisteredModel>> {
+    let active = active_version(db).await?;
+    let documents: Vec<Document> = models(db)
+        .find(doc! {})
+        .sort(doc! { "uploaded_at": -1 })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(documents
+        .iter()
+        .filter_map(|d| from_document(d, active.as_deref()))
+        .collect())
+}
+
+pub async fn find(
+    db: &mongodb::Database,
+    version: &str,
+) -> mongodb::error::Result<Option<RegisteredModel>> {
+    let active = active_version(db).await?;
+    Ok(models(db)
+        .find_one(doc! { "_id": version })
+        .await?
+        .and_then(|d| from_document(&d, active.as_deref())))
+}
+
+/// The artifact's JSON as uploaded.
+pub async fn artifact_bytes(
+    db: &mongodb::Database,
+    version: &str,
+) -> mongodb::error::Result<Option<Vec<u8>>> {
+    let Some(document) = models(db).find_one(doc! { "_id": version }).await? else {
+        return Ok(None);
+    };
+    let Some(file_id) = document.get("file_id").cloned() else {
+        return Ok(None);
+    };
+    let mut download = bucket(db).open_download_stream(file_id).await?;
+    let mut bytes = Vec::new();
+    download.read_to_end(&mut bytes).await?;
+    Ok(Some(bytes))
+}
+
+/// The activations still in force, newest first (rolled-back ones are skipped).
+async fn standing_activations(db: &mongodb::Database) -> mongodb::error::Result<Vec<Document>> {
+    activations(db)
+        .find(doc! { "rolled_back": false })
+        .with_options(
+            FindOptions::builder()
+                .sort(doc! { "activated_at": -1, "_id": -1 })
+                .limit(2)
+                .build(),
+        )
+        .await?
+        .try_collect()
+        .await
+}
+
+pub async fn active_version(db: &mongodb::Database) -> mongodb::error::Result<Option<String>> {
+    Ok(standing_activations(db)
+        .await?
+        .first()
+        .and_then(|d| d.get_str("version").ok().map(str::to_owned)))
+}
+
+pub async fn activate(
+    db: &mongodb::Database,
+    version: &str,
+    actor: Uuid,
+) -> mongodb::error::Result<()> {
+    activations(db)
+        .insert_one(doc! {
+            "_id": ObjectId::new(),
+            "version": version,
+            "actor": actor.to_string(),
+            "activated_at": bson::DateTime::now(),
+            "rolled_back": false,
+        })
+        .await
+        .map(drop)
+}
+
+/// Withdraws the latest activation; returns the version now active, or `None` when there is
+/// no earlier activation to return to (nothing changes then).
+pub async fn roll_back(db: &mongodb::Database) -> mongodb::error::Result<Option<String>> {
+    let standing = standing_activations(db).await?;
+    let [latest, previous] = &standing[..] else {
+        return Ok(None);
+    };
+    let Ok(latest_id) = latest.get_object_id("_id") else {
+        return Ok(None);
+    };
+    activations(db)
+        .update_one(
+            doc! { "_id": latest_id },
+            doc! { "$set": { "rolled_back": true, "rolled_back_at": bson::DateTime::now() } },
+        )
+        .await?;
+    Ok(previous.get_str("version").ok().map(str::to_owned))
+}
+
+/// One customer's score as a score-all job stored it.
+#[derive(Debug, Clone)]
+pub struct StoredScore {
+    pub customer_id: String,
+    pub probability: f64,
+    pub band: &'static str,
+}
+
+/// Adds a batch of a job's scores.
+pub async fn insert_scores(
+    db: &mongodb::Database,
+    job_id: Uuid,
+    model_version: &str,
+    scores: &[StoredScore],
+) -> mongodb::error::Result<()> {
+    let scored_at = bson::DateTime::now();
+    let documents = scores.iter().map(|s| {
+        doc! {
+            "job_id": job_id.to_string(),
+            "customer_id": &s.customer_id,
+            "probability": s.probability,
+            "band": s.band,
+            "model_version": model_version,
+            "scored_at": scored_at,
+        }
+    });
+    db.collection::<Document>(SCORES)
+        .insert_many(documents)
+        .await
+        .map(drop)
+}
+
+/// Once a job has stored all its scores, earlier jobs' scores go.
+pub async fn drop_scores_of_other_jobs(
+    db: &mongodb::Database,
+    job_id: Uuid,
+) -> mongodb::error::Result<()> {
+    db.collection::<Document>(SCORES)
+        .delete_many(doc! { "job_id": { "$ne": job_id.to_string() } })
+        .await
+        .map(drop)
+}
+
+/// The highest-risk customers of a finished job.
+pub async fn top_scores(
+    db: &mongodb::Database,
+    job_id: Uuid,
+    limit: i64,
+) -> mongodb::error::Result<Vec<(String, f64, String)>> {
+    let documents: Vec<Document> = db
+        .collection::<Document>(SCORES)
+        .find(doc! { "job_id": job_id.to_string() })
+        .sort(doc! { "probability": -1 })
+        .limit(limit)
+        .await?
+        .try_collect()
+        .await?;
+    Ok(documents
+        .iter()
+        .filter_map(|d| {
+            Some((
+                d.get_str("customer_id").ok()?.to_owned(),
+                d.get_f64("probability").ok()?,
+                d.get_str("band").ok()?.to_owned(),
+            ))
+        })
+        .collect())
+}
+
+type OrderRow = (
+    Uuid,
+    String,
+    i64,
+    i64,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    DateTime<Utc>,
+);
+
+/// Orders as churn-lab transactions (amounts in major units): every placed order that was paid
+/// is a purchase, a refund is a negative row when it happened, a cancelled order is a
+/// cancellation. Orders still waiting for payment are not purchases yet. `customer` limits the
+/// read to one account.
+pub async fn transactions(
+    db: &PgPool,
+    customer: Option<Uuid>,
+) -> Result<Vec<Transaction>, sqlx::Error> {
+    // Runtime-checked: the row shape is plain and the filter optional.
+    let rows: Vec<OrderRow> = sqlx::query_as(
+        "SELECT account_id, status::text, total_minor, refunded_minor, placed_at, cancelled_at, updated_at
+           FROM orders
+          WHERE status <> 'pending_payment' AND ($1::uuid IS NULL OR account_id = $1)",
+    )
+    .bind(customer)
+    .fetch_all(db)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (account, status, total, refunded, placed_at, cancelled_at, updated_at) in rows {
+        let customer_id = account.to_string();
+        let major = |minor: i64| minor as f64 / 100.0;
+        if status == "cancelled" {
+            out.push(Transaction {
+                customer_id,
+                ordered_at: cancelled_at.unwrap_or(placed_at).naive_utc(),
+                amount: major(total),
+                quantity: 1,
+                kind: TransactionKind::Cancellation,
+            });
+            continue;
+        }
+        out.push(Transaction {
+            customer_id: customer_id.clone(),
+            ordered_at: placed_at.naive_utc(),
+            amount: major(total),
+            quantity: 1,
+            kind: TransactionKind::Purchase,
+        });
+        if refunded > 0 {
+            out.push(Transaction {
+                customer_id,
+                ordered_at: updated_at.naive_utc(),
+                amount: -major(refunded),
+                quantity: 1,
+                kind: TransactionKind::Refund,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Behaviour events of known customers (one customer, or all).
+pub async fn events(
+    db: &mongodb::Database,
+    customer: Option<Uuid>,
+) -> mongodb::error::Result<Vec<Event>> {
+    let filter = match customer {
+        Some(id) => doc! { "customer_id": id.to_string() },
+        None => doc! { "customer_id": { "$type": "string" } },
+    };
+    let documents: Vec<Document> = db
+        .collection::<Document>(crate::storage::events::COLLECTION)
+        .find(filter)
+        .projection(doc! { "_id": 0, "customer_id": 1, "type": 1, "occurred_at": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(documents
+        .iter()
+        .filter_map(|d| {
+            Some(Event {
+                customer_id: d.get_str("customer_id").ok()?.to_owned(),
+                occurred_at: utc(*d.get_datetime("occurred_at").ok()?).naive_utc(),
+                kind: d.get_str("type").ok()?.to_owned(),
+            })
+        })
+        .collect())
+}
