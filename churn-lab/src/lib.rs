@@ -8,12 +8,12 @@
 //! [`metrics`] on held-out customers → a versioned [`artifact::ModelArtifact`] that the API
 //! loads to score one customer with the very same feature code.
 //!
-//! Nothing here performs network I/O; files are read and written only by [`transactions`] and
-//! [`artifact`].
+//! Only [`deploy`] talks to the network (to storefront-api over HTTP).
 
 pub mod artifact;
 pub mod cohorts;
 pub mod dataset;
+pub mod deploy;
 pub mod features;
 pub mod metrics;
 pub mod models;

@@ -22,9 +22,10 @@ use churn_lab::training::{
 use churn_lab::transactions::{Events, LoadError, Transactions};
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 success · 2 bad arguments · 65 bad input data (a file's contents, or data that \
-cannot answer the question) · 66 an input file is missing or unreadable · 73 an output cannot be \
-written · 70 an internal error.
+Exit codes: 0 success · 2 bad arguments · 65 bad input data (a file's contents, data that \
+cannot answer the question, or a model the API refuses) · 66 an input file is missing or \
+unreadable · 69 the API cannot be reached or failed · 70 an internal error · 73 an output cannot \
+be written · 77 the API refused the credentials.
 
 Transactions files are CSV or Parquet with customer_id, ordered_at (ISO date or datetime) and \
 amount (decimal), optionally quantity and status (cancelled / refunded rows count as such; a \
@@ -42,6 +43,9 @@ enum Command {
     /// Train every model, pick the best on validation; write model.json, metrics.json and
     /// report.html (with charts/) to --out
     Train(TrainArgs),
+    /// Upload a trained model to storefront-api's registry (and with --activate, make it the
+    /// model the API scores with, on every instance)
+    Deploy(DeployArgs),
     /// Re-draw report.html and charts/ of a trained model directory from its metrics and data
     Report(ReportArgs),
     /// Score every customer with a purchase before --as-of; writes customer_id,churn_probability
@@ -108,6 +112,25 @@ struct ReportArgs {
     data: DataArgs,
 }
 
+#[derive(Args)]
+struct DeployArgs {
+    /// Directory holding model.json, or the file itself
+    #[arg(long, value_name = "DIR")]
+    model: PathBuf,
+    /// Base URL of storefront-api (or the gateway in front of it)
+    #[arg(long, env = "NEXUS_API_URL", default_value = "http://127.0.0.1:8080")]
+    api: String,
+    /// A staff session token; otherwise --email with NEXUS_STAFF_PASSWORD logs in
+    #[arg(long, env = "NEXUS_API_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Staff account to log in with (password from NEXUS_STAFF_PASSWORD)
+    #[arg(long, env = "NEXUS_STAFF_EMAIL")]
+    email: Option<String>,
+    /// Activate the model once uploaded
+    #[arg(long)]
+    activate: bool,
+}
+
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("`{s}` is not a date like 2024-01-31"))
@@ -127,6 +150,8 @@ const DATA_ERROR: u8 = 65;
 const NO_INPUT: u8 = 66;
 const SOFTWARE: u8 = 70;
 const CANNOT_CREATE: u8 = 73;
+const UNAVAILABLE: u8 = 69;
+const NO_PERMISSION: u8 = 77;
 
 impl From<LoadError> for Failure {
     fn from(e: LoadError) -> Self {
@@ -211,6 +236,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train(args),
         Command::Score(args) => score(args),
         Command::Report(args) => report(args),
+        Command::Deploy(args) => deploy(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -390,4 +416,68 @@ fn score(args: ScoreArgs) -> Result<(), Failure> {
 fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
     let body = serde_json::to_vec_pretty(value)?;
     std::fs::write(path, body).with_context(|| format!("writing {}", path.display()))
+}
+
+fn deploy(args: DeployArgs) -> Result<(), Failure> {
+    use churn_lab::deploy::{Credentials, DeployError};
+    let artifact = ModelArtifact::load(&args.model)?;
+    let credentials = match (args.token, args.email) {
+        (Some(token), _) => Credentials::Token(token),
+        (None, Some(email)) => {
+            let password = std::env::var("NEXUS_STAFF_PASSWORD").map_err(|_| Failure {
+                code: NO_PERMISSION,
+                error: anyhow::anyhow!("set NEXUS_STAFF_PASSWORD to log in as {email}"),
+            })?;
+            Credentials::Login { email, password }
+        }
+        (None, None) => {
+            return Err(Failure {
+                code: NO_PERMISSION,
+                error: anyhow::anyhow!(
+                    "give --token (or NEXUS_API_TOKEN), or --email with NEXUS_STAFF_PASSWORD"
+                ),
+            });
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure {
+            code: SOFTWARE,
+            error: e.into(),
+        })?;
+    let deployed = runtime
+        .block_on(churn_lab::deploy::deploy(
+            &args.api,
+            &credentials,
+            &artifact,
+            args.activate,
+        ))
+        .map_err(|e| {
+            let code = match e {
+                DeployError::Unreachable { .. } | DeployError::Failed { .. } => UNAVAILABLE,
+                DeployError::Unauthorized(_) => NO_PERMISSION,
+                DeployError::Rejected(_) => DATA_ERROR,
+            };
+            Failure {
+                code,
+                error: e.into(),
+            }
+        })?;
+    println!(
+        "{} {} to {}{}",
+        deployed.version,
+        if deployed.uploaded {
+            "uploaded"
+        } else {
+            "was already registered"
+        },
+        args.api,
+        if deployed.activated {
+            "; now active"
+        } else {
+            ""
+        }
+    );
+    Ok(())
 }

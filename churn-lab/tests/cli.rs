@@ -337,3 +337,84 @@ fn bad_input_gets_a_clear_message_and_a_script_friendly_exit_code() {
         assert!(text(&help.stdout).contains(word));
     }
 }
+
+#[test]
+fn deploy_says_what_is_missing_and_when_the_api_is_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = churn_lab(&[
+        "deploy",
+        "--model",
+        dir.path().to_str().unwrap(),
+        "--token",
+        "t",
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(66),
+        "no model.json: {}",
+        text(&run.stderr)
+    );
+
+    // A real artifact, trained quickly on a synthetic shop.
+    let csv = write(dir.path(), "t.csv", &synthetic_csv());
+    let out = dir.path().join("model");
+    let trained = churn_lab(&[
+        "train",
+        "--transactions",
+        &csv,
+        "--cutoff",
+        "2023-12-01",
+        "--window-days",
+        "90",
+        "--out",
+        out.to_str().unwrap(),
+        "--models",
+        "recency,gradient_boosting",
+        "--no-search",
+    ]);
+    assert!(trained.status.success(), "{}", text(&trained.stderr));
+    let model = out.to_str().unwrap();
+
+    let run = Command::new(env!("CARGO_BIN_EXE_churn-lab"))
+        .args(["deploy", "--model", model])
+        .env_remove("NEXUS_API_TOKEN")
+        .env_remove("NEXUS_STAFF_EMAIL")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(77));
+    assert!(
+        text(&run.stderr).contains("--token"),
+        "{}",
+        text(&run.stderr)
+    );
+
+    // Nothing listens on port 9 of loopback.
+    let run = churn_lab(&[
+        "deploy",
+        "--model",
+        model,
+        "--token",
+        "t",
+        "--api",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(run.status.code(), Some(69), "{}", text(&run.stderr));
+    assert!(text(&run.stderr).contains("cannot reach the API at http://127.0.0.1:9"));
+}
+
+fn synthetic_csv() -> String {
+    let start = chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+    let mut csv = String::from("customer_id,ordered_at,amount,quantity\n");
+    for t in churn_lab::synthetic::transactions(600, start, 500, 3) {
+        if t.kind == churn_lab::transactions::TransactionKind::Purchase {
+            csv.push_str(&format!(
+                "{},{},{},{}\n",
+                t.customer_id,
+                t.ordered_at.format("%Y-%m-%dT%H:%M:%S"),
+                t.amount,
+                t.quantity
+            ));
+        }
+    }
+    csv
+}

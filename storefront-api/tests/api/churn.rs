@@ -363,3 +363,74 @@ async fn wait_for_version(address: &str, token: &str, customer: Uuid, version: &
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn churn_lab_deploy_uploads_and_activates_through_the_api() {
+    use churn_lab::deploy::{Credentials, DeployError, deploy};
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let model = artifact(ModelKind::GradientBoosting, false, 9);
+
+    let refused = deploy(
+        &app.address,
+        &Credentials::Token("not-a-session".into()),
+        &model,
+        true,
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(DeployError::Unauthorized(_))),
+        "{refused:?}"
+    );
+    let (_, customer_token) = {
+        let (token, id) = app.customer().await;
+        (id, token)
+    };
+    let refused = deploy(
+        &app.address,
+        &Credentials::Token(customer_token),
+        &model,
+        true,
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(DeployError::Unauthorized(_))),
+        "{refused:?}"
+    );
+
+    let token = Credentials::Token(staff.clone());
+    let deployed = deploy(&app.address, &token, &model, false)
+        .await
+        .expect("upload");
+    assert!(deployed.uploaded && !deployed.activated);
+    let list: Value = app
+        .request(
+            Method::GET,
+            "/api/v1/admin/churn/models",
+            Some(&staff),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["meta"]["active"], Value::Null);
+
+    // Deploying the same model again with --activate only activates it.
+    let deployed = deploy(&app.address, &token, &model, true)
+        .await
+        .expect("activate");
+    assert!(!deployed.uploaded && deployed.activated);
+    let list: Value = app
+        .request(
+            Method::GET,
+            "/api/v1/admin/churn/models",
+            Some(&staff),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["meta"]["active"], model.version.as_str());
+}
