@@ -14,6 +14,7 @@ pub mod artifact;
 pub mod cohorts;
 pub mod dataset;
 pub mod deploy;
+pub mod explore;
 pub mod features;
 pub mod metrics;
 pub mod models;

@@ -46,6 +46,12 @@ enum Command {
     /// Upload a trained model to storefront-api's registry (and with --activate, make it the
     /// model the API scores with, on every instance)
     Deploy(DeployArgs),
+    /// Terminal tables: overview, monthly activity, and with --cutoff/--window-days the churn
+    /// rate by first-purchase cohort
+    Explore(ExploreArgs),
+    /// Polars SQL over the tables `transactions` (and `events`), e.g.
+    /// "SELECT kind, COUNT(*) FROM transactions GROUP BY kind"
+    Sql(SqlArgs),
     /// Re-draw report.html and charts/ of a trained model directory from its metrics and data
     Report(ReportArgs),
     /// Score every customer with a purchase before --as-of; writes customer_id,churn_probability
@@ -129,6 +135,34 @@ struct DeployArgs {
     /// Activate the model once uploaded
     #[arg(long)]
     activate: bool,
+}
+
+#[derive(Args)]
+struct ExploreArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// With --window-days: label churn at this cut-off and show it by cohort
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, requires = "window_days")]
+    cutoff: Option<NaiveDate>,
+    #[arg(long, value_name = "N", requires = "cutoff")]
+    window_days: Option<u32>,
+    /// Months of activity to show
+    #[arg(long, default_value_t = 24)]
+    months: u32,
+}
+
+#[derive(Args)]
+struct SqlArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// The query (Polars SQL)
+    query: String,
+    /// Also write the whole answer as CSV
+    #[arg(long, value_name = "FILE.csv")]
+    out: Option<PathBuf>,
+    /// Rows to print
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -236,6 +270,8 @@ fn main() -> ExitCode {
         Command::Train(args) => train(args),
         Command::Score(args) => score(args),
         Command::Report(args) => report(args),
+        Command::Explore(args) => explore(args),
+        Command::Sql(args) => sql(args),
         Command::Deploy(args) => deploy(args),
     };
     match result {
@@ -479,5 +515,76 @@ fn deploy(args: DeployArgs) -> Result<(), Failure> {
             ""
         }
     );
+    Ok(())
+}
+
+fn polars_failure(code: u8) -> impl Fn(polars::prelude::PolarsError) -> Failure {
+    move |e| Failure {
+        code,
+        error: e.into(),
+    }
+}
+
+/// Prints a frame as a terminal table (at most `limit` rows).
+fn print_frame(title: &str, frame: &polars::prelude::DataFrame, limit: usize) {
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(frame.get_column_names().iter().map(|n| n.as_str()));
+    for i in 0..frame.height().min(limit) {
+        table.add_row(frame.columns().iter().map(|c| match c.get(i) {
+            Ok(polars::prelude::AnyValue::Float64(v)) => format!("{v:.2}"),
+            Ok(polars::prelude::AnyValue::String(s)) => s.to_owned(),
+            Ok(v) => v.to_string(),
+            Err(_) => String::new(),
+        }));
+    }
+    println!("{title}");
+    println!("{table}");
+    if frame.height() > limit {
+        println!("({} rows, {limit} shown)", frame.height());
+    }
+    println!();
+}
+
+fn explore(args: ExploreArgs) -> Result<(), Failure> {
+    use churn_lab::explore;
+    let (transactions, _) = load(&args.data)?;
+    print_frame(
+        "Overview",
+        &explore::overview(&transactions).map_err(polars_failure(SOFTWARE))?,
+        1,
+    );
+    let monthly = explore::monthly(&transactions, args.months).map_err(polars_failure(SOFTWARE))?;
+    print_frame("Purchases by month", &monthly, args.months as usize);
+    if let (Some(cutoff), Some(window)) = (args.cutoff, args.window_days) {
+        let customers = LabelledCustomers::build(&transactions, None, cutoff, window)
+            .map_err(|e| Failure::from(TrainingError::from(e)))?;
+        println!(
+            "Churn at {cutoff}: {:.1}% of {} customers bought nothing in the next {window} days\n",
+            100.0 * customers.churn_rate(),
+            customers.churned.len()
+        );
+        let cohorts = explore::cohort_churn(&transactions, cutoff, window)
+            .map_err(polars_failure(SOFTWARE))?;
+        print_frame("Churn by first-purchase month", &cohorts, 60);
+    }
+    Ok(())
+}
+
+fn sql(args: SqlArgs) -> Result<(), Failure> {
+    let (transactions, events) = load(&args.data)?;
+    let mut answer = churn_lab::explore::sql(&transactions, events.as_ref(), &args.query)
+        .map_err(polars_failure(DATA_ERROR))?;
+    print_frame("", &answer, args.limit);
+    if let Some(path) = &args.out {
+        use polars::prelude::SerWriter;
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("creating {}", path.display()))
+            .map_err(cannot_create)?;
+        polars::prelude::CsvWriter::new(file)
+            .finish(&mut answer)
+            .map_err(polars_failure(CANNOT_CREATE))?;
+        println!("wrote {}", path.display());
+    }
     Ok(())
 }

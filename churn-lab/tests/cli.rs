@@ -418,3 +418,52 @@ fn synthetic_csv() -> String {
     }
     csv
 }
+
+#[test]
+fn explore_and_sql_answer_in_terminal_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(dir.path(), "t.csv", &synthetic_csv());
+    let run = churn_lab(&[
+        "explore",
+        "--transactions",
+        &csv,
+        "--cutoff",
+        "2023-12-01",
+        "--window-days",
+        "90",
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let shown = text(&run.stdout);
+    for heading in [
+        "Overview",
+        "Purchases by month",
+        "Churn at 2023-12-01",
+        "Churn by first-purchase month",
+        "2023-01",
+    ] {
+        assert!(shown.contains(heading), "{heading} in {shown}");
+    }
+
+    let answer = dir.path().join("answer.csv");
+    let run = churn_lab(&[
+        "sql",
+        "--transactions",
+        &csv,
+        "--out",
+        answer.to_str().unwrap(),
+        "SELECT customer_id, COUNT(*) AS orders FROM transactions GROUP BY customer_id ORDER BY orders DESC, customer_id LIMIT 3",
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let written = std::fs::read_to_string(&answer).unwrap();
+    assert_eq!(written.lines().count(), 4, "{written}");
+    assert!(written.starts_with("customer_id,orders"));
+
+    let run = churn_lab(&[
+        "sql",
+        "--transactions",
+        &csv,
+        "SELECT nope FROM transactions",
+    ]);
+    assert_eq!(run.status.code(), Some(65));
+    assert!(text(&run.stderr).contains("nope"));
+}
