@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod models;
 pub mod report;
 pub mod scoring;
+pub mod shop;
 pub mod synthetic;
 pub mod training;
 pub mod transactions;

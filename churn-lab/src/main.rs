@@ -46,6 +46,9 @@ enum Command {
     /// Upload a trained model to storefront-api's registry (and with --activate, make it the
     /// model the API scores with, on every instance)
     Deploy(DeployArgs),
+    /// Pull the live shop's orders (PostgreSQL) and behaviour events (MongoDB) into
+    /// transactions.parquet, events.parquet and manifest.json, to analyse offline
+    Snapshot(SnapshotArgs),
     /// Terminal tables: overview, monthly activity, and with --cutoff/--window-days the churn
     /// rate by first-purchase cohort
     Explore(ExploreArgs),
@@ -135,6 +138,31 @@ struct DeployArgs {
     /// Activate the model once uploaded
     #[arg(long)]
     activate: bool,
+}
+
+#[derive(Args)]
+struct SnapshotArgs {
+    /// PostgreSQL URL of the shop (read only)
+    #[arg(
+        long,
+        env = "NEXUS_DATABASE__URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/nexus",
+        hide_env_values = true
+    )]
+    database_url: String,
+    /// MongoDB URI of the shop
+    #[arg(
+        long,
+        env = "NEXUS_MONGODB__URI",
+        default_value = "mongodb://127.0.0.1:27017",
+        hide_env_values = true
+    )]
+    mongodb_uri: String,
+    #[arg(long, env = "NEXUS_MONGODB__DATABASE", default_value = "nexus")]
+    mongodb_database: String,
+    /// Directory for the snapshot (created if missing)
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -271,6 +299,7 @@ fn main() -> ExitCode {
         Command::Score(args) => score(args),
         Command::Report(args) => report(args),
         Command::Explore(args) => explore(args),
+        Command::Snapshot(args) => snapshot(args),
         Command::Sql(args) => sql(args),
         Command::Deploy(args) => deploy(args),
     };
@@ -586,5 +615,88 @@ fn sql(args: SqlArgs) -> Result<(), Failure> {
             .map_err(polars_failure(CANNOT_CREATE))?;
         println!("wrote {}", path.display());
     }
+    Ok(())
+}
+
+/// `host:port/database` of a URL, never its credentials.
+fn without_credentials(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    rest.split('?').next().unwrap_or_default().to_owned()
+}
+
+fn snapshot(args: SnapshotArgs) -> Result<(), Failure> {
+    let unavailable = |error: anyhow::Error| Failure {
+        code: UNAVAILABLE,
+        error,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure {
+            code: SOFTWARE,
+            error: e.into(),
+        })?;
+    // Reading happens on the runtime; Polars writes the files outside it.
+    let (transactions, events) = runtime.block_on(async {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect(&args.database_url)
+            .await
+            .with_context(|| {
+                format!(
+                    "connecting to PostgreSQL at {}",
+                    without_credentials(&args.database_url)
+                )
+            })
+            .map_err(unavailable)?;
+        let transactions = churn_lab::shop::orders(&pool, None)
+            .await
+            .context("reading orders")
+            .map_err(unavailable)?;
+        let mut options = mongodb::options::ClientOptions::parse(&args.mongodb_uri)
+            .await
+            .context("reading the MongoDB URI")
+            .map_err(|error| Failure { code: 2, error })?;
+        options.server_selection_timeout = Some(std::time::Duration::from_secs(10));
+        let client = mongodb::Client::with_options(options)
+            .context("connecting to MongoDB")
+            .map_err(unavailable)?;
+        let events = churn_lab::shop::events(&client.database(&args.mongodb_database), None)
+            .await
+            .with_context(|| {
+                format!(
+                    "reading events from MongoDB at {}",
+                    without_credentials(&args.mongodb_uri)
+                )
+            })
+            .map_err(unavailable)?;
+        Ok::<_, Failure>((transactions, events))
+    })?;
+    let source = format!(
+        "postgres {} · mongodb {}/{}",
+        without_credentials(&args.database_url),
+        without_credentials(&args.mongodb_uri),
+        args.mongodb_database
+    );
+    let manifest = churn_lab::shop::write_snapshot(&transactions, &events, &source, &args.out)?;
+    println!(
+        "{} transactions of {} customers ({} to {}) and {} events written to {}",
+        manifest.transactions.rows,
+        manifest.transactions.customers,
+        manifest
+            .transactions
+            .first_at
+            .map(|t| t.date().to_string())
+            .unwrap_or_default(),
+        manifest
+            .transactions
+            .last_at
+            .map(|t| t.date().to_string())
+            .unwrap_or_default(),
+        manifest.events.rows,
+        args.out.display()
+    );
     Ok(())
 }

@@ -467,3 +467,23 @@ fn explore_and_sql_answer_in_terminal_tables() {
     assert_eq!(run.status.code(), Some(65));
     assert!(text(&run.stderr).contains("nope"));
 }
+
+#[test]
+fn snapshot_says_when_the_shop_cannot_be_reached() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on port 9 of loopback.
+    let run = churn_lab(&[
+        "snapshot",
+        "--database-url",
+        "postgres://reader:secret@127.0.0.1:9/nexus",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(69), "{}", text(&run.stderr));
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("127.0.0.1:9/nexus"), "{stderr}");
+    assert!(
+        !stderr.contains("secret"),
+        "credentials never printed: {stderr}"
+    );
+}

@@ -5,7 +5,7 @@
 //! churn-lab's transactions and events, the input of its feature definition.
 
 use chrono::{DateTime, Utc};
-use churn_lab::transactions::{Event, Transaction, TransactionKind};
+use churn_lab::transactions::{Event, Transaction};
 use futures::{AsyncReadExt, AsyncWriteExt, TryStreamExt};
 use mongodb::{
     bson::{self, Bson, Document, doc, oid::ObjectId},
@@ -333,65 +333,13 @@ pub async fn top_scores(
         .collect())
 }
 
-type OrderRow = (
-    Uuid,
-    String,
-    i64,
-    i64,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    DateTime<Utc>,
-);
-
-/// Orders as churn-lab transactions (amounts in major units): every placed order that was paid
-/// is a purchase, a refund is a negative row when it happened, a cancelled order is a
-/// cancellation. Orders still waiting for payment are not purchases yet. `customer` limits the
-/// read to one account.
+/// The shop's orders as churn-lab transactions: churn-lab's own mapping, shared with its
+/// `snapshot`, so the API scores exactly the data an analyst would snapshot.
 pub async fn transactions(
     db: &PgPool,
     customer: Option<Uuid>,
 ) -> Result<Vec<Transaction>, sqlx::Error> {
-    // Runtime-checked: the row shape is plain and the filter optional.
-    let rows: Vec<OrderRow> = sqlx::query_as(
-        "SELECT account_id, status::text, total_minor, refunded_minor, placed_at, cancelled_at, updated_at
-           FROM orders
-          WHERE status <> 'pending_payment' AND ($1::uuid IS NULL OR account_id = $1)",
-    )
-    .bind(customer)
-    .fetch_all(db)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (account, status, total, refunded, placed_at, cancelled_at, updated_at) in rows {
-        let customer_id = account.to_string();
-        let major = |minor: i64| minor as f64 / 100.0;
-        if status == "cancelled" {
-            out.push(Transaction {
-                customer_id,
-                ordered_at: cancelled_at.unwrap_or(placed_at).naive_utc(),
-                amount: major(total),
-                quantity: 1,
-                kind: TransactionKind::Cancellation,
-            });
-            continue;
-        }
-        out.push(Transaction {
-            customer_id: customer_id.clone(),
-            ordered_at: placed_at.naive_utc(),
-            amount: major(total),
-            quantity: 1,
-            kind: TransactionKind::Purchase,
-        });
-        if refunded > 0 {
-            out.push(Transaction {
-                customer_id,
-                ordered_at: updated_at.naive_utc(),
-                amount: -major(refunded),
-                quantity: 1,
-                kind: TransactionKind::Refund,
-            });
-        }
-    }
-    Ok(out)
+    churn_lab::shop::orders(db, customer).await
 }
 
 /// Behaviour events of known customers (one customer, or all).
@@ -399,25 +347,5 @@ pub async fn events(
     db: &mongodb::Database,
     customer: Option<Uuid>,
 ) -> mongodb::error::Result<Vec<Event>> {
-    let filter = match customer {
-        Some(id) => doc! { "customer_id": id.to_string() },
-        None => doc! { "customer_id": { "$type": "string" } },
-    };
-    let documents: Vec<Document> = db
-        .collection::<Document>(crate::storage::events::COLLECTION)
-        .find(filter)
-        .projection(doc! { "_id": 0, "customer_id": 1, "type": 1, "occurred_at": 1 })
-        .await?
-        .try_collect()
-        .await?;
-    Ok(documents
-        .iter()
-        .filter_map(|d| {
-            Some(Event {
-                customer_id: d.get_str("customer_id").ok()?.to_owned(),
-                occurred_at: utc(*d.get_datetime("occurred_at").ok()?).naive_utc(),
-                kind: d.get_str("type").ok()?.to_owned(),
-            })
-        })
-        .collect())
+    churn_lab::shop::events(db, customer).await
 }

@@ -434,3 +434,61 @@ async fn churn_lab_deploy_uploads_and_activates_through_the_api() {
         .unwrap();
     assert_eq!(list["meta"]["active"], model.version.as_str());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_of_the_live_shop_reads_back_as_the_same_transactions_and_events() {
+    use churn_lab::shop;
+    let app = TestApp::spawn().await;
+    let (token, customer) = app.customer().await;
+    order(&app, customer, 40, 2_500, "delivered").await;
+    order(&app, customer, 10, 1_000, "cancelled").await;
+    order(&app, customer, 1, 700, "pending_payment").await;
+    let event = json!({"events": [{"type": "session_start", "anonymous_id": "v-1",
+        "occurred_at": (Utc::now() - Days::hours(2)).to_rfc3339()}]});
+    let response = app
+        .request(Method::POST, "/api/v1/events", Some(&token), Some(event))
+        .await;
+    assert!(response.status().is_success());
+
+    let mongo = storefront_api::storage::mongo_database(&app.settings.mongodb)
+        .await
+        .unwrap();
+    let transactions = shop::orders(&app.db, None).await.unwrap();
+    let events = shop::events(&mongo, None).await.unwrap();
+    assert_eq!(
+        transactions.len(),
+        2,
+        "the pending order is not a purchase yet"
+    );
+    assert_eq!(events.len(), 1);
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_owned();
+    let (manifest, read_back, read_events) = tokio::task::spawn_blocking(move || {
+        let manifest = shop::write_snapshot(&transactions, &events, "test", &out).unwrap();
+        let read_back = Transactions::from_path(&out.join(shop::TRANSACTIONS_FILE)).unwrap();
+        let read_events = Events::from_path(&out.join(shop::EVENTS_FILE)).unwrap();
+        (manifest, read_back, read_events)
+    })
+    .await
+    .unwrap();
+    assert_eq!(manifest.transactions.rows, 2);
+    assert_eq!(manifest.transactions.customers, 1);
+    assert_eq!(manifest.events.rows, 1);
+    assert_eq!(read_back.len(), 2);
+    let kinds: Vec<&str> = read_back
+        .frame()
+        .column("kind")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "cancellation").count(), 1);
+    assert_eq!(read_events.manifest().rows, 1);
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join(shop::MANIFEST_FILE)).unwrap())
+            .unwrap();
+    assert_eq!(written["transactions"]["rows"], 2);
+}

@@ -55,11 +55,12 @@ impl WireServer {
     }
 
     fn wait_until_listening(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // Generous: a Python server starts slowly while compilers hold both cores.
+        let deadline = Instant::now() + Duration::from_secs(90);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(
                 Instant::now() < deadline,
-                "secantusd did not listen within 30 s"
+                "secantusd did not listen within 90 s"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -87,7 +88,8 @@ fn free_port() -> u16 {
 
 /// Polls `/readyz` until it answers `expected` or 30 s pass; returns the last body.
 async fn readiness_becomes(app: &TestApp, expected: StatusCode) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // Generous: a Python server starts slowly while compilers hold both cores.
+    let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let response = app.get("/readyz").await;
         let status = response.status();

@@ -1,0 +1,186 @@
+//! The live shop as churn data: Nexus orders (PostgreSQL) and behaviour events (MongoDB) read
+//! as [`Transaction`]s and [`Event`]s — one mapping, used by `churn-lab snapshot` and by
+//! storefront-api's scoring — and snapshots of them as Parquet files with a manifest, so every
+//! analysis can be re-run offline. Reads only.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use mongodb::bson::{Document, doc};
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::transactions::{
+    DataManifest, Event, Events, LoadError, Transaction, TransactionKind, Transactions,
+    write_parquet,
+};
+
+type OrderRow = (
+    Uuid,
+    String,
+    i64,
+    i64,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    DateTime<Utc>,
+);
+
+/// Orders as transactions (amounts in major units): every paid order is a purchase, a refund is
+/// a negative row at the order's last change, a cancelled order is a cancellation. Orders still
+/// waiting for payment are not purchases yet. `customer` limits the read to one account.
+pub async fn orders(db: &PgPool, customer: Option<Uuid>) -> Result<Vec<Transaction>, sqlx::Error> {
+    // Runtime-checked: churn-lab carries no offline query metadata.
+    let rows: Vec<OrderRow> = sqlx::query_as(
+        "SELECT account_id, status::text, total_minor, refunded_minor, placed_at, cancelled_at, updated_at
+           FROM orders
+          WHERE status <> 'pending_payment' AND ($1::uuid IS NULL OR account_id = $1)",
+    )
+    .bind(customer)
+    .fetch_all(db)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (account, status, total, refunded, placed_at, cancelled_at, updated_at) in rows {
+        let customer_id = account.to_string();
+        let major = |minor: i64| minor as f64 / 100.0;
+        if status == "cancelled" {
+            out.push(Transaction {
+                customer_id,
+                ordered_at: cancelled_at.unwrap_or(placed_at).naive_utc(),
+                amount: major(total),
+                quantity: 1,
+                kind: TransactionKind::Cancellation,
+            });
+            continue;
+        }
+        out.push(Transaction {
+            customer_id: customer_id.clone(),
+            ordered_at: placed_at.naive_utc(),
+            amount: major(total),
+            quantity: 1,
+            kind: TransactionKind::Purchase,
+        });
+        if refunded > 0 {
+            out.push(Transaction {
+                customer_id,
+                ordered_at: updated_at.naive_utc(),
+                amount: -major(refunded),
+                quantity: 1,
+                kind: TransactionKind::Refund,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Behaviour events of known customers (one customer, or all) from the `events` collection.
+pub async fn events(
+    db: &mongodb::Database,
+    customer: Option<Uuid>,
+) -> mongodb::error::Result<Vec<Event>> {
+    let filter = match customer {
+        Some(id) => doc! { "customer_id": id.to_string() },
+        None => doc! { "customer_id": { "$type": "string" } },
+    };
+    let documents: Vec<Document> = db
+        .collection::<Document>("events")
+        .find(filter)
+        .projection(doc! { "_id": 0, "customer_id": 1, "type": 1, "occurred_at": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(documents
+        .iter()
+        .filter_map(|d| {
+            let at = d.get_datetime("occurred_at").ok()?.timestamp_millis();
+            Some(Event {
+                customer_id: d.get_str("customer_id").ok()?.to_owned(),
+                occurred_at: DateTime::from_timestamp_millis(at)?.naive_utc(),
+                kind: d.get_str("type").ok()?.to_owned(),
+            })
+        })
+        .collect())
+}
+
+/// What a snapshot holds and where it came from (`manifest.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotManifest {
+    pub created_at: DateTime<Utc>,
+    /// Where the data was read, without credentials.
+    pub source: String,
+    pub transactions: DataManifest,
+    pub events: DataManifest,
+}
+
+pub const TRANSACTIONS_FILE: &str = "transactions.parquet";
+pub const EVENTS_FILE: &str = "events.parquet";
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// Writes `transactions.parquet` (the transactions file format, `kind` as `status`),
+/// `events.parquet` and `manifest.json` into `dir`.
+pub fn write_snapshot(
+    transactions: &[Transaction],
+    events: &[Event],
+    source: &str,
+    dir: &Path,
+) -> Result<SnapshotManifest, LoadError> {
+    let io = |path: PathBuf| move |source| LoadError::Io { path, source };
+    std::fs::create_dir_all(dir).map_err(io(dir.to_owned()))?;
+    let polars_error = |path: &Path| {
+        let path = path.to_owned();
+        move |e: PolarsError| LoadError::Unreadable {
+            path,
+            message: e.to_string(),
+        }
+    };
+    let tx = Transactions::from_records(transactions);
+    let tx_path = dir.join(TRANSACTIONS_FILE);
+    let mut tx_frame = tx
+        .frame()
+        .select(["customer_id", "ordered_at", "amount", "quantity", "kind"])
+        .and_then(|mut f| f.rename("kind", "status".into()).map(|f| f.clone()))
+        .map_err(polars_error(&tx_path))?;
+    write_parquet(&mut tx_frame, &tx_path)?;
+
+    let events_path = dir.join(EVENTS_FILE);
+    let occurred_at: Vec<i64> = events
+        .iter()
+        .map(|e| e.occurred_at.and_utc().timestamp_millis())
+        .collect();
+    let mut events_frame = DataFrame::new_infer_height(vec![
+        Column::new(
+            "customer_id".into(),
+            events
+                .iter()
+                .map(|e| e.customer_id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Series::new("occurred_at".into(), occurred_at)
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+            .map_err(polars_error(&events_path))?
+            .into_column(),
+        Column::new(
+            "type".into(),
+            events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ),
+    ])
+    .map_err(polars_error(&events_path))?;
+    write_parquet(&mut events_frame, &events_path)?;
+
+    let mut tx_manifest = tx.manifest().clone();
+    tx_manifest.source = tx_path.display().to_string();
+    let mut events_manifest = Events::from_records(events).manifest().clone();
+    events_manifest.source = events_path.display().to_string();
+    let manifest = SnapshotManifest {
+        created_at: Utc::now(),
+        source: source.to_owned(),
+        transactions: tx_manifest,
+        events: events_manifest,
+    };
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let body = serde_json::to_vec_pretty(&manifest).expect("a manifest serialises");
+    std::fs::write(&manifest_path, body).map_err(io(manifest_path.clone()))?;
+    Ok(manifest)
+}
