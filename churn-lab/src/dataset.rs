@@ -75,6 +75,10 @@ impl FeatureMatrix {
     }
 }
 
+/// Each class needs this many customers so that every part of the 60/20/20 split holds both
+/// (otherwise calibration and ROC-AUC are undefined).
+pub const MIN_PER_CLASS: usize = 10;
+
 /// Customers known before the cut-off with their features and whether they churned.
 #[derive(Debug, Clone)]
 pub struct LabelledCustomers {
@@ -99,6 +103,11 @@ pub enum DatasetError {
          customers"
     )]
     OneClass(&'static str),
+    #[error(
+        "only {count} customers {class} in the label window: training, validation and test each \
+         need some (at least {MIN_PER_CLASS}); pick another --cutoff or --window-days"
+    )]
+    TooFewOfClass { class: &'static str, count: usize },
     #[error("computing features: {0}")]
     Polars(#[from] PolarsError),
 }
@@ -145,6 +154,15 @@ impl LabelledCustomers {
         }
         if churned.iter().all(|&c| !c) {
             return Err(DatasetError::OneClass("bought again"));
+        }
+        let churners = churned.iter().filter(|&&c| c).count();
+        for (class, count) in [
+            ("churned", churners),
+            ("bought again", churned.len() - churners),
+        ] {
+            if count < MIN_PER_CLASS {
+                return Err(DatasetError::TooFewOfClass { class, count });
+            }
         }
         Ok(Self {
             features: FeatureMatrix::from_frame(&frame, &names)?,
