@@ -8,10 +8,10 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::transactions::{Event, Transaction, TransactionKind};
 
-/// About `customers × 6` transactions spread over `days` days from `start`.
+/// About `customers × 4.7` transactions spread over `days` days from `start`.
 pub fn transactions(customers: usize, start: NaiveDate, days: i64, seed: u64) -> Vec<Transaction> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = Vec::with_capacity(customers * 6);
+    let mut out = Vec::with_capacity(customers * 5);
     for c in 0..customers {
         let customer_id = format!("c{c:07}");
         // Purchases per day: gamma-like spread from a product of uniforms.

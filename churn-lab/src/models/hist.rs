@@ -219,7 +219,7 @@ impl Tree {
             params,
             nodes: Vec::new(),
         };
-        grower.grow(&mut rows, 0, rng);
+        grower.grow(&mut rows, 0, None, rng);
         Tree {
             nodes: grower.nodes,
         }
@@ -249,12 +249,32 @@ struct Bucket {
     n: u32,
 }
 
+type Histogram = [Bucket; MAX_BINS];
+
+/// Nodes with fewer rows than this fill their histograms on one thread.
+const PARALLEL_ROWS: usize = 2048;
+
 impl Grower<'_> {
     fn score(&self, g: f64, h: f64) -> f64 {
         g * g / (h + self.params.lambda)
     }
 
-    fn grow(&mut self, rows: &mut [u32], depth: usize, rng: &mut impl Rng) -> u32 {
+    /// Whether every split considers every feature. Then a node's histograms serve its
+    /// children: fill them for the smaller child and take the larger one's as the parent's
+    /// minus the smaller's (LightGBM's histogram subtraction), which halves the work below
+    /// the root. With per-split feature sampling (the forest) the children need other
+    /// features than the parent had, so each node fills its own.
+    fn subtracts(&self) -> bool {
+        self.params.max_features >= self.data.features
+    }
+
+    fn grow(
+        &mut self,
+        rows: &mut [u32],
+        depth: usize,
+        histograms: Option<Vec<Histogram>>,
+        rng: &mut impl Rng,
+    ) -> u32 {
         let (g, h) = rows.iter().fold((0.0, 0.0), |(g, h), &r| {
             (g + self.g[r as usize], h + self.h[r as usize])
         });
@@ -265,23 +285,23 @@ impl Grower<'_> {
         if depth >= p.max_depth || rows.len() < 2 * p.min_samples_leaf.max(1) {
             return id;
         }
-        let features: Vec<usize> = if p.max_features >= self.data.features {
+        let features: Vec<usize> = if self.subtracts() {
             (0..self.data.features).collect()
         } else {
             sample(rng, self.data.features, p.max_features.max(1)).into_vec()
         };
+        let histograms = histograms.unwrap_or_else(|| self.histograms(rows, &features));
         let parent = self.score(g, h);
-        let best_of = |&feature: &usize| self.best_split(rows, feature, g, h, parent);
-        let best = if rows.len() >= 4096 {
-            features.par_iter().filter_map(best_of).collect::<Vec<_>>()
-        } else {
-            features.iter().filter_map(best_of).collect()
-        }
-        .into_iter()
-        .fold(None::<Candidate>, |best, c| match best {
-            Some(b) if b.gain >= c.gain => Some(b),
-            _ => Some(c),
-        });
+        let best = features
+            .iter()
+            .zip(&histograms)
+            .filter_map(|(&feature, histogram)| {
+                self.best_split(histogram, rows.len() as u32, feature, g, h, parent)
+            })
+            .fold(None::<Candidate>, |best, c| match best {
+                Some(b) if b.gain >= c.gain => Some(b),
+                _ => Some(c),
+            });
         let Some(best) = best.filter(|b| b.gain > 1e-12) else {
             return id;
         };
@@ -294,8 +314,28 @@ impl Grower<'_> {
             }
         }
         let (left_rows, right_rows) = rows.split_at_mut(split);
-        let left = self.grow(left_rows, depth + 1, rng);
-        let right = self.grow(right_rows, depth + 1, rng);
+        let (left_histograms, right_histograms) = if self.subtracts() && depth + 1 < p.max_depth {
+            let left_smaller = left_rows.len() <= right_rows.len();
+            let smaller =
+                self.histograms(if left_smaller { left_rows } else { right_rows }, &features);
+            let mut larger = histograms;
+            for (parent, child) in larger.iter_mut().zip(&smaller) {
+                for (p, c) in parent.iter_mut().zip(child) {
+                    p.g -= c.g;
+                    p.h -= c.h;
+                    p.n -= c.n;
+                }
+            }
+            if left_smaller {
+                (Some(smaller), Some(larger))
+            } else {
+                (Some(larger), Some(smaller))
+            }
+        } else {
+            (None, None)
+        };
+        let left = self.grow(left_rows, depth + 1, left_histograms, rng);
+        let right = self.grow(right_rows, depth + 1, right_histograms, rng);
         self.nodes[id as usize] = Node::Split {
             feature: best.feature as u32,
             threshold: self.binner.cuts[best.feature][best.bin as usize],
@@ -306,9 +346,30 @@ impl Grower<'_> {
         id
     }
 
+    /// Per feature, the sums of `g`, `h` and the row count in each bin over `rows`.
+    fn histograms(&self, rows: &[u32], features: &[usize]) -> Vec<Histogram> {
+        let fill = |&feature: &usize| {
+            let column = self.data.column(feature);
+            let mut histogram = [Bucket::default(); MAX_BINS];
+            for &r in rows {
+                let b = &mut histogram[column[r as usize] as usize];
+                b.g += self.g[r as usize];
+                b.h += self.h[r as usize];
+                b.n += 1;
+            }
+            histogram
+        };
+        if rows.len() >= PARALLEL_ROWS {
+            features.par_iter().map(fill).collect()
+        } else {
+            features.iter().map(fill).collect()
+        }
+    }
+
     fn best_split(
         &self,
-        rows: &[u32],
+        histogram: &Histogram,
+        total: u32,
         feature: usize,
         g: f64,
         h: f64,
@@ -318,16 +379,7 @@ impl Grower<'_> {
         if bins < 2 {
             return None;
         }
-        let column = self.data.column(feature);
-        let mut histogram = [Bucket::default(); MAX_BINS];
-        for &r in rows {
-            let b = &mut histogram[column[r as usize] as usize];
-            b.g += self.g[r as usize];
-            b.h += self.h[r as usize];
-            b.n += 1;
-        }
         let p = self.params;
-        let total = rows.len() as u32;
         let (mut gl, mut hl, mut nl) = (0.0, 0.0, 0u32);
         let mut best: Option<Candidate> = None;
         for (bin, bucket) in histogram[..bins - 1].iter().enumerate() {
