@@ -38,6 +38,10 @@ enum Command {
         /// Seed of the generator; the same seed always gives the same shop.
         #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
         seed: u64,
+        /// Write orders and events for only the first N customers (the full catalog and
+        /// every account are loaded regardless) — quick stacks for browser tests.
+        #[arg(long, value_name = "N")]
+        history_customers: Option<usize>,
     },
     /// Create a staff or admin account, or reset an existing one's password and role.
     CreateStaff {
@@ -69,12 +73,19 @@ pub async fn run() -> anyhow::Result<()> {
             println!("database is migrated");
             Ok(())
         }
-        Command::DemoData { seed } => {
+        Command::DemoData {
+            seed,
+            history_customers,
+        } => {
             let db = storage::pg_pool(&settings.database)?;
             let mongo = storage::mongo_database(&settings.mongodb)
                 .await
                 .context("invalid MongoDB settings")?;
-            let outcome = crate::demo::load(&db, &mongo, seed).await?;
+            let scope = history_customers.map_or(
+                crate::demo::HistoryScope::AllCustomers,
+                crate::demo::HistoryScope::FirstCustomers,
+            );
+            let outcome = crate::demo::load_with(&db, &mongo, seed, scope).await?;
             println!("{outcome}");
             Ok(())
         }

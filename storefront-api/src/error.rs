@@ -14,24 +14,8 @@ use axum::{
 };
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::ToSchema;
 
-/// The body of every error response.
-#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
-pub struct ErrorEnvelope {
-    pub error: ErrorBody,
-}
-
-#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
-pub struct ErrorBody {
-    /// Stable machine-readable code, e.g. `validation_failed`, `not_found`.
-    pub code: String,
-    /// Human-readable explanation.
-    pub message: String,
-    /// Structured detail (field errors, allowed values); `null` when there is none.
-    #[schema(value_type = Object, nullable)]
-    pub details: Value,
-}
+pub use storefront_client::error::{ErrorBody, ErrorEnvelope};
 
 pub use crate::domain::FieldError;
 

@@ -3,7 +3,6 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// An ISO-4217 currency code such as `EUR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -21,6 +20,11 @@ impl Currency {
 
     pub fn code(self) -> &'static str {
         self.0.code()
+    }
+
+    /// The sign shoppers know, e.g. `€` for EUR (`¤` where there is none).
+    pub fn symbol(self) -> String {
+        self.0.symbol().symbol
     }
 
     /// Digits after the decimal point (2 for EUR, 0 for JPY).
@@ -49,12 +53,13 @@ impl<'de> Deserialize<'de> for Currency {
 }
 
 /// An amount of money: integer minor units (cents) and the currency they are in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
     /// Amount in the currency's minor unit, e.g. 1999 for EUR 19.99.
     pub amount_minor: i64,
     /// ISO-4217 code.
-    #[schema(value_type = String, example = "EUR")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "EUR"))]
     pub currency: Currency,
 }
 
@@ -67,23 +72,41 @@ impl Money {
     }
 }
 
-impl fmt::Display for Money {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let digits = u32::from(self.currency.minor_unit_digits());
+impl Money {
+    /// The amount as shoppers read it: `€19.99`, `-€0.05`, `¥1200`. A symbol shared by several
+    /// currencies (`$`) is prefixed with the code's country letters (`US$`, `CA$`) unless it is
+    /// the US dollar.
+    pub fn to_shopper_string(&self) -> String {
+        let code = self.currency.code();
+        let symbol = match self.currency.symbol() {
+            s if s == "$" && code != "USD" => format!("{}$", &code[..2]),
+            s if s == "¤" => format!("{code} "),
+            s => s,
+        };
         let sign = if self.amount_minor < 0 { "-" } else { "" };
+        format!("{sign}{symbol}{}", self.unsigned_amount())
+    }
+
+    fn unsigned_amount(&self) -> String {
+        let digits = u32::from(self.currency.minor_unit_digits());
         let abs = self.amount_minor.unsigned_abs();
         if digits == 0 {
-            return write!(f, "{sign}{abs} {}", self.currency);
+            return abs.to_string();
         }
         let scale = 10u64.pow(digits);
-        write!(
-            f,
-            "{sign}{}.{:0width$} {}",
+        format!(
+            "{}.{:0width$}",
             abs / scale,
             abs % scale,
-            self.currency,
             width = digits as usize
         )
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.amount_minor < 0 { "-" } else { "" };
+        write!(f, "{sign}{} {}", self.unsigned_amount(), self.currency)
     }
 }
 
@@ -105,5 +128,15 @@ mod tests {
         assert_eq!(Money::new(1999, eur).to_string(), "19.99 EUR");
         assert_eq!(Money::new(-5, eur).to_string(), "-0.05 EUR");
         assert_eq!(Money::new(1200, jpy).to_string(), "1200 JPY");
+    }
+
+    #[test]
+    fn shoppers_see_symbols() {
+        let money = |minor, code| Money::new(minor, Currency::parse(code).unwrap());
+        assert_eq!(money(1999, "EUR").to_shopper_string(), "€19.99");
+        assert_eq!(money(-5, "EUR").to_shopper_string(), "-€0.05");
+        assert_eq!(money(1999, "USD").to_shopper_string(), "$19.99");
+        assert_eq!(money(1999, "CAD").to_shopper_string(), "CA$19.99");
+        assert_eq!(money(1200, "JPY").to_shopper_string(), "¥1200");
     }
 }

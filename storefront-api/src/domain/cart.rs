@@ -1,14 +1,15 @@
 //! Carts: what a shopper intends to buy, re-priced from the catalog at every read.
 
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
     catalog::{ProductStatus, VariantStatus},
     money::{Currency, Money},
-    order::{LineInput, Totals},
+    order::LineInput,
 };
+
+/// The cart's read view is the wire type shared with the API's clients.
+pub use storefront_client::cart::{Cart, CartLine, LineProblem};
 
 /// A variant as the cart sees it, straight from the catalog.
 #[derive(Debug, Clone)]
@@ -33,37 +34,6 @@ impl CatalogVariant {
     pub fn is_for_sale(&self) -> bool {
         self.variant_status == VariantStatus::Active && self.product_status == ProductStatus::Active
     }
-}
-
-/// Why a cart line cannot be bought as it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case", tag = "code")]
-pub enum LineProblem {
-    /// The product or variant is no longer sold.
-    Unavailable,
-    /// Fewer are in stock than the line asks for.
-    InsufficientStock { available: i32 },
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CartLine {
-    pub variant_id: Uuid,
-    pub sku: String,
-    pub product_id: Uuid,
-    pub product_slug: String,
-    pub product_name: String,
-    pub variant_title: String,
-    #[schema(value_type = Object)]
-    pub options: serde_json::Value,
-    pub image_url: Option<String>,
-    pub unit_price: Money,
-    pub compare_at_price: Option<Money>,
-    pub quantity: i32,
-    pub line_total: Money,
-    /// Units in stock right now.
-    pub available_quantity: i32,
-    /// Set when the line cannot be checked out as it is; such lines do not count in the totals.
-    pub problem: Option<LineProblem>,
 }
 
 /// Pairs the quantities in a cart with the catalog; lines whose variant no longer exists are
@@ -117,23 +87,6 @@ pub fn purchasable(lines: &[CartLine]) -> Vec<LineInput> {
             quantity: line.quantity,
         })
         .collect()
-}
-
-/// A cart as the shopper sees it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Cart {
-    /// For guest carts: send it back as `X-Cart-Token` (browsers get the `nexus_cart` cookie).
-    pub token: Option<String>,
-    pub lines: Vec<CartLine>,
-    /// Units across purchasable lines.
-    pub item_count: i64,
-    /// The currency of every line; `null` for an empty cart.
-    #[schema(value_type = Option<String>)]
-    pub currency: Option<Currency>,
-    /// Subtotal, and shipping and tax when a destination was given.
-    pub totals: Option<Totals>,
-    /// True when every line can be checked out as it is.
-    pub ready_for_checkout: bool,
 }
 
 #[cfg(test)]

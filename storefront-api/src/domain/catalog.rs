@@ -60,23 +60,7 @@ pub fn parse_sku(raw: &str) -> Result<String, String> {
     }
 }
 
-/// Where a product is in its life: only `active` products are visible to shoppers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "product_status", rename_all = "snake_case")]
-pub enum ProductStatus {
-    Draft,
-    Active,
-    Archived,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "variant_status", rename_all = "snake_case")]
-pub enum VariantStatus {
-    Active,
-    Archived,
-}
+pub use storefront_client::catalog::{ProductStatus, VariantStatus};
 
 /// Why stock on hand changed. Staff choose among the manual reasons; `initial`, `sale` and
 /// `release` are written by the system.
@@ -283,120 +267,9 @@ pub fn build_category_tree(flat: Vec<(views::CategoryNode, i64)>) -> Vec<views::
 }
 
 /// What shoppers and staff read about the catalog. Built by the storage layer, serialised by
-/// the HTTP layer.
+/// the HTTP layer; the types are the wire types shared with the API's clients.
 pub mod views {
-    use chrono::{DateTime, Utc};
-    use serde::Serialize;
-    use utoipa::ToSchema;
-    use uuid::Uuid;
-
-    use super::{ProductStatus, VariantStatus};
-    use crate::domain::money::Money;
-
-    #[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
-    pub struct CategoryRef {
-        pub id: Uuid,
-        pub slug: String,
-        pub name: String,
-    }
-
-    /// A category with its sub-categories, as the shop's navigation shows it.
-    #[derive(Debug, Clone, Serialize, ToSchema)]
-    pub struct CategoryNode {
-        pub id: Uuid,
-        pub slug: String,
-        pub name: String,
-        pub parent_id: Option<Uuid>,
-        pub position: i32,
-        /// Active products in this category and all of its sub-categories.
-        pub product_count: i64,
-        #[schema(no_recursion)]
-        pub children: Vec<CategoryNode>,
-    }
-
-    /// What reviewers think of a product.
-    #[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
-    pub struct Rating {
-        /// Mean of the published reviews' stars, 1-5, two decimals; `null` without reviews.
-        pub average: Option<f64>,
-        pub count: i32,
-    }
-
-    impl Rating {
-        pub fn from_totals(count: i32, sum: i64) -> Self {
-            let average = (count > 0).then(|| {
-                let hundredths = (sum * 100 + i64::from(count) / 2) / i64::from(count);
-                hundredths as f64 / 100.0
-            });
-            Self { average, count }
-        }
-    }
-
-    /// One product in a listing.
-    #[derive(Debug, Clone, Serialize, ToSchema)]
-    pub struct ProductSummary {
-        pub id: Uuid,
-        pub slug: String,
-        pub name: String,
-        /// Always `active` in public listings.
-        pub status: ProductStatus,
-        pub category: CategoryRef,
-        /// The lowest price among the product's active variants; `null` only in staff listings,
-        /// for a product that has none yet.
-        pub price_from: Option<Money>,
-        /// The compare-at ("was") price of the variant that sets `price_from`, if any.
-        pub compare_at_from: Option<Money>,
-        pub in_stock: bool,
-        pub rating: Rating,
-        pub image_url: Option<String>,
-        pub created_at: DateTime<Utc>,
-    }
-
-    #[derive(Debug, Clone, Serialize, ToSchema)]
-    pub struct Variant {
-        pub id: Uuid,
-        pub sku: String,
-        pub title: String,
-        /// Option values such as `{"size": "M", "colour": "Blue"}`.
-        #[schema(value_type = Object)]
-        pub options: serde_json::Value,
-        pub price: Money,
-        pub compare_at_price: Option<Money>,
-        pub stock_on_hand: i32,
-        pub in_stock: bool,
-        pub status: VariantStatus,
-    }
-
-    #[derive(Debug, Clone, Serialize, ToSchema)]
-    pub struct Product {
-        pub id: Uuid,
-        pub slug: String,
-        pub name: String,
-        pub description: String,
-        pub status: ProductStatus,
-        pub category: CategoryRef,
-        /// From the root category down to the product's own.
-        pub breadcrumbs: Vec<CategoryRef>,
-        pub currency: String,
-        pub price_from: Option<Money>,
-        pub in_stock: bool,
-        pub rating: Rating,
-        pub image_urls: Vec<String>,
-        pub variants: Vec<Variant>,
-        pub created_at: DateTime<Utc>,
-        pub updated_at: DateTime<Utc>,
-    }
-
-    /// One row of the stock ledger.
-    #[derive(Debug, Clone, Serialize, ToSchema)]
-    pub struct StockMovement {
-        pub id: i64,
-        pub variant_id: Uuid,
-        pub delta: i32,
-        pub reason: String,
-        pub note: Option<String>,
-        pub stock_after: i32,
-        pub actor_id: Option<Uuid>,
-        pub created_at: DateTime<Utc>,
-    }
+    pub use storefront_client::catalog::{
+        CategoryNode, CategoryRef, Product, ProductSummary, Rating, StockMovement, Variant,
+    };
 }

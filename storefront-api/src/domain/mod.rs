@@ -5,26 +5,12 @@ pub mod account;
 pub mod cart;
 pub mod catalog;
 pub mod events;
-pub mod money;
 pub mod order;
 pub mod payment;
 pub mod reviews;
 
-use serde::Serialize;
-use utoipa::ToSchema;
+/// Money is part of the wire types shared with the API's clients.
+pub use storefront_client::money;
 
-/// One invalid field of an input, as the domain sees it; the HTTP layer reports a list of these.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+/// One invalid field of an input; the HTTP layer reports a list of these.
+pub use storefront_client::error::FieldError;

@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// Shared with the API's clients: how an order travels, and what the shopper pays.
+pub use storefront_client::cart::{ShippingMethod, Totals};
+
 /// Where an order is in its life. Refunds in part leave the status alone; a full refund moves
 /// the order to `refunded`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, sqlx::Type)]
@@ -106,23 +109,6 @@ impl std::fmt::Display for IllegalTransition {
                 allowed.join(", ")
             }
         )
-    }
-}
-
-/// How an order travels to the shopper.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ShippingMethod {
-    Standard,
-    Express,
-}
-
-impl ShippingMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Standard => "standard",
-            Self::Express => "express",
-        }
     }
 }
 
@@ -252,18 +238,6 @@ impl DiscountCode {
 pub struct LineInput {
     pub unit_price_minor: i64,
     pub quantity: i32,
-}
-
-/// What the shopper pays, every part shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Totals {
-    pub subtotal_minor: i64,
-    pub discount_minor: i64,
-    pub shipping_minor: i64,
-    /// Tax rate applied, in basis points (1900 = 19 %).
-    pub tax_rate_basis_points: u32,
-    pub tax_minor: i64,
-    pub total_minor: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,8 +8,9 @@ use axum::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use storefront_client::cart::{
+    CartEnvelope, Destination, NewCartItem, QuantityChange, ShippingCountries, ShippingCountry,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -42,6 +43,32 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show_cart, clear_cart))
         .routes(routes!(add_item))
         .routes(routes!(set_item_quantity, remove_item))
+        .routes(routes!(shipping_countries))
+}
+
+/// Where the shop ships, each country with its tax rate and shipping prices.
+#[utoipa::path(get, path = "/api/v1/shipping/countries", tag = "cart",
+    responses((status = 200, body = ShippingCountries)))]
+pub async fn shipping_countries(State(state): State<AppState>) -> Json<ShippingCountries> {
+    let settings = &state.settings.checkout;
+    let mut countries: Vec<ShippingCountry> = settings
+        .countries
+        .iter()
+        .map(|(code, rates)| ShippingCountry {
+            name: code
+                .parse::<iso_country::Country>()
+                .map_or_else(|_| code.clone(), |c| c.name().to_owned()),
+            code: code.clone(),
+            tax_basis_points: rates.tax_basis_points,
+            standard_minor: rates.standard_minor,
+            express_minor: rates.express_minor,
+        })
+        .collect();
+    countries.sort_by(|a, b| a.name.cmp(&b.name));
+    Json(ShippingCountries {
+        countries,
+        free_standard_shipping_from_minor: settings.free_standard_shipping_from_minor,
+    })
 }
 
 /// A guest cart token from the header or the cookie, if it looks like one of ours.
@@ -108,22 +135,6 @@ fn cart_cookie(state: &AppState, token: &str) -> HeaderValue {
 /// Clears a guest cart cookie (after its lines moved into a customer's cart).
 pub fn cleared_cart_cookie() -> HeaderValue {
     HeaderValue::from_static("nexus_cart=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Destination {
-    /// ISO 3166-1 alpha-2 country to estimate shipping and tax for.
-    country: Option<String>,
-    #[serde(default = "standard")]
-    #[param(inline)]
-    shipping_method: ShippingMethod,
-    /// A discount code to include in the totals.
-    discount_code: Option<String>,
-}
-
-fn standard() -> ShippingMethod {
-    ShippingMethod::Standard
 }
 
 /// The rates of a country the shop ships to.
@@ -241,11 +252,6 @@ pub async fn load_cart(
     })
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct CartEnvelope {
-    cart: Cart,
-}
-
 fn destination(
     params: &Destination,
     settings: &CheckoutSettings,
@@ -301,26 +307,6 @@ pub async fn clear_cart(
         state.carts.clear(&owner).await?;
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewCartItem {
-    variant_id: Uuid,
-    /// Units to add (default 1).
-    #[serde(default = "one")]
-    quantity: i32,
-}
-
-fn one() -> i32 {
-    1
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct QuantityChange {
-    /// The line's new quantity; 0 removes it.
-    quantity: i32,
 }
 
 fn limit_error(limit: CartLimit) -> ApiError {

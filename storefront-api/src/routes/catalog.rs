@@ -10,11 +10,14 @@ use axum::{
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use storefront_client::catalog::{
+    CategoryList, ListMeta, ListParams, ProductEnvelope, ProductList, SearchMeta, SearchParams,
+    SearchResults, SortParam,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    domain::catalog::views::{CategoryNode, Product, ProductSummary},
+    domain::catalog::views::ProductSummary,
     error::{ApiError, ApiResult, FieldError, Path, Query},
     state::AppState,
     storage::{
@@ -78,15 +81,6 @@ async fn revalidate(request: Request, next: Next) -> Response {
 pub const DEFAULT_PAGE_SIZE: i64 = 24;
 pub const MAX_PAGE_SIZE: i64 = 100;
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, Default, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum SortParam {
-    #[default]
-    Newest,
-    PriceAsc,
-    PriceDesc,
-}
-
 impl From<SortParam> for ProductSort {
     fn from(sort: SortParam) -> Self {
         match sort {
@@ -95,28 +89,6 @@ impl From<SortParam> for ProductSort {
             SortParam::PriceDesc => Self::PriceDesc,
         }
     }
-}
-
-/// Unknown parameters (tracking tags, cache busters) are ignored on public reads.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListParams {
-    /// Category slug; its sub-categories are included.
-    category: Option<String>,
-    /// Lowest price, in minor units.
-    min_price: Option<i64>,
-    /// Highest price, in minor units.
-    max_price: Option<i64>,
-    /// Only products with stock.
-    #[serde(default)]
-    in_stock: bool,
-    #[serde(default)]
-    #[param(inline)]
-    sort: SortParam,
-    /// Page size, 1–100 (default 24).
-    limit: Option<i64>,
-    /// `meta.next_cursor` of the previous page.
-    cursor: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -162,19 +134,6 @@ pub fn page_number(page: Option<i64>) -> Result<i64, ApiError> {
         Some(n) if (1..=1000).contains(&n) => Ok(n),
         Some(_) => Err(ApiError::invalid("page", "must be between 1 and 1000")),
     }
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct ListMeta {
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    next_cursor: Option<String>,
-    limit: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ProductList {
-    products: Vec<ProductSummary>,
-    meta: ListMeta,
 }
 
 /// Active products, filtered and sorted, one cursor page at a time.
@@ -253,11 +212,6 @@ pub async fn list_products(
         .await
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ProductEnvelope {
-    pub product: Product,
-}
-
 /// One active product by its slug, with its purchasable variants.
 #[utoipa::path(get, path = "/api/v1/products/{slug}", tag = "catalog",
     params(("slug" = String, Path, description = "Product slug")),
@@ -278,11 +232,6 @@ pub async fn product_detail(
         .await
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct CategoryList {
-    categories: Vec<CategoryNode>,
-}
-
 /// The category tree with product counts (sub-categories included).
 #[utoipa::path(get, path = "/api/v1/categories", tag = "catalog",
     responses((status = 200, body = CategoryList)))]
@@ -294,32 +243,6 @@ pub async fn list_categories(State(state): State<AppState>) -> ApiResult<CachedJ
             Ok::<_, ApiError>(CategoryList { categories })
         })
         .await
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SearchParams {
-    /// What the shopper typed; prefixes and small typos match.
-    q: String,
-    /// 1-based page number.
-    page: Option<i64>,
-    /// Page size, 1–100 (default 24).
-    limit: Option<i64>,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct SearchMeta {
-    /// The words searched for, as normalised.
-    query: String,
-    total: i64,
-    page: i64,
-    limit: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SearchResults {
-    products: Vec<ProductSummary>,
-    meta: SearchMeta,
 }
 
 /// The words of a search: lower-case letters and digits, at most 12, so no user input reaches

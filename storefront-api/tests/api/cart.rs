@@ -419,3 +419,27 @@ async fn concurrent_adds_lose_no_line_and_no_unit() {
     assert_eq!(quantities.len(), 2);
     assert_eq!(quantities.iter().sum::<i64>(), 20);
 }
+
+#[tokio::test]
+async fn shoppers_can_see_where_the_shop_ships_and_what_it_costs() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/api/v1/shipping/countries").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    let countries = body["countries"].as_array().unwrap();
+    let germany = countries
+        .iter()
+        .find(|c| c["code"] == "DE")
+        .expect("the default configuration ships to Germany");
+    assert_eq!(germany["name"], "Germany");
+    assert_eq!(germany["tax_basis_points"], 1900);
+    assert_eq!(germany["standard_minor"], 490);
+    let names: Vec<&str> = countries
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted, "countries are listed by name");
+    assert_eq!(body["free_standard_shipping_from_minor"], 5000);
+}

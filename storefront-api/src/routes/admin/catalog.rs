@@ -3,6 +3,7 @@
 
 use axum::{extract::State, http::StatusCode};
 use serde::{Deserialize, Deserializer, Serialize};
+use storefront_client::catalog::ProductEnvelope;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -19,7 +20,7 @@ use crate::{
         money::Currency,
     },
     error::{ApiError, ApiResult, Json, Path, Query},
-    routes::catalog::{ProductEnvelope, page_number, page_size},
+    routes::catalog::{page_number, page_size},
     state::AppState,
     storage::catalog::{
         self as store, Audience, CategoryChanges, NewCategory, NewProduct, NewVariant,

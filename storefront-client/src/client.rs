@@ -1,0 +1,274 @@
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::cart::{
+    Cart, CartEnvelope, Destination, NewCartItem, QuantityChange, ShippingCountries,
+};
+use crate::catalog::{
+    CategoryList, CategoryNode, ListParams, Product, ProductEnvelope, ProductList, SearchParams,
+    SearchResults,
+};
+use crate::error::{ErrorBody, ErrorEnvelope};
+
+/// What can go wrong talking to the API.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+pub enum ClientError {
+    /// The API answered with its error envelope.
+    #[error("{} ({})", .body.message, .body.code)]
+    Api { status: u16, body: ErrorBody },
+    /// The API could not be reached, or the connection broke.
+    #[error("the shop's API cannot be reached: {0}")]
+    Unreachable(String),
+    /// The API answered something that is not what this client expects.
+    #[error("unexpected answer from the API (HTTP {status}): {message}")]
+    Unexpected { status: u16, message: String },
+}
+
+impl ClientError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. } | Self::Unexpected { status, .. } => Some(*status),
+            Self::Unreachable(_) => None,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    /// The envelope, when the API sent one.
+    pub fn body(&self) -> Option<&ErrorBody> {
+        match self {
+            Self::Api { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+}
+
+/// A client of one storefront-api, e.g. `Client::new("http://127.0.0.1:8080")`.
+/// Cheap to clone; clones share connections.
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+    token: Option<String>,
+    cookies: Option<String>,
+}
+
+impl Client {
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base: base_url.into().trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+            token: None,
+            cookies: None,
+        }
+    }
+
+    /// The same API, acting with a session token (`Authorization: Bearer`).
+    pub fn with_token(&self, token: impl Into<String>) -> Self {
+        Self {
+            token: Some(token.into()),
+            ..self.clone()
+        }
+    }
+
+    /// The same API, sending a browser's `Cookie` header along (a server rendering a page for
+    /// that browser: its session and cart cookies then count). Browsers send their own.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn with_cookies(&self, cookie_header: impl Into<String>) -> Self {
+        Self {
+            cookies: Some(cookie_header.into()),
+            ..self.clone()
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut builder = self.http.request(method, self.url(path));
+        if let Some(token) = &self.token {
+            builder = builder.bearer_auth(token);
+        }
+        if let Some(cookies) = &self.cookies {
+            builder = builder.header(reqwest::header::COOKIE, cookies);
+        }
+        builder
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<T, ClientError> {
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        if (200..300).contains(&status) {
+            serde_json::from_slice(&bytes).map_err(|e| ClientError::Unexpected {
+                status,
+                message: e.to_string(),
+            })
+        } else {
+            Err(error_from(status, &bytes))
+        }
+    }
+
+    async fn send_json<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ClientError> {
+        self.send(self.request(method, path).json(body)).await
+    }
+
+    async fn send_empty(&self, method: reqwest::Method, path: &str) -> Result<(), ClientError> {
+        let response = self
+            .request(method, path)
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        Err(error_from(status, &bytes))
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &impl Serialize,
+    ) -> Result<T, ClientError> {
+        self.send(self.request(reqwest::Method::GET, path).query(query))
+            .await
+    }
+
+    /// `GET /products`: one page of the active catalog.
+    pub async fn products(&self, params: &ListParams) -> Result<ProductList, ClientError> {
+        self.get("/products", params).await
+    }
+
+    /// `GET /products/{slug}`.
+    pub async fn product(&self, slug: &str) -> Result<Product, ClientError> {
+        let envelope: ProductEnvelope = self
+            .get(&format!("/products/{}", path_segment(slug)), &())
+            .await?;
+        Ok(envelope.product)
+    }
+
+    /// `GET /categories`: the category tree.
+    pub async fn categories(&self) -> Result<Vec<CategoryNode>, ClientError> {
+        let list: CategoryList = self.get("/categories", &()).await?;
+        Ok(list.categories)
+    }
+
+    /// `GET /search`.
+    pub async fn search(&self, params: &SearchParams) -> Result<SearchResults, ClientError> {
+        self.get("/search", params).await
+    }
+
+    /// `GET /cart`: the cart re-priced, with shipping and tax for a destination.
+    pub async fn cart(&self, destination: &Destination) -> Result<Cart, ClientError> {
+        let envelope: CartEnvelope = self.get("/cart", destination).await?;
+        Ok(envelope.cart)
+    }
+
+    /// `POST /cart/items`: adds units of a variant (a guest gets a cart on the first add).
+    pub async fn add_to_cart(&self, item: &NewCartItem) -> Result<Cart, ClientError> {
+        let envelope: CartEnvelope = self
+            .send_json(reqwest::Method::POST, "/cart/items", item)
+            .await?;
+        Ok(envelope.cart)
+    }
+
+    /// `PUT /cart/items/{variant_id}`: sets a line's quantity (0 removes it).
+    pub async fn set_cart_quantity(
+        &self,
+        variant_id: uuid::Uuid,
+        quantity: i32,
+    ) -> Result<Cart, ClientError> {
+        let envelope: CartEnvelope = self
+            .send_json(
+                reqwest::Method::PUT,
+                &format!("/cart/items/{variant_id}"),
+                &QuantityChange { quantity },
+            )
+            .await?;
+        Ok(envelope.cart)
+    }
+
+    /// `DELETE /cart/items/{variant_id}`.
+    pub async fn remove_from_cart(&self, variant_id: uuid::Uuid) -> Result<Cart, ClientError> {
+        let envelope: CartEnvelope = self
+            .send(self.request(
+                reqwest::Method::DELETE,
+                &format!("/cart/items/{variant_id}"),
+            ))
+            .await?;
+        Ok(envelope.cart)
+    }
+
+    /// `GET /shipping/countries`: where the shop ships and what it costs.
+    pub async fn shipping_countries(&self) -> Result<ShippingCountries, ClientError> {
+        self.get("/shipping/countries", &()).await
+    }
+
+    /// `DELETE /cart`.
+    pub async fn clear_cart(&self) -> Result<(), ClientError> {
+        self.send_empty(reqwest::Method::DELETE, "/cart").await
+    }
+}
+
+fn error_from(status: u16, bytes: &[u8]) -> ClientError {
+    match serde_json::from_slice::<ErrorEnvelope>(bytes) {
+        Ok(envelope) => ClientError::Api {
+            status,
+            body: envelope.error,
+        },
+        Err(_) => ClientError::Unexpected {
+            status,
+            message: String::from_utf8_lossy(bytes).chars().take(200).collect(),
+        },
+    }
+}
+
+/// Percent-encodes everything but unreserved characters, so a path parameter stays one segment.
+pub fn path_segment(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for byte in raw.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_cannot_escape_their_segment() {
+        assert_eq!(path_segment("linen-shirt"), "linen-shirt");
+        assert_eq!(path_segment("../admin?x=1"), "..%2Fadmin%3Fx%3D1");
+    }
+}
