@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::stack::{API, API_ENV, API_PORT, API_READY_TIMEOUT_SECS, DEMO_LOGINS, HOST};
 use crate::workspace::Workspace;
-use crate::{cmd, process, services};
+use crate::{cmd, process, services, shop};
 
 /// Path polled until the API reports itself ready.
 const READINESS_PATH: &str = "/readyz";
@@ -25,6 +25,8 @@ pub fn up(ws: &Workspace, debug: bool) -> Result<()> {
     cmd::run(&mut api_command(ws, &binary, "demo-data"))
         .context("`storefront-api demo-data` failed")?;
     serve(ws, &binary)?;
+    let shop = shop::build(ws, !debug)?;
+    shop::serve(ws, &shop)?;
     print_summary(ws);
     Ok(())
 }
@@ -137,6 +139,10 @@ fn print_summary(ws: &Workspace) {
     let base = format!("http://{HOST}:{API_PORT}");
     println!();
     println!("Nexus is up.");
+    println!(
+        "  shop       {}   <- open this in a browser",
+        shop::shop_url()
+    );
     println!("  API        {base}/api/v1");
     println!("  docs       {base}/docs");
     println!("  OpenAPI    {base}/openapi.json");

@@ -1,6 +1,7 @@
 //! `cargo xtask test`: ensures the backing services exactly as `up` does (plus the
 //! `secantusd-py` the readiness test starts on its own), drops leftover test databases, then
-//! runs, stopping at the first failure: rustfmt, clippy, the workspace tests and the
+//! runs, stopping at the first failure: rustfmt, clippy (host and the shop's wasm32 side), the
+//! workspace tests (the browser tests with the API and shop binaries built first) and the
 //! docker-compose file check.
 
 use std::process::Command;
@@ -8,10 +9,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::cmd;
 use crate::services::{self, mongo, postgres};
 use crate::stack::TEST_ENV;
 use crate::workspace::Workspace;
+use crate::{cmd, shop};
 
 /// Databases the tests create for themselves (`_` escaped: it is a LIKE wildcard).
 const TEST_DATABASES_QUERY: &str =
@@ -21,18 +22,37 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
     services::ensure_all(ws)?;
     mongo::ensure_venv(ws)?;
     drop_test_databases()?;
-    let steps = [
-        ("rustfmt", rustfmt_check(ws)),
-        ("clippy", clippy(ws)),
-        ("tests", cargo_test(ws, cargo_test_args)),
-    ];
-    let total = steps.len() + 1;
-    for (index, (title, mut command)) in steps.into_iter().enumerate() {
-        println!("==> [{}/{total}] {title}", index + 1);
+    let total = 5;
+    let step = |index: usize, title: &str, mut command: Command| -> Result<()> {
+        println!("==> [{index}/{total}] {title}");
         let started = Instant::now();
         cmd::run(&mut command).with_context(|| format!("the {title} step failed"))?;
         println!("==> {title} passed in {} s", started.elapsed().as_secs());
-    }
+        Ok(())
+    };
+    step(1, "rustfmt", rustfmt_check(ws))?;
+    step(2, "clippy", clippy(ws))?;
+    shop::ensure_wasm_target()?;
+    step(3, "clippy (web shop, wasm32)", clippy_wasm(ws))?;
+    // The browser tests run the real binaries: the API and the shop with its wasm bundle.
+    let started = Instant::now();
+    println!("==> [4/{total}] tests (building the API and the shop for the browser tests first)");
+    cmd::run(&mut cargo(
+        ws,
+        &["build", "-p", "storefront-api", "--bin", "storefront-api"],
+    ))
+    .context("building storefront-api for the browser tests failed")?;
+    let shop = shop::build(ws, false)?;
+    let mut tests = cargo_test(ws, cargo_test_args);
+    tests
+        .env(
+            "NEXUS_E2E_API_BIN",
+            ws.target_dir().join("debug/storefront-api"),
+        )
+        .env("NEXUS_E2E_SHOP_BIN", &shop.binary)
+        .env("NEXUS_E2E_SITE_ROOT", &shop.site_root);
+    cmd::run(&mut tests).context("the tests step failed")?;
+    println!("==> tests passed in {} s", started.elapsed().as_secs());
     println!("==> [{total}/{total}] docker-compose.yml");
     check_compose_file(ws)?;
     println!("all checks passed");
@@ -49,6 +69,31 @@ fn clippy(ws: &Workspace) -> Command {
         "warnings",
     ];
     cargo(ws, &args)
+}
+
+/// Clippy on the shop's browser side, which the workspace run (a host build) never compiles.
+fn clippy_wasm(ws: &Workspace) -> Command {
+    let front = ws.target_dir().join("front");
+    let front = front.to_string_lossy();
+    cargo(
+        ws,
+        &[
+            "clippy",
+            "-p",
+            "web-shop",
+            "--lib",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--no-default-features",
+            "--features",
+            "hydrate",
+            "--target-dir",
+            &front,
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )
 }
 
 /// `cargo test --workspace`, plus whatever followed `--` on the xtask command line.

@@ -1,7 +1,7 @@
 //! `cargo xtask`: project chores for the Nexus workspace.
 //!
-//! * `up [--debug]` brings the local stack up (PostgreSQL, Redis, a MongoDB-wire server and
-//!   `storefront-api serve`), idempotently.
+//! * `up [--debug]` brings the local stack up (PostgreSQL, Redis, a MongoDB-wire server,
+//!   `storefront-api serve` and the web shop), idempotently.
 //! * `down` stops exactly what `up` and `test` started, nothing else.
 //! * `test [-- ARGS]` ensures the backing services, then runs fmt, clippy, the tests and the
 //!   compose-file check.
@@ -15,6 +15,7 @@ mod cmd;
 mod down;
 mod process;
 mod services;
+mod shop;
 mod sqlx_prepare;
 mod stack;
 mod workspace;
@@ -34,9 +35,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Bring the local stack up: PostgreSQL, Redis, MongoDB-wire server, storefront-api.
+    /// Bring the local stack up: PostgreSQL, Redis, MongoDB-wire server, storefront-api, web shop.
     Up {
-        /// Build and serve a debug build of storefront-api instead of a release build.
+        /// Build and serve debug builds of storefront-api and the shop instead of release builds.
         #[arg(long)]
         debug: bool,
     },

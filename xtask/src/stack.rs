@@ -7,6 +7,7 @@ pub const POSTGRES_PORT: u16 = 5432;
 pub const REDIS_PORT: u16 = 6379;
 pub const MONGO_PORT: u16 = 27017;
 pub const API_PORT: u16 = 8080;
+pub const SHOP_PORT: u16 = 3000;
 
 /// Superuser of the local PostgreSQL (trust auth).
 pub const POSTGRES_USER: &str = "postgres";
@@ -23,6 +24,7 @@ pub const SECANTUSDB_REQUIREMENT: &str = "secantusdb==0.7.0b3";
 /// Bounds for the polling loops.
 pub const SERVICE_START_TIMEOUT_SECS: u64 = 30;
 pub const API_READY_TIMEOUT_SECS: u64 = 60;
+pub const SHOP_READY_TIMEOUT_SECS: u64 = 30;
 pub const STOP_TIMEOUT_SECS: u64 = 15;
 /// Lines of a log shown when something fails to start.
 pub const LOG_TAIL_LINES: usize = 30;
@@ -61,6 +63,10 @@ pub struct Managed {
 pub const API: Managed = Managed {
     name: "storefront-api",
     cmdline_marker: "storefront-api",
+};
+pub const SHOP: Managed = Managed {
+    name: "web-shop",
+    cmdline_marker: "web-shop",
 };
 pub const MONGO: Managed = Managed {
     name: "mongo",

@@ -1,0 +1,353 @@
+//! The web shop in headless Chromium against the real stack: storefront-api (fresh
+//! PostgreSQL database, Redis prefix and MongoDB database, loaded with the demo shop) and the
+//! shop's own server, both the binaries `cargo xtask test` built. Screenshots of each page at
+//! phone and desktop widths go to `target/e2e-screenshots/`.
+
+mod support;
+
+use fantoccini::{Client, Locator};
+use serde_json::Value;
+
+use support::{Browser, Stack, Width};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shoppers_browse_search_and_choose_in_a_real_browser() {
+    let stack = Stack::start().await;
+    let browser = Browser::start().await;
+    // Always close the browser, then report the scenario's panic, if any.
+    let outcome = tokio::spawn({
+        let client = browser.client.clone();
+        let shop = stack.shop_url.clone();
+        let api = stack.api_url.clone();
+        async move { browse(&client, &shop, &api).await }
+    })
+    .await;
+    browser.close().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic.into_panic());
+    }
+}
+
+/// A product with several variants, one of them in stock, from the API itself.
+async fn product_with_choices(api: &str) -> Value {
+    let http = reqwest::Client::new();
+    let list: Value = http
+        .get(format!("{api}/api/v1/products?limit=100&in_stock=true"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for summary in list["products"].as_array().unwrap() {
+        let slug = summary["slug"].as_str().unwrap();
+        let detail: Value = http
+            .get(format!("{api}/api/v1/products/{slug}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if detail["product"]["variants"].as_array().unwrap().len() >= 3 {
+            return detail["product"].clone();
+        }
+    }
+    panic!("the demo shop has no in-stock product with three variants among the first 100");
+}
+
+async fn browse(client: &Client, shop: &str, api: &str) {
+    // Home: products and categories, then hydration.
+    for width in Width::ALL {
+        support::open(client, &format!("{shop}/"), width).await;
+        let cards = client
+            .find_all(Locator::Css(".product-grid .product-card"))
+            .await
+            .unwrap();
+        assert_eq!(cards.len(), 8, "the home page shows eight new products");
+        assert_eq!(client.title().await.unwrap(), "Home · Nexus");
+        support::screenshot(client, "home", width).await;
+    }
+
+    // Search from the header form for a word of a real product's name.
+    let product = product_with_choices(api).await;
+    let name = product["name"].as_str().unwrap().to_owned();
+    let word = name.split_whitespace().last().unwrap().to_lowercase();
+    support::open(client, &format!("{shop}/"), Width::Desktop).await;
+    client
+        .find(Locator::Css("#search-q"))
+        .await
+        .unwrap()
+        .send_keys(&word)
+        .await
+        .unwrap();
+    support::click(client, "form.search button").await;
+    let count = support::wait_text(client, ".result-count").await;
+    assert!(
+        count.contains("found") && !count.starts_with("0 "),
+        "a search for `{word}` reports its results: {count}"
+    );
+
+    // A search that finds nothing says so and offers a way on.
+    support::open(client, &format!("{shop}/search?q=xqzvwy"), Width::Desktop).await;
+    let heading = client
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(heading, "No products match “xqzvwy”");
+    assert!(
+        !client
+            .find_all(Locator::Css(".category-tiles a"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The product page: pick another variant; the page changes without loading again.
+    let slug = product["slug"].as_str().unwrap();
+    let variants = product["variants"].as_array().unwrap();
+    for width in Width::ALL {
+        support::open(client, &format!("{shop}/products/{slug}"), width).await;
+        let h1 = client
+            .find(Locator::Css("h1"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(h1, name);
+        let options = client
+            .find_all(Locator::Css(".variants input[type=radio]"))
+            .await
+            .unwrap();
+        assert_eq!(options.len(), variants.len(), "one choice per variant");
+        support::screenshot(client, "product", width).await;
+    }
+    client
+        .execute("window.__same_page = true;", vec![])
+        .await
+        .unwrap();
+    let before = support::text(client, "[data-testid=choice]").await;
+    let other = variants
+        .iter()
+        .find(|v| !before.starts_with(v["title"].as_str().unwrap()))
+        .expect("a variant not chosen yet");
+    let other_id = other["id"].as_str().unwrap();
+    support::click(client, &format!("label[for='variant-{other_id}']")).await;
+    let after = support::text(client, "[data-testid=choice]").await;
+    assert!(
+        after.starts_with(other["title"].as_str().unwrap()),
+        "choosing `{}` shows it: {after}",
+        other["title"]
+    );
+    let stock = other["stock_on_hand"].as_i64().unwrap();
+    let expected_stock = if stock <= 0 || !other["in_stock"].as_bool().unwrap() {
+        "Sold out".to_owned()
+    } else if stock <= 5 {
+        format!("Only {stock} left")
+    } else {
+        format!("{stock} in stock")
+    };
+    assert!(
+        after.ends_with(&expected_stock),
+        "{after} names the stock: {expected_stock}"
+    );
+    let same_page = client
+        .execute("return window.__same_page === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        same_page,
+        Value::Bool(true),
+        "the choice did not load a new page"
+    );
+
+    // Add an in-stock variant, twice over: the header's count follows without a page load.
+    let buyable = variants
+        .iter()
+        .find(|v| v["in_stock"].as_bool().unwrap() && v["stock_on_hand"].as_i64().unwrap() >= 5)
+        .expect("a variant with stock");
+    let buyable_id = buyable["id"].as_str().unwrap();
+    support::click(client, &format!("label[for='variant-{buyable_id}']")).await;
+    let quantity = client.find(Locator::Css("#quantity")).await.unwrap();
+    quantity.clear().await.unwrap();
+    quantity.send_keys("2").await.unwrap();
+    support::click(client, "button.add-to-cart").await;
+    let added = support::wait_text(client, ".add-outcome .ok").await;
+    assert_eq!(added, "Added 2 to your cart.");
+    let count = support::wait_text(client, ".cart-count").await;
+    assert_eq!(count, "2", "the header counts the cart's items");
+    let same_page = client
+        .execute("return window.__same_page === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        same_page,
+        Value::Bool(true),
+        "adding to the cart did not load a new page"
+    );
+
+    // The cart: change the quantity in place, price it for Germany, try a bad code, remove.
+    let unit_minor = buyable["price"]["amount_minor"].as_i64().unwrap();
+    for width in Width::ALL {
+        support::open(client, &format!("{shop}/cart"), width).await;
+        support::screenshot(client, "cart", width).await;
+    }
+    let line = format!("tr.cart-line[data-variant='{buyable_id}']");
+    assert_eq!(
+        support::minor_units(&support::text(client, &format!("{line} .line-total")).await),
+        2 * unit_minor
+    );
+    let qty = client
+        .find(Locator::Css(&format!("{line} input[name=quantity]")))
+        .await
+        .unwrap();
+    qty.clear().await.unwrap();
+    qty.send_keys("3").await.unwrap();
+    support::click(client, &format!("{line} form.quantity button")).await;
+    support::wait_for_text(client, ".cart-count", "3").await;
+    assert_eq!(
+        support::minor_units(&support::text(client, &format!("{line} .line-total")).await),
+        3 * unit_minor
+    );
+    support::open(
+        client,
+        &format!("{shop}/cart?country=DE&shipping_method=standard&discount_code=NOPE"),
+        Width::Desktop,
+    )
+    .await;
+    assert_eq!(
+        support::text(client, "#discount-problem").await,
+        "there is no such code"
+    );
+    let totals = support::text(client, ".totals").await;
+    assert!(totals.contains("Tax (19%)"), "priced for Germany: {totals}");
+    let total = support::minor_units(&support::text(client, "[data-testid=cart-total]").await);
+    assert!(total > 3 * unit_minor, "the total adds tax: {total}");
+    support::click(client, &format!("{line} form.remove button")).await;
+    client
+        .wait()
+        .for_element(Locator::Css(".empty-cart"))
+        .await
+        .unwrap();
+
+    // A category page, filtered to stock and sorted by price.
+    let category = product["category"]["slug"].as_str().unwrap();
+    support::open(
+        client,
+        &format!("{shop}/c/{category}?in_stock=1&sort=price_asc"),
+        Width::Desktop,
+    )
+    .await;
+    let prices = support::prices(client).await;
+    assert!(!prices.is_empty(), "the category lists products");
+    assert!(
+        prices.windows(2).all(|w| w[0] <= w[1]),
+        "prices ascend: {prices:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_work_without_javascript() {
+    let stack = Stack::start().await;
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let request = http.get(format!("{}{path}", stack.shop_url));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+
+    let (status, home) = get("/").await;
+    assert_eq!(status, 200);
+    assert_eq!(home.matches("class=\"product-card\"").count(), 8, "{home}");
+    assert!(home.contains("<title>Home · Nexus</title>"));
+    assert!(home.contains("<meta name=\"description\""));
+
+    let product = product_with_choices(&stack.api_url).await;
+    let slug = product["slug"].as_str().unwrap();
+    let (status, page) = get(&format!("/products/{slug}")).await;
+    assert_eq!(status, 200);
+    let name = product["name"].as_str().unwrap();
+    assert!(
+        page.contains(&format!("<h1>{}</h1>", support::html_escape(name))),
+        "{page}"
+    );
+    for variant in product["variants"].as_array().unwrap() {
+        assert!(page.contains(&support::html_escape(variant["title"].as_str().unwrap())));
+    }
+
+    let category = product["category"]["slug"].as_str().unwrap();
+    let (status, listing) = get(&format!("/c/{category}")).await;
+    assert_eq!(status, 200);
+    assert!(listing.contains("class=\"product-card\""));
+
+    let (status, missing) = get("/products/no-such-product").await;
+    assert_eq!(status, 404);
+    assert!(
+        missing.contains("We can&#x27;t find that page")
+            || missing.contains("We can't find that page")
+    );
+    let (status, _) = get("/no/such/page").await;
+    assert_eq!(status, 404);
+
+    // The API's own errors pass through the shop's origin unchanged.
+    let (status, body) = get("/api/v1/products?limit=0").await;
+    assert_eq!(status, 422);
+    let envelope: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(envelope["error"]["code"], "validation_failed");
+    let (status, _) = get("/api/v1/admin/orders").await;
+    assert_eq!(status, 404, "staff routes are not served through the shop");
+
+    // The add-to-cart form posts to the shop's server, which adds and redirects to the cart;
+    // the guest's cart cookie comes along.
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let variant = product["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["in_stock"].as_bool().unwrap())
+        .unwrap();
+    let variant_id = variant["id"].as_str().unwrap();
+    let add = |quantity: &'static str| {
+        browser
+            .post(format!("{}/cart/add", stack.shop_url))
+            .form(&[
+                ("slug", slug),
+                ("variant_id", variant_id),
+                ("quantity", quantity),
+            ])
+            .send()
+    };
+    let added = add("1").await.unwrap();
+    assert_eq!(added.status().as_u16(), 303);
+    assert_eq!(added.headers()["location"], "/cart");
+    let cart = browser
+        .get(format!("{}/cart", stack.shop_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        cart.contains(&support::html_escape(name)),
+        "the cart lists what was added"
+    );
+    // Too many: back to the product with the API's reason.
+    let refused = add("100000").await.unwrap();
+    assert_eq!(refused.status().as_u16(), 303);
+    let location = refused.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("/products/{slug}?error=")),
+        "{location}"
+    );
+}

@@ -1,0 +1,396 @@
+//! The stack and the browser for the e2e tests: processes on free ports, bounded waits on
+//! real conditions (never sleeps as synchronisation), cleanup on drop.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// How long a service may take to answer after it starts.
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn required(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: run the browser tests through `cargo xtask test`, which builds \
+             storefront-api and the web shop and sets it"
+        )
+    })
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Polls `ready` every 100 ms until it holds or `timeout` passes.
+async fn wait_for(what: &str, timeout: Duration, mut ready: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    let mut interval = tokio::time::interval(Duration::from_millis(100));
+    while started.elapsed() < timeout {
+        interval.tick().await;
+        if ready().await {
+            return;
+        }
+    }
+    panic!("{what} was not ready within {} s", timeout.as_secs());
+}
+
+async fn answers(url: &str) -> bool {
+    reqwest::get(url)
+        .await
+        .is_ok_and(|r| r.status().is_success())
+}
+
+/// storefront-api with the demo shop and the web shop in front of it, each in a fresh
+/// database, Redis prefix and MongoDB database.
+pub struct Stack {
+    pub api_url: String,
+    pub shop_url: String,
+    children: Vec<Child>,
+    database_url: String,
+    mongo_database: String,
+}
+
+impl Stack {
+    pub async fn start() -> Self {
+        let api_bin = required("NEXUS_E2E_API_BIN");
+        let shop_bin = required("NEXUS_E2E_SHOP_BIN");
+        let site_root = required("NEXUS_E2E_SITE_ROOT");
+        let tag = format!("e2e_{}_{}", std::process::id(), free_port());
+        let server = env_or(
+            "NEXUS_TEST_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432",
+        );
+        let database_url = format!("{}/nexus_test_{tag}", server.trim_end_matches('/'));
+        let mongo_database = format!("nexus_test_{tag}");
+        let api_port = free_port();
+        let api_env = [
+            ("NEXUS_DATABASE__URL", database_url.clone()),
+            (
+                "NEXUS_REDIS__URL",
+                env_or("NEXUS_TEST_REDIS_URL", "redis://127.0.0.1:6379"),
+            ),
+            ("NEXUS_REDIS__KEY_PREFIX", format!("nexus_test_{tag}:")),
+            (
+                "NEXUS_MONGODB__URI",
+                env_or("NEXUS_TEST_MONGODB_URI", "mongodb://127.0.0.1:27017"),
+            ),
+            ("NEXUS_MONGODB__DATABASE", mongo_database.clone()),
+            ("NEXUS_HTTP__PORT", api_port.to_string()),
+            ("NEXUS_HTTP__TRUST_FORWARDED_FOR", "true".to_owned()),
+            ("NEXUS_LOG__FORMAT", "json".to_owned()),
+            ("RUST_LOG", "warn".to_owned()),
+        ];
+        let mut stack = Self {
+            api_url: format!("http://127.0.0.1:{api_port}"),
+            shop_url: String::new(),
+            children: Vec::new(),
+            database_url,
+            mongo_database,
+        };
+        // The whole catalog and every account; orders and events for a few customers only.
+        for step in [
+            &["migrate"][..],
+            &["demo-data", "--history-customers", "200"],
+        ] {
+            let status = Command::new(&api_bin)
+                .args(step)
+                .envs(api_env.iter().map(|(k, v)| (k, v)))
+                .stdout(Stdio::null())
+                .status()
+                .unwrap_or_else(|e| panic!("cannot run {api_bin} {step:?}: {e}"));
+            assert!(status.success(), "storefront-api {step:?} failed: {status}");
+        }
+        let api = Command::new(&api_bin)
+            .arg("serve")
+            .envs(api_env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("storefront-api serve starts");
+        stack.children.push(api);
+        let readyz = format!("{}/readyz", stack.api_url);
+        wait_for("storefront-api", START_TIMEOUT, async || {
+            answers(&readyz).await
+        })
+        .await;
+
+        let shop_port = free_port();
+        stack.shop_url = format!("http://127.0.0.1:{shop_port}");
+        let shop = Command::new(&shop_bin)
+            .env("NEXUS_SHOP_ADDR", format!("127.0.0.1:{shop_port}"))
+            .env("NEXUS_SHOP_API_URL", &stack.api_url)
+            .env("LEPTOS_SITE_ROOT", &site_root)
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .expect("web-shop starts");
+        stack.children.push(shop);
+        let healthz = format!("{}/healthz", stack.shop_url);
+        wait_for("web-shop", START_TIMEOUT, async || answers(&healthz).await).await;
+        stack
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        // Best effort: `cargo xtask test` drops leftover nexus_test_* databases anyway.
+        if let Some((server, name)) = self.database_url.rsplit_once('/') {
+            let _ = Command::new("psql")
+                .args([server, "-q", "-c"])
+                .arg(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        let uri = env_or("NEXUS_TEST_MONGODB_URI", "mongodb://127.0.0.1:27017");
+        let name = self.mongo_database.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let client = mongodb::Client::with_uri_str(&uri).await.ok()?;
+                client.database(&name).drop().await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Width {
+    Phone,
+    Desktop,
+}
+
+impl Width {
+    pub const ALL: [Width; 2] = [Width::Phone, Width::Desktop];
+
+    fn size(self) -> (u32, u32) {
+        match self {
+            Width::Phone => (390, 844),
+            Width::Desktop => (1280, 900),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Width::Phone => "phone",
+            Width::Desktop => "desktop",
+        }
+    }
+}
+
+/// Headless Chromium through chromedriver, both from Debian.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: TempDir,
+}
+
+impl Browser {
+    pub async fn start() -> Self {
+        let port = free_port();
+        let driver = Command::new(env_or("NEXUS_E2E_CHROMEDRIVER", "chromedriver"))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts (Debian package chromium-driver)");
+        let url = format!("http://127.0.0.1:{port}");
+        let status = format!("{url}/status");
+        wait_for("chromedriver", START_TIMEOUT, async || {
+            answers(&status).await
+        })
+        .await;
+        let profile = TempDir::new("nexus-e2e-chromium");
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .chain([format!("--user-data-dir={}", profile.0.display())])
+        .collect::<Vec<_>>();
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": env_or("NEXUS_E2E_CHROMIUM", "/usr/bin/chromium"),
+                "args": args,
+            }
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        let client = ClientBuilder::native()
+            .capabilities(capabilities)
+            .connect(&url)
+            .await
+            .expect("a Chromium session");
+        Self {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// A directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(prefix: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("{prefix}-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Opens `url` at `width` and waits until the page has hydrated.
+pub async fn open(client: &Client, url: &str, width: Width) {
+    let (w, h) = width.size();
+    client.set_window_size(w, h).await.unwrap();
+    client.goto(url).await.unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("body[data-hydrated=true]"))
+        .await
+        .unwrap_or_else(|e| panic!("{url} did not hydrate: {e}"));
+}
+
+/// Saves a PNG of the viewport as `target/e2e-screenshots/<page>-<width>.png`.
+pub async fn screenshot(client: &Client, page: &str, width: Width) {
+    // Screenshots can lag the DOM by a frame.
+    client
+        .execute_async(
+            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(done));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let png = client.screenshot().await.unwrap();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{page}-{}.png", width.name())), png).unwrap();
+}
+
+pub async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no `{css}` to click: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Waits for the element to appear and returns its text.
+pub async fn wait_text(client: &Client, css: &str) -> String {
+    client
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("`{css}` did not appear: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+pub async fn text(client: &Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Waits until the element's text is `expected`.
+pub async fn wait_for_text(client: &Client, css: &str, expected: &str) {
+    let started = Instant::now();
+    loop {
+        let found = match client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if found == expected {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "`{css}` still reads `{found}`, not `{expected}`"
+        );
+        client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => done());",
+                vec![],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+/// "€1,234.50" → 123450.
+pub fn minor_units(price: &str) -> i64 {
+    let digits: String = price.chars().filter(char::is_ascii_digit).collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("a price: {price}"))
+}
+
+/// The listed prices in minor units, in page order.
+pub async fn prices(client: &Client) -> Vec<i64> {
+    let mut prices = Vec::new();
+    for element in client
+        .find_all(Locator::Css(".product-card .price .now"))
+        .await
+        .unwrap()
+    {
+        prices.push(minor_units(&element.text().await.unwrap()));
+    }
+    prices
+}
+
+/// How the server writes text into HTML.
+pub fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+}

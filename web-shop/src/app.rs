@@ -1,0 +1,171 @@
+//! The HTML shell, the routes and the frame every page shares.
+
+use leptos::prelude::*;
+use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode, StaticSegment,
+    components::{A, Route, Router, Routes},
+    path,
+};
+use storefront_client::ClientError;
+use storefront_client::cart::{Cart, Destination};
+use storefront_client::catalog::CategoryNode;
+
+use crate::api;
+use crate::pages::{
+    cart::CartPage, category::CategoryPage, home::HomePage, not_found::NotFound,
+    product::ProductPage, search::SearchPage,
+};
+
+pub const SHOP_NAME: &str = "Nexus";
+
+/// The document around the app; the server renders it once per request.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Tells the browser tests (and anyone curious) that the page is interactive now.
+    Effect::new(move |_| {
+        #[cfg(not(feature = "ssr"))]
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    let api = api::client();
+    let categories = Resource::new(
+        || (),
+        move |_| {
+            let api = api.clone();
+            api::sendable(async move { api.categories().await })
+        },
+    );
+    provide_context(categories);
+    let cart_version = RwSignal::new(0u32);
+    let api = api::client();
+    let cart = Resource::new(
+        move || cart_version.get(),
+        move |_| {
+            let api = api.clone();
+            api::sendable(async move { api.cart(&Destination::default()).await })
+        },
+    );
+    provide_context(CartState {
+        version: cart_version,
+        cart,
+    });
+    view! {
+        <Stylesheet id="shop" href="/assets/shop.css"/>
+        <Link rel="icon" href="/assets/favicon.svg" type_="image/svg+xml"/>
+        <Title formatter=|page: String| format!("{page} · {SHOP_NAME}")/>
+        <Meta name="theme-color" content="#1d3557"/>
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Header/>
+            <main id="main" tabindex="-1">
+                <Routes fallback=NotFound>
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
+                    <Route path=path!("/products/:slug") view=ProductPage ssr=SsrMode::Async/>
+                    <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+            <Footer/>
+        </Router>
+    }
+}
+
+/// The category tree, fetched once per page load and shared by the header and the pages.
+pub type Categories = Resource<Result<Vec<CategoryNode>, storefront_client::ClientError>>;
+
+/// The shopper's cart as the header shows it. Anything that changes the cart bumps `version`,
+/// and every view of the cart fetches again.
+#[derive(Clone, Copy)]
+pub struct CartState {
+    pub version: RwSignal<u32>,
+    pub cart: Resource<Result<Cart, ClientError>>,
+}
+
+impl CartState {
+    pub fn changed(&self) {
+        self.version.update(|v| *v += 1);
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let categories = expect_context::<Categories>();
+    let cart = expect_context::<CartState>().cart;
+    view! {
+        <header class="site-header">
+            <div class="bar">
+                <A href="/" attr:class="brand">{SHOP_NAME}</A>
+                <form class="search" action="/search" method="get" role="search">
+                    <label for="search-q" class="visually-hidden">"Search products"</label>
+                    <input id="search-q" type="search" name="q" placeholder="Search products" required/>
+                    <button type="submit">"Search"</button>
+                </form>
+                <A href="/cart" attr:class="cart-link">
+                    "Cart"
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let count = cart.await.map(|c| c.item_count).unwrap_or(0);
+                            (count > 0).then(|| view! {
+                                <span class="cart-count" aria-label=format!("{count} items")>{count}</span>
+                            })
+                        })}
+                    </Transition>
+                </A>
+            </div>
+            <nav aria-label="Categories">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let nodes = categories.await.unwrap_or_default();
+                        view! {
+                            <ul class="category-nav">
+                                {nodes
+                                    .into_iter()
+                                    .map(|c| {
+                                        view! {
+                                            <li>
+                                                <A href=format!("/c/{}", c.slug)>{c.name}</A>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                    })}
+                </Suspense>
+            </nav>
+        </header>
+    }
+}
+
+#[component]
+fn Footer() -> impl IntoView {
+    view! {
+        <footer class="site-footer">
+            <p>{SHOP_NAME}" — an open-source shop. Tax and shipping are worked out in the cart."</p>
+        </footer>
+    }
+}

@@ -1,0 +1,463 @@
+//! The shop's HTTP server: Leptos pages, the browser bundle, and `/api/v1` passed through to
+//! storefront-api so the browser talks to one origin (in production the nginx gateway does
+//! that pass-through and this one is never reached).
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use axum::{
+    Router,
+    body::{Body, Bytes},
+    extract::{ConnectInfo, Form, FromRef, Path, Request, State},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{any, get, post},
+};
+use http_body_util::BodyExt;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use storefront_client::Client;
+use tower_http::services::ServeDir;
+
+use crate::api::ServerApi;
+use crate::app::{App, shell};
+
+/// Bodies the pass-through accepts from browsers (carts, checkouts, event batches).
+const MAX_PROXY_BODY: usize = 2 * 1024 * 1024;
+
+#[derive(Clone)]
+struct Shop {
+    leptos: LeptosOptions,
+    api_url: String,
+    http: reqwest::Client,
+}
+
+impl FromRef<Shop> for LeptosOptions {
+    fn from_ref(shop: &Shop) -> Self {
+        shop.leptos.clone()
+    }
+}
+
+/// Where the shop listens and what it talks to, from the environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub api_url: String,
+    /// The built site: `pkg/` (the wasm bundle) and `assets/`.
+    pub site_root: String,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, String> {
+        let var =
+            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+        let raw_addr = var("NEXUS_SHOP_ADDR", "127.0.0.1:3000");
+        let addr = raw_addr.parse().map_err(|_| {
+            format!("NEXUS_SHOP_ADDR `{raw_addr}` is not an address like 127.0.0.1:3000")
+        })?;
+        let api_url = var("NEXUS_SHOP_API_URL", "http://127.0.0.1:8080");
+        if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
+            return Err(format!(
+                "NEXUS_SHOP_API_URL `{api_url}` must start with http:// or https://"
+            ));
+        }
+        Ok(Self {
+            addr,
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            site_root: var("LEPTOS_SITE_ROOT", "target/site"),
+        })
+    }
+}
+
+pub async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(message) => {
+            eprintln!("web-shop: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(settings.addr).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("web-shop: cannot listen on {}: {e}", settings.addr);
+            return ExitCode::from(1);
+        }
+    };
+    tracing::info!(addr = %settings.addr, api = %settings.api_url, "web shop listening");
+    let app = router(&settings);
+    match axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("web-shop: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The whole shop as an axum router (tests serve it on port 0).
+pub fn router(settings: &Settings) -> Router {
+    let leptos = LeptosOptions::builder()
+        .output_name("web-shop")
+        .site_root(settings.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.addr)
+        .build();
+    let shop = Shop {
+        leptos: leptos.clone(),
+        api_url: settings.api_url.clone(),
+        http: reqwest::Client::new(),
+    };
+    let api = Client::new(settings.api_url.clone());
+    let context = move || provide_context(ServerApi(api.clone()));
+    let routes = generate_route_list(App);
+    let static_files = |dir: &str| ServeDir::new(format!("{}/{dir}", settings.site_root));
+    Router::new()
+        .route("/api/v1/{*rest}", any(pass_through))
+        .route("/cart/add", post(add_form))
+        .route("/cart/update", post(update_form))
+        .route("/cart/remove", post(remove_form))
+        .route("/images/products/{file}", get(product_image))
+        .route("/healthz", get(|| async { "ok" }))
+        .nest_service("/pkg", static_files("pkg"))
+        .nest_service("/assets", static_files("assets"))
+        .leptos_routes_with_context(&shop, routes, context.clone(), {
+            let leptos = leptos.clone();
+            move || shell(leptos.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<Shop, _>(
+            context, shell,
+        ))
+        .with_state(shop)
+}
+
+async fn add_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<CartForm>,
+) -> Response {
+    cart_form(shop, CartChange::Add, peer, headers, form).await
+}
+
+async fn update_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<CartForm>,
+) -> Response {
+    cart_form(shop, CartChange::Update, peer, headers, form).await
+}
+
+async fn remove_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<CartForm>,
+) -> Response {
+    cart_form(shop, CartChange::Remove, peer, headers, form).await
+}
+
+const HOP_BY_HOP: [HeaderName; 5] = [
+    header::CONNECTION,
+    header::HOST,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::CONTENT_LENGTH,
+];
+
+/// `/api/v1/*` → storefront-api, unchanged but for the hop-by-hop headers and the client's
+/// address appended to `X-Forwarded-For`. Staff routes are not the shop's business: they are
+/// refused here so the shop's origin never carries a staff session.
+async fn pass_through(
+    State(shop): State<Shop>,
+    Path(rest): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    if rest == "admin" || rest.starts_with("admin/") {
+        return api_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Staff routes are not served by the shop.",
+        );
+    }
+    let (parts, body) = request.into_parts();
+    let body: Bytes = match http_body_util::Limited::new(body, MAX_PROXY_BODY)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return api_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request body is too large.",
+            );
+        }
+    };
+    let query = parts
+        .uri
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    match forward(
+        &shop,
+        parts.method,
+        &format!("{rest}{query}"),
+        parts.headers,
+        peer,
+        body,
+    )
+    .await
+    {
+        Ok(upstream) => {
+            let mut response = Response::new(Body::from(upstream.body));
+            *response.status_mut() = upstream.status;
+            *response.headers_mut() = upstream.headers;
+            response
+        }
+        Err(response) => response,
+    }
+}
+
+/// What storefront-api answered.
+struct Upstream {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// Sends a request on to storefront-api's `/api/v1/{path_and_query}` with the browser's
+/// headers; an unreachable API becomes a 502 in the API's envelope.
+async fn forward(
+    shop: &Shop,
+    method: Method,
+    path_and_query: &str,
+    headers: HeaderMap,
+    peer: SocketAddr,
+    body: Bytes,
+) -> Result<Upstream, Response> {
+    let url = format!("{}/api/v1/{path_and_query}", shop.api_url);
+    let mut headers = strip(headers);
+    let forwarded = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(earlier) => format!("{earlier}, {}", peer.ip()),
+        None => peer.ip().to_string(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&forwarded) {
+        headers.insert("x-forwarded-for", value);
+    }
+    let unavailable =
+        |message: &str| api_error(StatusCode::BAD_GATEWAY, "api_unavailable", message);
+    let upstream = shop
+        .http
+        .request(method, url)
+        .headers(headers)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "storefront-api unreachable");
+            unavailable("The shop's API cannot be reached; please try again shortly.")
+        })?;
+    let status = upstream.status();
+    let headers = strip(upstream.headers().clone());
+    let body = upstream
+        .bytes()
+        .await
+        .map_err(|_| unavailable("The shop's API broke off its answer; please try again."))?;
+    Ok(Upstream {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// The cart forms of pages viewed without JavaScript (with it, the page calls the API
+/// itself): each is one API call, then a redirect — to the cart on success, back with the
+/// API's message on failure. Cookies the API sets (a guest's new cart) go along.
+#[derive(Debug, serde::Deserialize)]
+struct CartForm {
+    slug: Option<String>,
+    variant_id: Option<String>,
+    quantity: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum CartChange {
+    Add,
+    Update,
+    Remove,
+}
+
+async fn cart_form(
+    shop: Shop,
+    change: CartChange,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    form: CartForm,
+) -> Response {
+    let slug = form
+        .slug
+        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    let back = |message: &str| {
+        let mut params = leptos_router::params::ParamsMap::new();
+        match (change, &slug) {
+            (CartChange::Add, Some(slug)) => {
+                params.insert("error", message.to_owned());
+                format!("/products/{slug}{}", params.to_query_string())
+            }
+            _ => {
+                params.insert("notice", message.to_owned());
+                format!("/cart{}", params.to_query_string())
+            }
+        }
+    };
+    let Some(variant_id) = form.variant_id.filter(|v| !v.trim().is_empty()) else {
+        return see_other(&back("Choose an option first."), &HeaderMap::new());
+    };
+    let quantity = form.quantity.as_deref().map(str::trim);
+    let quantity = match (change, quantity) {
+        (CartChange::Remove, _) => 0,
+        (_, None | Some("")) => 1,
+        (_, Some(raw)) => match raw.parse::<i32>() {
+            Ok(n) => n,
+            Err(_) => {
+                return see_other(&back("Quantity must be a whole number."), &HeaderMap::new());
+            }
+        },
+    };
+    let (method, path, body) = match change {
+        CartChange::Add => (
+            Method::POST,
+            "cart/items".to_owned(),
+            serde_json::json!({ "variant_id": variant_id, "quantity": quantity }),
+        ),
+        CartChange::Update | CartChange::Remove if quantity == 0 => (
+            Method::DELETE,
+            format!(
+                "cart/items/{}",
+                storefront_client::path_segment(&variant_id)
+            ),
+            serde_json::Value::Null,
+        ),
+        CartChange::Update | CartChange::Remove => (
+            Method::PUT,
+            format!(
+                "cart/items/{}",
+                storefront_client::path_segment(&variant_id)
+            ),
+            serde_json::json!({ "quantity": quantity }),
+        ),
+    };
+    let mut headers = headers;
+    let body = if body.is_null() {
+        headers.remove(header::CONTENT_TYPE);
+        Bytes::new()
+    } else {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        Bytes::from(body.to_string())
+    };
+    match forward(&shop, method, &path, headers, peer, body).await {
+        Ok(upstream) if upstream.status.is_success() => see_other("/cart", &upstream.headers),
+        Ok(upstream) => {
+            let error = match serde_json::from_slice::<storefront_client::error::ErrorEnvelope>(
+                &upstream.body,
+            ) {
+                Ok(envelope) => storefront_client::ClientError::Api {
+                    status: upstream.status.as_u16(),
+                    body: envelope.error,
+                },
+                Err(_) => storefront_client::ClientError::Unexpected {
+                    status: upstream.status.as_u16(),
+                    message: String::new(),
+                },
+            };
+            see_other(
+                &back(&crate::api::shopper_message(&error)),
+                &HeaderMap::new(),
+            )
+        }
+        Err(_) => see_other(
+            &back("The shop cannot be reached right now; please try again in a moment."),
+            &HeaderMap::new(),
+        ),
+    }
+}
+
+/// A 303 to `location`, carrying the `Set-Cookie` headers of `upstream`.
+fn see_other(location: &str, upstream: &HeaderMap) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    for cookie in upstream.get_all(header::SET_COOKIE) {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, cookie.clone());
+    }
+    response
+}
+
+fn strip(mut headers: HeaderMap) -> HeaderMap {
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+    headers
+}
+
+/// An answer in the API's own error envelope, for failures of the pass-through itself.
+fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = storefront_client::error::ErrorEnvelope {
+        error: storefront_client::error::ErrorBody {
+            code: code.to_owned(),
+            message: message.to_owned(),
+            details: serde_json::Value::Null,
+        },
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+/// The demo catalog names images (`/images/products/<slug>-<n>.jpg`) but ships none; until a
+/// shop uploads real ones, each name gets a stable drawn placeholder.
+async fn product_image(Path(file): Path<String>) -> Response {
+    let stem = file
+        .rsplit_once('.')
+        .map_or(file.as_str(), |(stem, _)| stem);
+    let hash = stem.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    let hue = hash % 360;
+    let initial = stem
+        .chars()
+        .find(char::is_ascii_alphabetic)
+        .unwrap_or('N')
+        .to_ascii_uppercase();
+    let svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 320" width="320" height="320"><rect width="320" height="320" fill="hsl({hue} 45% 86%)"/><circle cx="160" cy="150" r="86" fill="hsl({hue} 40% 70%)"/><text x="160" y="182" font-family="DejaVu Sans, sans-serif" font-size="92" text-anchor="middle" fill="hsl({hue} 45% 25%)">{initial}</text></svg>"##
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        svg,
+    )
+        .into_response()
+}
