@@ -1,6 +1,10 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::account::{
+    Account, AccountEnvelope, Address, AddressEnvelope, AddressList, AddressRequest, LoggedIn,
+    LoginRequest, Registration, SessionInfo,
+};
 use crate::cart::{
     Cart, CartEnvelope, Destination, NewCartItem, QuantityChange, ShippingCountries,
 };
@@ -9,6 +13,9 @@ use crate::catalog::{
     SearchResults,
 };
 use crate::error::{ErrorBody, ErrorEnvelope};
+use crate::orders::{
+    CheckoutRequest, IDEMPOTENCY_KEY, Order, OrderEnvelope, OrderList, OrderListParams,
+};
 
 /// What can go wrong talking to the API.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
@@ -228,6 +235,75 @@ impl Client {
     /// `GET /shipping/countries`: where the shop ships and what it costs.
     pub async fn shipping_countries(&self) -> Result<ShippingCountries, ClientError> {
         self.get("/shipping/countries", &()).await
+    }
+
+    /// `POST /auth/register`: creates a customer account and logs it in.
+    pub async fn register(&self, registration: &Registration) -> Result<SessionInfo, ClientError> {
+        let logged_in: LoggedIn = self
+            .send_json(reqwest::Method::POST, "/auth/register", registration)
+            .await?;
+        Ok(logged_in.session)
+    }
+
+    /// `POST /auth/login`.
+    pub async fn login(&self, credentials: &LoginRequest) -> Result<SessionInfo, ClientError> {
+        let logged_in: LoggedIn = self
+            .send_json(reqwest::Method::POST, "/auth/login", credentials)
+            .await?;
+        Ok(logged_in.session)
+    }
+
+    /// `POST /auth/logout`: ends this session.
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        self.send_empty(reqwest::Method::POST, "/auth/logout").await
+    }
+
+    /// `GET /me`: who is logged in.
+    pub async fn me(&self) -> Result<Account, ClientError> {
+        let envelope: AccountEnvelope = self.get("/me", &()).await?;
+        Ok(envelope.account)
+    }
+
+    /// `GET /me/addresses`: saved addresses, the default first.
+    pub async fn addresses(&self) -> Result<Vec<Address>, ClientError> {
+        let list: AddressList = self.get("/me/addresses", &()).await?;
+        Ok(list.addresses)
+    }
+
+    /// `POST /me/addresses`.
+    pub async fn add_address(&self, address: &AddressRequest) -> Result<Address, ClientError> {
+        let envelope: AddressEnvelope = self
+            .send_json(reqwest::Method::POST, "/me/addresses", address)
+            .await?;
+        Ok(envelope.address)
+    }
+
+    /// `POST /checkout`: buys the session's cart. The same `idempotency_key` with the same
+    /// request never makes a second order.
+    pub async fn checkout(
+        &self,
+        request: &CheckoutRequest,
+        idempotency_key: &str,
+    ) -> Result<Order, ClientError> {
+        let envelope: OrderEnvelope = self
+            .send(
+                self.request(reqwest::Method::POST, "/checkout")
+                    .header(IDEMPOTENCY_KEY, idempotency_key)
+                    .json(request),
+            )
+            .await?;
+        Ok(envelope.order)
+    }
+
+    /// `GET /orders`: the customer's orders, newest first.
+    pub async fn orders(&self, params: &OrderListParams) -> Result<OrderList, ClientError> {
+        self.get("/orders", params).await
+    }
+
+    /// `GET /orders/{id}`.
+    pub async fn order(&self, id: uuid::Uuid) -> Result<Order, ClientError> {
+        let envelope: OrderEnvelope = self.get(&format!("/orders/{id}"), &()).await?;
+        Ok(envelope.order)
     }
 
     /// `DELETE /cart`.

@@ -3,12 +3,14 @@
 //! (the web shop's browser side). The shop, the console and churn-lab talk to the API through
 //! it; the API itself depends on the types only (`default-features = false`).
 
+pub mod account;
 pub mod cart;
 pub mod catalog;
 #[cfg(feature = "client")]
 mod client;
 pub mod error;
 pub mod money;
+pub mod orders;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError, path_segment};

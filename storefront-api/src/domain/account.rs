@@ -6,8 +6,6 @@ use argon2::{
     Argon2, PasswordHasher, PasswordVerifier,
     password_hash::{PasswordHash, SaltString, rand_core::OsRng},
 };
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::FieldError;
 
@@ -148,37 +146,8 @@ pub fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password(&uuid::Uuid::new_v4().to_string()))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "account_role", rename_all = "snake_case")]
-pub enum Role {
-    Customer,
-    Staff,
-    Admin,
-}
-
-impl Role {
-    pub fn is_staff(self) -> bool {
-        matches!(self, Self::Staff | Self::Admin)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Customer => "customer",
-            Self::Staff => "staff",
-            Self::Admin => "admin",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "customer" => Some(Self::Customer),
-            "staff" => Some(Self::Staff),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
-    }
-}
+/// Roles are part of the wire types shared with the API's clients.
+pub use storefront_client::account::Role;
 
 /// An assigned ISO 3166-1 alpha-2 country code, in upper case.
 pub fn parse_country(raw: &str) -> Result<String, String> {
@@ -285,37 +254,7 @@ pub fn check_address(input: &AddressInput) -> Vec<FieldError> {
     errors
 }
 
-/// What an account holder (or staff) reads about an account.
+/// What an account holder (or staff) reads about an account: the wire types.
 pub mod views {
-    use chrono::{DateTime, Utc};
-    use serde::Serialize;
-    use utoipa::ToSchema;
-    use uuid::Uuid;
-
-    use super::Role;
-
-    #[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
-    pub struct Account {
-        pub id: Uuid,
-        pub email: String,
-        pub full_name: String,
-        pub role: Role,
-        pub created_at: DateTime<Utc>,
-    }
-
-    #[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
-    pub struct Address {
-        pub id: Uuid,
-        pub label: Option<String>,
-        pub full_name: String,
-        pub line1: String,
-        pub line2: Option<String>,
-        pub city: String,
-        pub region: Option<String>,
-        pub postal_code: String,
-        /// ISO 3166-1 alpha-2.
-        pub country: String,
-        pub phone: Option<String>,
-        pub is_default: bool,
-    }
+    pub use storefront_client::account::{Account, Address};
 }

@@ -1,56 +1,27 @@
 //! Orders: the status machine and the arithmetic of a checkout (subtotal, discount, shipping,
 //! tax, total), all in integer minor units of one currency.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 /// Shared with the API's clients: how an order travels, and what the shopper pays.
 pub use storefront_client::cart::{ShippingMethod, Totals};
 
-/// Where an order is in its life. Refunds in part leave the status alone; a full refund moves
-/// the order to `refunded`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, sqlx::Type)]
-#[serde(rename_all = "snake_case")]
-#[sqlx(type_name = "order_status", rename_all = "snake_case")]
-pub enum OrderStatus {
-    PendingPayment,
-    Paid,
-    Fulfilled,
-    Shipped,
-    Delivered,
-    Cancelled,
-    Refunded,
+/// The wire enum is shared with the API's clients; the rules for moving between statuses
+/// live here.
+pub use storefront_client::orders::OrderStatus;
+
+/// The order status machine.
+pub trait OrderStatusRules: Copy {
+    /// The statuses an order may move to from this one.
+    fn next(self) -> &'static [OrderStatus];
+    /// Whether a move to `to` is allowed; the error lists what is.
+    fn check_transition(self, to: OrderStatus) -> Result<(), IllegalTransition>;
+    /// Stock goes back on the shelf when an order is cancelled before it left the warehouse.
+    fn restocks_on_cancel(self) -> bool;
+    /// Money has been taken and not (fully) given back.
+    fn is_refundable(&self) -> bool;
 }
 
-impl OrderStatus {
-    pub const ALL: [Self; 7] = [
-        Self::PendingPayment,
-        Self::Paid,
-        Self::Fulfilled,
-        Self::Shipped,
-        Self::Delivered,
-        Self::Cancelled,
-        Self::Refunded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PendingPayment => "pending_payment",
-            Self::Paid => "paid",
-            Self::Fulfilled => "fulfilled",
-            Self::Shipped => "shipped",
-            Self::Delivered => "delivered",
-            Self::Cancelled => "cancelled",
-            Self::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == raw)
-    }
-
-    /// The statuses an order may move to from this one.
-    pub fn next(self) -> &'static [Self] {
+impl OrderStatusRules for OrderStatus {
+    fn next(self) -> &'static [Self] {
         match self {
             Self::PendingPayment => &[Self::Paid, Self::Cancelled],
             Self::Paid => &[Self::Fulfilled, Self::Cancelled, Self::Refunded],
@@ -61,8 +32,7 @@ impl OrderStatus {
         }
     }
 
-    /// Whether a move to `to` is allowed; the error lists what is.
-    pub fn check_transition(self, to: Self) -> Result<(), IllegalTransition> {
+    fn check_transition(self, to: Self) -> Result<(), IllegalTransition> {
         if self.next().contains(&to) {
             Ok(())
         } else {
@@ -74,13 +44,11 @@ impl OrderStatus {
         }
     }
 
-    /// Stock goes back on the shelf when an order is cancelled before it left the warehouse.
-    pub fn restocks_on_cancel(self) -> bool {
+    fn restocks_on_cancel(self) -> bool {
         matches!(self, Self::PendingPayment | Self::Paid)
     }
 
-    /// Money has been taken and not (fully) given back.
-    pub fn is_refundable(self) -> bool {
+    fn is_refundable(&self) -> bool {
         matches!(
             self,
             Self::Paid | Self::Fulfilled | Self::Shipped | Self::Delivered
@@ -477,81 +445,9 @@ mod tests {
     }
 }
 
-/// What customers and staff read about an order.
+/// What customers and staff read about an order: the wire types.
 pub mod views {
-    use chrono::{DateTime, Utc};
-    use serde::Serialize;
-    use utoipa::ToSchema;
-    use uuid::Uuid;
-
-    use super::OrderStatus;
-    use crate::domain::money::Money;
-
-    #[derive(Debug, Clone, Serialize, ToSchema)]
-    pub struct OrderLine {
-        pub variant_id: Uuid,
-        pub product_id: Uuid,
-        pub sku: String,
-        pub product_name: String,
-        pub variant_title: String,
-        pub unit_price: Money,
-        pub quantity: i32,
-        pub line_total: Money,
-    }
-
-    #[derive(Debug, Clone, Serialize, ToSchema)]
-    pub struct OrderTotals {
-        pub subtotal: Money,
-        pub discount: Money,
-        pub shipping: Money,
-        pub tax_rate_basis_points: i32,
-        pub tax: Money,
-        pub total: Money,
-        pub refunded: Money,
-    }
-
-    #[derive(Debug, Clone, Serialize, ToSchema)]
-    pub struct PaymentAttempt {
-        pub kind: String,
-        pub outcome: String,
-        pub amount: Money,
-        pub card_brand: Option<String>,
-        pub card_last4: Option<String>,
-        pub failure_code: Option<String>,
-        pub created_at: DateTime<Utc>,
-    }
-
-    #[derive(Debug, Clone, Serialize, ToSchema)]
-    pub struct Order {
-        pub id: Uuid,
-        /// The number shown to the shopper, e.g. 100042.
-        pub number: i64,
-        pub account_id: Uuid,
-        pub status: OrderStatus,
-        pub lines: Vec<OrderLine>,
-        pub totals: OrderTotals,
-        pub shipping_method: String,
-        #[schema(value_type = Object)]
-        pub shipping_address: serde_json::Value,
-        pub payments: Vec<PaymentAttempt>,
-        pub cancel_reason: Option<String>,
-        pub tracking_number: Option<String>,
-        pub placed_at: DateTime<Utc>,
-        pub paid_at: Option<DateTime<Utc>>,
-        pub fulfilled_at: Option<DateTime<Utc>>,
-        pub shipped_at: Option<DateTime<Utc>>,
-        pub delivered_at: Option<DateTime<Utc>>,
-        pub cancelled_at: Option<DateTime<Utc>>,
-    }
-
-    /// One order in a history list.
-    #[derive(Debug, Clone, Serialize, ToSchema)]
-    pub struct OrderSummary {
-        pub id: Uuid,
-        pub number: i64,
-        pub status: OrderStatus,
-        pub total: Money,
-        pub item_count: i64,
-        pub placed_at: DateTime<Utc>,
-    }
+    pub use storefront_client::orders::{
+        Order, OrderLine, OrderSummary, OrderTotals, PaymentAttempt,
+    };
 }

@@ -5,9 +5,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use storefront_client::account::{LoggedIn, LoginRequest, Registration, Revoked, SessionInfo};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
@@ -28,35 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(logout_everywhere))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Registration {
-    email: String,
-    password: String,
-    full_name: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    email: String,
-    password: String,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct SessionInfo {
-    /// Send as `Authorization: Bearer <token>`; browsers get it as an HttpOnly cookie too.
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
-    /// Who is logged in.
-    pub account: Account,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct LoggedIn {
-    pub session: SessionInfo,
 }
 
 fn session_cookie(state: &AppState, token: &str, max_age_secs: u64) -> HeaderValue {
@@ -222,12 +191,6 @@ pub async fn logout(
 ) -> ApiResult<Response> {
     state.sessions.revoke(&session).await?;
     Ok((StatusCode::NO_CONTENT, cleared_cookie(&state)).into_response())
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Revoked {
-    /// How many sessions were ended.
-    revoked: u64,
 }
 
 /// Ends every session of the account, on every device, this one included.

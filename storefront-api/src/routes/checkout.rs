@@ -14,10 +14,9 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use utoipa::{IntoParams, ToSchema};
+use storefront_client::orders::{CheckoutRequest, OrderEnvelope, OrderList, OrderListParams};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -27,10 +26,6 @@ use crate::{
         FieldError,
         account::{AddressInput, check_address},
         cart::CartLine,
-        order::{
-            ShippingMethod,
-            views::{Order, OrderSummary},
-        },
         payment::Card,
     },
     error::{ApiError, ApiResult, Json, Path, Query},
@@ -55,51 +50,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_order))
 }
 
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+pub use storefront_client::orders::IDEMPOTENCY_KEY;
 /// How long a repeated request waits for the first one to finish before giving up.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(30);
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ShippingAddress {
-    full_name: String,
-    line1: String,
-    line2: Option<String>,
-    city: String,
-    region: Option<String>,
-    postal_code: String,
-    /// ISO 3166-1 alpha-2; must be a country the shop ships to.
-    country: String,
-    phone: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PaymentDetails {
-    /// With the simulated provider: 4242424242424242 succeeds, 4000000000000002 is declined,
-    /// 4000000000009995 has insufficient funds, 4000000000000119 fails like an outage.
-    card_number: String,
-    expiry_month: u32,
-    expiry_year: i32,
-    cvc: String,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CheckoutRequest {
-    /// Where to ship; or give `address_id` of a saved address instead.
-    shipping_address: Option<ShippingAddress>,
-    address_id: Option<Uuid>,
-    shipping_method: ShippingMethod,
-    /// A discount code, e.g. `WELCOME10`.
-    discount_code: Option<String>,
-    payment: PaymentDetails,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct OrderEnvelope {
-    order: Order,
-}
 
 /// The fingerprint of a request for idempotency: everything but the full card number and
 /// CVC, which are never stored, not even hashed.
@@ -530,19 +483,6 @@ async fn wait_for_first(
         "checkout_in_progress",
         "A checkout with this Idempotency-Key is still running; try again shortly.",
     ))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OrderListParams {
-    page: Option<i64>,
-    limit: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct OrderList {
-    orders: Vec<OrderSummary>,
-    meta: crate::routes::admin::catalog::StaffListMeta,
 }
 
 /// The caller's orders, newest first.

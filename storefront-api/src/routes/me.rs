@@ -1,8 +1,9 @@
 //! The logged-in account: profile, password and addresses.
 
 use axum::{extract::State, http::StatusCode};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use storefront_client::account::{
+    AccountEnvelope, AddressEnvelope, AddressList, AddressRequest, PasswordChange, ProfileChanges,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -10,10 +11,7 @@ use crate::{
     auth::{ClientAddress, CurrentSession},
     domain::{
         FieldError,
-        account::{
-            AddressInput, Email, NewPassword, check_address, parse_country,
-            views::{Account, Address},
-        },
+        account::{AddressInput, Email, NewPassword, check_address, parse_country},
     },
     error::{ApiError, ApiResult, Json, Path},
     routes::auth::verify_limited,
@@ -29,11 +27,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(replace_address, delete_address))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct AccountEnvelope {
-    account: Account,
-}
-
 /// The caller's own account.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
     responses((status = 200, body = AccountEnvelope), (status = 401, body = crate::error::ErrorEnvelope)),
@@ -44,15 +37,6 @@ pub async fn profile(
 ) -> ApiResult<Json<AccountEnvelope>> {
     let account = accounts::account(&state.db, session.account_id).await?;
     Ok(Json(AccountEnvelope { account }))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProfileChanges {
-    /// A new login email; needs `current_password`.
-    email: Option<String>,
-    full_name: Option<String>,
-    current_password: Option<String>,
 }
 
 /// Changes the caller's name or email.
@@ -101,13 +85,6 @@ pub async fn update_profile(
     Ok(Json(AccountEnvelope { account }))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordChange {
-    current_password: String,
-    new_password: String,
-}
-
 /// Changes the password after checking the current one; every other session is ended.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "accounts", request_body = PasswordChange,
     responses((status = 204), (status = 401, body = crate::error::ErrorEnvelope),
@@ -147,60 +124,31 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddressRequest {
-    label: Option<String>,
-    full_name: String,
-    line1: String,
-    line2: Option<String>,
-    city: String,
-    region: Option<String>,
-    postal_code: String,
-    /// ISO 3166-1 alpha-2, e.g. `DE`.
-    country: String,
-    phone: Option<String>,
-    #[serde(default)]
-    is_default: bool,
-}
-
-impl AddressRequest {
-    fn validate(self) -> Result<AddressInput, ApiError> {
-        let country = parse_country(&self.country);
-        let trim =
-            |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let input = AddressInput {
-            label: trim(self.label),
-            full_name: self.full_name.trim().to_owned(),
-            line1: self.line1.trim().to_owned(),
-            line2: trim(self.line2),
-            city: self.city.trim().to_owned(),
-            region: trim(self.region),
-            postal_code: self.postal_code.trim().to_owned(),
-            country: country.clone().unwrap_or_default(),
-            phone: trim(self.phone),
-            is_default: self.is_default,
-        };
-        let mut errors = check_address(&input);
-        if let Err(message) = country {
-            errors.push(FieldError::new("country", message));
-        }
-        if errors.is_empty() {
-            Ok(input)
-        } else {
-            Err(ApiError::Validation(errors))
-        }
+/// The address a shopper sent, checked: every invalid field at once.
+fn validate_address(request: AddressRequest) -> Result<AddressInput, ApiError> {
+    let country = parse_country(&request.country);
+    let trim = |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let input = AddressInput {
+        label: trim(request.label),
+        full_name: request.full_name.trim().to_owned(),
+        line1: request.line1.trim().to_owned(),
+        line2: trim(request.line2),
+        city: request.city.trim().to_owned(),
+        region: trim(request.region),
+        postal_code: request.postal_code.trim().to_owned(),
+        country: country.clone().unwrap_or_default(),
+        phone: trim(request.phone),
+        is_default: request.is_default,
+    };
+    let mut errors = check_address(&input);
+    if let Err(message) = country {
+        errors.push(FieldError::new("country", message));
     }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AddressList {
-    addresses: Vec<Address>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AddressEnvelope {
-    address: Address,
+    if errors.is_empty() {
+        Ok(input)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
 /// The caller's saved addresses, the default first.
@@ -224,7 +172,7 @@ pub async fn add_address(
     CurrentSession(session): CurrentSession,
     Json(request): Json<AddressRequest>,
 ) -> ApiResult<(StatusCode, Json<AddressEnvelope>)> {
-    let input = request.validate()?;
+    let input = validate_address(request)?;
     let address = accounts::save_address(&state.db, session.account_id, None, &input).await?;
     Ok((StatusCode::CREATED, Json(AddressEnvelope { address })))
 }
@@ -241,7 +189,7 @@ pub async fn replace_address(
     Path(id): Path<Uuid>,
     Json(request): Json<AddressRequest>,
 ) -> ApiResult<Json<AddressEnvelope>> {
-    let input = request.validate()?;
+    let input = validate_address(request)?;
     let address = accounts::save_address(&state.db, session.account_id, Some(id), &input).await?;
     Ok(Json(AddressEnvelope { address }))
 }

@@ -17,7 +17,7 @@ use super::{
 use crate::domain::{
     money::{Currency, Money},
     order::{
-        OrderStatus, ShippingMethod, Totals,
+        OrderStatus, OrderStatusRules, ShippingMethod, Totals,
         views::{Order, OrderLine, OrderSummary, OrderTotals, PaymentAttempt},
     },
 };

@@ -111,12 +111,8 @@ pub struct StaffProductList {
     meta: StaffListMeta,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct StaffListMeta {
-    pub total: i64,
-    pub page: i64,
-    pub limit: i64,
-}
+/// Numbered pages of staff lists (the same shape as the shopper's order history).
+pub use storefront_client::orders::PageMeta as StaffListMeta;
 
 /// All products, drafts and archived included.
 #[utoipa::path(get, path = "/api/v1/admin/products", tag = "admin", params(StaffListParams),

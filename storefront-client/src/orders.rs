@@ -1,0 +1,220 @@
+//! Checkout and orders as the API serves them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::cart::ShippingMethod;
+use crate::money::Money;
+
+/// The header that makes a checkout safe to repeat: the same key with the same request never
+/// places a second order.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// Where an order is in its life. Refunds in part leave the status alone; a full refund moves
+/// the order to `refunded`. (The API's domain holds the rules for moving between them.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "sqlx",
+    sqlx(type_name = "order_status", rename_all = "snake_case")
+)]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    Fulfilled,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+}
+
+impl OrderStatus {
+    pub const ALL: [Self; 7] = [
+        Self::PendingPayment,
+        Self::Paid,
+        Self::Fulfilled,
+        Self::Shipped,
+        Self::Delivered,
+        Self::Cancelled,
+        Self::Refunded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PendingPayment => "pending_payment",
+            Self::Paid => "paid",
+            Self::Fulfilled => "fulfilled",
+            Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
+            Self::Cancelled => "cancelled",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+
+    /// How a shopper reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::PendingPayment => "Awaiting payment",
+            Self::Paid => "Paid",
+            Self::Fulfilled => "Packed",
+            Self::Shipped => "Shipped",
+            Self::Delivered => "Delivered",
+            Self::Cancelled => "Cancelled",
+            Self::Refunded => "Refunded",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderLine {
+    pub variant_id: Uuid,
+    pub product_id: Uuid,
+    pub sku: String,
+    pub product_name: String,
+    pub variant_title: String,
+    pub unit_price: Money,
+    pub quantity: i32,
+    pub line_total: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderTotals {
+    pub subtotal: Money,
+    pub discount: Money,
+    pub shipping: Money,
+    pub tax_rate_basis_points: i32,
+    pub tax: Money,
+    pub total: Money,
+    pub refunded: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentAttempt {
+    pub kind: String,
+    pub outcome: String,
+    pub amount: Money,
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+    pub failure_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Order {
+    pub id: Uuid,
+    /// The number shown to the shopper, e.g. 100042.
+    pub number: i64,
+    pub account_id: Uuid,
+    pub status: OrderStatus,
+    pub lines: Vec<OrderLine>,
+    pub totals: OrderTotals,
+    pub shipping_method: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub shipping_address: serde_json::Value,
+    pub payments: Vec<PaymentAttempt>,
+    pub cancel_reason: Option<String>,
+    pub tracking_number: Option<String>,
+    pub placed_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub fulfilled_at: Option<DateTime<Utc>>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+/// One order in a history list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderSummary {
+    pub id: Uuid,
+    pub number: i64,
+    pub status: OrderStatus,
+    pub total: Money,
+    pub item_count: i64,
+    pub placed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderEnvelope {
+    pub order: Order,
+}
+
+/// Page metadata of numbered lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PageMeta {
+    pub total: i64,
+    pub page: i64,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderList {
+    pub orders: Vec<OrderSummary>,
+    pub meta: PageMeta,
+}
+
+/// `GET /api/v1/orders` query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct OrderListParams {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ShippingAddress {
+    pub full_name: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub region: Option<String>,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2; must be a country the shop ships to.
+    pub country: String,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PaymentDetails {
+    /// With the simulated provider: 4242424242424242 succeeds, 4000000000000002 is declined,
+    /// 4000000000009995 has insufficient funds, 4000000000000119 fails like an outage.
+    pub card_number: String,
+    pub expiry_month: u32,
+    pub expiry_year: i32,
+    pub cvc: String,
+}
+
+/// `POST /api/v1/checkout`, sent with an `Idempotency-Key` header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutRequest {
+    /// Where to ship; or give `address_id` of a saved address instead.
+    pub shipping_address: Option<ShippingAddress>,
+    pub address_id: Option<Uuid>,
+    pub shipping_method: ShippingMethod,
+    /// A discount code, e.g. `WELCOME10`.
+    pub discount_code: Option<String>,
+    pub payment: PaymentDetails,
+}
