@@ -75,3 +75,19 @@ pub fn shopper_message(error: &storefront_client::ClientError) -> String {
         }
     }
 }
+
+/// A fresh `Idempotency-Key` for a checkout form: one per rendering of the form, so a
+/// double-submitted form places one order and a retry after a decline is a new attempt.
+pub fn new_idempotency_key() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        uuid::Uuid::new_v4().to_string()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        web_sys::window()
+            .and_then(|w| w.crypto().ok())
+            .map(|c| c.random_uuid())
+            .unwrap_or_default()
+    }
+}

@@ -13,8 +13,14 @@ use storefront_client::catalog::CategoryNode;
 
 use crate::api;
 use crate::pages::{
-    cart::CartPage, category::CategoryPage, home::HomePage, not_found::NotFound,
-    product::ProductPage, search::SearchPage,
+    account::{AccountPage, LoginPage, OrderPage, RegisterPage, Session},
+    cart::CartPage,
+    category::CategoryPage,
+    checkout::CheckoutPage,
+    home::HomePage,
+    not_found::NotFound,
+    product::ProductPage,
+    search::SearchPage,
 };
 
 pub const SHOP_NAME: &str = "Nexus";
@@ -68,6 +74,15 @@ pub fn App() -> impl IntoView {
             api::sendable(async move { api.cart(&Destination::default()).await })
         },
     );
+    let api = api::client();
+    let session: Session = Resource::new(
+        || (),
+        move |_| {
+            let api = api.clone();
+            api::sendable(async move { api.me().await })
+        },
+    );
+    provide_context(session);
     provide_context(CartState {
         version: cart_version,
         cart,
@@ -87,6 +102,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/products/:slug") view=ProductPage ssr=SsrMode::Async/>
                     <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>
+                    <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/register") view=RegisterPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/orders/:id") view=OrderPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <Footer/>
@@ -115,6 +135,7 @@ impl CartState {
 fn Header() -> impl IntoView {
     let categories = expect_context::<Categories>();
     let cart = expect_context::<CartState>().cart;
+    let session = expect_context::<Session>();
     view! {
         <header class="site-header">
             <div class="bar">
@@ -124,6 +145,17 @@ fn Header() -> impl IntoView {
                     <input id="search-q" type="search" name="q" placeholder="Search products" required/>
                     <button type="submit">"Search"</button>
                 </form>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match session.await {
+                            Ok(account) => {
+                                let first = account.full_name.split_whitespace().next().unwrap_or("you").to_owned();
+                                view! { <A href="/account" attr:class="account-link">{format!("Hi, {first}")}</A> }.into_any()
+                            }
+                            Err(_) => view! { <A href="/account/login" attr:class="account-link">"Log in"</A> }.into_any(),
+                        }
+                    })}
+                </Transition>
                 <A href="/cart" attr:class="cart-link">
                     "Cart"
                     <Transition fallback=|| ()>

@@ -130,6 +130,10 @@ pub fn router(settings: &Settings) -> Router {
         .route("/cart/add", post(add_form))
         .route("/cart/update", post(update_form))
         .route("/cart/remove", post(remove_form))
+        .route("/account/login", post(login_form))
+        .route("/account/register", post(register_form))
+        .route("/account/logout", post(logout_form))
+        .route("/checkout", post(checkout_form))
         .route("/images/products/{file}", get(product_image))
         .route("/healthz", get(|| async { "ok" }))
         .nest_service("/pkg", static_files("pkg"))
@@ -286,6 +290,88 @@ async fn forward(
     })
 }
 
+/// One API call on behalf of a form the browser posted: the browser's cookies go along, and
+/// a refusal comes back as the message to show the shopper.
+async fn call_api(
+    shop: &Shop,
+    peer: SocketAddr,
+    mut headers: HeaderMap,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+    idempotency_key: Option<&str>,
+) -> Result<Upstream, String> {
+    headers.remove(header::CONTENT_TYPE);
+    // The answer is read here, not passed on: it must not come compressed.
+    headers.remove(header::ACCEPT_ENCODING);
+    if body.is_some() {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    if let Some(key) = idempotency_key.and_then(|k| HeaderValue::from_str(k).ok()) {
+        headers.insert(storefront_client::orders::IDEMPOTENCY_KEY, key);
+    }
+    let body = Bytes::from(body.unwrap_or_default());
+    let unreachable =
+        || "The shop cannot be reached right now; please try again in a moment.".to_owned();
+    let upstream = forward(shop, method, path, headers, peer, body)
+        .await
+        .map_err(|_| unreachable())?;
+    if upstream.status.is_success() {
+        return Ok(upstream);
+    }
+    let status = upstream.status.as_u16();
+    let error =
+        match serde_json::from_slice::<storefront_client::error::ErrorEnvelope>(&upstream.body) {
+            Ok(envelope) => storefront_client::ClientError::Api {
+                status,
+                body: envelope.error,
+            },
+            Err(_) => storefront_client::ClientError::Unexpected {
+                status,
+                message: String::new(),
+            },
+        };
+    Err(crate::api::shopper_message(&error))
+}
+
+/// A form's whole round trip: the API call, then a redirect — on success to `success(answer)`
+/// with the API's cookies, on refusal to `back(message)`.
+#[allow(clippy::too_many_arguments)]
+async fn submit(
+    shop: &Shop,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+    idempotency_key: Option<&str>,
+    success: impl FnOnce(&Upstream) -> String,
+    back: impl FnOnce(&str) -> String,
+) -> Response {
+    match call_api(shop, peer, headers, method, path, body, idempotency_key).await {
+        Ok(upstream) => see_other(&success(&upstream), &upstream.headers),
+        Err(message) => see_other(&back(&message), &HeaderMap::new()),
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Option<String> {
+    serde_json::to_string(value).ok()
+}
+
+/// `path` with `params` as its query string.
+fn with_query(path: &str, params: &[(&str, &str)]) -> String {
+    let mut map = leptos_router::params::ParamsMap::new();
+    for (key, value) in params {
+        if !value.is_empty() {
+            map.insert(key.to_string(), (*value).to_owned());
+        }
+    }
+    format!("{path}{}", map.to_query_string())
+}
+
 /// The cart forms of pages viewed without JavaScript (with it, the page calls the API
 /// itself): each is one API call, then a redirect — to the cart on success, back with the
 /// API's message on failure. Cookies the API sets (a guest's new cart) go along.
@@ -313,18 +399,11 @@ async fn cart_form(
     let slug = form
         .slug
         .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
-    let back = |message: &str| {
-        let mut params = leptos_router::params::ParamsMap::new();
-        match (change, &slug) {
-            (CartChange::Add, Some(slug)) => {
-                params.insert("error", message.to_owned());
-                format!("/products/{slug}{}", params.to_query_string())
-            }
-            _ => {
-                params.insert("notice", message.to_owned());
-                format!("/cart{}", params.to_query_string())
-            }
+    let back = |message: &str| match (change, &slug) {
+        (CartChange::Add, Some(slug)) => {
+            with_query(&format!("/products/{slug}"), &[("error", message)])
         }
+        _ => with_query("/cart", &[("notice", message)]),
     };
     let Some(variant_id) = form.variant_id.filter(|v| !v.trim().is_empty()) else {
         return see_other(&back("Choose an option first."), &HeaderMap::new());
@@ -340,65 +419,284 @@ async fn cart_form(
             }
         },
     };
+    let item_path = format!(
+        "cart/items/{}",
+        storefront_client::path_segment(&variant_id)
+    );
     let (method, path, body) = match change {
         CartChange::Add => (
             Method::POST,
             "cart/items".to_owned(),
-            serde_json::json!({ "variant_id": variant_id, "quantity": quantity }),
+            json(&serde_json::json!({ "variant_id": variant_id, "quantity": quantity })),
         ),
-        CartChange::Update | CartChange::Remove if quantity == 0 => (
-            Method::DELETE,
-            format!(
-                "cart/items/{}",
-                storefront_client::path_segment(&variant_id)
-            ),
-            serde_json::Value::Null,
-        ),
+        CartChange::Update | CartChange::Remove if quantity == 0 => {
+            (Method::DELETE, item_path, None)
+        }
         CartChange::Update | CartChange::Remove => (
             Method::PUT,
-            format!(
-                "cart/items/{}",
-                storefront_client::path_segment(&variant_id)
-            ),
-            serde_json::json!({ "quantity": quantity }),
+            item_path,
+            json(&storefront_client::cart::QuantityChange { quantity }),
         ),
     };
-    let mut headers = headers;
-    let body = if body.is_null() {
-        headers.remove(header::CONTENT_TYPE);
-        Bytes::new()
-    } else {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        Bytes::from(body.to_string())
-    };
-    match forward(&shop, method, &path, headers, peer, body).await {
-        Ok(upstream) if upstream.status.is_success() => see_other("/cart", &upstream.headers),
-        Ok(upstream) => {
-            let error = match serde_json::from_slice::<storefront_client::error::ErrorEnvelope>(
-                &upstream.body,
-            ) {
-                Ok(envelope) => storefront_client::ClientError::Api {
-                    status: upstream.status.as_u16(),
-                    body: envelope.error,
-                },
-                Err(_) => storefront_client::ClientError::Unexpected {
-                    status: upstream.status.as_u16(),
-                    message: String::new(),
-                },
-            };
-            see_other(
-                &back(&crate::api::shopper_message(&error)),
-                &HeaderMap::new(),
-            )
+    submit(
+        &shop,
+        peer,
+        headers,
+        method,
+        &path,
+        body,
+        None,
+        |_| "/cart".to_owned(),
+        back,
+    )
+    .await
+}
+
+/// Only a path on this site: never another host (`//evil.example`).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(next) if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') => {
+            next.to_owned()
         }
-        Err(_) => see_other(
-            &back("The shop cannot be reached right now; please try again in a moment."),
-            &HeaderMap::new(),
-        ),
+        _ => "/account".to_owned(),
     }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let next = safe_next(form.next.as_deref());
+    let request = storefront_client::account::LoginRequest {
+        email: form.email.trim().to_owned(),
+        password: form.password,
+    };
+    let back = |message: &str| {
+        with_query(
+            "/account/login",
+            &[
+                ("error", message),
+                ("email", &request.email),
+                ("next", &next),
+            ],
+        )
+    };
+    let body = json(&request);
+    submit(
+        &shop,
+        peer,
+        headers,
+        Method::POST,
+        "auth/login",
+        body,
+        None,
+        |_| next.clone(),
+        back,
+    )
+    .await
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct RegisterForm {
+    full_name: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn register_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<RegisterForm>,
+) -> Response {
+    let next = safe_next(form.next.as_deref());
+    let request = storefront_client::account::Registration {
+        email: form.email.trim().to_owned(),
+        password: form.password,
+        full_name: form.full_name.trim().to_owned(),
+    };
+    let back = |message: &str| {
+        with_query(
+            "/account/register",
+            &[
+                ("error", message),
+                ("email", &request.email),
+                ("full_name", &request.full_name),
+                ("next", &next),
+            ],
+        )
+    };
+    let body = json(&request);
+    submit(
+        &shop,
+        peer,
+        headers,
+        Method::POST,
+        "auth/register",
+        body,
+        None,
+        |_| next.clone(),
+        back,
+    )
+    .await
+}
+
+async fn logout_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    match call_api(
+        &shop,
+        peer,
+        headers,
+        Method::POST,
+        "auth/logout",
+        None,
+        None,
+    )
+    .await
+    {
+        Ok(upstream) => see_other("/", &upstream.headers),
+        // Already logged out (an expired session): nothing to end.
+        Err(_) => see_other("/", &HeaderMap::new()),
+    }
+}
+
+/// The checkout form. Everything but the card goes back into the address on a refusal, so
+/// the shopper only retypes the card.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CheckoutForm {
+    pub idempotency_key: String,
+    pub full_name: String,
+    pub line1: String,
+    #[serde(default)]
+    pub line2: String,
+    pub city: String,
+    #[serde(default)]
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+    #[serde(default)]
+    pub phone: String,
+    pub shipping_method: String,
+    #[serde(default)]
+    pub discount_code: String,
+    pub card_number: String,
+    pub expiry: String,
+    pub cvc: String,
+}
+
+impl CheckoutForm {
+    fn request(&self) -> Result<storefront_client::orders::CheckoutRequest, String> {
+        use storefront_client::orders::{CheckoutRequest, PaymentDetails, ShippingAddress};
+        let optional = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let (month, year) = parse_expiry(&self.expiry)
+            .ok_or_else(|| "Expiry date: write it as MM/YY, e.g. 08/29.".to_owned())?;
+        Ok(CheckoutRequest {
+            shipping_address: Some(ShippingAddress {
+                full_name: self.full_name.trim().to_owned(),
+                line1: self.line1.trim().to_owned(),
+                line2: optional(&self.line2),
+                city: self.city.trim().to_owned(),
+                region: optional(&self.region),
+                postal_code: self.postal_code.trim().to_owned(),
+                country: self.country.trim().to_owned(),
+                phone: optional(&self.phone),
+            }),
+            address_id: None,
+            shipping_method: storefront_client::cart::ShippingMethod::parse(&self.shipping_method)
+                .unwrap_or_default(),
+            discount_code: optional(&self.discount_code),
+            payment: PaymentDetails {
+                card_number: self
+                    .card_number
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect(),
+                expiry_month: month,
+                expiry_year: year,
+                cvc: self.cvc.trim().to_owned(),
+            },
+        })
+    }
+
+    /// Where to go back to after a refusal: the form with `error` and all but the card.
+    fn back(&self, error: &str) -> String {
+        with_query(
+            "/checkout",
+            &[
+                ("error", error),
+                ("full_name", &self.full_name),
+                ("line1", &self.line1),
+                ("line2", &self.line2),
+                ("city", &self.city),
+                ("region", &self.region),
+                ("postal_code", &self.postal_code),
+                ("country", &self.country),
+                ("phone", &self.phone),
+                ("shipping_method", &self.shipping_method),
+                ("discount_code", &self.discount_code),
+            ],
+        )
+    }
+}
+
+/// `"08/29"`, `"8/2029"` → (8, 2029).
+pub fn parse_expiry(raw: &str) -> Option<(u32, i32)> {
+    let (month, year) = raw.trim().split_once('/')?;
+    let month: u32 = month.trim().parse().ok()?;
+    let year: i32 = year.trim().parse().ok()?;
+    let year = if (0..100).contains(&year) {
+        2000 + year
+    } else {
+        year
+    };
+    (1..=12).contains(&month).then_some((month, year))
+}
+
+async fn checkout_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<CheckoutForm>,
+) -> Response {
+    let request = match form.request() {
+        Ok(request) => request,
+        Err(message) => return see_other(&form.back(&message), &HeaderMap::new()),
+    };
+    let key = Some(form.idempotency_key.as_str()).filter(|k| !k.is_empty());
+    let placed = |upstream: &Upstream| {
+        serde_json::from_slice::<storefront_client::orders::OrderEnvelope>(&upstream.body)
+            .map_or_else(
+                |_| "/account".to_owned(),
+                |envelope| format!("/account/orders/{}?placed=1", envelope.order.id),
+            )
+    };
+    let body = json(&request);
+    let back = |message: &str| form.back(message);
+    submit(
+        &shop,
+        peer,
+        headers,
+        Method::POST,
+        "checkout",
+        body,
+        key,
+        placed,
+        back,
+    )
+    .await
 }
 
 /// A 303 to `location`, carrying the `Set-Cookie` headers of `upstream`.

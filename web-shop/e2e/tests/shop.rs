@@ -251,6 +251,127 @@ async fn browse(client: &Client, shop: &str, api: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_shopper_registers_is_declined_then_buys() {
+    let stack = Stack::start().await;
+    let browser = Browser::start().await;
+    let outcome = tokio::spawn({
+        let client = browser.client.clone();
+        let shop = stack.shop_url.clone();
+        let api = stack.api_url.clone();
+        async move { buy(&client, &shop, &api).await }
+    })
+    .await;
+    browser.close().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic.into_panic());
+    }
+}
+
+async fn buy(client: &Client, shop: &str, api: &str) {
+    // Register: the form posts to the shop's server, which logs the new customer in.
+    support::open(client, &format!("{shop}/account/register"), Width::Desktop).await;
+    support::fill(client, "#full_name", "Ada Lovelace").await;
+    support::fill(
+        client,
+        "#email",
+        &format!("ada.{}@example.com", std::process::id()),
+    )
+    .await;
+    support::fill(client, "#password", "analytical engine notes").await;
+    support::click(client, "form.stacked button[type=submit]").await;
+    support::wait_text(client, ".profile").await;
+    assert!(
+        support::text(client, "main")
+            .await
+            .contains("No orders yet")
+    );
+    assert_eq!(support::text(client, ".account-link").await, "Hi, Ada");
+
+    // One item in the cart.
+    let product = product_with_choices(api).await;
+    let slug = product["slug"].as_str().unwrap();
+    let variant = product["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["in_stock"].as_bool().unwrap())
+        .unwrap();
+    let variant_id = variant["id"].as_str().unwrap();
+    support::open(client, &format!("{shop}/products/{slug}"), Width::Desktop).await;
+    support::click(client, &format!("label[for='variant-{variant_id}']")).await;
+    support::click(client, "button.add-to-cart").await;
+    support::wait_text(client, ".add-outcome .ok").await;
+
+    // Checkout from the cart, first with a card that is declined.
+    support::open(client, &format!("{shop}/cart"), Width::Desktop).await;
+    support::click(client, "a.checkout-link").await;
+    support::wait_text(client, "form button.place-order").await;
+    support::wait_for_hydration(client).await;
+    for width in Width::ALL {
+        support::resize(client, width).await;
+        support::screenshot(client, "checkout", width).await;
+    }
+    support::resize(client, Width::Desktop).await;
+    support::fill(client, "#full_name", "Ada Lovelace").await;
+    support::fill(client, "#line1", "12 St James's Square").await;
+    support::fill(client, "#postal_code", "10115").await;
+    support::fill(client, "#city", "Berlin").await;
+    support::select(client, "#country", "DE").await;
+    support::fill(client, "#card_number", "4000 0000 0000 0002").await;
+    support::fill(client, "#expiry", "12/30").await;
+    support::fill(client, "#cvc", "123").await;
+    support::click(client, "button.place-order").await;
+    let error =
+        support::wait_until_text(client, "[data-testid=checkout-error]", |t| !t.is_empty()).await;
+    assert!(
+        error.to_lowercase().contains("declined"),
+        "a decline says so: {error}"
+    );
+    support::wait_for_hydration(client).await;
+    assert_eq!(
+        support::value(client, "#line1").await,
+        "12 St James's Square",
+        "the address survives the decline"
+    );
+    assert_eq!(
+        support::text(client, ".cart-count").await,
+        "1",
+        "the cart is kept"
+    );
+
+    // Then with a card that is accepted: the confirmation, then the order in the history.
+    support::fill(client, "#card_number", "4242424242424242").await;
+    support::fill(client, "#expiry", "12/30").await;
+    support::fill(client, "#cvc", "123").await;
+    support::click(client, "button.place-order").await;
+    let thanks = support::wait_text(client, ".confirmation h1").await;
+    assert_eq!(thanks, "Thank you for your order!");
+    assert_eq!(
+        support::text(client, "[data-testid=order-status]").await,
+        "Paid"
+    );
+    let confirmation = support::text(client, ".confirmation p").await;
+    let number = confirmation
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix('#'))
+        .expect("the confirmation names the order number")
+        .to_owned();
+    support::wait_for_hydration(client).await;
+    for width in Width::ALL {
+        support::resize(client, width).await;
+        support::screenshot(client, "order-confirmation", width).await;
+    }
+    assert!(
+        client.find(Locator::Css(".cart-count")).await.is_err(),
+        "the bought cart is empty"
+    );
+    support::open(client, &format!("{shop}/account"), Width::Desktop).await;
+    let history = support::text(client, "table.orders").await;
+    assert!(history.contains(&format!("#{number}")), "{history}");
+    assert!(history.contains("Paid"), "{history}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_work_without_javascript() {
     let stack = Stack::start().await;
     let http = reqwest::Client::new();

@@ -190,9 +190,13 @@ fn CartView(priced: PricedCart, notice: RwSignal<Option<String>>) -> impl IntoVi
             {(!with_destination).then(|| view! {
                 <p class="hint">"Choose where to deliver to see shipping and tax."</p>
             })}
-            {(!cart.ready_for_checkout).then(|| view! {
-                <p class="field-error">"Some items cannot be bought as they are; change or remove them first."</p>
-            })}
+            {if cart.ready_for_checkout {
+                view! { <a class="button checkout-link" href="/checkout" rel="external">"Go to checkout"</a> }.into_any()
+            } else {
+                view! {
+                    <p class="field-error">"Some items cannot be bought as they are; change or remove them first."</p>
+                }.into_any()
+            }}
         </div>
     }
 }

@@ -281,15 +281,55 @@ impl Drop for TempDir {
 
 /// Opens `url` at `width` and waits until the page has hydrated.
 pub async fn open(client: &Client, url: &str, width: Width) {
+    resize(client, width).await;
+    client.goto(url).await.unwrap();
+    wait_for_hydration(client).await;
+}
+
+pub async fn resize(client: &Client, width: Width) {
     let (w, h) = width.size();
     client.set_window_size(w, h).await.unwrap();
-    client.goto(url).await.unwrap();
+}
+
+/// Waits until the current page's script has taken over (after a form post, say).
+pub async fn wait_for_hydration(client: &Client) {
     client
         .wait()
         .at_most(Duration::from_secs(30))
         .for_element(Locator::Css("body[data-hydrated=true]"))
         .await
-        .unwrap_or_else(|e| panic!("{url} did not hydrate: {e}"));
+        .unwrap_or_else(|e| panic!("the page did not hydrate: {e}"));
+}
+
+/// Replaces the text of an input.
+pub async fn fill(client: &Client, css: &str, text: &str) {
+    let input = client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no `{css}` to fill: {e}"));
+    input.clear().await.unwrap();
+    input.send_keys(text).await.unwrap();
+}
+
+pub async fn select(client: &Client, css: &str, value: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no `{css}` to choose in: {e}"))
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+pub async fn value(client: &Client, css: &str) -> String {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
 }
 
 /// Saves a PNG of the viewport as `target/e2e-screenshots/<page>-<width>.png`.
@@ -342,18 +382,23 @@ pub async fn text(client: &Client, css: &str) -> String {
 
 /// Waits until the element's text is `expected`.
 pub async fn wait_for_text(client: &Client, css: &str, expected: &str) {
+    wait_until_text(client, css, |text| text == expected).await;
+}
+
+/// Waits until the element exists and its text satisfies `wanted`; returns the text.
+pub async fn wait_until_text(client: &Client, css: &str, wanted: impl Fn(&str) -> bool) -> String {
     let started = Instant::now();
     loop {
         let found = match client.find(Locator::Css(css)).await {
             Ok(element) => element.text().await.unwrap_or_default(),
             Err(_) => String::new(),
         };
-        if found == expected {
-            return;
+        if wanted(&found) {
+            return found;
         }
         assert!(
             started.elapsed() < Duration::from_secs(10),
-            "`{css}` still reads `{found}`, not `{expected}`"
+            "`{css}` still reads `{found}`"
         );
         client
             .execute_async(

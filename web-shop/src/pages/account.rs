@@ -1,0 +1,297 @@
+//! Logging in, registering, the account page with the order history, and one order.
+
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use storefront_client::ClientError;
+use storefront_client::account::Account;
+use storefront_client::orders::{Order, OrderListParams};
+
+use crate::api;
+use crate::components::ApiProblem;
+
+/// Who is logged in, fetched once per page load (logging in and out are full page loads).
+pub type Session = Resource<Result<Account, ClientError>>;
+
+/// The `?error=` a form's redirect carried back.
+#[component]
+fn FormError() -> impl IntoView {
+    let error = use_query_map().get_untracked().get("error");
+    view! { <p class="form-error" role="alert">{error}</p> }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map().get_untracked();
+    let next = query.get("next").unwrap_or_else(|| "/account".to_owned());
+    let register = format!(
+        "/account/register?next={}",
+        storefront_client::path_segment(&next)
+    );
+    view! {
+        <Title text="Log in"/>
+        <Meta name="robots" content="noindex"/>
+        <section class="narrow">
+            <h1>"Log in"</h1>
+            <FormError/>
+            <form class="stacked" method="post" action="/account/login">
+                <input type="hidden" name="next" value=next/>
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" autocomplete="email" required
+                    value=query.get("email").unwrap_or_default()/>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required/>
+                <button type="submit">"Log in"</button>
+            </form>
+            <p>"New here? " <a href=register>"Create an account"</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let query = use_query_map().get_untracked();
+    let next = query.get("next").unwrap_or_else(|| "/account".to_owned());
+    view! {
+        <Title text="Create an account"/>
+        <Meta name="robots" content="noindex"/>
+        <section class="narrow">
+            <h1>"Create an account"</h1>
+            <FormError/>
+            <form class="stacked" method="post" action="/account/register">
+                <input type="hidden" name="next" value=next/>
+                <label for="full_name">"Full name"</label>
+                <input id="full_name" name="full_name" type="text" autocomplete="name" required
+                    value=query.get("full_name").unwrap_or_default()/>
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" autocomplete="email" required
+                    value=query.get("email").unwrap_or_default()/>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="new-password"
+                    required minlength="12" aria-describedby="password-hint"/>
+                <p id="password-hint" class="hint">"At least 12 characters; a phrase of a few words works well."</p>
+                <button type="submit">"Create account"</button>
+            </form>
+            <p>"Already have an account? " <A href="/account/login">"Log in"</A></p>
+        </section>
+    }
+}
+
+/// Asks a visitor who is not logged in to do so, then come back to `next`.
+#[component]
+pub fn LogInFirst(next: &'static str, message: &'static str) -> impl IntoView {
+    view! {
+        <section class="narrow">
+            <p>{message}</p>
+            <p>
+                <a href=format!("/account/login?next={next}")>"Log in"</a>
+                " or "
+                <a href=format!("/account/register?next={next}")>"create an account"</a>
+                "."
+            </p>
+        </section>
+    }
+}
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let query = use_query_map();
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<i64>().ok())
+            .filter(|p| *p >= 1)
+            .unwrap_or(1)
+    };
+    let api = api::client();
+    let orders = Resource::new(page, move |page| {
+        let api = api.clone();
+        api::sendable(async move {
+            api.orders(&OrderListParams {
+                page: Some(page),
+                limit: Some(20),
+            })
+            .await
+        })
+    });
+    view! {
+        <Title text="Your account"/>
+        <Meta name="robots" content="noindex"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let account = match session.await {
+                    Ok(account) => account,
+                    Err(_) => {
+                        return view! {
+                            <h1>"Your account"</h1>
+                            <LogInFirst next="/account" message="Log in to see your orders and details."/>
+                        }
+                        .into_any();
+                    }
+                };
+                let orders = orders.await;
+                view! {
+                    <h1>"Your account"</h1>
+                    <section class="profile">
+                        <p><strong>{account.full_name.clone()}</strong><br/>{account.email.clone()}</p>
+                        <form method="post" action="/account/logout">
+                            <button type="submit" class="secondary">"Log out"</button>
+                        </form>
+                    </section>
+                    <h2>"Your orders"</h2>
+                    {match orders {
+                        Ok(list) if list.orders.is_empty() => view! {
+                            <p>"No orders yet. " <A href="/">"Start shopping"</A></p>
+                        }.into_any(),
+                        Ok(list) => {
+                            let pages = (list.meta.total + list.meta.limit - 1) / list.meta.limit;
+                            let current = list.meta.page;
+                            view! {
+                                <table class="orders">
+                                    <thead><tr>
+                                        <th scope="col">"Order"</th>
+                                        <th scope="col">"Placed"</th>
+                                        <th scope="col">"Status"</th>
+                                        <th scope="col">"Items"</th>
+                                        <th scope="col">"Total"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {list.orders.into_iter().map(|o| view! {
+                                            <tr class="order-row">
+                                                <td><A href=format!("/account/orders/{}", o.id)>{format!("#{}", o.number)}</A></td>
+                                                <td>{o.placed_at.format("%-d %b %Y").to_string()}</td>
+                                                <td>{o.status.label()}</td>
+                                                <td>{o.item_count}</td>
+                                                <td>{o.total.to_shopper_string()}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                <nav class="pager" aria-label="Pages">
+                                    {(current > 1).then(|| view! { <A href=format!("/account?page={}", current - 1)>"← Newer"</A> })}
+                                    {(current < pages).then(|| view! { <A href=format!("/account?page={}", current + 1)>"Older →"</A> })}
+                                </nav>
+                            }.into_any()
+                        }
+                        Err(error) => view! { <ApiProblem error/> }.into_any(),
+                    }}
+                }
+                .into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let placed = use_query_map().get_untracked().get("placed").is_some();
+    let api = api::client();
+    let order = Resource::new(id, move |id| {
+        let api = api.clone();
+        api::sendable(async move {
+            match id.parse() {
+                Ok(id) => api.order(id).await.map(Some),
+                Err(_) => Ok(None),
+            }
+        })
+    });
+    view! {
+        <Meta name="robots" content="noindex"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match order.await {
+                    Ok(Some(order)) => view! { <OrderDetail order placed/> }.into_any(),
+                    Ok(None) => view! { <crate::pages::not_found::NotFound/> }.into_any(),
+                    Err(error) if error.is_not_found() => view! { <crate::pages::not_found::NotFound/> }.into_any(),
+                    Err(error) if error.status() == Some(401) => view! {
+                        <Title text="Your order"/>
+                        <LogInFirst next="/account" message="Log in to see this order."/>
+                    }.into_any(),
+                    Err(error) => view! { <ApiProblem error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn OrderDetail(order: Order, placed: bool) -> impl IntoView {
+    let address = &order.shipping_address;
+    let field = |key: &str| {
+        address
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let address_lines: Vec<String> = [
+        field("full_name"),
+        field("line1"),
+        field("line2"),
+        format!("{} {}", field("postal_code"), field("city"))
+            .trim()
+            .to_owned(),
+        field("country"),
+    ]
+    .into_iter()
+    .filter(|l| !l.is_empty())
+    .collect();
+    let totals = order.totals.clone();
+    view! {
+        <Title text=format!("Order #{}", order.number)/>
+        {placed.then(|| view! {
+            <div class="confirmation" role="status">
+                <h1>"Thank you for your order!"</h1>
+                <p>{format!("Order #{} is placed. We'll email you when it ships.", order.number)}</p>
+            </div>
+        })}
+        {(!placed).then(|| view! { <h1>{format!("Order #{}", order.number)}</h1> })}
+        <p class="order-status">
+            "Status: " <strong data-testid="order-status">{order.status.label()}</strong>
+            {order.tracking_number.clone().map(|t| view! { " · tracking number " <code>{t}</code> })}
+        </p>
+        <p>{format!("Placed on {}", order.placed_at.format("%-d %B %Y, %H:%M UTC"))}</p>
+        <table class="cart-lines order-lines">
+            <thead><tr>
+                <th scope="col">"Item"</th><th scope="col">"Price"</th>
+                <th scope="col">"Quantity"</th><th scope="col">"Total"</th>
+            </tr></thead>
+            <tbody>
+                {order.lines.iter().map(|l| view! {
+                    <tr>
+                        <td>{l.product_name.clone()}<div class="variant-title">{l.variant_title.clone()}</div></td>
+                        <td>{l.unit_price.to_shopper_string()}</td>
+                        <td>{l.quantity}</td>
+                        <td class="line-total">{l.line_total.to_shopper_string()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        <div class="cart-side">
+            <section>
+                <h2>"Delivery"</h2>
+                <address>{address_lines.into_iter().map(|l| view! { {l} <br/> }).collect_view()}</address>
+                <p>{format!("Shipping: {}", order.shipping_method)}</p>
+            </section>
+            <dl class="totals">
+                <dt>"Subtotal"</dt><dd>{totals.subtotal.to_shopper_string()}</dd>
+                {(totals.discount.amount_minor > 0).then(|| view! {
+                    <dt>"Discount"</dt><dd class="discount">{format!("−{}", totals.discount.to_shopper_string())}</dd>
+                })}
+                <dt>"Shipping"</dt><dd>{totals.shipping.to_shopper_string()}</dd>
+                <dt>{format!("Tax ({}%)", f64::from(totals.tax_rate_basis_points) / 100.0)}</dt>
+                <dd>{totals.tax.to_shopper_string()}</dd>
+                <dt class="grand">"Total"</dt><dd class="grand" data-testid="order-total">{totals.total.to_shopper_string()}</dd>
+                {(totals.refunded.amount_minor > 0).then(|| view! {
+                    <dt>"Refunded"</dt><dd>{totals.refunded.to_shopper_string()}</dd>
+                })}
+            </dl>
+        </div>
+        <p><A href="/account">"← All your orders"</A></p>
+    }
+}

@@ -1,0 +1,185 @@
+//! Checkout: the delivery address, the shipping method, a discount code and the card, in one
+//! form that posts to the shop's server (with or without JavaScript). The form carries an
+//! idempotency key made when it was rendered, so submitting it twice places one order.
+
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+use storefront_client::ClientError;
+use storefront_client::account::Address;
+use storefront_client::cart::{Cart, Destination, ShippingCountries, ShippingMethod};
+
+use crate::api;
+use crate::components::ApiProblem;
+use crate::pages::account::{LogInFirst, Session};
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CheckoutData {
+    cart: Cart,
+    countries: ShippingCountries,
+    saved: Option<Address>,
+    idempotency_key: String,
+}
+
+async fn load(api: storefront_client::Client) -> Result<CheckoutData, ClientError> {
+    let cart = api.cart(&Destination::default()).await?;
+    let countries = api.shipping_countries().await?;
+    let saved = api.addresses().await?.into_iter().next();
+    Ok(CheckoutData {
+        cart,
+        countries,
+        saved,
+        idempotency_key: api::new_idempotency_key(),
+    })
+}
+
+#[component]
+pub fn CheckoutPage() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let api = api::client();
+    let data = Resource::new(
+        || (),
+        move |_| {
+            let api = api.clone();
+            api::sendable(load(api))
+        },
+    );
+    view! {
+        <Title text="Checkout"/>
+        <Meta name="robots" content="noindex"/>
+        <h1>"Checkout"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                if session.await.is_err() {
+                    return view! {
+                        <LogInFirst next="/checkout" message="Log in or create an account to check out; your cart is kept."/>
+                    }
+                    .into_any();
+                }
+                match data.await {
+                    Ok(data) if data.cart.lines.is_empty() => view! {
+                        <p>"Your cart is empty. " <A href="/">"Continue shopping"</A></p>
+                    }.into_any(),
+                    Ok(data) => view! { <CheckoutForm data/> }.into_any(),
+                    Err(error) => view! { <ApiProblem error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn CheckoutForm(data: CheckoutData) -> impl IntoView {
+    let query = use_query_map().get_untracked();
+    let error = query.get("error");
+    let saved = data.saved.clone();
+    // What the shopper typed before a refusal, else their saved address.
+    let prefill = StoredValue::new(move |key: &str| -> String {
+        query.get(key).unwrap_or_else(|| {
+            let Some(a) = &saved else {
+                return String::new();
+            };
+            match key {
+                "full_name" => a.full_name.clone(),
+                "line1" => a.line1.clone(),
+                "line2" => a.line2.clone().unwrap_or_default(),
+                "city" => a.city.clone(),
+                "region" => a.region.clone().unwrap_or_default(),
+                "postal_code" => a.postal_code.clone(),
+                "country" => a.country.clone(),
+                "phone" => a.phone.clone().unwrap_or_default(),
+                _ => String::new(),
+            }
+        })
+    });
+    let prefill = move |key: &str| prefill.with_value(|f| f(key));
+    let country = prefill("country");
+    let method = ShippingMethod::parse(&prefill("shipping_method")).unwrap_or_default();
+    let field = move |id: &'static str,
+                      label: &'static str,
+                      autocomplete: &'static str,
+                      required: bool| {
+        view! {
+            <label for=id>{label}{(!required).then_some(" (optional)")}</label>
+            <input id=id name=id type="text" autocomplete=autocomplete required=required value=prefill(id)/>
+        }
+    };
+    let lines = data.cart.lines.clone();
+    let subtotal = data.cart.totals.map(|t| t.subtotal_minor);
+    let currency = data.cart.currency;
+    view! {
+        <p class="form-error" role="alert" data-testid="checkout-error">{error}</p>
+        <div class="checkout">
+            <form class="stacked" method="post" action="/checkout">
+                <input type="hidden" name="idempotency_key" value=data.idempotency_key.clone()/>
+                <fieldset>
+                    <legend>"Delivery address"</legend>
+                    {field("full_name", "Full name", "name", true)}
+                    {field("line1", "Address", "address-line1", true)}
+                    {field("line2", "Address line 2", "address-line2", false)}
+                    {field("postal_code", "Postal code", "postal-code", true)}
+                    {field("city", "City", "address-level2", true)}
+                    {field("region", "Region", "address-level1", false)}
+                    <label for="country">"Country"</label>
+                    <select id="country" name="country" autocomplete="country" required>
+                        <option value="" selected=country.is_empty()>"Choose a country"</option>
+                        {data.countries.countries.iter().map(|c| view! {
+                            <option value=c.code.clone() selected=c.code == country>{c.name.clone()}</option>
+                        }).collect_view()}
+                    </select>
+                    {field("phone", "Phone", "tel", false)}
+                </fieldset>
+                <fieldset class="shipping-methods">
+                    <legend>"Shipping"</legend>
+                    {ShippingMethod::ALL.into_iter().map(|m| {
+                        let id = format!("ship-{}", m.as_str());
+                        view! {
+                            <div>
+                                <input type="radio" id=id.clone() name="shipping_method" value=m.as_str() checked=m == method/>
+                                <label for=id>{match m {
+                                    ShippingMethod::Standard => "Standard (3–5 working days)",
+                                    ShippingMethod::Express => "Express (next working day)",
+                                }}</label>
+                            </div>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <label for="discount_code">"Discount code (optional)"</label>
+                <input id="discount_code" name="discount_code" type="text" autocomplete="off" value=prefill("discount_code")/>
+                <fieldset>
+                    <legend>"Payment"</legend>
+                    <label for="card_number">"Card number"</label>
+                    <input id="card_number" name="card_number" type="text" inputmode="numeric"
+                        autocomplete="cc-number" required/>
+                    <div class="row">
+                        <div>
+                            <label for="expiry">"Expiry (MM/YY)"</label>
+                            <input id="expiry" name="expiry" type="text" inputmode="numeric"
+                                autocomplete="cc-exp" placeholder="MM/YY" required size="6"/>
+                        </div>
+                        <div>
+                            <label for="cvc">"Security code"</label>
+                            <input id="cvc" name="cvc" type="text" inputmode="numeric"
+                                autocomplete="cc-csc" required size="4"/>
+                        </div>
+                    </div>
+                    <p class="hint">"Test cards: 4242 4242 4242 4242 is accepted, 4000 0000 0000 0002 is declined."</p>
+                </fieldset>
+                <button type="submit" class="place-order">"Place order"</button>
+            </form>
+            <aside class="summary" aria-labelledby="summary-heading">
+                <h2 id="summary-heading">"Your order"</h2>
+                <ul>
+                    {lines.into_iter().map(|l| view! {
+                        <li>{format!("{} × {} — {}", l.quantity, l.product_name, l.variant_title)}
+                            <span>{l.line_total.to_shopper_string()}</span></li>
+                    }).collect_view()}
+                </ul>
+                <p>"Subtotal: " <strong>{subtotal.zip(currency).map(|(s, c)| storefront_client::money::Money::new(s, c).to_shopper_string())}</strong></p>
+                <p class="hint">"Shipping and tax are added for your country when you place the order."</p>
+                <p><A href="/cart">"Change the cart"</A></p>
+            </aside>
+        </div>
+    }
+}
