@@ -290,14 +290,31 @@ impl Grower<'_> {
         } else {
             sample(rng, self.data.features, p.max_features.max(1)).into_vec()
         };
-        let histograms = histograms.unwrap_or_else(|| self.histograms(rows, &features));
         let parent = self.score(g, h);
-        let best = features
-            .iter()
-            .zip(&histograms)
-            .filter_map(|(&feature, histogram)| {
-                self.best_split(histogram, rows.len() as u32, feature, g, h, parent)
-            })
+        let total = rows.len() as u32;
+        // Boosting keeps every histogram for its children; the forest fills and scans one
+        // feature's at a time, so it stays in the first-level cache.
+        let (histograms, candidates): (Option<Vec<Histogram>>, Vec<Candidate>) = if self.subtracts()
+        {
+            let histograms = histograms.unwrap_or_else(|| self.histograms(rows, &features));
+            let candidates = features
+                .iter()
+                .zip(&histograms)
+                .filter_map(|(&f, histogram)| self.best_split(histogram, total, f, g, h, parent))
+                .collect();
+            (Some(histograms), candidates)
+        } else {
+            let best_of =
+                |&f: &usize| self.best_split(&self.histogram(rows, f), total, f, g, h, parent);
+            let candidates = if rows.len() >= PARALLEL_ROWS {
+                features.par_iter().filter_map(best_of).collect()
+            } else {
+                features.iter().filter_map(best_of).collect()
+            };
+            (None, candidates)
+        };
+        let best = candidates
+            .into_iter()
             .fold(None::<Candidate>, |best, c| match best {
                 Some(b) if b.gain >= c.gain => Some(b),
                 _ => Some(c),
@@ -314,7 +331,9 @@ impl Grower<'_> {
             }
         }
         let (left_rows, right_rows) = rows.split_at_mut(split);
-        let (left_histograms, right_histograms) = if self.subtracts() && depth + 1 < p.max_depth {
+        let (left_histograms, right_histograms) = if let Some(histograms) = histograms
+            && depth + 1 < p.max_depth
+        {
             let left_smaller = left_rows.len() <= right_rows.len();
             let smaller =
                 self.histograms(if left_smaller { left_rows } else { right_rows }, &features);
@@ -346,19 +365,22 @@ impl Grower<'_> {
         id
     }
 
-    /// Per feature, the sums of `g`, `h` and the row count in each bin over `rows`.
+    /// The sums of `g`, `h` and the row count in each bin of `feature` over `rows`.
+    fn histogram(&self, rows: &[u32], feature: usize) -> Histogram {
+        let column = self.data.column(feature);
+        let mut histogram = [Bucket::default(); MAX_BINS];
+        for &r in rows {
+            let b = &mut histogram[column[r as usize] as usize];
+            b.g += self.g[r as usize];
+            b.h += self.h[r as usize];
+            b.n += 1;
+        }
+        histogram
+    }
+
+    /// [`Self::histogram`] of each feature.
     fn histograms(&self, rows: &[u32], features: &[usize]) -> Vec<Histogram> {
-        let fill = |&feature: &usize| {
-            let column = self.data.column(feature);
-            let mut histogram = [Bucket::default(); MAX_BINS];
-            for &r in rows {
-                let b = &mut histogram[column[r as usize] as usize];
-                b.g += self.g[r as usize];
-                b.h += self.h[r as usize];
-                b.n += 1;
-            }
-            histogram
-        };
+        let fill = |&feature: &usize| self.histogram(rows, feature);
         if rows.len() >= PARALLEL_ROWS {
             features.par_iter().map(fill).collect()
         } else {
