@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: brings the stack up with a release build and the demo data, then
-//! measures the public catalog reads with wrk over loopback (bounded in time) and prints a
-//! Markdown table for BENCHMARKS.md. Every scenario starts with a cold catalog cache.
+//! measures the public catalog reads and the web shop's server-rendered pages with wrk over
+//! loopback (bounded in time), and the shop's bundle and page weights, and prints Markdown
+//! tables for BENCHMARKS.md. Every scenario starts with a cold catalog cache.
 
 use std::{fs, process::Command};
 
@@ -9,13 +10,15 @@ use anyhow::{Context, Result, bail};
 use crate::{
     api, cmd,
     services::ensure_program,
-    stack::{API_PORT, API_REDIS_PREFIX, HOST},
+    stack::{API_PORT, API_REDIS_PREFIX, HOST, SHOP_PORT},
     workspace::Workspace,
 };
 
 /// One measured request pattern.
 struct Scenario {
     name: &'static str,
+    /// Which server: the API or the shop.
+    base: String,
     /// A fixed path, or a Lua `request` function that varies it.
     target: Target,
 }
@@ -51,30 +54,48 @@ pub fn bench(ws: &Workspace, seconds: u32, connections: u32) -> Result<()> {
     api::up(ws, false)?;
     ensure_program("wrk", "wrk")?;
     let slug = first_product_slug()?;
+    let api = format!("http://{HOST}:{API_PORT}");
+    let shop = format!("http://{HOST}:{SHOP_PORT}");
     let scenarios = [
         Scenario {
             name: "product list (cached)",
+            base: api.clone(),
             target: Target::Path("/api/v1/products?limit=24".into()),
         },
         Scenario {
             name: "product detail (cached)",
+            base: api.clone(),
             target: Target::Path(format!("/api/v1/products/{slug}")),
         },
         Scenario {
             name: "category tree (cached)",
+            base: api.clone(),
             target: Target::Path("/api/v1/categories".into()),
         },
         Scenario {
             name: "search (cached)",
+            base: api.clone(),
             target: Target::Path("/api/v1/search?q=merino".into()),
         },
         Scenario {
             name: "product list, random price filter (mostly uncached)",
+            base: api.clone(),
             target: Target::Lua(UNCACHED_LISTING),
         },
         Scenario {
             name: "search, random page and size (mostly uncached)",
+            base: api.clone(),
             target: Target::Lua(UNCACHED_SEARCH),
+        },
+        Scenario {
+            name: "shop: home page, server-rendered",
+            base: shop.clone(),
+            target: Target::Path("/".into()),
+        },
+        Scenario {
+            name: "shop: product page, server-rendered",
+            base: shop,
+            target: Target::Path(format!("/products/{slug}")),
         },
     ];
     let scripts = ws.nexus_dir().join("bench");
@@ -82,7 +103,7 @@ pub fn bench(ws: &Workspace, seconds: u32, connections: u32) -> Result<()> {
     let mut rows = Vec::new();
     for (index, scenario) in scenarios.iter().enumerate() {
         start_cold()?;
-        let base = format!("http://{HOST}:{API_PORT}");
+        let base = &scenario.base;
         let mut wrk = Command::new("wrk");
         wrk.args([
             "-t2",
@@ -98,7 +119,7 @@ pub fn bench(ws: &Workspace, seconds: u32, connections: u32) -> Result<()> {
                 let file = scripts.join(format!("scenario-{index}.lua"));
                 fs::write(&file, script)
                     .with_context(|| format!("cannot write {}", file.display()))?;
-                wrk.arg("-s").arg(&file).arg(&base);
+                wrk.arg("-s").arg(&file).arg(base);
             }
         }
         let output =
@@ -116,7 +137,51 @@ pub fn bench(ws: &Workspace, seconds: u32, connections: u32) -> Result<()> {
             result.requests_per_sec, result.p50, result.p90, result.p99, result.non_2xx
         );
     }
+    print_shop_weights(ws)
+}
+
+/// The browser bundle (raw and gzipped, as served) and what the home page weighs.
+fn print_shop_weights(ws: &Workspace) -> Result<()> {
+    let site = ws.target_dir().join("site");
+    let files = [
+        ("wasm bundle", site.join("pkg/web-shop_bg.wasm")),
+        ("JavaScript glue", site.join("pkg/web-shop.js")),
+        ("stylesheet", site.join("assets/shop.css")),
+    ];
+    let addr = format!("{HOST}:{SHOP_PORT}").parse()?;
+    let (status, home) = api::http_get(addr, "/")?;
+    if status != 200 {
+        bail!("the shop's home page answered {status}");
+    }
+    let html = ws.nexus_dir().join("bench/home.html");
+    fs::write(&html, &home).with_context(|| format!("cannot write {}", html.display()))?;
+    println!();
+    println!("| shop asset | bytes | gzip -9 bytes |");
+    println!("| --- | ---: | ---: |");
+    let (mut raw_total, mut gzip_total) = (0, 0);
+    for (name, path) in files.iter().cloned().chain([("home page HTML", html)]) {
+        let raw = fs::metadata(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .len();
+        let gzip = gzipped_len(&path)?;
+        raw_total += raw;
+        gzip_total += gzip;
+        println!("| {name} | {raw} | {gzip} |");
+    }
+    println!("| home page, everything above | {raw_total} | {gzip_total} |");
     Ok(())
+}
+
+fn gzipped_len(path: &std::path::Path) -> Result<u64> {
+    let output = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .output()
+        .context("cannot run gzip")?;
+    if !output.status.success() {
+        bail!("gzip failed on {}", path.display());
+    }
+    Ok(output.stdout.len() as u64)
 }
 
 /// Bumps the catalog cache generation (as a staff write does), so every scenario starts with

@@ -34,14 +34,19 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
     step(2, "clippy", clippy(ws))?;
     shop::ensure_wasm_target()?;
     step(3, "clippy (web shop, wasm32)", clippy_wasm(ws))?;
-    // The browser tests run the real binaries: the API and the shop with its wasm bundle.
+    // The browser tests run the real binaries: the shop with its wasm bundle, built here, and
+    // storefront-api, which `cargo test --workspace` builds for the API's own integration
+    // tests (building it separately would compile its dependencies a second time, with the
+    // features of a single package). A narrower test run builds it first.
     let started = Instant::now();
-    println!("==> [4/{total}] tests (building the API and the shop for the browser tests first)");
-    cmd::run(&mut cargo(
-        ws,
-        &["build", "-p", "storefront-api", "--bin", "storefront-api"],
-    ))
-    .context("building storefront-api for the browser tests failed")?;
+    println!("==> [4/{total}] tests (building the shop for the browser tests first)");
+    if !cargo_test_args.is_empty() {
+        cmd::run(&mut cargo(
+            ws,
+            &["build", "-p", "storefront-api", "--bin", "storefront-api"],
+        ))
+        .context("building storefront-api for the browser tests failed")?;
+    }
     let shop = shop::build(ws, false)?;
     let mut tests = cargo_test(ws, cargo_test_args);
     tests

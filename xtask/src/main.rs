@@ -6,7 +6,8 @@
 //! * `test [-- ARGS]` ensures the backing services, then runs fmt, clippy, the tests and the
 //!   compose-file check.
 //! * `sqlx-prepare` regenerates the sqlx offline query metadata in `storefront-api/.sqlx`.
-//! * `bench` measures the public catalog reads of a release build with wrk.
+//! * `bench` measures the public catalog reads and the shop's pages of a release build with wrk,
+//!   and the shop's bundle and page weights.
 
 mod api;
 mod bench;
@@ -51,7 +52,7 @@ enum Command {
     },
     /// Regenerate the sqlx offline query metadata in storefront-api/.sqlx.
     SqlxPrepare,
-    /// Bring the stack up (release) and measure the public catalog reads with wrk.
+    /// Bring the stack up (release) and measure the API's reads and the shop's pages with wrk.
     Bench {
         /// Seconds per scenario.
         #[arg(long, default_value_t = 10)]
