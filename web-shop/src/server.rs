@@ -145,6 +145,9 @@ pub fn router(settings: &Settings) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<Shop, _>(
             context, shell,
         ))
+        // Pages, the wasm bundle and assets go out gzipped to browsers that accept it; the
+        // API's answers passed through keep the encoding the API chose.
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(shop)
 }
 

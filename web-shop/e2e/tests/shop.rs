@@ -416,6 +416,16 @@ async fn pages_work_without_javascript() {
     let (status, _) = get("/no/such/page").await;
     assert_eq!(status, 404);
 
+    // The bundle goes out compressed to browsers that accept it.
+    let bundle = http
+        .get(format!("{}/pkg/web-shop_bg.wasm", stack.shop_url))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bundle.status().as_u16(), 200);
+    assert_eq!(bundle.headers()["content-encoding"], "gzip");
+
     // The API's own errors pass through the shop's origin unchanged.
     let (status, body) = get("/api/v1/products?limit=0").await;
     assert_eq!(status, 422);
