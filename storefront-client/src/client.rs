@@ -3,7 +3,7 @@ use serde::de::DeserializeOwned;
 
 use crate::account::{
     Account, AccountEnvelope, Address, AddressEnvelope, AddressList, AddressRequest, LoggedIn,
-    LoginRequest, Registration, SessionInfo,
+    LoginRequest, PasswordChange, ProfileChanges, Registration, SessionInfo,
 };
 use crate::cart::{
     Cart, CartEnvelope, Destination, NewCartItem, QuantityChange, ShippingCountries,
@@ -13,9 +13,11 @@ use crate::catalog::{
     SearchResults,
 };
 use crate::error::{ErrorBody, ErrorEnvelope};
+use crate::events::{BatchResult, EventBatch};
 use crate::orders::{
     CheckoutRequest, IDEMPOTENCY_KEY, Order, OrderEnvelope, OrderList, OrderListParams,
 };
+use crate::reviews::{Review, ReviewDraft, ReviewEnvelope, ReviewList, ReviewPageParams};
 
 /// What can go wrong talking to the API.
 #[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
@@ -141,9 +143,9 @@ impl Client {
         self.send(self.request(method, path).json(body)).await
     }
 
-    async fn send_empty(&self, method: reqwest::Method, path: &str) -> Result<(), ClientError> {
-        let response = self
-            .request(method, path)
+    /// Sends a request whose success carries no body (204).
+    async fn send_empty(&self, builder: reqwest::RequestBuilder) -> Result<(), ClientError> {
+        let response = builder
             .send()
             .await
             .map_err(|e| ClientError::Unreachable(e.to_string()))?;
@@ -255,7 +257,8 @@ impl Client {
 
     /// `POST /auth/logout`: ends this session.
     pub async fn logout(&self) -> Result<(), ClientError> {
-        self.send_empty(reqwest::Method::POST, "/auth/logout").await
+        self.send_empty(self.request(reqwest::Method::POST, "/auth/logout"))
+            .await
     }
 
     /// `GET /me`: who is logged in.
@@ -276,6 +279,77 @@ impl Client {
             .send_json(reqwest::Method::POST, "/me/addresses", address)
             .await?;
         Ok(envelope.address)
+    }
+
+    /// `PUT /me/addresses/{id}`: replaces a saved address.
+    pub async fn replace_address(
+        &self,
+        id: uuid::Uuid,
+        address: &AddressRequest,
+    ) -> Result<Address, ClientError> {
+        let envelope: AddressEnvelope = self
+            .send_json(
+                reqwest::Method::PUT,
+                &format!("/me/addresses/{id}"),
+                address,
+            )
+            .await?;
+        Ok(envelope.address)
+    }
+
+    /// `DELETE /me/addresses/{id}`.
+    pub async fn delete_address(&self, id: uuid::Uuid) -> Result<(), ClientError> {
+        self.send_empty(self.request(reqwest::Method::DELETE, &format!("/me/addresses/{id}")))
+            .await
+    }
+
+    /// `PATCH /me`: a new name, or a new email (with the current password).
+    pub async fn update_profile(&self, changes: &ProfileChanges) -> Result<Account, ClientError> {
+        let envelope: AccountEnvelope = self
+            .send_json(reqwest::Method::PATCH, "/me", changes)
+            .await?;
+        Ok(envelope.account)
+    }
+
+    /// `POST /me/password`: every other session of the account ends.
+    pub async fn change_password(&self, change: &PasswordChange) -> Result<(), ClientError> {
+        self.send_empty(
+            self.request(reqwest::Method::POST, "/me/password")
+                .json(change),
+        )
+        .await
+    }
+
+    /// `GET /products/{slug}/reviews`: published reviews, newest first.
+    pub async fn reviews(
+        &self,
+        slug: &str,
+        params: &ReviewPageParams,
+    ) -> Result<ReviewList, ClientError> {
+        self.get(&format!("/products/{}/reviews", path_segment(slug)), params)
+            .await
+    }
+
+    /// `POST /products/{slug}/reviews`: once per product, after it was delivered.
+    pub async fn write_review(
+        &self,
+        slug: &str,
+        draft: &ReviewDraft,
+    ) -> Result<Review, ClientError> {
+        let envelope: ReviewEnvelope = self
+            .send_json(
+                reqwest::Method::POST,
+                &format!("/products/{}/reviews", path_segment(slug)),
+                draft,
+            )
+            .await?;
+        Ok(envelope.review)
+    }
+
+    /// `POST /events`: a batch of behaviour events; the bad ones come back with reasons.
+    pub async fn record_events(&self, batch: &EventBatch) -> Result<BatchResult, ClientError> {
+        self.send_json(reqwest::Method::POST, "/events", batch)
+            .await
     }
 
     /// `POST /checkout`: buys the session's cart. The same `idempotency_key` with the same
@@ -308,7 +382,8 @@ impl Client {
 
     /// `DELETE /cart`.
     pub async fn clear_cart(&self) -> Result<(), ClientError> {
-        self.send_empty(reqwest::Method::DELETE, "/cart").await
+        self.send_empty(self.request(reqwest::Method::DELETE, "/cart"))
+            .await
     }
 }
 

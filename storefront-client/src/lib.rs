@@ -9,8 +9,10 @@ pub mod catalog;
 #[cfg(feature = "client")]
 mod client;
 pub mod error;
+pub mod events;
 pub mod money;
 pub mod orders;
+pub mod reviews;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError, path_segment};

@@ -77,6 +77,8 @@ impl OrderStatus {
 pub struct OrderLine {
     pub variant_id: Uuid,
     pub product_id: Uuid,
+    /// The product's slug now (its page and reviews are at `/products/{slug}`).
+    pub product_slug: String,
     pub sku: String,
     pub product_name: String,
     pub variant_title: String,

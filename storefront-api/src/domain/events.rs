@@ -2,74 +2,35 @@
 //! some bad entries still stores the good ones. Churn features read them per customer.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-pub const MAX_BATCH: usize = 100;
+pub use storefront_client::events::{EventKind, MAX_BATCH};
 
 /// A property an event kind must carry, and the check of its value.
 type RequiredProperty = (&'static str, fn(&Value) -> bool);
 const MAX_PROPERTIES: usize = 20;
 const MAX_PROPERTIES_BYTES: usize = 4096;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    SessionStart,
-    ProductView,
-    Search,
-    AddToCart,
-    RemoveFromCart,
-    CheckoutStarted,
-}
-
-impl EventKind {
-    pub const ALL: [Self; 6] = [
-        Self::SessionStart,
-        Self::ProductView,
-        Self::Search,
-        Self::AddToCart,
-        Self::RemoveFromCart,
-        Self::CheckoutStarted,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SessionStart => "session_start",
-            Self::ProductView => "product_view",
-            Self::Search => "search",
-            Self::AddToCart => "add_to_cart",
-            Self::RemoveFromCart => "remove_from_cart",
-            Self::CheckoutStarted => "checkout_started",
-        }
+/// Properties each kind must carry, with a check of their value.
+fn required(kind: EventKind) -> &'static [RequiredProperty] {
+    fn uuid(value: &Value) -> bool {
+        value.as_str().is_some_and(|s| s.parse::<Uuid>().is_ok())
     }
-
-    fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == raw)
+    fn text(value: &Value) -> bool {
+        value
+            .as_str()
+            .is_some_and(|s| !s.trim().is_empty() && s.len() <= 200)
     }
-
-    /// Properties each kind must carry, with a check of their value.
-    fn required(self) -> &'static [RequiredProperty] {
-        fn uuid(value: &Value) -> bool {
-            value.as_str().is_some_and(|s| s.parse::<Uuid>().is_ok())
-        }
-        fn text(value: &Value) -> bool {
-            value
-                .as_str()
-                .is_some_and(|s| !s.trim().is_empty() && s.len() <= 200)
-        }
-        fn quantity(value: &Value) -> bool {
-            value.as_i64().is_some_and(|n| (1..=1000).contains(&n))
-        }
-        match self {
-            Self::SessionStart | Self::CheckoutStarted => &[],
-            Self::ProductView => &[("product_id", uuid)],
-            Self::Search => &[("query", text)],
-            Self::AddToCart | Self::RemoveFromCart => {
-                &[("variant_id", uuid), ("quantity", quantity)]
-            }
+    fn quantity(value: &Value) -> bool {
+        value.as_i64().is_some_and(|n| (1..=1000).contains(&n))
+    }
+    match kind {
+        EventKind::SessionStart | EventKind::CheckoutStarted => &[],
+        EventKind::ProductView => &[("product_id", uuid)],
+        EventKind::Search => &[("query", text)],
+        EventKind::AddToCart | EventKind::RemoveFromCart => {
+            &[("variant_id", uuid), ("quantity", quantity)]
         }
     }
 }
@@ -154,7 +115,7 @@ pub fn validate(
                 reasons.push(format!("properties may hold at most {MAX_PROPERTIES} keys and {MAX_PROPERTIES_BYTES} bytes"));
             }
             if let Some(kind) = kind {
-                for (name, valid) in kind.required() {
+                for (name, valid) in required(kind) {
                     if !map.get(*name).is_some_and(valid) {
                         reasons.push(format!("{} needs a valid properties.{name}", kind.as_str()));
                     }

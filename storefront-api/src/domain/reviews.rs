@@ -1,18 +1,8 @@
 //! Product reviews: one per customer and product, only from customers who received it.
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use super::FieldError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewStatus {
-    Published,
-    /// Hidden by staff: kept, but not shown to shoppers nor counted in the rating.
-    Hidden,
-}
+pub use storefront_client::reviews::{Review, ReviewStatus};
 
 /// A review as written, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,18 +48,6 @@ pub fn display_name(full_name: &str) -> String {
         (Some(first), None) => first.to_owned(),
         _ => "A customer".to_owned(),
     }
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Review {
-    pub id: String,
-    pub product_id: String,
-    pub reviewer: String,
-    pub rating: i32,
-    pub title: String,
-    pub body: String,
-    pub status: ReviewStatus,
-    pub created_at: DateTime<Utc>,
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //! on its own: the good ones are stored, the bad ones come back with their reasons.
 
 use axum::{extract::State, http::HeaderMap};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
+use storefront_client::events::{BatchResult, RejectedEvent};
 use utoipa::ToSchema;
 
 use crate::{
@@ -18,6 +19,8 @@ pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
     utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(record_events))
 }
 
+/// The batch as the API reads it: each event stays raw JSON until it is checked on its own
+/// (clients send `storefront_client::events::EventBatch`).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventBatch {
@@ -26,19 +29,6 @@ pub struct EventBatch {
     /// remove_from_cart (properties.variant_id, properties.quantity), checkout_started.
     #[schema(value_type = Vec<Object>)]
     events: Vec<Value>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RejectedEvent {
-    /// Position in the batch, from 0.
-    index: usize,
-    reasons: Vec<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct BatchResult {
-    accepted: u64,
-    rejected: Vec<RejectedEvent>,
 }
 
 /// Stores the valid events of a batch and reports the invalid ones. Events of a logged-in

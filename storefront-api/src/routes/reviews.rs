@@ -2,8 +2,11 @@
 //! review it once; staff can hide a review. Each write recomputes the product's rating.
 
 use axum::{extract::State, http::StatusCode};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use storefront_client::reviews::{
+    ReviewDraft, ReviewEnvelope, ReviewList, ReviewMeta, ReviewPageParams,
+};
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -11,7 +14,7 @@ use crate::{
     auth::CurrentSession,
     domain::{
         catalog::views::Rating,
-        reviews::{NewReview, Review, ReviewStatus, display_name},
+        reviews::{NewReview, ReviewStatus, display_name},
     },
     error::{ApiError, ApiResult, Json, Path, Query},
     routes::catalog::{page_number, page_size},
@@ -47,33 +50,13 @@ async fn refresh_rating(state: &AppState, product_id: Uuid) -> ApiResult<Rating>
     Ok(Rating::from_totals(count, sum))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ReviewPage {
-    page: Option<i64>,
-    limit: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ReviewMeta {
-    total: u64,
-    page: i64,
-    limit: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ReviewList {
-    reviews: Vec<Review>,
-    meta: ReviewMeta,
-}
-
 /// A product's published reviews, newest first.
-#[utoipa::path(get, path = "/api/v1/products/{slug}/reviews", tag = "catalog", params(("slug" = String, Path, description = "Product slug"), ReviewPage),
+#[utoipa::path(get, path = "/api/v1/products/{slug}/reviews", tag = "catalog", params(("slug" = String, Path, description = "Product slug"), ReviewPageParams),
     responses((status = 200, body = ReviewList), (status = 404, body = crate::error::ErrorEnvelope)))]
 pub async fn list_reviews(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    Query(params): Query<ReviewPage>,
+    Query(params): Query<ReviewPageParams>,
 ) -> ApiResult<Json<ReviewList>> {
     let limit = page_size(params.limit)?;
     let page = page_number(params.page)?;
@@ -86,20 +69,6 @@ pub async fn list_reviews(
         reviews,
         meta: ReviewMeta { total, page, limit },
     }))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReviewDraft {
-    /// 1-5 stars.
-    rating: i64,
-    title: String,
-    body: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ReviewEnvelope {
-    review: Review,
 }
 
 /// Reviews a product the caller has received; once per product.

@@ -519,9 +519,10 @@ pub async fn order(
     };
     let currency = row.currency.as_str();
     let lines = sqlx::query!(
-        r#"SELECT variant_id, product_id, sku, product_name, variant_title, unit_price_minor,
-                  quantity, line_total_minor
-             FROM order_lines WHERE order_id = $1 ORDER BY line_number"#,
+        r#"SELECT l.variant_id, l.product_id, p.slug AS product_slug, l.sku, l.product_name,
+                  l.variant_title, l.unit_price_minor, l.quantity, l.line_total_minor
+             FROM order_lines l JOIN products p ON p.id = l.product_id
+            WHERE l.order_id = $1 ORDER BY l.line_number"#,
         order_id
     )
     .fetch_all(db)
@@ -530,6 +531,7 @@ pub async fn order(
     .map(|line| OrderLine {
         variant_id: line.variant_id,
         product_id: line.product_id,
+        product_slug: line.product_slug,
         sku: line.sku,
         product_name: line.product_name,
         variant_title: line.variant_title,
