@@ -14,12 +14,14 @@ use storefront_client::catalog::CategoryNode;
 use crate::api;
 use crate::pages::{
     account::{AccountPage, LoginPage, OrderPage, RegisterPage, Session},
+    addresses::AddressPage,
     cart::CartPage,
     category::CategoryPage,
     checkout::CheckoutPage,
     home::HomePage,
     not_found::NotFound,
     product::ProductPage,
+    review::ReviewPage,
     search::SearchPage,
 };
 
@@ -55,6 +57,7 @@ pub fn App() -> impl IntoView {
         {
             let _ = body.set_attribute("data-hydrated", "true");
         }
+        crate::events::start();
     });
     let api = api::client();
     let categories = Resource::new(
@@ -101,12 +104,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/c/:slug") view=CategoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/products/:slug") view=ProductPage ssr=SsrMode::Async/>
+                    <Route path=path!("/products/:slug/review") view=ReviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>
                     <Route path=path!("/checkout") view=CheckoutPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/register") view=RegisterPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/orders/:id") view=OrderPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/addresses/:id") view=AddressPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <Footer/>

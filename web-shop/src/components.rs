@@ -1,8 +1,11 @@
-//! Pieces several pages show: product cards, prices, ratings and pagers.
+//! Pieces several pages show: product cards, prices, ratings, address fields, form errors.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::params::ParamsMap;
 use storefront_client::ClientError;
+use storefront_client::account::Address;
+use storefront_client::cart::ShippingCountry;
 use storefront_client::catalog::{ProductSummary, Rating};
 use storefront_client::money::Money;
 
@@ -96,4 +99,128 @@ pub fn ApiProblem(error: ClientError) -> impl IntoView {
             <p>{message}</p>
         </div>
     }
+}
+
+/// A postal address as the shop's forms carry it (field names as the API's).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddressValues {
+    pub full_name: String,
+    pub line1: String,
+    pub line2: String,
+    pub city: String,
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+    pub phone: String,
+}
+
+impl AddressValues {
+    pub const KEYS: [&'static str; 8] = [
+        "full_name",
+        "line1",
+        "line2",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "phone",
+    ];
+
+    pub fn from_address(address: &Address) -> Self {
+        Self {
+            full_name: address.full_name.clone(),
+            line1: address.line1.clone(),
+            line2: address.line2.clone().unwrap_or_default(),
+            city: address.city.clone(),
+            region: address.region.clone().unwrap_or_default(),
+            postal_code: address.postal_code.clone(),
+            country: address.country.clone(),
+            phone: address.phone.clone().unwrap_or_default(),
+        }
+    }
+
+    fn slot(&mut self, key: &str) -> Option<&mut String> {
+        Some(match key {
+            "full_name" => &mut self.full_name,
+            "line1" => &mut self.line1,
+            "line2" => &mut self.line2,
+            "city" => &mut self.city,
+            "region" => &mut self.region,
+            "postal_code" => &mut self.postal_code,
+            "country" => &mut self.country,
+            "phone" => &mut self.phone,
+            _ => return None,
+        })
+    }
+
+    /// What a refused form sent back in the page's query wins over these values.
+    pub fn typed_over(mut self, query: &ParamsMap) -> Self {
+        for key in Self::KEYS {
+            if let (Some(typed), Some(slot)) = (query.get(key), self.slot(key)) {
+                *slot = typed;
+            }
+        }
+        self
+    }
+
+    pub fn get(&self, key: &str) -> String {
+        self.clone()
+            .slot(key)
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// The inputs of a postal address, labelled and with autocomplete hints; the country is one
+/// the shop ships to.
+#[component]
+pub fn AddressFields(values: AddressValues, countries: Vec<ShippingCountry>) -> impl IntoView {
+    let country = values.country.clone();
+    let values = StoredValue::new(values);
+    let field =
+        move |id: &'static str, label: &'static str, autocomplete: &'static str, required: bool| {
+            view! {
+                <label for=id>{label}{(!required).then_some(" (optional)")}</label>
+                <input id=id name=id type="text" autocomplete=autocomplete required=required
+                    value=values.with_value(|v| v.get(id))/>
+            }
+        };
+    view! {
+        {field("full_name", "Full name", "name", true)}
+        {field("line1", "Address", "address-line1", true)}
+        {field("line2", "Address line 2", "address-line2", false)}
+        {field("postal_code", "Postal code", "postal-code", true)}
+        {field("city", "City", "address-level2", true)}
+        {field("region", "Region", "address-level1", false)}
+        <label for="country">"Country"</label>
+        <select id="country" name="country" autocomplete="country" required>
+            <option value="" selected=country.is_empty()>"Choose a country"</option>
+            {countries.into_iter().map(|c| {
+                let selected = c.code == country;
+                view! { <option value=c.code selected=selected>{c.name}</option> }
+            }).collect_view()}
+        </select>
+        {field("phone", "Phone", "tel", false)}
+    }
+}
+
+/// Stars for one review.
+#[component]
+pub fn ReviewStars(rating: i32) -> impl IntoView {
+    let full = usize::try_from(rating.clamp(0, 5)).unwrap_or(0);
+    let label = format!("{rating} out of 5 stars");
+    view! {
+        <span class="rating" role="img" aria-label=label>
+            <span aria-hidden="true">{format!("{}{}", "★".repeat(full), "☆".repeat(5 - full))}</span>
+        </span>
+    }
+}
+
+/// The `?error=` a form's redirect carried back.
+#[component]
+pub fn FormError() -> impl IntoView {
+    let error = leptos_router::hooks::use_query_map()
+        .get_untracked()
+        .get("error");
+    view! { <p class="form-error" role="alert">{error}</p> }
 }

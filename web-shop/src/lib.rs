@@ -10,6 +10,7 @@
 //!   directly, forwarding the shopper's cookies; the browser calls `/api/v1` on the shop's own
 //!   origin, which the shop's server (or the nginx gateway) passes to storefront-api.
 //! - `components.rs`: product cards, prices, ratings, pagers.
+//! - `events.rs`: behaviour events (views, searches, cart changes) sent to the API in batches.
 
 // Leptos view types nest deeply; the compiler needs more room to lay them out.
 #![recursion_limit = "256"]
@@ -17,6 +18,7 @@
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod events;
 pub mod pages;
 
 #[cfg(feature = "ssr")]

@@ -134,6 +134,11 @@ pub fn router(settings: &Settings) -> Router {
         .route("/account/register", post(register_form))
         .route("/account/logout", post(logout_form))
         .route("/checkout", post(checkout_form))
+        .route("/account/profile", post(profile_form))
+        .route("/account/password", post(password_form))
+        .route("/account/addresses", post(address_form))
+        .route("/account/addresses/{id}/delete", post(delete_address_form))
+        .route("/reviews", post(review_form))
         .route("/images/products/{file}", get(product_image))
         .route("/healthz", get(|| async { "ok" }))
         .nest_service("/pkg", static_files("pkg"))
@@ -399,9 +404,7 @@ async fn cart_form(
     headers: HeaderMap,
     form: CartForm,
 ) -> Response {
-    let slug = form
-        .slug
-        .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    let slug = form.slug.as_deref().and_then(clean_slug).map(str::to_owned);
     let back = |message: &str| match (change, &slug) {
         (CartChange::Add, Some(slug)) => {
             with_query(&format!("/products/{slug}"), &[("error", message)])
@@ -576,11 +579,9 @@ async fn logout_form(
     }
 }
 
-/// The checkout form. Everything but the card goes back into the address on a refusal, so
-/// the shopper only retypes the card.
+/// A postal address as the shop's forms post it (checkout, the address book).
 #[derive(Debug, Default, serde::Deserialize)]
-pub struct CheckoutForm {
-    pub idempotency_key: String,
+pub struct AddressForm {
     pub full_name: String,
     pub line1: String,
     #[serde(default)]
@@ -592,6 +593,48 @@ pub struct CheckoutForm {
     pub country: String,
     #[serde(default)]
     pub phone: String,
+}
+
+fn optional(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+impl AddressForm {
+    fn shipping_address(&self) -> storefront_client::orders::ShippingAddress {
+        storefront_client::orders::ShippingAddress {
+            full_name: self.full_name.trim().to_owned(),
+            line1: self.line1.trim().to_owned(),
+            line2: optional(&self.line2),
+            city: self.city.trim().to_owned(),
+            region: optional(&self.region),
+            postal_code: self.postal_code.trim().to_owned(),
+            country: self.country.trim().to_owned(),
+            phone: optional(&self.phone),
+        }
+    }
+
+    /// The fields as query pairs, to put a refused form back as it was typed.
+    fn pairs(&self) -> [(&'static str, &str); 8] {
+        [
+            ("full_name", &self.full_name),
+            ("line1", &self.line1),
+            ("line2", &self.line2),
+            ("city", &self.city),
+            ("region", &self.region),
+            ("postal_code", &self.postal_code),
+            ("country", &self.country),
+            ("phone", &self.phone),
+        ]
+    }
+}
+
+/// The checkout form. Everything but the card goes back into the address on a refusal, so
+/// the shopper only retypes the card.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CheckoutForm {
+    pub idempotency_key: String,
+    #[serde(flatten)]
+    pub address: AddressForm,
     pub shipping_method: String,
     #[serde(default)]
     pub discount_code: String,
@@ -602,21 +645,11 @@ pub struct CheckoutForm {
 
 impl CheckoutForm {
     fn request(&self) -> Result<storefront_client::orders::CheckoutRequest, String> {
-        use storefront_client::orders::{CheckoutRequest, PaymentDetails, ShippingAddress};
-        let optional = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        use storefront_client::orders::{CheckoutRequest, PaymentDetails};
         let (month, year) = parse_expiry(&self.expiry)
             .ok_or_else(|| "Expiry date: write it as MM/YY, e.g. 08/29.".to_owned())?;
         Ok(CheckoutRequest {
-            shipping_address: Some(ShippingAddress {
-                full_name: self.full_name.trim().to_owned(),
-                line1: self.line1.trim().to_owned(),
-                line2: optional(&self.line2),
-                city: self.city.trim().to_owned(),
-                region: optional(&self.region),
-                postal_code: self.postal_code.trim().to_owned(),
-                country: self.country.trim().to_owned(),
-                phone: optional(&self.phone),
-            }),
+            shipping_address: Some(self.address.shipping_address()),
             address_id: None,
             shipping_method: storefront_client::cart::ShippingMethod::parse(&self.shipping_method)
                 .unwrap_or_default(),
@@ -636,22 +669,11 @@ impl CheckoutForm {
 
     /// Where to go back to after a refusal: the form with `error` and all but the card.
     fn back(&self, error: &str) -> String {
-        with_query(
-            "/checkout",
-            &[
-                ("error", error),
-                ("full_name", &self.full_name),
-                ("line1", &self.line1),
-                ("line2", &self.line2),
-                ("city", &self.city),
-                ("region", &self.region),
-                ("postal_code", &self.postal_code),
-                ("country", &self.country),
-                ("phone", &self.phone),
-                ("shipping_method", &self.shipping_method),
-                ("discount_code", &self.discount_code),
-            ],
-        )
+        let mut pairs = vec![("error", error)];
+        pairs.extend(self.address.pairs());
+        pairs.push(("shipping_method", &self.shipping_method));
+        pairs.push(("discount_code", &self.discount_code));
+        with_query("/checkout", &pairs)
     }
 }
 
@@ -697,6 +719,235 @@ async fn checkout_form(
         body,
         key,
         placed,
+        back,
+    )
+    .await
+}
+
+/// A slug as the catalog writes them, or nothing: it goes into redirect paths.
+fn clean_slug(raw: &str) -> Option<&str> {
+    let raw = raw.trim();
+    (!raw.is_empty() && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then_some(raw)
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ProfileForm {
+    full_name: String,
+    email: String,
+    /// The email the form was rendered with: a different `email` is a change of login.
+    current_email: String,
+    #[serde(default)]
+    current_password: String,
+}
+
+/// The account page's "Your details" form: a new name, or a new email with the password.
+async fn profile_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<ProfileForm>,
+) -> Response {
+    let email = form.email.trim();
+    let changes_email = !email.eq_ignore_ascii_case(form.current_email.trim());
+    let changes = storefront_client::account::ProfileChanges {
+        full_name: Some(form.full_name.trim().to_owned()),
+        email: changes_email.then(|| email.to_owned()),
+        current_password: (changes_email && !form.current_password.is_empty())
+            .then(|| form.current_password.clone()),
+    };
+    let back = |message: &str| {
+        with_query(
+            "/account",
+            &[
+                ("error", message),
+                ("full_name", &form.full_name),
+                ("email", email),
+            ],
+        ) + "#details"
+    };
+    submit(
+        &shop,
+        peer,
+        headers,
+        Method::PATCH,
+        "me",
+        json(&changes),
+        None,
+        |_| "/account?saved=details#details".to_owned(),
+        back,
+    )
+    .await
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+async fn password_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let change = storefront_client::account::PasswordChange {
+        current_password: form.current_password,
+        new_password: form.new_password,
+    };
+    submit(
+        &shop,
+        peer,
+        headers,
+        Method::POST,
+        "me/password",
+        json(&change),
+        None,
+        |_| "/account?saved=password#password".to_owned(),
+        |message| with_query("/account", &[("error", message)]) + "#password",
+    )
+    .await
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct SavedAddressForm {
+    /// Empty for a new address.
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    label: String,
+    #[serde(flatten)]
+    address: AddressForm,
+    /// A checkbox: present ("on") when ticked.
+    is_default: Option<String>,
+}
+
+/// The address book's form: adds an address, or replaces the one with `id`.
+async fn address_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<SavedAddressForm>,
+) -> Response {
+    let id = form.id.trim().parse::<uuid::Uuid>().ok();
+    let address = form.address.shipping_address();
+    let request = storefront_client::account::AddressRequest {
+        label: optional(&form.label),
+        full_name: address.full_name,
+        line1: address.line1,
+        line2: address.line2,
+        city: address.city,
+        region: address.region,
+        postal_code: address.postal_code,
+        country: address.country,
+        phone: address.phone,
+        is_default: form.is_default.is_some(),
+    };
+    let (method, path, page) = match id {
+        Some(id) => (
+            Method::PUT,
+            format!("me/addresses/{id}"),
+            format!("/account/addresses/{id}"),
+        ),
+        None => (
+            Method::POST,
+            "me/addresses".to_owned(),
+            "/account/addresses/new".to_owned(),
+        ),
+    };
+    let back = |message: &str| {
+        let mut pairs = vec![("error", message), ("label", form.label.as_str())];
+        pairs.extend(form.address.pairs());
+        if form.is_default.is_some() {
+            pairs.push(("is_default", "on"));
+        }
+        with_query(&page, &pairs)
+    };
+    submit(
+        &shop,
+        peer,
+        headers,
+        method,
+        &path,
+        json(&request),
+        None,
+        |_| "/account?saved=address#addresses".to_owned(),
+        back,
+    )
+    .await
+}
+
+async fn delete_address_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(id) = id.parse::<uuid::Uuid>() else {
+        return see_other("/account#addresses", &HeaderMap::new());
+    };
+    submit(
+        &shop,
+        peer,
+        headers,
+        Method::DELETE,
+        &format!("me/addresses/{id}"),
+        None,
+        None,
+        |_| "/account?saved=address-deleted#addresses".to_owned(),
+        |message| with_query("/account", &[("error", message)]) + "#addresses",
+    )
+    .await
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ReviewForm {
+    slug: String,
+    #[serde(default)]
+    rating: String,
+    title: String,
+    body: String,
+}
+
+/// The review form: the review goes to the API; back to the product's reviews, or to the
+/// form with the API's reason and the text as typed.
+async fn review_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<ReviewForm>,
+) -> Response {
+    let Some(slug) = clean_slug(&form.slug) else {
+        return see_other("/", &HeaderMap::new());
+    };
+    let back = |message: &str| {
+        with_query(
+            &format!("/products/{slug}/review"),
+            &[
+                ("error", message),
+                ("rating", &form.rating),
+                ("title", &form.title),
+                ("body", &form.body),
+            ],
+        )
+    };
+    let Ok(rating) = form.rating.trim().parse::<i64>() else {
+        return see_other(&back("Rating: choose 1 to 5 stars."), &HeaderMap::new());
+    };
+    let draft = storefront_client::reviews::ReviewDraft {
+        rating,
+        title: form.title.clone(),
+        body: form.body.clone(),
+    };
+    submit(
+        &shop,
+        peer,
+        headers,
+        Method::POST,
+        &format!("products/{slug}/reviews"),
+        json(&draft),
+        None,
+        |_| format!("/products/{slug}?reviewed=1#reviews"),
         back,
     )
     .await

@@ -19,7 +19,8 @@ async fn shoppers_browse_search_and_choose_in_a_real_browser() {
         let client = browser.client.clone();
         let shop = stack.shop_url.clone();
         let api = stack.api_url.clone();
-        async move { browse(&client, &shop, &api).await }
+        let events = stack.events();
+        async move { browse(&client, &shop, &api, &events).await }
     })
     .await;
     browser.close().await;
@@ -56,7 +57,7 @@ async fn product_with_choices(api: &str) -> Value {
     panic!("the demo shop has no in-stock product with three variants among the first 100");
 }
 
-async fn browse(client: &Client, shop: &str, api: &str) {
+async fn browse(client: &Client, shop: &str, api: &str, events: &support::Events) {
     // Home: products and categories, then hydration.
     for width in Width::ALL {
         support::open(client, &format!("{shop}/"), width).await;
@@ -248,6 +249,47 @@ async fn browse(client: &Client, shop: &str, api: &str) {
         prices.windows(2).all(|w| w[0] <= w[1]),
         "prices ascend: {prices:?}"
     );
+
+    // What the shopper did reached the API as behaviour events, in batches, under the
+    // browser's anonymous id: the visit, the searches, the product view and the cart changes.
+    let anonymous_id = client
+        .execute("return localStorage.getItem('nexus.anonymous_id');", vec![])
+        .await
+        .unwrap();
+    let anonymous_id = anonymous_id
+        .as_str()
+        .expect("the shop keeps an anonymous id");
+    let product_id = product["id"].as_str().unwrap();
+    let recorded = events
+        .wait_for(anonymous_id, |recorded| {
+            [
+                "session_start",
+                "search",
+                "product_view",
+                "add_to_cart",
+                "remove_from_cart",
+            ]
+            .iter()
+            .all(|kind| recorded.iter().any(|e| e["type"] == *kind))
+        })
+        .await;
+    assert!(
+        recorded
+            .iter()
+            .any(|e| e["type"] == "search" && e["properties"]["query"] == word.as_str()),
+        "the header search is recorded with its words: {recorded:?}"
+    );
+    assert!(
+        recorded
+            .iter()
+            .any(|e| e["type"] == "product_view" && e["properties"]["product_id"] == product_id),
+        "{recorded:?}"
+    );
+    let sessions = recorded
+        .iter()
+        .filter(|e| e["type"] == "session_start")
+        .count();
+    assert_eq!(sessions, 1, "one visit, however many pages: {recorded:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,7 +300,10 @@ async fn a_new_shopper_registers_is_declined_then_buys() {
         let client = browser.client.clone();
         let shop = stack.shop_url.clone();
         let api = stack.api_url.clone();
-        async move { buy(&client, &shop, &api).await }
+        async move {
+            buy(&client, &shop, &api).await;
+            manage_account(&client, &shop).await;
+        }
     })
     .await;
     browser.close().await;
@@ -346,6 +391,12 @@ async fn buy(client: &Client, shop: &str, api: &str) {
     support::click(client, "button.place-order").await;
     let thanks = support::wait_text(client, ".confirmation h1").await;
     assert_eq!(thanks, "Thank you for your order!");
+    let order_url = client.current_url().await.unwrap();
+    let order_id = order_url
+        .path_segments()
+        .and_then(|mut segments| segments.nth(2))
+        .expect("the confirmation is the order's page")
+        .to_owned();
     assert_eq!(
         support::text(client, "[data-testid=order-status]").await,
         "Paid"
@@ -369,6 +420,111 @@ async fn buy(client: &Client, shop: &str, api: &str) {
     let history = support::text(client, "table.orders").await;
     assert!(history.contains(&format!("#{number}")), "{history}");
     assert!(history.contains("Paid"), "{history}");
+
+    // Staff fulfil, ship and deliver it (through the API, as the console does); the order
+    // page then offers a review of what was bought.
+    support::deliver(api, &order_id).await;
+    support::open(
+        client,
+        &format!("{shop}/account/orders/{order_id}"),
+        Width::Desktop,
+    )
+    .await;
+    assert_eq!(
+        support::text(client, "[data-testid=order-status]").await,
+        "Delivered"
+    );
+    support::click(client, "a.write-review").await;
+    support::wait_text(client, "form.review-form").await;
+    support::wait_for_hydration(client).await;
+    support::click(client, "label[for=rating-4]").await;
+    support::fill(client, "#review-title", "Warm and well made").await;
+    support::fill(client, "#review-body", "Worn all winter; the seams held.").await;
+    support::click(client, "form.review-form button[type=submit]").await;
+    let thanks = support::wait_text(client, "#reviews .notice.ok").await;
+    assert_eq!(thanks, "Thank you — your review is published.");
+    let newest = support::text(client, ".review-list .review").await;
+    assert!(
+        newest.contains("Warm and well made") && newest.contains("Ada L."),
+        "the new review comes first, signed with a short name: {newest}"
+    );
+    assert!(
+        client
+            .find(Locator::Css(
+                "#reviews .review-summary [aria-label*='out of 5']"
+            ))
+            .await
+            .is_ok(),
+        "the product has a rating now"
+    );
+    // A second review of the same product is refused with the reason; the text stays.
+    support::open(
+        client,
+        &format!("{shop}/products/{slug}/review"),
+        Width::Desktop,
+    )
+    .await;
+    support::click(client, "label[for=rating-5]").await;
+    support::fill(client, "#review-title", "Even better").await;
+    support::fill(client, "#review-body", "Second thoughts.").await;
+    support::click(client, "form.review-form button[type=submit]").await;
+    let refusal = support::wait_until_text(client, ".form-error", |t| !t.is_empty()).await;
+    assert!(refusal.contains("already reviewed"), "{refusal}");
+    assert_eq!(support::value(client, "#review-title").await, "Even better");
+}
+
+/// The account page: a new name, then an address added, edited and deleted.
+async fn manage_account(client: &Client, shop: &str) {
+    support::open(client, &format!("{shop}/account"), Width::Desktop).await;
+    support::fill(client, "#profile-name", "Augusta Ada King").await;
+    support::click(client, "#details button[type=submit]").await;
+    let saved = support::wait_until_text(client, "[data-testid=saved]", |t| !t.is_empty()).await;
+    assert_eq!(saved, "Your details are saved.");
+    assert_eq!(support::text(client, ".account-link").await, "Hi, Augusta");
+
+    support::click(client, "a[href='/account/addresses/new']").await;
+    support::wait_text(client, "form.stacked button[type=submit]").await;
+    support::fill(client, "#label", "Home").await;
+    support::fill(client, "#full_name", "Augusta Ada King").await;
+    support::fill(client, "#line1", "12 St James's Square").await;
+    support::fill(client, "#postal_code", "10115").await;
+    support::fill(client, "#city", "Berlin").await;
+    support::select(client, "#country", "DE").await;
+    support::click(client, "label[for=is_default]").await;
+    support::click(client, "form.stacked button[type=submit]").await;
+    let saved = support::wait_until_text(client, "[data-testid=saved]", |t| !t.is_empty()).await;
+    assert_eq!(saved, "Your address is saved.");
+    let card = support::text(client, ".address-card").await;
+    assert!(
+        card.contains("Home") && card.contains("Default") && card.contains("10115 Berlin"),
+        "{card}"
+    );
+    for width in Width::ALL {
+        support::resize(client, width).await;
+        support::screenshot(client, "account", width).await;
+    }
+    support::resize(client, Width::Desktop).await;
+
+    support::click(client, "a[aria-label='Edit address Home']").await;
+    support::wait_text(client, "form.stacked button[type=submit]").await;
+    assert_eq!(support::value(client, "#city").await, "Berlin");
+    support::fill(client, "#city", "Potsdam").await;
+    support::fill(client, "#postal_code", "14467").await;
+    support::click(client, "form.stacked button[type=submit]").await;
+    support::wait_until_text(client, "[data-testid=saved]", |t| !t.is_empty()).await;
+    let card = support::text(client, ".address-card").await;
+    assert!(card.contains("14467 Potsdam"), "{card}");
+
+    support::click(client, "button[aria-label='Delete address Home']").await;
+    let saved = support::wait_until_text(client, "[data-testid=saved]", |t| {
+        t == "The address is deleted."
+    })
+    .await;
+    assert_eq!(saved, "The address is deleted.");
+    assert!(
+        client.find(Locator::Css(".address-card")).await.is_err(),
+        "the address is gone"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -481,4 +637,48 @@ async fn pages_work_without_javascript() {
         location.starts_with(&format!("/products/{slug}?error=")),
         "{location}"
     );
+
+    // A form the API refuses comes back with its reason and everything that was typed.
+    let registered = browser
+        .post(format!("{}/account/register", stack.shop_url))
+        .form(&[
+            ("full_name", "Grace Hopper"),
+            ("email", "grace.nojs@example.com"),
+            ("password", "cobol compilers rule"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status().as_u16(), 303);
+    assert_eq!(registered.headers()["location"], "/account");
+    let refused = browser
+        .post(format!("{}/account/addresses", stack.shop_url))
+        .form(&[
+            ("id", ""),
+            ("label", "Office"),
+            ("full_name", "Grace Hopper"),
+            ("line1", "1 Harbour Road"),
+            ("city", "Arlington"),
+            ("postal_code", "22201"),
+            ("country", "Atlantis"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 303);
+    let location = refused.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("/account/addresses/new?error=Country"),
+        "{location}"
+    );
+    let form = browser
+        .get(format!("{}{location}", stack.shop_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("value=\"1 Harbour Road\""), "{form}");
+    assert!(form.contains("value=\"Office\""), "{form}");
 }

@@ -1,25 +1,19 @@
-//! Logging in, registering, the account page with the order history, and one order.
+//! Logging in, registering, the account page (order history, details, password, address
+//! book), and one order.
 
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use storefront_client::ClientError;
-use storefront_client::account::Account;
-use storefront_client::orders::{Order, OrderListParams};
+use storefront_client::account::{Account, Address};
+use storefront_client::orders::{Order, OrderListParams, OrderStatus};
 
 use crate::api;
-use crate::components::ApiProblem;
+use crate::components::{ApiProblem, FormError};
 
 /// Who is logged in, fetched once per page load (logging in and out are full page loads).
 pub type Session = Resource<Result<Account, ClientError>>;
-
-/// The `?error=` a form's redirect carried back.
-#[component]
-fn FormError() -> impl IntoView {
-    let error = use_query_map().get_untracked().get("error");
-    view! { <p class="form-error" role="alert">{error}</p> }
-}
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -107,6 +101,14 @@ pub fn AccountPage() -> impl IntoView {
             .unwrap_or(1)
     };
     let api = api::client();
+    let addresses = Resource::new(
+        || (),
+        move |_| {
+            let api = api.clone();
+            api::sendable(async move { api.addresses().await })
+        },
+    );
+    let api = api::client();
     let orders = Resource::new(page, move |page| {
         let api = api.clone();
         api::sendable(async move {
@@ -133,6 +135,7 @@ pub fn AccountPage() -> impl IntoView {
                     }
                 };
                 let orders = orders.await;
+                let addresses = addresses.await;
                 view! {
                     <h1>"Your account"</h1>
                     <section class="profile">
@@ -141,7 +144,8 @@ pub fn AccountPage() -> impl IntoView {
                             <button type="submit" class="secondary">"Log out"</button>
                         </form>
                     </section>
-                    <h2>"Your orders"</h2>
+                    <Saved/>
+                    <FormError/>
                     {match orders {
                         Ok(list) if list.orders.is_empty() => view! {
                             <p>"No orders yet. " <A href="/">"Start shopping"</A></p>
@@ -178,10 +182,114 @@ pub fn AccountPage() -> impl IntoView {
                         }
                         Err(error) => view! { <ApiProblem error/> }.into_any(),
                     }}
+                    <div class="account-settings">
+                        <Details account/>
+                        <PasswordForm/>
+                    </div>
+                    <AddressBook addresses/>
                 }
                 .into_any()
             })}
         </Suspense>
+    }
+}
+
+/// What the last form on the account page saved (`?saved=`).
+#[component]
+fn Saved() -> impl IntoView {
+    let saved = use_query_map().get_untracked().get("saved");
+    let message = saved.as_deref().map(|what| match what {
+        "details" => "Your details are saved.",
+        "password" => "Your password is changed. Other devices have been logged out.",
+        "address" => "Your address is saved.",
+        "address-deleted" => "The address is deleted.",
+        _ => "Saved.",
+    });
+    view! { <p class="notice ok" role="status" data-testid="saved">{message}</p> }
+}
+
+/// Name and email; a new email needs the current password.
+#[component]
+fn Details(account: Account) -> impl IntoView {
+    let query = use_query_map().get_untracked();
+    let full_name = query.get("full_name").unwrap_or(account.full_name);
+    let email = query.get("email").unwrap_or_else(|| account.email.clone());
+    view! {
+        <section id="details" aria-labelledby="details-heading">
+            <h2 id="details-heading">"Your details"</h2>
+            <form class="stacked" method="post" action="/account/profile">
+                <input type="hidden" name="current_email" value=account.email/>
+                <label for="profile-name">"Full name"</label>
+                <input id="profile-name" name="full_name" type="text" autocomplete="name" required value=full_name/>
+                <label for="profile-email">"Email"</label>
+                <input id="profile-email" name="email" type="email" autocomplete="email" required value=email/>
+                <label for="profile-password">"Current password (only to change the email)"</label>
+                <input id="profile-password" name="current_password" type="password" autocomplete="current-password"/>
+                <button type="submit">"Save details"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn PasswordForm() -> impl IntoView {
+    view! {
+        <section id="password" aria-labelledby="password-heading">
+            <h2 id="password-heading">"Password"</h2>
+            <form class="stacked" method="post" action="/account/password">
+                <label for="password-current">"Current password"</label>
+                <input id="password-current" name="current_password" type="password" autocomplete="current-password" required/>
+                <label for="password-new">"New password"</label>
+                <input id="password-new" name="new_password" type="password" autocomplete="new-password"
+                    required minlength="12" aria-describedby="password-new-hint"/>
+                <p id="password-new-hint" class="hint">"At least 12 characters. Other devices are logged out."</p>
+                <button type="submit">"Change password"</button>
+            </form>
+        </section>
+    }
+}
+
+/// Saved addresses (the default first, used at checkout), each with edit and delete.
+#[component]
+fn AddressBook(addresses: Result<Vec<Address>, ClientError>) -> impl IntoView {
+    view! {
+        <section id="addresses" class="address-book" aria-labelledby="addresses-heading">
+            <h2 id="addresses-heading">"Addresses"</h2>
+            {match addresses {
+                Ok(list) if list.is_empty() => view! {
+                    <p>"No saved addresses yet. Your default address fills in the checkout."</p>
+                }.into_any(),
+                Ok(list) => view! {
+                    <ul class="addresses">
+                        {list.into_iter().map(|a| {
+                            let title = a.label.clone().unwrap_or_else(|| a.full_name.clone());
+                            let lines = [
+                                Some(a.full_name.clone()),
+                                Some(a.line1.clone()),
+                                a.line2.clone(),
+                                Some(format!("{} {}", a.postal_code, a.city)),
+                                a.region.clone(),
+                                Some(a.country.clone()),
+                            ];
+                            let delete_label = format!("Delete address {title}");
+                            let edit_label = format!("Edit address {title}");
+                            view! {
+                                <li class="address-card">
+                                    <h3>{title}{a.is_default.then(|| view! { <span class="badge">"Default"</span> })}</h3>
+                                    <address>{lines.into_iter().flatten().map(|l| view! { {l} <br/> }).collect_view()}</address>
+                                    <A href=format!("/account/addresses/{}", a.id) attr:aria-label=edit_label>"Edit"</A>
+                                    <form class="inline" method="post" action=format!("/account/addresses/{}/delete", a.id)>
+                                        <button type="submit" class="link" aria-label=delete_label>"Delete"</button>
+                                    </form>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+                Err(error) => view! { <ApiProblem error/> }.into_any(),
+            }}
+            <p><A href="/account/addresses/new">"Add an address"</A></p>
+        </section>
     }
 }
 
@@ -242,6 +350,7 @@ fn OrderDetail(order: Order, placed: bool) -> impl IntoView {
     .filter(|l| !l.is_empty())
     .collect();
     let totals = order.totals.clone();
+    let delivered = order.status == OrderStatus::Delivered;
     view! {
         <Title text=format!("Order #{}", order.number)/>
         {placed.then(|| view! {
@@ -262,9 +371,15 @@ fn OrderDetail(order: Order, placed: bool) -> impl IntoView {
                 <th scope="col">"Quantity"</th><th scope="col">"Total"</th>
             </tr></thead>
             <tbody>
-                {order.lines.iter().map(|l| view! {
+                {order.lines.clone().into_iter().map(|l| view! {
                     <tr>
-                        <td>{l.product_name.clone()}<div class="variant-title">{l.variant_title.clone()}</div></td>
+                        <td>
+                            <A href=format!("/products/{}", l.product_slug)>{l.product_name}</A>
+                            <div class="variant-title">{l.variant_title.clone()}</div>
+                            {delivered.then(|| view! {
+                                <A href=format!("/products/{}/review", l.product_slug) attr:class="write-review">"Write a review"</A>
+                            })}
+                        </td>
                         <td>{l.unit_price.to_shopper_string()}</td>
                         <td>{l.quantity}</td>
                         <td class="line-total">{l.line_total.to_shopper_string()}</td>

@@ -11,6 +11,7 @@ use storefront_client::cart::{
 use crate::api;
 use crate::app::CartState;
 use crate::components::ApiProblem;
+use storefront_client::events::EventKind;
 
 /// The destination and discount the cart's address asks for (`/cart?country=DE&…`).
 pub fn destination(query: &ParamsMap) -> Destination {
@@ -219,6 +220,7 @@ fn problem_text(problem: LineProblem) -> String {
 fn Line(line: CartLine, notice: RwSignal<Option<String>>) -> impl IntoView {
     let state = expect_context::<CartState>();
     let variant_id = line.variant_id;
+    let had = line.quantity;
     let quantity = RwSignal::new(line.quantity);
     let change = move |new_quantity: i32| {
         let api = api::client();
@@ -229,7 +231,23 @@ fn Line(line: CartLine, notice: RwSignal<Option<String>>) -> impl IntoView {
                 api.set_cart_quantity(variant_id, new_quantity).await
             };
             match result {
-                Ok(_) => notice.set(None),
+                Ok(_) => {
+                    notice.set(None);
+                    let (kind, units) = if new_quantity > had {
+                        (EventKind::AddToCart, new_quantity - had)
+                    } else {
+                        (EventKind::RemoveFromCart, had - new_quantity)
+                    };
+                    if units > 0 {
+                        crate::events::track(
+                            kind,
+                            crate::properties! {
+                                "variant_id" => variant_id.to_string(),
+                                "quantity" => units,
+                            },
+                        );
+                    }
+                }
                 Err(error) => notice.set(Some(api::shopper_message(&error))),
             }
             state.changed();

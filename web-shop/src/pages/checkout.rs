@@ -11,7 +11,7 @@ use storefront_client::account::Address;
 use storefront_client::cart::{Cart, Destination, ShippingCountries, ShippingMethod};
 
 use crate::api;
-use crate::components::ApiProblem;
+use crate::components::{AddressFields, AddressValues, ApiProblem};
 use crate::pages::account::{LogInFirst, Session};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -37,6 +37,12 @@ async fn load(api: storefront_client::Client) -> Result<CheckoutData, ClientErro
 #[component]
 pub fn CheckoutPage() -> impl IntoView {
     let session = expect_context::<Session>();
+    Effect::new(|_| {
+        crate::events::track(
+            storefront_client::events::EventKind::CheckoutStarted,
+            serde_json::Map::new(),
+        );
+    });
     let api = api::client();
     let data = Resource::new(
         || (),
@@ -73,38 +79,18 @@ pub fn CheckoutPage() -> impl IntoView {
 fn CheckoutForm(data: CheckoutData) -> impl IntoView {
     let query = use_query_map().get_untracked();
     let error = query.get("error");
-    let saved = data.saved.clone();
-    // What the shopper typed before a refusal, else their saved address.
-    let prefill = StoredValue::new(move |key: &str| -> String {
-        query.get(key).unwrap_or_else(|| {
-            let Some(a) = &saved else {
-                return String::new();
-            };
-            match key {
-                "full_name" => a.full_name.clone(),
-                "line1" => a.line1.clone(),
-                "line2" => a.line2.clone().unwrap_or_default(),
-                "city" => a.city.clone(),
-                "region" => a.region.clone().unwrap_or_default(),
-                "postal_code" => a.postal_code.clone(),
-                "country" => a.country.clone(),
-                "phone" => a.phone.clone().unwrap_or_default(),
-                _ => String::new(),
-            }
-        })
-    });
-    let prefill = move |key: &str| prefill.with_value(|f| f(key));
-    let country = prefill("country");
-    let method = ShippingMethod::parse(&prefill("shipping_method")).unwrap_or_default();
-    let field = move |id: &'static str,
-                      label: &'static str,
-                      autocomplete: &'static str,
-                      required: bool| {
-        view! {
-            <label for=id>{label}{(!required).then_some(" (optional)")}</label>
-            <input id=id name=id type="text" autocomplete=autocomplete required=required value=prefill(id)/>
-        }
-    };
+    let address = data
+        .saved
+        .as_ref()
+        .map(AddressValues::from_address)
+        .unwrap_or_default()
+        .typed_over(&query);
+    let method = query
+        .get("shipping_method")
+        .as_deref()
+        .and_then(ShippingMethod::parse)
+        .unwrap_or_default();
+    let discount_code = query.get("discount_code").unwrap_or_default();
     let lines = data.cart.lines.clone();
     let subtotal = data.cart.totals.map(|t| t.subtotal_minor);
     let currency = data.cart.currency;
@@ -115,20 +101,7 @@ fn CheckoutForm(data: CheckoutData) -> impl IntoView {
                 <input type="hidden" name="idempotency_key" value=data.idempotency_key.clone()/>
                 <fieldset>
                     <legend>"Delivery address"</legend>
-                    {field("full_name", "Full name", "name", true)}
-                    {field("line1", "Address", "address-line1", true)}
-                    {field("line2", "Address line 2", "address-line2", false)}
-                    {field("postal_code", "Postal code", "postal-code", true)}
-                    {field("city", "City", "address-level2", true)}
-                    {field("region", "Region", "address-level1", false)}
-                    <label for="country">"Country"</label>
-                    <select id="country" name="country" autocomplete="country" required>
-                        <option value="" selected=country.is_empty()>"Choose a country"</option>
-                        {data.countries.countries.iter().map(|c| view! {
-                            <option value=c.code.clone() selected=c.code == country>{c.name.clone()}</option>
-                        }).collect_view()}
-                    </select>
-                    {field("phone", "Phone", "tel", false)}
+                    <AddressFields values=address countries=data.countries.countries.clone()/>
                 </fieldset>
                 <fieldset class="shipping-methods">
                     <legend>"Shipping"</legend>
@@ -146,7 +119,7 @@ fn CheckoutForm(data: CheckoutData) -> impl IntoView {
                     }).collect_view()}
                 </fieldset>
                 <label for="discount_code">"Discount code (optional)"</label>
-                <input id="discount_code" name="discount_code" type="text" autocomplete="off" value=prefill("discount_code")/>
+                <input id="discount_code" name="discount_code" type="text" autocomplete="off" value=discount_code/>
                 <fieldset>
                     <legend>"Payment"</legend>
                     <label for="card_number">"Card number"</label>

@@ -1,8 +1,10 @@
 pub mod account;
+pub mod addresses;
 pub mod cart;
 pub mod category;
 pub mod checkout;
 pub mod home;
 pub mod not_found;
 pub mod product;
+pub mod review;
 pub mod search;

@@ -2,13 +2,16 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use storefront_client::ClientError;
 use storefront_client::cart::NewCartItem;
-use storefront_client::catalog::{Product, Variant, VariantStatus};
+use storefront_client::catalog::{Product, Rating, Variant, VariantStatus};
+use storefront_client::reviews::ReviewPageParams;
 
-use crate::api;
 use crate::app::CartState;
-use crate::components::{ApiProblem, Price, Stars};
+use crate::components::{ApiProblem, Price, ReviewStars, Stars};
 use crate::pages::not_found::NotFound;
+use crate::{api, events};
+use storefront_client::events::EventKind;
 
 /// Below this many, the picker says "only N left".
 const FEW_LEFT: i32 = 5;
@@ -33,17 +36,22 @@ pub fn first_choice(product: &Product) -> Option<&Variant> {
         .or_else(|| product.variants.iter().find(buyable))
 }
 
-/// `/products/{slug}`: images, the variant picker with stock per choice, the price of the
-/// chosen variant, rating.
-#[component]
-pub fn ProductPage() -> impl IntoView {
+/// The product the route's `:slug` names.
+pub fn product_of_route() -> Resource<Result<Product, ClientError>> {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let api = api::client();
-    let product = Resource::new(slug, move |slug| {
+    Resource::new(slug, move |slug| {
         let api = api.clone();
         api::sendable(async move { api.product(&slug).await })
-    });
+    })
+}
+
+/// `/products/{slug}`: images, the variant picker with stock per choice, the price of the
+/// chosen variant, rating and paged reviews.
+#[component]
+pub fn ProductPage() -> impl IntoView {
+    let product = product_of_route();
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -79,6 +87,13 @@ fn ProductDetail(product: Product) -> impl IntoView {
     );
     let adding = RwSignal::new(false);
     let cart = expect_context::<CartState>();
+    let product_id = product.id;
+    Effect::new(move |_| {
+        events::track(
+            EventKind::ProductView,
+            crate::properties! { "product_id" => product_id.to_string() },
+        );
+    });
     let add = move |ev: leptos::ev::SubmitEvent| {
         // With the page's script running, add in place; without it, the form posts to the
         // shop's server, which adds and redirects to the cart.
@@ -98,6 +113,13 @@ fn ProductDetail(product: Product) -> impl IntoView {
             outcome.set(Some(match result {
                 Ok(_) => {
                     cart.changed();
+                    events::track(
+                        EventKind::AddToCart,
+                        crate::properties! {
+                            "variant_id" => item.variant_id.to_string(),
+                            "quantity" => item.quantity,
+                        },
+                    );
                     (true, format!("Added {} to your cart.", item.quantity))
                 }
                 Err(error) => (false, api::shopper_message(&error)),
@@ -193,5 +215,84 @@ fn ProductDetail(product: Product) -> impl IntoView {
                 </div>
             </div>
         </article>
+        <Reviews slug=product.slug.clone() rating=product.rating/>
+    }
+}
+
+/// Reviews shown per page.
+pub const REVIEWS_PER_PAGE: i64 = 5;
+
+/// The product's published reviews, newest first, a page at a time (`?reviews_page=`).
+#[component]
+fn Reviews(slug: String, rating: Rating) -> impl IntoView {
+    let query = use_query_map();
+    let page = move || {
+        query
+            .read()
+            .get("reviews_page")
+            .and_then(|p| p.parse::<i64>().ok())
+            .filter(|p| (1..=1000).contains(p))
+            .unwrap_or(1)
+    };
+    let api = api::client();
+    let fetch_slug = slug.clone();
+    let reviews = Resource::new(page, move |page| {
+        let api = api.clone();
+        let slug = fetch_slug.clone();
+        api::sendable(async move {
+            let params = ReviewPageParams {
+                page: Some(page),
+                limit: Some(REVIEWS_PER_PAGE),
+            };
+            api.reviews(&slug, &params).await
+        })
+    });
+    let reviewed = query.get_untracked().get("reviewed").is_some();
+    let slug = StoredValue::new(slug);
+    let page_link = move |page: i64| {
+        slug.with_value(|slug| format!("/products/{slug}?reviews_page={page}#reviews"))
+    };
+    view! {
+        <section id="reviews" class="reviews" aria-labelledby="reviews-heading">
+            <h2 id="reviews-heading">"Reviews"</h2>
+            <p class="review-summary"><Stars rating/></p>
+            {reviewed.then(|| view! {
+                <p class="notice ok" role="status">"Thank you — your review is published."</p>
+            })}
+            <Transition fallback=|| view! { <p>"Loading reviews…"</p> }>
+                {move || Suspend::new(async move {
+                    match reviews.await {
+                        Ok(list) if list.reviews.is_empty() => view! {
+                            <p>"No reviews yet."</p>
+                        }.into_any(),
+                        Ok(list) => {
+                            let pages = list.meta.pages();
+                            let current = list.meta.page;
+                            view! {
+                                <ol class="review-list">
+                                    {list.reviews.into_iter().map(|r| view! {
+                                        <li class="review">
+                                            <h3><ReviewStars rating=r.rating/> " " {r.title}</h3>
+                                            <p class="byline">{format!("{} · {}", r.reviewer, r.created_at.format("%-d %B %Y"))}</p>
+                                            {r.body.split("\n\n").map(|para| view! { <p>{para.to_owned()}</p> }).collect_view()}
+                                        </li>
+                                    }).collect_view()}
+                                </ol>
+                                <nav class="pager" aria-label="Review pages">
+                                    {(current > 1).then(|| view! { <A href=page_link(current - 1)>"← Newer reviews"</A> })}
+                                    <span>{format!("Page {current} of {pages}")}</span>
+                                    {(current < pages).then(|| view! { <A href=page_link(current + 1)>"Older reviews →"</A> })}
+                                </nav>
+                            }.into_any()
+                        }
+                        Err(_) => view! {
+                            <p class="problem">"Reviews cannot be shown right now."</p>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <p><A href=slug.with_value(|slug| format!("/products/{slug}/review"))>"Write a review"</A>
+               " — for products you have received."</p>
+        </section>
     }
 }

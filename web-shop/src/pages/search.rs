@@ -4,6 +4,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 use storefront_client::catalog::SearchParams;
+use storefront_client::events::EventKind;
 
 use crate::api;
 use crate::app::Categories;
@@ -24,6 +25,17 @@ pub fn SearchPage() -> impl IntoView {
             .filter(|p| (1..=1000).contains(p))
             .unwrap_or(1)
     };
+    // One search event per query the shopper runs (not per page of its results).
+    Effect::new(move |previous: Option<String>| {
+        let q = text();
+        if !q.trim().is_empty() && previous.as_deref() != Some(q.as_str()) {
+            crate::events::track(
+                EventKind::Search,
+                crate::properties! { "query" => q.trim().chars().take(200).collect::<String>() },
+            );
+        }
+        q
+    });
     let api = api::client();
     let results = Resource::new(
         move || (text(), page()),

@@ -140,6 +140,110 @@ impl Stack {
     }
 }
 
+impl Stack {
+    /// The behaviour events the API stored for this stack.
+    pub fn events(&self) -> Events {
+        Events {
+            uri: env_or("NEXUS_TEST_MONGODB_URI", "mongodb://127.0.0.1:27017"),
+            database: self.mongo_database.clone(),
+        }
+    }
+}
+
+/// Reads the stack's behaviour events straight from MongoDB.
+#[derive(Debug, Clone)]
+pub struct Events {
+    uri: String,
+    database: String,
+}
+
+impl Events {
+    /// A visitor's events, oldest first, as JSON.
+    pub async fn of(&self, anonymous_id: &str) -> Vec<Value> {
+        use futures::TryStreamExt;
+        let client = mongodb::Client::with_uri_str(&self.uri)
+            .await
+            .expect("MongoDB answers");
+        let documents: Vec<mongodb::bson::Document> = client
+            .database(&self.database)
+            .collection::<mongodb::bson::Document>("events")
+            .find(mongodb::bson::doc! { "anonymous_id": anonymous_id })
+            .sort(mongodb::bson::doc! { "occurred_at": 1 })
+            .await
+            .expect("events can be read")
+            .try_collect()
+            .await
+            .expect("events can be read");
+        documents
+            .into_iter()
+            .map(|d| mongodb::bson::Bson::Document(d).into_relaxed_extjson())
+            .collect()
+    }
+
+    /// Waits until a visitor's events satisfy `complete` (the shop sends them in batches, at
+    /// the latest every few seconds and when a page is left).
+    pub async fn wait_for(
+        &self,
+        anonymous_id: &str,
+        complete: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let started = Instant::now();
+        let mut interval = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            interval.tick().await;
+            let events = self.of(anonymous_id).await;
+            if complete(&events) {
+                return events;
+            }
+            assert!(
+                started.elapsed() < EVENTS_TIMEOUT,
+                "the shop's events did not all arrive within {} s; stored: {events:?}",
+                EVENTS_TIMEOUT.as_secs()
+            );
+        }
+    }
+}
+
+/// The shop flushes its queue every 5 s; anything slower than this is a failure.
+const EVENTS_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Staff move an order through fulfilment, shipping and delivery over the admin API.
+pub async fn deliver(api: &str, order_id: &str) {
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{api}/api/v1/auth/login"))
+        .json(&json!({ "email": "staff@nexus.test", "password": "NexusStaff!2026" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["session"]["token"]
+        .as_str()
+        .expect("the demo staff account logs in")
+        .to_owned();
+    for step in [
+        json!({ "to": "fulfilled" }),
+        json!({ "to": "shipped", "tracking_number": "1Z999AA10123456784" }),
+        json!({ "to": "delivered" }),
+    ] {
+        let response = http
+            .post(format!("{api}/api/v1/admin/orders/{order_id}/transitions"))
+            .bearer_auth(&token)
+            .json(&step)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            200,
+            "{step}: {}",
+            response.text().await.unwrap()
+        );
+    }
+}
+
 impl Drop for Stack {
     fn drop(&mut self) {
         for child in &mut self.children {
