@@ -5,6 +5,8 @@
 //! * `down` stops exactly what `up` and `test` started, nothing else.
 //! * `test [-- ARGS]` ensures the backing services, then runs fmt, clippy, the tests and the
 //!   compose-file check.
+//! * `shop-build [--debug]` builds the web shop (server binary and site directory) and prints
+//!   where they are; the container image uses it.
 //! * `sqlx-prepare` regenerates the sqlx offline query metadata in `storefront-api/.sqlx`.
 //! * `bench` measures the public catalog reads and the shop's pages of a release build with wrk,
 //!   and the shop's bundle and page weights.
@@ -50,6 +52,12 @@ enum Command {
         #[arg(last = true)]
         cargo_test_args: Vec<String>,
     },
+    /// Build the web shop (server binary, wasm bundle, assets) and print where they are.
+    ShopBuild {
+        /// A debug build instead of a release build.
+        #[arg(long)]
+        debug: bool,
+    },
     /// Regenerate the sqlx offline query metadata in storefront-api/.sqlx.
     SqlxPrepare,
     /// Bring the stack up (release) and measure the API's reads and the shop's pages with wrk.
@@ -70,6 +78,12 @@ fn main() -> Result<()> {
         Command::Up { debug } => api::up(&ws, debug),
         Command::Down => down::down(&ws),
         Command::Test { cargo_test_args } => checks::test(&ws, &cargo_test_args),
+        Command::ShopBuild { debug } => {
+            let build = shop::build(&ws, !debug)?;
+            println!("server binary: {}", build.binary.display());
+            println!("site root:     {}", build.site_root.display());
+            Ok(())
+        }
         Command::SqlxPrepare => sqlx_prepare::prepare(&ws),
         Command::Bench {
             seconds,
