@@ -1,9 +1,10 @@
 //! Shipping a trained model to storefront-api: upload the artifact to the registry and,
 //! when asked, activate it. The only part of the library that talks to the network, and only
-//! to the API over HTTP. Used by `churn-lab deploy` and the desktop console.
+//! to the API over HTTP, through storefront-client. Used by `churn-lab deploy` and the desktop console.
 
-use reqwest::StatusCode;
-use serde_json::Value;
+use storefront_client::account::LoginRequest;
+use storefront_client::error::ErrorBody;
+use storefront_client::{Client, ClientError};
 
 use crate::artifact::ModelArtifact;
 
@@ -36,73 +37,31 @@ pub enum DeployError {
     Failed { status: u16, message: String },
 }
 
-/// The API's error envelope as one line: `code: message (details)`.
-fn explain(body: &Value) -> String {
-    let error = &body["error"];
-    let mut line = format!(
-        "{}: {}",
-        error["code"].as_str().unwrap_or("error"),
-        error["message"].as_str().unwrap_or("no message")
-    );
-    if let Some(fields) = error["details"]["fields"].as_array() {
-        for field in fields {
-            line.push_str(&format!(
-                " [{}: {}]",
-                field["field"].as_str().unwrap_or("?"),
-                field["message"].as_str().unwrap_or("?")
-            ));
-        }
-    }
-    line
-}
-
-struct Api {
-    base: String,
-    client: reqwest::Client,
-}
-
-impl Api {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base.trim_end_matches('/'))
-    }
-
-    async fn send(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<(StatusCode, Value), DeployError> {
-        let response = request.send().await.map_err(|e| DeployError::Unreachable {
-            url: self.base.clone(),
-            message: e.to_string(),
-        })?;
-        let status = response.status();
-        let body = response.json().await.unwrap_or(Value::Null);
-        match status {
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                Err(DeployError::Unauthorized(explain(&body)))
+impl DeployError {
+    /// The client's failure in the deployer's terms; an envelope becomes one line:
+    /// `code: message [field: message]…`.
+    fn from_client(base_url: &str, error: ClientError) -> Self {
+        let line = |body: &ErrorBody| {
+            let mut line = format!("{}: {}", body.code, body.message);
+            for field in body.field_errors() {
+                line.push_str(&format!(" [{}: {}]", field.field, field.message));
             }
-            s if s.is_server_error() => Err(DeployError::Failed {
-                status: s.as_u16(),
-                message: explain(&body),
-            }),
-            s => Ok((s, body)),
-        }
-    }
-
-    async fn token(&self, credentials: &Credentials) -> Result<String, DeployError> {
-        let (email, password) = match credentials {
-            Credentials::Token(token) => return Ok(token.clone()),
-            Credentials::Login { email, password } => (email, password),
+            line
         };
-        let (status, body) = self
-            .send(
-                self.client
-                    .post(self.url("/api/v1/auth/login"))
-                    .json(&serde_json::json!({ "email": email, "password": password })),
-            )
-            .await?;
-        match body["session"]["token"].as_str() {
-            Some(token) if status.is_success() => Ok(token.to_owned()),
-            _ => Err(DeployError::Unauthorized(explain(&body))),
+        match error {
+            ClientError::Unreachable(message) => Self::Unreachable {
+                url: base_url.to_owned(),
+                message,
+            },
+            ClientError::Api { status, body } => match status {
+                401 | 403 => Self::Unauthorized(line(&body)),
+                500.. => Self::Failed {
+                    status,
+                    message: line(&body),
+                },
+                _ => Self::Rejected(line(&body)),
+            },
+            ClientError::Unexpected { status, message } => Self::Failed { status, message },
         }
     }
 }
@@ -115,33 +74,29 @@ pub async fn deploy(
     artifact: &ModelArtifact,
     activate: bool,
 ) -> Result<Deployed, DeployError> {
-    let api = Api {
-        base: base_url.to_owned(),
-        client: reqwest::Client::new(),
+    let failed = |error| DeployError::from_client(base_url, error);
+    let api = Client::new(base_url);
+    let token = match credentials {
+        Credentials::Token(token) => token.clone(),
+        Credentials::Login { email, password } => {
+            let request = LoginRequest {
+                email: email.clone(),
+                password: password.clone(),
+            };
+            api.login(&request).await.map_err(failed)?.token
+        }
     };
-    let token = api.token(credentials).await?;
-    let (status, body) = api
-        .send(
-            api.client
-                .post(api.url("/api/v1/admin/churn/models"))
-                .bearer_auth(&token)
-                .header("content-type", "application/json")
-                .body(artifact.to_json()),
-        )
-        .await?;
-    let uploaded = match status {
-        StatusCode::CREATED => true,
-        StatusCode::CONFLICT if body["error"]["code"] == "version_exists" => false,
-        _ => return Err(DeployError::Rejected(explain(&body))),
+    let staff = api.with_token(token);
+    let uploaded = match staff.upload_model(artifact.to_json()).await {
+        Ok(_) => true,
+        Err(ClientError::Api { status: 409, body }) if body.code == "version_exists" => false,
+        Err(error) => return Err(failed(error)),
     };
     if activate {
-        let path = format!("/api/v1/admin/churn/models/{}/activate", artifact.version);
-        let (status, body) = api
-            .send(api.client.post(api.url(&path)).bearer_auth(&token))
-            .await?;
-        if !status.is_success() {
-            return Err(DeployError::Rejected(explain(&body)));
-        }
+        staff
+            .activate_model(&artifact.version)
+            .await
+            .map_err(failed)?;
     }
     Ok(Deployed {
         version: artifact.version.clone(),

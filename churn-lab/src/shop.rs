@@ -11,6 +11,7 @@ use mongodb::bson::{Document, doc};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
+use storefront_client::staff::churn::{DatasetEvent, DatasetTransaction};
 use uuid::Uuid;
 
 use crate::transactions::{
@@ -102,6 +103,46 @@ pub async fn events(
             })
         })
         .collect())
+}
+
+/// A transaction as the API's churn dataset carries it.
+pub fn transaction_to_wire(transaction: &Transaction) -> DatasetTransaction {
+    DatasetTransaction {
+        customer_id: transaction.customer_id.clone(),
+        ordered_at: transaction.ordered_at,
+        amount: transaction.amount,
+        quantity: transaction.quantity,
+        kind: transaction.kind.as_str().to_owned(),
+    }
+}
+
+/// A transaction of the API's churn dataset; `None` for a kind this version does not know.
+pub fn transaction_from_wire(row: &DatasetTransaction) -> Option<Transaction> {
+    Some(Transaction {
+        customer_id: row.customer_id.clone(),
+        ordered_at: row.ordered_at,
+        amount: row.amount,
+        quantity: row.quantity,
+        kind: TransactionKind::parse(&row.kind)?,
+    })
+}
+
+/// An event as the API's churn dataset carries it.
+pub fn event_to_wire(event: &Event) -> DatasetEvent {
+    DatasetEvent {
+        customer_id: event.customer_id.clone(),
+        occurred_at: event.occurred_at,
+        kind: event.kind.clone(),
+    }
+}
+
+/// An event of the API's churn dataset.
+pub fn event_from_wire(row: &DatasetEvent) -> Event {
+    Event {
+        customer_id: row.customer_id.clone(),
+        occurred_at: row.occurred_at,
+        kind: row.kind.clone(),
+    }
 }
 
 /// What a snapshot holds and where it came from (`manifest.json`).

@@ -15,10 +15,10 @@ use churn_lab::scoring::{self, CustomerChurn};
 use futures::StreamExt;
 use redis::AsyncCommands;
 use secrecy::ExposeSecret;
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{error::ApiError, state::AppState, storage};
+pub use storefront_client::staff::churn::ScoreJob;
 
 /// The model requests score with. A request takes the `Arc` once and finishes on it even if
 /// another model is activated meanwhile.
@@ -148,22 +148,6 @@ pub async fn score_customer(
     .map_err(internal)?
     .map_err(internal)?;
     Ok((model, churn))
-}
-
-/// Progress of a score-all job, as stored in Redis and answered by the API.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ScoreJob {
-    pub id: Uuid,
-    /// `running`, `finished` or `failed`.
-    pub status: String,
-    pub model_version: String,
-    /// Customers to score (known once their features are computed; 0 before).
-    pub total: u64,
-    /// Customers scored and stored so far.
-    pub done: u64,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub error: Option<String>,
 }
 
 fn job_key(state: &AppState, id: Uuid) -> String {

@@ -1,3 +1,5 @@
+mod staff;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

@@ -13,6 +13,7 @@ pub mod events;
 pub mod money;
 pub mod orders;
 pub mod reviews;
+pub mod staff;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError, path_segment};

@@ -103,6 +103,62 @@ impl Money {
     }
 }
 
+impl Money {
+    /// An amount as staff type it (`24.90`, `24,9`, `1200`, optionally with the currency's
+    /// symbol or code around it) in `currency`'s minor units. Never through a float: `0.1 +
+    /// 0.2` problems cannot happen. Negative amounts and more decimals than the currency has
+    /// are refused with a message for the person who typed it.
+    pub fn parse_amount(text: &str, currency: Currency) -> Result<Self, String> {
+        let digits = u32::from(currency.minor_unit_digits());
+        let cleaned: String = text
+            .trim()
+            .trim_start_matches(currency.code())
+            .trim_end_matches(currency.code())
+            .trim()
+            .trim_start_matches(currency.symbol().as_str())
+            .trim()
+            .replace([' ', '\u{a0}'], "");
+        let invalid = || format!("`{}` is not an amount like 24.90", text.trim());
+        if cleaned.starts_with('-') {
+            return Err("the amount must not be negative".to_owned());
+        }
+        let (whole, fraction) = match cleaned.split_once(['.', ',']) {
+            Some((whole, fraction)) => (whole, fraction),
+            None => (cleaned.as_str(), ""),
+        };
+        if whole.is_empty() && fraction.is_empty()
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !fraction.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(invalid());
+        }
+        if fraction.len() > digits as usize {
+            return Err(format!(
+                "{} has {digits} decimal place{} at most",
+                currency.code(),
+                if digits == 1 { "" } else { "s" }
+            ));
+        }
+        let scale = 10i64.pow(digits);
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| invalid())?
+        };
+        let fraction_minor: i64 = if fraction.is_empty() {
+            0
+        } else {
+            let padded = format!("{fraction:0<width$}", width = digits as usize);
+            padded.parse().map_err(|_| invalid())?
+        };
+        whole
+            .checked_mul(scale)
+            .and_then(|minor| minor.checked_add(fraction_minor))
+            .map(|minor| Self::new(minor, currency))
+            .ok_or_else(|| "the amount is too large".to_owned())
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sign = if self.amount_minor < 0 { "-" } else { "" };
@@ -128,6 +184,28 @@ mod tests {
         assert_eq!(Money::new(1999, eur).to_string(), "19.99 EUR");
         assert_eq!(Money::new(-5, eur).to_string(), "-0.05 EUR");
         assert_eq!(Money::new(1200, jpy).to_string(), "1200 JPY");
+    }
+
+    #[test]
+    fn typed_amounts_become_minor_units_exactly() {
+        let eur = Currency::parse("EUR").unwrap();
+        let jpy = Currency::parse("JPY").unwrap();
+        let minor = |text, currency| Money::parse_amount(text, currency).map(|m| m.amount_minor);
+        assert_eq!(minor("24.90", eur), Ok(2490));
+        assert_eq!(minor("24,9", eur), Ok(2490));
+        assert_eq!(minor("€ 1 200.05", eur), Ok(120_005));
+        assert_eq!(minor("0.29 EUR", eur), Ok(29));
+        assert_eq!(minor("1200", jpy), Ok(1200));
+        assert!(minor("12.5", jpy).unwrap_err().contains("0 decimal places"));
+        assert!(
+            minor("1.999", eur)
+                .unwrap_err()
+                .contains("2 decimal places")
+        );
+        assert!(minor("-3", eur).unwrap_err().contains("negative"));
+        assert!(minor("abc", eur).is_err());
+        assert!(minor("", eur).is_err());
+        assert!(minor("99999999999999999999", eur).is_err());
     }
 
     #[test]

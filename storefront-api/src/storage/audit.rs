@@ -6,6 +6,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use super::StoreError;
+pub use storefront_client::staff::AuditEntry;
 
 /// What staff change, as named in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,19 +116,6 @@ pub async fn record_alone(
     record(&mut tx, actor_id, action, entity, entity_id, before, after).await?;
     tx.commit().await?;
     Ok(())
-}
-
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct AuditEntry {
-    pub actor_id: Option<Uuid>,
-    pub action: String,
-    pub entity: String,
-    pub entity_id: Uuid,
-    #[schema(value_type = Object)]
-    pub before: Option<Value>,
-    #[schema(value_type = Object)]
-    pub after: Option<Value>,
-    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The log of one entity, oldest first; or, without an entity, the latest entries.

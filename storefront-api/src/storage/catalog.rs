@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::{
     StoreError,
     audit::{self, Entity},
+    money,
 };
 use crate::domain::{
     FieldError,
@@ -20,7 +21,7 @@ use crate::domain::{
             CategoryNode, CategoryRef, Product, ProductSummary, Rating, StockMovement, Variant,
         },
     },
-    money::{Currency, Money},
+    money::Currency,
 };
 use serde_json::Value;
 
@@ -57,15 +58,6 @@ pub struct ProductFilter {
 pub struct ListPosition {
     pub key: i64,
     pub id: Uuid,
-}
-
-fn money(amount_minor: i64, currency: &str) -> Money {
-    // Staff input is checked against ISO-4217 before it is stored, so the fallback only
-    // covers a row edited by hand; it must not turn a read into a panic.
-    Money::new(
-        amount_minor,
-        Currency::parse(currency).unwrap_or(Currency::NONE),
-    )
 }
 
 struct SummaryRow {

@@ -11,13 +11,14 @@ use mongodb::{
     bson::{self, Bson, Document, doc, oid::ObjectId},
     options::{FindOptions, GridFsBucketOptions},
 };
-use serde::Serialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+pub use storefront_client::staff::churn::RegisteredModel;
+
 const MODELS: &str = "churn_models";
 const ACTIVATIONS: &str = "churn_activations";
-const SCORES: &str = "churn_scores";
+pub(crate) const SCORES: &str = "churn_scores";
 const BUCKET: &str = "churn_artifacts";
 
 fn models(db: &mongodb::Database) -> mongodb::Collection<Document> {
@@ -34,24 +35,6 @@ fn bucket(db: &mongodb::Database) -> mongodb::gridfs::GridFsBucket {
             .bucket_name(BUCKET.to_owned())
             .build(),
     )
-}
-
-/// A registered model as staff see it in the list.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct RegisteredModel {
-    pub id: Uuid,
-    pub version: String,
-    pub kind: String,
-    pub feature_definition_version: u32,
-    pub created_at: DateTime<Utc>,
-    pub uploaded_at: DateTime<Utc>,
-    pub size_bytes: i64,
-    /// Validation and test metrics as the artifact reports them.
-    #[schema(value_type = Object)]
-    pub metrics: serde_json::Value,
-    #[schema(value_type = Object)]
-    pub training: serde_json::Value,
-    pub active: bool,
 }
 
 fn millis(at: DateTime<Utc>) -> bson::DateTime {

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod carts;
 pub mod catalog;
 pub mod churn;
+pub mod dashboard;
 pub mod discounts;
 pub mod events;
 pub mod orders;
@@ -26,6 +27,17 @@ use crate::{
     config::{DatabaseSettings, MongoSettings, RedisSettings},
     domain::FieldError,
 };
+
+/// An amount read from a row with its currency code. Codes are checked against ISO 4217
+/// before they are stored, so the fallback only covers a row edited by hand: it must not turn
+/// a read into a panic.
+pub(crate) fn money(amount_minor: i64, currency: &str) -> crate::domain::money::Money {
+    use crate::domain::money::{Currency, Money};
+    Money::new(
+        amount_minor,
+        Currency::parse(currency).unwrap_or(Currency::NONE),
+    )
+}
 
 /// Failures a storage call reports to its caller in the shop's terms.
 #[derive(Debug, thiserror::Error)]

@@ -10,12 +10,15 @@ use serde_json::Value;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
+pub use storefront_client::staff::orders::OrderNote;
+
 use super::{
     StoreError,
     audit::{self, Entity},
+    money,
 };
 use crate::domain::{
-    money::{Currency, Money},
+    money::Currency,
     order::{
         OrderStatus, OrderStatusRules, ShippingMethod, Totals,
         views::{Order, OrderLine, OrderSummary, OrderTotals, PaymentAttempt},
@@ -489,13 +492,6 @@ pub async fn cancel_unpaid(
     Ok(())
 }
 
-fn money(amount_minor: i64, currency: &str) -> Money {
-    Money::new(
-        amount_minor,
-        Currency::parse(currency).unwrap_or(Currency::NONE),
-    )
-}
-
 /// One order; with `account_id`, only if it belongs to that customer.
 pub async fn order(
     db: &PgPool,
@@ -868,13 +864,6 @@ pub async fn add_note(
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct OrderNote {
-    pub author_id: Option<Uuid>,
-    pub body: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 pub async fn notes(db: &PgPool, order_id: Uuid) -> Result<Vec<OrderNote>, StoreError> {

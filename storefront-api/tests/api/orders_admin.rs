@@ -332,3 +332,113 @@ async fn staff_filter_orders_by_status_customer_and_total() {
         "validation_failed"
     );
 }
+
+async fn dashboard(app: &TestApp, staff: &str) -> Value {
+    let response = app
+        .request(Method::GET, "/api/v1/admin/dashboard", Some(staff), None)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json::<Value>().await.expect("json")
+}
+
+#[tokio::test]
+async fn the_dashboard_counts_todays_sales_waiting_orders_and_low_stock() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let empty = dashboard(&app, &staff).await;
+    assert_eq!(empty["awaiting_fulfilment"], 0);
+    assert_eq!(empty["today"], json!([]));
+    assert!(empty["churn_risk"].is_null());
+
+    let (customer, _) = app.customer().await;
+    let order = paid_order(&app, &staff, &customer, "dash1").await;
+    let (other, _) = app.customer().await;
+    let refunded = paid_order(&app, &staff, &other, "dash2").await;
+    let id = refunded["id"].as_str().unwrap();
+    let response = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/admin/orders/{id}/refunds"),
+            Some(&staff),
+            Some(json!({"amount_minor": 1400, "reason": "scratched"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    let now = dashboard(&app, &staff).await;
+    assert_eq!(now["awaiting_fulfilment"], 2);
+    // Two orders of 71.40, one refunded by 14.00: net 128.80.
+    assert_eq!(
+        now["today"],
+        json!([{"orders": 2, "revenue": {"amount_minor": 12_880, "currency": "EUR"}}])
+    );
+    assert_eq!(now["last_30_days"], now["today"]);
+    assert_eq!(now["daily"].as_array().unwrap().len(), 1);
+    // Each lamp had 10 in stock and sold 2: 8 left, above the threshold of 5.
+    assert_eq!(now["low_stock_threshold"], 5);
+    assert!(now["low_stock"].as_array().unwrap().is_empty(), "{now}");
+
+    // A cancelled order is no sale and its stock comes back.
+    let id = order["id"].as_str().unwrap();
+    let response = move_to(
+        &app,
+        &staff,
+        id,
+        json!({"to": "cancelled", "reason": "asked to"}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let after = dashboard(&app, &staff).await;
+    assert_eq!(after["awaiting_fulfilment"], 1);
+    assert_eq!(after["today"][0]["orders"], 1);
+
+    // Customers may not see it.
+    let response = app
+        .request(
+            Method::GET,
+            "/api/v1/admin/dashboard",
+            Some(&customer),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_churn_dataset_holds_every_customers_orders_as_churn_lab_reads_them() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let (customer, customer_id) = app.customer().await;
+    let order = paid_order(&app, &staff, &customer, "data1").await;
+    let id = order["id"].as_str().unwrap();
+    let response = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/admin/orders/{id}/refunds"),
+            Some(&staff),
+            Some(json!({"amount_minor": 1000, "reason": "late"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let response = app
+        .request(
+            Method::GET,
+            "/api/v1/admin/churn/dataset",
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let dataset: Value = response.json().await.expect("json");
+    let rows: Vec<&Value> = dataset["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["customer_id"] == customer_id.to_string())
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["kind"], "purchase");
+    assert_eq!(rows[0]["amount"], 71.4);
+    assert_eq!(rows[1]["kind"], "refund");
+    assert_eq!(rows[1]["amount"], -10.0);
+}

@@ -1,35 +1,17 @@
 //! The audit log, for staff: every staff change with who, when, before and after.
 
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use storefront_client::staff::{AuditLog, AuditQuery};
 use utoipa_axum::{router::OpenApiRouter, routes};
-use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, Json, Query},
     state::AppState,
-    storage::audit::{self, AuditEntry, Entity},
+    storage::audit::{self, Entity},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(audit_log))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    /// `product`, `variant`, `category`, `discount_code`, `order`, `review` or `churn_model` (with `entity_id`).
-    entity: Option<String>,
-    entity_id: Option<Uuid>,
-    /// How many of the latest entries (1-500, default 100).
-    limit: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AuditLog {
-    entries: Vec<AuditEntry>,
 }
 
 /// The latest audit entries, or the whole trail of one entity, oldest first.

@@ -2,9 +2,11 @@
 //! Every write invalidates the public catalog cache after it commits.
 
 use axum::{extract::State, http::StatusCode};
-use serde::{Deserialize, Deserializer, Serialize};
 use storefront_client::catalog::ProductEnvelope;
-use utoipa::{IntoParams, ToSchema};
+use storefront_client::staff::catalog::{
+    CategoryDraft, CategoryEnvelope, CategoryPatch, MovementEnvelope, MovementList, ProductDraft,
+    ProductPatch, StaffListParams, StaffProductList, StockAdjustment, VariantDraft, VariantPatch,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -13,9 +15,8 @@ use crate::{
     domain::{
         FieldError,
         catalog::{
-            ProductStatus, StockReason, VariantStatus, check_compare_at, check_stock_adjustment,
-            parse_sku, parse_slug, slugify,
-            views::{CategoryRef, Product, ProductSummary, StockMovement},
+            ProductStatus, StockReason, check_compare_at, check_stock_adjustment, parse_sku,
+            parse_slug, slugify, views::Product,
         },
         money::Currency,
     },
@@ -39,13 +40,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(adjust_stock, stock_movements))
         .routes(routes!(create_category))
         .routes(routes!(update_category))
-}
-
-/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
@@ -93,24 +87,6 @@ async fn staff_product(state: &AppState, id: Uuid) -> ApiResult<Product> {
         .ok_or(ApiError::NotFound("product"))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct StaffListParams {
-    #[param(inline)]
-    status: Option<ProductStatus>,
-    /// Part of the name or slug.
-    q: Option<String>,
-    page: Option<i64>,
-    limit: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct StaffProductList {
-    products: Vec<ProductSummary>,
-    meta: StaffListMeta,
-}
-
 /// Numbered pages of staff lists (the same shape as the shopper's order history).
 pub use storefront_client::orders::PageMeta as StaffListMeta;
 
@@ -132,21 +108,6 @@ pub async fn list_products(
         products,
         meta: StaffListMeta { total, page, limit },
     }))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProductDraft {
-    name: String,
-    /// Defaults to one made from the name.
-    slug: Option<String>,
-    #[serde(default)]
-    description: String,
-    category_id: Uuid,
-    /// ISO-4217 code of every variant's price.
-    currency: String,
-    #[serde(default)]
-    image_urls: Vec<String>,
 }
 
 /// Creates a product as a draft; add variants, then activate it.
@@ -201,18 +162,6 @@ pub async fn product(
 ) -> ApiResult<Json<ProductEnvelope>> {
     let product = staff_product(&state, id).await?;
     Ok(Json(ProductEnvelope { product }))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProductPatch {
-    name: Option<String>,
-    slug: Option<String>,
-    description: Option<String>,
-    category_id: Option<Uuid>,
-    image_urls: Option<Vec<String>>,
-    /// `active` needs at least one active variant.
-    status: Option<ProductStatus>,
 }
 
 /// Changes a product; absent fields stay as they are.
@@ -272,28 +221,6 @@ pub async fn archive_product(
     invalidate(&state).await?;
     let product = staff_product(&state, id).await?;
     Ok(Json(ProductEnvelope { product }))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VariantDraft {
-    sku: String,
-    title: String,
-    /// Option values, e.g. `{"size": "M", "colour": "Blue"}`.
-    #[serde(default = "empty_object")]
-    #[schema(value_type = Object)]
-    options: serde_json::Value,
-    /// Price in minor units of the product's currency.
-    price_minor: i64,
-    compare_at_minor: Option<i64>,
-    #[serde(default)]
-    initial_stock: i32,
-    #[serde(default)]
-    position: i32,
-}
-
-fn empty_object() -> serde_json::Value {
-    serde_json::json!({})
 }
 
 fn check_options(errors: &mut Vec<FieldError>, options: &serde_json::Value) {
@@ -369,22 +296,6 @@ pub async fn create_variant(
     Ok((StatusCode::CREATED, Json(ProductEnvelope { product })))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VariantPatch {
-    sku: Option<String>,
-    title: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    options: Option<serde_json::Value>,
-    price_minor: Option<i64>,
-    /// `null` removes the compare-at price.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
-    compare_at_minor: Option<Option<i64>>,
-    position: Option<i32>,
-    status: Option<VariantStatus>,
-}
-
 /// Changes a variant: price, compare-at price, SKU, title, options, status. Stock changes go
 /// through stock adjustments so that the ledger stays whole.
 #[utoipa::path(patch, path = "/api/v1/admin/variants/{id}", tag = "admin", request_body = VariantPatch,
@@ -436,21 +347,6 @@ pub async fn update_variant(
     Ok(Json(ProductEnvelope { product }))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StockAdjustment {
-    /// Units added (positive) or removed (negative).
-    delta: i32,
-    /// `restock`, `correction`, `damaged`, `lost` or `returned`.
-    reason: String,
-    note: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MovementEnvelope {
-    movement: StockMovement,
-}
-
 /// Adjusts stock on hand with a reason; the change is a row in the stock ledger. Stock never
 /// goes below zero (409).
 #[utoipa::path(post, path = "/api/v1/admin/variants/{id}/stock-adjustments", tag = "admin",
@@ -494,11 +390,6 @@ pub async fn adjust_stock(
     Ok((StatusCode::CREATED, Json(MovementEnvelope { movement })))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct MovementList {
-    movements: Vec<StockMovement>,
-}
-
 /// The stock ledger of a variant, newest first.
 #[utoipa::path(get, path = "/api/v1/admin/variants/{id}/stock-adjustments", tag = "admin",
     params(("id" = Uuid, Path, description = "Variant id")),
@@ -509,21 +400,6 @@ pub async fn stock_movements(
 ) -> ApiResult<Json<MovementList>> {
     let movements = store::stock_movements(&state.db, variant_id, 200).await?;
     Ok(Json(MovementList { movements }))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CategoryDraft {
-    name: String,
-    slug: Option<String>,
-    parent_id: Option<Uuid>,
-    #[serde(default)]
-    position: i32,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CategoryEnvelope {
-    category: CategoryRef,
 }
 
 /// Adds a category, optionally under a parent.
@@ -552,18 +428,6 @@ pub async fn create_category(
     let category = store::create_category(&state.db, &new, session.account_id).await?;
     invalidate(&state).await?;
     Ok((StatusCode::CREATED, Json(CategoryEnvelope { category })))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CategoryPatch {
-    name: Option<String>,
-    slug: Option<String>,
-    /// `null` makes the category a root.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Uuid>)]
-    parent_id: Option<Option<Uuid>>,
-    position: Option<i32>,
 }
 
 /// Renames, re-slugs, moves or reorders a category.

@@ -8,20 +8,22 @@ use axum::{
     extract::{DefaultBodyLimit, State},
     http::StatusCode,
 };
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use churn_lab::{FEATURE_DEFINITION_VERSION, ModelArtifact, artifact::ArtifactError};
-use serde::Serialize;
-use utoipa::ToSchema;
+use storefront_client::staff::churn::{
+    ChurnDataset, ChurnEnvelope, CustomerChurn, Driver, JobEnvelope, ModelEnvelope, ModelList,
+    ModelListMeta, RegisteredModel, TopCustomer,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
     auth::CurrentSession,
-    churn::{self, ScoreJob},
+    churn,
     domain::{FieldError, account::Role},
     error::{ApiError, ApiResult, Json, Path},
     state::AppState,
-    storage::{accounts, audit, churn::RegisteredModel},
+    storage::{accounts, audit},
 };
 
 /// Artifacts of large forests run to tens of megabytes of JSON.
@@ -37,29 +39,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(customer_churn))
         .routes(routes!(start_score_all))
         .routes(routes!(score_job))
+        .routes(routes!(dataset))
 }
 
 fn mongo_error(error: mongodb::error::Error) -> ApiError {
     ApiError::Unavailable(format!("mongodb: {error}"))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ModelEnvelope {
-    model: RegisteredModel,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ModelList {
-    models: Vec<RegisteredModel>,
-    meta: ModelListMeta,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ModelListMeta {
-    /// The version requests are scored with, if any.
-    active: Option<String>,
-    /// Artifacts must carry this feature-definition version.
-    feature_definition_version: u32,
 }
 
 /// Uploads a churn-lab artifact (`model.json`). It is checked whole: well-formed, a model that
@@ -225,42 +209,6 @@ pub async fn roll_back(
     Ok(Json(ModelEnvelope { model }))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ChurnEnvelope {
-    churn: CustomerChurn,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CustomerChurn {
-    customer_id: Uuid,
-    /// False when the customer has no paid order yet: there is nothing to score.
-    scorable: bool,
-    /// Why the customer cannot be scored.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    probability: Option<f64>,
-    /// `low`, `medium` or `high`, from the model's risk bands.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    risk_band: Option<String>,
-    model_version: String,
-    scored_at: DateTime<Utc>,
-    /// The features pushing the probability up, strongest first.
-    drivers: Vec<Driver>,
-    #[schema(value_type = Object)]
-    features: BTreeMap<String, f64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Driver {
-    feature: String,
-    value: f64,
-    /// The typical (median) customer's value.
-    typical: f64,
-    /// How much higher the probability is with this customer's value than with the typical one.
-    effect: f64,
-}
-
 /// The customer's churn probability now, with the features behind it.
 #[utoipa::path(get, path = "/api/v1/admin/customers/{id}/churn", tag = "churn",
     params(("id" = Uuid, Path, description = "Customer id")),
@@ -316,21 +264,6 @@ pub async fn customer_churn(
     Ok(Json(ChurnEnvelope { churn: answer }))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct JobEnvelope {
-    job: ScoreJob,
-    /// When finished: the highest-risk customers, highest first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    top_customers: Vec<TopCustomer>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TopCustomer {
-    customer_id: String,
-    probability: f64,
-    risk_band: String,
-}
-
 /// Scores every customer with the active model in the background and stores every score;
 /// follow it at `GET /api/v1/admin/churn/jobs/{id}`.
 #[utoipa::path(post, path = "/api/v1/admin/churn/score-all", tag = "churn",
@@ -376,4 +309,33 @@ pub async fn score_job(
         Vec::new()
     };
     Ok(Json(JobEnvelope { job, top_customers }))
+}
+
+/// The shop's history as churn-lab trains on it: every customer's orders (paid, refunded,
+/// cancelled) and behaviour events, through churn-lab's own mapping (the same as its
+/// `snapshot`). The staff console trains on this without a database connection.
+#[utoipa::path(get, path = "/api/v1/admin/churn/dataset", tag = "churn",
+    responses((status = 200, body = ChurnDataset)), security(("bearer" = [])))]
+pub async fn dataset(State(state): State<AppState>) -> ApiResult<Json<ChurnDataset>> {
+    let exported_at = Utc::now();
+    let (transactions, events) = tokio::try_join!(
+        async {
+            crate::storage::churn::transactions(&state.db, None)
+                .await
+                .map_err(ApiError::from)
+        },
+        async {
+            crate::storage::churn::events(&state.mongo, None)
+                .await
+                .map_err(mongo_error)
+        },
+    )?;
+    Ok(Json(ChurnDataset {
+        exported_at,
+        transactions: transactions
+            .iter()
+            .map(churn_lab::shop::transaction_to_wire)
+            .collect(),
+        events: events.iter().map(churn_lab::shop::event_to_wire).collect(),
+    }))
 }

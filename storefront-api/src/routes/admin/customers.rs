@@ -1,16 +1,14 @@
 //! Staff view of customers: search and detail.
 
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use storefront_client::staff::customers::{
+    CustomerDetail, CustomerEnvelope, CustomerList, CustomerParams,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
-    domain::account::{
-        Role,
-        views::{Account, Address},
-    },
+    domain::account::Role,
     error::{ApiError, ApiResult, Json, Path, Query},
     routes::catalog::{page_number, page_size},
     state::AppState,
@@ -21,22 +19,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_customers))
         .routes(routes!(customer))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct CustomerParams {
-    /// Part of the email or name.
-    q: Option<String>,
-    page: Option<i64>,
-    limit: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CustomerList {
-    customers: Vec<Account>,
-    meta: super::catalog::StaffListMeta,
 }
 
 /// Customers, newest first.
@@ -57,18 +39,6 @@ pub async fn list_customers(
         customers,
         meta: super::catalog::StaffListMeta { total, page, limit },
     }))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CustomerEnvelope {
-    customer: CustomerDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CustomerDetail {
-    #[serde(flatten)]
-    account: Account,
-    addresses: Vec<Address>,
 }
 
 /// One customer with their addresses.

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod catalog;
 pub mod churn;
 pub mod customers;
+pub mod dashboard;
 pub mod discounts;
 pub mod orders;
 
@@ -15,6 +16,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     catalog::router()
         .merge(customers::router())
+        .merge(dashboard::router())
         .merge(churn::router())
         .merge(audit::router())
         .merge(discounts::router())

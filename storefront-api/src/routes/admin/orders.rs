@@ -2,19 +2,17 @@
 //! transitions, refunds and notes. Every action is audited in its own transaction.
 
 use axum::{extract::State, http::StatusCode};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use storefront_client::staff::orders::{
+    NoteRequest, RefundRequest, StaffOrder, StaffOrderEnvelope, StaffOrderList,
+    StaffOrderListParams, TransitionRequest,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
     auth::CurrentSession,
-    domain::order::{
-        OrderStatus,
-        views::{Order, OrderSummary},
-    },
+    domain::order::OrderStatus,
     error::{ApiError, ApiResult, Json, Path, Query},
     routes::{
         admin::catalog::StaffListMeta,
@@ -22,8 +20,8 @@ use crate::{
     },
     state::AppState,
     storage::{
-        audit::{self, AuditEntry, Entity},
-        orders::{self, OrderChangeError, OrderFilter, OrderNote, PaymentRecord, TransitionInput},
+        audit::{self, Entity},
+        orders::{self, OrderChangeError, OrderFilter, PaymentRecord, TransitionInput},
         paged,
     },
 };
@@ -37,38 +35,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_note))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct OrderListParams {
-    #[param(inline)]
-    status: Option<OrderStatus>,
-    /// Placed at or after (RFC 3339).
-    placed_from: Option<DateTime<Utc>>,
-    /// Placed before (RFC 3339).
-    placed_to: Option<DateTime<Utc>>,
-    customer_id: Option<Uuid>,
-    /// Lowest total, in minor units.
-    min_total: Option<i64>,
-    /// Highest total, in minor units.
-    max_total: Option<i64>,
-    page: Option<i64>,
-    limit: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct StaffOrderList {
-    orders: Vec<OrderSummary>,
-    meta: StaffListMeta,
-}
-
 /// Orders, newest first, filtered by status, date range, customer and total.
-#[utoipa::path(get, path = "/api/v1/admin/orders", tag = "admin", params(OrderListParams),
+#[utoipa::path(get, path = "/api/v1/admin/orders", tag = "admin", params(StaffOrderListParams),
     responses((status = 200, body = StaffOrderList), (status = 422, body = crate::error::ErrorEnvelope)),
     security(("bearer" = [])))]
 pub async fn list_orders(
     State(state): State<AppState>,
-    Query(params): Query<OrderListParams>,
+    Query(params): Query<StaffOrderListParams>,
 ) -> ApiResult<Json<StaffOrderList>> {
     let limit = page_size(params.limit)?;
     let page = page_number(params.page)?;
@@ -93,19 +66,6 @@ pub async fn list_orders(
         orders,
         meta: StaffListMeta { total, page, limit },
     }))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct StaffOrder {
-    #[serde(flatten)]
-    order: Order,
-    notes: Vec<OrderNote>,
-    audit_trail: Vec<AuditEntry>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct StaffOrderEnvelope {
-    order: StaffOrder,
 }
 
 async fn staff_order(state: &AppState, id: Uuid) -> ApiResult<StaffOrder> {
@@ -201,16 +161,6 @@ async fn pay_out_refund(
     Ok(())
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TransitionRequest {
-    /// `fulfilled`, `shipped` (needs `tracking_number`), `delivered` or `cancelled`.
-    to: OrderStatus,
-    tracking_number: Option<String>,
-    /// Why, for cancellations.
-    reason: Option<String>,
-}
-
 /// Moves an order to its next status. An illegal move is a 409 naming the allowed ones.
 /// Cancelling a paid order restocks it and refunds the payment in full.
 #[utoipa::path(post, path = "/api/v1/admin/orders/{id}/transitions", tag = "admin",
@@ -283,14 +233,6 @@ pub async fn transition(
     }))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefundRequest {
-    /// Minor units; at most what was paid and not yet refunded.
-    amount_minor: i64,
-    reason: String,
-}
-
 /// Refunds part or all of a paid order. A full refund makes the order `refunded`.
 #[utoipa::path(post, path = "/api/v1/admin/orders/{id}/refunds", tag = "admin",
     request_body = RefundRequest,
@@ -334,12 +276,6 @@ pub async fn refund(
             order: staff_order(&state, id).await?,
         }),
     ))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NoteRequest {
-    body: String,
 }
 
 /// Adds an internal note to an order.

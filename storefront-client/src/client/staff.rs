@@ -1,0 +1,272 @@
+//! The staff side of the API (`/api/v1/admin`): a client made with a staff session's token
+//! (`Client::with_token`) calls these.
+
+use reqwest::Method;
+use uuid::Uuid;
+
+use super::{Client, ClientError};
+use crate::catalog::StockMovement;
+use crate::catalog::{Product, ProductEnvelope};
+use crate::staff::catalog::{
+    MovementEnvelope, MovementList, ProductDraft, ProductPatch, StaffListParams, StaffProductList,
+    StockAdjustment, VariantDraft, VariantPatch,
+};
+use crate::staff::churn::{
+    ChurnDataset, ChurnEnvelope, CustomerChurn, JobEnvelope, ModelEnvelope, ModelList,
+    RegisteredModel,
+};
+use crate::staff::customers::{CustomerDetail, CustomerEnvelope, CustomerList, CustomerParams};
+use crate::staff::dashboard::Dashboard;
+use crate::staff::orders::{
+    NoteRequest, RefundRequest, StaffOrder, StaffOrderEnvelope, StaffOrderList,
+    StaffOrderListParams, TransitionRequest,
+};
+use crate::staff::{AuditLog, AuditQuery};
+
+impl Client {
+    /// `GET /admin/dashboard`.
+    pub async fn dashboard(&self) -> Result<Dashboard, ClientError> {
+        self.get("/admin/dashboard", &()).await
+    }
+
+    /// `GET /admin/products`: drafts and archived included.
+    pub async fn staff_products(
+        &self,
+        params: &StaffListParams,
+    ) -> Result<StaffProductList, ClientError> {
+        self.get("/admin/products", params).await
+    }
+
+    /// `GET /admin/products/{id}`.
+    pub async fn staff_product(&self, id: Uuid) -> Result<Product, ClientError> {
+        let envelope: ProductEnvelope = self.get(&format!("/admin/products/{id}"), &()).await?;
+        Ok(envelope.product)
+    }
+
+    /// `POST /admin/products`: a new draft product.
+    pub async fn create_product(&self, draft: &ProductDraft) -> Result<Product, ClientError> {
+        let envelope: ProductEnvelope = self
+            .send_json(Method::POST, "/admin/products", draft)
+            .await?;
+        Ok(envelope.product)
+    }
+
+    /// `PATCH /admin/products/{id}`.
+    pub async fn update_product(
+        &self,
+        id: Uuid,
+        patch: &ProductPatch,
+    ) -> Result<Product, ClientError> {
+        let envelope: ProductEnvelope = self
+            .send_json(Method::PATCH, &format!("/admin/products/{id}"), patch)
+            .await?;
+        Ok(envelope.product)
+    }
+
+    /// `POST /admin/products/{id}/archive`.
+    pub async fn archive_product(&self, id: Uuid) -> Result<Product, ClientError> {
+        let envelope: ProductEnvelope = self
+            .send(self.request(Method::POST, &format!("/admin/products/{id}/archive")))
+            .await?;
+        Ok(envelope.product)
+    }
+
+    /// `POST /admin/products/{id}/variants`: the product with its new variant.
+    pub async fn create_variant(
+        &self,
+        product_id: Uuid,
+        draft: &VariantDraft,
+    ) -> Result<Product, ClientError> {
+        let envelope: ProductEnvelope = self
+            .send_json(
+                Method::POST,
+                &format!("/admin/products/{product_id}/variants"),
+                draft,
+            )
+            .await?;
+        Ok(envelope.product)
+    }
+
+    /// `PATCH /admin/variants/{id}`: price, compare-at price, SKU, title, status.
+    pub async fn update_variant(
+        &self,
+        id: Uuid,
+        patch: &VariantPatch,
+    ) -> Result<Product, ClientError> {
+        let envelope: ProductEnvelope = self
+            .send_json(Method::PATCH, &format!("/admin/variants/{id}"), patch)
+            .await?;
+        Ok(envelope.product)
+    }
+
+    /// `POST /admin/variants/{id}/stock-adjustments`.
+    pub async fn adjust_stock(
+        &self,
+        variant_id: Uuid,
+        adjustment: &StockAdjustment,
+    ) -> Result<StockMovement, ClientError> {
+        let envelope: MovementEnvelope = self
+            .send_json(
+                Method::POST,
+                &format!("/admin/variants/{variant_id}/stock-adjustments"),
+                adjustment,
+            )
+            .await?;
+        Ok(envelope.movement)
+    }
+
+    /// `GET /admin/variants/{id}/stock-adjustments`: the stock ledger, newest first.
+    pub async fn stock_movements(
+        &self,
+        variant_id: Uuid,
+    ) -> Result<Vec<StockMovement>, ClientError> {
+        let list: MovementList = self
+            .get(
+                &format!("/admin/variants/{variant_id}/stock-adjustments"),
+                &(),
+            )
+            .await?;
+        Ok(list.movements)
+    }
+
+    /// `GET /admin/orders`.
+    pub async fn staff_orders(
+        &self,
+        params: &StaffOrderListParams,
+    ) -> Result<StaffOrderList, ClientError> {
+        self.get("/admin/orders", params).await
+    }
+
+    /// `GET /admin/orders/{id}`: with payments, notes and the audit trail.
+    pub async fn staff_order(&self, id: Uuid) -> Result<StaffOrder, ClientError> {
+        let envelope: StaffOrderEnvelope = self.get(&format!("/admin/orders/{id}"), &()).await?;
+        Ok(envelope.order)
+    }
+
+    /// `POST /admin/orders/{id}/transitions`: fulfil, ship, deliver or cancel.
+    pub async fn transition_order(
+        &self,
+        id: Uuid,
+        request: &TransitionRequest,
+    ) -> Result<StaffOrder, ClientError> {
+        let envelope: StaffOrderEnvelope = self
+            .send_json(
+                Method::POST,
+                &format!("/admin/orders/{id}/transitions"),
+                request,
+            )
+            .await?;
+        Ok(envelope.order)
+    }
+
+    /// `POST /admin/orders/{id}/refunds`.
+    pub async fn refund_order(
+        &self,
+        id: Uuid,
+        request: &RefundRequest,
+    ) -> Result<StaffOrder, ClientError> {
+        let envelope: StaffOrderEnvelope = self
+            .send_json(
+                Method::POST,
+                &format!("/admin/orders/{id}/refunds"),
+                request,
+            )
+            .await?;
+        Ok(envelope.order)
+    }
+
+    /// `POST /admin/orders/{id}/notes`.
+    pub async fn add_order_note(
+        &self,
+        id: Uuid,
+        note: &NoteRequest,
+    ) -> Result<StaffOrder, ClientError> {
+        let envelope: StaffOrderEnvelope = self
+            .send_json(Method::POST, &format!("/admin/orders/{id}/notes"), note)
+            .await?;
+        Ok(envelope.order)
+    }
+
+    /// `GET /admin/customers`.
+    pub async fn customers(&self, params: &CustomerParams) -> Result<CustomerList, ClientError> {
+        self.get("/admin/customers", params).await
+    }
+
+    /// `GET /admin/customers/{id}`.
+    pub async fn customer(&self, id: Uuid) -> Result<CustomerDetail, ClientError> {
+        let envelope: CustomerEnvelope = self.get(&format!("/admin/customers/{id}"), &()).await?;
+        Ok(envelope.customer)
+    }
+
+    /// `GET /admin/customers/{id}/churn`: probability, band and the reasons, by the active
+    /// model.
+    pub async fn customer_churn(&self, id: Uuid) -> Result<CustomerChurn, ClientError> {
+        let envelope: ChurnEnvelope = self
+            .get(&format!("/admin/customers/{id}/churn"), &())
+            .await?;
+        Ok(envelope.churn)
+    }
+
+    /// `GET /admin/churn/models`: the registry, newest upload first.
+    pub async fn churn_models(&self) -> Result<ModelList, ClientError> {
+        self.get("/admin/churn/models", &()).await
+    }
+
+    /// `POST /admin/churn/models`: uploads a churn-lab artifact (`model.json`'s bytes).
+    pub async fn upload_model(
+        &self,
+        artifact_json: Vec<u8>,
+    ) -> Result<RegisteredModel, ClientError> {
+        let envelope: ModelEnvelope = self
+            .send(
+                self.request(Method::POST, "/admin/churn/models")
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(artifact_json),
+            )
+            .await?;
+        Ok(envelope.model)
+    }
+
+    /// `POST /admin/churn/models/{version}/activate`: every API instance scores with it now.
+    pub async fn activate_model(&self, version: &str) -> Result<RegisteredModel, ClientError> {
+        let envelope: ModelEnvelope = self
+            .send(self.request(
+                Method::POST,
+                &format!(
+                    "/admin/churn/models/{}/activate",
+                    super::path_segment(version)
+                ),
+            ))
+            .await?;
+        Ok(envelope.model)
+    }
+
+    /// `POST /admin/churn/rollback`: back to the model active before the latest activation.
+    pub async fn roll_back_model(&self) -> Result<RegisteredModel, ClientError> {
+        let envelope: ModelEnvelope = self
+            .send(self.request(Method::POST, "/admin/churn/rollback"))
+            .await?;
+        Ok(envelope.model)
+    }
+
+    /// `POST /admin/churn/score-all`: starts scoring every customer.
+    pub async fn start_score_all(&self) -> Result<JobEnvelope, ClientError> {
+        self.send(self.request(Method::POST, "/admin/churn/score-all"))
+            .await
+    }
+
+    /// `GET /admin/churn/jobs/{id}`.
+    pub async fn score_job(&self, id: Uuid) -> Result<JobEnvelope, ClientError> {
+        self.get(&format!("/admin/churn/jobs/{id}"), &()).await
+    }
+
+    /// `GET /admin/churn/dataset`: the shop's orders and events as churn-lab reads them.
+    pub async fn churn_dataset(&self) -> Result<ChurnDataset, ClientError> {
+        self.get("/admin/churn/dataset", &()).await
+    }
+
+    /// `GET /admin/audit-log`.
+    pub async fn audit_log(&self, query: &AuditQuery) -> Result<AuditLog, ClientError> {
+        self.get("/admin/audit-log", query).await
+    }
+}

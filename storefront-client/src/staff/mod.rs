@@ -1,0 +1,50 @@
+//! What staff send and receive under `/api/v1/admin`: catalog management, orders, customers,
+//! the churn model registry and scores, the dashboard, and the audit log.
+
+pub mod catalog;
+pub mod churn;
+pub mod customers;
+pub mod dashboard;
+pub mod orders;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// One staff change: who, what, before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub before: Option<Value>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub after: Option<Value>,
+    pub at: DateTime<Utc>,
+}
+
+/// `GET /api/v1/admin/audit-log` query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// `product`, `variant`, `category`, `discount_code`, `order`, `review` or `churn_model` (with `entity_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<Uuid>,
+    /// How many of the latest entries (1-500, default 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditLog {
+    pub entries: Vec<AuditEntry>,
+}
