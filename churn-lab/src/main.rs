@@ -1,7 +1,7 @@
 //! `churn-lab`: the analysts' command line. Parses arguments, calls the library, prints tables
 //! and maps failures to exit codes scripts can rely on.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
@@ -236,6 +236,8 @@ impl From<TrainingError> for Failure {
                 DATA_ERROR
             }
             TrainingError::Fit(_) | TrainingError::Calibration(..) => SOFTWARE,
+            // The CLI never asks to cancel; an interrupted run exits by signal.
+            TrainingError::Cancelled => SOFTWARE,
         };
         Self {
             code,
@@ -274,7 +276,7 @@ impl From<ScoringError> for Failure {
 impl From<ReportError> for Failure {
     fn from(e: ReportError) -> Self {
         let code = match e {
-            ReportError::Io { .. } => CANNOT_CREATE,
+            ReportError::Io { .. } | ReportError::Artifact(_) => CANNOT_CREATE,
             ReportError::Predictions { .. } => NO_INPUT,
             ReportError::Draw { .. } | ReportError::Polars(_) => SOFTWARE,
         };
@@ -360,20 +362,7 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
         bar: Mutex::new(None),
     };
     let outcome = training::train(&transactions, events.as_ref(), &config, &bars)?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))
-        .map_err(cannot_create)?;
-    let model_path = outcome.artifact.save(&args.out)?;
-    let metrics_path = args.out.join("metrics.json");
-    write_json(&metrics_path, &outcome.summary).map_err(cannot_create)?;
-    outcome.test.write_csv(&args.out.join(PREDICTIONS_FILE))?;
-    let report_data = ReportData::gather(
-        &outcome.summary,
-        &outcome.test,
-        &outcome.customers,
-        &transactions,
-    )?;
-    let report_path = report::write(&report_data, &args.out)?;
+    let saved = report::save_run(&outcome, &transactions, &args.out)?;
 
     let s = &outcome.summary;
     println!(
@@ -415,9 +404,9 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
         "(* chosen on validation ROC-AUC, ~ baseline; other columns are on the test customers)"
     );
     println!();
-    println!("model    {}", model_path.display());
-    println!("metrics  {}", metrics_path.display());
-    println!("report   {}", report_path.display());
+    println!("model    {}", saved.model.display());
+    println!("metrics  {}", saved.metrics.display());
+    println!("report   {}", saved.report.display());
     Ok(())
 }
 
@@ -476,11 +465,6 @@ fn score(args: ScoreArgs) -> Result<(), Failure> {
     );
     println!("wrote {}", args.out.display());
     Ok(())
-}
-
-fn write_json(path: &Path, value: &impl serde::Serialize) -> anyhow::Result<()> {
-    let body = serde_json::to_vec_pretty(value)?;
-    std::fs::write(path, body).with_context(|| format!("writing {}", path.display()))
 }
 
 fn deploy(args: DeployArgs) -> Result<(), Failure> {

@@ -16,7 +16,7 @@ use plotters::style::FontStyle;
 use crate::cohorts::{churn_by_cohort, month_label, retention};
 use crate::dataset::LabelledCustomers;
 use crate::metrics::{calibration_bins, cumulative_gain, pr_curve, roc_curve};
-use crate::training::{TestPredictions, TrainingSummary};
+use crate::training::{TestPredictions, TrainingOutcome, TrainingSummary};
 use crate::transactions::Transactions;
 
 pub const REPORT_FILE: &str = "report.html";
@@ -38,6 +38,8 @@ pub enum ReportError {
     Polars(#[from] polars::prelude::PolarsError),
     #[error("{path}: {message}")]
     Predictions { path: PathBuf, message: String },
+    #[error(transparent)]
+    Artifact(#[from] crate::artifact::ArtifactError),
 }
 
 /// The distribution of one feature among churned and retained customers.
@@ -572,6 +574,49 @@ fn escape(text: &str) -> String {
 }
 
 /// Writes `report.html` and `charts/` into `dir`; returns the report's path.
+/// Where a saved training run's files are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedRun {
+    pub model: PathBuf,
+    pub metrics: PathBuf,
+    pub report: PathBuf,
+}
+
+/// Saves a training run into `dir` (made if missing): `model.json`, `metrics.json`, the test
+/// predictions and `report.html` with its charts. `churn-lab train --out` and the staff
+/// console both save runs with this.
+pub fn save_run(
+    outcome: &TrainingOutcome,
+    transactions: &Transactions,
+    dir: &Path,
+) -> Result<SavedRun, ReportError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ReportError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let model = outcome.artifact.save(dir)?;
+    let metrics = dir.join("metrics.json");
+    let body = serde_json::to_vec_pretty(&outcome.summary).map_err(|e| ReportError::Io {
+        path: metrics.clone(),
+        source: e.into(),
+    })?;
+    std::fs::write(&metrics, body).map_err(io(&metrics))?;
+    outcome.test.write_csv(&dir.join(PREDICTIONS_FILE))?;
+    let data = ReportData::gather(
+        &outcome.summary,
+        &outcome.test,
+        &outcome.customers,
+        transactions,
+    )?;
+    let report = write(&data, dir)?;
+    Ok(SavedRun {
+        model,
+        metrics,
+        report,
+    })
+}
+
 pub fn write(data: &ReportData, dir: &Path) -> Result<PathBuf, ReportError> {
     register_fonts();
     let charts = dir.join("charts");

@@ -31,6 +31,19 @@ pub trait Progress: Sync {
     fn begin(&self, task: &str, steps: u64);
     fn advance(&self, message: &str);
     fn end(&self);
+    /// Whoever watches asked to stop: training ends with [`TrainingError::Cancelled`] at the
+    /// next step (a model fit or a search trial).
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+fn check_cancelled(progress: &dyn Progress) -> Result<(), TrainingError> {
+    if progress.cancelled() {
+        Err(TrainingError::Cancelled)
+    } else {
+        Ok(())
+    }
 }
 
 pub struct Silent;
@@ -129,6 +142,8 @@ pub enum TrainingError {
     NoCandidate,
     #[error("too few customers ({0}) to split into training, validation and test")]
     TooFew(usize),
+    #[error("training was cancelled")]
+    Cancelled,
 }
 
 pub fn train(
@@ -164,6 +179,7 @@ pub fn train(
     progress.begin("models", config.models.len() as u64);
     let mut fitted = Vec::new();
     for &kind in &config.models {
+        check_cancelled(progress)?;
         progress.advance(kind.name());
         let started = Instant::now();
         let model = models::fit(
@@ -210,6 +226,7 @@ pub fn train(
     let kind = chosen_result.model;
     let risk_bands = risk_bands(chosen_validation);
 
+    check_cancelled(progress)?;
     progress.begin("permutation importance", names.len() as u64);
     let importance = permutation_importance(chosen, &validation, config.seed, progress);
     progress.end();
@@ -433,6 +450,7 @@ fn search_hyperparameters(
     let mut trials = Vec::with_capacity(candidates.len());
     let mut best: Vec<(ModelKind, f64, Hyperparameters)> = Vec::new();
     for (kind, trial, params) in candidates {
+        check_cancelled(progress)?;
         progress.advance(kind.name());
         let auc = cross_validated_auc(
             customers,

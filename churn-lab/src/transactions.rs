@@ -35,6 +35,13 @@ impl TransactionKind {
         }
     }
 
+    /// The inverse of [`Self::as_str`].
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Purchase, Self::Refund, Self::Cancellation]
+            .into_iter()
+            .find(|kind| kind.as_str() == raw)
+    }
+
     /// Reads an order status as the shop or a public dataset writes it.
     fn from_status(status: &str, amount: f64) -> Self {
         match status.trim().to_ascii_lowercase().as_str() {
@@ -234,6 +241,12 @@ impl Transactions {
         &self.manifest
     }
 
+    /// The same data, naming where it came from in its manifest.
+    pub fn with_source(mut self, source: impl Into<String>) -> Self {
+        self.manifest.source = source.into();
+        self
+    }
+
     pub fn len(&self) -> usize {
         self.frame.height()
     }
@@ -302,6 +315,12 @@ impl Events {
 
     pub fn manifest(&self) -> &DataManifest {
         &self.manifest
+    }
+
+    /// The same data, naming where it came from in its manifest.
+    pub fn with_source(mut self, source: impl Into<String>) -> Self {
+        self.manifest.source = source.into();
+        self
     }
 }
 

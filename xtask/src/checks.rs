@@ -51,7 +51,7 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
     let mut tests = cargo_test(ws, cargo_test_args);
     tests
         .env(
-            "NEXUS_E2E_API_BIN",
+            "NEXUS_TEST_API_BIN",
             ws.target_dir().join("debug/storefront-api"),
         )
         .env("NEXUS_E2E_SHOP_BIN", &shop.binary)

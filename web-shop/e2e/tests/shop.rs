@@ -19,7 +19,7 @@ async fn shoppers_browse_search_and_choose_in_a_real_browser() {
         let client = browser.client.clone();
         let shop = stack.shop_url.clone();
         let api = stack.api_url.clone();
-        let events = stack.events();
+        let events = stack.events().await;
         async move { browse(&client, &shop, &api, &events).await }
     })
     .await;
@@ -84,6 +84,8 @@ async fn browse(client: &Client, shop: &str, api: &str, events: &support::Events
         .unwrap();
     support::click(client, "form.search button").await;
     let count = support::wait_text(client, ".result-count").await;
+    // The search is recorded once the page is interactive.
+    support::wait_for_hydration(client).await;
     assert!(
         count.contains("found") && !count.starts_with("0 "),
         "a search for `{word}` reports its results: {count}"

@@ -1,140 +1,45 @@
-//! The stack and the browser for the e2e tests: processes on free ports, bounded waits on
-//! real conditions (never sleeps as synchronisation), cleanup on drop.
+//! The stack and the browser for the e2e tests: the API from `api-test-stack` with the shop's
+//! server in front of it, Chromium through chromedriver; processes on free ports, bounded
+//! waits on real conditions (never sleeps as synchronisation), cleanup on drop.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use api_test_stack::{ApiStack, START_TIMEOUT, answers, env_or, free_port, required, wait_for};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-
-/// How long a service may take to answer after it starts.
-const START_TIMEOUT: Duration = Duration::from_secs(120);
-
-fn required(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: run the browser tests through `cargo xtask test`, which builds \
-             storefront-api and the web shop and sets it"
-        )
-    })
-}
-
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-/// Polls `ready` every 100 ms until it holds or `timeout` passes.
-async fn wait_for(what: &str, timeout: Duration, mut ready: impl AsyncFnMut() -> bool) {
-    let started = Instant::now();
-    let mut interval = tokio::time::interval(Duration::from_millis(100));
-    while started.elapsed() < timeout {
-        interval.tick().await;
-        if ready().await {
-            return;
-        }
-    }
-    panic!("{what} was not ready within {} s", timeout.as_secs());
-}
-
-async fn answers(url: &str) -> bool {
-    reqwest::get(url)
-        .await
-        .is_ok_and(|r| r.status().is_success())
-}
 
 /// storefront-api with the demo shop and the web shop in front of it, each in a fresh
 /// database, Redis prefix and MongoDB database.
 pub struct Stack {
     pub api_url: String,
     pub shop_url: String,
-    children: Vec<Child>,
-    database_url: String,
-    mongo_database: String,
+    api: ApiStack,
+    shop: Child,
 }
 
 impl Stack {
     pub async fn start() -> Self {
-        let api_bin = required("NEXUS_E2E_API_BIN");
         let shop_bin = required("NEXUS_E2E_SHOP_BIN");
         let site_root = required("NEXUS_E2E_SITE_ROOT");
-        let tag = format!("e2e_{}_{}", std::process::id(), free_port());
-        let server = env_or(
-            "NEXUS_TEST_DATABASE_URL",
-            "postgres://postgres@127.0.0.1:5432",
-        );
-        let database_url = format!("{}/nexus_test_{tag}", server.trim_end_matches('/'));
-        let mongo_database = format!("nexus_test_{tag}");
-        let api_port = free_port();
-        let api_env = [
-            ("NEXUS_DATABASE__URL", database_url.clone()),
-            (
-                "NEXUS_REDIS__URL",
-                env_or("NEXUS_TEST_REDIS_URL", "redis://127.0.0.1:6379"),
-            ),
-            ("NEXUS_REDIS__KEY_PREFIX", format!("nexus_test_{tag}:")),
-            (
-                "NEXUS_MONGODB__URI",
-                env_or("NEXUS_TEST_MONGODB_URI", "mongodb://127.0.0.1:27017"),
-            ),
-            ("NEXUS_MONGODB__DATABASE", mongo_database.clone()),
-            ("NEXUS_HTTP__PORT", api_port.to_string()),
-            ("NEXUS_HTTP__TRUST_FORWARDED_FOR", "true".to_owned()),
-            ("NEXUS_LOG__FORMAT", "json".to_owned()),
-            ("RUST_LOG", "warn".to_owned()),
-        ];
-        let mut stack = Self {
-            api_url: format!("http://127.0.0.1:{api_port}"),
-            shop_url: String::new(),
-            children: Vec::new(),
-            database_url,
-            mongo_database,
-        };
-        // The whole catalog and every account; orders and events for a few customers only.
-        for step in [
-            &["migrate"][..],
-            &["demo-data", "--history-customers", "200"],
-        ] {
-            let status = Command::new(&api_bin)
-                .args(step)
-                .envs(api_env.iter().map(|(k, v)| (k, v)))
-                .stdout(Stdio::null())
-                .status()
-                .unwrap_or_else(|e| panic!("cannot run {api_bin} {step:?}: {e}"));
-            assert!(status.success(), "storefront-api {step:?} failed: {status}");
-        }
-        let api = Command::new(&api_bin)
-            .arg("serve")
-            .envs(api_env.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("storefront-api serve starts");
-        stack.children.push(api);
-        let readyz = format!("{}/readyz", stack.api_url);
-        wait_for("storefront-api", START_TIMEOUT, async || {
-            answers(&readyz).await
-        })
-        .await;
-
+        let api = ApiStack::start(200).await;
         let shop_port = free_port();
-        stack.shop_url = format!("http://127.0.0.1:{shop_port}");
+        let shop_url = format!("http://127.0.0.1:{shop_port}");
         let shop = Command::new(&shop_bin)
             .env("NEXUS_SHOP_ADDR", format!("127.0.0.1:{shop_port}"))
-            .env("NEXUS_SHOP_API_URL", &stack.api_url)
+            .env("NEXUS_SHOP_API_URL", &api.url)
             .env("LEPTOS_SITE_ROOT", &site_root)
             .env("RUST_LOG", "warn")
             .spawn()
             .expect("web-shop starts");
-        stack.children.push(shop);
-        let healthz = format!("{}/healthz", stack.shop_url);
+        let healthz = format!("{shop_url}/healthz");
+        let stack = Self {
+            api_url: api.url.clone(),
+            shop_url,
+            api,
+            shop,
+        };
         wait_for("web-shop", START_TIMEOUT, async || answers(&healthz).await).await;
         stack
     }
@@ -142,10 +47,9 @@ impl Stack {
 
 impl Stack {
     /// The behaviour events the API stored for this stack.
-    pub fn events(&self) -> Events {
+    pub async fn events(&self) -> Events {
         Events {
-            uri: env_or("NEXUS_TEST_MONGODB_URI", "mongodb://127.0.0.1:27017"),
-            database: self.mongo_database.clone(),
+            database: self.api.mongo().await,
         }
     }
 }
@@ -153,19 +57,15 @@ impl Stack {
 /// Reads the stack's behaviour events straight from MongoDB.
 #[derive(Debug, Clone)]
 pub struct Events {
-    uri: String,
-    database: String,
+    database: mongodb::Database,
 }
 
 impl Events {
     /// A visitor's events, oldest first, as JSON.
     pub async fn of(&self, anonymous_id: &str) -> Vec<Value> {
         use futures::TryStreamExt;
-        let client = mongodb::Client::with_uri_str(&self.uri)
-            .await
-            .expect("MongoDB answers");
-        let documents: Vec<mongodb::bson::Document> = client
-            .database(&self.database)
+        let documents: Vec<mongodb::bson::Document> = self
+            .database
             .collection::<mongodb::bson::Document>("events")
             .find(mongodb::bson::doc! { "anonymous_id": anonymous_id })
             .sort(mongodb::bson::doc! { "occurred_at": 1 })
@@ -207,71 +107,12 @@ impl Events {
 /// The shop flushes its queue every 5 s; anything slower than this is a failure.
 const EVENTS_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Staff move an order through fulfilment, shipping and delivery over the admin API.
-pub async fn deliver(api: &str, order_id: &str) {
-    let http = reqwest::Client::new();
-    let login: Value = http
-        .post(format!("{api}/api/v1/auth/login"))
-        .json(&json!({ "email": "staff@nexus.test", "password": "NexusStaff!2026" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["session"]["token"]
-        .as_str()
-        .expect("the demo staff account logs in")
-        .to_owned();
-    for step in [
-        json!({ "to": "fulfilled" }),
-        json!({ "to": "shipped", "tracking_number": "1Z999AA10123456784" }),
-        json!({ "to": "delivered" }),
-    ] {
-        let response = http
-            .post(format!("{api}/api/v1/admin/orders/{order_id}/transitions"))
-            .bearer_auth(&token)
-            .json(&step)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            response.status().as_u16(),
-            200,
-            "{step}: {}",
-            response.text().await.unwrap()
-        );
-    }
-}
+pub use api_test_stack::deliver;
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        for child in &mut self.children {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        // Best effort: `cargo xtask test` drops leftover nexus_test_* databases anyway.
-        if let Some((server, name)) = self.database_url.rsplit_once('/') {
-            let _ = Command::new("psql")
-                .args([server, "-q", "-c"])
-                .arg(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
-        let uri = env_or("NEXUS_TEST_MONGODB_URI", "mongodb://127.0.0.1:27017");
-        let name = self.mongo_database.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let client = mongodb::Client::with_uri_str(&uri).await.ok()?;
-                client.database(&name).drop().await.ok()
-            })
-        })
-        .join();
+        let _ = self.shop.kill();
+        let _ = self.shop.wait();
     }
 }
 
@@ -462,16 +303,32 @@ pub async fn click(client: &Client, css: &str) {
         .unwrap();
 }
 
+/// Fails the test with what the browser shows: its address, the page's main text, and a
+/// screenshot at `target/e2e-screenshots/failure.png`.
+async fn fail(client: &Client, what: String) -> ! {
+    let url = client
+        .current_url()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let main = match client.find(Locator::Css("main")).await {
+        Ok(main) => main.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    if let Ok(png) = client.screenshot().await {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join("failure.png"), png);
+    }
+    panic!("{what}\n  at {url}\n  the page reads: {main}");
+}
+
 /// Waits for the element to appear and returns its text.
 pub async fn wait_text(client: &Client, css: &str) -> String {
-    client
-        .wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("`{css}` did not appear: {e}"))
-        .text()
-        .await
-        .unwrap()
+    match client.wait().for_element(Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap(),
+        Err(e) => fail(client, format!("`{css}` did not appear: {e}")).await,
+    }
 }
 
 pub async fn text(client: &Client, css: &str) -> String {
@@ -500,10 +357,9 @@ pub async fn wait_until_text(client: &Client, css: &str, wanted: impl Fn(&str) -
         if wanted(&found) {
             return found;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "`{css}` still reads `{found}`"
-        );
+        if started.elapsed() > Duration::from_secs(30) {
+            fail(client, format!("`{css}` still reads `{found}`")).await;
+        }
         client
             .execute_async(
                 "const done = arguments[0]; requestAnimationFrame(() => done());",

@@ -1,0 +1,66 @@
+//! The customers screens: search; the detail with orders, churn probability, band and the
+//! reasons behind it.
+
+use serde::Serialize;
+use storefront_client::orders::OrderSummary;
+use storefront_client::staff::churn::CustomerChurn;
+use storefront_client::staff::customers::{CustomerDetail, CustomerList, CustomerParams};
+use storefront_client::staff::orders::StaffOrderListParams;
+use uuid::Uuid;
+
+use crate::{Console, ConsoleError};
+
+/// One customer as the detail screen shows them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerView {
+    pub customer: CustomerDetail,
+    /// The latest orders, newest first.
+    pub orders: Vec<OrderSummary>,
+    pub order_count: i64,
+    /// The churn score by the active model, or why there is none (no active model, no
+    /// history yet).
+    pub churn: Result<CustomerChurn, ConsoleError>,
+}
+
+impl Console {
+    pub async fn customers(
+        &self,
+        text: Option<&str>,
+        page: i64,
+    ) -> Result<CustomerList, ConsoleError> {
+        let params = CustomerParams {
+            q: text
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+            page: Some(page.max(1)),
+            limit: Some(25),
+        };
+        self.call(|api| async move { api.customers(&params).await })
+            .await
+    }
+
+    pub async fn customer(&self, id: Uuid) -> Result<CustomerView, ConsoleError> {
+        let customer = self
+            .call(|api| async move { api.customer(id).await })
+            .await?;
+        let filter = StaffOrderListParams {
+            customer_id: Some(id),
+            limit: Some(20),
+            ..StaffOrderListParams::default()
+        };
+        let orders = self.orders(filter).await?;
+        let churn = self
+            .call(|api| async move { api.customer_churn(id).await })
+            .await;
+        if churn == Err(ConsoleError::SessionExpired) {
+            return Err(ConsoleError::SessionExpired);
+        }
+        Ok(CustomerView {
+            customer,
+            orders: orders.orders,
+            order_count: orders.meta.total,
+            churn,
+        })
+    }
+}

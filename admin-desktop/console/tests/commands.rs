@@ -1,0 +1,262 @@
+//! The console's commands against a real storefront-api (the demo shop on a fresh database):
+//! what staff do, checked where shoppers and the API would notice it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use api_test_stack::{ApiStack, STAFF_EMAIL, STAFF_PASSWORD};
+use churn_lab::models::ModelKind;
+use churn_lab::training::Progress;
+use serde_json::Value;
+use staff_console::churn::TrainingOptions;
+use staff_console::orders::OrderAction;
+use staff_console::{Console, ConsoleError};
+use storefront_client::orders::OrderStatus;
+
+fn console_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("staff-console-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+async fn public_json(url: String) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+/// Records the steps it hears; cancels when told to.
+#[derive(Default)]
+struct Steps {
+    seen: std::sync::Mutex<Vec<String>>,
+    cancel: AtomicBool,
+}
+
+impl Progress for Steps {
+    fn begin(&self, task: &str, _: u64) {
+        self.seen.lock().unwrap().push(task.to_owned());
+    }
+    fn advance(&self, _: &str) {}
+    fn end(&self) {}
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_log_in_edit_a_price_and_ship_an_order() {
+    let api = ApiStack::start(200).await;
+    let dir = console_dir("catalog");
+    let console = Console::open(&dir).unwrap();
+
+    // Clear refusals before any session exists.
+    assert_eq!(console.dashboard().await, Err(ConsoleError::NotLoggedIn));
+    let unreachable = console
+        .log_in("http://127.0.0.1:9", STAFF_EMAIL, STAFF_PASSWORD)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(unreachable, ConsoleError::Unreachable { .. }),
+        "{unreachable:?}"
+    );
+    let wrong = console
+        .log_in(&api.url, STAFF_EMAIL, "not the password")
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.to_string(), "The email or password is wrong.");
+    let customer = console
+        .log_in(&api.url, "customer1@nexus.test", "NexusShopper!2026")
+        .await
+        .unwrap_err();
+    assert_eq!(customer.code(), Some("not_staff"), "{customer:?}");
+    assert!(console.session().is_none());
+
+    // Log in; the address is remembered for the next start, the token is not written.
+    let session = console
+        .log_in(&format!("{}/", api.url), STAFF_EMAIL, STAFF_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(session.account.email, STAFF_EMAIL);
+    assert_eq!(Console::open(&dir).unwrap().settings().api_address, api.url);
+    let saved = std::fs::read_to_string(dir.join("settings.json")).unwrap();
+    assert!(!saved.contains("token"), "{saved}");
+
+    // The dashboard adds up: the month holds today, and paid orders wait.
+    let dashboard = console.dashboard().await.unwrap();
+    assert!(dashboard.awaiting_fulfilment > 0, "{dashboard:?}");
+    let month: i64 = dashboard.last_30_days.iter().map(|s| s.orders).sum();
+    let daily: i64 = dashboard.daily.iter().map(|d| d.orders).sum();
+    assert_eq!(month, daily, "the chart's days add up to the month");
+
+    // Edit a price: shoppers see it in the public catalog at once.
+    let listing = public_json(format!("{}/api/v1/products?limit=1", api.url)).await;
+    let slug = listing["products"][0]["slug"].as_str().unwrap().to_owned();
+    let product = public_json(format!("{}/api/v1/products/{slug}", api.url)).await;
+    let product_id = product["product"]["id"].as_str().unwrap().parse().unwrap();
+    let variant_id = product["product"]["variants"][0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let refused = console
+        .set_price(product_id, variant_id, "12.345", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, ConsoleError::Invalid { .. }),
+        "{refused:?}"
+    );
+    console
+        .set_price(product_id, variant_id, "19.99", Some(""))
+        .await
+        .unwrap();
+    let seen = public_json(format!("{}/api/v1/products/{slug}", api.url)).await;
+    let variant = seen["product"]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == variant_id.to_string())
+        .unwrap()
+        .clone();
+    assert_eq!(variant["price"]["amount_minor"], 1999, "{variant}");
+
+    // Stock changes need a reason the API knows.
+    let refused = console
+        .adjust_stock(variant_id, 5, "found it", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, ConsoleError::Invalid { .. }));
+    let movement = console
+        .adjust_stock(variant_id, 5, "restock", Some("pallet 7"))
+        .await
+        .unwrap();
+    assert_eq!(movement.delta, 5);
+
+    // Ship the oldest paid order: fulfil, then ship with a tracking number.
+    let waiting = console.orders_to_fulfil(1).await.unwrap();
+    let order_id = waiting.orders[0].id;
+    let shipped_too_early = console
+        .act_on_order(
+            order_id,
+            OrderAction::Ship {
+                tracking_number: "1Z999".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(shipped_too_early.code(), Some("illegal_transition"));
+    console
+        .act_on_order(order_id, OrderAction::Fulfil)
+        .await
+        .unwrap();
+    let no_tracking = console
+        .act_on_order(
+            order_id,
+            OrderAction::Ship {
+                tracking_number: " ".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(no_tracking, ConsoleError::Invalid { .. }));
+    let order = console
+        .act_on_order(
+            order_id,
+            OrderAction::Ship {
+                tracking_number: "1Z999AA10123456784".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(order.order.status, OrderStatus::Shipped);
+    assert_eq!(
+        order.order.tracking_number.as_deref(),
+        Some("1Z999AA10123456784")
+    );
+    assert!(
+        order.audit_trail.len() >= 2,
+        "each step is in the audit trail"
+    );
+
+    // Logging out ends the session at the API too.
+    console.log_out().await;
+    assert_eq!(console.dashboard().await, Err(ConsoleError::NotLoggedIn));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_train_on_the_shop_deploy_and_roll_back() {
+    let api = ApiStack::start(200).await;
+    let dir = console_dir("churn");
+    let console = Console::open(&dir).unwrap();
+    console
+        .log_in(&api.url, STAFF_EMAIL, STAFF_PASSWORD)
+        .await
+        .unwrap();
+
+    // A cancelled run stops and leaves nothing to deploy.
+    let cancelled = Arc::new(Steps::default());
+    cancelled.cancel.store(true, Ordering::SeqCst);
+    let outcome = console
+        .train(TrainingOptions::default(), cancelled.clone())
+        .await;
+    assert_eq!(outcome.unwrap_err(), ConsoleError::Cancelled);
+    assert!(console.last_run().is_none());
+
+    // Train on the shop's data (through the API), then deploy and activate.
+    let options = |models: Vec<ModelKind>| TrainingOptions {
+        models: Some(models),
+        ..TrainingOptions::default()
+    };
+    let steps = Arc::new(Steps::default());
+    let first = console
+        .train(
+            options(vec![ModelKind::Recency, ModelKind::Logistic]),
+            steps.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.summary.chosen, ModelKind::Logistic);
+    assert!(first.report.exists(), "the run has its report");
+    assert!(
+        steps.seen.lock().unwrap().iter().any(|s| s == "models"),
+        "progress is reported"
+    );
+    let deployed = console.deploy_last_run(true).await.unwrap();
+    assert_eq!(deployed.version, first.version());
+    assert!(deployed.active);
+
+    // A customer with orders is scored by it, with reasons.
+    let orders = console.orders(Default::default()).await.unwrap();
+    let customer_id = console
+        .order(orders.orders[0].id)
+        .await
+        .unwrap()
+        .order
+        .account_id;
+    let view = console.customer(customer_id).await.unwrap();
+    let churn = view.churn.unwrap();
+    assert!(churn.scorable);
+    assert_eq!(churn.model_version, first.version());
+    assert!(view.order_count >= 1);
+
+    // A second model, activated; rolling back returns to the first.
+    let second = console
+        .train(
+            options(vec![ModelKind::Recency, ModelKind::GradientBoosting]),
+            steps,
+        )
+        .await
+        .unwrap();
+    assert_ne!(second.version(), first.version());
+    console.deploy_last_run(true).await.unwrap();
+    assert_eq!(
+        console.models().await.unwrap().meta.active.as_deref(),
+        Some(second.version())
+    );
+    let back = console.roll_back_model().await.unwrap();
+    assert_eq!(back.version, first.version());
+    assert_eq!(
+        console.models().await.unwrap().meta.active.as_deref(),
+        Some(first.version())
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,0 +1,212 @@
+//! A running storefront-api for the tests of the crates that talk to it (the web shop's
+//! browser tests, the staff console's command layer): the binary `cargo test` built for the
+//! API's own tests, in a fresh PostgreSQL database, Redis prefix and MongoDB database, loaded
+//! with the demo shop, on a free port; all removed again on drop. Waits are bounded polls of
+//! real conditions, never sleeps.
+//!
+//! The binary comes from `NEXUS_TEST_API_BIN` (`cargo xtask test` sets it).
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// How long a service may take to answer after it starts.
+pub const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The demo shop's staff login.
+pub const STAFF_EMAIL: &str = "staff@nexus.test";
+pub const STAFF_PASSWORD: &str = "NexusStaff!2026";
+
+pub fn required(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: run these tests through `cargo xtask test`, which builds \
+             storefront-api (and the web shop) and sets it"
+        )
+    })
+}
+
+pub fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Polls `ready` every 100 ms until it holds or `timeout` passes.
+pub async fn wait_for(what: &str, timeout: Duration, mut ready: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    let mut interval = tokio::time::interval(Duration::from_millis(100));
+    while started.elapsed() < timeout {
+        interval.tick().await;
+        if ready().await {
+            return;
+        }
+    }
+    panic!("{what} was not ready within {} s", timeout.as_secs());
+}
+
+/// Whether `url` answers 2xx.
+pub async fn answers(url: &str) -> bool {
+    reqwest::get(url)
+        .await
+        .is_ok_and(|r| r.status().is_success())
+}
+
+/// storefront-api serving the demo shop (the whole catalog and every account; orders and
+/// events for `history_customers` customers).
+pub struct ApiStack {
+    pub url: String,
+    child: Child,
+    database_url: String,
+    mongo_uri: String,
+    mongo_database: String,
+}
+
+impl ApiStack {
+    pub async fn start(history_customers: u32) -> Self {
+        let api_bin = required("NEXUS_TEST_API_BIN");
+        let tag = format!("stack_{}_{}", std::process::id(), free_port());
+        let server = env_or(
+            "NEXUS_TEST_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432",
+        );
+        let database_url = format!("{}/nexus_test_{tag}", server.trim_end_matches('/'));
+        let mongo_uri = env_or("NEXUS_TEST_MONGODB_URI", "mongodb://127.0.0.1:27017");
+        let mongo_database = format!("nexus_test_{tag}");
+        let port = free_port();
+        let env = [
+            ("NEXUS_DATABASE__URL", database_url.clone()),
+            (
+                "NEXUS_REDIS__URL",
+                env_or("NEXUS_TEST_REDIS_URL", "redis://127.0.0.1:6379"),
+            ),
+            ("NEXUS_REDIS__KEY_PREFIX", format!("nexus_test_{tag}:")),
+            ("NEXUS_MONGODB__URI", mongo_uri.clone()),
+            ("NEXUS_MONGODB__DATABASE", mongo_database.clone()),
+            ("NEXUS_HTTP__PORT", port.to_string()),
+            ("NEXUS_HTTP__TRUST_FORWARDED_FOR", "true".to_owned()),
+            ("NEXUS_LOG__FORMAT", "json".to_owned()),
+            ("RUST_LOG", "warn".to_owned()),
+        ];
+        let history = history_customers.to_string();
+        for step in [
+            &["migrate"][..],
+            &["demo-data", "--history-customers", history.as_str()],
+        ] {
+            let status = Command::new(&api_bin)
+                .args(step)
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdout(Stdio::null())
+                .status()
+                .unwrap_or_else(|e| panic!("cannot run {api_bin} {step:?}: {e}"));
+            assert!(status.success(), "storefront-api {step:?} failed: {status}");
+        }
+        let child = Command::new(&api_bin)
+            .arg("serve")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("storefront-api serve starts");
+        let stack = Self {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+            database_url,
+            mongo_uri,
+            mongo_database,
+        };
+        let readyz = format!("{}/readyz", stack.url);
+        wait_for("storefront-api", START_TIMEOUT, async || {
+            answers(&readyz).await
+        })
+        .await;
+        stack
+    }
+
+    /// The stack's MongoDB database, to check what the API stored.
+    pub async fn mongo(&self) -> mongodb::Database {
+        mongodb::Client::with_uri_str(&self.mongo_uri)
+            .await
+            .expect("MongoDB answers")
+            .database(&self.mongo_database)
+    }
+}
+
+/// A session token of the demo staff account of the API at `api_url`.
+pub async fn staff_token(api_url: &str) -> String {
+    let login: Value = reqwest::Client::new()
+        .post(format!("{api_url}/api/v1/auth/login"))
+        .json(&json!({ "email": STAFF_EMAIL, "password": STAFF_PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["session"]["token"]
+        .as_str()
+        .expect("the demo staff account logs in")
+        .to_owned()
+}
+
+/// Staff move an order through fulfilment, shipping and delivery over the admin API.
+pub async fn deliver(api_url: &str, order_id: &str) {
+    let token = staff_token(api_url).await;
+    let http = reqwest::Client::new();
+    for step in [
+        json!({ "to": "fulfilled" }),
+        json!({ "to": "shipped", "tracking_number": "1Z999AA10123456784" }),
+        json!({ "to": "delivered" }),
+    ] {
+        let response = http
+            .post(format!(
+                "{api_url}/api/v1/admin/orders/{order_id}/transitions"
+            ))
+            .bearer_auth(&token)
+            .json(&step)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            200,
+            "{step}: {}",
+            response.text().await.unwrap()
+        );
+    }
+}
+
+impl Drop for ApiStack {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Best effort: `cargo xtask test` drops leftover nexus_test_* databases anyway.
+        if let Some((server, name)) = self.database_url.rsplit_once('/') {
+            let _ = Command::new("psql")
+                .args([server, "-q", "-c"])
+                .arg(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        let uri = self.mongo_uri.clone();
+        let name = self.mongo_database.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let client = mongodb::Client::with_uri_str(&uri).await.ok()?;
+                client.database(&name).drop().await.ok()
+            })
+        })
+        .join();
+    }
+}
