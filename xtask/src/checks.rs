@@ -33,7 +33,11 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
     step(1, "rustfmt", rustfmt_check(ws))?;
     step(2, "clippy", clippy(ws))?;
     shop::ensure_wasm_target()?;
-    step(3, "clippy (web shop, wasm32)", clippy_wasm(ws))?;
+    step(
+        3,
+        "clippy (web shop and console window, wasm32)",
+        clippy_wasm(ws),
+    )?;
     // The browser tests run the real binaries: the shop with its wasm bundle, built here, and
     // storefront-api, which `cargo test --workspace` builds for the API's own integration
     // tests (building it separately would compile its dependencies a second time, with the
@@ -86,12 +90,14 @@ fn clippy_wasm(ws: &Workspace) -> Command {
             "clippy",
             "-p",
             "web-shop",
+            "-p",
+            "admin-ui",
             "--lib",
             "--target",
             "wasm32-unknown-unknown",
             "--no-default-features",
             "--features",
-            "hydrate",
+            "web-shop/hydrate",
             "--target-dir",
             &front,
             "--",

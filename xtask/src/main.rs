@@ -2,6 +2,7 @@
 //!
 //! * `up [--debug]` brings the local stack up (PostgreSQL, Redis, a MongoDB-wire server,
 //!   `storefront-api serve` and the web shop), idempotently.
+//! * `console [--release]` builds the staff console and opens it (log in against `up`'s API).
 //! * `down` stops exactly what `up` and `test` started, nothing else.
 //! * `test [-- ARGS]` ensures the backing services, then runs fmt, clippy, the tests and the
 //!   compose-file check.
@@ -15,6 +16,7 @@ mod api;
 mod bench;
 mod checks;
 mod cmd;
+mod console;
 mod down;
 mod process;
 mod services;
@@ -43,6 +45,12 @@ enum Command {
         /// Build and serve debug builds of storefront-api and the shop instead of release builds.
         #[arg(long)]
         debug: bool,
+    },
+    /// Build the staff console (its window and the Tauri app) and open it.
+    Console {
+        /// An optimised build (slower to build).
+        #[arg(long)]
+        release: bool,
     },
     /// Stop exactly what `up` and `test` started (processes with a pid file in .nexus/run).
     Down,
@@ -76,6 +84,7 @@ fn main() -> Result<()> {
     let ws = Workspace::locate();
     match cli.command {
         Command::Up { debug } => api::up(&ws, debug),
+        Command::Console { release } => console::console(&ws, release),
         Command::Down => down::down(&ws),
         Command::Test { cargo_test_args } => checks::test(&ws, &cargo_test_args),
         Command::ShopBuild { debug } => {

@@ -15,7 +15,7 @@ use crate::stack::{API_PORT, HOST, SHOP, SHOP_PORT, SHOP_READY_TIMEOUT_SECS};
 use crate::workspace::{Workspace, create_dir};
 use crate::{api, cmd, process};
 
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// A built shop: the server binary and the site directory it serves.
 #[derive(Debug, Clone)]
@@ -59,19 +59,7 @@ pub fn build(ws: &Workspace, release: bool) -> Result<ShopBuild> {
         .join(WASM_TARGET)
         .join(browser_profile)
         .join("web_shop.wasm");
-    let mut bindgen = Command::new("wasm-bindgen");
-    bindgen.args([
-        "--target",
-        "web",
-        "--no-typescript",
-        "--out-name",
-        "web-shop",
-    ]);
-    if release {
-        // Function names only serve debugging: a release bundle is a third of the size without.
-        bindgen.args(["--remove-name-section", "--remove-producers-section"]);
-    }
-    cmd::run(bindgen.arg("--out-dir").arg(&pkg).arg(&wasm)).context("wasm-bindgen failed")?;
+    bindgen(&wasm, &pkg, "web-shop", release)?;
     copy_dir(&ws.root().join("web-shop/public"), &site_root)?;
     let binary = ws.target_dir().join(profile).join("web-shop");
     if !binary.exists() {
@@ -81,6 +69,18 @@ pub fn build(ws: &Workspace, release: bool) -> Result<ShopBuild> {
         );
     }
     Ok(ShopBuild { binary, site_root })
+}
+
+/// wasm-bindgen's JavaScript glue for the browser (`--target web`) into `out_dir`.
+pub fn bindgen(wasm: &Path, out_dir: &Path, out_name: &str, release: bool) -> Result<()> {
+    let mut bindgen = Command::new("wasm-bindgen");
+    bindgen.args(["--target", "web", "--no-typescript", "--out-name", out_name]);
+    if release {
+        // Function names only serve debugging: a release bundle is a third of the size without.
+        bindgen.args(["--remove-name-section", "--remove-producers-section"]);
+    }
+    cmd::run(bindgen.arg("--out-dir").arg(out_dir).arg(wasm))
+        .with_context(|| format!("wasm-bindgen failed for {out_name}"))
 }
 
 pub fn ensure_wasm_target() -> Result<()> {
@@ -93,7 +93,7 @@ pub fn ensure_wasm_target() -> Result<()> {
 }
 
 /// wasm-bindgen's CLI must be exactly the library's version from Cargo.lock.
-fn ensure_wasm_bindgen(ws: &Workspace) -> Result<()> {
+pub fn ensure_wasm_bindgen(ws: &Workspace) -> Result<()> {
     let version = locked_version(ws, "wasm-bindgen")?;
     let installed = cmd::probe(
         Command::new("wasm-bindgen").arg("--version"),

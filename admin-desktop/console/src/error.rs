@@ -4,8 +4,9 @@ use serde::Serialize;
 use storefront_client::ClientError;
 use storefront_client::error::FieldError;
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+/// Serialised for the window as `{kind, message, code, fields}`: `message` is the sentence to
+/// show, `code` the API's error code when it refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConsoleError {
     #[error("Log in first.")]
     NotLoggedIn,
@@ -28,6 +29,34 @@ pub enum ConsoleError {
     Cancelled,
     #[error("{0}")]
     Failed(String),
+}
+
+impl Serialize for ConsoleError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let kind = match self {
+            Self::NotLoggedIn => "not_logged_in",
+            Self::SessionExpired => "session_expired",
+            Self::Unreachable { .. } => "unreachable",
+            Self::Refused { .. } => "refused",
+            Self::Invalid { .. } => "invalid",
+            Self::Cancelled => "cancelled",
+            Self::Failed(_) => "failed",
+        };
+        let fields = match self {
+            Self::Refused { fields, .. } => fields.clone(),
+            Self::Invalid { field, message } => {
+                vec![FieldError::new(field.clone(), message.clone())]
+            }
+            _ => Vec::new(),
+        };
+        let mut out = serializer.serialize_struct("ConsoleError", 4)?;
+        out.serialize_field("kind", kind)?;
+        out.serialize_field("message", &self.to_string())?;
+        out.serialize_field("code", &self.code())?;
+        out.serialize_field("fields", &fields)?;
+        out.end()
+    }
 }
 
 impl ConsoleError {

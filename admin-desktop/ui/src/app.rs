@@ -1,0 +1,138 @@
+//! The frame: navigation, who is logged in, keyboard shortcuts, and the current screen.
+
+use leptos::prelude::*;
+use staff_console_types::Session;
+
+use crate::invoke::{NoArgs, call};
+use crate::screens::{
+    catalog::CatalogScreen, churn::ChurnScreen, customers::CustomersScreen,
+    dashboard::DashboardScreen, login::LoginScreen, orders::OrdersScreen,
+};
+
+/// The session as the console reports it (`staff_console::Session`).
+pub mod staff_console_types {
+    use serde::Deserialize;
+    use storefront_client::account::Account;
+
+    #[derive(Debug, Clone, PartialEq, Deserialize)]
+    pub struct Session {
+        pub api_address: String,
+        pub account: Account,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Dashboard,
+    Catalog,
+    Orders,
+    Customers,
+    Churn,
+}
+
+impl Screen {
+    const ALL: [Self; 5] = [
+        Self::Dashboard,
+        Self::Catalog,
+        Self::Orders,
+        Self::Customers,
+        Self::Churn,
+    ];
+
+    fn title(self) -> &'static str {
+        match self {
+            Self::Dashboard => "Dashboard",
+            Self::Catalog => "Catalog",
+            Self::Orders => "Orders",
+            Self::Customers => "Customers",
+            Self::Churn => "Churn",
+        }
+    }
+}
+
+/// What every screen can reach: the current screen and the session.
+#[derive(Clone, Copy)]
+pub struct Frame {
+    pub screen: RwSignal<Screen>,
+    pub session: RwSignal<Option<Session>>,
+}
+
+impl Frame {
+    /// A command said the session is over: back to the login screen.
+    pub fn check(&self, error: &crate::invoke::UiError) {
+        if error.session_over() {
+            self.session.set(None);
+        }
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let frame = Frame {
+        screen: RwSignal::new(Screen::Dashboard),
+        session: RwSignal::new(None),
+    };
+    provide_context(frame);
+    // A reloaded window keeps the console's session.
+    leptos::task::spawn_local(async move {
+        if let Ok(Some(session)) = call::<Option<Session>>("session", NoArgs {}).await {
+            frame.session.set(Some(session));
+        }
+    });
+    // Ctrl+1…5 switch screens.
+    let _ = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.ctrl_key()
+            && let Some(digit) = ev.key().chars().next().and_then(|c| c.to_digit(10))
+            && let Some(screen) = Screen::ALL.get((digit as usize).wrapping_sub(1))
+        {
+            ev.prevent_default();
+            frame.screen.set(*screen);
+        }
+    });
+    view! {
+        {move || match frame.session.get() {
+            None => view! { <LoginScreen/> }.into_any(),
+            Some(session) => view! { <Shell session/> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn Shell(session: Session) -> impl IntoView {
+    let frame = expect_context::<Frame>();
+    let log_out = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = call::<()>("log_out", NoArgs {}).await;
+            frame.session.set(None);
+        });
+    };
+    view! {
+        <div class="shell">
+            <nav class="side" aria-label="Screens">
+                <div class="brand">"Nexus Console"</div>
+                {Screen::ALL.into_iter().enumerate().map(|(i, screen)| view! {
+                    <button
+                        id=format!("nav-{}", screen.title().to_lowercase())
+                        aria-current=move || (frame.screen.get() == screen).then_some("page")
+                        title=format!("Ctrl+{}", i + 1)
+                        on:click=move |_| frame.screen.set(screen)
+                    >{screen.title()}</button>
+                }).collect_view()}
+                <div class="who">
+                    <div>{session.account.full_name.clone()}</div>
+                    <div>{session.api_address.clone()}</div>
+                    <button class="secondary" id="log-out" on:click=log_out>"Log out"</button>
+                </div>
+            </nav>
+            <main id="screen">
+                {move || match frame.screen.get() {
+                    Screen::Dashboard => view! { <DashboardScreen/> }.into_any(),
+                    Screen::Catalog => view! { <CatalogScreen/> }.into_any(),
+                    Screen::Orders => view! { <OrdersScreen/> }.into_any(),
+                    Screen::Customers => view! { <CustomersScreen/> }.into_any(),
+                    Screen::Churn => view! { <ChurnScreen/> }.into_any(),
+                }}
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,258 @@
+//! Churn: train on the shop's current data with progress (and cancel), compare the models,
+//! deploy and activate the chosen one, see the model history, roll back, score everyone.
+
+use leptos::prelude::*;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use storefront_client::staff::churn::{JobEnvelope, ModelList, RegisteredModel};
+
+use crate::app::Frame;
+use crate::format;
+use crate::invoke::{NoArgs, UiError, call, listen};
+use crate::screens::{Confirmed, Problem};
+
+/// One step of training, as the console reports it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+struct Step {
+    task: String,
+    steps: u64,
+    done: u64,
+    message: String,
+}
+
+/// The console's `TrainedRun`; the summary is shown as churn-lab wrote it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct TrainedRun {
+    report: String,
+    summary: Value,
+}
+
+#[component]
+pub fn ChurnScreen() -> impl IntoView {
+    let frame = expect_context::<Frame>();
+    let window_days = RwSignal::new("90".to_owned());
+    let search = RwSignal::new(false);
+    let training = RwSignal::new(false);
+    let step = RwSignal::new(None::<Step>);
+    let run = RwSignal::new(None::<TrainedRun>);
+    let error = RwSignal::new(None::<UiError>);
+    let notice = RwSignal::new(String::new());
+    let models = LocalResource::new(|| call::<ModelList>("models", NoArgs {}));
+    listen("training-progress", move |s: Step| step.set(Some(s)));
+    leptos::task::spawn_local(async move {
+        if let Ok(Some(last)) = call::<Option<TrainedRun>>("last_run", NoArgs {}).await {
+            run.set(Some(last));
+        }
+    });
+    let train = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(days) = window_days.get_untracked().trim().parse::<u32>() else {
+            error.set(Some(UiError {
+                kind: "invalid".into(),
+                message: "Churn window: write a number of days, e.g. 90.".into(),
+                code: None,
+                fields: Vec::new(),
+            }));
+            return;
+        };
+        training.set(true);
+        error.set(None);
+        notice.set(String::new());
+        let options = json!({ "options": { "window_days": days, "cutoff": null, "search": search.get_untracked(), "models": null } });
+        leptos::task::spawn_local(async move {
+            match call::<TrainedRun>("train", options).await {
+                Ok(result) => run.set(Some(result)),
+                Err(e) => {
+                    frame.check(&e);
+                    error.set(Some(e));
+                }
+            }
+            training.set(false);
+            step.set(None);
+        });
+    };
+    let cancel = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = call::<()>("cancel_training", NoArgs {}).await;
+        });
+    };
+    // Runs a registry command, then shows the registry again.
+    let registry = move |command: &'static str, args: Value, done: String| {
+        error.set(None);
+        notice.set(String::new());
+        leptos::task::spawn_local(async move {
+            match call::<RegisteredModel>(command, args).await {
+                Ok(model) => notice.set(format!("{done} {}", model.version)),
+                Err(e) => {
+                    frame.check(&e);
+                    error.set(Some(e));
+                }
+            }
+            models.refetch();
+        });
+    };
+    let job = RwSignal::new(None::<JobEnvelope>);
+    let score_all = move || {
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match call::<JobEnvelope>("score_all", NoArgs {}).await {
+                Ok(started) => {
+                    let id = started.job.id;
+                    job.set(Some(started));
+                    // Follow the job until it ends; the window stays usable meanwhile.
+                    loop {
+                        gloo_sleep(500).await;
+                        match call::<JobEnvelope>("score_job", json!({ "id": id })).await {
+                            Ok(now) => {
+                                let running = now.job.status == "running";
+                                job.set(Some(now));
+                                if !running {
+                                    break;
+                                }
+                            }
+                            Err(e) => {
+                                error.set(Some(e));
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    frame.check(&e);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+    view! {
+        <h1>"Churn"</h1>
+        <form class="row" on:submit=train>
+            <label for="window-days">"Churned after (days without an order)"</label>
+            <input id="window-days" size="4" prop:value=window_days on:input=move |ev| window_days.set(event_target_value(&ev))/>
+            <input id="search" type="checkbox" prop:checked=search on:change=move |ev| search.set(event_target_checked(&ev))/>
+            <label for="search">"Search hyperparameters (slower)"</label>
+            <button id="train" type="submit" disabled=training>"Train on the shop's data"</button>
+            {move || training.get().then(|| view! { <button id="cancel-training" type="button" class="secondary" on:click=cancel>"Cancel"</button> })}
+        </form>
+        {move || step.get().map(|s| view! {
+            <div id="training-progress">
+                <progress max=s.steps.max(1) value=s.done></progress>
+                <p class="muted">{format!("{} {}/{} {}", s.task, s.done, s.steps, s.message)}</p>
+            </div>
+        })}
+        <Problem error/>
+        <p class="notice" role="status" id="churn-notice">{move || notice.get()}</p>
+        {move || run.get().map(|run| view! { <RunResults run registry/> })}
+        <h2>"Model history"</h2>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match models.await {
+                    Ok(list) => view! {
+                        <p>"Active: " <strong id="active-model">{list.meta.active.clone().unwrap_or_else(|| "none".into())}</strong></p>
+                        <table id="models">
+                            <thead><tr><th>"Version"</th><th>"Kind"</th><th>"Test ROC-AUC"</th><th>"Uploaded"</th><th></th></tr></thead>
+                            <tbody>
+                                {list.models.into_iter().map(|m| {
+                                    let version = m.version.clone();
+                                    let auc = m.metrics.pointer("/test/roc_auc").and_then(Value::as_f64);
+                                    view! {
+                                        <tr>
+                                            <td><code>{m.version.clone()}</code></td>
+                                            <td>{m.kind.clone()}</td>
+                                            <td>{auc.map(|a| format!("{a:.3}"))}</td>
+                                            <td>{format::when(&m.uploaded_at)}</td>
+                                            <td>{if m.active {
+                                                view! { <strong>"active"</strong> }.into_any()
+                                            } else {
+                                                view! {
+                                                    <Confirmed id="activate" label="Activate" question=format!("Score with {version} from now on?")
+                                                        action=move || registry("activate_model", json!({ "version": version.clone() }), "Active now:".into())/>
+                                                }.into_any()
+                                            }}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <div class="row">
+            <Confirmed id="roll-back" label="Roll back" question="Return to the model active before the latest activation?".into()
+                action=move || registry("roll_back_model", json!({}), "Rolled back to".into())/>
+            <Confirmed id="score-all" label="Score every customer" question="Score every customer with the active model now?".into()
+                action=score_all/>
+        </div>
+        {move || job.get().map(|j| view! {
+            <div id="score-job">
+                <progress max=j.job.total.max(1) value=j.job.done></progress>
+                <p class="muted">{format!("Scoring with {}: {} of {} — {}", j.job.model_version, j.job.done, j.job.total, j.job.status)}</p>
+            </div>
+        })}
+    }
+}
+
+#[component]
+fn RunResults(
+    run: TrainedRun,
+    registry: impl Fn(&'static str, Value, String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let s = run.summary;
+    let chosen = s["chosen"].as_str().unwrap_or_default().to_owned();
+    let models = s["models"].as_array().cloned().unwrap_or_default();
+    let number = |v: &Value, path: &str| {
+        v.pointer(path)
+            .and_then(Value::as_f64)
+            .map(|x| format!("{x:.3}"))
+            .unwrap_or_default()
+    };
+    view! {
+        <h2>"Last training run"</h2>
+        <p>{format!(
+            "{} customers before {}; {} churned in the next {} days.",
+            s.pointer("/data/customers").and_then(Value::as_u64).unwrap_or(0),
+            s.pointer("/data/cutoff").and_then(Value::as_str).unwrap_or(""),
+            s.pointer("/data/churn_rate").and_then(Value::as_f64).map(format::percent).unwrap_or_default(),
+            s.pointer("/data/window_days").and_then(Value::as_u64).unwrap_or(0),
+        )}</p>
+        <table id="run-models">
+            <thead><tr><th>"Model"</th><th>"Validation ROC-AUC"</th><th>"Test ROC-AUC"</th><th>"PR-AUC"</th><th>"Brier"</th><th>"Lift @10%"</th><th>"Fit (s)"</th></tr></thead>
+            <tbody>
+                {models.iter().map(|m| {
+                    let name = m["model"].as_str().unwrap_or_default().to_owned();
+                    let marker = if name == chosen { " (chosen)" } else if m["baseline"].as_bool() == Some(true) { " (baseline)" } else { "" };
+                    view! {
+                        <tr>
+                            <td>{format!("{name}{marker}")}</td>
+                            <td>{number(m, "/validation/roc_auc")}</td>
+                            <td>{number(m, "/test/roc_auc")}</td>
+                            <td>{number(m, "/test/pr_auc")}</td>
+                            <td>{number(m, "/test/brier")}</td>
+                            <td>{number(m, "/test/lift_top_10")}</td>
+                            <td>{number(m, "/fit_seconds")}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        <p class="muted">"Charts and details: " <code>{run.report.clone()}</code></p>
+        <div class="row">
+            <Confirmed id="deploy" label="Deploy and activate" question=format!("Upload {chosen} and score with it from now on?")
+                action=move || registry("deploy_last_run", json!({ "activate": true }), "Deployed and active:".into())/>
+            <Confirmed id="deploy-only" label="Deploy only" question="Upload without activating?".into()
+                action=move || registry("deploy_last_run", json!({ "activate": false }), "Uploaded:".into())/>
+        </div>
+    }
+}
+
+/// Waits `ms` milliseconds without blocking the window.
+async fn gloo_sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

@@ -1,0 +1,68 @@
+pub mod catalog;
+pub mod churn;
+pub mod customers;
+pub mod dashboard;
+pub mod login;
+pub mod orders;
+
+use leptos::prelude::*;
+
+use crate::invoke::UiError;
+
+/// A command's refusal, where the action was.
+#[component]
+pub fn Problem(error: RwSignal<Option<UiError>>) -> impl IntoView {
+    view! {
+        <p class="error" role="alert">{move || error.get().map(|e| e.message)}</p>
+    }
+}
+
+/// A button that asks "are you sure?" in place before it acts.
+#[component]
+pub fn Confirmed(
+    id: &'static str,
+    label: &'static str,
+    question: String,
+    #[prop(optional)] danger: bool,
+    action: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    view! {
+        {move || if asking.get() {
+            let action = action.clone();
+            view! {
+                <span class="confirm" role="group" aria-label="Confirm">
+                    {question.clone()} " "
+                    <button id=format!("{id}-yes") class:danger=danger on:click=move |_| { asking.set(false); action(); }>"Yes"</button>
+                    " "
+                    <button class="secondary" on:click=move |_| asking.set(false)>"No"</button>
+                </span>
+            }.into_any()
+        } else {
+            view! { <button id=id class:danger=danger on:click=move |_| asking.set(true)>{label}</button> }.into_any()
+        }}
+    }
+}
+
+/// Previous / next over numbered pages.
+#[component]
+pub fn Pager(page: RwSignal<i64>, pages: i64) -> impl IntoView {
+    view! {
+        <div class="row">
+            <button class="secondary" disabled=move || page.get() <= 1 on:click=move |_| page.update(|p| *p -= 1)>"← Previous"</button>
+            <span>{move || format!("Page {} of {}", page.get(), pages.max(1))}</span>
+            <button class="secondary" disabled=move || page.get() >= pages on:click=move |_| page.update(|p| *p += 1)>"Next →"</button>
+        </div>
+    }
+}
+
+/// A screen's data could not be loaded: say why (and go back to login if the session ended).
+pub fn failed(frame: crate::app::Frame, error: UiError) -> AnyView {
+    frame.check(&error);
+    view! { <p class="error" role="alert">{error.message}</p> }.into_any()
+}
+
+/// How many pages `total` items fill at `limit` per page.
+pub fn page_count(total: i64, limit: i64) -> i64 {
+    (total + limit - 1) / limit.max(1)
+}
