@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use crate::services::{self, mongo, postgres};
 use crate::stack::TEST_ENV;
 use crate::workspace::Workspace;
-use crate::{cmd, shop};
+use crate::{cmd, console, shop};
 
 /// Databases the tests create for themselves (`_` escaped: it is a LIKE wildcard).
 const TEST_DATABASES_QUERY: &str =
@@ -38,12 +38,13 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
         "clippy (web shop and console window, wasm32)",
         clippy_wasm(ws),
     )?;
-    // The browser tests run the real binaries: the shop with its wasm bundle, built here, and
+    // The browser tests run the real binaries: the shop with its wasm bundle and the console
+    // with its window, built here, and
     // storefront-api, which `cargo test --workspace` builds for the API's own integration
     // tests (building it separately would compile its dependencies a second time, with the
     // features of a single package). A narrower test run builds it first.
     let started = Instant::now();
-    println!("==> [4/{total}] tests (building the shop for the browser tests first)");
+    println!("==> [4/{total}] tests (building the shop and the console for the e2e tests first)");
     if !cargo_test_args.is_empty() {
         cmd::run(&mut cargo(
             ws,
@@ -52,6 +53,9 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
         .context("building storefront-api for the browser tests failed")?;
     }
     let shop = shop::build(ws, false)?;
+    // The console's window test drives the built app through tauri-driver, in a display.
+    let console = console::build_app(ws, false)?;
+    console::ensure_tauri_driver(ws)?;
     let mut tests = cargo_test(ws, cargo_test_args);
     tests
         .env(
@@ -59,8 +63,9 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
             ws.target_dir().join("debug/storefront-api"),
         )
         .env("NEXUS_E2E_SHOP_BIN", &shop.binary)
-        .env("NEXUS_E2E_SITE_ROOT", &shop.site_root);
-    cmd::run(&mut tests).context("the tests step failed")?;
+        .env("NEXUS_E2E_SITE_ROOT", &shop.site_root)
+        .env("NEXUS_CONSOLE_BIN", &console);
+    cmd::run(&mut console::with_display(tests)).context("the tests step failed")?;
     println!("==> tests passed in {} s", started.elapsed().as_secs());
     println!("==> [{total}/{total}] docker-compose.yml");
     check_compose_file(ws)?;

@@ -92,3 +92,44 @@ pub fn console(ws: &Workspace, release: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// tauri-driver, the WebDriver front of the console's window tests (from crates.io; the
+/// newest releases there are 3.0 alphas, so the version is pinned).
+const TAURI_DRIVER_VERSION: &str = "2.1.0";
+
+pub fn ensure_tauri_driver(ws: &Workspace) -> Result<()> {
+    if cmd::on_path("tauri-driver") {
+        return Ok(());
+    }
+    cmd::run(cmd::cargo(ws.root()).args([
+        "install",
+        "tauri-driver",
+        "--version",
+        TAURI_DRIVER_VERSION,
+        "--locked",
+    ]))
+    .context("installing tauri-driver failed")
+}
+
+/// `command` with a display to open windows on: as it is when there is one, else under
+/// `xvfb-run` (Debian's xvfb).
+pub fn with_display(command: Command) -> Command {
+    if std::env::var_os("DISPLAY").is_some() || !cmd::on_path("xvfb-run") {
+        return command;
+    }
+    let mut wrapped = Command::new("xvfb-run");
+    wrapped
+        .args(["-a", "-s", "-screen 0 1280x800x24"])
+        .arg(command.get_program())
+        .args(command.get_args());
+    if let Some(dir) = command.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => wrapped.env(key, value),
+            None => wrapped.env_remove(key),
+        };
+    }
+    wrapped
+}

@@ -30,8 +30,8 @@ pub fn OrdersScreen() -> impl IntoView {
     view! {
         <h1>"Orders"</h1>
         <div class="row">
-            <label for="order-status">"Status"</label>
-            <select id="order-status" on:change=move |ev| { status.set(event_target_value(&ev)); page.set(1); }>
+            <label for="order-status-filter">"Status"</label>
+            <select id="order-status-filter" on:change=move |ev| { status.set(event_target_value(&ev)); page.set(1); }>
                 <option value="">"Any"</option>
                 {OrderStatus::ALL.into_iter().map(|s| view! {
                     <option value=s.as_str() selected=s == OrderStatus::Paid>{s.label()}</option>

@@ -17,12 +17,19 @@ pub struct Stack {
     pub shop_url: String,
     api: ApiStack,
     shop: Child,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
+
+/// The tests' stacks run one at a time: with three demo loads at once, SecantusDB (a
+/// single-threaded Python MongoDB-wire server) fell behind far enough that the API answered a
+/// review with 503 (seen in CI). Real MongoDB does not need this; the tests' time does.
+static ONE_STACK_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 impl Stack {
     pub async fn start() -> Self {
         let shop_bin = required("NEXUS_E2E_SHOP_BIN");
         let site_root = required("NEXUS_E2E_SITE_ROOT");
+        let turn = ONE_STACK_AT_A_TIME.lock().await;
         let api = ApiStack::start(200).await;
         let shop_port = free_port();
         let shop_url = format!("http://127.0.0.1:{shop_port}");
@@ -39,6 +46,7 @@ impl Stack {
             shop_url,
             api,
             shop,
+            _turn: turn,
         };
         wait_for("web-shop", START_TIMEOUT, async || answers(&healthz).await).await;
         stack

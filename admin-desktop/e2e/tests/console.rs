@@ -1,0 +1,253 @@
+//! The staff console in a real WebKitGTK window: the app `cargo xtask test` built (with its
+//! window embedded), driven through tauri-driver and WebKitWebDriver under Xvfb, against a
+//! real API with the demo shop. Screenshots of each screen go to
+//! `target/e2e-screenshots/console/`.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use api_test_stack::{
+    ApiStack, STAFF_EMAIL, STAFF_PASSWORD, START_TIMEOUT, answers, free_port, required, wait_for,
+};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// tauri-driver with the console's own settings folder; stopped with SIGTERM so it stops
+/// WebKitWebDriver too.
+struct Driver {
+    child: Child,
+    url: String,
+    _dir: PathBuf,
+}
+
+impl Driver {
+    async fn start() -> Self {
+        let port = free_port();
+        let native = free_port();
+        let dir = std::env::temp_dir().join(format!("nexus-console-e2e-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let child = Command::new(
+            std::env::var("NEXUS_E2E_TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()),
+        )
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .env("NEXUS_CONSOLE_DIR", &dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tauri-driver starts (cargo xtask test installs it)");
+        let url = format!("http://127.0.0.1:{port}");
+        let status = format!("{url}/status");
+        wait_for("tauri-driver", START_TIMEOUT, async || {
+            answers(&status).await
+        })
+        .await;
+        Self {
+            child,
+            url,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+async fn click(client: &Client, css: &str) {
+    wait(client, css).await.click().await.unwrap();
+}
+
+async fn wait(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("`{css}` did not appear: {e}"))
+}
+
+async fn fill(client: &Client, css: &str, text: &str) {
+    let input = wait(client, css).await;
+    input.clear().await.unwrap();
+    input.send_keys(text).await.unwrap();
+}
+
+/// Waits until the element's text satisfies `wanted`.
+async fn wait_text(client: &Client, css: &str, wanted: impl Fn(&str) -> bool) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let text = match client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if wanted(&text) {
+            return text;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "`{css}` still reads `{text}`"
+        );
+        client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => done());",
+                vec![],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    client
+        .execute_async(
+            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(done));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let png = client.screenshot().await.unwrap();
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots/console");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_work_the_shop_from_the_console_window() {
+    let console = required("NEXUS_CONSOLE_BIN");
+    let api = ApiStack::start(200).await;
+    let driver = Driver::start().await;
+    let capabilities = json!({
+        "browserName": "wry",
+        "tauri:options": { "application": console },
+    });
+    let Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    let client = ClientBuilder::native()
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a console window through tauri-driver");
+    let outcome = tokio::spawn({
+        let client = client.clone();
+        let url = api.url.clone();
+        async move { scenario(&client, &url).await }
+    })
+    .await;
+    let _ = client.close().await;
+    drop(driver);
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic.into_panic());
+    }
+}
+
+async fn scenario(client: &Client, api: &str) {
+    // Log in: a wrong password is refused with a clear message, then the right one.
+    wait(client, "#email").await;
+    screenshot(client, "login").await;
+    fill(client, "#api-address", api).await;
+    fill(client, "#email", STAFF_EMAIL).await;
+    fill(client, "#password", "not the password").await;
+    click(client, "#log-in").await;
+    let refusal = wait_text(client, "p.error", |t| !t.is_empty()).await;
+    assert_eq!(refusal, "The email or password is wrong.");
+    fill(client, "#password", STAFF_PASSWORD).await;
+    click(client, "#log-in").await;
+    let waiting = wait_text(client, "#awaiting", |t| !t.is_empty()).await;
+    assert!(
+        waiting.parse::<i64>().unwrap() > 0,
+        "orders wait: {waiting}"
+    );
+    screenshot(client, "dashboard").await;
+
+    // Catalog: change a price of a product on sale; the public catalog shows it at once.
+    click(client, "#nav-catalog").await;
+    wait(client, "#product-status")
+        .await
+        .select_by_value("active")
+        .await
+        .unwrap();
+    wait_text(client, "#products tbody", |t| {
+        t.contains("active") && !t.contains("draft") && !t.contains("archived")
+    })
+    .await;
+    click(client, "button.product-open").await;
+    let path = wait_text(client, ".panel p.muted", |t| t.starts_with("/products/")).await;
+    let slug = path
+        .trim_start_matches("/products/")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let sku = wait(client, "#variants tr[data-sku]")
+        .await
+        .attr("data-sku")
+        .await
+        .unwrap()
+        .unwrap();
+    fill(client, "#variants tr[data-sku] input.price", "23.45").await;
+    click(client, "#variants tr[data-sku] form button[type=submit]").await;
+    wait_text(client, "#catalog-notice", |t| t == "Price saved.").await;
+    screenshot(client, "catalog").await;
+    let product: Value = reqwest::get(format!("{api}/api/v1/products/{slug}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let variant = product["product"]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["sku"] == sku.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(variant["price"]["amount_minor"], 2345, "{variant}");
+
+    // Orders: fulfil and ship the newest paid order, each after a confirmation.
+    click(client, "#nav-orders").await;
+    click(client, "button.order-open").await;
+    click(client, "#fulfil").await;
+    click(client, "#fulfil-yes").await;
+    wait_text(client, "#order-status", |t| t == "Packed").await;
+    fill(client, "#tracking", "1Z999AA10123456784").await;
+    click(client, "#ship").await;
+    click(client, "#ship-yes").await;
+    wait_text(client, "#order-status", |t| t == "Shipped").await;
+    screenshot(client, "orders").await;
+
+    // Customers: one customer with their orders.
+    click(client, "#nav-customers").await;
+    click(client, "button.customer-open").await;
+    wait(client, "#customer-detail h2").await;
+    screenshot(client, "customers").await;
+
+    // Churn: train on the shop's data, deploy and activate; the active model changes.
+    click(client, "#nav-churn").await;
+    wait_text(client, "#active-model", |t| t == "none").await;
+    click(client, "#train").await;
+    wait(client, "#run-models").await;
+    screenshot(client, "churn-trained").await;
+    click(client, "#deploy").await;
+    click(client, "#deploy-yes").await;
+    let notice = wait_text(client, "#churn-notice", |t| !t.is_empty()).await;
+    let version = notice
+        .rsplit(' ')
+        .next()
+        .expect("the notice names the version")
+        .to_owned();
+    wait_text(client, "#active-model", |t| t == version).await;
+    screenshot(client, "churn-deployed").await;
+}
