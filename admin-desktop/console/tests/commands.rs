@@ -215,6 +215,15 @@ async fn staff_train_on_the_shop_deploy_and_roll_back() {
         .await
         .unwrap();
     assert_eq!(first.summary.chosen, ModelKind::Logistic);
+    // The demo shop's churn is learnable: a model that ranks worse than chance has its
+    // probabilities upside down (fewer than half the demo customers churn).
+    let chosen = &first.summary.models[1];
+    assert_eq!(chosen.model, ModelKind::Logistic);
+    assert!(
+        chosen.validation.roc_auc > 0.7,
+        "validation ROC-AUC {}",
+        chosen.validation.roc_auc
+    );
     assert!(first.report.exists(), "the run has its report");
     assert!(
         steps.seen.lock().unwrap().iter().any(|s| s == "models"),

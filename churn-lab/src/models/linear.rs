@@ -6,6 +6,22 @@ use linfa_logistic::{FittedLogisticRegression, LogisticRegression};
 use ndarray::{Array1, Array2, Axis};
 use serde::{Deserialize, Serialize};
 
+/// The churn probability of each row. linfa-logistic's `predict_probabilities` gives the
+/// probability of whichever class was the *larger* one in the training targets, so a shop
+/// where fewer than half the customers churned would get P(retained) — every ranking
+/// upside down. The fitted labels say which class that was.
+fn churn_probabilities(
+    model: &FittedLogisticRegression<f64, usize>,
+    x: &Array2<f64>,
+) -> Array1<f64> {
+    let p = model.predict_probabilities(x);
+    if model.labels().pos.class == 1 {
+        p
+    } else {
+        p.mapv(|p| 1.0 - p)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinearModel {
     center: Vec<f64>,
@@ -67,8 +83,7 @@ impl LinearModel {
     }
 
     pub fn probabilities(&self, x: &Array2<f64>) -> Array1<f64> {
-        self.model
-            .predict_probabilities(&transform(x, &self.center, &self.scale))
+        churn_probabilities(&self.model, &transform(x, &self.center, &self.scale))
     }
 }
 
@@ -92,7 +107,53 @@ impl Platt {
     }
 
     pub fn apply(&self, raw: &Array1<f64>) -> Array1<f64> {
-        self.model
-            .predict_probabilities(&raw.clone().insert_axis(Axis(1)))
+        churn_probabilities(&self.model, &raw.clone().insert_axis(Axis(1)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Churn follows the score; whether churners are the smaller or the larger group, a
+    /// higher score must mean a higher churn probability.
+    #[test]
+    fn probabilities_are_of_churn_whichever_class_is_larger() {
+        for churn_share in [0.2, 0.5, 0.8] {
+            let n = 200;
+            let churned: Vec<bool> = (0..n)
+                .map(|i| (i as f64) >= (1.0 - churn_share) * n as f64)
+                .collect();
+            // A noisy score: mostly, but not perfectly, ordered like churn.
+            let raw = Array1::from_iter(
+                (0..n).map(|i| i as f64 / n as f64 + 0.3 * ((i * 7919) % 13) as f64 / 13.0),
+            );
+            let platt = Platt::fit(&raw, &churned).unwrap();
+            let p = platt.apply(&raw);
+            let mean = |flag: bool| {
+                let picked: Vec<f64> = p
+                    .iter()
+                    .zip(&churned)
+                    .filter(|(_, c)| **c == flag)
+                    .map(|(p, _)| *p)
+                    .collect();
+                picked.iter().sum::<f64>() / picked.len() as f64
+            };
+            assert!(
+                mean(true) > mean(false),
+                "share {churn_share}: churners {} vs retained {}",
+                mean(true),
+                mean(false)
+            );
+            let x = raw.clone().insert_axis(Axis(1));
+            let linear = LinearModel::fit(&x, &churned, 1e-3).unwrap();
+            let p = linear.probabilities(&x);
+            assert!(
+                p[n - 1] > p[0],
+                "share {churn_share}: {} vs {}",
+                p[n - 1],
+                p[0]
+            );
+        }
     }
 }
