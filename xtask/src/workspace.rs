@@ -12,9 +12,13 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// The workspace root is the parent of the xtask crate's directory.
+    /// The workspace root is the parent of the xtask crate's directory. Read at run time
+    /// (`cargo run` sets `CARGO_MANIFEST_DIR`): checkouts sharing one target directory share
+    /// the xtask binary too, and the path compiled into it may be another checkout's.
     pub fn locate() -> Self {
-        let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
         let root = manifest_dir
             .parent()
             .expect("the xtask crate lives inside the workspace")

@@ -19,6 +19,23 @@ pub const START_TIMEOUT: Duration = Duration::from_secs(120);
 pub const STAFF_EMAIL: &str = "staff@nexus.test";
 pub const STAFF_PASSWORD: &str = "NexusStaff!2026";
 
+/// The checkout the tests run in: the workspace root above the running test's crate.
+/// Read at run time (`cargo test` sets `CARGO_MANIFEST_DIR`): test binaries compiled in
+/// another checkout that shares the target directory carry that checkout's path.
+pub fn checkout_dir() -> std::path::PathBuf {
+    let crate_dir = std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("run through cargo test"),
+    );
+    crate_dir
+        .ancestors()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("Cargo.toml"))
+                .is_ok_and(|manifest| manifest.contains("[workspace]"))
+        })
+        .unwrap_or(&crate_dir)
+        .to_path_buf()
+}
+
 pub fn required(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!(

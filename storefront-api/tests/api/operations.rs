@@ -11,7 +11,7 @@ use std::{
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Options, TestApp, env_or};
+use crate::helpers::{Options, TestApp};
 
 /// A throwaway MongoDB-wire server (SecantusDB) on its own port.
 struct WireServer {
@@ -22,13 +22,11 @@ struct WireServer {
 
 impl WireServer {
     fn binary() -> String {
-        env_or(
-            "NEXUS_TEST_SECANTUSD",
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../.venv-mongo/bin/secantusd-py"
-            ),
-        )
+        std::env::var("NEXUS_TEST_SECANTUSD").unwrap_or_else(|_| {
+            let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+            format!("{manifest_dir}/../.venv-mongo/bin/secantusd-py")
+        })
     }
 
     fn start(port: u16, storage: PathBuf) -> Self {

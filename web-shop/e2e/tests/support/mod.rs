@@ -296,7 +296,7 @@ pub async fn screenshot(client: &Client, page: &str, width: Width) {
         .await
         .unwrap();
     let png = client.screenshot().await.unwrap();
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
+    let dir = api_test_stack::checkout_dir().join("target/e2e-screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{page}-{}.png", width.name())), png).unwrap();
 }
@@ -324,7 +324,7 @@ async fn fail(client: &Client, what: String) -> ! {
         Err(_) => String::new(),
     };
     if let Ok(png) = client.screenshot().await {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
+        let dir = api_test_stack::checkout_dir().join("target/e2e-screenshots");
         let _ = std::fs::create_dir_all(&dir);
         let _ = std::fs::write(dir.join("failure.png"), png);
     }
