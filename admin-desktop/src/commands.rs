@@ -6,16 +6,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use churn_lab::training::Progress;
 use serde::Serialize;
+use staff_console::catalog::{CategoryChoice, NewVariant};
 use staff_console::churn::{TrainedRun, TrainingOptions};
 use staff_console::customers::CustomerView;
-use staff_console::orders::OrderAction;
+use staff_console::orders::{OrderAction, OrderFilter, OrderView};
 use staff_console::{Console, ConsoleError, Session, Settings};
 use storefront_client::catalog::{Product, ProductStatus, StockMovement};
-use storefront_client::staff::catalog::{ProductPatch, StaffProductList};
+use storefront_client::staff::catalog::{ProductDraft, ProductPatch, StaffProductList};
 use storefront_client::staff::churn::{JobEnvelope, ModelList, RegisteredModel};
 use storefront_client::staff::customers::CustomerList;
 use storefront_client::staff::dashboard::Dashboard;
-use storefront_client::staff::orders::{StaffOrder, StaffOrderList, StaffOrderListParams};
+use storefront_client::staff::orders::StaffOrderList;
 use tauri::{AppHandle, Emitter, State};
 use uuid::Uuid;
 
@@ -69,6 +70,25 @@ pub async fn product(console: Shared<'_>, id: Uuid) -> Answer<Product> {
 }
 
 #[tauri::command(rename_all = "snake_case")]
+pub async fn categories(console: Shared<'_>) -> Answer<Vec<CategoryChoice>> {
+    console.categories().await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_product(console: Shared<'_>, draft: ProductDraft) -> Answer<Product> {
+    console.create_product(draft).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_variant(
+    console: Shared<'_>,
+    product_id: Uuid,
+    variant: NewVariant,
+) -> Answer<Product> {
+    console.add_variant(product_id, variant).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
 pub async fn set_price(
     console: Shared<'_>,
     product_id: Uuid,
@@ -116,21 +136,17 @@ pub async fn stock_history(console: Shared<'_>, variant_id: Uuid) -> Answer<Vec<
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn orders(console: Shared<'_>, filter: StaffOrderListParams) -> Answer<StaffOrderList> {
-    console.orders(filter).await
+pub async fn find_orders(console: Shared<'_>, filter: OrderFilter) -> Answer<StaffOrderList> {
+    console.find_orders(filter).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn order(console: Shared<'_>, id: Uuid) -> Answer<StaffOrder> {
+pub async fn order(console: Shared<'_>, id: Uuid) -> Answer<OrderView> {
     console.order(id).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn act_on_order(
-    console: Shared<'_>,
-    id: Uuid,
-    action: OrderAction,
-) -> Answer<StaffOrder> {
+pub async fn act_on_order(console: Shared<'_>, id: Uuid, action: OrderAction) -> Answer<OrderView> {
     console.act_on_order(id, action).await
 }
 

@@ -40,6 +40,31 @@ impl Console {
             .await
     }
 
+    /// The one customer `text` names: their whole email, or a part of their email or name
+    /// that nobody else matches.
+    pub async fn customer_named(&self, text: &str) -> Result<Uuid, ConsoleError> {
+        let found = self.customers(Some(text), 1).await?;
+        let exact = found
+            .customers
+            .iter()
+            .find(|c| c.email.eq_ignore_ascii_case(text.trim()));
+        match (exact, found.customers.as_slice()) {
+            (Some(customer), _) | (None, [customer]) => Ok(customer.id),
+            (None, []) => Err(ConsoleError::invalid(
+                "customer",
+                format!("no customer matches `{}`", text.trim()),
+            )),
+            (None, _) => Err(ConsoleError::invalid(
+                "customer",
+                format!(
+                    "{} customers match `{}`; type the whole email",
+                    found.meta.total,
+                    text.trim()
+                ),
+            )),
+        }
+    }
+
     pub async fn customer(&self, id: Uuid) -> Result<CustomerView, ConsoleError> {
         let customer = self
             .call(|api| async move { api.customer(id).await })

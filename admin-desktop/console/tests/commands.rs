@@ -8,10 +8,13 @@ use api_test_stack::{ApiStack, STAFF_EMAIL, STAFF_PASSWORD};
 use churn_lab::models::ModelKind;
 use churn_lab::training::Progress;
 use serde_json::Value;
+use staff_console::catalog::NewVariant;
 use staff_console::churn::TrainingOptions;
-use staff_console::orders::OrderAction;
+use staff_console::orders::{OrderAction, OrderFilter};
 use staff_console::{Console, ConsoleError};
+use storefront_client::catalog::ProductStatus;
 use storefront_client::orders::OrderStatus;
+use storefront_client::staff::catalog::{ProductDraft, ProductPatch};
 
 fn console_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("staff-console-{name}-{}", std::process::id()));
@@ -130,6 +133,117 @@ async fn staff_log_in_edit_a_price_and_ship_an_order() {
         .unwrap();
     assert_eq!(movement.delta, 5);
 
+    // A new product: a draft with a category, a variant typed as staff type it, images,
+    // then on sale — shoppers see it with its price and images.
+    let categories = console.categories().await.unwrap();
+    let shirts = categories
+        .iter()
+        .find(|c| c.label.contains(" › "))
+        .expect("sub-categories are named by their path");
+    let draft = console
+        .create_product(ProductDraft {
+            name: "Console Linen Shirt".into(),
+            slug: None,
+            description: "Made in the console test.".into(),
+            category_id: shirts.id,
+            currency: "EUR".into(),
+            image_urls: vec!["/images/products/console-linen-1.jpg".into()],
+        })
+        .await
+        .unwrap();
+    assert_eq!(draft.status, ProductStatus::Draft);
+    let hidden = reqwest::get(format!("{}/api/v1/products/{}", api.url, draft.slug))
+        .await
+        .unwrap();
+    assert_eq!(hidden.status(), 404, "drafts stay off the shop");
+    let badly_typed = NewVariant {
+        sku: "LINEN-M".into(),
+        title: "M".into(),
+        options: "size M".into(),
+        price: "49.00".into(),
+        ..NewVariant::default()
+    };
+    let refused = console.add_variant(draft.id, badly_typed.clone()).await;
+    assert!(
+        matches!(&refused, Err(ConsoleError::Invalid { field, .. }) if field == "options"),
+        "{refused:?}"
+    );
+    let with_variant = console
+        .add_variant(
+            draft.id,
+            NewVariant {
+                options: "size=M, colour=Sand".into(),
+                compare_at: "59".into(),
+                initial_stock: 7,
+                ..badly_typed
+            },
+        )
+        .await
+        .unwrap();
+    let variant = &with_variant.variants[0];
+    assert_eq!(
+        (variant.price.amount_minor, variant.stock_on_hand),
+        (4900, 7)
+    );
+    assert_eq!(variant.options["colour"], "Sand");
+    let duplicate = console
+        .add_variant(
+            draft.id,
+            NewVariant {
+                sku: "LINEN-M".into(),
+                title: "M again".into(),
+                price: "49".into(),
+                ..NewVariant::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            duplicate,
+            ConsoleError::Refused {
+                status: 409 | 422,
+                ..
+            }
+        ),
+        "{duplicate:?}"
+    );
+    let bad_image = console
+        .update_product(
+            draft.id,
+            ProductPatch {
+                image_urls: Some(vec!["ftp://example.com/a.jpg".into()]),
+                ..ProductPatch::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&bad_image, ConsoleError::Refused { fields, .. } if fields[0].field == "image_urls"),
+        "{bad_image:?}"
+    );
+    let images = vec![
+        "https://cdn.example.com/linen-front.jpg".to_owned(),
+        "/images/products/console-linen-1.jpg".to_owned(),
+    ];
+    console
+        .update_product(
+            draft.id,
+            ProductPatch {
+                image_urls: Some(images.clone()),
+                status: Some(ProductStatus::Active),
+                ..ProductPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    let seen = public_json(format!("{}/api/v1/products/{}", api.url, draft.slug)).await;
+    assert_eq!(seen["product"]["image_urls"], serde_json::json!(images));
+    assert_eq!(
+        seen["product"]["variants"][0]["compare_at_price"]["amount_minor"],
+        5900
+    );
+
     // Ship the oldest paid order: fulfil, then ship with a tracking number.
     let waiting = console.orders_to_fulfil(1).await.unwrap();
     let order_id = waiting.orders[0].id;
@@ -166,15 +280,85 @@ async fn staff_log_in_edit_a_price_and_ship_an_order() {
         )
         .await
         .unwrap();
-    assert_eq!(order.order.status, OrderStatus::Shipped);
+    assert_eq!(order.detail.order.status, OrderStatus::Shipped);
     assert_eq!(
-        order.order.tracking_number.as_deref(),
+        order.detail.order.tracking_number.as_deref(),
         Some("1Z999AA10123456784")
     );
     assert!(
-        order.audit_trail.len() >= 2,
+        order.detail.audit_trail.len() >= 2,
         "each step is in the audit trail"
     );
+
+    // Orders by customer, day and total, as typed into the list's filters.
+    let recent = console.find_orders(OrderFilter::default()).await.unwrap();
+    let placed = console.order(recent.orders[0].id).await.unwrap();
+    let buyer = placed
+        .customer
+        .clone()
+        .expect("the detail names the customer");
+    assert_eq!(buyer.id, placed.detail.order.account_id);
+    let theirs = console
+        .find_orders(OrderFilter {
+            customer: buyer.email.to_uppercase(),
+            ..OrderFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(theirs.orders.iter().any(|o| o.id == placed.detail.order.id));
+    let regular = console.customer(buyer.id).await.unwrap();
+    assert_eq!(theirs.meta.total, regular.order_count);
+    let ambiguous = console
+        .find_orders(OrderFilter {
+            customer: "nexus.test".into(),
+            ..OrderFilter::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        ambiguous.to_string().contains("type the whole email"),
+        "{ambiguous}"
+    );
+    let one = &theirs.orders[0];
+    let day = one.placed_at.date_naive().to_string();
+    let that_day = console
+        .find_orders(OrderFilter {
+            placed_from: day.clone(),
+            placed_to: day.clone(),
+            ..OrderFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        that_day.orders.iter().any(|o| o.id == one.id),
+        "the last day is included"
+    );
+    assert!(
+        that_day
+            .orders
+            .iter()
+            .all(|o| o.placed_at.date_naive() == one.placed_at.date_naive())
+    );
+    let big = console
+        .find_orders(OrderFilter {
+            min_total: "100".into(),
+            currency: "EUR".into(),
+            ..OrderFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(big.meta.total > 0);
+    assert!(big.orders.iter().all(|o| o.total.amount_minor >= 10_000));
+    let backwards = console
+        .find_orders(OrderFilter {
+            min_total: "100".into(),
+            max_total: "50".into(),
+            currency: "EUR".into(),
+            ..OrderFilter::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(backwards, ConsoleError::Invalid { .. }));
 
     // Logging out ends the session at the API too.
     console.log_out().await;
@@ -239,8 +423,9 @@ async fn staff_train_on_the_shop_deploy_and_roll_back() {
         .order(orders.orders[0].id)
         .await
         .unwrap()
-        .order
-        .account_id;
+        .customer
+        .expect("the order's customer")
+        .id;
     let view = console.customer(customer_id).await.unwrap();
     let churn = view.churn.unwrap();
     assert!(churn.scorable);

@@ -117,8 +117,7 @@ async fn screenshot(client: &Client, name: &str) {
         .await
         .unwrap();
     let png = client.screenshot().await.unwrap();
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots/console");
+    let dir = api_test_stack::checkout_dir().join("target/e2e-screenshots/console");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
@@ -161,7 +160,7 @@ async fn scenario(client: &Client, api: &str) {
     fill(client, "#email", STAFF_EMAIL).await;
     fill(client, "#password", "not the password").await;
     click(client, "#log-in").await;
-    let refusal = wait_text(client, "p.error", |t| !t.is_empty()).await;
+    let refusal = wait_text(client, "[role=alert] p", |t| !t.is_empty()).await;
     assert_eq!(refusal, "The email or password is wrong.");
     fill(client, "#password", STAFF_PASSWORD).await;
     click(client, "#log-in").await;
@@ -216,6 +215,62 @@ async fn scenario(client: &Client, api: &str) {
         .clone();
     assert_eq!(variant["price"]["amount_minor"], 2345, "{variant}");
 
+    // A new product from scratch: a draft with an image, a variant typed in, then on sale.
+    click(client, "#new-product").await;
+    fill(client, "#new-name", "Window Wool Scarf").await;
+    wait(client, "#new-category option:nth-child(3)").await;
+    wait(client, "#new-category")
+        .await
+        .select_by_index(2)
+        .await
+        .unwrap();
+    fill(client, "#image-url", "https://cdn.example.com/scarf.jpg").await;
+    click(client, "#image-add").await;
+    wait_text(client, "#images", |t| t.contains("scarf.jpg")).await;
+    click(client, "#create-product").await;
+    wait_text(client, "#product-title", |t| t == "Window Wool Scarf").await;
+    let path = wait_text(client, ".panel p.muted", |t| t.starts_with("/products/")).await;
+    let scarf_slug = path
+        .trim_start_matches("/products/")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    fill(client, "#variant-sku", "SCARF-GREY").await;
+    fill(client, "#variant-title", "Grey").await;
+    fill(client, "#variant-options", "colour grey").await;
+    fill(client, "#variant-price", "35.00").await;
+    fill(client, "#variant-stock", "12").await;
+    click(client, "#add-variant").await;
+    let refusal = wait_text(client, "#new-variant + .error", |t| !t.is_empty()).await;
+    assert!(refusal.contains("name=value"), "{refusal}");
+    fill(client, "#variant-options", "colour=Grey").await;
+    click(client, "#add-variant").await;
+    wait_text(client, "#catalog-notice", |t| t == "Variant added.").await;
+    wait(client, "#product-state")
+        .await
+        .select_by_value("active")
+        .await
+        .unwrap();
+    click(client, "#save-details").await;
+    wait_text(client, "#catalog-notice", |t| t == "Details saved.").await;
+    screenshot(client, "catalog-new-product").await;
+    let scarf: Value = reqwest::get(format!("{api}/api/v1/products/{scarf_slug}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(scarf["product"]["name"], "Window Wool Scarf", "{scarf}");
+    assert_eq!(
+        scarf["product"]["variants"][0]["price"]["amount_minor"],
+        3500
+    );
+    assert_eq!(
+        scarf["product"]["image_urls"],
+        json!(["https://cdn.example.com/scarf.jpg"])
+    );
+
     // Orders: fulfil and ship the newest paid order, each after a confirmation.
     click(client, "#nav-orders").await;
     click(client, "button.order-open").await;
@@ -228,11 +283,47 @@ async fn scenario(client: &Client, api: &str) {
     wait_text(client, "#order-status", |t| t == "Shipped").await;
     screenshot(client, "orders").await;
 
-    // Customers: one customer with their orders.
+    // Filters: a customer name that matches many is refused with a clear message; the
+    // customer's email finds their orders, the shipped one among them.
+    let line = wait_text(client, "#order-customer-line", |t| t.contains('@')).await;
+    let email = line.rsplit(' ').next().unwrap().to_owned();
+    let number = wait_text(client, "#order-detail h2", |t| t.starts_with("Order #"))
+        .await
+        .trim_start_matches("Order ")
+        .to_owned();
+    fill(client, "#order-customer", "nexus.test").await;
+    click(client, "#apply-filters").await;
+    let refusal = wait_text(client, "section[aria-label='Order list'] .error", |t| {
+        !t.is_empty()
+    })
+    .await;
+    assert!(refusal.contains("type the whole email"), "{refusal}");
+    fill(client, "#order-customer", &email).await;
+    wait(client, "#order-status-filter")
+        .await
+        .select_by_value("")
+        .await
+        .unwrap();
+    click(client, "#apply-filters").await;
+    wait_text(client, "#orders", |t| t.contains(&number)).await;
+    screenshot(client, "orders-filtered").await;
+
+    // Customers: the one who placed that order, and from there all their orders.
     click(client, "#nav-customers").await;
+    fill(client, "#customer-search", &email).await;
+    wait_text(client, "#customers tbody", |t| t.contains(&email)).await;
     click(client, "button.customer-open").await;
     wait(client, "#customer-detail h2").await;
     screenshot(client, "customers").await;
+    click(client, "#customer-orders").await;
+    wait_text(client, "#orders", |t| t.contains(&number)).await;
+    let typed = wait(client, "#order-customer")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(typed, email);
 
     // Churn: train on the shop's data, deploy and activate; the active model changes.
     click(client, "#nav-churn").await;

@@ -55,14 +55,42 @@ impl Screen {
 pub struct Frame {
     pub screen: RwSignal<Screen>,
     pub session: RwSignal<Option<Session>>,
+    /// A customer whose orders the orders screen should open with (their email).
+    pub orders_of: RwSignal<Option<String>>,
 }
 
 impl Frame {
     /// A command said the session is over: back to the login screen.
+    /// Opens the orders screen on one customer's orders.
+    pub fn show_orders_of(&self, email: String) {
+        self.orders_of.set(Some(email));
+        self.screen.set(Screen::Orders);
+    }
+
     pub fn check(&self, error: &crate::invoke::UiError) {
         if error.session_over() {
             self.session.set(None);
         }
+    }
+
+    /// Runs `command` and hands its answer to `done`, or shows the refusal in `error`.
+    pub fn run<T: serde::de::DeserializeOwned + 'static>(
+        self,
+        command: &'static str,
+        args: serde_json::Value,
+        error: RwSignal<Option<crate::invoke::UiError>>,
+        done: impl FnOnce(T) + 'static,
+    ) {
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match crate::invoke::call::<T>(command, args).await {
+                Ok(answer) => done(answer),
+                Err(e) => {
+                    self.check(&e);
+                    error.set(Some(e));
+                }
+            }
+        });
     }
 }
 
@@ -71,6 +99,7 @@ pub fn App() -> impl IntoView {
     let frame = Frame {
         screen: RwSignal::new(Screen::Dashboard),
         session: RwSignal::new(None),
+        orders_of: RwSignal::new(None),
     };
     provide_context(frame);
     // A reloaded window keeps the console's session.

@@ -39,6 +39,14 @@ impl UiError {
         }
     }
 
+    /// Input the window itself rejects before calling the console.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            kind: "invalid".into(),
+            ..Self::local(message)
+        }
+    }
+
     pub fn session_over(&self) -> bool {
         matches!(self.kind.as_str(), "not_logged_in" | "session_expired")
     }

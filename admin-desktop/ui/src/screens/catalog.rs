@@ -1,9 +1,12 @@
-//! The catalog: find products; edit a product's name, its variants' prices and stock; archive.
+//! The catalog: find products; create them; edit a product's details, images, variants and
+//! prices; adjust stock with a reason; archive.
 
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use serde::Serialize;
-use storefront_client::catalog::{Product, ProductStatus, Variant};
-use storefront_client::staff::catalog::{ProductPatch, StaffProductList};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use storefront_client::catalog::{Product, ProductStatus, StockMovement, Variant};
+use storefront_client::staff::catalog::{ProductDraft, ProductPatch, StaffProductList};
 use uuid::Uuid;
 
 use crate::app::Frame;
@@ -18,9 +21,19 @@ struct Search {
     page: i64,
 }
 
-#[derive(Serialize)]
-struct Id {
+/// A category as the console offers it (`staff_console::catalog::CategoryChoice`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct CategoryChoice {
     id: Uuid,
+    label: String,
+}
+
+/// What the right-hand pane shows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pane {
+    Nothing,
+    New,
+    Product(Uuid),
 }
 
 #[component]
@@ -29,7 +42,12 @@ pub fn CatalogScreen() -> impl IntoView {
     let text = RwSignal::new(String::new());
     let status = RwSignal::new(String::new());
     let page = RwSignal::new(1i64);
-    let selected = RwSignal::new(None::<Uuid>);
+    let pane = RwSignal::new(Pane::Nothing);
+    let categories = RwSignal::new(Vec::<CategoryChoice>::new());
+    let categories_error = RwSignal::new(None::<UiError>);
+    frame.run("categories", json!({}), categories_error, move |c| {
+        categories.set(c)
+    });
     let list = LocalResource::new(move || {
         let search = Search {
             text: Some(text.get()).filter(|t| !t.trim().is_empty()),
@@ -43,6 +61,7 @@ pub fn CatalogScreen() -> impl IntoView {
         };
         call::<StaffProductList>("products", search)
     });
+    let changed = move || list.refetch();
     view! {
         <h1>"Catalog"</h1>
         <form class="row" role="search" on:submit=move |ev| { ev.prevent_default(); page.set(1); }>
@@ -56,7 +75,9 @@ pub fn CatalogScreen() -> impl IntoView {
                 <option value="draft">"Draft"</option>
                 <option value="archived">"Archived"</option>
             </select>
+            <button type="button" id="new-product" on:click=move |_| pane.set(Pane::New)>"New product"</button>
         </form>
+        <Problem error=categories_error/>
         <div class="split">
             <section aria-label="Products">
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -73,8 +94,8 @@ pub fn CatalogScreen() -> impl IntoView {
                                                 let id = p.id;
                                                 view! {
                                                     <tr class="clickable">
-                                                        <td><button class="secondary product-open" on:click=move |_| selected.set(Some(id))>{p.name}</button></td>
-                                                        <td>{format!("{:?}", p.status).to_lowercase()}</td>
+                                                        <td><button class="secondary product-open" on:click=move |_| pane.set(Pane::Product(id))>{p.name}</button></td>
+                                                        <td>{status_label(p.status)}</td>
                                                         <td>{p.price_from.map(|m| format::money(&m))}</td>
                                                     </tr>
                                                 }
@@ -90,137 +111,411 @@ pub fn CatalogScreen() -> impl IntoView {
                 </Transition>
             </section>
             <section aria-label="Product">
-                {move || selected.get().map(|id| view! { <ProductEditor id on_change=move || list.refetch()/> })}
+                {move || match pane.get() {
+                    Pane::Nothing => ().into_any(),
+                    Pane::New => view! {
+                        <NewProductForm categories created=move |id| { pane.set(Pane::Product(id)); changed(); }/>
+                    }.into_any(),
+                    Pane::Product(id) => view! { <ProductEditor id categories on_change=changed/> }.into_any(),
+                }}
             </section>
         </div>
     }
 }
 
+fn status_label(status: ProductStatus) -> &'static str {
+    match status {
+        ProductStatus::Draft => "draft",
+        ProductStatus::Active => "active",
+        ProductStatus::Archived => "archived",
+    }
+}
+
+/// The categories to choose from, named by their path.
 #[component]
-fn ProductEditor(id: Uuid, on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
-    let frame = expect_context::<Frame>();
-    let product = RwSignal::new(None::<Product>);
-    let error = RwSignal::new(None::<UiError>);
-    let notice = RwSignal::new(String::new());
-    leptos::task::spawn_local(async move {
-        match call::<Product>("product", Id { id }).await {
-            Ok(p) => product.set(Some(p)),
-            Err(e) => {
-                frame.check(&e);
-                error.set(Some(e));
-            }
+fn CategorySelect(
+    id: &'static str,
+    choices: RwSignal<Vec<CategoryChoice>>,
+    value: RwSignal<Option<Uuid>>,
+) -> impl IntoView {
+    view! {
+        <select id=id on:change=move |ev| value.set(event_target_value(&ev).parse().ok())>
+            <option value="" selected=move || value.get().is_none()>"Choose a category"</option>
+            {move || choices.get().into_iter().map(|choice| {
+                let chosen = Some(choice.id);
+                view! {
+                    <option value=choice.id.to_string() selected=move || value.get() == chosen>{choice.label}</option>
+                }
+            }).collect_view()}
+        </select>
+    }
+}
+
+/// A product's images in order: the first is the one lists show. Add, move up, remove.
+#[component]
+fn ImageList(images: RwSignal<Vec<String>>) -> impl IntoView {
+    let new_url = RwSignal::new(String::new());
+    let add = move || {
+        let url = new_url.get_untracked().trim().to_owned();
+        if !url.is_empty() {
+            images.update(|list| list.push(url));
+            new_url.set(String::new());
         }
-    });
-    // Runs a command that answers with the product, and shows the result.
-    let apply = move |command: &'static str, args: serde_json::Value, done: &'static str| {
-        error.set(None);
-        notice.set(String::new());
-        leptos::task::spawn_local(async move {
-            match call::<Product>(command, args).await {
-                Ok(p) => {
-                    product.set(Some(p));
-                    notice.set(done.to_owned());
-                    on_change();
-                }
-                Err(e) => {
-                    frame.check(&e);
-                    error.set(Some(e));
-                }
-            }
-        });
     };
     view! {
-        <div class="panel">
-            <Problem error/>
-            <p class="notice" role="status" id="catalog-notice">{move || notice.get()}</p>
-            {move || product.get().map(|p| {
-                let name = RwSignal::new(p.name.clone());
-                view! {
-                    <h2>{p.name.clone()}</h2>
-                    <p class="muted">{format!("/products/{} · {:?}", p.slug, p.status).to_lowercase()}</p>
-                    <form class="row" on:submit=move |ev| {
-                        ev.prevent_default();
-                        let patch = ProductPatch { name: Some(name.get_untracked()), ..ProductPatch::default() };
-                        apply("update_product", serde_json::json!({ "id": id, "patch": patch }), "Name saved.");
-                    }>
-                        <label for="product-name">"Name"</label>
-                        <input id="product-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
-                        <button type="submit">"Save name"</button>
-                    </form>
-                    <h2>"Variants"</h2>
-                    <table id="variants">
-                        <thead><tr><th>"Variant"</th><th>"Price"</th><th>"Stock"</th></tr></thead>
-                        <tbody>
-                            {p.variants.iter().map(|v| view! { <VariantRow product_id=id variant=v.clone() apply/> }).collect_view()}
-                        </tbody>
-                    </table>
-                    {(p.status != ProductStatus::Archived).then(|| view! {
-                        <p>
-                            <Confirmed id="archive" label="Archive product" danger=true
-                                question=format!("Take {} off the shop?", p.name)
-                                action=move || apply("archive_product", serde_json::json!({ "id": id }), "Archived.")/>
-                        </p>
-                    })}
-                }
-            })}
+        <ol id="images">
+            {move || images.get().into_iter().enumerate().map(|(i, url)| view! {
+                <li class="row">
+                    <code class="image-url">{url}</code>
+                    <button type="button" class="secondary" title="Show it earlier" disabled=i == 0
+                        on:click=move |_| images.update(|list| list.swap(i - 1, i))>"↑"</button>
+                    <button type="button" class="secondary image-remove"
+                        on:click=move |_| images.update(|list| { list.remove(i); })>"Remove"</button>
+                </li>
+            }).collect_view()}
+        </ol>
+        <p class="muted">{move || if images.get().is_empty() {
+            "No images yet."
+        } else {
+            "The first image is the one shoppers see in lists."
+        }}</p>
+        <div class="row">
+            <label for="image-url">"Image address"</label>
+            <input id="image-url" type="url" size="32" placeholder="https://… or /images/…" prop:value=new_url
+                on:input=move |ev| new_url.set(event_target_value(&ev))
+                on:keydown=move |ev| if ev.key() == "Enter" { ev.prevent_default(); add(); }/>
+            <button type="button" id="image-add" class="secondary" on:click=move |_| add()>"Add image"</button>
         </div>
     }
 }
 
 #[component]
-fn VariantRow(
-    product_id: Uuid,
-    variant: Variant,
-    apply: impl Fn(&'static str, serde_json::Value, &'static str) + Copy + Send + Sync + 'static,
+fn NewProductForm(
+    categories: RwSignal<Vec<CategoryChoice>>,
+    created: impl Fn(Uuid) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let slug = RwSignal::new(String::new());
+    let category = RwSignal::new(None::<Uuid>);
+    let currency = RwSignal::new("EUR".to_owned());
+    let description = RwSignal::new(String::new());
+    let images = RwSignal::new(Vec::<String>::new());
+    let error = RwSignal::new(None::<UiError>);
+    let frame = expect_context::<Frame>();
+    let create = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some(category_id) = category.get_untracked() else {
+            error.set(Some(UiError::invalid("Category: choose one.")));
+            return;
+        };
+        let draft = ProductDraft {
+            name: name.get_untracked().trim().to_owned(),
+            slug: Some(slug.get_untracked().trim().to_owned()).filter(|s| !s.is_empty()),
+            description: description.get_untracked().trim().to_owned(),
+            category_id,
+            currency: currency.get_untracked().trim().to_uppercase(),
+            image_urls: images.get_untracked(),
+        };
+        frame.run(
+            "create_product",
+            json!({ "draft": draft }),
+            error,
+            move |p: Product| created(p.id),
+        );
+    };
+    view! {
+        <div class="panel">
+            <h2>"New product"</h2>
+            <p class="muted">"It starts as a draft: add its variants, then put it on sale."</p>
+            <form id="new-product-form" class="stacked" on:submit=create>
+                <label for="new-name">"Name"</label>
+                <input id="new-name" required prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+                <label for="new-slug">"Address (optional)"</label>
+                <input id="new-slug" placeholder="made from the name" prop:value=slug on:input=move |ev| slug.set(event_target_value(&ev))/>
+                <label for="new-category">"Category"</label>
+                <CategorySelect id="new-category" choices=categories value=category/>
+                <label for="new-currency">"Currency"</label>
+                <input id="new-currency" size="3" maxlength="3" prop:value=currency on:input=move |ev| currency.set(event_target_value(&ev))/>
+                <label for="new-description">"Description"</label>
+                <textarea id="new-description" rows="4" prop:value=description on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                <h3>"Images"</h3>
+                <ImageList images/>
+                <button type="submit" id="create-product">"Create draft"</button>
+            </form>
+            <Problem error/>
+        </div>
+    }
+}
+
+/// The open product, for the forms that change it.
+#[derive(Clone, Copy)]
+struct Editor {
+    frame: Frame,
+    product: RwSignal<Option<Product>>,
+    notice: RwSignal<String>,
+    changed: Callback<()>,
+}
+
+impl Editor {
+    /// Runs a command that answers with the product and shows the result; a refusal shows in
+    /// `refused`, beside the form that sent it.
+    fn apply(
+        self,
+        command: &'static str,
+        args: serde_json::Value,
+        refused: RwSignal<Option<UiError>>,
+        done: &'static str,
+    ) {
+        self.notice.set(String::new());
+        self.frame.run(command, args, refused, move |p: Product| {
+            self.product.set(Some(p));
+            self.notice.set(done.to_owned());
+            self.changed.run(());
+        });
+    }
+}
+
+#[component]
+fn ProductEditor(
+    id: Uuid,
+    categories: RwSignal<Vec<CategoryChoice>>,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let frame = expect_context::<Frame>();
+    let product = RwSignal::new(None::<Product>);
+    let error = RwSignal::new(None::<UiError>);
+    let notice = RwSignal::new(String::new());
+    frame.run("product", json!({ "id": id }), error, move |p| {
+        product.set(Some(p))
+    });
+    let editor = Editor {
+        frame,
+        product,
+        notice,
+        changed: Callback::new(move |()| on_change()),
+    };
+    view! {
+        <div class="panel">
+            <Problem error/>
+            <p class="notice" role="status" id="catalog-notice">{move || notice.get()}</p>
+            {move || product.get().map(|p| view! {
+                <h2 id="product-title">{p.name.clone()}</h2>
+                <p class="muted">{format!("/products/{} · {}", p.slug, status_label(p.status))}</p>
+                <ProductDetails product=p.clone() categories editor/>
+                <h2>"Images"</h2>
+                <ProductImages product=p.clone() editor/>
+                <h2>"Variants"</h2>
+                <table id="variants">
+                    <thead><tr><th>"Variant"</th><th>"Price"</th><th>"Stock"</th></tr></thead>
+                    <tbody>
+                        {p.variants.iter().map(|v| view! { <VariantRow product_id=id variant=v.clone() editor/> }).collect_view()}
+                    </tbody>
+                </table>
+                <NewVariantForm product_id=id currency=p.currency.clone() editor/>
+                {(p.status != ProductStatus::Archived).then(|| view! {
+                    <p>
+                        <Confirmed id="archive" label="Archive product" danger=true
+                            question=format!("Take {} off the shop?", p.name)
+                            action=move || editor.apply("archive_product", json!({ "id": id }), error, "Archived.")/>
+                    </p>
+                })}
+            })}
+        </div>
+    }
+}
+
+/// Name, address, description, category and whether it is on sale.
+#[component]
+fn ProductDetails(
+    product: Product,
+    categories: RwSignal<Vec<CategoryChoice>>,
+    editor: Editor,
+) -> impl IntoView {
+    let id = product.id;
+    let name = RwSignal::new(product.name.clone());
+    let slug = RwSignal::new(product.slug.clone());
+    let description = RwSignal::new(product.description.clone());
+    let category = RwSignal::new(Some(product.category.id));
+    let status = RwSignal::new(product.status);
+    let error = RwSignal::new(None::<UiError>);
+    let saved = product.clone();
+    let save = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let changed = |now: String, was: &str| Some(now.trim().to_owned()).filter(|n| n != was);
+        let patch = ProductPatch {
+            name: changed(name.get_untracked(), &saved.name),
+            slug: changed(slug.get_untracked(), &saved.slug),
+            description: changed(description.get_untracked(), &saved.description),
+            category_id: category.get_untracked().filter(|c| *c != saved.category.id),
+            status: Some(status.get_untracked()).filter(|s| *s != saved.status),
+            image_urls: None,
+        };
+        editor.apply(
+            "update_product",
+            json!({ "id": id, "patch": patch }),
+            error,
+            "Details saved.",
+        );
+    };
+    let archived = product.status == ProductStatus::Archived;
+    view! {
+        <form id="product-details" class="stacked" on:submit=save>
+            <label for="product-name">"Name"</label>
+            <input id="product-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+            <label for="product-slug">"Address"</label>
+            <input id="product-slug" prop:value=slug on:input=move |ev| slug.set(event_target_value(&ev))/>
+            <label for="product-category">"Category"</label>
+            <CategorySelect id="product-category" choices=categories value=category/>
+            <label for="product-state">"Status"</label>
+            <select id="product-state" on:change=move |ev| {
+                status.set(match event_target_value(&ev).as_str() {
+                    "active" => ProductStatus::Active,
+                    "archived" => ProductStatus::Archived,
+                    _ => ProductStatus::Draft,
+                })
+            }>
+                <option value="draft" selected=product.status == ProductStatus::Draft>"Draft (hidden)"</option>
+                <option value="active" selected=product.status == ProductStatus::Active>"On sale"</option>
+                {archived.then(|| view! { <option value="archived" selected=true>"Archived"</option> })}
+            </select>
+            <label for="product-description">"Description"</label>
+            <textarea id="product-description" rows="4" prop:value=description on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+            <button type="submit" id="save-details">"Save details"</button>
+        </form>
+        <Problem error/>
+    }
+}
+
+#[component]
+fn ProductImages(product: Product, editor: Editor) -> impl IntoView {
+    let id = product.id;
+    let images = RwSignal::new(product.image_urls.clone());
+    let error = RwSignal::new(None::<UiError>);
+    let unchanged = move || images.with(|now| *now == product.image_urls);
+    let save = move |_| {
+        let patch = ProductPatch {
+            image_urls: Some(images.get_untracked()),
+            ..ProductPatch::default()
+        };
+        editor.apply(
+            "update_product",
+            json!({ "id": id, "patch": patch }),
+            error,
+            "Images saved.",
+        );
+    };
+    view! {
+        <ImageList images/>
+        <p><button type="button" id="save-images" disabled=unchanged on:click=save>"Save images"</button></p>
+        <Problem error/>
+    }
+}
+
+#[component]
+fn NewVariantForm(product_id: Uuid, currency: String, editor: Editor) -> impl IntoView {
+    let sku = RwSignal::new(String::new());
+    let title = RwSignal::new(String::new());
+    let options = RwSignal::new(String::new());
+    let price = RwSignal::new(String::new());
+    let compare_at = RwSignal::new(String::new());
+    let stock = RwSignal::new("0".to_owned());
+    let error = RwSignal::new(None::<UiError>);
+    let add = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        let Ok(initial_stock) = stock.get_untracked().trim().parse::<i32>() else {
+            error.set(Some(UiError::invalid(
+                "Stock: write a whole number of units, e.g. 10.",
+            )));
+            return;
+        };
+        let variant = json!({
+            "sku": sku.get_untracked(), "title": title.get_untracked(),
+            "options": options.get_untracked(), "price": price.get_untracked(),
+            "compare_at": compare_at.get_untracked(), "initial_stock": initial_stock,
+        });
+        editor.apply(
+            "add_variant",
+            json!({ "product_id": product_id, "variant": variant }),
+            error,
+            "Variant added.",
+        );
+    };
+    let input = |id: &'static str, value: RwSignal<String>, placeholder: &'static str| {
+        view! { <input id=id placeholder=placeholder prop:value=value on:input=move |ev| value.set(event_target_value(&ev))/> }
+    };
+    view! {
+        <h3>"Add a variant"</h3>
+        <form id="new-variant" class="stacked" on:submit=add>
+            <label for="variant-sku">"SKU"</label>
+            {input("variant-sku", sku, "TEE-BLUE-M")}
+            <label for="variant-title">"Title"</label>
+            {input("variant-title", title, "Blue / M")}
+            <label for="variant-options">"Options"</label>
+            {input("variant-options", options, "colour=Blue, size=M")}
+            <label for="variant-price">{format!("Price ({currency})")}</label>
+            {input("variant-price", price, "24.90")}
+            <label for="variant-compare-at">{format!("Was price ({currency}, optional)")}</label>
+            {input("variant-compare-at", compare_at, "")}
+            <label for="variant-stock">"Units in stock"</label>
+            {input("variant-stock", stock, "0")}
+            <button type="submit" id="add-variant">"Add variant"</button>
+        </form>
+        <Problem error/>
+    }
+}
+
+#[component]
+fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoView {
     let price = RwSignal::new(format::amount_text(&variant.price));
+    let compare_at = RwSignal::new(
+        variant
+            .compare_at_price
+            .as_ref()
+            .map(format::amount_text)
+            .unwrap_or_default(),
+    );
     let delta = RwSignal::new(String::new());
     let reason = RwSignal::new("restock".to_owned());
     let stock = RwSignal::new(variant.stock_on_hand);
     let error = RwSignal::new(None::<UiError>);
+    let frame = expect_context::<Frame>();
     let reasons = LocalResource::new(|| call::<Vec<String>>("stock_reasons", NoArgs {}));
     let variant_id = variant.id;
     let sku = variant.sku.clone();
-    let save_price = move |ev: leptos::ev::SubmitEvent| {
+    let save_price = move |ev: SubmitEvent| {
         ev.prevent_default();
-        apply(
+        editor.apply(
             "set_price",
-            serde_json::json!({
+            json!({
                 "product_id": product_id, "variant_id": variant_id,
-                "price": price.get_untracked(), "compare_at": null,
+                "price": price.get_untracked(), "compare_at": compare_at.get_untracked(),
             }),
+            error,
             "Price saved.",
         );
     };
-    let adjust = move |ev: leptos::ev::SubmitEvent| {
+    let adjust = move |ev: SubmitEvent| {
         ev.prevent_default();
-        error.set(None);
         let Ok(delta_units) = delta.get_untracked().trim().parse::<i32>() else {
-            error.set(Some(UiError {
-                kind: "invalid".into(),
-                message: "Change: write a whole number of units, e.g. 5 or -2.".into(),
-                code: None,
-                fields: Vec::new(),
-            }));
+            error.set(Some(UiError::invalid(
+                "Change: write a whole number of units, e.g. 5 or -2.",
+            )));
             return;
         };
-        let args = serde_json::json!({
+        let args = json!({
             "variant_id": variant_id, "delta": delta_units,
             "reason": reason.get_untracked(), "note": null,
         });
-        leptos::task::spawn_local(async move {
-            match call::<storefront_client::catalog::StockMovement>("adjust_stock", args).await {
-                Ok(movement) => {
-                    stock.set(movement.stock_after);
-                    delta.set(String::new());
-                }
-                Err(e) => {
-                    frame.check(&e);
-                    error.set(Some(e));
-                }
-            }
-        });
+        frame.run(
+            "adjust_stock",
+            args,
+            error,
+            move |movement: StockMovement| {
+                stock.set(movement.stock_after);
+                delta.set(String::new());
+            },
+        );
     };
     view! {
         <tr data-sku=sku.clone()>
@@ -229,6 +524,8 @@ fn VariantRow(
                 <form class="row" on:submit=save_price>
                     <label class="muted" for=format!("price-{sku}")>{variant.price.currency.code()}</label>
                     <input id=format!("price-{sku}") class="price" size="8" prop:value=price on:input=move |ev| price.set(event_target_value(&ev))/>
+                    <label class="muted" for=format!("was-{sku}")>"was"</label>
+                    <input id=format!("was-{sku}") class="compare-at" size="8" placeholder="—" prop:value=compare_at on:input=move |ev| compare_at.set(event_target_value(&ev))/>
                     <button type="submit">"Save"</button>
                 </form>
             </td>

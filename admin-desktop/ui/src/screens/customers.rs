@@ -109,6 +109,13 @@ fn CustomerDetailPanel(id: Uuid) -> impl IntoView {
                                 Err(error) => view! { <p class="muted">{error.message}</p> }.into_any(),
                             }}
                             <h2>{format!("Orders ({})", v.order_count)}</h2>
+                            {(v.order_count > 0).then(|| {
+                                let email = v.customer.account.email.clone();
+                                view! {
+                                    <p><button class="secondary" id="customer-orders"
+                                        on:click=move |_| frame.show_orders_of(email.clone())>"All their orders"</button></p>
+                                }
+                            })}
                             <table>
                                 <thead><tr><th>"Order"</th><th>"Placed"</th><th>"Status"</th><th>"Total"</th></tr></thead>
                                 <tbody>

@@ -9,11 +9,24 @@ use leptos::prelude::*;
 
 use crate::invoke::UiError;
 
-/// A command's refusal, where the action was.
+/// A command's refusal, where the action was, with each field the API named.
 #[component]
 pub fn Problem(error: RwSignal<Option<UiError>>) -> impl IntoView {
     view! {
-        <p class="error" role="alert">{move || error.get().map(|e| e.message)}</p>
+        <div class="error" role="alert">
+            {move || error.get().map(|e| {
+                // The console's own checks name one field, already in the message.
+                let fields = if e.kind == "refused" { e.fields } else { Vec::new() };
+                view! {
+                    <p>{e.message}</p>
+                    {(!fields.is_empty()).then(|| view! {
+                        <ul>{fields.into_iter().map(|f| view! {
+                            <li>{format!("{}: {}", f.field.replace('_', " "), f.message)}</li>
+                        }).collect_view()}</ul>
+                    })}
+                }
+            })}
+        </div>
     }
 }
 

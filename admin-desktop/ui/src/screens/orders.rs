@@ -1,43 +1,179 @@
-//! Orders: a list filtered by status; the detail with lines, payments, notes and the audit
-//! trail; fulfil, ship, deliver, cancel, refund and notes, each confirmed first.
+//! Orders: a list filtered by status, days, customer and total; the detail with lines,
+//! payments, notes and the audit trail; fulfil, ship, deliver, cancel, refund and notes, each
+//! confirmed first.
 
 use leptos::prelude::*;
+use serde::Serialize;
 use serde_json::json;
+use storefront_client::account::Account;
 use storefront_client::orders::OrderStatus;
-use storefront_client::staff::orders::{StaffOrder, StaffOrderList, StaffOrderListParams};
+use storefront_client::staff::orders::{StaffOrder, StaffOrderList};
 use uuid::Uuid;
 
 use crate::app::Frame;
 use crate::format;
-use crate::invoke::{UiError, call};
+use crate::invoke::UiError;
 use crate::screens::{Confirmed, Pager, Problem, failed, page_count};
+
+/// One order with who placed it (`staff_console::orders::OrderView`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+struct OrderView {
+    #[serde(flatten)]
+    detail: StaffOrder,
+    customer: Option<Account>,
+}
+
+/// The list's filters as typed (`staff_console::orders::OrderFilter`); the console checks
+/// them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+struct OrderFilter {
+    status: Option<OrderStatus>,
+    placed_from: String,
+    placed_to: String,
+    customer: String,
+    min_total: String,
+    max_total: String,
+    currency: String,
+    page: i64,
+}
+
+/// The filter form: one signal per field.
+#[derive(Clone, Copy)]
+struct FilterForm {
+    status: RwSignal<Option<OrderStatus>>,
+    placed_from: RwSignal<String>,
+    placed_to: RwSignal<String>,
+    customer: RwSignal<String>,
+    min_total: RwSignal<String>,
+    max_total: RwSignal<String>,
+    currency: RwSignal<String>,
+}
+
+impl FilterForm {
+    fn new(filter: &OrderFilter) -> Self {
+        let form = Self {
+            status: RwSignal::new(None),
+            placed_from: RwSignal::new(String::new()),
+            placed_to: RwSignal::new(String::new()),
+            customer: RwSignal::new(String::new()),
+            min_total: RwSignal::new(String::new()),
+            max_total: RwSignal::new(String::new()),
+            currency: RwSignal::new(String::new()),
+        };
+        form.fill(filter);
+        form
+    }
+
+    fn fill(self, filter: &OrderFilter) {
+        self.status.set(filter.status);
+        self.placed_from.set(filter.placed_from.clone());
+        self.placed_to.set(filter.placed_to.clone());
+        self.customer.set(filter.customer.clone());
+        self.min_total.set(filter.min_total.clone());
+        self.max_total.set(filter.max_total.clone());
+        self.currency.set(filter.currency.clone());
+    }
+
+    fn typed(self) -> OrderFilter {
+        OrderFilter {
+            status: self.status.get_untracked(),
+            placed_from: self.placed_from.get_untracked(),
+            placed_to: self.placed_to.get_untracked(),
+            customer: self.customer.get_untracked(),
+            min_total: self.min_total.get_untracked(),
+            max_total: self.max_total.get_untracked(),
+            currency: self.currency.get_untracked(),
+            page: 1,
+        }
+    }
+}
+
+impl OrderFilter {
+    /// What staff see first: paid orders, waiting to be fulfilled.
+    fn waiting() -> Self {
+        Self {
+            status: Some(OrderStatus::Paid),
+            ..Self::everything()
+        }
+    }
+
+    fn everything() -> Self {
+        Self {
+            currency: "EUR".into(),
+            ..Self::default()
+        }
+    }
+}
+
+fn field(
+    id: &'static str,
+    kind: &'static str,
+    size: &'static str,
+    placeholder: &'static str,
+    value: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <input id=id type=kind size=size placeholder=placeholder prop:value=value
+            on:input=move |ev| value.set(event_target_value(&ev))/>
+    }
+}
 
 #[component]
 pub fn OrdersScreen() -> impl IntoView {
     let frame = expect_context::<Frame>();
-    let status = RwSignal::new("paid".to_owned());
+    // Paid orders waiting, unless another screen asked for one customer's orders.
+    let first = match frame.orders_of.try_update(Option::take).flatten() {
+        Some(customer) => OrderFilter {
+            customer,
+            ..OrderFilter::everything()
+        },
+        None => OrderFilter::waiting(),
+    };
+    let form = FilterForm::new(&first);
+    // The list shows the form's values as last applied.
+    let applied = RwSignal::new(first);
     let page = RwSignal::new(1i64);
     let selected = RwSignal::new(None::<Uuid>);
     let list = LocalResource::new(move || {
-        let filter = StaffOrderListParams {
-            status: OrderStatus::parse(&status.get()),
-            page: Some(page.get()),
-            limit: Some(25),
-            ..StaffOrderListParams::default()
+        let filter = OrderFilter {
+            page: page.get(),
+            ..applied.get()
         };
-        call::<StaffOrderList>("orders", json!({ "filter": filter }))
+        crate::invoke::call::<StaffOrderList>("find_orders", json!({ "filter": filter }))
     });
     view! {
         <h1>"Orders"</h1>
-        <div class="row">
+        <form id="order-filters" class="row" role="search" on:submit=move |ev| {
+            ev.prevent_default();
+            page.set(1);
+            applied.set(form.typed());
+        }>
             <label for="order-status-filter">"Status"</label>
-            <select id="order-status-filter" on:change=move |ev| { status.set(event_target_value(&ev)); page.set(1); }>
-                <option value="">"Any"</option>
+            <select id="order-status-filter" on:change=move |ev| form.status.set(OrderStatus::parse(&event_target_value(&ev)))>
+                <option value="" selected=move || form.status.get().is_none()>"Any"</option>
                 {OrderStatus::ALL.into_iter().map(|s| view! {
-                    <option value=s.as_str() selected=s == OrderStatus::Paid>{s.label()}</option>
+                    <option value=s.as_str() selected=move || form.status.get() == Some(s)>{s.label()}</option>
                 }).collect_view()}
             </select>
-        </div>
+            <label for="placed-from">"Placed from"</label>
+            {field("placed-from", "date", "10", "", form.placed_from)}
+            <label for="placed-to">"to"</label>
+            {field("placed-to", "date", "10", "", form.placed_to)}
+            <label for="order-customer">"Customer"</label>
+            {field("order-customer", "search", "18", "email or name", form.customer)}
+            <label for="min-total">"Total from"</label>
+            {field("min-total", "text", "6", "0.00", form.min_total)}
+            <label for="max-total">"to"</label>
+            {field("max-total", "text", "6", "", form.max_total)}
+            <label class="muted" for="total-currency">"in"</label>
+            {field("total-currency", "text", "3", "EUR", form.currency)}
+            <button type="submit" id="apply-filters">"Filter"</button>
+            <button type="button" class="secondary" id="clear-filters" on:click=move |_| {
+                form.fill(&OrderFilter::everything());
+                applied.set(OrderFilter::everything());
+                page.set(1);
+            }>"Show all"</button>
+        </form>
         <div class="split">
             <section aria-label="Order list">
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -46,7 +182,7 @@ pub fn OrdersScreen() -> impl IntoView {
                             Ok(list) => {
                                 let pages = page_count(list.meta.total, list.meta.limit);
                                 view! {
-                                    <p class="muted">{format!("{} orders", list.meta.total)}</p>
+                                    <p class="muted" id="order-count">{format!("{} orders", list.meta.total)}</p>
                                     <table id="orders">
                                         <thead><tr><th>"Order"</th><th>"Placed"</th><th>"Status"</th><th>"Total"</th></tr></thead>
                                         <tbody>
@@ -57,7 +193,7 @@ pub fn OrdersScreen() -> impl IntoView {
                                                         <td><button class="secondary order-open" on:click=move |_| selected.set(Some(id))>{format!("#{}", o.number)}</button></td>
                                                         <td>{format::when(&o.placed_at)}</td>
                                                         <td>{o.status.label()}</td>
-                                                        <td>{format::money(&o.total)}</td>
+                                                        <td class="order-total">{format::money(&o.total)}</td>
                                                     </tr>
                                                 }
                                             }).collect_view()}
@@ -81,34 +217,24 @@ pub fn OrdersScreen() -> impl IntoView {
 #[component]
 fn OrderDetail(id: Uuid, on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let frame = expect_context::<Frame>();
-    let order = RwSignal::new(None::<StaffOrder>);
+    let order = RwSignal::new(None::<OrderView>);
     let error = RwSignal::new(None::<UiError>);
     let notice = RwSignal::new(String::new());
-    leptos::task::spawn_local(async move {
-        match call::<StaffOrder>("order", json!({ "id": id })).await {
-            Ok(o) => order.set(Some(o)),
-            Err(e) => {
-                frame.check(&e);
-                error.set(Some(e));
-            }
-        }
+    frame.run("order", json!({ "id": id }), error, move |o| {
+        order.set(Some(o))
     });
     let act = move |action: serde_json::Value, done: &'static str| {
-        error.set(None);
         notice.set(String::new());
-        leptos::task::spawn_local(async move {
-            match call::<StaffOrder>("act_on_order", json!({ "id": id, "action": action })).await {
-                Ok(o) => {
-                    order.set(Some(o));
-                    notice.set(done.to_owned());
-                    on_change();
-                }
-                Err(e) => {
-                    frame.check(&e);
-                    error.set(Some(e));
-                }
-            }
-        });
+        frame.run(
+            "act_on_order",
+            json!({ "id": id, "action": action }),
+            error,
+            move |o: OrderView| {
+                order.set(Some(o));
+                notice.set(done.to_owned());
+                on_change();
+            },
+        );
     };
     let tracking = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
@@ -118,12 +244,19 @@ fn OrderDetail(id: Uuid, on_change: impl Fn() + Copy + Send + Sync + 'static) ->
         <div class="panel" id="order-detail">
             <Problem error/>
             <p class="notice" role="status" id="order-notice">{move || notice.get()}</p>
-            {move || order.get().map(|o| {
+            {move || order.get().map(|view| {
+                let OrderView { detail: o, customer } = view;
                 let status = o.order.status;
                 view! {
                     <h2>{format!("Order #{}", o.order.number)}</h2>
                     <p>"Status: " <strong id="order-status">{status.label()}</strong>
                         {o.order.tracking_number.clone().map(|t| view! { " · tracking " <code>{t}</code> })}</p>
+                    <p id="order-customer-line">"Placed " {format::when(&o.order.placed_at)} " by "
+                        {match customer {
+                            Some(c) => view! { <strong>{c.full_name}</strong> " · " {c.email} }.into_any(),
+                            None => view! { <span class="muted">"a deleted account"</span> }.into_any(),
+                        }}</p>
+                    <p class="muted">"Ship to " {format::address(&o.order.shipping_address)} " · " {o.order.shipping_method.clone()}</p>
                     <table>
                         <thead><tr><th>"Item"</th><th>"Qty"</th><th>"Total"</th></tr></thead>
                         <tbody>
