@@ -8,6 +8,10 @@
 //! - fit time and test ROC-AUC of every model on CDNOW (`CHURN_BENCH_CDNOW=path/to/cdnow.csv`,
 //!   the file the README's one-liner makes), else on a synthetic shop;
 //! - scoring throughput in customers per second, in-process (features + model).
+//!
+//! Narrower runs while working on one part: `CHURN_BENCH_ONLY=features,fit,scoring` picks the
+//! parts, `CHURN_BENCH_MODELS=gradient_boosting,logistic` the models, and
+//! `CHURN_BENCH_REPEAT=N` (default 3) how many fits each time is the median of.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -30,9 +34,17 @@ fn main() {
         "churn-lab benchmarks · {} threads\n",
         rayon::current_num_threads()
     );
-    feature_build();
-    fit_times(&out);
-    scoring_throughput();
+    let only = std::env::var("CHURN_BENCH_ONLY").unwrap_or_default();
+    let wanted = |part: &str| only.is_empty() || only.split(',').any(|p| p.trim() == part);
+    if wanted("features") {
+        feature_build();
+    }
+    if wanted("fit") {
+        fit_times(&out);
+    }
+    if wanted("scoring") {
+        scoring_throughput();
+    }
 }
 
 fn start() -> NaiveDate {
@@ -107,7 +119,7 @@ fn fit_times(out: &Path) {
         test.churned.len(),
         names.len()
     );
-    println!("| model | parameters | fit (s) | test ROC-AUC |");
+    println!("| model | parameters | fit (s), median | test ROC-AUC |");
     println!("| --- | --- | ---: | ---: |");
     let hp = Hyperparameters::defaults(42);
     let mut linfa_300 = hp;
@@ -130,6 +142,7 @@ fn fit_times(out: &Path) {
             params(&linfa_300.linfa_random_forest),
         ),
         (ModelKind::LinfaAdaboost, hp, params(&hp.linfa_adaboost)),
+        (ModelKind::Adaboost, hp, params(&hp.adaboost)),
         (ModelKind::RandomForest, hp, params(&hp.random_forest)),
         (
             ModelKind::RandomForest,
@@ -142,18 +155,35 @@ fn fit_times(out: &Path) {
             params(&hp.gradient_boosting),
         ),
     ];
+    let models = std::env::var("CHURN_BENCH_MODELS").unwrap_or_default();
+    let repeat: usize = std::env::var("CHURN_BENCH_REPEAT")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     for (kind, hp, described) in runs {
-        let t = Instant::now();
-        let model = models::fit(
-            kind,
-            &train_part.features.values,
-            &train_part.churned,
-            names,
-            window,
-            &hp,
-        )
-        .expect("fit");
-        let secs = t.elapsed().as_secs_f64();
+        if !models.is_empty() && !models.split(',').any(|m| m.trim() == kind.to_string()) {
+            continue;
+        }
+        let mut times = Vec::with_capacity(repeat);
+        let mut fitted = None;
+        for _ in 0..repeat {
+            let t = Instant::now();
+            let model = models::fit(
+                kind,
+                &train_part.features.values,
+                &train_part.churned,
+                names,
+                window,
+                &hp,
+            )
+            .expect("fit");
+            times.push(t.elapsed().as_secs_f64());
+            fitted = Some(model);
+        }
+        times.sort_by(f64::total_cmp);
+        let secs = times[times.len() / 2];
+        let model = fitted.expect("at least one fit");
         let calibrated =
             CalibratedModel::calibrate(model, &validation.features.values, &validation.churned)
                 .expect("calibration");

@@ -136,6 +136,7 @@ fn cdnow_trains_end_to_end_beats_the_baselines_and_scores_every_customer() {
         "logistic",
         "linfa_random_forest",
         "linfa_adaboost",
+        "adaboost",
         "random_forest",
         "gradient_boosting",
     ] {

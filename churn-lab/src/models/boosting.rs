@@ -5,9 +5,9 @@
 use linfa::dataset::DatasetBase;
 use linfa::traits::{Fit, PredictInplace};
 use ndarray::{Array1, Array2};
-use rand::SeedableRng;
-use rand::seq::index::sample;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::hist::{Binner, Tree, TreeParams};
@@ -103,21 +103,23 @@ impl Fit<Array2<f64>, Array1<bool>, linfa::Error> for BoostingParams {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut scores = vec![base_score; n];
         let (mut g, mut h) = (vec![0.0; n], vec![0.0; n]);
-        let sampled = ((n as f64 * self.subsample.clamp(0.05, 1.0)).round() as usize).max(1);
+        let subsample = self.subsample.clamp(0.05, 1.0);
         let mut trees = Vec::with_capacity(self.trees);
         for _ in 0..self.trees {
-            for i in 0..n {
-                let p = sigmoid(scores[i]);
-                g[i] = y[i] - p;
-                h[i] = (p * (1.0 - p)).max(1e-12);
-            }
-            let rows: Vec<u32> = if sampled >= n {
+            g.par_iter_mut()
+                .zip(h.par_iter_mut())
+                .zip(scores.par_iter().zip(&y))
+                .for_each(|((g, h), (&score, &y))| {
+                    let p = sigmoid(score);
+                    *g = y - p;
+                    *h = (p * (1.0 - p)).max(1e-12);
+                });
+            // Each row joins with probability `subsample` (LightGBM's bagging): the rows
+            // come out in order, which keeps the trees' histogram fills sequential.
+            let rows: Vec<u32> = if subsample >= 1.0 {
                 (0..n as u32).collect()
             } else {
-                sample(&mut rng, n, sampled)
-                    .into_iter()
-                    .map(|r| r as u32)
-                    .collect()
+                (0..n as u32).filter(|_| rng.gen_bool(subsample)).collect()
             };
             let tree = Tree::grow(&data, &binner, &g, &h, rows, &tree_params, &mut rng);
             tree.add_binned(&data, self.learning_rate, &mut scores);

@@ -143,7 +143,7 @@ impl Tree {
         }
     }
 
-    fn predict_binned(&self, data: &BinnedMatrix, row: usize) -> f64 {
+    pub(super) fn predict_binned(&self, data: &BinnedMatrix, row: usize) -> f64 {
         let mut at = 0;
         loop {
             match &self.nodes[at] {
@@ -200,8 +200,8 @@ impl Tree {
             .count()
     }
 
-    /// Grows a tree on the rows listed in `rows` (a row may be listed once; weight it through
-    /// `g` and `h`).
+    /// Grows a tree on the rows listed in `rows`, in ascending order (a row may be listed
+    /// once; weight it through `g` and `h`).
     pub fn grow(
         data: &BinnedMatrix,
         binner: &Binner,
@@ -218,6 +218,7 @@ impl Tree {
             h,
             params,
             nodes: Vec::new(),
+            scratch: Vec::with_capacity(rows.len()),
         };
         grower.grow(&mut rows, 0, None, rng);
         Tree {
@@ -233,6 +234,8 @@ struct Grower<'a> {
     h: &'a [f64],
     params: &'a TreeParams,
     nodes: Vec<Node>,
+    /// The right side's rows while a node's rows are partitioned.
+    scratch: Vec<u32>,
 }
 
 #[derive(Clone, Copy)]
@@ -322,14 +325,21 @@ impl Grower<'_> {
         let Some(best) = best.filter(|b| b.gain > 1e-12) else {
             return id;
         };
+        // A stable partition: rows stay in ascending order, so every histogram fill below
+        // reads the bins and gradients front to back instead of jumping around memory.
         let column = self.data.column(best.feature);
+        self.scratch.clear();
         let mut split = 0;
         for i in 0..rows.len() {
-            if column[rows[i] as usize] <= best.bin {
-                rows.swap(i, split);
+            let r = rows[i];
+            if column[r as usize] <= best.bin {
+                rows[split] = r;
                 split += 1;
+            } else {
+                self.scratch.push(r);
             }
         }
+        rows[split..].copy_from_slice(&self.scratch);
         let (left_rows, right_rows) = rows.split_at_mut(split);
         let (left_histograms, right_histograms) = if let Some(histograms) = histograms
             && depth + 1 < p.max_depth

@@ -1,8 +1,9 @@
 //! The churn models: two baselines analysts know (recency alone, BG/NBD), linfa's logistic
-//! regression, random forest and AdaBoost, and our histogram random forest and gradient
-//! boosting (linfa estimators too). Every model gives a raw churn score; [`CalibratedModel`]
+//! regression, random forest and AdaBoost, and our histogram random forest, AdaBoost and
+//! gradient boosting (linfa estimators too). Every model gives a raw churn score; [`CalibratedModel`]
 //! turns it into a probability with Platt scaling fitted on validation customers.
 
+pub mod adaboost;
 pub mod bgnbd;
 pub mod boosting;
 pub mod forest;
@@ -20,6 +21,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use self::adaboost::{AdaBoost, AdaBoostParams as HistAdaBoostParams};
 use self::bgnbd::BgNbd;
 use self::boosting::{BoostedTrees, BoostingParams};
 use self::forest::{Forest, ForestParams};
@@ -35,17 +37,19 @@ pub enum ModelKind {
     LinfaRandomForest,
     LinfaAdaboost,
     RandomForest,
+    Adaboost,
     GradientBoosting,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 7] = [
+    pub const ALL: [ModelKind; 8] = [
         Self::Recency,
         Self::BgNbd,
         Self::Logistic,
         Self::LinfaRandomForest,
         Self::LinfaAdaboost,
         Self::RandomForest,
+        Self::Adaboost,
         Self::GradientBoosting,
     ];
 
@@ -57,6 +61,7 @@ impl ModelKind {
             Self::LinfaRandomForest => "linfa_random_forest",
             Self::LinfaAdaboost => "linfa_adaboost",
             Self::RandomForest => "random_forest",
+            Self::Adaboost => "adaboost",
             Self::GradientBoosting => "gradient_boosting",
         }
     }
@@ -200,6 +205,7 @@ pub enum ChurnModel {
     LinfaRandomForest(LinfaForest),
     LinfaAdaboost(LinfaAdaBoost),
     RandomForest(Forest),
+    Adaboost(AdaBoost),
     GradientBoosting(BoostedTrees),
 }
 
@@ -217,6 +223,7 @@ impl ChurnModel {
             Self::LinfaRandomForest(_) => ModelKind::LinfaRandomForest,
             Self::LinfaAdaboost(_) => ModelKind::LinfaAdaboost,
             Self::RandomForest(_) => ModelKind::RandomForest,
+            Self::Adaboost(_) => ModelKind::Adaboost,
             Self::GradientBoosting(_) => ModelKind::GradientBoosting,
         }
     }
@@ -239,6 +246,7 @@ impl ChurnModel {
             }
             Self::LinfaAdaboost(m) => !m.trees.is_empty() && m.trees.len() == m.weights.len(),
             Self::RandomForest(m) => m.is_well_formed(features),
+            Self::Adaboost(m) => m.is_well_formed(features),
             Self::GradientBoosting(m) => m.is_well_formed(features),
         }
     }
@@ -252,6 +260,7 @@ impl ChurnModel {
             Self::LinfaRandomForest(m) => m.vote_share(x).mapv(logit),
             Self::LinfaAdaboost(m) => m.vote_share(x).mapv(logit),
             Self::RandomForest(m) => m.probabilities(x).mapv(logit),
+            Self::Adaboost(m) => m.vote_share(x).mapv(logit),
             Self::GradientBoosting(m) => m.probabilities(x).mapv(logit),
         }
     }
@@ -287,6 +296,8 @@ pub struct Hyperparameters {
     pub gradient_boosting: BoostingParams,
     pub linfa_random_forest: LinfaForestParams,
     pub linfa_adaboost: LinfaAdaBoostParams,
+    #[serde(default)]
+    pub adaboost: HistAdaBoostParams,
 }
 
 impl Hyperparameters {
@@ -314,6 +325,7 @@ impl Hyperparameters {
                 learning_rate: 0.5,
                 seed,
             },
+            adaboost: HistAdaBoostParams::default(),
         }
     }
 }
@@ -369,6 +381,11 @@ pub fn fit(
         ),
         ModelKind::RandomForest => ChurnModel::RandomForest(
             hp.random_forest
+                .fit(&Dataset::new(x.clone(), targets()))
+                .map_err(|e| failed(&e))?,
+        ),
+        ModelKind::Adaboost => ChurnModel::Adaboost(
+            hp.adaboost
                 .fit(&Dataset::new(x.clone(), targets()))
                 .map_err(|e| failed(&e))?,
         ),
