@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use churn_lab::training::Progress;
 use serde::Serialize;
-use staff_console::catalog::{CategoryChoice, NewVariant};
+use staff_console::catalog::{CategoryChoice, NewVariant, VariantEdit};
 use staff_console::churn::{TrainedRun, TrainingOptions};
 use staff_console::customers::CustomerView;
 use staff_console::orders::{OrderAction, OrderFilter, OrderView};
@@ -86,6 +86,15 @@ pub async fn add_variant(
     variant: NewVariant,
 ) -> Answer<Product> {
     console.add_variant(product_id, variant).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn edit_variant(
+    console: Shared<'_>,
+    variant_id: Uuid,
+    edit: VariantEdit,
+) -> Answer<Product> {
+    console.edit_variant(variant_id, edit).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -47,6 +47,7 @@ fn main() {
             commands::categories,
             commands::create_product,
             commands::add_variant,
+            commands::edit_variant,
             commands::set_price,
             commands::update_product,
             commands::archive_product,

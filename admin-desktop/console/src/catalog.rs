@@ -2,7 +2,9 @@
 //! adjust stock with a reason, archive.
 
 use serde::{Deserialize, Serialize};
-use storefront_client::catalog::{CategoryNode, Product, ProductStatus, StockMovement};
+use storefront_client::catalog::{
+    CategoryNode, Product, ProductStatus, StockMovement, VariantStatus,
+};
 use storefront_client::money::{Currency, Money};
 use storefront_client::staff::catalog::{
     ProductDraft, ProductPatch, StaffListParams, StaffProductList, StockAdjustment, VariantDraft,
@@ -86,6 +88,31 @@ impl NewVariant {
             compare_at_minor,
             initial_stock: self.initial_stock,
             position: 0,
+        })
+    }
+}
+
+/// A variant's title, SKU, options (`size=M, colour=Blue`) and whether it is sold, as staff
+/// typed them; prices change through [`Console::set_price`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantEdit {
+    pub sku: String,
+    pub title: String,
+    pub options: String,
+    pub status: VariantStatus,
+}
+
+impl VariantEdit {
+    pub fn to_patch(&self) -> Result<VariantPatch, ConsoleError> {
+        Ok(VariantPatch {
+            sku: Some(self.sku.trim().to_owned()),
+            title: Some(self.title.trim().to_owned()),
+            options: Some(
+                parse_options(&self.options)
+                    .map_err(|message| ConsoleError::invalid("options", message))?,
+            ),
+            status: Some(self.status),
+            ..VariantPatch::default()
         })
     }
 }
@@ -218,6 +245,16 @@ impl Console {
         };
         self.call(|api| async move { api.update_variant(variant_id, &patch).await })
             .await
+    }
+
+    /// Changes a variant's title, SKU, options and whether it is sold.
+    pub async fn edit_variant(
+        &self,
+        variant_id: Uuid,
+        edit: VariantEdit,
+    ) -> Result<Product, ConsoleError> {
+        let patch = edit.to_patch()?;
+        self.update_variant(variant_id, patch).await
     }
 
     pub async fn update_variant(

@@ -8,11 +8,11 @@ use api_test_stack::{ApiStack, STAFF_EMAIL, STAFF_PASSWORD};
 use churn_lab::models::ModelKind;
 use churn_lab::training::Progress;
 use serde_json::Value;
-use staff_console::catalog::NewVariant;
+use staff_console::catalog::{NewVariant, VariantEdit};
 use staff_console::churn::TrainingOptions;
 use staff_console::orders::{OrderAction, OrderFilter};
 use staff_console::{Console, ConsoleError};
-use storefront_client::catalog::ProductStatus;
+use storefront_client::catalog::{ProductStatus, VariantStatus};
 use storefront_client::orders::OrderStatus;
 use storefront_client::staff::catalog::{ProductDraft, ProductPatch};
 
@@ -207,6 +207,40 @@ async fn staff_log_in_edit_a_price_and_ship_an_order() {
             }
         ),
         "{duplicate:?}"
+    );
+    let unparsable = console
+        .edit_variant(
+            variant.id,
+            VariantEdit {
+                sku: "LINEN-M".into(),
+                title: "Medium".into(),
+                options: "size: M".into(),
+                status: VariantStatus::Active,
+            },
+        )
+        .await;
+    assert!(
+        matches!(&unparsable, Err(ConsoleError::Invalid { field, .. }) if field == "options"),
+        "{unparsable:?}"
+    );
+    let edited = console
+        .edit_variant(
+            variant.id,
+            VariantEdit {
+                sku: "LINEN-SAND-M".into(),
+                title: "Sand / Medium".into(),
+                options: "size=M, colour=Sand".into(),
+                status: VariantStatus::Active,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            edited.variants[0].sku.as_str(),
+            edited.variants[0].title.as_str()
+        ),
+        ("LINEN-SAND-M", "Sand / Medium")
     );
     let bad_image = console
         .update_product(

@@ -247,6 +247,22 @@ async fn scenario(client: &Client, api: &str) {
     fill(client, "#variant-options", "colour=Grey").await;
     click(client, "#add-variant").await;
     wait_text(client, "#catalog-notice", |t| t == "Variant added.").await;
+    click(client, "#variants tr[data-sku='SCARF-GREY'] .variant-edit").await;
+    fill(
+        client,
+        "#variants .variant-form input.variant-title",
+        "Charcoal",
+    )
+    .await;
+    fill(
+        client,
+        "#variants .variant-form input.variant-sku",
+        "SCARF-CHARCOAL",
+    )
+    .await;
+    click(client, "#variants .variant-form .variant-save").await;
+    wait_text(client, "#catalog-notice", |t| t == "Variant saved.").await;
+    wait(client, "#variants tr[data-sku='SCARF-CHARCOAL']").await;
     wait(client, "#product-state")
         .await
         .select_by_value("active")
@@ -266,6 +282,7 @@ async fn scenario(client: &Client, api: &str) {
         scarf["product"]["variants"][0]["price"]["amount_minor"],
         3500
     );
+    assert_eq!(scarf["product"]["variants"][0]["title"], "Charcoal");
     assert_eq!(
         scarf["product"]["image_urls"],
         json!(["https://cdn.example.com/scarf.jpg"])

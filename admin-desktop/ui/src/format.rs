@@ -46,3 +46,16 @@ pub fn address(address: &serde_json::Value) -> String {
     .collect::<Vec<_>>()
     .join(", ")
 }
+
+/// Variant options back as staff type them: `{"size": "M"}` → `size=M`.
+pub fn options(options: &serde_json::Value) -> String {
+    options
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .map(|(name, value)| format!("{name}={}", value.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}

@@ -5,7 +5,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use storefront_client::catalog::{Product, ProductStatus, StockMovement, Variant};
+use storefront_client::catalog::{Product, ProductStatus, StockMovement, Variant, VariantStatus};
 use storefront_client::staff::catalog::{ProductDraft, ProductPatch, StaffProductList};
 use uuid::Uuid;
 
@@ -483,6 +483,31 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
     let reasons = LocalResource::new(|| call::<Vec<String>>("stock_reasons", NoArgs {}));
     let variant_id = variant.id;
     let sku = variant.sku.clone();
+    let editing = RwSignal::new(false);
+    let title = RwSignal::new(variant.title.clone());
+    let new_sku = RwSignal::new(variant.sku.clone());
+    let options = RwSignal::new(format::options(&variant.options));
+    let sold = RwSignal::new(variant.status);
+    let save_edit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let edit = json!({
+            "sku": new_sku.get_untracked(), "title": title.get_untracked(),
+            "options": options.get_untracked(), "status": sold.get_untracked(),
+        });
+        editor.apply(
+            "edit_variant",
+            json!({ "variant_id": variant_id, "edit": edit }),
+            error,
+            "Variant saved.",
+        );
+    };
+    let text = move |class: &'static str, label: &'static str, value: RwSignal<String>| {
+        let id = format!("{class}-{variant_id}");
+        view! {
+            <label for=id.clone()>{label}</label>
+            <input id=id class=class prop:value=value on:input=move |ev| value.set(event_target_value(&ev))/>
+        }
+    };
     let save_price = move |ev: SubmitEvent| {
         ev.prevent_default();
         editor.apply(
@@ -519,7 +544,25 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
     };
     view! {
         <tr data-sku=sku.clone()>
-            <td>{variant.title.clone()}<div class="muted"><code>{sku.clone()}</code></div></td>
+            <td>
+                {variant.title.clone()}<div class="muted"><code>{sku.clone()}</code></div>
+                {(variant.status == VariantStatus::Archived).then(|| view! { <div class="muted">"not sold"</div> })}
+                <button type="button" class="secondary variant-edit" on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
+                {move || editing.get().then(|| view! {
+                    <form class="stacked variant-form" on:submit=save_edit>
+                        {text("variant-title", "Title", title)}
+                        {text("variant-sku", "SKU", new_sku)}
+                        {text("variant-options", "Options", options)}
+                        <label for=format!("sold-{variant_id}")>"Sold"</label>
+                        <select id=format!("sold-{variant_id}") on:change=move |ev| sold.set(
+                            if event_target_value(&ev) == "archived" { VariantStatus::Archived } else { VariantStatus::Active })>
+                            <option value="active" selected=variant.status == VariantStatus::Active>"On sale"</option>
+                            <option value="archived" selected=variant.status == VariantStatus::Archived>"Not sold"</option>
+                        </select>
+                        <button type="submit" class="variant-save">"Save variant"</button>
+                    </form>
+                })}
+            </td>
             <td>
                 <form class="row" on:submit=save_price>
                     <label class="muted" for=format!("price-{sku}")>{variant.price.currency.code()}</label>
