@@ -406,7 +406,7 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
     println!();
     println!("model    {}", saved.model.display());
     println!("metrics  {}", saved.metrics.display());
-    println!("report   {}", saved.report.display());
+    println!("report   {}", saved.report.page.display());
     Ok(())
 }
 
@@ -442,8 +442,8 @@ fn report(args: ReportArgs) -> Result<(), Failure> {
     )
     .map_err(|e| Failure::from(TrainingError::from(e)))?;
     let data = ReportData::gather(&summary, &test, &customers, &transactions)?;
-    let path = report::write(&data, &args.model)?;
-    println!("report   {}", path.display());
+    let report = report::write(&data, &args.model)?;
+    println!("report   {}", report.page.display());
     Ok(())
 }
 

@@ -535,13 +535,31 @@ impl Chart for Curves {
     }
 }
 
-/// Draws a chart twice — SVG for the page, PNG beside it — and returns the SVG.
+/// One chart of a report, saved twice under `charts/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportChart {
+    /// The file stem: `roc`, `pr`, `calibration`, …
+    pub name: &'static str,
+    pub title: &'static str,
+    pub svg: PathBuf,
+    pub png: PathBuf,
+}
+
+/// A written report: the page and its charts, in the page's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub page: PathBuf,
+    pub charts: Vec<ReportChart>,
+}
+
+/// Draws a chart twice — SVG for the page, PNG beside it — and returns where they are with
+/// the SVG text.
 fn render(
     chart: &impl Chart,
-    name: &str,
+    name: &'static str,
     title: &'static str,
     charts: &Path,
-) -> Result<String, ReportError> {
+) -> Result<(ReportChart, String), ReportError> {
     let draw_error = |message: String| ReportError::Draw {
         chart: title,
         message,
@@ -560,10 +578,16 @@ fn render(
     }
     let svg_path = charts.join(format!("{name}.svg"));
     std::fs::write(&svg_path, &svg).map_err(|source| ReportError::Io {
-        path: svg_path,
+        path: svg_path.clone(),
         source,
     })?;
-    Ok(svg)
+    let chart = ReportChart {
+        name,
+        title,
+        svg: svg_path,
+        png,
+    };
+    Ok((chart, svg))
 }
 
 fn escape(text: &str) -> String {
@@ -573,13 +597,12 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Writes `report.html` and `charts/` into `dir`; returns the report's path.
 /// Where a saved training run's files are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedRun {
     pub model: PathBuf,
     pub metrics: PathBuf,
-    pub report: PathBuf,
+    pub report: Report,
 }
 
 /// Saves a training run into `dir` (made if missing): `model.json`, `metrics.json`, the test
@@ -617,7 +640,8 @@ pub fn save_run(
     })
 }
 
-pub fn write(data: &ReportData, dir: &Path) -> Result<PathBuf, ReportError> {
+/// Writes `report.html` and `charts/` into `dir`.
+pub fn write(data: &ReportData, dir: &Path) -> Result<Report, ReportError> {
     register_fonts();
     let charts = dir.join("charts");
     std::fs::create_dir_all(&charts).map_err(|source| ReportError::Io {
@@ -686,10 +710,7 @@ pub fn write(data: &ReportData, dir: &Path) -> Result<PathBuf, ReportError> {
     };
     let mut sections = Vec::new();
     for curves in [&roc, &pr, &calibration, &gain] {
-        sections.push((
-            curves.title,
-            render(curves, curves.name, curves.title, &charts)?,
-        ));
+        sections.push(render(curves, curves.name, curves.title, &charts)?);
     }
     let importance = Importance(
         data.summary
@@ -699,40 +720,46 @@ pub fn write(data: &ReportData, dir: &Path) -> Result<PathBuf, ReportError> {
             .map(|f| (f.feature.clone(), f.auc_drop))
             .collect(),
     );
-    sections.push((
+    sections.push(render(
+        &importance,
+        Importance::NAME,
         Importance::TITLE,
-        render(&importance, Importance::NAME, Importance::TITLE, &charts)?,
-    ));
+        &charts,
+    )?);
     let cohort = CohortChurn(data.cohort_churn.clone());
-    sections.push((
+    sections.push(render(
+        &cohort,
+        CohortChurn::NAME,
         CohortChurn::TITLE,
-        render(&cohort, CohortChurn::NAME, CohortChurn::TITLE, &charts)?,
-    ));
+        &charts,
+    )?);
     let retention = Retention(data.retention.clone());
-    sections.push((
+    sections.push(render(
+        &retention,
+        Retention::NAME,
         Retention::TITLE,
-        render(&retention, Retention::NAME, Retention::TITLE, &charts)?,
-    ));
+        &charts,
+    )?);
     let distributions = Distributions(data.distributions.clone());
-    sections.push((
+    sections.push(render(
+        &distributions,
+        Distributions::NAME,
         Distributions::TITLE,
-        render(
-            &distributions,
-            Distributions::NAME,
-            Distributions::TITLE,
-            &charts,
-        )?,
-    ));
+        &charts,
+    )?);
 
     let path = dir.join(REPORT_FILE);
     std::fs::write(&path, page(data, &sections)).map_err(|source| ReportError::Io {
         path: path.clone(),
         source,
     })?;
-    Ok(path)
+    Ok(Report {
+        page: path,
+        charts: sections.into_iter().map(|(chart, _)| chart).collect(),
+    })
 }
 
-fn page(data: &ReportData, sections: &[(&str, String)]) -> String {
+fn page(data: &ReportData, sections: &[(ReportChart, String)]) -> String {
     let s = &data.summary;
     let d = &s.data;
     let mut html = String::new();
@@ -810,11 +837,11 @@ fn page(data: &ReportData, sections: &[(&str, String)]) -> String {
         );
     }
     html.push_str("<h2>Charts</h2>");
-    for (title, svg) in sections {
+    for (chart, svg) in sections {
         let _ = write!(
             html,
             "<figure><figcaption>{}</figcaption>{svg}</figure>",
-            escape(title)
+            escape(chart.title)
         );
     }
     if !s.search.is_empty() {

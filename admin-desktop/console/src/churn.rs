@@ -49,8 +49,18 @@ pub struct TrainedRun {
     pub dir: PathBuf,
     pub report: PathBuf,
     pub summary: TrainingSummary,
+    /// The report's charts, in its order, for the window to show.
+    pub charts: Vec<RunChart>,
     #[serde(skip)]
     pub(crate) artifact: ModelArtifact,
+}
+
+/// One chart of a run's report, as SVG text (drawn by churn-lab from our own data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunChart {
+    pub name: String,
+    pub title: String,
+    pub svg: String,
 }
 
 impl TrainedRun {
@@ -115,13 +125,28 @@ impl Console {
                     TrainingError::Cancelled => ConsoleError::Cancelled,
                     other => ConsoleError::Failed(format!("Training failed: {other}")),
                 })?;
-            let saved = save_run(&outcome, &transactions, &run_dir).map_err(|e| {
+            let saved_failed = |e: &dyn std::fmt::Display| {
                 ConsoleError::Failed(format!("Saving the training run failed: {e}"))
-            })?;
+            };
+            let saved =
+                save_run(&outcome, &transactions, &run_dir).map_err(|e| saved_failed(&e))?;
+            let charts = saved
+                .report
+                .charts
+                .iter()
+                .map(|chart| {
+                    Ok(RunChart {
+                        name: chart.name.to_owned(),
+                        title: chart.title.to_owned(),
+                        svg: std::fs::read_to_string(&chart.svg).map_err(|e| saved_failed(&e))?,
+                    })
+                })
+                .collect::<Result<_, ConsoleError>>()?;
             Ok::<_, ConsoleError>(TrainedRun {
                 dir: run_dir,
-                report: saved.report,
+                report: saved.report.page,
                 summary: outcome.summary,
+                charts,
                 artifact: outcome.artifact,
             })
         })

@@ -132,6 +132,17 @@ async fn staff_log_in_edit_a_price_and_ship_an_order() {
         .await
         .unwrap();
     assert_eq!(movement.delta, 5);
+    let ledger = console.stock_history(variant_id).await.unwrap();
+    assert_eq!(
+        ledger[0].id, movement.id,
+        "the ledger's newest entry comes first"
+    );
+    assert_eq!(ledger[0].note.as_deref(), Some("pallet 7"));
+    assert_eq!(
+        ledger.iter().map(|m| i64::from(m.delta)).sum::<i64>(),
+        i64::from(movement.stock_after),
+        "the ledger sums to the stock on hand"
+    );
 
     // A new product: a draft with a category, a variant typed as staff type it, images,
     // then on sale — shoppers see it with its price and images.
@@ -443,6 +454,18 @@ async fn staff_train_on_the_shop_deploy_and_roll_back() {
         chosen.validation.roc_auc
     );
     assert!(first.report.exists(), "the run has its report");
+    // The window gets every chart of the saved report, as drawn.
+    assert_eq!(first.charts.len(), 8, "eight charts");
+    assert_eq!(first.charts[0].name, "roc");
+    for chart in &first.charts {
+        let saved = std::fs::read_to_string(first.dir.join(format!("charts/{}.svg", chart.name)));
+        assert_eq!(saved.ok().as_ref(), Some(&chart.svg), "{}", chart.name);
+        assert!(
+            chart.svg.starts_with("<svg"),
+            "{} is an SVG drawing",
+            chart.name
+        );
+    }
     assert!(
         steps.seen.lock().unwrap().iter().any(|s| s == "models"),
         "progress is reported"

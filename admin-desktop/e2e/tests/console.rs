@@ -182,6 +182,13 @@ async fn scenario(client: &Client, api: &str) {
         t.contains("active") && !t.contains("draft") && !t.contains("archived")
     })
     .await;
+    // The list pages forward and back.
+    let first_page = wait(client, "#products tbody").await.text().await.unwrap();
+    click(client, "button.page-next").await;
+    wait_text(client, ".page-number", |t| t.starts_with("Page 2 of")).await;
+    wait_text(client, "#products tbody", |t| t != first_page).await;
+    click(client, "button.page-previous").await;
+    wait_text(client, "#products tbody", |t| t == first_page).await;
     click(client, "button.product-open").await;
     let path = wait_text(client, ".panel p.muted", |t| t.starts_with("/products/")).await;
     let slug = path
@@ -214,6 +221,50 @@ async fn scenario(client: &Client, api: &str) {
         .unwrap()
         .clone();
     assert_eq!(variant["price"]["amount_minor"], 2345, "{variant}");
+
+    // Stock: a restock with a note; the variant's ledger shows it on top with the stock after.
+    let row = format!("#variants tr[data-sku='{sku}']");
+    let before: i64 = wait_text(client, &format!("{row} .stock"), |t| !t.is_empty())
+        .await
+        .parse()
+        .unwrap();
+    fill(client, &format!("{row} input[id^=delta-]"), "3").await;
+    fill(
+        client,
+        &format!("{row} input.stock-note"),
+        "pallet 42 from Ghent",
+    )
+    .await;
+    click(
+        client,
+        &format!("{row} form.stock-adjust button[type=submit]"),
+    )
+    .await;
+    let after = (before + 3).to_string();
+    wait_text(client, &format!("{row} .stock"), |t| t == after).await;
+    click(client, &format!("{row} .stock-history")).await;
+    let newest = wait_text(
+        client,
+        &format!("{row} .stock-ledger tbody tr:first-child"),
+        |t| !t.is_empty(),
+    )
+    .await;
+    assert!(
+        newest.contains("+3")
+            && newest.contains("restock")
+            && newest.contains("pallet 42 from Ghent")
+            && newest.ends_with(&after),
+        "{newest}"
+    );
+    let ledger = wait(client, &format!("{row} .stock-ledger")).await;
+    client
+        .execute(
+            "arguments[0].scrollIntoView({ block: 'center' });",
+            vec![serde_json::to_value(&ledger).unwrap()],
+        )
+        .await
+        .unwrap();
+    screenshot(client, "catalog-stock-ledger").await;
 
     // A new product from scratch: a draft with an image, a variant typed in, then on sale.
     click(client, "#new-product").await;
@@ -347,6 +398,21 @@ async fn scenario(client: &Client, api: &str) {
     wait_text(client, "#active-model", |t| t == "none").await;
     click(client, "#train").await;
     wait(client, "#run-models").await;
+    // Every chart of the report is drawn in the window, ROC curves first.
+    let drawn: Value = client
+        .execute_async(
+            "const done = arguments[0];\
+             const images = [...document.querySelectorAll('#run-charts figure img')];\
+             Promise.all(images.map(i => i.decode().then(() => i.naturalWidth > 0, () => false)))\
+               .then(ok => done(images.map((i, k) => [i.closest('figure').dataset.chart, ok[k]])));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let drawn = drawn.as_array().unwrap();
+    assert_eq!(drawn.len(), 8, "{drawn:?}");
+    assert_eq!(drawn[0], json!(["roc", true]), "{drawn:?}");
+    assert!(drawn.iter().all(|c| c[1] == true), "{drawn:?}");
     screenshot(client, "churn-trained").await;
     click(client, "#deploy").await;
     click(client, "#deploy-yes").await;

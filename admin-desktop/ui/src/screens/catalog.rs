@@ -477,7 +477,10 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
     );
     let delta = RwSignal::new(String::new());
     let reason = RwSignal::new("restock".to_owned());
+    let note = RwSignal::new(String::new());
     let stock = RwSignal::new(variant.stock_on_hand);
+    // The variant's stock ledger, while staff have it open.
+    let ledger = RwSignal::new(None::<Vec<StockMovement>>);
     let error = RwSignal::new(None::<UiError>);
     let frame = expect_context::<Frame>();
     let reasons = LocalResource::new(|| call::<Vec<String>>("stock_reasons", NoArgs {}));
@@ -530,7 +533,7 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
         };
         let args = json!({
             "variant_id": variant_id, "delta": delta_units,
-            "reason": reason.get_untracked(), "note": null,
+            "reason": reason.get_untracked(), "note": note.get_untracked(),
         });
         frame.run(
             "adjust_stock",
@@ -539,7 +542,25 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
             move |movement: StockMovement| {
                 stock.set(movement.stock_after);
                 delta.set(String::new());
+                note.set(String::new());
+                ledger.update(|open| {
+                    if let Some(movements) = open {
+                        movements.insert(0, movement);
+                    }
+                });
             },
+        );
+    };
+    let toggle_ledger = move |_| {
+        if ledger.get_untracked().is_some() {
+            ledger.set(None);
+            return;
+        }
+        frame.run(
+            "stock_history",
+            json!({ "variant_id": variant_id }),
+            error,
+            move |movements: Vec<StockMovement>| ledger.set(Some(movements)),
         );
     };
     view! {
@@ -574,7 +595,7 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
             </td>
             <td>
                 <span class="stock">{stock}</span>
-                <form class="row" on:submit=adjust>
+                <form class="row stock-adjust" on:submit=adjust>
                     <label class="muted" for=format!("delta-{sku}")>"Change"</label>
                     <input id=format!("delta-{sku}") size="4" placeholder="+5" prop:value=delta on:input=move |ev| delta.set(event_target_value(&ev))/>
                     <label class="muted" for=format!("reason-{sku}")>"Reason"</label>
@@ -585,10 +606,40 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
                             })}
                         </Suspense>
                     </select>
+                    <label class="muted" for=format!("note-{sku}")>"Note"</label>
+                    <input id=format!("note-{sku}") class="stock-note" size="14" placeholder="optional" prop:value=note on:input=move |ev| note.set(event_target_value(&ev))/>
                     <button type="submit">"Apply"</button>
+                    <button type="button" class="secondary stock-history" aria-expanded=move || ledger.with(Option::is_some).to_string()
+                        on:click=toggle_ledger>"History"</button>
                 </form>
                 <Problem error/>
+                {move || ledger.get().map(|movements| view! { <StockLedger movements/> })}
             </td>
         </tr>
     }
+}
+
+/// A variant's stock movements, newest first: every change with its reason and the stock after.
+#[component]
+fn StockLedger(movements: Vec<StockMovement>) -> impl IntoView {
+    if movements.is_empty() {
+        return view! { <p class="muted stock-ledger">"No stock movements yet."</p> }.into_any();
+    }
+    view! {
+        <table class="stock-ledger">
+            <thead><tr><th>"When"</th><th>"Change"</th><th>"Reason"</th><th>"Note"</th><th>"After"</th></tr></thead>
+            <tbody>
+                {movements.into_iter().map(|m| view! {
+                    <tr>
+                        <td>{format::when(&m.created_at)}</td>
+                        <td>{format!("{:+}", m.delta)}</td>
+                        <td>{m.reason}</td>
+                        <td>{m.note.unwrap_or_default()}</td>
+                        <td>{m.stock_after}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }

@@ -25,6 +25,15 @@ struct Step {
 struct TrainedRun {
     report: String,
     summary: Value,
+    charts: Vec<RunChart>,
+}
+
+/// One chart of the run's report, as SVG text.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct RunChart {
+    name: String,
+    title: String,
+    svg: String,
 }
 
 #[component]
@@ -237,14 +246,31 @@ fn RunResults(
                 }).collect_view()}
             </tbody>
         </table>
-        <p class="muted">"Charts and details: " <code>{run.report.clone()}</code></p>
         <div class="row">
             <Confirmed id="deploy" label="Deploy and activate" question=format!("Upload {chosen} and score with it from now on?")
                 action=move || registry("deploy_last_run", json!({ "activate": true }), "Deployed and active:".into())/>
             <Confirmed id="deploy-only" label="Deploy only" question="Upload without activating?".into()
                 action=move || registry("deploy_last_run", json!({ "activate": false }), "Uploaded:".into())/>
         </div>
+        <h3>"Charts"</h3>
+        <div id="run-charts" class="charts">
+            {run.charts.into_iter().map(|chart| view! {
+                <figure data-chart=chart.name>
+                    <figcaption>{chart.title.clone()}</figcaption>
+                    <img alt=chart.title src=svg_image(&chart.svg)/>
+                </figure>
+            }).collect_view()}
+        </div>
+        <p class="muted">"The whole report, with the confusion matrix and the search: " <code>{run.report.clone()}</code></p>
     }
+}
+
+/// A `data:` address for an SVG drawing: shown as an image, so nothing in it runs.
+fn svg_image(svg: &str) -> String {
+    format!(
+        "data:image/svg+xml;charset=utf-8,{}",
+        String::from(js_sys::encode_uri_component(svg))
+    )
 }
 
 /// Waits `ms` milliseconds without blocking the window.

@@ -62,9 +62,10 @@ pub fn Confirmed(
 pub fn Pager(page: RwSignal<i64>, pages: i64) -> impl IntoView {
     view! {
         <div class="row">
-            <button class="secondary" disabled=move || page.get() <= 1 on:click=move |_| page.update(|p| *p -= 1)>"← Previous"</button>
-            <span>{move || format!("Page {} of {}", page.get(), pages.max(1))}</span>
-            <button class="secondary" disabled=move || page.get() >= pages on:click=move |_| page.update(|p| *p += 1)>"Next →"</button>
+            // Comparisons sit in braces: a bare `>` would end the tag.
+            <button class="secondary page-previous" disabled=move || { page.get() <= 1 } on:click=move |_| page.update(|p| *p -= 1)>"← Previous"</button>
+            <span class="page-number">{move || format!("Page {} of {}", page.get(), pages.max(1))}</span>
+            <button class="secondary page-next" disabled=move || { page.get() >= pages } on:click=move |_| page.update(|p| *p += 1)>"Next →"</button>
         </div>
     }
 }
