@@ -107,7 +107,7 @@ impl Fit<Array2<f64>, Array1<bool>, linfa::Error> for AdaBoostParams {
                 churn_weight[i] = if churned[i] { weight[i] } else { 0.0 };
             }
             let rows: Vec<u32> = (0..n as u32).collect();
-            let tree = Tree::grow(
+            let grown = Tree::grow(
                 &data,
                 &binner,
                 &churn_weight,
@@ -116,9 +116,10 @@ impl Fit<Array2<f64>, Array1<bool>, linfa::Error> for AdaBoostParams {
                 &tree_params,
                 &mut rng,
             );
-            let wrong: Vec<bool> = (0..n)
-                .map(|i| (tree.predict_binned(&data, i) > 0.5) != churned[i])
-                .collect();
+            // Every row grew the tree, so each knows its leaf.
+            let mut wrong = vec![false; n];
+            grown.for_each_row(|i, value| wrong[i] = (value > 0.5) != churned[i]);
+            let tree = grown.tree;
             let error: f64 = weight
                 .iter()
                 .zip(&wrong)

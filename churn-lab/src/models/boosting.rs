@@ -5,6 +5,7 @@
 use linfa::dataset::DatasetBase;
 use linfa::traits::{Fit, PredictInplace};
 use ndarray::{Array1, Array2};
+use rand::distributions::Bernoulli;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -76,6 +77,17 @@ impl Fit<Array2<f64>, Array1<bool>, linfa::Error> for BoostingParams {
         &self,
         dataset: &DatasetBase<Array2<f64>, Array1<bool>>,
     ) -> Result<BoostedTrees, linfa::Error> {
+        // On one of rayon's threads, so that each tree's many short parallel steps start
+        // from a worker (a cheap fork) rather than wake the pool from outside.
+        rayon::scope(|_| self.fit_on_pool(dataset))
+    }
+}
+
+impl BoostingParams {
+    fn fit_on_pool(
+        &self,
+        dataset: &DatasetBase<Array2<f64>, Array1<bool>>,
+    ) -> Result<BoostedTrees, linfa::Error> {
         let x = &dataset.records;
         let n = x.nrows();
         let y: Vec<f64> = dataset
@@ -103,7 +115,9 @@ impl Fit<Array2<f64>, Array1<bool>, linfa::Error> for BoostingParams {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut scores = vec![base_score; n];
         let (mut g, mut h) = (vec![0.0; n], vec![0.0; n]);
-        let subsample = self.subsample.clamp(0.05, 1.0);
+        let bagging = Bernoulli::new(self.subsample.clamp(0.05, 1.0))
+            .map_err(|e| linfa::Error::Parameters(e.to_string()))?;
+        let mut out_of_bag = Vec::new();
         let mut trees = Vec::with_capacity(self.trees);
         for _ in 0..self.trees {
             g.par_iter_mut()
@@ -116,14 +130,23 @@ impl Fit<Array2<f64>, Array1<bool>, linfa::Error> for BoostingParams {
                 });
             // Each row joins with probability `subsample` (LightGBM's bagging): the rows
             // come out in order, which keeps the trees' histogram fills sequential.
-            let rows: Vec<u32> = if subsample >= 1.0 {
-                (0..n as u32).collect()
-            } else {
-                (0..n as u32).filter(|_| rng.gen_bool(subsample)).collect()
-            };
-            let tree = Tree::grow(&data, &binner, &g, &h, rows, &tree_params, &mut rng);
-            tree.add_binned(&data, self.learning_rate, &mut scores);
-            trees.push(tree);
+            let mut rows = Vec::with_capacity(n);
+            out_of_bag.clear();
+            for r in 0..n as u32 {
+                if rng.sample(bagging) {
+                    rows.push(r);
+                } else {
+                    out_of_bag.push(r);
+                }
+            }
+            let grown = Tree::grow(&data, &binner, &g, &h, rows, &tree_params, &mut rng);
+            // The rows the tree grew on know their leaf; only the others walk the tree.
+            grown.for_each_row(|r, value| scores[r] += self.learning_rate * value);
+            for &r in &out_of_bag {
+                scores[r as usize] +=
+                    self.learning_rate * grown.tree.predict_binned(&data, r as usize);
+            }
+            trees.push(grown.tree);
         }
         Ok(BoostedTrees {
             base_score,

@@ -101,7 +101,7 @@ impl Fit<Array2<f64>, Array1<bool>, linfa::Error> for ForestParams {
                 let rows: Vec<u32> = (0..n as u32)
                     .filter(|&r| weight[r as usize] > 0.0)
                     .collect();
-                Tree::grow(&data, &binner, &g, &weight, rows, &tree_params, &mut rng)
+                Tree::grow(&data, &binner, &g, &weight, rows, &tree_params, &mut rng).tree
             })
             .collect();
         Ok(Forest { trees })

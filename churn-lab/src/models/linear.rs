@@ -34,11 +34,17 @@ fn signed_log(v: f64) -> f64 {
 }
 
 fn transform(x: &Array2<f64>, center: &[f64], scale: &[f64]) -> Array2<f64> {
-    let mut out = x.mapv(signed_log);
-    for (j, mut column) in out.axis_iter_mut(Axis(1)).enumerate() {
-        column.mapv_inplace(|v| (v - center[j]) / scale[j]);
+    standardise(x.mapv(signed_log), center, scale)
+}
+
+/// `(v − center) / scale`, feature by feature, row after row (the matrix is row-major).
+fn standardise(mut logged: Array2<f64>, center: &[f64], scale: &[f64]) -> Array2<f64> {
+    for mut row in logged.rows_mut() {
+        for ((v, c), s) in row.iter_mut().zip(center).zip(scale) {
+            *v = (*v - c) / s;
+        }
     }
-    out
+    logged
 }
 
 impl LinearModel {
@@ -58,7 +64,7 @@ impl LinearModel {
             .map(|&s| if s > 1e-12 { s } else { 1.0 })
             .collect();
         let targets = Array1::from_iter(churned.iter().map(|&c| usize::from(c)));
-        let dataset = Dataset::new(transform(x, &center, &scale), targets);
+        let dataset = Dataset::new(standardise(logged, &center, &scale), targets);
         // linfa's loss is a sum over customers, so its gradient grows with their number: a fixed
         // tolerance made L-BFGS run all its iterations (seconds) chasing digits that change
         // no ranking. scikit-learn stops when the mean loss's gradient has no component above
