@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::hist::{Binner, Tree, TreeParams};
+use super::hist::{Binner, Binning, Tree, TreeParams};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BoostingParams {
@@ -103,7 +103,7 @@ impl BoostingParams {
         }
         let rate = positives / n as f64;
         let base_score = (rate / (1.0 - rate)).ln();
-        let binner = Binner::fit(x.view());
+        let binner = Binner::fit(x.view(), Binning::Rows);
         let data = binner.transform(x.view());
         let tree_params = TreeParams {
             max_depth: self.max_depth,

@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::hist::{Binner, Tree, TreeParams};
+use super::hist::{Binner, Binning, Tree, TreeParams};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ForestParams {
@@ -72,7 +72,7 @@ impl Fit<Array2<f64>, Array1<bool>, linfa::Error> for ForestParams {
                 "a forest needs rows and trees".into(),
             ));
         }
-        let binner = Binner::fit(x.view());
+        let binner = Binner::fit(x.view(), Binning::Rows);
         let data = binner.transform(x.view());
         let y: Vec<f64> = dataset
             .targets

@@ -27,8 +27,20 @@ pub struct Binner {
 
 const MAX_BINS: usize = 256;
 
+/// Where a feature with more distinct values than bins is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binning {
+    /// At the rows' quantiles, so that each bin holds about as many rows: fine where
+    /// customers are dense, coarse in long tails (how LightGBM and scikit-learn's
+    /// HistGradientBoosting bin).
+    Rows,
+    /// At the quantiles of the distinct values, so that thresholds reach into the tails as
+    /// well.
+    Values,
+}
+
 impl Binner {
-    pub fn fit(x: ArrayView2<f64>) -> Self {
+    pub fn fit(x: ArrayView2<f64>, binning: Binning) -> Self {
         let cuts = x
             .columns()
             .into_iter()
@@ -36,12 +48,17 @@ impl Binner {
                 let mut values: Vec<f64> =
                     column.iter().copied().filter(|v| v.is_finite()).collect();
                 values.sort_by(f64::total_cmp);
-                values.dedup();
-                if values.len() <= MAX_BINS {
-                    values.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect()
+                let mut distinct = values.clone();
+                distinct.dedup();
+                if distinct.len() <= MAX_BINS {
+                    distinct.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect()
                 } else {
+                    let quantiles = match binning {
+                        Binning::Rows => &values,
+                        Binning::Values => &distinct,
+                    };
                     let mut cuts: Vec<f64> = (1..MAX_BINS)
-                        .map(|k| values[k * values.len() / MAX_BINS])
+                        .map(|k| quantiles[k * quantiles.len() / MAX_BINS])
                         .collect();
                     cuts.dedup();
                     cuts
@@ -560,7 +577,7 @@ mod tests {
     fn a_tree_separates_a_threshold_and_predicts_shares() {
         let x = array![[1.0], [2.0], [3.0], [4.0], [5.0], [6.0]];
         let y = [0.0, 0.0, 0.0, 1.0, 1.0, 1.0];
-        let binner = Binner::fit(x.view());
+        let binner = Binner::fit(x.view(), Binning::Rows);
         let data = binner.transform(x.view());
         let params = params(3, 1, 0.0, 1);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
@@ -581,6 +598,34 @@ mod tests {
         for r in 0..6 {
             assert_eq!(tree.predict_binned(&data, r), tree.predict(x.row(r)));
         }
+    }
+
+    /// Rows binning spends its bins where the rows are; values binning where the values are.
+    #[test]
+    fn binning_follows_rows_or_values() {
+        // 9,000 customers share 300 small values; 1,000 have distinct large ones.
+        let x = ndarray::Array2::from_shape_fn((10_000, 1), |(r, _)| {
+            if r < 9_000 {
+                (r % 300) as f64
+            } else {
+                r as f64
+            }
+        });
+        let below_300 = |binning| {
+            let binner = Binner::fit(x.view(), binning);
+            assert!(binner.bins_of(0) <= MAX_BINS);
+            binner.cuts[0].iter().filter(|&&c| c < 300.0).count()
+        };
+        assert!(
+            below_300(Binning::Rows) > 200,
+            "{}",
+            below_300(Binning::Rows)
+        );
+        assert!(
+            below_300(Binning::Values) < 70,
+            "{}",
+            below_300(Binning::Values)
+        );
     }
 
     /// Rows of a seeded, noisy two-feature problem (with a constant third feature).
@@ -608,7 +653,7 @@ mod tests {
     #[test]
     fn row_wise_histograms_equal_per_feature_histograms() {
         let (x, y) = noisy(10_000);
-        let binner = Binner::fit(x.view());
+        let binner = Binner::fit(x.view(), Binning::Rows);
         let data = binner.transform(x.view());
         let h: Vec<f64> = (0..y.len()).map(|r| 0.5 + (r % 3) as f64).collect();
         let params = params(4, 1, 0.0, 3);
@@ -636,7 +681,7 @@ mod tests {
     #[test]
     fn trees_do_not_depend_on_the_number_of_threads() {
         let (x, y) = noisy(12_000);
-        let binner = Binner::fit(x.view());
+        let binner = Binner::fit(x.view(), Binning::Rows);
         let data = binner.transform(x.view());
         let h: Vec<f64> = (0..y.len()).map(|r| 0.1 + (r % 7) as f64 / 7.0).collect();
         let params = params(6, 5, 1.0, 3);
@@ -661,7 +706,7 @@ mod tests {
     #[test]
     fn grown_rows_carry_the_trees_prediction() {
         let (x, y) = noisy(9_000);
-        let binner = Binner::fit(x.view());
+        let binner = Binner::fit(x.view(), Binning::Rows);
         let data = binner.transform(x.view());
         let params = params(4, 20, 1.0, 3);
         let rows: Vec<u32> = (0..9_000).filter(|r| r % 5 != 0).collect();
