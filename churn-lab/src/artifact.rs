@@ -122,7 +122,12 @@ impl ModelArtifact {
             path: file.clone(),
             source,
         })?;
-        let artifact = Self::from_json(&bytes)?;
+        let artifact = Self::from_json(&bytes).map_err(|e| match e {
+            ArtifactError::Malformed(reason) => {
+                ArtifactError::Malformed(format!("{}: {reason}", file.display()))
+            }
+            other => other,
+        })?;
         artifact.check_feature_version()?;
         Ok(artifact)
     }

@@ -22,7 +22,7 @@ use churn_lab::training::{
 use churn_lab::transactions::{Events, LoadError, Transactions};
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 success · 2 bad arguments · 65 bad input data (a file's contents, data that \
+Exit codes: 0 success · 2 bad arguments (also an SQL query that does not run) · 65 bad input data (a file's contents, data that \
 cannot answer the question, or a model the API refuses) · 66 an input file is missing or \
 unreadable · 69 the API cannot be reached or failed · 70 an internal error · 73 an output cannot \
 be written · 77 the API refused the credentials.
@@ -208,6 +208,8 @@ struct Failure {
     error: anyhow::Error,
 }
 
+/// A command line that cannot work (clap exits with it for unknown options too).
+const USAGE: u8 = 2;
 const DATA_ERROR: u8 = 65;
 const NO_INPUT: u8 = 66;
 const SOFTWARE: u8 = 70;
@@ -308,10 +310,24 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("error: {:#}", failure.error);
+            eprintln!("error: {}", message(&failure.error));
             ExitCode::from(failure.code)
         }
     }
+}
+
+/// The error and its causes, each once: most of our errors already quote their cause (`cannot
+/// read FILE: No such file or directory`), and printing the chain again would repeat it.
+fn message(error: &anyhow::Error) -> String {
+    let mut message = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            message.push_str(": ");
+            message.push_str(&cause);
+        }
+    }
+    message
 }
 
 fn load(data: &DataArgs) -> Result<(Transactions, Option<Events>), Failure> {
@@ -351,6 +367,12 @@ impl Progress for Bars {
 }
 
 fn train(args: TrainArgs) -> Result<(), Failure> {
+    if !args.models.is_empty() && args.models.iter().all(|m| m.is_baseline()) {
+        return Err(Failure {
+            code: USAGE,
+            error: TrainingError::NoCandidate.into(),
+        });
+    }
     let (transactions, events) = load(&args.data)?;
     let mut config = TrainingConfig::new(args.cutoff, args.window_days);
     config.seed = args.seed;
@@ -449,7 +471,37 @@ fn report(args: ReportArgs) -> Result<(), Failure> {
 
 fn score(args: ScoreArgs) -> Result<(), Failure> {
     let artifact = ModelArtifact::load(&args.model)?;
+    // Before the scoring, not after it: a typo in the folder should not cost the run.
+    if let Some(folder) = args.out.parent().filter(|f| !f.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder).map_err(|e| {
+            cannot_create(anyhow::Error::new(e).context(format!("creating {}", folder.display())))
+        })?;
+    }
     let (transactions, events) = load(&args.data)?;
+    let manifest = transactions.manifest();
+    let (first, last) = (
+        manifest.first_at.map(|t| t.date()),
+        manifest.last_at.map(|t| t.date()),
+    );
+    if let (Some(first), Some(last)) = (first, last) {
+        if args.as_of <= first {
+            return Err(Failure {
+                code: DATA_ERROR,
+                error: anyhow::anyhow!(
+                    "no transaction before --as-of {}: the data runs from {first} to {last}",
+                    args.as_of
+                ),
+            });
+        }
+        let gap = (args.as_of - last).num_days();
+        if gap > 30 {
+            eprintln!(
+                "warning: the transactions end on {last}, {gap} days before --as-of {}; \
+                 customers are scored as if none of them bought since",
+                args.as_of
+            );
+        }
+    }
     let scores = scoring::score(&artifact, &transactions, events.as_ref(), args.as_of)?;
     scoring::write_csv(&scores, &args.out)?;
     let count = |band| scores.iter().filter(|s| s.band == band).count();
@@ -587,7 +639,7 @@ fn explore(args: ExploreArgs) -> Result<(), Failure> {
 fn sql(args: SqlArgs) -> Result<(), Failure> {
     let (transactions, events) = load(&args.data)?;
     let mut answer = churn_lab::explore::sql(&transactions, events.as_ref(), &args.query)
-        .map_err(polars_failure(DATA_ERROR))?;
+        .map_err(polars_failure(USAGE))?;
     print_frame("", &answer, args.limit);
     if let Some(path) = &args.out {
         use polars::prelude::SerWriter;
@@ -642,7 +694,7 @@ fn snapshot(args: SnapshotArgs) -> Result<(), Failure> {
         let mut options = mongodb::options::ClientOptions::parse(&args.mongodb_uri)
             .await
             .context("reading the MongoDB URI")
-            .map_err(|error| Failure { code: 2, error })?;
+            .map_err(|error| Failure { code: USAGE, error })?;
         options.server_selection_timeout = Some(std::time::Duration::from_secs(10));
         let client = mongodb::Client::with_options(options)
             .context("connecting to MongoDB")

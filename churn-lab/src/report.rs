@@ -179,7 +179,8 @@ impl TestPredictions {
 }
 
 const SIZE: (u32, u32) = (720, 460);
-const COLORS: [RGBColor; 7] = [
+/// Ten distinct colours (matplotlib's tab10): one per model, however many a run trains.
+const COLORS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -187,6 +188,9 @@ const COLORS: [RGBColor; 7] = [
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
 
 fn register_fonts() {
@@ -226,6 +230,8 @@ struct Curves {
     diagonal: bool,
     legend: SeriesLabelPosition,
     curves: Vec<(String, Points)>,
+    /// Which of `curves` is the chosen model's.
+    chosen: Option<usize>,
 }
 
 fn draw_curves<DB: DrawingBackend>(
@@ -254,14 +260,27 @@ fn draw_curves<DB: DrawingBackend>(
             BLACK.mix(0.3).stroke_width(1)
         )));
     }
-    for (i, (label, points)) in c.curves.iter().enumerate() {
+    // The chosen model last, so that no other curve covers it.
+    let order = (0..c.curves.len())
+        .filter(|&i| c.chosen != Some(i))
+        .chain(c.chosen);
+    for i in order {
+        let (label, points) = &c.curves[i];
         let color = COLORS[i % COLORS.len()];
+        // The chosen model's curve stands out; the others are there to compare with.
+        let (label, width) = if c.chosen == Some(i) {
+            (format!("{label} (chosen)"), 4)
+        } else {
+            (label.clone(), 2)
+        };
         drawn!(chart.draw_series(LineSeries::new(
             points.iter().copied(),
-            color.stroke_width(2)
+            color.stroke_width(width)
         )))
-        .label(label.as_str())
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        .label(label)
+        .legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(width))
+        });
     }
     drawn!(
         chart
@@ -649,6 +668,11 @@ pub fn write(data: &ReportData, dir: &Path) -> Result<Report, ReportError> {
         source,
     })?;
     let labels = &data.test.churned;
+    let chosen = data
+        .test
+        .by_model
+        .iter()
+        .position(|(kind, _)| *kind == data.summary.chosen);
     let named = |f: &dyn Fn(&[f64]) -> Points| -> Vec<(String, Points)> {
         data.test
             .by_model
@@ -663,6 +687,7 @@ pub fn write(data: &ReportData, dir: &Path) -> Result<Report, ReportError> {
         y_desc: "true positive rate",
         diagonal: true,
         legend: SeriesLabelPosition::LowerRight,
+        chosen,
         curves: named(&|p| {
             roc_curve(labels, p)
                 .into_iter()
@@ -677,6 +702,7 @@ pub fn write(data: &ReportData, dir: &Path) -> Result<Report, ReportError> {
         y_desc: "precision",
         diagonal: false,
         legend: SeriesLabelPosition::LowerLeft,
+        chosen,
         curves: named(&|p| {
             pr_curve(labels, p)
                 .into_iter()
@@ -692,6 +718,7 @@ pub fn write(data: &ReportData, dir: &Path) -> Result<Report, ReportError> {
         y_desc: "observed churn rate",
         diagonal: true,
         legend: SeriesLabelPosition::UpperLeft,
+        chosen,
         curves: named(&|p| {
             calibration_bins(labels, p)
                 .into_iter()
@@ -706,6 +733,7 @@ pub fn write(data: &ReportData, dir: &Path) -> Result<Report, ReportError> {
         y_desc: "share of churners found",
         diagonal: true,
         legend: SeriesLabelPosition::LowerRight,
+        chosen,
         curves: named(&|p| cumulative_gain(labels, p)),
     };
     let mut sections = Vec::new();

@@ -186,18 +186,21 @@ fn cdnow_trains_end_to_end_beats_the_baselines_and_scores_every_customer() {
     assert_eq!(artifact.training.customers, 23570);
     assert!(artifact.risk_bands.medium < artifact.risk_bands.high);
 
+    let score_as_of = |as_of: &str, out: &Path| {
+        churn_lab(&[
+            "score",
+            "--model",
+            dir,
+            "--transactions",
+            csv,
+            "--as-of",
+            as_of,
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
     let scores = out.path().join("scores.csv");
-    let scored = churn_lab(&[
-        "score",
-        "--model",
-        dir,
-        "--transactions",
-        csv,
-        "--as-of",
-        "1998-07-01",
-        "--out",
-        scores.to_str().unwrap(),
-    ]);
+    let scored = score_as_of("1998-07-01", &scores);
     assert!(scored.status.success(), "{}", text(&scored.stderr));
     let body = std::fs::read_to_string(&scores).unwrap();
     let mut lines = body.lines();
@@ -218,6 +221,32 @@ fn cdnow_trains_end_to_end_beats_the_baselines_and_scores_every_customer() {
     let first = rows.iter().find(|(id, _)| id == "00001").unwrap().1;
     let mean = rows.iter().map(|r| r.1).sum::<f64>() / rows.len() as f64;
     assert!(first > mean, "{first} vs mean {mean}");
+
+    // Before the first purchase there is no one to score: an error, not an empty file.
+    let early = out.path().join("early.csv");
+    let run = score_as_of("1990-01-01", &early);
+    assert_eq!(run.status.code(), Some(65));
+    assert!(
+        text(&run.stderr).contains(
+            "no transaction before --as-of 1990-01-01: the data runs from 1997-01-01 to 1998-06-30"
+        ),
+        "{}",
+        text(&run.stderr)
+    );
+    assert!(!early.exists());
+    // Long after the data ends: scored, with a warning; the output folder is made.
+    let late = out.path().join("later/scores.csv");
+    let run = score_as_of("1999-07-01", &late);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(
+        text(&run.stderr).contains("the transactions end on 1998-06-30, 366 days before"),
+        "{}",
+        text(&run.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&late).unwrap().lines().count(),
+        23571
+    );
 }
 
 fn write(dir: &Path, name: &str, body: &str) -> String {
@@ -289,7 +318,13 @@ fn bad_input_gets_a_clear_message_and_a_script_friendly_exit_code() {
 
     let run = train(dir.path().join("nope.csv").to_str().unwrap(), "2024-01-02");
     assert_eq!(run.status.code(), Some(66));
-    assert!(text(&run.stderr).contains("nope.csv"));
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("nope.csv"));
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "{stderr}"
+    );
 
     let short = write(
         dir.path(),
@@ -317,6 +352,27 @@ fn bad_input_gets_a_clear_message_and_a_script_friendly_exit_code() {
     ]);
     assert_eq!(run.status.code(), Some(2));
     assert!(text(&run.stderr).contains("not a date like 2024-01-31"));
+
+    // Baselines alone leave nothing to choose: a usage error, before any data is read.
+    let run = churn_lab(&[
+        "train",
+        "--transactions",
+        &short,
+        "--cutoff",
+        "2024-01-05",
+        "--window-days",
+        "30",
+        "--models",
+        "recency,bg_nbd",
+        "--out",
+        out,
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        text(&run.stderr).contains("choose at least one model that is not a baseline"),
+        "{}",
+        text(&run.stderr)
+    );
 
     let run = churn_lab(&[
         "score",
@@ -465,7 +521,7 @@ fn explore_and_sql_answer_in_terminal_tables() {
         &csv,
         "SELECT nope FROM transactions",
     ]);
-    assert_eq!(run.status.code(), Some(65));
+    assert_eq!(run.status.code(), Some(2));
     assert!(text(&run.stderr).contains("nope"));
 }
 
