@@ -172,6 +172,7 @@ struct ExploreArgs {
     /// With --window-days: label churn at this cut-off and show it by cohort
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date, requires = "window_days")]
     cutoff: Option<NaiveDate>,
+    /// With --cutoff: a customer with no order in this many days after it has churned
     #[arg(long, value_name = "N", requires = "cutoff")]
     window_days: Option<u32>,
     /// Months of activity to show

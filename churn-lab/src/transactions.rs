@@ -115,6 +115,13 @@ pub enum LoadError {
     },
     #[error("{path}: the file holds no rows")]
     Empty { path: PathBuf },
+    #[error("{path}: line {line} has {found} fields where the header has {expected}")]
+    Ragged {
+        path: PathBuf,
+        line: usize,
+        found: usize,
+        expected: usize,
+    },
     #[error("{path}: {message}")]
     Unreadable { path: PathBuf, message: String },
 }
@@ -391,6 +398,43 @@ struct RawTable {
     sha256: String,
 }
 
+/// The first line (1-based, counting the header) whose number of fields differs from the
+/// header's, with both counts. Quoted fields may hold commas and line breaks; a blank line is
+/// left to the row checks (it is a row without a customer).
+fn ragged_line(bytes: &[u8]) -> Option<(usize, usize, usize)> {
+    let (mut line, mut record_line) = (1, 1);
+    let (mut fields, mut in_quotes, mut blank) = (1, false, true);
+    let mut expected = None;
+    for &b in bytes.iter().chain([&b'\n']) {
+        match b {
+            b'"' => {
+                in_quotes = !in_quotes;
+                blank = false;
+            }
+            b',' if !in_quotes => {
+                fields += 1;
+                blank = false;
+            }
+            b'\n' if !in_quotes => {
+                if !blank {
+                    match expected {
+                        None => expected = Some(fields),
+                        Some(e) if e != fields => return Some((record_line, fields, e)),
+                        Some(_) => {}
+                    }
+                }
+                line += 1;
+                record_line = line;
+                (fields, blank) = (1, true);
+            }
+            b'\n' => line += 1,
+            b'\r' => {}
+            _ => blank = false,
+        }
+    }
+    None
+}
+
 impl RawTable {
     fn read(path: &Path) -> Result<Self, LoadError> {
         let io = |source| LoadError::Io {
@@ -412,6 +456,16 @@ impl RawTable {
             .map(str::to_ascii_lowercase);
         let (frame, is_csv) = match extension.as_deref() {
             Some("csv") => {
+                // Polars would fill a short row with nulls and reject a long one without
+                // saying where: name the line.
+                if let Some((line, found, expected)) = ragged_line(&bytes) {
+                    return Err(LoadError::Ragged {
+                        path: path.to_owned(),
+                        line,
+                        found,
+                        expected,
+                    });
+                }
                 let frame = CsvReadOptions::default()
                     .with_has_header(true)
                     .with_infer_schema_length(Some(0))
@@ -585,6 +639,34 @@ mod tests {
         );
         let message = Transactions::from_path(&path).unwrap_err().to_string();
         assert!(message.contains("line 2, column `amount`"), "{message}");
+    }
+
+    #[test]
+    fn names_the_line_with_too_many_or_too_few_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let header = "customer_id,ordered_at,amount\r\n";
+        for (name, body, line, found) in [
+            // An unquoted decimal comma splits the amount.
+            (
+                "long.csv",
+                "c1,2024-01-05,10\r\nc2,2024-01-06,12,34\r\n",
+                3,
+                4,
+            ),
+            ("short.csv", "c1,2024-01-05,10\n\nc2,2024-01-06\n", 4, 2),
+        ] {
+            let path = write(dir.path(), name, &format!("{header}{body}"));
+            let message = Transactions::from_path(&path).unwrap_err().to_string();
+            let expected = format!("line {line} has {found} fields where the header has 3");
+            assert!(message.contains(&expected), "{message}");
+        }
+        // Quoted commas and line breaks are inside one field.
+        let path = write(
+            dir.path(),
+            "quoted.csv",
+            "customer_id,ordered_at,amount\n\"c,1\",2024-01-05,10\n\"c\n2\",2024-01-06,3\n",
+        );
+        assert_eq!(Transactions::from_path(&path).unwrap().manifest().rows, 2);
     }
 
     #[test]
