@@ -348,6 +348,14 @@ impl Chart for Importance {
     }
 }
 
+/// A month's label on a month-segmented axis.
+fn segment_month(v: &SegmentValue<i32>) -> String {
+    match v {
+        SegmentValue::CenterOf(m) | SegmentValue::Exact(m) => month_label(*m),
+        SegmentValue::Last => String::new(),
+    }
+}
+
 struct CohortChurn(Vec<(i32, u32, f64)>);
 
 impl Chart for CohortChurn {
@@ -356,30 +364,41 @@ impl Chart for CohortChurn {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         drawn!(root.fill(&WHITE));
         let first = self.0.first().map_or(0, |c| c.0);
-        let last = self.0.last().map_or(1, |c| c.0 + 1);
+        let last = self.0.last().map_or(0, |c| c.0);
+        // One segment a month: each label sits under its own bar.
         let mut chart = drawn!(
             ChartBuilder::on(root)
                 .caption(Self::TITLE, ("sans-serif", 20))
                 .margin(12)
                 .x_label_area_size(50)
                 .y_label_area_size(50)
-                .build_cartesian_2d(first as f64..last as f64, 0f64..1f64)
+                .build_cartesian_2d((first..last).into_segmented(), 0f64..1f64)
         );
         drawn!(
             chart
                 .configure_mesh()
-                .x_labels(((last - first) as usize).min(12))
-                .x_label_formatter(&|x| month_label(x.floor() as i32))
+                .disable_x_mesh()
+                .x_labels(((last - first + 1) as usize).min(12))
+                .x_label_formatter(&segment_month)
+                .x_desc("first-purchase month")
                 .y_desc("churn rate")
                 .draw()
         );
-        drawn!(chart.draw_series(self.0.iter().map(|(month, _, rate)| {
-            let x = *month as f64;
-            Rectangle::new(
-                [(x + 0.1, 0.0), (x + 0.9, *rate)],
-                COLORS[3].mix(0.8).filled(),
-            )
+        let bar = |month: i32, rate: f64| {
+            [
+                (SegmentValue::Exact(month), 0.0),
+                (SegmentValue::Exact(month + 1), rate),
+            ]
+        };
+        drawn!(chart.draw_series(self.0.iter().map(|&(month, _, rate)| {
+            Rectangle::new(bar(month, rate), COLORS[3].mix(0.8).filled())
         })));
+        // White edges keep neighbouring months apart.
+        drawn!(chart.draw_series(
+            self.0.iter().map(|&(month, _, rate)| {
+                Rectangle::new(bar(month, rate), WHITE.stroke_width(6))
+            })
+        ));
         Ok(())
     }
 }
@@ -401,10 +420,6 @@ impl Chart for Retention {
             .filter(|r| r.1 > 0)
             .map(|r| r.2)
             .fold(1e-6, f64::max);
-        let label_of = |v: &SegmentValue<i32>| match v {
-            SegmentValue::CenterOf(m) | SegmentValue::Exact(m) => month_label(*m),
-            SegmentValue::Last => String::new(),
-        };
         let mut chart = drawn!(
             ChartBuilder::on(root)
                 .caption(Self::TITLE, ("sans-serif", 17))
@@ -419,7 +434,7 @@ impl Chart for Retention {
                 .disable_mesh()
                 .x_desc("months since first purchase")
                 .y_labels(((last - first) as usize).min(24))
-                .y_label_formatter(&label_of)
+                .y_label_formatter(&segment_month)
                 .draw()
         );
         let shade = |offset: i32, share: f64| {
