@@ -53,7 +53,12 @@ enum Command {
     /// rate by first-purchase cohort
     Explore(ExploreArgs),
     /// Polars SQL over the tables `transactions` (and `events`), e.g.
-    /// "SELECT kind, COUNT(*) FROM transactions GROUP BY kind"
+    /// "SELECT kind, COUNT(*) AS orders FROM transactions GROUP BY kind"
+    ///
+    /// transactions: customer_id, ordered_at (datetime), day (days since 1970-01-01), amount
+    /// (negative for refunds), quantity, kind (purchase, refund or cancellation).
+    /// events: customer_id, day, type. Name aggregates with AS (a bare COUNT(*) is called
+    /// `len`).
     Sql(SqlArgs),
     /// Re-draw report.html and charts/ of a trained model directory from its metrics and data
     Report(ReportArgs),
