@@ -124,16 +124,18 @@ impl ReportData {
 }
 
 impl TestPredictions {
-    /// `churned,<model>,<model>…`, one test customer a line.
+    /// `customer_id,churned,<model>,<model>…`, one test customer a line.
     pub fn write_csv(&self, path: &Path) -> Result<(), ReportError> {
-        let mut out = String::from("churned");
+        let mut out = String::from("customer_id,churned");
         for (kind, _) in &self.by_model {
             out.push(',');
             out.push_str(kind.name());
         }
         out.push('\n');
         for (i, churned) in self.churned.iter().enumerate() {
-            out.push_str(if *churned { "1" } else { "0" });
+            let id = self.customer_ids.get(i).map_or("", String::as_str);
+            out.push_str(&crate::scoring::csv_field(id));
+            out.push_str(if *churned { ",1" } else { ",0" });
             for (_, p) in &self.by_model {
                 let _ = write!(out, ",{:.8}", p[i]);
             }
@@ -153,14 +155,23 @@ impl TestPredictions {
         let body = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
         let mut lines = body.lines();
         let header = lines.next().ok_or_else(|| bad("empty file".into()))?;
+        // Runs written before the customer ids were added start with `churned`.
+        let with_ids = header.starts_with("customer_id,");
         let kinds = header
             .split(',')
-            .skip(1)
+            .skip(if with_ids { 2 } else { 1 })
             .map(|name| name.parse().map_err(bad))
             .collect::<Result<Vec<crate::models::ModelKind>, _>>()?;
-        let mut churned = Vec::new();
+        let (mut customer_ids, mut churned) = (Vec::new(), Vec::new());
         let mut columns: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
         for (n, line) in lines.enumerate() {
+            let line = if with_ids {
+                let (id, rest) = crate::scoring::split_first_field(line);
+                customer_ids.push(id);
+                rest
+            } else {
+                line
+            };
             let mut fields = line.split(',');
             churned.push(fields.next() == Some("1"));
             for column in columns.iter_mut() {
@@ -172,6 +183,7 @@ impl TestPredictions {
             }
         }
         Ok(Self {
+            customer_ids,
             churned,
             by_model: kinds.into_iter().zip(columns).collect(),
         })
@@ -902,4 +914,40 @@ fn page(data: &ReportData, sections: &[(ReportChart, String)]) -> String {
     }
     html.push_str("</body></html>\n");
     html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::ModelKind;
+
+    #[test]
+    fn test_predictions_round_trip_with_awkward_ids_and_read_the_old_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(PREDICTIONS_FILE);
+        let written = TestPredictions {
+            customer_ids: vec!["c1".into(), "Smith, \"Jo\"".into()],
+            churned: vec![true, false],
+            by_model: vec![
+                (ModelKind::Logistic, vec![0.75, 0.25]),
+                (ModelKind::Recency, vec![0.5, 0.125]),
+            ],
+        };
+        written.write_csv(&path).unwrap();
+        let body = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            body.starts_with("customer_id,churned,logistic,recency\nc1,1,"),
+            "{body}"
+        );
+        let read = TestPredictions::read_csv(&path).unwrap();
+        assert_eq!(read.customer_ids, written.customer_ids);
+        assert_eq!(read.churned, written.churned);
+        assert_eq!(read.by_model, written.by_model);
+
+        std::fs::write(&path, "churned,logistic\n1,0.75\n0,0.25\n").unwrap();
+        let old = TestPredictions::read_csv(&path).unwrap();
+        assert!(old.customer_ids.is_empty());
+        assert_eq!(old.churned, vec![true, false]);
+        assert_eq!(old.by_model, vec![(ModelKind::Logistic, vec![0.75, 0.25])]);
+    }
 }

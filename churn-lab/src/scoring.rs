@@ -83,14 +83,42 @@ pub fn write_csv(scores: &[CustomerScore], path: &Path) -> Result<(), ScoringErr
     let mut out = std::io::BufWriter::new(file);
     writeln!(out, "customer_id,churn_probability").map_err(io)?;
     for s in scores {
-        let id = if s.customer_id.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.customer_id.replace('"', "\"\""))
-        } else {
-            s.customer_id.clone()
-        };
+        let id = csv_field(&s.customer_id);
         writeln!(out, "{id},{:.6}", s.churn_probability).map_err(io)?;
     }
     out.flush().map_err(io)
+}
+
+/// A value as a CSV field: quoted (quotes doubled) when it holds a comma, quote or line break.
+pub(crate) fn csv_field(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\"")).into()
+    } else {
+        value.into()
+    }
+}
+
+/// The first field of a CSV line written with [`csv_field`], and the rest after its comma.
+pub(crate) fn split_first_field(line: &str) -> (String, &str) {
+    if let Some(quoted) = line.strip_prefix('"') {
+        let mut value = String::new();
+        let mut chars = quoted.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c != '"' {
+                value.push(c);
+            } else if chars.peek().is_some_and(|&(_, next)| next == '"') {
+                value.push('"');
+                chars.next();
+            } else {
+                let rest = &quoted[i + 1..];
+                return (value, rest.strip_prefix(',').unwrap_or(rest));
+            }
+        }
+        (value, "")
+    } else {
+        let (first, rest) = line.split_once(',').unwrap_or((line, ""));
+        (first.to_owned(), rest)
+    }
 }
 
 /// One customer's score with the features behind it: what the API answers for a customer.

@@ -118,6 +118,8 @@ pub struct TrainingSummary {
 /// Test-set predictions of every model, for the report's curves.
 #[derive(Debug, Clone)]
 pub struct TestPredictions {
+    /// Empty for a run written before the file carried them.
+    pub customer_ids: Vec<String>,
     pub churned: Vec<bool>,
     pub by_model: Vec<(ModelKind, Vec<f64>)>,
 }
@@ -273,6 +275,7 @@ pub fn train(
         permutation_importance: importance,
     };
     let test_predictions = TestPredictions {
+        customer_ids: test.features.customer_ids.clone(),
         churned: test.churned.clone(),
         by_model: fitted
             .into_iter()
