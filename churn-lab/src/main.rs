@@ -484,6 +484,12 @@ fn score(args: ScoreArgs) -> Result<(), Failure> {
         })?;
     }
     let (transactions, events) = load(&args.data)?;
+    if events.is_some() && !artifact.uses_events() {
+        eprintln!(
+            "warning: {} was trained without events; --events is not used",
+            artifact.version
+        );
+    }
     let manifest = transactions.manifest();
     let (first, last) = (
         manifest.first_at.map(|t| t.date()),
