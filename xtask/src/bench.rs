@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::{
     api, cmd,
-    services::ensure_program,
+    prerequisites::ensure_program,
     stack::{API_PORT, API_REDIS_PREFIX, HOST, SHOP_PORT},
     workspace::Workspace,
 };

@@ -1,4 +1,5 @@
-//! `cargo xtask test`: ensures the backing services exactly as `up` does (plus the
+//! `cargo xtask test`: installs what the checks need when it is missing (`prerequisites`),
+//! ensures the backing services exactly as `up` does (plus the
 //! `secantusd-py` the readiness test starts on its own), drops leftover test databases, then
 //! runs, stopping at the first failure: rustfmt, clippy (host and the shop's wasm32 side), the
 //! workspace tests (the browser tests with the API and shop binaries built first) and the
@@ -12,13 +13,14 @@ use anyhow::{Context, Result};
 use crate::services::{self, mongo, postgres};
 use crate::stack::TEST_ENV;
 use crate::workspace::Workspace;
-use crate::{cmd, console, shop};
+use crate::{cmd, console, prerequisites, shop};
 
 /// Databases the tests create for themselves (`_` escaped: it is a LIKE wildcard).
 const TEST_DATABASES_QUERY: &str =
     r"SELECT datname FROM pg_database WHERE datname LIKE 'nexus\_test\_%' ORDER BY datname";
 
 pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
+    prerequisites::ensure_for_tests(ws)?;
     services::ensure_all(ws)?;
     mongo::ensure_venv(ws)?;
     drop_test_databases()?;
@@ -32,7 +34,6 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
     };
     step(1, "rustfmt", rustfmt_check(ws))?;
     step(2, "clippy", clippy(ws))?;
-    shop::ensure_wasm_target()?;
     step(
         3,
         "clippy (web shop and console window, wasm32)",
@@ -55,7 +56,6 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
     let shop = shop::build(ws, false)?;
     // The console's window test drives the built app through tauri-driver, in a display.
     let console = console::build_app(ws, false)?;
-    console::ensure_tauri_driver(ws)?;
     let mut tests = cargo_test(ws, cargo_test_args);
     tests
         .env(
@@ -155,12 +155,8 @@ fn drop_test_databases() -> Result<()> {
     Ok(())
 }
 
-/// `docker-compose config -q` when docker-compose is installed (no engine is needed for it).
+/// `docker-compose config -q` (no engine is needed for it).
 fn check_compose_file(ws: &Workspace) -> Result<()> {
-    if !cmd::on_path("docker-compose") {
-        println!("note: docker-compose is not on PATH; skipping the docker-compose.yml check");
-        return Ok(());
-    }
     cmd::run(Command::new("docker-compose").current_dir(ws.root()).args([
         "-f",
         "docker-compose.yml",

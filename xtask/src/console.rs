@@ -7,10 +7,10 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::cmd;
 use crate::shop::{WASM_TARGET, bindgen, ensure_wasm_bindgen, ensure_wasm_target};
 use crate::stack::{API_PORT, HOST};
 use crate::workspace::{Workspace, create_dir};
+use crate::{cmd, prerequisites};
 
 /// Builds the window's files into `admin-desktop/ui/dist`.
 pub fn build_ui(ws: &Workspace, release: bool) -> Result<()> {
@@ -71,6 +71,7 @@ pub fn build_app(ws: &Workspace, release: bool) -> Result<std::path::PathBuf> {
 }
 
 pub fn console(ws: &Workspace, release: bool) -> Result<()> {
+    prerequisites::ensure_for_console()?;
     let binary = build_app(ws, release)?;
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         bail!(
@@ -101,6 +102,7 @@ pub fn ensure_tauri_driver(ws: &Workspace) -> Result<()> {
     if cmd::on_path("tauri-driver") {
         return Ok(());
     }
+    println!("tauri-driver is missing (drives the console's window tests); installing it");
     cmd::run(cmd::cargo(ws.root()).args([
         "install",
         "tauri-driver",

@@ -4,8 +4,9 @@
 //!   `storefront-api serve` and the web shop), idempotently.
 //! * `console [--release]` builds the staff console and opens it (log in against `up`'s API).
 //! * `down` stops exactly what `up` and `test` started, nothing else.
-//! * `test [-- ARGS]` ensures the backing services, then runs fmt, clippy, the tests and the
-//!   compose-file check.
+//! * `test [-- ARGS]` installs what the checks need when it is missing (Debian packages, Rust
+//!   components, wasm-bindgen-cli, tauri-driver), ensures the backing services, then runs fmt,
+//!   clippy, the tests and the compose-file check.
 //! * `shop-build [--debug]` builds the web shop (server binary and site directory) and prints
 //!   where they are; the container image uses it.
 //! * `sqlx-prepare` regenerates the sqlx offline query metadata in `storefront-api/.sqlx`.
@@ -18,6 +19,7 @@ mod checks;
 mod cmd;
 mod console;
 mod down;
+mod prerequisites;
 mod process;
 mod services;
 mod shop;
@@ -54,7 +56,8 @@ enum Command {
     },
     /// Stop exactly what `up` and `test` started (processes with a pid file in .nexus/run).
     Down,
-    /// Ensure the backing services, then run fmt, clippy, the workspace tests and the compose check.
+    /// Install what the checks need, ensure the backing services, then run fmt, clippy, the
+    /// workspace tests and the compose check.
     Test {
         /// Extra arguments passed through to `cargo test --workspace`.
         #[arg(last = true)]

@@ -87,6 +87,9 @@ pub fn ensure_wasm_target() -> Result<()> {
     let installed = cmd::output(Command::new("rustup").args(["target", "list", "--installed"]))
         .context("cannot ask rustup for the installed targets")?;
     if !installed.lines().any(|line| line.trim() == WASM_TARGET) {
+        println!(
+            "the Rust target {WASM_TARGET} is missing (the shop's and console's browser side); adding it"
+        );
         cmd::run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
     }
     Ok(())
@@ -100,6 +103,9 @@ pub fn ensure_wasm_bindgen(ws: &Workspace) -> Result<()> {
         Some(&format!("wasm-bindgen {version}")),
     );
     if !installed {
+        println!(
+            "wasm-bindgen-cli {version} is missing (binds the browser side's wasm, at Cargo.lock's version); installing it"
+        );
         // Not `--locked`: wasm-bindgen-cli's own lockfile names crate versions the registry no
         // longer serves.
         cmd::run(cmd::cargo(ws.root()).args([

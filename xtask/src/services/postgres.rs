@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::services::{apt_install, ensure_program};
+use crate::prerequisites::{apt_install, ensure_program};
 use crate::stack::{HOST, POSTGRES, POSTGRES_PORT, POSTGRES_USER, SERVICE_START_TIMEOUT_SECS};
 use crate::workspace::{Workspace, create_dir};
 use crate::{cmd, process};

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::services::ensure_program;
+use crate::prerequisites::ensure_program;
 use crate::stack::{HOST, REDIS, REDIS_PORT, SERVICE_START_TIMEOUT_SECS};
 use crate::workspace::{Workspace, create_dir};
 use crate::{cmd, process};
