@@ -19,6 +19,7 @@ pub mod features;
 pub mod metrics;
 pub mod models;
 pub mod report;
+pub mod run;
 pub mod scoring;
 pub mod shop;
 pub mod synthetic;

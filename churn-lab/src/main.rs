@@ -390,7 +390,7 @@ fn train(args: TrainArgs) -> Result<(), Failure> {
         bar: Mutex::new(None),
     };
     let outcome = training::train(&transactions, events.as_ref(), &config, &bars)?;
-    let saved = report::save_run(&outcome, &transactions, &args.out)?;
+    let saved = churn_lab::run::save_run(&outcome, &transactions, &args.out)?;
 
     let s = &outcome.summary;
     println!(

@@ -8,7 +8,7 @@ use std::sync::{Arc, PoisonError};
 use chrono::{Duration, NaiveDate, Utc};
 use churn_lab::ModelArtifact;
 use churn_lab::models::ModelKind;
-use churn_lab::report::save_run;
+use churn_lab::run::save_run;
 use churn_lab::shop::{event_from_wire, transaction_from_wire};
 use churn_lab::training::{self, Progress, TrainingConfig, TrainingError, TrainingSummary};
 use churn_lab::transactions::{Events, Transaction, Transactions};
