@@ -365,7 +365,7 @@ async fn buy(client: &Client, shop: &str, api: &str) {
     support::fill(client, "#city", "Berlin").await;
     support::select(client, "#country", "DE").await;
     support::fill(client, "#card_number", "4000 0000 0000 0002").await;
-    support::fill(client, "#expiry", "12/30").await;
+    support::fill(client, "#expiry", &support::card_expiry()).await;
     support::fill(client, "#cvc", "123").await;
     support::click(client, "button.place-order").await;
     let error =
@@ -388,7 +388,7 @@ async fn buy(client: &Client, shop: &str, api: &str) {
 
     // Then with a card that is accepted: the confirmation, then the order in the history.
     support::fill(client, "#card_number", "4242424242424242").await;
-    support::fill(client, "#expiry", "12/30").await;
+    support::fill(client, "#expiry", &support::card_expiry()).await;
     support::fill(client, "#cvc", "123").await;
     support::click(client, "button.place-order").await;
     let thanks = support::wait_text(client, ".confirmation h1").await;

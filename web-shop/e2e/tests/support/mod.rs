@@ -255,6 +255,13 @@ pub async fn wait_for_hydration(client: &Client) {
 }
 
 /// Replaces the text of an input.
+/// A card expiry (MM/YY) the payment provider accepts for years to come: December, three
+/// years from today.
+pub fn card_expiry() -> String {
+    use chrono::Datelike;
+    format!("12/{:02}", (chrono::Utc::now().year() + 3) % 100)
+}
+
 pub async fn fill(client: &Client, css: &str, text: &str) {
     let input = client
         .find(Locator::Css(css))

@@ -1,0 +1,65 @@
+//! The review form of a product page.
+
+use std::net::SocketAddr;
+
+use axum::{
+    extract::{ConnectInfo, Form, State},
+    http::{HeaderMap, Method},
+    response::Response,
+};
+
+use crate::server::forms::*;
+use crate::server::*;
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct ReviewForm {
+    slug: String,
+    #[serde(default)]
+    rating: String,
+    title: String,
+    body: String,
+}
+
+/// The review form: the review goes to the API; back to the product's reviews, or to the
+/// form with the API's reason and the text as typed.
+pub(crate) async fn review_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<ReviewForm>,
+) -> Response {
+    let Some(slug) = clean_slug(&form.slug) else {
+        return see_other("/", &HeaderMap::new());
+    };
+    let back = |message: &str| {
+        with_query(
+            &format!("/products/{slug}/review"),
+            &[
+                ("error", message),
+                ("rating", &form.rating),
+                ("title", &form.title),
+                ("body", &form.body),
+            ],
+        )
+    };
+    let Ok(rating) = form.rating.trim().parse::<i64>() else {
+        return see_other(&back("Rating: choose 1 to 5 stars."), &HeaderMap::new());
+    };
+    let draft = storefront_client::reviews::ReviewDraft {
+        rating,
+        title: form.title.clone(),
+        body: form.body.clone(),
+    };
+    submit(
+        &shop,
+        peer,
+        headers,
+        Method::POST,
+        &format!("products/{slug}/reviews"),
+        json(&draft),
+        None,
+        |_| format!("/products/{slug}?reviewed=1#reviews"),
+        back,
+    )
+    .await
+}
