@@ -233,7 +233,16 @@ impl From<crate::storage::StoreError> for ApiError {
             StoreError::Invalid(field) => Self::Validation(vec![field]),
             StoreError::Database(error) => error.into(),
             StoreError::Redis(error) => error.into(),
+            StoreError::Mongo(error) => Self::Unavailable(format!("mongodb: {error}")),
+            StoreError::Corrupt(what) => Self::Internal(anyhow::anyhow!(what)),
         }
+    }
+}
+
+impl From<mongodb::error::Error> for ApiError {
+    /// Reviews, events and the model registry live in MongoDB: mapped like every store error.
+    fn from(error: mongodb::error::Error) -> Self {
+        crate::storage::StoreError::Mongo(error).into()
     }
 }
 

@@ -4,9 +4,12 @@
 //! (PostgreSQL, Redis, MongoDB). `startup` wires them from `config`.
 
 pub mod auth;
+pub mod cart_pricing;
+pub mod checkout;
 pub mod churn;
 pub mod cli;
 pub mod config;
+pub mod cookies;
 pub mod demo;
 pub mod domain;
 pub mod error;

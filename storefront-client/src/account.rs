@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::lists::CountMeta;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
@@ -162,6 +164,7 @@ pub struct AddressRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddressList {
     pub addresses: Vec<Address>,
+    pub meta: CountMeta,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

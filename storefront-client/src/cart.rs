@@ -160,6 +160,14 @@ pub struct ShippingCountry {
 pub struct ShippingCountries {
     /// Sorted by name.
     pub countries: Vec<ShippingCountry>,
+    pub meta: ShippingMeta,
+}
+
+/// What holds for every country of `ShippingCountries`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShippingMeta {
+    pub total: i64,
     /// Standard shipping is free from this much (goods after discounts, minor units) on.
     pub free_standard_shipping_from_minor: i64,
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::lists::CountMeta;
 use crate::money::Money;
 
 /// Where a product is in its life: only `active` products are visible to shoppers.
@@ -242,6 +243,7 @@ pub struct ProductEnvelope {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryList {
     pub categories: Vec<CategoryNode>,
+    pub meta: CountMeta,
 }
 
 /// `GET /api/v1/search` query.

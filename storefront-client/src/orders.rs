@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::cart::ShippingMethod;
+use crate::lists::PageMeta;
 use crate::money::Money;
 
 /// The header that makes a checkout safe to repeat: the same key with the same request never
@@ -151,15 +152,6 @@ pub struct OrderSummary {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderEnvelope {
     pub order: Order,
-}
-
-/// Page metadata of numbered lists.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct PageMeta {
-    pub total: i64,
-    pub page: i64,
-    pub limit: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,8 @@
 pub mod account;
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
+pub mod discounts;
 pub mod events;
 pub mod order;
 pub mod payment;

@@ -117,3 +117,40 @@ mod tests {
         assert!(Card::parse("4242424242424242", 11, 2026, "123", today()).is_ok());
     }
 }
+
+/// What a payment row records: money taken from the card, or given back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentKind {
+    Charge,
+    Refund,
+}
+
+impl PaymentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Charge => "charge",
+            Self::Refund => "refund",
+        }
+    }
+}
+
+/// How a payment attempt ended at the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    /// Money moved; the provider's reference is kept.
+    Succeeded,
+    /// The provider answered no (the card's issuer declined, with a reason code).
+    Declined,
+    /// The provider did not answer; nothing moved.
+    Failed,
+}
+
+impl PaymentOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Declined => "declined",
+            Self::Failed => "failed",
+        }
+    }
+}

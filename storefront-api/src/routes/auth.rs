@@ -10,12 +10,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::{ClientAddress, CurrentSession, SESSION_COOKIE},
+    cookies,
     domain::{
         FieldError,
         account::{Email, NewPassword, Role, decoy_hash, verify_password, views::Account},
     },
     error::{ApiError, ApiResult, Json},
-    routes::cart::{cleared_cart_cookie, guest_token},
+    routes::cart::{CART_COOKIE, guest_token},
     state::AppState,
     storage::{accounts, carts::CartOwner, sessions::Session},
 };
@@ -26,18 +27,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(logout_everywhere))
-}
-
-fn session_cookie(state: &AppState, token: &str, max_age_secs: u64) -> HeaderValue {
-    let secure = if state.settings.auth.cookie_secure {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
-    );
-    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// Moves a guest's cart (if the request carries one) into the account's cart, and tells the
@@ -53,9 +42,10 @@ async fn adopt_guest_cart(
             .carts
             .merge(&CartOwner::Guest(token), &CartOwner::Account(account_id))
             .await?;
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, cleared_cart_cookie());
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            cookies::cleared_cookie(state, CART_COOKIE)?,
+        );
     }
     Ok(())
 }
@@ -66,8 +56,9 @@ fn logged_in(
     account: Account,
     token: String,
     session: &Session,
-) -> Response {
-    let cookie = session_cookie(state, &token, state.settings.auth.session_ttl_hours * 3600);
+) -> ApiResult<Response> {
+    let max_age = state.settings.auth.session_ttl_hours * 3600;
+    let cookie = cookies::set_cookie(state, SESSION_COOKIE, &token, max_age)?;
     let body = LoggedIn {
         session: SessionInfo {
             token,
@@ -75,7 +66,7 @@ fn logged_in(
             account,
         },
     };
-    (status, [(header::SET_COOKIE, cookie)], Json(body)).into_response()
+    Ok((status, [(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
 /// Creates a customer account and logs it in.
@@ -112,7 +103,7 @@ pub async fn register(
     let (token, session) = state.sessions.create(account.id, account.role).await?;
     tracing::info!(account_id = %account.id, "account registered");
     let account_id = account.id;
-    let mut response = logged_in(&state, StatusCode::CREATED, account, token, &session);
+    let mut response = logged_in(&state, StatusCode::CREATED, account, token, &session)?;
     adopt_guest_cart(&state, &headers, account_id, &mut response).await?;
     Ok(response)
 }
@@ -165,7 +156,7 @@ pub async fn login(
     let account = accounts::account(&state.db, credentials.account_id).await?;
     let (token, session) = state.sessions.create(account.id, credentials.role).await?;
     let account_id = account.id;
-    let mut response = logged_in(&state, StatusCode::OK, account, token, &session);
+    let mut response = logged_in(&state, StatusCode::OK, account, token, &session)?;
     adopt_guest_cart(&state, &headers, account_id, &mut response).await?;
     Ok(response)
 }
@@ -177,8 +168,11 @@ fn invalid_credentials() -> ApiError {
     }
 }
 
-fn cleared_cookie(state: &AppState) -> [(header::HeaderName, HeaderValue); 1] {
-    [(header::SET_COOKIE, session_cookie(state, "", 0))]
+fn cleared_cookie(state: &AppState) -> ApiResult<[(header::HeaderName, HeaderValue); 1]> {
+    Ok([(
+        header::SET_COOKIE,
+        cookies::cleared_cookie(state, SESSION_COOKIE)?,
+    )])
 }
 
 /// Ends the current session.
@@ -190,7 +184,7 @@ pub async fn logout(
     CurrentSession(session): CurrentSession,
 ) -> ApiResult<Response> {
     state.sessions.revoke(&session).await?;
-    Ok((StatusCode::NO_CONTENT, cleared_cookie(&state)).into_response())
+    Ok((StatusCode::NO_CONTENT, cleared_cookie(&state)?).into_response())
 }
 
 /// Ends every session of the account, on every device, this one included.
@@ -204,7 +198,7 @@ pub async fn logout_everywhere(
     let revoked = state.sessions.revoke_all(session.account_id, None).await?;
     Ok((
         StatusCode::OK,
-        cleared_cookie(&state),
+        cleared_cookie(&state)?,
         Json(Revoked { revoked }),
     )
         .into_response())

@@ -3,36 +3,28 @@
 
 use axum::{
     extract::{FromRequestParts, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
+    http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 use storefront_client::cart::{
     CartEnvelope, Destination, NewCartItem, QuantityChange, ShippingCountries, ShippingCountry,
+    ShippingMeta,
 };
+use storefront_client::lists::CountMeta;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
     auth::session_token,
+    cart_pricing::{self, check_sellable, country_rates, load_cart},
     config::CheckoutSettings,
-    domain::{
-        account::parse_country,
-        cart::{Cart, CartLine, cart_lines, purchasable},
-        money::Currency,
-        order::{
-            CountryRates, Discount, DiscountRejection, PricingError, ShippingMethod, Totals, price,
-            shipping_minor,
-        },
-    },
+    cookies,
+    domain::cart::Cart,
     error::{ApiError, ApiResult, Json, Path, Query},
     state::AppState,
-    storage::{
-        carts::{CartLimit, CartOwner},
-        catalog::cart_variants,
-        discounts,
-    },
+    storage::carts::{CartLimit, CartOwner},
 };
 
 pub const CART_COOKIE: &str = "nexus_cart";
@@ -66,8 +58,11 @@ pub async fn shipping_countries(State(state): State<AppState>) -> Json<ShippingC
         .collect();
     countries.sort_by(|a, b| a.name.cmp(&b.name));
     Json(ShippingCountries {
+        meta: ShippingMeta {
+            total: CountMeta::of(&countries).total,
+            free_standard_shipping_from_minor: settings.free_standard_shipping_from_minor,
+        },
         countries,
-        free_standard_shipping_from_minor: settings.free_standard_shipping_from_minor,
     })
 }
 
@@ -119,143 +114,10 @@ impl FromRequestParts<AppState> for CartOf {
     }
 }
 
-fn cart_cookie(state: &AppState, token: &str) -> HeaderValue {
-    let secure = if state.settings.auth.cookie_secure {
-        "; Secure"
-    } else {
-        ""
-    };
-    let max_age = state.carts.idle_secs();
-    HeaderValue::from_str(&format!(
-        "{CART_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// Clears a guest cart cookie (after its lines moved into a customer's cart).
-pub fn cleared_cart_cookie() -> HeaderValue {
-    HeaderValue::from_static("nexus_cart=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
-}
-
-/// The rates of a country the shop ships to.
-pub fn country_rates(
-    settings: &CheckoutSettings,
-    country: &str,
-) -> ApiResult<(String, CountryRates)> {
-    let code = parse_country(country).map_err(|message| ApiError::invalid("country", message))?;
-    let rates = settings.countries.get(&code).ok_or_else(|| {
-        let shipped: Vec<&str> = settings.countries.keys().map(String::as_str).collect();
-        ApiError::invalid(
-            "country",
-            format!(
-                "we do not ship to {code}; we ship to {}",
-                shipped.join(", ")
-            ),
-        )
-    })?;
-    Ok((
-        code,
-        CountryRates {
-            tax_basis_points: rates.tax_basis_points,
-            standard_minor: rates.standard_minor,
-            express_minor: rates.express_minor,
-        },
-    ))
-}
-
-fn pricing_error(error: PricingError) -> ApiError {
-    match error {
-        PricingError::BelowMinimum { min_subtotal_minor } => ApiError::invalid(
-            "discount_code",
-            DiscountRejection::BelowMinimum { min_subtotal_minor }.to_string(),
-        ),
-        PricingError::Overflow => ApiError::invalid("quantity", "the cart total is too large"),
-    }
-}
-
-/// Totals of the purchasable lines: subtotal less any discount, and with shipping and tax
-/// when there is a destination.
-pub fn totals(
-    settings: &CheckoutSettings,
-    lines: &[CartLine],
-    destination: Option<(CountryRates, ShippingMethod)>,
-    discount: Option<Discount>,
-) -> ApiResult<Totals> {
-    let inputs = purchasable(lines);
-    let goods = price(&inputs, discount, 0, 0).map_err(pricing_error)?;
-    let Some((rates, method)) = destination else {
-        return Ok(goods);
-    };
-    let shipping = if inputs.is_empty() {
-        0
-    } else {
-        shipping_minor(
-            method,
-            rates,
-            goods.subtotal_minor - goods.discount_minor,
-            settings.free_standard_shipping_from_minor,
-        )
-    };
-    price(&inputs, discount, shipping, rates.tax_basis_points).map_err(pricing_error)
-}
-
-/// A discount code the caller may use now, or a 422 saying why not.
-pub async fn usable_discount(
-    state: &AppState,
-    code: &str,
-    account_id: Option<Uuid>,
-    currency: Option<Currency>,
-) -> ApiResult<(Uuid, Discount)> {
-    let (id, rule, used) = discounts::find(&state.db, code.trim(), account_id)
-        .await?
-        .ok_or_else(|| ApiError::invalid("discount_code", "there is no such code"))?;
-    let currency = currency.or(rule.currency).unwrap_or(Currency::NONE);
-    let discount = rule
-        .check(chrono::Utc::now(), currency, used)
-        .map_err(|rejection| ApiError::invalid("discount_code", rejection.to_string()))?;
-    Ok((id, discount))
-}
-
-/// Reads a cart and prices it from the catalog.
-pub async fn load_cart(
-    state: &AppState,
-    owner: Option<&CartOwner>,
-    destination: Option<(CountryRates, ShippingMethod)>,
-    discount: Option<Discount>,
-) -> ApiResult<Cart> {
-    let quantities = match owner {
-        Some(owner) => state.carts.lines(owner).await?,
-        None => Vec::new(),
-    };
-    let ids: Vec<Uuid> = quantities.iter().map(|(id, _)| *id).collect();
-    let catalog = if ids.is_empty() {
-        Vec::new()
-    } else {
-        cart_variants(&state.db, &ids).await?
-    };
-    let lines = cart_lines(&quantities, &catalog);
-    let totals = totals(&state.settings.checkout, &lines, destination, discount)?;
-    Ok(Cart {
-        token: match owner {
-            Some(CartOwner::Guest(token)) => Some(token.clone()),
-            _ => None,
-        },
-        item_count: lines
-            .iter()
-            .filter(|line| line.problem.is_none())
-            .map(|line| i64::from(line.quantity))
-            .sum(),
-        currency: lines.first().map(|line| line.unit_price.currency),
-        ready_for_checkout: !lines.is_empty() && lines.iter().all(|line| line.problem.is_none()),
-        totals: Some(totals),
-        lines,
-    })
-}
-
 fn destination(
     params: &Destination,
     settings: &CheckoutSettings,
-) -> ApiResult<Option<(CountryRates, ShippingMethod)>> {
+) -> ApiResult<Option<cart_pricing::Destination>> {
     params
         .country
         .as_deref()
@@ -274,26 +136,14 @@ pub async fn show_cart(
     Query(params): Query<Destination>,
 ) -> ApiResult<Json<CartEnvelope>> {
     let destination = destination(&params, &state.settings.checkout)?;
-    let discount = match params
-        .discount_code
-        .as_deref()
-        .filter(|c| !c.trim().is_empty())
-    {
-        None => None,
-        Some(code) => {
-            let account = match &owner {
-                Some(CartOwner::Account(id)) => Some(*id),
-                _ => None,
-            };
-            let plain = load_cart(&state, owner.as_ref(), None, None).await?;
-            Some(
-                usable_discount(&state, code, account, plain.currency)
-                    .await?
-                    .1,
-            )
-        }
-    };
-    let cart = load_cart(&state, owner.as_ref(), destination, discount).await?;
+    let priced = load_cart(
+        &state,
+        owner.as_ref(),
+        destination,
+        params.discount_code.as_deref(),
+    )
+    .await?;
+    let cart = priced.cart;
     Ok(Json(CartEnvelope { cart }))
 }
 
@@ -321,65 +171,13 @@ fn limit_error(limit: CartLimit) -> ApiError {
     }
 }
 
-/// Checks that `quantity` units of the variant can be sold into this cart.
-async fn check_sellable(
-    state: &AppState,
-    owner: Option<&CartOwner>,
-    variant_id: Uuid,
-    quantity: i32,
-) -> ApiResult<()> {
-    let variant = cart_variants(&state.db, &[variant_id])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(ApiError::NotFound("variant"))?;
-    if !variant.is_for_sale() {
-        return Err(ApiError::conflict(
-            "not_for_sale",
-            format!("{} is no longer sold.", variant.product_name),
-        ));
-    }
-    if variant.stock_on_hand < quantity {
-        return Err(ApiError::Conflict {
-            code: "insufficient_stock",
-            message: format!(
-                "Only {} of {} left.",
-                variant.stock_on_hand.max(0),
-                variant.product_name
-            ),
-            details: serde_json::json!({ "variant_id": variant_id, "available": variant.stock_on_hand.max(0) }),
-        });
-    }
-    if let Some(owner) = owner {
-        let existing = state.carts.lines(owner).await?;
-        let other_ids: Vec<Uuid> = existing
-            .iter()
-            .map(|(id, _)| *id)
-            .filter(|id| *id != variant_id)
-            .collect();
-        if let Some(other) = cart_variants(&state.db, &other_ids).await?.first()
-            && other.currency != variant.currency
-        {
-            return Err(ApiError::conflict(
-                "currency_mismatch",
-                format!(
-                    "The cart is in {}; this item is priced in {}.",
-                    other.currency, variant.currency
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn with_cookie(state: &AppState, created: Option<&str>, cart: Cart) -> Response {
+fn with_cookie(state: &AppState, created: Option<&str>, cart: Cart) -> ApiResult<Response> {
     let mut response = Json(CartEnvelope { cart }).into_response();
     if let Some(token) = created {
-        response
-            .headers_mut()
-            .insert(header::SET_COOKIE, cart_cookie(state, token));
+        let cookie = cookies::set_cookie(state, CART_COOKIE, token, state.carts.idle_secs())?;
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
-    response
+    Ok(response)
 }
 
 /// Adds units of a variant. A guest without a cart gets one (cookie `nexus_cart`, and
@@ -421,8 +219,8 @@ pub async fn add_item(
         .add(&owner, item.variant_id, item.quantity)
         .await?
         .map_err(limit_error)?;
-    let cart = load_cart(&state, Some(&owner), None, None).await?;
-    Ok(with_cookie(&state, created.as_deref(), cart))
+    let cart = load_cart(&state, Some(&owner), None, None).await?.cart;
+    with_cookie(&state, created.as_deref(), cart)
 }
 
 /// Sets the quantity of a line already in the cart; 0 removes it.
@@ -451,7 +249,7 @@ pub async fn set_item_quantity(
         .set(&owner, variant_id, change.quantity)
         .await?
         .map_err(limit_error)?;
-    let cart = load_cart(&state, Some(&owner), None, None).await?;
+    let cart = load_cart(&state, Some(&owner), None, None).await?.cart;
     Ok(Json(CartEnvelope { cart }))
 }
 
@@ -473,6 +271,6 @@ pub async fn remove_item(
         .set(&owner, variant_id, 0)
         .await?
         .map_err(limit_error)?;
-    let cart = load_cart(&state, Some(&owner), None, None).await?;
+    let cart = load_cart(&state, Some(&owner), None, None).await?.cart;
     Ok(Json(CartEnvelope { cart }))
 }

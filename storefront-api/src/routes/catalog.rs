@@ -14,11 +14,13 @@ use storefront_client::catalog::{
     CategoryList, ListMeta, ListParams, ProductEnvelope, ProductList, SearchMeta, SearchParams,
     SearchResults, SortParam,
 };
+use storefront_client::lists::CountMeta;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     domain::catalog::views::ProductSummary,
     error::{ApiError, ApiResult, FieldError, Path, Query},
+    routes::paging::{page_number, page_size},
     state::AppState,
     storage::{
         cache::CachedJson,
@@ -78,9 +80,6 @@ async fn revalidate(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-pub const DEFAULT_PAGE_SIZE: i64 = 24;
-pub const MAX_PAGE_SIZE: i64 = 100;
-
 impl From<SortParam> for ProductSort {
     fn from(sort: SortParam) -> Self {
         match sort {
@@ -114,26 +113,6 @@ fn decode_cursor(raw: &str, sort: SortParam) -> Result<ListPosition, ApiError> {
         ));
     }
     Ok(cursor.position)
-}
-
-pub fn page_size(limit: Option<i64>) -> Result<i64, ApiError> {
-    match limit {
-        None => Ok(DEFAULT_PAGE_SIZE),
-        Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_PAGE_SIZE}"),
-        )),
-    }
-}
-
-/// A 1-based page number, at most 1000 (deeper pages are a sign to narrow the search).
-pub fn page_number(page: Option<i64>) -> Result<i64, ApiError> {
-    match page {
-        None => Ok(1),
-        Some(n) if (1..=1000).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::invalid("page", "must be between 1 and 1000")),
-    }
 }
 
 /// Active products, filtered and sorted, one cursor page at a time.
@@ -240,7 +219,10 @@ pub async fn list_categories(State(state): State<AppState>) -> ApiResult<CachedJ
         .catalog_cache
         .json("categories", || async {
             let categories = store::category_tree(&state.db).await?;
-            Ok::<_, ApiError>(CategoryList { categories })
+            Ok::<_, ApiError>(CategoryList {
+                meta: CountMeta::of(&categories),
+                categories,
+            })
         })
         .await
 }

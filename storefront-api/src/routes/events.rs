@@ -63,8 +63,6 @@ pub async fn record_events(
             Err(reasons) => rejected.push(RejectedEvent { index, reasons }),
         }
     }
-    let accepted = events::insert(&state.mongo, &good)
-        .await
-        .map_err(|error| ApiError::Unavailable(format!("mongodb: {error}")))?;
+    let accepted = events::insert(&state.mongo, &good).await?;
     Ok(Json(BatchResult { accepted, rejected }))
 }

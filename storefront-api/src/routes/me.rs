@@ -4,6 +4,7 @@ use axum::{extract::State, http::StatusCode};
 use storefront_client::account::{
     AccountEnvelope, AddressEnvelope, AddressList, AddressRequest, PasswordChange, ProfileChanges,
 };
+use storefront_client::lists::CountMeta;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -160,7 +161,10 @@ pub async fn list_addresses(
     CurrentSession(session): CurrentSession,
 ) -> ApiResult<Json<AddressList>> {
     let addresses = accounts::addresses(&state.db, session.account_id).await?;
-    Ok(Json(AddressList { addresses }))
+    Ok(Json(AddressList {
+        meta: CountMeta::of(&addresses),
+        addresses,
+    }))
 }
 
 /// Saves a new address.

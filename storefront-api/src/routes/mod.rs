@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod events;
 pub mod health;
 pub mod me;
+pub mod paging;
 pub mod reviews;
 
 use axum::{

@@ -17,7 +17,7 @@ use crate::{
         reviews::{NewReview, ReviewStatus, display_name},
     },
     error::{ApiError, ApiResult, Json, Path, Query},
-    routes::catalog::{page_number, page_size},
+    routes::paging::Page,
     state::AppState,
     storage::{accounts, audit, catalog, reviews},
 };
@@ -30,10 +30,6 @@ pub fn admin_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(moderate_review))
 }
 
-fn mongo_error(error: mongodb::error::Error) -> ApiError {
-    ApiError::Unavailable(format!("mongodb: {error}"))
-}
-
 async fn product_id(state: &AppState, slug: &str) -> ApiResult<Uuid> {
     catalog::public_product_id(&state.db, slug)
         .await?
@@ -42,9 +38,7 @@ async fn product_id(state: &AppState, slug: &str) -> ApiResult<Uuid> {
 
 /// Recomputes a product's rating from its published reviews and shows it in the catalog.
 async fn refresh_rating(state: &AppState, product_id: Uuid) -> ApiResult<Rating> {
-    let (count, sum) = reviews::rating_totals(&state.mongo, product_id)
-        .await
-        .map_err(mongo_error)?;
+    let (count, sum) = reviews::rating_totals(&state.mongo, product_id).await?;
     catalog::set_rating(&state.db, product_id, count, sum).await?;
     state.catalog_cache.invalidate().await;
     Ok(Rating::from_totals(count, sum))
@@ -58,16 +52,18 @@ pub async fn list_reviews(
     Path(slug): Path<String>,
     Query(params): Query<ReviewPageParams>,
 ) -> ApiResult<Json<ReviewList>> {
-    let limit = page_size(params.limit)?;
-    let page = page_number(params.page)?;
+    let page = Page::parse(params.page, params.limit)?;
     let product_id = product_id(&state, &slug).await?;
-    let skip = u64::try_from((page - 1) * limit).unwrap_or(0);
-    let (reviews, total) = reviews::for_product(&state.mongo, product_id, skip, limit)
-        .await
-        .map_err(mongo_error)?;
+    // Page::parse bounds the page to 1..=1000, so the offset is never negative.
+    let skip = u64::try_from(page.offset()).unwrap_or(0);
+    let (reviews, total) = reviews::for_product(&state.mongo, product_id, skip, page.limit).await?;
     Ok(Json(ReviewList {
         reviews,
-        meta: ReviewMeta { total, page, limit },
+        meta: ReviewMeta {
+            total,
+            page: page.number,
+            limit: page.limit,
+        },
     }))
 }
 
@@ -101,8 +97,7 @@ pub async fn write_review(
         &display_name(&account.full_name),
         &review,
     )
-    .await
-    .map_err(mongo_error)?
+    .await?
     .ok_or_else(|| {
         ApiError::conflict(
             "already_reviewed",
@@ -132,8 +127,7 @@ pub async fn moderate_review(
     Json(moderation): Json<Moderation>,
 ) -> ApiResult<Json<ReviewEnvelope>> {
     let review = reviews::set_status(&state.mongo, &id, moderation.status)
-        .await
-        .map_err(mongo_error)?
+        .await?
         .ok_or(ApiError::NotFound("review"))?;
     if let Ok(product_id) = review.product_id.parse::<Uuid>() {
         refresh_rating(&state, product_id).await?;

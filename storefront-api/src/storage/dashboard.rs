@@ -97,7 +97,7 @@ pub async fn low_stock(
 /// Customers per risk band in the latest complete score-all job. A job's scores replace the
 /// earlier job's only once it has stored them all, so while a job runs there are two jobs'
 /// scores and the earlier one is the complete one.
-pub async fn risk_bands(db: &mongodb::Database) -> mongodb::error::Result<Option<RiskBands>> {
+pub async fn risk_bands(db: &mongodb::Database) -> Result<Option<RiskBands>, StoreError> {
     let groups: Vec<Document> = db
         .collection::<Document>(super::churn::SCORES)
         .aggregate([doc! { "$group": {

@@ -2,9 +2,8 @@
 //! transaction with the code row locked, so usage limits hold under concurrency.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::{PgPool, Postgres, Transaction};
-use utoipa::ToSchema;
+use storefront_client::staff::discounts::StaffDiscountCode;
 use uuid::Uuid;
 
 use super::{
@@ -12,80 +11,97 @@ use super::{
     audit::{self, Entity},
 };
 use crate::domain::{
+    discounts::NewDiscountCode,
     money::Currency,
     order::{Discount, DiscountCode, DiscountValue},
 };
 
-/// A discount code as staff see it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DiscountCodeView {
-    pub id: Uuid,
-    pub code: String,
+/// A `discount_codes` row.
+struct CodeRow {
+    id: Uuid,
+    code: String,
     /// `percent` or `fixed`.
-    pub kind: String,
-    pub percent_basis_points: Option<i32>,
-    pub amount_minor: Option<i64>,
-    pub currency: Option<String>,
-    pub min_subtotal_minor: i64,
-    pub starts_at: Option<DateTime<Utc>>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub usage_limit: Option<i32>,
-    pub times_used: i32,
-    pub once_per_customer: bool,
-    pub active: bool,
-    pub created_at: DateTime<Utc>,
+    kind: String,
+    percent_basis_points: Option<i32>,
+    amount_minor: Option<i64>,
+    currency: Option<String>,
+    min_subtotal_minor: i64,
+    starts_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    usage_limit: Option<i32>,
+    times_used: i32,
+    once_per_customer: bool,
+    active: bool,
+    created_at: DateTime<Utc>,
 }
 
-impl DiscountCodeView {
-    fn rule(&self) -> DiscountCode {
+impl From<CodeRow> for StaffDiscountCode {
+    fn from(row: CodeRow) -> Self {
+        Self {
+            id: row.id,
+            code: row.code,
+            kind: row.kind,
+            percent_basis_points: row.percent_basis_points,
+            amount_minor: row.amount_minor,
+            currency: row.currency,
+            min_subtotal_minor: row.min_subtotal_minor,
+            starts_at: row.starts_at,
+            expires_at: row.expires_at,
+            usage_limit: row.usage_limit,
+            times_used: row.times_used,
+            once_per_customer: row.once_per_customer,
+            active: row.active,
+            created_at: row.created_at,
+        }
+    }
+}
+
+impl CodeRow {
+    /// The rule the row describes. The table's checks keep rows consistent; a row that is not
+    /// (edited by hand) is an error, never a zero discount that would hide it.
+    fn rule(&self) -> Result<DiscountCode, StoreError> {
+        let corrupt = |what: &str| {
+            StoreError::Corrupt(format!("discount code {} ({}): {what}", self.code, self.id))
+        };
         let value = match (
             self.kind.as_str(),
             self.percent_basis_points,
             self.amount_minor,
         ) {
             ("percent", Some(bp), _) => DiscountValue::Percent {
-                basis_points: u32::try_from(bp).unwrap_or(0),
+                basis_points: u32::try_from(bp).map_err(|_| corrupt("negative percentage"))?,
             },
-            (_, _, amount) => DiscountValue::Fixed {
-                amount_minor: amount.unwrap_or(0),
-            },
+            ("fixed", _, Some(amount_minor)) => DiscountValue::Fixed { amount_minor },
+            ("percent", None, _) => return Err(corrupt("percent code without a percentage")),
+            ("fixed", _, None) => return Err(corrupt("fixed code without an amount")),
+            (kind, _, _) => return Err(corrupt(&format!("unknown kind {kind:?}"))),
         };
-        DiscountCode {
+        let currency = match self.currency.as_deref() {
+            None => None,
+            Some(code) => Some(Currency::parse(code).map_err(|_| corrupt("unknown currency"))?),
+        };
+        Ok(DiscountCode {
             code: self.code.clone(),
             discount: Discount {
                 value,
                 min_subtotal_minor: self.min_subtotal_minor,
             },
-            currency: self
-                .currency
-                .as_deref()
-                .and_then(|c| Currency::parse(c).ok()),
+            currency,
             starts_at: self.starts_at,
             expires_at: self.expires_at,
             usage_limit: self.usage_limit,
             times_used: self.times_used,
             once_per_customer: self.once_per_customer,
             active: self.active,
-        }
+        })
     }
-}
-
-pub struct NewDiscountCode {
-    pub code: String,
-    pub value: DiscountValue,
-    pub currency: Option<Currency>,
-    pub min_subtotal_minor: i64,
-    pub starts_at: Option<DateTime<Utc>>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub usage_limit: Option<i32>,
-    pub once_per_customer: bool,
 }
 
 pub async fn create(
     db: &PgPool,
     new: &NewDiscountCode,
     actor_id: Uuid,
-) -> Result<DiscountCodeView, StoreError> {
+) -> Result<StaffDiscountCode, StoreError> {
     let mut tx = db.begin().await?;
     let (kind, percent, amount) = match new.value {
         DiscountValue::Percent { basis_points } => (
@@ -96,7 +112,7 @@ pub async fn create(
         DiscountValue::Fixed { amount_minor } => ("fixed", None, Some(amount_minor)),
     };
     let created = sqlx::query_as!(
-        DiscountCodeView,
+        CodeRow,
         r#"INSERT INTO discount_codes (id, code, kind, percent_basis_points, amount_minor, currency,
                                       min_subtotal_minor, starts_at, expires_at, usage_limit,
                                       once_per_customer)
@@ -138,19 +154,22 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    Ok(created)
+    Ok(created.into())
 }
 
-pub async fn list(db: &PgPool) -> Result<Vec<DiscountCodeView>, StoreError> {
+pub async fn list(db: &PgPool) -> Result<Vec<StaffDiscountCode>, StoreError> {
     Ok(sqlx::query_as!(
-        DiscountCodeView,
+        CodeRow,
         r#"SELECT id, code::text AS "code!", kind, percent_basis_points, amount_minor, currency,
                   min_subtotal_minor, starts_at, expires_at, usage_limit, times_used,
                   once_per_customer, active, created_at
              FROM discount_codes ORDER BY created_at DESC"#
     )
     .fetch_all(db)
-    .await?)
+    .await?
+    .into_iter()
+    .map(StaffDiscountCode::from)
+    .collect())
 }
 
 pub async fn set_active(
@@ -158,11 +177,11 @@ pub async fn set_active(
     id: Uuid,
     active: bool,
     actor_id: Uuid,
-) -> Result<DiscountCodeView, StoreError> {
+) -> Result<StaffDiscountCode, StoreError> {
     let mut tx = db.begin().await?;
     let before = audit::snapshot(&mut tx, Entity::DiscountCode, id).await?;
     let updated = sqlx::query_as!(
-        DiscountCodeView,
+        CodeRow,
         r#"UPDATE discount_codes SET active = $2 WHERE id = $1
            RETURNING id, code::text AS "code!", kind, percent_basis_points, amount_minor,
                      currency, min_subtotal_minor, starts_at, expires_at, usage_limit,
@@ -190,7 +209,7 @@ pub async fn set_active(
     )
     .await?;
     tx.commit().await?;
-    Ok(updated)
+    Ok(updated.into())
 }
 
 /// A code by its text (case-insensitive) with whether this customer already used it.
@@ -200,7 +219,7 @@ pub async fn find(
     account_id: Option<Uuid>,
 ) -> Result<Option<(Uuid, DiscountCode, bool)>, StoreError> {
     let Some(view) = sqlx::query_as!(
-        DiscountCodeView,
+        CodeRow,
         r#"SELECT id, code::text AS "code!", kind, percent_basis_points, amount_minor, currency,
                   min_subtotal_minor, starts_at, expires_at, usage_limit, times_used,
                   once_per_customer, active, created_at
@@ -216,7 +235,7 @@ pub async fn find(
         Some(account_id) => used_by(db, view.id, account_id).await?,
         None => false,
     };
-    Ok(Some((view.id, view.rule(), used)))
+    Ok(Some((view.id, view.rule()?, used)))
 }
 
 async fn used_by(
@@ -242,9 +261,9 @@ pub async fn redeem(
     account_id: Uuid,
     order_id: Uuid,
     currency: Currency,
-) -> Result<Result<(), crate::domain::order::DiscountRejection>, sqlx::Error> {
+) -> Result<Result<(), crate::domain::order::DiscountRejection>, StoreError> {
     let view = sqlx::query_as!(
-        DiscountCodeView,
+        CodeRow,
         r#"SELECT id, code::text AS "code!", kind, percent_basis_points, amount_minor, currency,
                   min_subtotal_minor, starts_at, expires_at, usage_limit, times_used,
                   once_per_customer, active, created_at
@@ -254,7 +273,7 @@ pub async fn redeem(
     .fetch_one(&mut **tx)
     .await?;
     let used = used_by(&mut **tx, code_id, account_id).await?;
-    if let Err(rejection) = view.rule().check(Utc::now(), currency, used) {
+    if let Err(rejection) = view.rule()?.check(Utc::now(), currency, used) {
         return Ok(Err(rejection));
     }
     sqlx::query!(

@@ -8,6 +8,7 @@ use mongodb::{
 };
 use uuid::Uuid;
 
+use super::StoreError;
 use crate::domain::events::BehaviourEvent;
 
 pub const COLLECTION: &str = "events";
@@ -47,10 +48,7 @@ pub fn to_document(event: &BehaviourEvent) -> Document {
     }
 }
 
-pub async fn insert(
-    db: &mongodb::Database,
-    events: &[BehaviourEvent],
-) -> mongodb::error::Result<u64> {
+pub async fn insert(db: &mongodb::Database, events: &[BehaviourEvent]) -> Result<u64, StoreError> {
     if events.is_empty() {
         return Ok(0);
     }
@@ -65,7 +63,7 @@ pub async fn count_for_customer(
     customer_id: Uuid,
     from: chrono::DateTime<chrono::Utc>,
     to: chrono::DateTime<chrono::Utc>,
-) -> mongodb::error::Result<Vec<(String, i64)>> {
+) -> Result<Vec<(String, i64)>, StoreError> {
     use futures::TryStreamExt;
     let pipeline = [
         doc! { "$match": {

@@ -14,6 +14,7 @@ pub mod orders;
 pub mod rate_limit;
 pub mod reviews;
 pub mod sessions;
+pub mod stock;
 
 use std::time::Duration;
 
@@ -52,6 +53,12 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Redis(#[from] redis::RedisError),
+    #[error(transparent)]
+    Mongo(#[from] mongodb::error::Error),
+    /// A stored row breaks the rules it was written under (edited by hand, or a bug): a
+    /// server fault to log and report, never a value to guess.
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
 }
 
 impl StoreError {

@@ -10,6 +10,7 @@ use mongodb::{
 };
 use uuid::Uuid;
 
+use super::StoreError;
 use crate::domain::reviews::{NewReview, Review, ReviewStatus};
 
 pub const COLLECTION: &str = "reviews";
@@ -76,7 +77,7 @@ pub async fn insert(
     customer_id: Uuid,
     reviewer: &str,
     review: &NewReview,
-) -> mongodb::error::Result<Option<Review>> {
+) -> Result<Option<Review>, StoreError> {
     let existing = collection(db)
         .find_one(
             doc! { "product_id": product_id.to_string(), "customer_id": customer_id.to_string() },
@@ -106,7 +107,7 @@ pub async fn insert(
             ErrorKind::Write(WriteFailure::WriteError(ref write)) if write.code == 11000 => {
                 Ok(None)
             }
-            _ => Err(error),
+            _ => Err(error.into()),
         },
     }
 }
@@ -117,7 +118,7 @@ pub async fn for_product(
     product_id: Uuid,
     skip: u64,
     limit: i64,
-) -> mongodb::error::Result<(Vec<Review>, u64)> {
+) -> Result<(Vec<Review>, u64), StoreError> {
     let filter = doc! { "product_id": product_id.to_string(), "status": "published" };
     let total = collection(db).count_documents(filter.clone()).await?;
     let options = FindOptions::builder()
@@ -138,7 +139,7 @@ pub async fn for_product(
 pub async fn rating_totals(
     db: &mongodb::Database,
     product_id: Uuid,
-) -> mongodb::error::Result<(i32, i64)> {
+) -> Result<(i32, i64), StoreError> {
     let pipeline = [
         doc! { "$match": { "product_id": product_id.to_string(), "status": "published" } },
         doc! { "$group": { "_id": null, "count": { "$sum": 1 }, "sum": { "$sum": "$rating" } } },
@@ -167,7 +168,7 @@ pub async fn set_status(
     db: &mongodb::Database,
     id: &str,
     status: ReviewStatus,
-) -> mongodb::error::Result<Option<Review>> {
+) -> Result<Option<Review>, StoreError> {
     let Ok(oid) = ObjectId::parse_str(id) else {
         return Ok(None);
     };

@@ -441,5 +441,5 @@ async fn shoppers_can_see_where_the_shop_ships_and_what_it_costs() {
     let mut sorted = names.clone();
     sorted.sort_unstable();
     assert_eq!(names, sorted, "countries are listed by name");
-    assert_eq!(body["free_standard_shipping_from_minor"], 5000);
+    assert_eq!(body["meta"]["free_standard_shipping_from_minor"], 5000);
 }

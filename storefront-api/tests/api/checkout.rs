@@ -2,10 +2,10 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use storefront_api::{payments::test_cards, storage::catalog::ledger_mismatches};
+use storefront_api::{payments::test_cards, storage::stock::ledger_mismatches};
 use uuid::Uuid;
 
-use crate::helpers::{ProductSpec, TestApp, error_code};
+use crate::helpers::{ProductSpec, TestApp, card_expiry_year, error_code};
 
 fn body(card: &str) -> Value {
     json!({
@@ -14,7 +14,7 @@ fn body(card: &str) -> Value {
             "postal_code": "10115", "country": "DE"
         },
         "shipping_method": "standard",
-        "payment": {"card_number": card, "expiry_month": 12, "expiry_year": 2031, "cvc": "123"}
+        "payment": {"card_number": card, "expiry_month": 12, "expiry_year": card_expiry_year(), "cvc": "123"}
     })
 }
 

@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use storefront_api::{
     demo::{self, DemoOutcome, HistoryScope},
-    storage::{self, catalog::ledger_mismatches},
+    storage::{self, stock::ledger_mismatches},
 };
 use uuid::Uuid;
 

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use storefront_api::payments::test_cards;
 use uuid::Uuid;
 
-use crate::helpers::{ProductSpec, TestApp, error_code};
+use crate::helpers::{ProductSpec, TestApp, card_expiry_year, error_code};
 
 async fn code(app: &TestApp, staff: &str, body: Value) -> Value {
     let response = app
@@ -41,7 +41,7 @@ fn checkout_body(code: Option<&str>, card: &str) -> Value {
         "shipping_address": {"full_name": "A B", "line1": "Str 1", "city": "Wien", "postal_code": "1010", "country": "AT"},
         "shipping_method": "standard",
         "discount_code": code,
-        "payment": {"card_number": card, "expiry_month": 3, "expiry_year": 2033, "cvc": "321"}
+        "payment": {"card_number": card, "expiry_month": 3, "expiry_year": card_expiry_year(), "cvc": "321"}
     })
 }
 

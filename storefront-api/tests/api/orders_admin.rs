@@ -2,9 +2,9 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use storefront_api::{payments::test_cards, storage::catalog::ledger_mismatches};
+use storefront_api::{payments::test_cards, storage::stock::ledger_mismatches};
 
-use crate::helpers::{ProductSpec, TestApp, error_code};
+use crate::helpers::{ProductSpec, TestApp, card_expiry_year, error_code};
 
 /// A paid order of 2 × 30.00 to DE (free shipping, 19 % VAT): total 71.40.
 async fn paid_order(app: &TestApp, staff: &str, customer: &str, key: &str) -> Value {
@@ -37,7 +37,7 @@ async fn paid_order(app: &TestApp, staff: &str, customer: &str, key: &str) -> Va
         .json(&json!({
             "shipping_address": {"full_name": "A B", "line1": "Str 1", "city": "Berlin", "postal_code": "10115", "country": "DE"},
             "shipping_method": "standard",
-            "payment": {"card_number": test_cards::APPROVED, "expiry_month": 1, "expiry_year": 2032, "cvc": "999"}
+            "payment": {"card_number": test_cards::APPROVED, "expiry_month": 1, "expiry_year": card_expiry_year(), "cvc": "999"}
         }))
         .send()
         .await

@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use storefront_api::payments::test_cards;
 
-use crate::helpers::{ProductSpec, TestApp, error_code};
+use crate::helpers::{ProductSpec, TestApp, card_expiry_year, error_code};
 
 async fn delivered_purchase(app: &TestApp, staff: &str, customer: &str, key: &str) {
     let response = app
@@ -16,7 +16,7 @@ async fn delivered_purchase(app: &TestApp, staff: &str, customer: &str, key: &st
         .json(&json!({
             "shipping_address": {"full_name": "A B", "line1": "Str 1", "city": "Berlin", "postal_code": "10115", "country": "DE"},
             "shipping_method": "express",
-            "payment": {"card_number": test_cards::APPROVED, "expiry_month": 1, "expiry_year": 2032, "cvc": "999"}
+            "payment": {"card_number": test_cards::APPROVED, "expiry_month": 1, "expiry_year": card_expiry_year(), "cvc": "999"}
         }))
         .send()
         .await

@@ -2,7 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use storefront_api::storage::catalog::ledger_mismatches;
+use storefront_api::storage::stock::ledger_mismatches;
 
 use crate::helpers::{ProductSpec, TestApp, error_code};
 

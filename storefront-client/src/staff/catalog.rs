@@ -4,7 +4,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
 use crate::catalog::{CategoryRef, ProductStatus, ProductSummary, StockMovement, VariantStatus};
-use crate::orders::PageMeta;
+use crate::lists::{CountMeta, PageMeta};
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
 fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
@@ -154,6 +154,7 @@ pub struct MovementEnvelope {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MovementList {
     pub movements: Vec<StockMovement>,
+    pub meta: CountMeta,
 }
 
 /// `POST /api/v1/admin/categories`.

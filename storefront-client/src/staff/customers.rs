@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::account::{Account, Address};
-use crate::orders::PageMeta;
+use crate::lists::PageMeta;
 
 /// `GET /api/v1/admin/customers` query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,16 +1,19 @@
 //! What staff send and receive under `/api/v1/admin`: catalog management, orders, customers,
-//! the churn model registry and scores, the dashboard, and the audit log.
+//! discount codes, the churn model registry and scores, the dashboard, and the audit log.
 
 pub mod catalog;
 pub mod churn;
 pub mod customers;
 pub mod dashboard;
+pub mod discounts;
 pub mod orders;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
+
+use crate::lists::CountMeta;
 
 /// One staff change: who, what, before and after.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,4 +50,5 @@ pub struct AuditQuery {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditLog {
     pub entries: Vec<AuditEntry>,
+    pub meta: CountMeta,
 }

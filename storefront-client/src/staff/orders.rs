@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::AuditEntry;
-use crate::orders::{Order, OrderStatus, OrderSummary, PageMeta};
+use crate::lists::PageMeta;
+use crate::orders::{Order, OrderStatus, OrderSummary};
 
 /// `GET /api/v1/admin/orders` query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! The audit log, for staff: every staff change with who, when, before and after.
 
 use axum::extract::State;
+use storefront_client::lists::CountMeta;
 use storefront_client::staff::{AuditLog, AuditQuery};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -53,5 +54,8 @@ pub async fn audit_log(
         }
     };
     let entries = audit::trail(&state.db, entity, limit).await?;
-    Ok(Json(AuditLog { entries }))
+    Ok(Json(AuditLog {
+        meta: CountMeta::of(&entries),
+        entries,
+    }))
 }

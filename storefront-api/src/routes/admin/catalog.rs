@@ -3,6 +3,7 @@
 
 use axum::{extract::State, http::StatusCode};
 use storefront_client::catalog::ProductEnvelope;
+use storefront_client::lists::CountMeta;
 use storefront_client::staff::catalog::{
     CategoryDraft, CategoryEnvelope, CategoryPatch, MovementEnvelope, MovementList, ProductDraft,
     ProductPatch, StaffListParams, StaffProductList, StockAdjustment, VariantDraft, VariantPatch,
@@ -21,13 +22,13 @@ use crate::{
         money::Currency,
     },
     error::{ApiError, ApiResult, Json, Path, Query},
-    routes::catalog::{page_number, page_size},
+    routes::paging::Page,
     state::AppState,
     storage::catalog::{
         self as store, Audience, CategoryChanges, NewCategory, NewProduct, NewVariant,
         ProductChanges, ProductKey, VariantChanges,
     },
-    storage::paged,
+    storage::{paged, stock},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -87,9 +88,6 @@ async fn staff_product(state: &AppState, id: Uuid) -> ApiResult<Product> {
         .ok_or(ApiError::NotFound("product"))
 }
 
-/// Numbered pages of staff lists (the same shape as the shopper's order history).
-pub use storefront_client::orders::PageMeta as StaffListMeta;
-
 /// All products, drafts and archived included.
 #[utoipa::path(get, path = "/api/v1/admin/products", tag = "admin", params(StaffListParams),
     responses((status = 200, body = StaffProductList)), security(("bearer" = [])))]
@@ -97,16 +95,15 @@ pub async fn list_products(
     State(state): State<AppState>,
     Query(params): Query<StaffListParams>,
 ) -> ApiResult<Json<StaffProductList>> {
-    let limit = page_size(params.limit)?;
-    let page = page_number(params.page)?;
+    let page = Page::parse(params.page, params.limit)?;
     let text = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    let (products, total) = paged(limit, (page - 1) * limit, |limit, offset| {
+    let (products, total) = paged(page.limit, page.offset(), |limit, offset| {
         store::staff_products(&state.db, params.status, text, limit, offset)
     })
     .await?;
     Ok(Json(StaffProductList {
         products,
-        meta: StaffListMeta { total, page, limit },
+        meta: page.meta(total),
     }))
 }
 
@@ -377,7 +374,7 @@ pub async fn adjust_stock(
     if note.is_some_and(|n| n.chars().count() > 500) {
         return Err(ApiError::invalid("note", "must be at most 500 characters"));
     }
-    let movement = store::adjust_stock(
+    let movement = stock::adjust_stock(
         &state.db,
         variant_id,
         adjustment.delta,
@@ -398,8 +395,11 @@ pub async fn stock_movements(
     State(state): State<AppState>,
     Path(variant_id): Path<Uuid>,
 ) -> ApiResult<Json<MovementList>> {
-    let movements = store::stock_movements(&state.db, variant_id, 200).await?;
-    Ok(Json(MovementList { movements }))
+    let movements = stock::stock_movements(&state.db, variant_id, 200).await?;
+    Ok(Json(MovementList {
+        meta: CountMeta::of(&movements),
+        movements,
+    }))
 }
 
 /// Adds a category, optionally under a parent.

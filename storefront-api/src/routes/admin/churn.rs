@@ -42,10 +42,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(dataset))
 }
 
-fn mongo_error(error: mongodb::error::Error) -> ApiError {
-    ApiError::Unavailable(format!("mongodb: {error}"))
-}
-
 /// Uploads a churn-lab artifact (`model.json`). It is checked whole: well-formed, a model that
 /// scores, and features of this server's definition version.
 #[utoipa::path(post, path = "/api/v1/admin/churn/models", tag = "churn",
@@ -75,8 +71,7 @@ pub async fn upload_model(
     })?;
     let model =
         crate::storage::churn::register(&state.mongo, &artifact, &bytes, session.account_id)
-            .await
-            .map_err(mongo_error)?
+            .await?
             .ok_or_else(|| {
                 ApiError::conflict(
                     "version_exists",
@@ -100,9 +95,7 @@ pub async fn upload_model(
 #[utoipa::path(get, path = "/api/v1/admin/churn/models", tag = "churn",
     responses((status = 200, body = ModelList)), security(("bearer" = [])))]
 pub async fn list_models(State(state): State<AppState>) -> ApiResult<Json<ModelList>> {
-    let models = crate::storage::churn::list(&state.mongo)
-        .await
-        .map_err(mongo_error)?;
+    let models = crate::storage::churn::list(&state.mongo).await?;
     let active = models.iter().find(|m| m.active).map(|m| m.version.clone());
     Ok(Json(ModelList {
         models,
@@ -125,12 +118,9 @@ pub async fn activate_model(
     CurrentSession(session): CurrentSession,
     Path(version): Path<String>,
 ) -> ApiResult<Json<ModelEnvelope>> {
-    let before = crate::storage::churn::active_version(&state.mongo)
-        .await
-        .map_err(mongo_error)?;
+    let before = crate::storage::churn::active_version(&state.mongo).await?;
     let model = crate::storage::churn::find(&state.mongo, &version)
-        .await
-        .map_err(mongo_error)?
+        .await?
         .ok_or(ApiError::NotFound("churn model"))?;
     if model.feature_definition_version != FEATURE_DEFINITION_VERSION {
         return Err(ApiError::conflict(
@@ -141,9 +131,7 @@ pub async fn activate_model(
             ),
         ));
     }
-    crate::storage::churn::activate(&state.mongo, &version, session.account_id)
-        .await
-        .map_err(mongo_error)?;
+    crate::storage::churn::activate(&state.mongo, &version, session.account_id).await?;
     switch_everywhere(&state, &version).await?;
     audit::record_alone(
         &state.db,
@@ -179,12 +167,9 @@ pub async fn roll_back(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
 ) -> ApiResult<Json<ModelEnvelope>> {
-    let before = crate::storage::churn::active_version(&state.mongo)
-        .await
-        .map_err(mongo_error)?;
+    let before = crate::storage::churn::active_version(&state.mongo).await?;
     let version = crate::storage::churn::roll_back(&state.mongo)
-        .await
-        .map_err(mongo_error)?
+        .await?
         .ok_or_else(|| {
             ApiError::conflict(
                 "nothing_to_roll_back",
@@ -193,8 +178,7 @@ pub async fn roll_back(
         })?;
     switch_everywhere(&state, &version).await?;
     let model = crate::storage::churn::find(&state.mongo, &version)
-        .await
-        .map_err(mongo_error)?
+        .await?
         .ok_or(ApiError::NotFound("churn model"))?;
     audit::record_alone(
         &state.db,
@@ -296,8 +280,7 @@ pub async fn score_job(
         .ok_or(ApiError::NotFound("score job"))?;
     let top_customers = if job.status == "finished" {
         crate::storage::churn::top_scores(&state.mongo, id, 20)
-            .await
-            .map_err(mongo_error)?
+            .await?
             .into_iter()
             .map(|(customer_id, probability, risk_band)| TopCustomer {
                 customer_id,
@@ -327,7 +310,7 @@ pub async fn dataset(State(state): State<AppState>) -> ApiResult<Json<ChurnDatas
         async {
             crate::storage::churn::events(&state.mongo, None)
                 .await
-                .map_err(mongo_error)
+                .map_err(ApiError::from)
         },
     )?;
     Ok(Json(ChurnDataset {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     domain::account::Role,
     error::{ApiError, ApiResult, Json, Path, Query},
-    routes::catalog::{page_number, page_size},
+    routes::paging::Page,
     state::AppState,
     storage::{accounts, paged},
 };
@@ -28,16 +28,15 @@ pub async fn list_customers(
     State(state): State<AppState>,
     Query(params): Query<CustomerParams>,
 ) -> ApiResult<Json<CustomerList>> {
-    let limit = page_size(params.limit)?;
-    let page = page_number(params.page)?;
+    let page = Page::parse(params.page, params.limit)?;
     let text = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    let (customers, total) = paged(limit, (page - 1) * limit, |limit, offset| {
+    let (customers, total) = paged(page.limit, page.offset(), |limit, offset| {
         accounts::staff_customers(&state.db, text, limit, offset)
     })
     .await?;
     Ok(Json(CustomerList {
         customers,
-        meta: super::catalog::StaffListMeta { total, page, limit },
+        meta: page.meta(total),
     }))
 }
 

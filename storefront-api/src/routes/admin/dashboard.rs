@@ -6,7 +6,7 @@ use storefront_client::staff::dashboard::Dashboard;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    error::{ApiError, ApiResult, Json},
+    error::{ApiResult, Json},
     state::AppState,
     storage::dashboard,
 };
@@ -42,9 +42,7 @@ pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Dashboar
         dashboard::awaiting_fulfilment(&state.db),
         dashboard::low_stock(&state.db, LOW_STOCK_THRESHOLD, LOW_STOCK_SHOWN),
     )?;
-    let churn_risk = dashboard::risk_bands(&state.mongo)
-        .await
-        .map_err(|error| ApiError::Unavailable(format!("mongodb: {error}")))?;
+    let churn_risk = dashboard::risk_bands(&state.mongo).await?;
     Ok(Json(Dashboard {
         as_of,
         today: today_sales,

@@ -14,14 +14,11 @@ use crate::{
     auth::CurrentSession,
     domain::order::OrderStatus,
     error::{ApiError, ApiResult, Json, Path, Query},
-    routes::{
-        admin::catalog::StaffListMeta,
-        catalog::{page_number, page_size},
-    },
+    routes::paging::Page,
     state::AppState,
     storage::{
         audit::{self, Entity},
-        orders::{self, OrderChangeError, OrderFilter, PaymentRecord, TransitionInput},
+        orders::{self, Attempt, OrderChangeError, OrderFilter, PaymentRecord, TransitionInput},
         paged,
     },
 };
@@ -43,8 +40,7 @@ pub async fn list_orders(
     State(state): State<AppState>,
     Query(params): Query<StaffOrderListParams>,
 ) -> ApiResult<Json<StaffOrderList>> {
-    let limit = page_size(params.limit)?;
-    let page = page_number(params.page)?;
+    let page = Page::parse(params.page, params.limit)?;
     if let (Some(from), Some(to)) = (params.placed_from, params.placed_to)
         && from >= to
     {
@@ -58,13 +54,13 @@ pub async fn list_orders(
         min_total_minor: params.min_total,
         max_total_minor: params.max_total,
     };
-    let (orders, total) = paged(limit, (page - 1) * limit, |limit, offset| {
+    let (orders, total) = paged(page.limit, page.offset(), |limit, offset| {
         orders::list_orders(&state.db, &filter, limit, offset)
     })
     .await?;
     Ok(Json(StaffOrderList {
         orders,
-        meta: StaffListMeta { total, page, limit },
+        meta: page.meta(total),
     }))
 }
 
@@ -118,6 +114,11 @@ fn change_error(error: OrderChangeError) -> ApiError {
             ),
             details: json!({ "status": status }),
         },
+        OrderChangeError::NoCharge => ApiError::conflict(
+            "no_charge",
+            "The order has no recorded charge at the payment provider to refund; nothing was \
+             changed.",
+        ),
         OrderChangeError::Store(error) => error.into(),
     }
 }
@@ -127,29 +128,21 @@ async fn pay_out_refund(
     state: &AppState,
     order_id: Uuid,
     amount_minor: i64,
-    charge_reference: Option<String>,
+    charge_reference: &str,
     actor_id: Uuid,
 ) -> ApiResult<()> {
-    let reference = charge_reference.unwrap_or_default();
-    let outcome = state.payments.refund(&reference, amount_minor).await;
-    let (result, refund_reference, failure) = match &outcome {
-        Ok(refund_reference) => ("succeeded", Some(refund_reference.as_str()), None),
-        Err(_) => ("failed", None, Some("provider_unavailable")),
+    let outcome = state.payments.refund(charge_reference, amount_minor).await;
+    let attempt = match &outcome {
+        Ok(refund_reference) => Attempt::Succeeded {
+            reference: refund_reference,
+        },
+        Err(_) => Attempt::Unavailable,
     };
     orders::settle_refund(
         &state.db,
         order_id,
         amount_minor,
-        &PaymentRecord {
-            kind: "refund",
-            outcome: result,
-            amount_minor,
-            provider: state.payments.name(),
-            provider_reference: refund_reference,
-            card_brand: "",
-            card_last4: "",
-            failure_code: failure,
-        },
+        &PaymentRecord::refund(state.payments.name(), amount_minor, attempt),
         actor_id,
     )
     .await?;
@@ -218,12 +211,12 @@ pub async fn transition(
     if request.to == OrderStatus::Cancelled {
         state.catalog_cache.invalidate().await;
     }
-    if done.refund_minor > 0 {
+    if let Some(refund) = done.refund {
         pay_out_refund(
             &state,
             id,
-            done.refund_minor,
-            done.charge_reference,
+            refund.amount_minor,
+            &refund.charge_reference,
             session.account_id,
         )
         .await?;
@@ -266,7 +259,7 @@ pub async fn refund(
         &state,
         id,
         request.amount_minor,
-        charge_reference,
+        &charge_reference,
         session.account_id,
     )
     .await?;

@@ -1,0 +1,232 @@
+//! Cart pricing, the application service the cart routes and checkout share: a cart read
+//! once from Redis, re-priced from the catalog, with its problems per line, its currency, a
+//! discount code the owner may use now, and totals (shipping and tax when there is a
+//! destination); and whether units of a variant may be sold into a cart at all.
+
+use storefront_client::cart::{Cart, CartLine};
+use uuid::Uuid;
+
+use crate::{
+    config::CheckoutSettings,
+    domain::{
+        account::parse_country,
+        cart::{cart_lines, purchasable},
+        money::Currency,
+        order::{
+            CountryRates, Discount, DiscountRejection, PricingError, ShippingMethod, Totals, price,
+            shipping_minor,
+        },
+    },
+    error::{ApiError, ApiResult},
+    state::AppState,
+    storage::{carts::CartOwner, catalog::cart_variants, discounts},
+};
+
+/// Where the goods go and how: the rates of the country, and the shipping method.
+pub type Destination = (CountryRates, ShippingMethod);
+
+/// A cart priced for checkout or display.
+pub struct PricedCart {
+    pub cart: Cart,
+    /// The discount code applied to the totals, when one was asked for.
+    pub discount: Option<AppliedDiscount>,
+}
+
+/// A discount code the owner may use now.
+pub struct AppliedDiscount {
+    pub id: Uuid,
+    /// As the shopper typed it, trimmed.
+    pub code: String,
+    pub discount: Discount,
+}
+
+/// The rates of a country the shop ships to (and its code, upper-cased).
+pub fn country_rates(
+    settings: &CheckoutSettings,
+    country: &str,
+) -> ApiResult<(String, CountryRates)> {
+    let code = parse_country(country).map_err(|message| ApiError::invalid("country", message))?;
+    let rates = settings.countries.get(&code).ok_or_else(|| {
+        let shipped: Vec<&str> = settings.countries.keys().map(String::as_str).collect();
+        ApiError::invalid(
+            "country",
+            format!(
+                "we do not ship to {code}; we ship to {}",
+                shipped.join(", ")
+            ),
+        )
+    })?;
+    Ok((
+        code,
+        CountryRates {
+            tax_basis_points: rates.tax_basis_points,
+            standard_minor: rates.standard_minor,
+            express_minor: rates.express_minor,
+        },
+    ))
+}
+
+/// Reads the owner's cart once and prices it: with a `destination`, shipping and tax too;
+/// with a `discount_code`, the code is checked for this owner and the cart's currency (a 422
+/// saying why it cannot be used) and applied.
+pub async fn load_cart(
+    state: &AppState,
+    owner: Option<&CartOwner>,
+    destination: Option<Destination>,
+    discount_code: Option<&str>,
+) -> ApiResult<PricedCart> {
+    let quantities = match owner {
+        Some(owner) => state.carts.lines(owner).await?,
+        None => Vec::new(),
+    };
+    let ids: Vec<Uuid> = quantities.iter().map(|(id, _)| *id).collect();
+    let catalog = if ids.is_empty() {
+        Vec::new()
+    } else {
+        cart_variants(&state.db, &ids).await?
+    };
+    let lines = cart_lines(&quantities, &catalog);
+    let currency = lines.first().map(|line| line.unit_price.currency);
+    let code = discount_code.map(str::trim).filter(|code| !code.is_empty());
+    let discount = match code {
+        None => None,
+        Some(code) => {
+            let account = match owner {
+                Some(CartOwner::Account(id)) => Some(*id),
+                _ => None,
+            };
+            let (id, discount) = usable_discount(state, code, account, currency).await?;
+            Some(AppliedDiscount {
+                id,
+                code: code.to_owned(),
+                discount,
+            })
+        }
+    };
+    let totals = totals(
+        &state.settings.checkout,
+        &lines,
+        destination,
+        discount.as_ref().map(|applied| applied.discount),
+    )?;
+    let cart = Cart {
+        token: match owner {
+            Some(CartOwner::Guest(token)) => Some(token.clone()),
+            _ => None,
+        },
+        item_count: lines
+            .iter()
+            .filter(|line| line.problem.is_none())
+            .map(|line| i64::from(line.quantity))
+            .sum(),
+        currency,
+        ready_for_checkout: !lines.is_empty() && lines.iter().all(|line| line.problem.is_none()),
+        totals: Some(totals),
+        lines,
+    };
+    Ok(PricedCart { cart, discount })
+}
+
+/// A discount code the caller may use now, or a 422 saying why not.
+async fn usable_discount(
+    state: &AppState,
+    code: &str,
+    account_id: Option<Uuid>,
+    currency: Option<Currency>,
+) -> ApiResult<(Uuid, Discount)> {
+    let (id, rule, used) = discounts::find(&state.db, code, account_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("discount_code", "there is no such code"))?;
+    let currency = currency.or(rule.currency).unwrap_or(Currency::NONE);
+    let discount = rule
+        .check(chrono::Utc::now(), currency, used)
+        .map_err(|rejection| ApiError::invalid("discount_code", rejection.to_string()))?;
+    Ok((id, discount))
+}
+
+fn pricing_error(error: PricingError) -> ApiError {
+    match error {
+        PricingError::BelowMinimum { min_subtotal_minor } => ApiError::invalid(
+            "discount_code",
+            DiscountRejection::BelowMinimum { min_subtotal_minor }.to_string(),
+        ),
+        PricingError::Overflow => ApiError::invalid("quantity", "the cart total is too large"),
+    }
+}
+
+/// Totals of the purchasable lines: subtotal less any discount, and with shipping and tax
+/// when there is a destination.
+fn totals(
+    settings: &CheckoutSettings,
+    lines: &[CartLine],
+    destination: Option<Destination>,
+    discount: Option<Discount>,
+) -> ApiResult<Totals> {
+    let inputs = purchasable(lines);
+    let goods = price(&inputs, discount, 0, 0).map_err(pricing_error)?;
+    let Some((rates, method)) = destination else {
+        return Ok(goods);
+    };
+    let shipping = if inputs.is_empty() {
+        0
+    } else {
+        shipping_minor(
+            method,
+            rates,
+            goods.subtotal_minor - goods.discount_minor,
+            settings.free_standard_shipping_from_minor,
+        )
+    };
+    price(&inputs, discount, shipping, rates.tax_basis_points).map_err(pricing_error)
+}
+
+/// Checks that `quantity` units of the variant can be sold into this cart.
+pub async fn check_sellable(
+    state: &AppState,
+    owner: Option<&CartOwner>,
+    variant_id: Uuid,
+    quantity: i32,
+) -> ApiResult<()> {
+    let variant = cart_variants(&state.db, &[variant_id])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(ApiError::NotFound("variant"))?;
+    if !variant.is_for_sale() {
+        return Err(ApiError::conflict(
+            "not_for_sale",
+            format!("{} is no longer sold.", variant.product_name),
+        ));
+    }
+    if variant.stock_on_hand < quantity {
+        return Err(ApiError::Conflict {
+            code: "insufficient_stock",
+            message: format!(
+                "Only {} of {} left.",
+                variant.stock_on_hand.max(0),
+                variant.product_name
+            ),
+            details: serde_json::json!({ "variant_id": variant_id, "available": variant.stock_on_hand.max(0) }),
+        });
+    }
+    if let Some(owner) = owner {
+        let existing = state.carts.lines(owner).await?;
+        let other_ids: Vec<Uuid> = existing
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| *id != variant_id)
+            .collect();
+        if let Some(other) = cart_variants(&state.db, &other_ids).await?.first()
+            && other.currency != variant.currency
+        {
+            return Err(ApiError::conflict(
+                "currency_mismatch",
+                format!(
+                    "The cart is in {}; this item is priced in {}.",
+                    other.currency, variant.currency
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,282 @@
+//! Placing and paying: the cart priced once, the order placed with its stock (one
+//! transaction), the card charged (no transaction open), and the order then paid, or
+//! cancelled with its stock back on the shelf.
+
+use serde_json::{Value, json};
+use storefront_client::orders::CheckoutRequest;
+use uuid::Uuid;
+
+use super::Outcome;
+use crate::{
+    cart_pricing::{self, country_rates},
+    domain::{
+        FieldError,
+        account::{AddressInput, check_address},
+        cart::CartLine,
+        payment::Card,
+    },
+    error::{ApiError, ApiResult},
+    payments::{ChargeOutcome, ChargeRequest},
+    state::AppState,
+    storage::{
+        accounts,
+        carts::CartOwner,
+        orders::{self, Attempt, LineToBuy, NewOrder, PaymentRecord, PlaceError},
+    },
+};
+
+/// The shipping address, checked: given inline or a saved one of the caller's.
+pub async fn shipping_address(
+    state: &AppState,
+    account_id: Uuid,
+    request: &CheckoutRequest,
+) -> ApiResult<AddressInput> {
+    match (&request.shipping_address, request.address_id) {
+        (Some(address), None) => {
+            let input = AddressInput {
+                label: None,
+                full_name: address.full_name.trim().to_owned(),
+                line1: address.line1.trim().to_owned(),
+                line2: address.line2.clone().filter(|v| !v.trim().is_empty()),
+                city: address.city.trim().to_owned(),
+                region: address.region.clone().filter(|v| !v.trim().is_empty()),
+                postal_code: address.postal_code.trim().to_owned(),
+                country: address.country.trim().to_uppercase(),
+                phone: address.phone.clone().filter(|v| !v.trim().is_empty()),
+                is_default: false,
+            };
+            let errors: Vec<FieldError> = check_address(&input)
+                .into_iter()
+                .map(|e| FieldError::new(format!("shipping_address.{}", e.field), e.message))
+                .collect();
+            if errors.is_empty() {
+                Ok(input)
+            } else {
+                Err(ApiError::Validation(errors))
+            }
+        }
+        (None, Some(id)) => {
+            let saved = accounts::addresses(&state.db, account_id)
+                .await?
+                .into_iter()
+                .find(|a| a.id == id)
+                .ok_or_else(|| ApiError::invalid("address_id", "is not one of your addresses"))?;
+            Ok(AddressInput {
+                label: saved.label,
+                full_name: saved.full_name,
+                line1: saved.line1,
+                line2: saved.line2,
+                city: saved.city,
+                region: saved.region,
+                postal_code: saved.postal_code,
+                country: saved.country,
+                phone: saved.phone,
+                is_default: saved.is_default,
+            })
+        }
+        _ => Err(ApiError::invalid(
+            "shipping_address",
+            "give either shipping_address or address_id",
+        )),
+    }
+}
+
+fn address_json(input: &AddressInput) -> Value {
+    json!({
+        "full_name": input.full_name, "line1": input.line1, "line2": input.line2,
+        "city": input.city, "region": input.region, "postal_code": input.postal_code,
+        "country": input.country, "phone": input.phone,
+    })
+}
+
+/// A client's mistake or the shop's no (a 4xx) is the answer to record; anything else —
+/// a dependency down, a lost race the client should simply retry — is a fault.
+fn refusal_or_fault(error: ApiError) -> Result<Outcome, ApiError> {
+    let retry = matches!(&error, ApiError::Conflict { code, .. } if *code == "concurrent_update");
+    if error.status().is_client_error() && !retry {
+        Ok(Outcome::Refused(error))
+    } else {
+        Err(error)
+    }
+}
+
+/// Places the order for the caller's cart and charges it.
+pub async fn place_and_pay(
+    state: &AppState,
+    account_id: Uuid,
+    request: &CheckoutRequest,
+    card: &Card,
+    address: &AddressInput,
+) -> Result<Outcome, ApiError> {
+    let rates = match country_rates(&state.settings.checkout, &address.country) {
+        Ok((_, rates)) => rates,
+        Err(error) => return Ok(Outcome::Refused(prefix_field(error, "shipping_address."))),
+    };
+    let owner = CartOwner::Account(account_id);
+    let priced = match cart_pricing::load_cart(
+        state,
+        Some(&owner),
+        Some((rates, request.shipping_method)),
+        request.discount_code.as_deref(),
+    )
+    .await
+    {
+        Ok(priced) => priced,
+        Err(error) => return refusal_or_fault(error),
+    };
+    let cart = priced.cart;
+    if let Some(line) = cart.lines.iter().find(|line| line.problem.is_some()) {
+        return Ok(Outcome::Refused(problem_error(line)));
+    }
+    let (Some(currency), Some(totals), false) = (cart.currency, cart.totals, cart.lines.is_empty())
+    else {
+        return Ok(Outcome::Refused(ApiError::conflict(
+            "cart_empty",
+            "The cart is empty.",
+        )));
+    };
+    let lines: Vec<LineToBuy> = cart
+        .lines
+        .iter()
+        .map(|line| LineToBuy {
+            variant_id: line.variant_id,
+            product_id: line.product_id,
+            sku: line.sku.clone(),
+            product_name: line.product_name.clone(),
+            variant_title: line.variant_title.clone(),
+            unit_price_minor: line.unit_price.amount_minor,
+            quantity: line.quantity,
+        })
+        .collect();
+    let new = NewOrder {
+        account_id,
+        discount_code: priced
+            .discount
+            .as_ref()
+            .map(|applied| (applied.id, applied.code.as_str())),
+        currency,
+        lines: &lines,
+        totals,
+        shipping_method: request.shipping_method,
+        shipping_address: address_json(address),
+    };
+    let (order_id, _number) = match orders::place_order(&state.db, &new).await {
+        Ok(placed) => placed,
+        Err(PlaceError::OutOfStock { sku, available }) => {
+            return Ok(Outcome::Refused(ApiError::Conflict {
+                code: "insufficient_stock",
+                message: format!("Only {available} of {sku} left."),
+                details: json!({ "sku": sku, "available": available }),
+            }));
+        }
+        Err(PlaceError::PriceChanged { sku }) => {
+            return Ok(Outcome::Refused(ApiError::Conflict {
+                code: "price_changed",
+                message: format!("The price of {sku} changed; review the cart and try again."),
+                details: json!({ "sku": sku }),
+            }));
+        }
+        Err(PlaceError::DiscountRejected(rejection)) => {
+            return Ok(Outcome::Refused(ApiError::invalid(
+                "discount_code",
+                rejection.to_string(),
+            )));
+        }
+        Err(PlaceError::Store(error)) => return Err(error.into()),
+    };
+    // Stock and "in stock" changed: public reads must show it.
+    state.catalog_cache.invalidate().await;
+    let charge = state
+        .payments
+        .charge(ChargeRequest {
+            order_id,
+            amount_minor: totals.total_minor,
+            currency: currency.code(),
+            card,
+        })
+        .await;
+    let provider = state.payments.name();
+    match charge {
+        Ok(ChargeOutcome::Approved { reference }) => {
+            let attempt = Attempt::Succeeded {
+                reference: &reference,
+            };
+            orders::mark_paid(
+                &state.db,
+                order_id,
+                &PaymentRecord::charge(provider, totals.total_minor, card, attempt),
+            )
+            .await?;
+            if let Err(error) = state.carts.clear(&owner).await {
+                tracing::warn!(%error, %order_id, "paid order's cart not cleared");
+            }
+            let order = orders::order(&state.db, order_id, Some(account_id))
+                .await?
+                .ok_or(ApiError::NotFound("order"))?;
+            tracing::info!(%order_id, number = order.number, total = totals.total_minor, "order paid");
+            Ok(Outcome::Paid(Box::new(order)))
+        }
+        Ok(ChargeOutcome::Declined { code, message }) => {
+            let attempt = Attempt::Declined { code: &code };
+            orders::cancel_unpaid(
+                &state.db,
+                order_id,
+                "payment_declined",
+                Some(&PaymentRecord::charge(
+                    provider,
+                    totals.total_minor,
+                    card,
+                    attempt,
+                )),
+            )
+            .await?;
+            state.catalog_cache.invalidate().await;
+            Ok(Outcome::Refused(ApiError::PaymentDeclined {
+                code,
+                message,
+                order_id,
+            }))
+        }
+        Err(unavailable) => {
+            tracing::warn!(%order_id, error = %unavailable, "payment provider failed");
+            let attempt = Attempt::Unavailable;
+            orders::cancel_unpaid(
+                &state.db,
+                order_id,
+                "payment_failed",
+                Some(&PaymentRecord::charge(
+                    provider,
+                    totals.total_minor,
+                    card,
+                    attempt,
+                )),
+            )
+            .await?;
+            state.catalog_cache.invalidate().await;
+            Ok(Outcome::Refused(ApiError::PaymentUnavailable { order_id }))
+        }
+    }
+}
+
+fn problem_error(line: &CartLine) -> ApiError {
+    ApiError::Conflict {
+        code: "insufficient_stock",
+        message: format!(
+            "{} ({}) cannot be bought as it is; see the cart.",
+            line.product_name, line.sku
+        ),
+        details: json!({ "sku": line.sku, "available": line.available_quantity }),
+    }
+}
+
+fn prefix_field(error: ApiError, prefix: &str) -> ApiError {
+    match error {
+        ApiError::Validation(fields) => ApiError::Validation(
+            fields
+                .into_iter()
+                .map(|f| FieldError::new(format!("{prefix}{}", f.field), f.message))
+                .collect(),
+        ),
+        other => other,
+    }
+}
