@@ -1,6 +1,6 @@
 //! Shipping a trained model to storefront-api: upload the artifact to the registry and,
-//! when asked, activate it. The only part of the library that talks to the network, and only
-//! to the API over HTTP, through storefront-client. Used by `churn-lab deploy` and the desktop console.
+//! when asked, activate it. The only part of the library that talks to the API: over HTTP,
+//! through storefront-client. Used by `churn-lab deploy` and the desktop console.
 
 use storefront_client::account::LoginRequest;
 use storefront_client::error::ErrorBody;
@@ -15,6 +15,34 @@ pub enum Credentials {
     Token(String),
     /// A staff account; the password never appears on a command line.
     Login { email: String, password: String },
+}
+
+/// Why no credentials could be chosen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialsError {
+    #[error("set NEXUS_STAFF_PASSWORD to log in as {email}")]
+    NoPassword { email: String },
+    #[error("give --token (or NEXUS_API_TOKEN), or --email with NEXUS_STAFF_PASSWORD")]
+    Missing,
+}
+
+impl Credentials {
+    /// The credentials a deploy uses: a token when there is one (a session already proves
+    /// staff), else a login, which needs both the email and the password.
+    pub fn choose(
+        token: Option<String>,
+        email: Option<String>,
+        password: Option<String>,
+    ) -> Result<Self, CredentialsError> {
+        match (token, email) {
+            (Some(token), _) => Ok(Self::Token(token)),
+            (None, Some(email)) => match password {
+                Some(password) => Ok(Self::Login { email, password }),
+                None => Err(CredentialsError::NoPassword { email }),
+            },
+            (None, None) => Err(CredentialsError::Missing),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,4 +131,32 @@ pub async fn deploy(
         uploaded,
         activated: activate,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_wins_and_a_login_needs_its_password() {
+        let some = |s: &str| Some(s.to_owned());
+        assert!(matches!(
+            Credentials::choose(some("t"), some("a@b.c"), None),
+            Ok(Credentials::Token(t)) if t == "t"
+        ));
+        assert!(matches!(
+            Credentials::choose(None, some("a@b.c"), some("pw")),
+            Ok(Credentials::Login { email, password }) if email == "a@b.c" && password == "pw"
+        ));
+        assert_eq!(
+            Credentials::choose(None, some("a@b.c"), None).unwrap_err(),
+            CredentialsError::NoPassword {
+                email: "a@b.c".into()
+            }
+        );
+        assert_eq!(
+            Credentials::choose(None, None, some("pw")).unwrap_err(),
+            CredentialsError::Missing
+        );
+    }
 }

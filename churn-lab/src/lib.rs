@@ -8,7 +8,8 @@
 //! [`metrics`] on held-out customers → a versioned [`artifact::ModelArtifact`] that the API
 //! loads to score one customer with the very same feature code.
 //!
-//! Only [`deploy`] talks to the network (to storefront-api over HTTP).
+//! Only [`deploy`] (storefront-api over HTTP) and [`shop`] (the shop's PostgreSQL and MongoDB,
+//! read only) talk to the network.
 
 pub mod artifact;
 pub mod cohorts;

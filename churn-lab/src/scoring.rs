@@ -24,6 +24,12 @@ pub enum ScoringError {
         "model {0} was trained with behaviour events; pass the events file (--events) to score it"
     )]
     EventsRequired(String),
+    #[error("no transaction before --as-of {as_of}: the data runs from {first} to {last}")]
+    NothingBefore {
+        as_of: NaiveDate,
+        first: NaiveDate,
+        last: NaiveDate,
+    },
     #[error("computing features: {0}")]
     Polars(#[from] PolarsError),
     #[error("writing {path}: {source}")]
@@ -31,6 +37,73 @@ pub enum ScoringError {
         path: String,
         source: std::io::Error,
     },
+}
+
+/// Data that ends more than this many days before the as-of day is scored with a warning.
+pub const STALE_AFTER_DAYS: i64 = 30;
+
+/// Something about the input a scorer should hear, though the scores are still made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScoringWarning {
+    #[error("{model} was trained without events; --events is not used")]
+    EventsUnused { model: String },
+    #[error(
+        "the transactions end on {last}, {days} days before --as-of {as_of}; customers are scored \
+         as if none of them bought since"
+    )]
+    StaleData {
+        last: NaiveDate,
+        days: i64,
+        as_of: NaiveDate,
+    },
+}
+
+/// Events given to a model that does not read them are ignored: say so.
+pub fn unused_events(artifact: &ModelArtifact, events: Option<&Events>) -> Option<ScoringWarning> {
+    (events.is_some() && !artifact.uses_events()).then(|| ScoringWarning::EventsUnused {
+        model: artifact.version.clone(),
+    })
+}
+
+/// Whether the transactions can be scored as of `as_of`: there must be data before it (else
+/// no one is scorable, which is an error, not an empty answer), and data that stopped long
+/// before it makes every customer look gone (a warning).
+pub fn check_as_of(
+    transactions: &Transactions,
+    as_of: NaiveDate,
+) -> Result<Option<ScoringWarning>, ScoringError> {
+    let manifest = transactions.manifest();
+    let (Some(first), Some(last)) = (manifest.first_at, manifest.last_at) else {
+        return Ok(None);
+    };
+    let (first, last) = (first.date(), last.date());
+    if as_of <= first {
+        return Err(ScoringError::NothingBefore { as_of, first, last });
+    }
+    let days = (as_of - last).num_days();
+    Ok((days > STALE_AFTER_DAYS).then_some(ScoringWarning::StaleData { last, days, as_of }))
+}
+
+/// How many customers fall in each risk band.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BandCounts {
+    pub low: usize,
+    pub medium: usize,
+    pub high: usize,
+}
+
+impl BandCounts {
+    pub fn of(scores: &[CustomerScore]) -> Self {
+        let mut counts = Self::default();
+        for score in scores {
+            *match score.band {
+                RiskBand::Low => &mut counts.low,
+                RiskBand::Medium => &mut counts.medium,
+                RiskBand::High => &mut counts.high,
+            } += 1;
+        }
+        counts
+    }
 }
 
 /// The features of every customer with a purchase before `as_of`, in the artifact's order.
@@ -161,4 +234,76 @@ pub fn score_customer(
             .collect(),
         drivers: artifact.explain(row),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transactions::{Transaction, TransactionKind};
+
+    fn day(d: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap()
+    }
+
+    fn bought_on(days: &[&str]) -> Transactions {
+        let records: Vec<Transaction> = days
+            .iter()
+            .map(|d| Transaction {
+                customer_id: "c1".into(),
+                ordered_at: day(d).and_hms_opt(12, 0, 0).unwrap(),
+                amount: 10.0,
+                quantity: 1,
+                kind: TransactionKind::Purchase,
+            })
+            .collect();
+        Transactions::from_records(&records)
+    }
+
+    #[test]
+    fn as_of_needs_data_before_it_and_warns_when_the_data_stopped_long_before() {
+        let tx = bought_on(&["2024-01-10", "2024-03-01"]);
+        let refused = check_as_of(&tx, day("2024-01-10")).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "no transaction before --as-of 2024-01-10: the data runs from 2024-01-10 to 2024-03-01"
+        );
+        assert_eq!(check_as_of(&tx, day("2024-01-11")).unwrap(), None);
+        assert_eq!(
+            check_as_of(&tx, day("2024-03-31")).unwrap(),
+            None,
+            "30 days is fine"
+        );
+        let stale = check_as_of(&tx, day("2024-04-01")).unwrap().unwrap();
+        assert_eq!(
+            stale.to_string(),
+            "the transactions end on 2024-03-01, 31 days before --as-of 2024-04-01; customers \
+             are scored as if none of them bought since"
+        );
+        assert_eq!(
+            check_as_of(&bought_on(&[]), day("2024-01-01")).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn band_counts_count_every_score_once() {
+        let score = |band| CustomerScore {
+            customer_id: "c".into(),
+            churn_probability: 0.5,
+            band,
+        };
+        let scores = [
+            score(RiskBand::High),
+            score(RiskBand::Low),
+            score(RiskBand::High),
+        ];
+        assert_eq!(
+            BandCounts::of(&scores),
+            BandCounts {
+                low: 1,
+                medium: 0,
+                high: 2
+            }
+        );
+    }
 }

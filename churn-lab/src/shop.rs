@@ -1,7 +1,8 @@
 //! The live shop as churn data: Nexus orders (PostgreSQL) and behaviour events (MongoDB) read
 //! as [`Transaction`]s and [`Event`]s — one mapping, used by `churn-lab snapshot` and by
-//! storefront-api's scoring — and snapshots of them as Parquet files with a manifest, so every
-//! analysis can be re-run offline. Reads only.
+//! storefront-api's scoring — read from a [`ShopSource`] that never names its credentials, and
+//! snapshots of them as Parquet files with a manifest, so every analysis can be re-run
+//! offline. Reads only.
 
 use std::path::{Path, PathBuf};
 
@@ -145,6 +146,82 @@ pub fn event_from_wire(row: &DatasetEvent) -> Event {
     }
 }
 
+/// Where the live shop's data is read from: its PostgreSQL and MongoDB.
+#[derive(Debug, Clone)]
+pub struct ShopSource {
+    pub database_url: String,
+    pub mongodb_uri: String,
+    pub mongodb_database: String,
+}
+
+/// How long reading the shop waits for each server before it says the server is down.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Why the shop could not be read. Addresses are named without their credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum ShopReadError {
+    #[error("connecting to PostgreSQL at {at}")]
+    Postgres { at: String, source: sqlx::Error },
+    #[error("reading orders")]
+    Orders(#[source] sqlx::Error),
+    /// The URI itself is wrong: nothing was tried.
+    #[error("reading the MongoDB URI")]
+    MongoUri(#[source] mongodb::error::Error),
+    #[error("connecting to MongoDB")]
+    MongoClient(#[source] mongodb::error::Error),
+    #[error("reading events from MongoDB at {at}")]
+    Events {
+        at: String,
+        source: mongodb::error::Error,
+    },
+}
+
+impl ShopSource {
+    /// Where the data is read, without credentials: what a snapshot's manifest names.
+    pub fn describe(&self) -> String {
+        format!(
+            "postgres {} · mongodb {}/{}",
+            without_credentials(&self.database_url),
+            without_credentials(&self.mongodb_uri),
+            self.mongodb_database
+        )
+    }
+
+    /// Every order (as transactions) and behaviour event of the shop, read only.
+    pub async fn read(&self) -> Result<(Vec<Transaction>, Vec<Event>), ShopReadError> {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect(&self.database_url)
+            .await
+            .map_err(|source| ShopReadError::Postgres {
+                at: without_credentials(&self.database_url),
+                source,
+            })?;
+        let transactions = orders(&pool, None).await.map_err(ShopReadError::Orders)?;
+        let mut options = mongodb::options::ClientOptions::parse(&self.mongodb_uri)
+            .await
+            .map_err(ShopReadError::MongoUri)?;
+        options.server_selection_timeout = Some(CONNECT_TIMEOUT);
+        let client = mongodb::Client::with_options(options).map_err(ShopReadError::MongoClient)?;
+        let events = events(&client.database(&self.mongodb_database), None)
+            .await
+            .map_err(|source| ShopReadError::Events {
+                at: without_credentials(&self.mongodb_uri),
+                source,
+            })?;
+        Ok((transactions, events))
+    }
+}
+
+/// `host:port/database` of a database URL, never its credentials (nor its query, which may
+/// hold them too).
+pub fn without_credentials(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    rest.split('?').next().unwrap_or_default().to_owned()
+}
+
 /// What a snapshot holds and where it came from (`manifest.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotManifest {
@@ -224,4 +301,36 @@ pub fn write_snapshot(
     let body = serde_json::to_vec_pretty(&manifest).expect("a manifest serialises");
     std::fs::write(&manifest_path, body).map_err(io(manifest_path.clone()))?;
     Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_named_without_their_credentials() {
+        for (url, shown) in [
+            (
+                "postgres://reader:secret@127.0.0.1:9/nexus",
+                "127.0.0.1:9/nexus",
+            ),
+            (
+                "postgres://reader:p@ss@db:5432/nexus?sslmode=require&password=x",
+                "db:5432/nexus",
+            ),
+            ("mongodb://127.0.0.1:27017", "127.0.0.1:27017"),
+            ("db.internal:5432/nexus", "db.internal:5432/nexus"),
+        ] {
+            assert_eq!(without_credentials(url), shown, "{url}");
+        }
+        let source = ShopSource {
+            database_url: "postgres://reader:secret@db:5432/nexus".into(),
+            mongodb_uri: "mongodb://admin:hunter2@mongo:27017?authSource=admin".into(),
+            mongodb_database: "nexus".into(),
+        };
+        assert_eq!(
+            source.describe(),
+            "postgres db:5432/nexus · mongodb mongo:27017/nexus"
+        );
+    }
 }

@@ -76,6 +76,16 @@ impl TrainingConfig {
             folds: 3,
         }
     }
+
+    /// A run needs a model it may ship: baselines are measured, never chosen. Callers may
+    /// check before reading any data; [`train`] checks again.
+    pub fn check(&self) -> Result<(), TrainingError> {
+        if self.models.iter().any(|m| !m.is_baseline()) {
+            Ok(())
+        } else {
+            Err(TrainingError::NoCandidate)
+        }
+    }
 }
 
 /// One model's results, as written to `metrics.json`.
@@ -154,9 +164,7 @@ pub fn train(
     config: &TrainingConfig,
     progress: &dyn Progress,
 ) -> Result<TrainingOutcome, TrainingError> {
-    if !config.models.iter().any(|m| !m.is_baseline()) {
-        return Err(TrainingError::NoCandidate);
-    }
+    config.check()?;
     progress.begin("features", 1);
     let customers =
         LabelledCustomers::build(transactions, events, config.cutoff, config.window_days)?;
@@ -490,4 +498,22 @@ fn search_hyperparameters(
         }
     }
     Ok(trials)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_needs_a_model_that_is_not_a_baseline() {
+        let day = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let mut config = TrainingConfig::new(day, 30);
+        assert!(config.check().is_ok(), "every model by default");
+        config.models = vec![ModelKind::Recency, ModelKind::BgNbd];
+        assert!(matches!(config.check(), Err(TrainingError::NoCandidate)));
+        config.models = vec![];
+        assert!(matches!(config.check(), Err(TrainingError::NoCandidate)));
+        config.models = vec![ModelKind::Recency, ModelKind::Logistic];
+        assert!(config.check().is_ok());
+    }
 }

@@ -331,6 +331,17 @@ impl Events {
     }
 }
 
+/// Reads a transactions file and, when given, an events file: the data every command works
+/// on. An events file that was named but cannot be read is an error, never "no events".
+pub fn load(
+    transactions: &Path,
+    events: Option<&Path>,
+) -> Result<(Transactions, Option<Events>), LoadError> {
+    let transactions = Transactions::from_path(transactions)?;
+    let events = events.map(Events::from_path).transpose()?;
+    Ok((transactions, events))
+}
+
 fn manifest_of<'a>(
     source: &str,
     rows: usize,
@@ -686,6 +697,31 @@ mod tests {
             message.contains("found: customer, ordered_at, amount"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn load_reads_both_files_and_never_drops_a_named_events_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let tx = write(
+            dir.path(),
+            "t.csv",
+            "customer_id,ordered_at,amount\nc1,2024-01-05,10\n",
+        );
+        let events = write(
+            dir.path(),
+            "e.csv",
+            "customer_id,occurred_at,type\nc1,2024-01-04,product_view\n",
+        );
+        let (read, none) = load(&tx, None).unwrap();
+        assert_eq!(read.len(), 1);
+        assert!(none.is_none());
+        let (_, some) = load(&tx, Some(&events)).unwrap();
+        assert_eq!(some.unwrap().manifest().rows, 1);
+        let missing = dir.path().join("missing.csv");
+        assert!(matches!(
+            load(&tx, Some(&missing)),
+            Err(LoadError::Io { path, .. }) if path == missing
+        ));
     }
 
     #[test]

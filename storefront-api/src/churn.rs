@@ -9,15 +9,21 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use churn_lab::ModelArtifact;
 use churn_lab::scoring::{self, CustomerChurn};
 use futures::StreamExt;
-use redis::AsyncCommands;
 use secrecy::ExposeSecret;
 use uuid::Uuid;
 
-use crate::{error::ApiError, state::AppState, storage};
+use crate::{
+    error::ApiError,
+    state::AppState,
+    storage::{
+        self, model_activations,
+        score_jobs::{JobUpdate, Jobs},
+    },
+};
 pub use storefront_client::staff::churn::ScoreJob;
 
 /// The model requests score with. A request takes the `Arc` once and finishes on it even if
@@ -39,10 +45,6 @@ impl ChurnModels {
             *active = model;
         }
     }
-}
-
-fn channel(state: &AppState) -> String {
-    format!("{}churn:activations", state.settings.redis.key_prefix)
 }
 
 /// Makes the model in memory the registry's active one (no-op when it already is).
@@ -68,8 +70,7 @@ pub async fn sync_active(state: &AppState) -> anyhow::Result<()> {
 
 /// Tells every instance (this one included) that the active model changed.
 pub async fn announce(state: &AppState, version: &str) -> Result<(), ApiError> {
-    let mut redis = state.redis.clone();
-    let _: i64 = redis.publish(channel(state), version).await?;
+    model_activations::announce(&state.redis, &state.settings.redis.key_prefix, version).await?;
     Ok(())
 }
 
@@ -87,13 +88,15 @@ pub fn spawn_listener(state: AppState) {
 }
 
 async fn listen(state: &AppState) -> anyhow::Result<()> {
-    let client = redis::Client::open(state.settings.redis.url.expose_secret())?;
-    let mut pubsub = client.get_async_pubsub().await?;
-    pubsub.subscribe(channel(state)).await?;
+    let messages = model_activations::subscribe(
+        state.settings.redis.url.expose_secret(),
+        &state.settings.redis.key_prefix,
+    )
+    .await?;
     if let Err(error) = sync_active(state).await {
         tracing::warn!(%error, "could not load the active churn model");
     }
-    let mut messages = pubsub.on_message();
+    let mut messages = std::pin::pin!(messages);
     while messages.next().await.is_some() {
         if let Err(error) = sync_active(state).await {
             tracing::warn!(%error, "could not load the active churn model");
@@ -122,10 +125,6 @@ fn internal(error: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(anyhow::anyhow!("churn scoring: {error}"))
 }
 
-fn mongo_unavailable(error: mongodb::error::Error) -> ApiError {
-    ApiError::Unavailable(format!("mongodb: {error}"))
-}
-
 /// Scores one customer now; `None` when they have no paid order (not scorable).
 pub async fn score_customer(
     state: &AppState,
@@ -134,9 +133,7 @@ pub async fn score_customer(
     let model = active(state)?;
     let transactions = storage::churn::transactions(&state.db, Some(customer)).await?;
     let events = if model.uses_events() && !transactions.is_empty() {
-        storage::churn::events(&state.mongo, Some(customer))
-            .await
-            .map_err(mongo_unavailable)?
+        storage::churn::events(&state.mongo, Some(customer)).await?
     } else {
         Vec::new()
     };
@@ -150,52 +147,15 @@ pub async fn score_customer(
     Ok((model, churn))
 }
 
-fn job_key(state: &AppState, id: Uuid) -> String {
-    format!("{}churn:job:{id}", state.settings.redis.key_prefix)
-}
-
-const JOB_TTL_SECS: i64 = 7 * 24 * 3600;
-
-async fn set_job_fields(
-    state: &AppState,
-    id: Uuid,
-    fields: &[(&str, String)],
-) -> Result<(), redis::RedisError> {
-    let mut redis = state.redis.clone();
-    let key = job_key(state, id);
-    redis::pipe()
-        .hset_multiple(&key, fields)
-        .ignore()
-        .expire(&key, JOB_TTL_SECS)
-        .ignore()
-        .query_async::<()>(&mut redis)
-        .await
+fn jobs(state: &AppState) -> Jobs<'_> {
+    Jobs {
+        redis: &state.redis,
+        key_prefix: &state.settings.redis.key_prefix,
+    }
 }
 
 pub async fn job(state: &AppState, id: Uuid) -> Result<Option<ScoreJob>, ApiError> {
-    let mut redis = state.redis.clone();
-    let fields: std::collections::HashMap<String, String> =
-        redis.hgetall(job_key(state, id)).await?;
-    if fields.is_empty() {
-        return Ok(None);
-    }
-    let get = |name: &str| fields.get(name).cloned().unwrap_or_default();
-    let time = |name: &str| {
-        fields
-            .get(name)
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc))
-    };
-    Ok(Some(ScoreJob {
-        id,
-        status: get("status"),
-        model_version: get("model_version"),
-        total: get("total").parse().unwrap_or(0),
-        done: get("done").parse().unwrap_or(0),
-        started_at: time("started_at").unwrap_or_default(),
-        finished_at: time("finished_at"),
-        error: fields.get("error").cloned(),
-    }))
+    Ok(jobs(state).get(id).await?)
 }
 
 /// Starts scoring every customer with the active model in the background.
@@ -203,31 +163,22 @@ pub async fn start_score_all(state: &AppState) -> Result<ScoreJob, ApiError> {
     let model = active(state)?;
     let id = Uuid::now_v7();
     let started_at = Utc::now();
-    set_job_fields(
-        state,
-        id,
-        &[
-            ("status", "running".into()),
-            ("model_version", model.version.clone()),
-            ("total", "0".into()),
-            ("done", "0".into()),
-            ("started_at", started_at.to_rfc3339()),
-        ],
-    )
-    .await?;
+    let started = JobUpdate::Started {
+        model_version: &model.version,
+        at: started_at,
+    };
+    jobs(state).update(id, started).await?;
     let background = state.clone();
     tokio::spawn(async move {
         let outcome = run_score_all(&background, id, model).await;
-        let mut fields = vec![("finished_at", Utc::now().to_rfc3339())];
-        match outcome {
-            Ok(()) => fields.push(("status", "finished".into())),
-            Err(error) => {
-                tracing::error!(%error, job = %id, "score-all job failed");
-                fields.push(("status", "failed".into()));
-                fields.push(("error", error.to_string()));
-            }
+        if let Err(error) = &outcome {
+            tracing::error!(%error, job = %id, "score-all job failed");
         }
-        if let Err(error) = set_job_fields(&background, id, &fields).await {
+        let finished = JobUpdate::Finished {
+            at: Utc::now(),
+            error: outcome.err().map(|error| error.to_string()),
+        };
+        if let Err(error) = jobs(&background).update(id, finished).await {
             tracing::error!(%error, job = %id, "could not record the end of a score-all job");
         }
     });
@@ -254,7 +205,9 @@ async fn run_score_all(
         scoring::score(&scoring_model, &transactions, Some(&events), as_of_now())
     })
     .await??;
-    set_job_fields(state, id, &[("total", scores.len().to_string())]).await?;
+    jobs(state)
+        .update(id, JobUpdate::Total(scores.len()))
+        .await?;
     let stored: Vec<storage::churn::StoredScore> = scores
         .into_iter()
         .map(|s| storage::churn::StoredScore {
@@ -265,8 +218,7 @@ async fn run_score_all(
         .collect();
     for batch in stored.chunks(1000) {
         storage::churn::insert_scores(&state.mongo, id, &model.version, batch).await?;
-        let mut redis = state.redis.clone();
-        let _: i64 = redis.hincr(job_key(state, id), "done", batch.len()).await?;
+        jobs(state).add_done(id, batch.len()).await?;
     }
     storage::churn::drop_scores_of_other_jobs(&state.mongo, id).await?;
     Ok(())

@@ -19,6 +19,8 @@ pub use storefront_client::error::{ErrorBody, ErrorEnvelope};
 
 pub use crate::domain::FieldError;
 
+const CONCURRENT_UPDATE: &str = "concurrent_update";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{message}")]
@@ -80,6 +82,12 @@ impl ApiError {
             message: message.into(),
             details: Value::Null,
         }
+    }
+
+    /// A lost race on the database (`concurrent_update`): the transaction rolled back whole,
+    /// so trying the same request again is the fix — not an answer to record.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Conflict { code, .. } if *code == CONCURRENT_UPDATE)
     }
 
     pub fn status(&self) -> StatusCode {
@@ -215,7 +223,7 @@ impl From<sqlx::Error> for ApiError {
             _ if retryable => {
                 tracing::warn!(%error, "transaction lost a race; client asked to retry");
                 Self::conflict(
-                    "concurrent_update",
+                    CONCURRENT_UPDATE,
                     "Someone changed the same data at the same moment; nothing was saved. Try again.",
                 )
             }

@@ -10,6 +10,7 @@ pub mod catalog;
 mod client;
 pub mod error;
 pub mod events;
+pub mod health;
 pub mod lists;
 pub mod money;
 pub mod orders;

@@ -102,3 +102,12 @@ mod tests {
         assert_eq!(meta(6, 0).pages(), 0);
     }
 }
+
+/// `PATCH /api/v1/admin/reviews/{id}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Moderation {
+    /// `hidden` takes the review off the shop and out of the rating; `published` restores it.
+    pub status: ReviewStatus,
+}

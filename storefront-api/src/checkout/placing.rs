@@ -92,8 +92,7 @@ fn address_json(input: &AddressInput) -> Value {
 /// A client's mistake or the shop's no (a 4xx) is the answer to record; anything else —
 /// a dependency down, a lost race the client should simply retry — is a fault.
 fn refusal_or_fault(error: ApiError) -> Result<Outcome, ApiError> {
-    let retry = matches!(&error, ApiError::Conflict { code, .. } if *code == "concurrent_update");
-    if error.status().is_client_error() && !retry {
+    if error.status().is_client_error() && !error.is_retryable() {
         Ok(Outcome::Refused(error))
     } else {
         Err(error)
@@ -218,19 +217,8 @@ pub async fn place_and_pay(
         }
         Ok(ChargeOutcome::Declined { code, message }) => {
             let attempt = Attempt::Declined { code: &code };
-            orders::cancel_unpaid(
-                &state.db,
-                order_id,
-                "payment_declined",
-                Some(&PaymentRecord::charge(
-                    provider,
-                    totals.total_minor,
-                    card,
-                    attempt,
-                )),
-            )
-            .await?;
-            state.catalog_cache.invalidate().await;
+            let record = PaymentRecord::charge(provider, totals.total_minor, card, attempt);
+            cancel_unpaid(state, order_id, "payment_declined", &record).await?;
             Ok(Outcome::Refused(ApiError::PaymentDeclined {
                 code,
                 message,
@@ -239,23 +227,25 @@ pub async fn place_and_pay(
         }
         Err(unavailable) => {
             tracing::warn!(%order_id, error = %unavailable, "payment provider failed");
-            let attempt = Attempt::Unavailable;
-            orders::cancel_unpaid(
-                &state.db,
-                order_id,
-                "payment_failed",
-                Some(&PaymentRecord::charge(
-                    provider,
-                    totals.total_minor,
-                    card,
-                    attempt,
-                )),
-            )
-            .await?;
-            state.catalog_cache.invalidate().await;
+            let record =
+                PaymentRecord::charge(provider, totals.total_minor, card, Attempt::Unavailable);
+            cancel_unpaid(state, order_id, "payment_failed", &record).await?;
             Ok(Outcome::Refused(ApiError::PaymentUnavailable { order_id }))
         }
     }
+}
+
+/// The charge did not go through: the order is cancelled with its attempt on record and
+/// its stock back on the shelf, which public reads must show.
+async fn cancel_unpaid(
+    state: &AppState,
+    order_id: Uuid,
+    reason: &str,
+    attempt: &PaymentRecord<'_>,
+) -> ApiResult<()> {
+    orders::cancel_unpaid(&state.db, order_id, reason, Some(attempt)).await?;
+    state.catalog_cache.invalidate().await;
+    Ok(())
 }
 
 fn problem_error(line: &CartLine) -> ApiError {

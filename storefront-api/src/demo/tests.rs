@@ -11,7 +11,7 @@ use crate::{
     config::Settings,
     domain::{
         account::{Email, NewPassword, verify_password},
-        catalog::{check_compare_at, parse_sku, parse_slug},
+        catalog::{Sku, Slug, check_compare_at},
         events::{BehaviourEvent, EventKind, validate},
         money::Currency,
         order::{LineInput, OrderStatus, ShippingMethod, price},
@@ -94,7 +94,7 @@ fn slugs_and_skus_are_unique_and_valid() {
     let mut slugs = HashSet::new();
     for product in &shop.products {
         assert_eq!(
-            parse_slug(&product.slug).as_deref(),
+            Slug::parse(&product.slug).as_ref().map(Slug::as_str),
             Ok(product.slug.as_str())
         );
         assert!(
@@ -105,12 +105,15 @@ fn slugs_and_skus_are_unique_and_valid() {
     }
     let mut category_slugs = HashSet::new();
     for category in &shop.categories {
-        assert!(parse_slug(&category.slug).is_ok(), "{}", category.slug);
+        assert!(Slug::parse(&category.slug).is_ok(), "{}", category.slug);
         assert!(category_slugs.insert(&category.slug));
     }
     let mut skus = HashSet::new();
     for variant in variants(&shop) {
-        assert_eq!(parse_sku(&variant.sku).as_deref(), Ok(variant.sku.as_str()));
+        assert_eq!(
+            Sku::parse(&variant.sku).as_ref().map(Sku::as_str),
+            Ok(variant.sku.as_str())
+        );
         assert!(skus.insert(&variant.sku), "repeated SKU {}", variant.sku);
     }
 }

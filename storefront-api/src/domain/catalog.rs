@@ -3,26 +3,46 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub mod edits;
+
+const MAX_SLUG_LEN: usize = 120;
+
 /// Lower-case words joined by single hyphens, as used in product and category URLs.
-pub fn parse_slug(raw: &str) -> Result<String, String> {
-    let valid = !raw.is_empty()
-        && raw.len() <= 120
-        && raw.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        });
-    if valid {
-        Ok(raw.to_owned())
-    } else {
-        Err(format!(
-            "`{raw}` is not a slug: use lower-case letters and digits joined by single hyphens"
-        ))
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let valid = !raw.is_empty()
+            && raw.len() <= MAX_SLUG_LEN
+            && raw.split('-').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            });
+        if valid {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(format!(
+                "`{raw}` is not a slug: use lower-case letters and digits joined by single hyphens"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
-/// Turns a product name into a slug candidate ("Linen Shirt – Blue" → "linen-shirt-blue").
+impl std::fmt::Display for Slug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Turns a product name into a slug candidate ("Linen Shirt – Blue" → "linen-shirt-blue");
+/// empty when the name has no letters or digits, which `Slug::parse` then refuses.
 pub fn slugify(name: &str) -> String {
     let mut slug = String::with_capacity(name.len());
     for c in name.chars().flat_map(char::to_lowercase) {
@@ -34,29 +54,45 @@ pub fn slugify(name: &str) -> String {
     }
     slug.trim_end_matches('-')
         .chars()
-        .take(120)
+        .take(MAX_SLUG_LEN)
         .collect::<String>()
         .trim_end_matches('-')
         .to_owned()
 }
 
-/// Upper-case stock keeping unit: letters, digits, `.`, `_`, `-`; 1–64 characters.
-pub fn parse_sku(raw: &str) -> Result<String, String> {
-    let sku = raw.trim().to_uppercase();
-    let valid = (1..=64).contains(&sku.len())
-        && sku
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && sku
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
-    if valid {
-        Ok(sku)
-    } else {
-        Err(format!(
-            "`{raw}` is not a SKU: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-        ))
+/// Upper-case stock keeping unit: letters, digits, `.`, `_`, `-`; 1–64 characters. Staff may
+/// type it in lower case and with spaces around it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Sku(String);
+
+impl Sku {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let sku = raw.trim().to_uppercase();
+        let valid = (1..=64).contains(&sku.len())
+            && sku
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+            && sku.chars().all(|c| {
+                c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+            });
+        if valid {
+            Ok(Self(sku))
+        } else {
+            Err(format!(
+                "`{raw}` is not a SKU: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Sku {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -169,19 +205,19 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert!(parse_slug("linen-shirt-2").is_ok());
-        assert!(parse_slug("Linen").is_err());
-        assert!(parse_slug("a--b").is_err());
-        assert!(parse_slug("-a").is_err());
+        assert!(Slug::parse("linen-shirt-2").is_ok());
+        assert!(Slug::parse("Linen").is_err());
+        assert!(Slug::parse("a--b").is_err());
+        assert!(Slug::parse("-a").is_err());
         assert_eq!(slugify("  Linen Shirt – Blue! "), "linen-shirt-blue");
     }
 
     #[test]
     fn skus_are_upper_cased_and_checked() {
-        assert_eq!(parse_sku(" ls-blue-m ").unwrap(), "LS-BLUE-M");
-        assert!(parse_sku("").is_err());
-        assert!(parse_sku("-X").is_err());
-        assert!(parse_sku("A B").is_err());
+        assert_eq!(Sku::parse(" ls-blue-m ").unwrap().as_str(), "LS-BLUE-M");
+        assert!(Sku::parse("").is_err());
+        assert!(Sku::parse("-X").is_err());
+        assert!(Sku::parse("A B").is_err());
     }
 
     #[test]

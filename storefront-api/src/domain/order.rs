@@ -80,6 +80,51 @@ impl std::fmt::Display for IllegalTransition {
     }
 }
 
+const MAX_TRACKING_NUMBER: usize = 100;
+
+/// A move of an order that staff asked for, checked before it meets the order: refunds go
+/// through their own route (they need an amount), and a shipped order needs its tracking
+/// number, which the customer is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffTransition {
+    pub to: OrderStatus,
+    pub tracking_number: Option<String>,
+    /// Why, for cancellations.
+    pub reason: Option<String>,
+}
+
+impl StaffTransition {
+    pub fn parse(
+        request: storefront_client::staff::orders::TransitionRequest,
+    ) -> Result<Self, crate::domain::FieldError> {
+        use crate::domain::FieldError;
+        let filled =
+            |text: Option<String>| text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        if request.to == OrderStatus::Refunded {
+            return Err(FieldError::new(
+                "to",
+                "refunds go through /refunds with an amount",
+            ));
+        }
+        let tracking_number = filled(request.tracking_number);
+        match &tracking_number {
+            None if request.to == OrderStatus::Shipped => Err(FieldError::new(
+                "tracking_number",
+                "is required to ship an order",
+            )),
+            Some(t) if t.chars().count() > MAX_TRACKING_NUMBER => Err(FieldError::new(
+                "tracking_number",
+                format!("must be at most {MAX_TRACKING_NUMBER} characters"),
+            )),
+            _ => Ok(Self {
+                to: request.to,
+                tracking_number,
+                reason: filled(request.reason),
+            }),
+        }
+    }
+}
+
 /// A country's flat shipping prices and tax rate, as the shop configured them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CountryRates {

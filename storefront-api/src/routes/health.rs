@@ -3,37 +3,19 @@
 use std::{collections::BTreeMap, time::Instant};
 
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
-use serde::Serialize;
-use utoipa::ToSchema;
+use storefront_client::health::{
+    ApiIndex, ApiLinks, DependencyCheck, DependencyStatus, Liveness, Readiness, ReadinessStatus,
+};
 
-use crate::state::AppState;
-
-#[derive(Serialize, ToSchema)]
-pub struct Liveness {
-    status: &'static str,
-}
+use crate::{state::AppState, storage::health};
 
 /// The process is up and serving HTTP.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, body = Liveness)))]
 pub async fn healthz() -> Json<Liveness> {
-    Json(Liveness { status: "ok" })
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct DependencyCheck {
-    /// `up` or `down`.
-    status: &'static str,
-    latency_ms: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Readiness {
-    /// `ready` or `not_ready`.
-    status: &'static str,
-    checks: BTreeMap<&'static str, DependencyCheck>,
+    Json(Liveness {
+        status: "ok".into(),
+    })
 }
 
 async fn check<F, E>(timeout: std::time::Duration, probe: F) -> DependencyCheck
@@ -50,7 +32,11 @@ where
         Err(_) => Some(format!("no answer within {} ms", timeout.as_millis())),
     };
     DependencyCheck {
-        status: if error.is_none() { "up" } else { "down" },
+        status: if error.is_none() {
+            DependencyStatus::Up
+        } else {
+            DependencyStatus::Down
+        },
         latency_ms,
         error,
     }
@@ -62,29 +48,15 @@ where
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let timeout = std::time::Duration::from_millis(state.settings.http.readiness_timeout_ms);
-    let mut redis = state.redis.clone();
     let (postgres, redis, mongodb) = tokio::join!(
-        check(timeout, async {
-            sqlx::query("SELECT 1").execute(&state.db).await.map(drop)
-        }),
-        check(timeout, async {
-            redis::cmd("PING")
-                .query_async::<String>(&mut redis)
-                .await
-                .map(drop)
-        }),
-        check(timeout, async {
-            state
-                .mongo
-                .run_command(mongodb::bson::doc! { "ping": 1 })
-                .await
-                .map(drop)
-        }),
+        check(timeout, health::ping_postgres(&state.db)),
+        check(timeout, health::ping_redis(&state.redis)),
+        check(timeout, health::ping_mongo(&state.mongo)),
     );
     let checks = BTreeMap::from([
-        ("postgres", postgres),
-        ("redis", redis),
-        ("mongodb", mongodb),
+        ("postgres".to_owned(), postgres),
+        ("redis".to_owned(), redis),
+        ("mongodb".to_owned(), mongodb),
     ]);
     let ready = checks.values().all(|check| check.error.is_none());
     let status = if ready {
@@ -95,23 +67,14 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     (
         status,
         Json(Readiness {
-            status: if ready { "ready" } else { "not_ready" },
+            status: if ready {
+                ReadinessStatus::Ready
+            } else {
+                ReadinessStatus::NotReady
+            },
             checks,
         }),
     )
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ApiIndex {
-    api: ApiLinks,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ApiLinks {
-    name: &'static str,
-    version: &'static str,
-    docs: &'static str,
-    openapi: &'static str,
 }
 
 /// Where the API documents itself.
@@ -120,10 +83,10 @@ pub struct ApiLinks {
 pub async fn api_index() -> Json<ApiIndex> {
     Json(ApiIndex {
         api: ApiLinks {
-            name: "Nexus storefront API",
-            version: env!("CARGO_PKG_VERSION"),
-            docs: "/docs",
-            openapi: "/openapi.json",
+            name: "Nexus storefront API".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            docs: "/docs".into(),
+            openapi: "/openapi.json".into(),
         },
     })
 }

@@ -2,11 +2,9 @@
 //! review it once; staff can hide a review. Each write recomputes the product's rating.
 
 use axum::{extract::State, http::StatusCode};
-use serde::Deserialize;
 use storefront_client::reviews::{
-    ReviewDraft, ReviewEnvelope, ReviewList, ReviewMeta, ReviewPageParams,
+    Moderation, ReviewDraft, ReviewEnvelope, ReviewList, ReviewMeta, ReviewPageParams,
 };
-use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -14,7 +12,7 @@ use crate::{
     auth::CurrentSession,
     domain::{
         catalog::views::Rating,
-        reviews::{NewReview, ReviewStatus, display_name},
+        reviews::{NewReview, display_name},
     },
     error::{ApiError, ApiResult, Json, Path, Query},
     routes::paging::Page,
@@ -106,13 +104,6 @@ pub async fn write_review(
     })?;
     refresh_rating(&state, product_id).await?;
     Ok((StatusCode::CREATED, Json(ReviewEnvelope { review: stored })))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Moderation {
-    /// `hidden` takes the review off the shop and out of the rating; `published` restores it.
-    status: ReviewStatus,
 }
 
 /// Hides or restores a review.

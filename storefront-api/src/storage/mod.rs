@@ -10,9 +10,12 @@ pub mod churn;
 pub mod dashboard;
 pub mod discounts;
 pub mod events;
+pub mod health;
+pub mod model_activations;
 pub mod orders;
 pub mod rate_limit;
 pub mod reviews;
+pub mod score_jobs;
 pub mod sessions;
 pub mod stock;
 

@@ -13,21 +13,17 @@ use uuid::Uuid;
 
 use crate::{
     auth::CurrentSession,
-    domain::{
-        FieldError,
-        catalog::{
-            ProductStatus, StockReason, check_compare_at, check_stock_adjustment, parse_sku,
-            parse_slug, slugify, views::Product,
+    domain::catalog::{
+        edits::{
+            CategoryChanges, NewCategory, NewProduct, NewVariant, ProductChanges, StockChange,
+            VariantChanges,
         },
-        money::Currency,
+        views::Product,
     },
     error::{ApiError, ApiResult, Json, Path, Query},
     routes::paging::Page,
     state::AppState,
-    storage::catalog::{
-        self as store, Audience, CategoryChanges, NewCategory, NewProduct, NewVariant,
-        ProductChanges, ProductKey, VariantChanges,
-    },
+    storage::catalog::{self as store, Audience, ProductKey},
     storage::{paged, stock},
 };
 
@@ -41,40 +37,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(adjust_stock, stock_movements))
         .routes(routes!(create_category))
         .routes(routes!(update_category))
-}
-
-fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize) {
-    let chars = value.trim().chars().count();
-    if chars == 0 || chars > max {
-        errors.push(FieldError::new(
-            field,
-            format!("must be 1-{max} characters"),
-        ));
-    }
-}
-
-fn check_images(errors: &mut Vec<FieldError>, urls: &[String]) {
-    if urls.len() > 20 {
-        errors.push(FieldError::new("image_urls", "at most 20 images"));
-    }
-    for url in urls {
-        if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
-            || url.len() > 2048
-        {
-            errors.push(FieldError::new(
-                "image_urls",
-                format!("`{url}` is not an http(s) URL or absolute path"),
-            ));
-        }
-    }
-}
-
-fn validated<T>(value: T, errors: Vec<FieldError>) -> ApiResult<T> {
-    if errors.is_empty() {
-        Ok(value)
-    } else {
-        Err(ApiError::Validation(errors))
-    }
 }
 
 async fn invalidate(state: &AppState) -> ApiResult<()> {
@@ -117,31 +79,7 @@ pub async fn create_product(
     CurrentSession(session): CurrentSession,
     Json(draft): Json<ProductDraft>,
 ) -> ApiResult<(StatusCode, Json<ProductEnvelope>)> {
-    let mut errors = Vec::new();
-    check_text(&mut errors, "name", &draft.name, 200);
-    if draft.description.chars().count() > 20_000 {
-        errors.push(FieldError::new(
-            "description",
-            "must be at most 20000 characters",
-        ));
-    }
-    check_images(&mut errors, &draft.image_urls);
-    let slug = draft.slug.clone().unwrap_or_else(|| slugify(&draft.name));
-    if let Err(message) = parse_slug(&slug) {
-        errors.push(FieldError::new("slug", message));
-    }
-    let currency = Currency::parse(&draft.currency)
-        .map_err(|message| errors.push(FieldError::new("currency", message)))
-        .ok();
-    let new = NewProduct {
-        slug,
-        name: draft.name.trim().to_owned(),
-        description: draft.description,
-        category_id: draft.category_id,
-        currency: currency.unwrap_or(Currency::NONE),
-        image_urls: draft.image_urls,
-    };
-    let new = validated(new, errors)?;
+    let new = NewProduct::parse(draft).map_err(ApiError::Validation)?;
     let id = store::create_product(&state.db, &new, session.account_id).await?;
     invalidate(&state).await?;
     let product = staff_product(&state, id).await?;
@@ -173,27 +111,7 @@ pub async fn update_product(
     Path(id): Path<Uuid>,
     Json(patch): Json<ProductPatch>,
 ) -> ApiResult<Json<ProductEnvelope>> {
-    let mut errors = Vec::new();
-    if let Some(name) = &patch.name {
-        check_text(&mut errors, "name", name, 200);
-    }
-    if let Some(slug) = &patch.slug
-        && let Err(message) = parse_slug(slug)
-    {
-        errors.push(FieldError::new("slug", message));
-    }
-    if let Some(urls) = &patch.image_urls {
-        check_images(&mut errors, urls);
-    }
-    let changes = ProductChanges {
-        slug: patch.slug,
-        name: patch.name.map(|n| n.trim().to_owned()),
-        description: patch.description,
-        category_id: patch.category_id,
-        image_urls: patch.image_urls,
-        status: patch.status,
-    };
-    let changes = validated(changes, errors)?;
+    let changes = ProductChanges::parse(patch).map_err(ApiError::Validation)?;
     store::update_product(&state.db, id, &changes, session.account_id).await?;
     invalidate(&state).await?;
     let product = staff_product(&state, id).await?;
@@ -210,40 +128,16 @@ pub async fn archive_product(
     CurrentSession(session): CurrentSession,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ProductEnvelope>> {
-    let changes = ProductChanges {
-        status: Some(ProductStatus::Archived),
-        ..ProductChanges::default()
-    };
-    store::update_product(&state.db, id, &changes, session.account_id).await?;
+    store::update_product(
+        &state.db,
+        id,
+        &ProductChanges::archive(),
+        session.account_id,
+    )
+    .await?;
     invalidate(&state).await?;
     let product = staff_product(&state, id).await?;
     Ok(Json(ProductEnvelope { product }))
-}
-
-fn check_options(errors: &mut Vec<FieldError>, options: &serde_json::Value) {
-    let valid = options.as_object().is_some_and(|map| {
-        map.len() <= 10
-            && map.iter().all(|(k, v)| {
-                !k.is_empty() && k.len() <= 50 && v.as_str().is_some_and(|s| s.len() <= 100)
-            })
-    });
-    if !valid {
-        errors.push(FieldError::new(
-            "options",
-            "must be an object of up to 10 option names mapped to text values",
-        ));
-    }
-}
-
-fn check_price(errors: &mut Vec<FieldError>, field: &str, amount: i64) {
-    if amount < 0 {
-        errors.push(FieldError::new(field, "must not be negative"));
-    } else if amount > 100_000_000_000 {
-        errors.push(FieldError::new(
-            field,
-            "is larger than any price the shop accepts",
-        ));
-    }
 }
 
 /// Adds a variant to a product; its initial stock is recorded in the stock ledger.
@@ -258,35 +152,7 @@ pub async fn create_variant(
     Path(product_id): Path<Uuid>,
     Json(draft): Json<VariantDraft>,
 ) -> ApiResult<(StatusCode, Json<ProductEnvelope>)> {
-    let mut errors = Vec::new();
-    let sku = parse_sku(&draft.sku)
-        .map_err(|message| errors.push(FieldError::new("sku", message)))
-        .unwrap_or_default();
-    check_text(&mut errors, "title", &draft.title, 200);
-    check_options(&mut errors, &draft.options);
-    check_price(&mut errors, "price_minor", draft.price_minor);
-    if let Some(compare_at) = draft.compare_at_minor {
-        check_price(&mut errors, "compare_at_minor", compare_at);
-    }
-    if let Err(message) = check_compare_at(draft.price_minor, draft.compare_at_minor) {
-        errors.push(FieldError::new("compare_at_minor", message));
-    }
-    if !(0..=1_000_000).contains(&draft.initial_stock) {
-        errors.push(FieldError::new(
-            "initial_stock",
-            "must be between 0 and 1000000",
-        ));
-    }
-    let new = NewVariant {
-        sku,
-        title: draft.title.trim().to_owned(),
-        options: draft.options,
-        price_minor: draft.price_minor,
-        compare_at_minor: draft.compare_at_minor,
-        initial_stock: draft.initial_stock,
-        position: draft.position,
-    };
-    let new = validated(new, errors)?;
+    let new = NewVariant::parse(draft).map_err(ApiError::Validation)?;
     store::create_variant(&state.db, product_id, &new, session.account_id).await?;
     invalidate(&state).await?;
     let product = staff_product(&state, product_id).await?;
@@ -306,37 +172,7 @@ pub async fn update_variant(
     Path(variant_id): Path<Uuid>,
     Json(patch): Json<VariantPatch>,
 ) -> ApiResult<Json<ProductEnvelope>> {
-    let mut errors = Vec::new();
-    let sku = patch
-        .sku
-        .as_deref()
-        .map(parse_sku)
-        .transpose()
-        .map_err(|message| errors.push(FieldError::new("sku", message)))
-        .ok()
-        .flatten();
-    if let Some(title) = &patch.title {
-        check_text(&mut errors, "title", title, 200);
-    }
-    if let Some(options) = &patch.options {
-        check_options(&mut errors, options);
-    }
-    if let Some(price) = patch.price_minor {
-        check_price(&mut errors, "price_minor", price);
-    }
-    if let Some(Some(compare_at)) = patch.compare_at_minor {
-        check_price(&mut errors, "compare_at_minor", compare_at);
-    }
-    let changes = VariantChanges {
-        sku,
-        title: patch.title.map(|t| t.trim().to_owned()),
-        options: patch.options,
-        price_minor: patch.price_minor,
-        compare_at_minor: patch.compare_at_minor,
-        position: patch.position,
-        status: patch.status,
-    };
-    let changes = validated(changes, errors)?;
+    let changes = VariantChanges::parse(patch).map_err(ApiError::Validation)?;
     let product_id =
         store::update_variant(&state.db, variant_id, &changes, session.account_id).await?;
     invalidate(&state).await?;
@@ -358,28 +194,13 @@ pub async fn adjust_stock(
     Path(variant_id): Path<Uuid>,
     Json(adjustment): Json<StockAdjustment>,
 ) -> ApiResult<(StatusCode, Json<MovementEnvelope>)> {
-    let reason = StockReason::parse(&adjustment.reason).ok_or_else(|| {
-        ApiError::invalid(
-            "reason",
-            "must be one of restock, correction, damaged, lost, returned",
-        )
-    })?;
-    check_stock_adjustment(reason, adjustment.delta)
-        .map_err(|message| ApiError::invalid("delta", message))?;
-    let note = adjustment
-        .note
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > 500) {
-        return Err(ApiError::invalid("note", "must be at most 500 characters"));
-    }
+    let change = StockChange::parse(adjustment).map_err(ApiError::Validation)?;
     let movement = stock::adjust_stock(
         &state.db,
         variant_id,
-        adjustment.delta,
-        reason,
-        note,
+        change.delta,
+        change.reason,
+        change.note.as_deref(),
         Some(session.account_id),
     )
     .await?;
@@ -412,19 +233,7 @@ pub async fn create_category(
     CurrentSession(session): CurrentSession,
     Json(draft): Json<CategoryDraft>,
 ) -> ApiResult<(StatusCode, Json<CategoryEnvelope>)> {
-    let mut errors = Vec::new();
-    check_text(&mut errors, "name", &draft.name, 100);
-    let slug = draft.slug.clone().unwrap_or_else(|| slugify(&draft.name));
-    if let Err(message) = parse_slug(&slug) {
-        errors.push(FieldError::new("slug", message));
-    }
-    let new = NewCategory {
-        slug,
-        name: draft.name.trim().to_owned(),
-        parent_id: draft.parent_id,
-        position: draft.position,
-    };
-    let new = validated(new, errors)?;
+    let new = NewCategory::parse(draft).map_err(ApiError::Validation)?;
     let category = store::create_category(&state.db, &new, session.account_id).await?;
     invalidate(&state).await?;
     Ok((StatusCode::CREATED, Json(CategoryEnvelope { category })))
@@ -442,22 +251,7 @@ pub async fn update_category(
     Path(id): Path<Uuid>,
     Json(patch): Json<CategoryPatch>,
 ) -> ApiResult<Json<CategoryEnvelope>> {
-    let mut errors = Vec::new();
-    if let Some(name) = &patch.name {
-        check_text(&mut errors, "name", name, 100);
-    }
-    if let Some(slug) = &patch.slug
-        && let Err(message) = parse_slug(slug)
-    {
-        errors.push(FieldError::new("slug", message));
-    }
-    let changes = CategoryChanges {
-        slug: patch.slug,
-        name: patch.name.map(|n| n.trim().to_owned()),
-        parent_id: patch.parent_id,
-        position: patch.position,
-    };
-    let changes = validated(changes, errors)?;
+    let changes = CategoryChanges::parse(patch).map_err(ApiError::Validation)?;
     let category = store::update_category(&state.db, id, &changes, session.account_id).await?;
     invalidate(&state).await?;
     Ok(Json(CategoryEnvelope { category }))

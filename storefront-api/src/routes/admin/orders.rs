@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::CurrentSession,
-    domain::order::OrderStatus,
+    domain::order::{OrderStatus, StaffTransition},
     error::{ApiError, ApiResult, Json, Path, Query},
     routes::paging::Page,
     state::AppState,
@@ -168,47 +168,20 @@ pub async fn transition(
     Path(id): Path<Uuid>,
     Json(request): Json<TransitionRequest>,
 ) -> ApiResult<Json<StaffOrderEnvelope>> {
-    if request.to == OrderStatus::Refunded {
-        return Err(ApiError::invalid(
-            "to",
-            "refunds go through /refunds with an amount",
-        ));
-    }
-    let tracking = request
-        .tracking_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    if request.to == OrderStatus::Shipped && tracking.is_none() {
-        return Err(ApiError::invalid(
-            "tracking_number",
-            "is required to ship an order",
-        ));
-    }
-    if tracking.is_some_and(|t| t.chars().count() > 100) {
-        return Err(ApiError::invalid(
-            "tracking_number",
-            "must be at most 100 characters",
-        ));
-    }
-    let reason = request
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty());
+    let transition = StaffTransition::parse(request).map_err(|e| ApiError::Validation(vec![e]))?;
     let done = orders::transition(
         &state.db,
         id,
         &TransitionInput {
-            to: request.to,
-            tracking_number: tracking,
-            reason,
+            to: transition.to,
+            tracking_number: transition.tracking_number.as_deref(),
+            reason: transition.reason.as_deref(),
             actor_id: session.account_id,
         },
     )
     .await
     .map_err(change_error)?;
-    if request.to == OrderStatus::Cancelled {
+    if transition.to == OrderStatus::Cancelled {
         state.catalog_cache.invalidate().await;
     }
     if let Some(refund) = done.refund {

@@ -6,7 +6,11 @@ use uuid::Uuid;
 
 use crate::domain::{
     FieldError,
-    catalog::views::{CategoryNode, CategoryRef},
+    catalog::{
+        Slug,
+        edits::{CategoryChanges, NewCategory},
+        views::{CategoryNode, CategoryRef},
+    },
 };
 use crate::storage::{
     StoreError,
@@ -83,13 +87,6 @@ pub(super) async fn breadcrumbs(
     .await?)
 }
 
-pub struct NewCategory {
-    pub slug: String,
-    pub name: String,
-    pub parent_id: Option<Uuid>,
-    pub position: i32,
-}
-
 pub async fn create_category(
     db: &PgPool,
     new: &NewCategory,
@@ -102,7 +99,7 @@ pub async fn create_category(
            VALUES ($1, $2, $3, $4, $5) RETURNING id, slug, name"#,
         Uuid::now_v7(),
         new.parent_id,
-        new.slug,
+        new.slug.as_str(),
         new.name,
         new.position,
     )
@@ -132,15 +129,6 @@ pub async fn create_category(
     .await?;
     tx.commit().await?;
     Ok(category)
-}
-
-#[derive(Default)]
-pub struct CategoryChanges {
-    pub slug: Option<String>,
-    pub name: Option<String>,
-    /// `Some(None)` makes the category a root.
-    pub parent_id: Option<Option<Uuid>>,
-    pub position: Option<i32>,
 }
 
 /// Changes a category. Moving it under itself or one of its descendants is refused, so the
@@ -195,7 +183,7 @@ pub async fn update_category(
            WHERE id = $1
            RETURNING id, slug, name"#,
         id,
-        changes.slug,
+        changes.slug.as_ref().map(Slug::as_str),
         changes.name,
         changes.parent_id.is_some(),
         changes.parent_id.flatten(),

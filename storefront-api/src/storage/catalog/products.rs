@@ -4,12 +4,10 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::domain::{
-    catalog::{
-        ProductStatus, VariantStatus,
-        views::{CategoryRef, Product, Rating, Variant},
-    },
-    money::Currency,
+use crate::domain::catalog::{
+    ProductStatus, Slug, VariantStatus,
+    edits::{NewProduct, ProductChanges},
+    views::{CategoryRef, Product, Rating, Variant},
 };
 use crate::storage::{
     StoreError,
@@ -117,16 +115,6 @@ pub async fn refresh_search_lexicon(db: &PgPool) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A product as staff create it; variants are added separately.
-pub struct NewProduct {
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-    pub category_id: Uuid,
-    pub currency: Currency,
-    pub image_urls: Vec<String>,
-}
-
 pub async fn create_product(
     db: &PgPool,
     new: &NewProduct,
@@ -137,7 +125,7 @@ pub async fn create_product(
         r#"INSERT INTO products (id, slug, name, description, category_id, currency, image_urls)
            VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"#,
         Uuid::now_v7(),
-        new.slug,
+        new.slug.as_str(),
         new.name,
         new.description,
         new.category_id,
@@ -168,17 +156,6 @@ pub async fn create_product(
     .await?;
     tx.commit().await?;
     Ok(id)
-}
-
-/// Changes to a product; `None` leaves a field as it is.
-#[derive(Default)]
-pub struct ProductChanges {
-    pub slug: Option<String>,
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub category_id: Option<Uuid>,
-    pub image_urls: Option<Vec<String>>,
-    pub status: Option<ProductStatus>,
 }
 
 pub async fn update_product(
@@ -214,7 +191,7 @@ pub async fn update_product(
                updated_at = now()
            WHERE id = $1"#,
         id,
-        changes.slug,
+        changes.slug.as_ref().map(Slug::as_str),
         changes.name,
         changes.description,
         changes.category_id,

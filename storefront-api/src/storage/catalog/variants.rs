@@ -6,7 +6,10 @@ use uuid::Uuid;
 
 use crate::domain::{
     FieldError,
-    catalog::{ProductStatus, StockReason, VariantStatus},
+    catalog::{
+        ProductStatus, Sku, StockReason, VariantStatus,
+        edits::{NewVariant, VariantChanges},
+    },
     money::Currency,
 };
 use crate::storage::{
@@ -17,16 +20,6 @@ use crate::storage::{
 use serde_json::Value;
 
 use super::*;
-
-pub struct NewVariant {
-    pub sku: String,
-    pub title: String,
-    pub options: serde_json::Value,
-    pub price_minor: i64,
-    pub compare_at_minor: Option<i64>,
-    pub initial_stock: i32,
-    pub position: i32,
-}
 
 /// Adds a variant; its initial stock is the first ledger row.
 pub async fn create_variant(
@@ -43,7 +36,7 @@ pub async fn create_variant(
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"#,
         Uuid::now_v7(),
         product_id,
-        new.sku,
+        new.sku.as_str(),
         new.title,
         new.options,
         new.price_minor,
@@ -85,18 +78,6 @@ pub async fn create_variant(
     Ok(variant_id)
 }
 
-#[derive(Default)]
-pub struct VariantChanges {
-    pub sku: Option<String>,
-    pub title: Option<String>,
-    pub options: Option<serde_json::Value>,
-    pub price_minor: Option<i64>,
-    /// `Some(None)` removes the compare-at price.
-    pub compare_at_minor: Option<Option<i64>>,
-    pub position: Option<i32>,
-    pub status: Option<VariantStatus>,
-}
-
 /// Updates a variant; returns its product id. Archiving the last active variant of an active
 /// product is refused, so shoppers never see a product they cannot buy.
 pub async fn update_variant(
@@ -135,7 +116,7 @@ pub async fn update_variant(
                updated_at = now()
            WHERE id = $1"#,
         variant_id,
-        changes.sku,
+        changes.sku.as_ref().map(Sku::as_str),
         changes.title,
         changes.options,
         price,

@@ -1,0 +1,489 @@
+//! Staff edits to the catalog, parsed from the staff's drafts and patches. Every field is
+//! checked and every problem reported at once, so a handler gets either an edit storage can
+//! write or the whole list of what to fix.
+
+use storefront_client::staff::catalog::{
+    CategoryDraft, CategoryPatch, ProductDraft, ProductPatch, StockAdjustment, VariantDraft,
+    VariantPatch,
+};
+use uuid::Uuid;
+
+use super::{ProductStatus, Sku, Slug, StockReason, VariantStatus, check_compare_at, slugify};
+use crate::domain::{FieldError, money::Currency};
+
+const MAX_PRODUCT_NAME: usize = 200;
+const MAX_CATEGORY_NAME: usize = 100;
+const MAX_VARIANT_TITLE: usize = 200;
+const MAX_DESCRIPTION: usize = 20_000;
+const MAX_IMAGES: usize = 20;
+const MAX_IMAGE_URL: usize = 2048;
+const MAX_OPTIONS: usize = 10;
+const MAX_OPTION_NAME: usize = 50;
+const MAX_OPTION_VALUE: usize = 100;
+/// A billion in major units: above any real price, below where totals could overflow.
+const MAX_PRICE_MINOR: i64 = 100_000_000_000;
+const MAX_INITIAL_STOCK: i32 = 1_000_000;
+const MAX_STOCK_NOTE: usize = 500;
+
+/// The problems found so far in one draft or patch.
+#[derive(Default)]
+struct Problems(Vec<FieldError>);
+
+impl Problems {
+    fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// Keeps the value, or records why it is refused.
+    fn check<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
+        parsed.map_err(|message| self.add(field, message)).ok()
+    }
+
+    /// A name or title: trimmed, 1 to `max` characters.
+    fn text(&mut self, field: &str, value: &str, max: usize) -> String {
+        let trimmed = value.trim();
+        let chars = trimmed.chars().count();
+        if chars == 0 || chars > max {
+            self.add(field, format!("must be 1-{max} characters"));
+        }
+        trimmed.to_owned()
+    }
+
+    fn images(&mut self, urls: &[String]) {
+        if urls.len() > MAX_IMAGES {
+            self.add("image_urls", format!("at most {MAX_IMAGES} images"));
+        }
+        for url in urls {
+            let link = url.starts_with("https://") || url.starts_with("http://");
+            if !(link || url.starts_with('/')) || url.len() > MAX_IMAGE_URL {
+                self.add(
+                    "image_urls",
+                    format!("`{url}` is not an http(s) URL or absolute path"),
+                );
+            }
+        }
+    }
+
+    fn options(&mut self, options: &serde_json::Value) {
+        let valid = options.as_object().is_some_and(|map| {
+            map.len() <= MAX_OPTIONS
+                && map.iter().all(|(name, value)| {
+                    !name.is_empty()
+                        && name.len() <= MAX_OPTION_NAME
+                        && value.as_str().is_some_and(|v| v.len() <= MAX_OPTION_VALUE)
+                })
+        });
+        if !valid {
+            self.add(
+                "options",
+                format!(
+                    "must be an object of up to {MAX_OPTIONS} option names mapped to text values"
+                ),
+            );
+        }
+    }
+
+    fn price(&mut self, field: &str, amount_minor: i64) {
+        if amount_minor < 0 {
+            self.add(field, "must not be negative");
+        } else if amount_minor > MAX_PRICE_MINOR {
+            self.add(field, "is larger than any price the shop accepts");
+        }
+    }
+
+    fn finish<T>(self, edit: Option<T>) -> Result<T, Vec<FieldError>> {
+        match edit {
+            Some(edit) if self.0.is_empty() => Ok(edit),
+            _ => Err(self.0),
+        }
+    }
+}
+
+/// A product to create, as a draft; the slug defaults to one made from the name.
+pub struct NewProduct {
+    pub slug: Slug,
+    pub name: String,
+    pub description: String,
+    pub category_id: Uuid,
+    pub currency: Currency,
+    pub image_urls: Vec<String>,
+}
+
+impl NewProduct {
+    pub fn parse(draft: ProductDraft) -> Result<Self, Vec<FieldError>> {
+        let mut problems = Problems::default();
+        let name = problems.text("name", &draft.name, MAX_PRODUCT_NAME);
+        if draft.description.chars().count() > MAX_DESCRIPTION {
+            problems.add(
+                "description",
+                format!("must be at most {MAX_DESCRIPTION} characters"),
+            );
+        }
+        problems.images(&draft.image_urls);
+        let slug = draft.slug.unwrap_or_else(|| slugify(&draft.name));
+        let slug = problems.check("slug", Slug::parse(&slug));
+        let currency = problems.check("currency", Currency::parse(&draft.currency));
+        let edit = slug.zip(currency).map(|(slug, currency)| Self {
+            slug,
+            name,
+            description: draft.description,
+            category_id: draft.category_id,
+            currency,
+            image_urls: draft.image_urls,
+        });
+        problems.finish(edit)
+    }
+}
+
+/// Changes to a product; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct ProductChanges {
+    pub slug: Option<Slug>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub category_id: Option<Uuid>,
+    pub image_urls: Option<Vec<String>>,
+    pub status: Option<ProductStatus>,
+}
+
+impl ProductChanges {
+    pub fn parse(patch: ProductPatch) -> Result<Self, Vec<FieldError>> {
+        let mut problems = Problems::default();
+        let name = patch
+            .name
+            .map(|name| problems.text("name", &name, MAX_PRODUCT_NAME));
+        if patch
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION)
+        {
+            problems.add(
+                "description",
+                format!("must be at most {MAX_DESCRIPTION} characters"),
+            );
+        }
+        let slug = patch
+            .slug
+            .and_then(|slug| problems.check("slug", Slug::parse(&slug)));
+        if let Some(urls) = &patch.image_urls {
+            problems.images(urls);
+        }
+        problems.finish(Some(Self {
+            slug,
+            name,
+            description: patch.description,
+            category_id: patch.category_id,
+            image_urls: patch.image_urls,
+            status: patch.status,
+        }))
+    }
+
+    pub fn archive() -> Self {
+        Self {
+            status: Some(ProductStatus::Archived),
+            ..Self::default()
+        }
+    }
+}
+
+/// A variant to add to a product, with the stock it starts with.
+pub struct NewVariant {
+    pub sku: Sku,
+    pub title: String,
+    pub options: serde_json::Value,
+    pub price_minor: i64,
+    pub compare_at_minor: Option<i64>,
+    pub initial_stock: i32,
+    pub position: i32,
+}
+
+impl NewVariant {
+    pub fn parse(draft: VariantDraft) -> Result<Self, Vec<FieldError>> {
+        let mut problems = Problems::default();
+        let sku = problems.check("sku", Sku::parse(&draft.sku));
+        let title = problems.text("title", &draft.title, MAX_VARIANT_TITLE);
+        problems.options(&draft.options);
+        problems.price("price_minor", draft.price_minor);
+        if let Some(compare_at) = draft.compare_at_minor {
+            problems.price("compare_at_minor", compare_at);
+        }
+        problems.check(
+            "compare_at_minor",
+            check_compare_at(draft.price_minor, draft.compare_at_minor),
+        );
+        if !(0..=MAX_INITIAL_STOCK).contains(&draft.initial_stock) {
+            problems.add(
+                "initial_stock",
+                format!("must be between 0 and {MAX_INITIAL_STOCK}"),
+            );
+        }
+        let edit = sku.map(|sku| Self {
+            sku,
+            title,
+            options: draft.options,
+            price_minor: draft.price_minor,
+            compare_at_minor: draft.compare_at_minor,
+            initial_stock: draft.initial_stock,
+            position: draft.position,
+        });
+        problems.finish(edit)
+    }
+}
+
+/// Changes to a variant; stock changes go through [`StockChange`] so the ledger stays whole.
+/// Whether a new price still sits below the compare-at price is checked against the stored
+/// variant, by storage.
+pub struct VariantChanges {
+    pub sku: Option<Sku>,
+    pub title: Option<String>,
+    pub options: Option<serde_json::Value>,
+    pub price_minor: Option<i64>,
+    /// `Some(None)` removes the compare-at price.
+    pub compare_at_minor: Option<Option<i64>>,
+    pub position: Option<i32>,
+    pub status: Option<VariantStatus>,
+}
+
+impl VariantChanges {
+    pub fn parse(patch: VariantPatch) -> Result<Self, Vec<FieldError>> {
+        let mut problems = Problems::default();
+        let sku = patch
+            .sku
+            .and_then(|sku| problems.check("sku", Sku::parse(&sku)));
+        let title = patch
+            .title
+            .map(|title| problems.text("title", &title, MAX_VARIANT_TITLE));
+        if let Some(options) = &patch.options {
+            problems.options(options);
+        }
+        if let Some(price) = patch.price_minor {
+            problems.price("price_minor", price);
+        }
+        if let Some(Some(compare_at)) = patch.compare_at_minor {
+            problems.price("compare_at_minor", compare_at);
+        }
+        problems.finish(Some(Self {
+            sku,
+            title,
+            options: patch.options,
+            price_minor: patch.price_minor,
+            compare_at_minor: patch.compare_at_minor,
+            position: patch.position,
+            status: patch.status,
+        }))
+    }
+}
+
+/// A category to add; the slug defaults to one made from the name.
+pub struct NewCategory {
+    pub slug: Slug,
+    pub name: String,
+    pub parent_id: Option<Uuid>,
+    pub position: i32,
+}
+
+impl NewCategory {
+    pub fn parse(draft: CategoryDraft) -> Result<Self, Vec<FieldError>> {
+        let mut problems = Problems::default();
+        let name = problems.text("name", &draft.name, MAX_CATEGORY_NAME);
+        let slug = draft.slug.unwrap_or_else(|| slugify(&draft.name));
+        let slug = problems.check("slug", Slug::parse(&slug));
+        let edit = slug.map(|slug| Self {
+            slug,
+            name,
+            parent_id: draft.parent_id,
+            position: draft.position,
+        });
+        problems.finish(edit)
+    }
+}
+
+/// Changes to a category. Whether a move keeps the tree a tree is checked by storage, which
+/// sees the tree.
+pub struct CategoryChanges {
+    pub slug: Option<Slug>,
+    pub name: Option<String>,
+    /// `Some(None)` makes the category a root.
+    pub parent_id: Option<Option<Uuid>>,
+    pub position: Option<i32>,
+}
+
+impl CategoryChanges {
+    pub fn parse(patch: CategoryPatch) -> Result<Self, Vec<FieldError>> {
+        let mut problems = Problems::default();
+        let name = patch
+            .name
+            .map(|name| problems.text("name", &name, MAX_CATEGORY_NAME));
+        let slug = patch
+            .slug
+            .and_then(|slug| problems.check("slug", Slug::parse(&slug)));
+        problems.finish(Some(Self {
+            slug,
+            name,
+            parent_id: patch.parent_id,
+            position: patch.position,
+        }))
+    }
+}
+
+/// A manual change of stock on hand, with its reason.
+pub struct StockChange {
+    pub delta: i32,
+    pub reason: StockReason,
+    pub note: Option<String>,
+}
+
+impl StockChange {
+    pub fn parse(adjustment: StockAdjustment) -> Result<Self, Vec<FieldError>> {
+        let mut problems = Problems::default();
+        let reason = StockReason::parse(&adjustment.reason);
+        if reason.is_none() {
+            problems.add(
+                "reason",
+                "must be one of restock, correction, damaged, lost, returned",
+            );
+        }
+        if let Some(reason) = reason {
+            problems.check(
+                "delta",
+                super::check_stock_adjustment(reason, adjustment.delta),
+            );
+        }
+        let note = adjustment
+            .note
+            .map(|note| note.trim().to_owned())
+            .filter(|note| !note.is_empty());
+        if note
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_STOCK_NOTE)
+        {
+            problems.add(
+                "note",
+                format!("must be at most {MAX_STOCK_NOTE} characters"),
+            );
+        }
+        let edit = reason.map(|reason| Self {
+            delta: adjustment.delta,
+            reason,
+            note,
+        });
+        problems.finish(edit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> VariantDraft {
+        VariantDraft {
+            sku: " ls-blue-m ".into(),
+            title: " Blue / M ".into(),
+            options: serde_json::json!({"colour": "blue", "size": "M"}),
+            price_minor: 4_900,
+            compare_at_minor: None,
+            initial_stock: 10,
+            position: 0,
+        }
+    }
+
+    fn fields(errors: Vec<FieldError>) -> Vec<String> {
+        errors.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn a_variant_draft_is_normalised() {
+        let variant = NewVariant::parse(draft()).unwrap();
+        assert_eq!(variant.sku.as_str(), "LS-BLUE-M");
+        assert_eq!(variant.title, "Blue / M");
+    }
+
+    #[test]
+    fn every_problem_of_a_variant_is_reported_at_once() {
+        let bad = VariantDraft {
+            sku: "-".into(),
+            title: " ".into(),
+            options: serde_json::json!(["colour"]),
+            price_minor: -1,
+            compare_at_minor: Some(MAX_PRICE_MINOR + 1),
+            initial_stock: -5,
+            position: 0,
+        };
+        assert_eq!(
+            fields(NewVariant::parse(bad).err().unwrap()),
+            [
+                "sku",
+                "title",
+                "options",
+                "price_minor",
+                "compare_at_minor",
+                "initial_stock"
+            ]
+        );
+    }
+
+    #[test]
+    fn compare_at_price_must_exceed_the_price() {
+        let cheaper = VariantDraft {
+            compare_at_minor: Some(4_900),
+            ..draft()
+        };
+        assert_eq!(
+            fields(NewVariant::parse(cheaper).err().unwrap()),
+            ["compare_at_minor"]
+        );
+    }
+
+    #[test]
+    fn a_category_slug_comes_from_its_name_unless_given() {
+        let draft = CategoryDraft {
+            name: "Linen Shirts".into(),
+            slug: None,
+            parent_id: None,
+            position: 0,
+        };
+        assert_eq!(
+            NewCategory::parse(draft).unwrap().slug.as_str(),
+            "linen-shirts"
+        );
+        let nameless = CategoryDraft {
+            name: "!!!".into(),
+            slug: None,
+            parent_id: None,
+            position: 0,
+        };
+        assert_eq!(
+            fields(NewCategory::parse(nameless).err().unwrap()),
+            ["slug"]
+        );
+    }
+
+    #[test]
+    fn a_stock_change_needs_a_manual_reason_and_a_short_note() {
+        let change = |reason: &str, delta, note: &str| StockAdjustment {
+            delta,
+            reason: reason.into(),
+            note: Some(note.into()),
+        };
+        let ok = StockChange::parse(change("restock", 5, "  pallet 7 ")).unwrap();
+        assert_eq!(ok.note.as_deref(), Some("pallet 7"));
+        assert!(
+            StockChange::parse(change("restock", 5, "  "))
+                .unwrap()
+                .note
+                .is_none()
+        );
+        assert_eq!(
+            fields(StockChange::parse(change("theft", 5, "")).err().unwrap()),
+            ["reason"]
+        );
+        assert_eq!(
+            fields(
+                StockChange::parse(change("sale", -1, &"x".repeat(501)))
+                    .err()
+                    .unwrap()
+            ),
+            ["delta", "note"]
+        );
+    }
+}
