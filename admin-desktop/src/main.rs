@@ -1,5 +1,5 @@
-//! The staff console's window. Every command forwards to `staff-console`, where the logic
-//! lives and is tested without a window; this crate only wires those functions to Tauri.
+//! The staff console's window. Its one command hands each request to `staff-console`, where
+//! the logic lives and is tested without a window; this crate only wires it to Tauri.
 
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
@@ -35,40 +35,7 @@ fn main() {
     };
     let result = tauri::Builder::default()
         .manage(console)
-        .manage(commands::Training::default())
-        .invoke_handler(tauri::generate_handler![
-            commands::settings,
-            commands::session,
-            commands::log_in,
-            commands::log_out,
-            commands::dashboard,
-            commands::products,
-            commands::product,
-            commands::categories,
-            commands::create_product,
-            commands::add_variant,
-            commands::edit_variant,
-            commands::set_price,
-            commands::update_product,
-            commands::archive_product,
-            commands::adjust_stock,
-            commands::stock_reasons,
-            commands::stock_history,
-            commands::find_orders,
-            commands::order,
-            commands::act_on_order,
-            commands::customers,
-            commands::customer,
-            commands::train,
-            commands::cancel_training,
-            commands::last_run,
-            commands::deploy_last_run,
-            commands::models,
-            commands::activate_model,
-            commands::roll_back_model,
-            commands::score_all,
-            commands::score_job,
-        ])
+        .invoke_handler(tauri::generate_handler![commands::console])
         .run(tauri::generate_context!());
     if let Err(error) = result {
         eprintln!("admin-desktop: {error}");

@@ -5,6 +5,7 @@
 //! Scoring uses churn-lab's own feature definition on the customer's orders (PostgreSQL) and
 //! behaviour events (MongoDB), so the API scores exactly as the analyst's `score` would.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -14,9 +15,11 @@ use churn_lab::ModelArtifact;
 use churn_lab::scoring::{self, CustomerChurn};
 use futures::StreamExt;
 use secrecy::ExposeSecret;
+use storefront_client::staff::churn::{CustomerChurn as ChurnReport, Driver};
 use uuid::Uuid;
 
 use crate::{
+    domain::account::Role,
     error::ApiError,
     state::AppState,
     storage::{
@@ -123,6 +126,56 @@ fn as_of_now() -> NaiveDate {
 
 fn internal(error: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(anyhow::anyhow!("churn scoring: {error}"))
+}
+
+/// One customer's churn as staff read it: the probability, the band and the five features
+/// pushing it up most, or why the customer cannot be scored yet.
+pub async fn explain_customer(
+    state: &AppState,
+    customer_id: Uuid,
+) -> Result<ChurnReport, ApiError> {
+    let customer = storage::accounts::account(&state.db, customer_id).await?;
+    if customer.role != Role::Customer {
+        return Err(ApiError::NotFound("customer"));
+    }
+    let (model, churn) = score_customer(state, customer_id).await?;
+    let scored_at = Utc::now();
+    Ok(match churn {
+        None => ChurnReport {
+            customer_id,
+            scorable: false,
+            reason: Some(
+                "The customer has no paid order yet, so there is no history to score.".into(),
+            ),
+            probability: None,
+            risk_band: None,
+            model_version: model.version.clone(),
+            scored_at,
+            drivers: Vec::new(),
+            features: BTreeMap::new(),
+        },
+        Some(churn) => ChurnReport {
+            customer_id,
+            scorable: true,
+            reason: None,
+            probability: Some(churn.score.churn_probability),
+            risk_band: Some(churn.score.band.as_str().to_owned()),
+            model_version: model.version.clone(),
+            scored_at,
+            drivers: churn
+                .drivers
+                .into_iter()
+                .take(5)
+                .map(|d| Driver {
+                    feature: d.feature,
+                    value: d.value,
+                    typical: d.typical,
+                    effect: d.effect,
+                })
+                .collect(),
+            features: churn.features.into_iter().collect(),
+        },
+    })
 }
 
 /// Scores one customer now; `None` when they have no paid order (not scorable).

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod cart_pricing;
+pub mod catalog_listing;
 pub mod checkout;
 pub mod churn;
 pub mod cli;

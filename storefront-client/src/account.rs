@@ -53,20 +53,56 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
 }
 
+/// Where a parcel goes: the fields a saved address, a checkout's shipping address and a
+/// placed order share. Unknown fields are refused because client and API ship together from
+/// this crate: a misspelt `postcode` is a bug to surface, not a field to drop.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PostalAddress {
+    pub full_name: String,
+    pub line1: String,
+    #[serde(default)]
+    pub line2: Option<String>,
+    pub city: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2, e.g. `DE`; at checkout, a country the shop ships to.
+    pub country: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+impl PostalAddress {
+    /// The address as written on a parcel: the name, the street lines, postcode and city,
+    /// the region and the country, leaving out what is empty.
+    pub fn lines(&self) -> Vec<String> {
+        let place = format!("{} {}", self.postal_code.trim(), self.city.trim());
+        [
+            Some(self.full_name.trim()),
+            Some(self.line1.trim()),
+            self.line2.as_deref().map(str::trim),
+            Some(place.trim()),
+            self.region.as_deref().map(str::trim),
+            Some(self.country.trim()),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect()
+    }
+}
+
+/// A saved address of an account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Address {
     pub id: Uuid,
     pub label: Option<String>,
-    pub full_name: String,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub region: Option<String>,
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2.
-    pub country: String,
-    pub phone: Option<String>,
+    #[serde(flatten)]
+    pub address: PostalAddress,
     pub is_default: bool,
 }
 
@@ -141,23 +177,57 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-/// A saved address to add or replace (`POST /api/v1/me/addresses`, `PUT …/{id}`).
+/// A saved address to add or replace (`POST /api/v1/me/addresses`, `PUT …/{id}`): the
+/// postal fields, flat, beside `label` and `is_default`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(from = "AddressRequestFields")]
 pub struct AddressRequest {
     pub label: Option<String>,
-    pub full_name: String,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub region: Option<String>,
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2, e.g. `DE`.
-    pub country: String,
-    pub phone: Option<String>,
-    #[serde(default)]
+    #[serde(flatten)]
+    pub address: PostalAddress,
     pub is_default: bool,
+}
+
+/// An [`AddressRequest`] as it arrives. Read flat because serde cannot refuse an unknown
+/// field through `flatten` (the flattened part is only shown the fields it knows).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddressRequestFields {
+    #[serde(default)]
+    label: Option<String>,
+    full_name: String,
+    line1: String,
+    #[serde(default)]
+    line2: Option<String>,
+    city: String,
+    #[serde(default)]
+    region: Option<String>,
+    postal_code: String,
+    country: String,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    is_default: bool,
+}
+
+impl From<AddressRequestFields> for AddressRequest {
+    fn from(fields: AddressRequestFields) -> Self {
+        Self {
+            label: fields.label,
+            address: PostalAddress {
+                full_name: fields.full_name,
+                line1: fields.line1,
+                line2: fields.line2,
+                city: fields.city,
+                region: fields.region,
+                postal_code: fields.postal_code,
+                country: fields.country,
+                phone: fields.phone,
+            },
+            is_default: fields.is_default,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -171,4 +241,53 @@ pub struct AddressList {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddressEnvelope {
     pub address: Address,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_request_takes_its_own_fields_and_refuses_unknown_ones() {
+        let request: AddressRequest = serde_json::from_value(serde_json::json!({
+            "label": "Home", "full_name": "Jane Doe", "line1": "1 Main St", "city": "Berlin",
+            "postal_code": "10115", "country": "DE", "is_default": true,
+        }))
+        .unwrap();
+        assert_eq!(request.label.as_deref(), Some("Home"));
+        assert_eq!(request.address.city, "Berlin");
+        assert_eq!(request.address.line2, None);
+        assert!(request.is_default);
+
+        let misspelt = serde_json::from_value::<AddressRequest>(serde_json::json!({
+            "full_name": "Jane Doe", "line1": "1 Main St", "city": "Berlin",
+            "postcode": "10115", "postal_code": "10115", "country": "DE",
+        }));
+        let error = misspelt.unwrap_err().to_string();
+        assert!(error.contains("postcode"), "{error}");
+    }
+
+    #[test]
+    fn a_saved_address_reads_flat_on_the_wire() {
+        let address = Address {
+            id: Uuid::nil(),
+            label: None,
+            address: PostalAddress {
+                full_name: "Jane Doe".into(),
+                line1: "1 Main St".into(),
+                city: "Berlin".into(),
+                postal_code: "10115".into(),
+                country: "DE".into(),
+                ..PostalAddress::default()
+            },
+            is_default: false,
+        };
+        assert_eq!(
+            address.address.lines(),
+            ["Jane Doe", "1 Main St", "10115 Berlin", "DE"]
+        );
+        let wire = serde_json::to_value(&address).unwrap();
+        assert_eq!(wire["city"], "Berlin");
+        assert_eq!(serde_json::from_value::<Address>(wire).unwrap(), address);
+    }
 }

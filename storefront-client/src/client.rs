@@ -64,6 +64,35 @@ pub struct Client {
     http: reqwest::Client,
     token: Option<String>,
     cookies: Option<String>,
+    forwarded_for: Option<String>,
+    set_cookies: Option<SetCookies>,
+}
+
+/// The `Set-Cookie` headers the API answered with, collected for a server that acts for a
+/// browser (the shop's HTML forms) to hand on: a login's session, a guest's new cart.
+#[derive(Debug, Clone, Default)]
+pub struct SetCookies(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl SetCookies {
+    /// The headers collected so far, in the order they came.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn keep(&self, headers: &reqwest::header::HeaderMap) {
+        let values = headers
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok().map(str::to_owned));
+        self.lock().extend(values);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        // A panic elsewhere while holding the lock leaves a list of strings, still whole.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl Client {
@@ -73,6 +102,8 @@ impl Client {
             http: reqwest::Client::new(),
             token: None,
             cookies: None,
+            forwarded_for: None,
+            set_cookies: None,
         }
     }
 
@@ -94,6 +125,25 @@ impl Client {
         }
     }
 
+    /// The same API, acting for one browser: its `Cookie` header goes along, its address in
+    /// `X-Forwarded-For` (the API's rate limits count per shopper), and the cookies the API
+    /// sets are collected in the returned `SetCookies` for the browser.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn for_browser(
+        &self,
+        cookie_header: Option<String>,
+        forwarded_for: String,
+    ) -> (Self, SetCookies) {
+        let set_cookies = SetCookies::default();
+        let client = Self {
+            cookies: cookie_header,
+            forwarded_for: Some(forwarded_for),
+            set_cookies: Some(set_cookies.clone()),
+            ..self.clone()
+        };
+        (client, set_cookies)
+    }
+
     pub fn base_url(&self) -> &str {
         &self.base
     }
@@ -110,17 +160,32 @@ impl Client {
         if let Some(cookies) = &self.cookies {
             builder = builder.header(reqwest::header::COOKIE, cookies);
         }
+        if let Some(forwarded_for) = &self.forwarded_for {
+            builder = builder.header("x-forwarded-for", forwarded_for);
+        }
         builder
+    }
+
+    /// Sends the request; the answer's cookies are kept when acting for a browser.
+    async fn answer(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ClientError> {
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        if let Some(set_cookies) = &self.set_cookies {
+            set_cookies.keep(response.headers());
+        }
+        Ok(response)
     }
 
     async fn send<T: DeserializeOwned>(
         &self,
         builder: reqwest::RequestBuilder,
     ) -> Result<T, ClientError> {
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let response = self.answer(builder).await?;
         let status = response.status().as_u16();
         let bytes = response
             .bytes()
@@ -147,10 +212,7 @@ impl Client {
 
     /// Sends a request whose success carries no body (204).
     async fn send_empty(&self, builder: reqwest::RequestBuilder) -> Result<(), ClientError> {
-        let response = builder
-            .send()
-            .await
-            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        let response = self.answer(builder).await?;
         let status = response.status().as_u16();
         if (200..300).contains(&status) {
             return Ok(());

@@ -18,4 +18,4 @@ pub mod reviews;
 pub mod staff;
 
 #[cfg(feature = "client")]
-pub use client::{Client, ClientError, path_segment};
+pub use client::{Client, ClientError, SetCookies, path_segment};

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::account::PostalAddress;
 use crate::cart::ShippingMethod;
 use crate::lists::PageMeta;
 use crate::money::Money;
@@ -123,8 +124,7 @@ pub struct Order {
     pub lines: Vec<OrderLine>,
     pub totals: OrderTotals,
     pub shipping_method: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
-    pub shipping_address: serde_json::Value,
+    pub shipping_address: PostalAddress,
     pub payments: Vec<PaymentAttempt>,
     pub cancel_reason: Option<String>,
     pub tracking_number: Option<String>,
@@ -175,21 +175,6 @@ pub struct OrderListParams {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct ShippingAddress {
-    pub full_name: String,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub region: Option<String>,
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2; must be a country the shop ships to.
-    pub country: String,
-    pub phone: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct PaymentDetails {
     /// With the simulated provider: 4242424242424242 succeeds, 4000000000000002 is declined,
     /// 4000000000009995 has insufficient funds, 4000000000000119 fails like an outage.
@@ -205,7 +190,7 @@ pub struct PaymentDetails {
 #[serde(deny_unknown_fields)]
 pub struct CheckoutRequest {
     /// Where to ship; or give `address_id` of a saved address instead.
-    pub shipping_address: Option<ShippingAddress>,
+    pub shipping_address: Option<PostalAddress>,
     pub address_id: Option<Uuid>,
     pub shipping_method: ShippingMethod,
     /// A discount code, e.g. `WELCOME10`.

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::params::ParamsMap;
 use storefront_client::ClientError;
-use storefront_client::account::Address;
+use storefront_client::account::PostalAddress;
 use storefront_client::cart::ShippingCountry;
 use storefront_client::catalog::{ProductSummary, Rating};
 use storefront_client::money::Money;
@@ -101,8 +101,10 @@ pub fn ApiProblem(error: ClientError) -> impl IntoView {
     }
 }
 
-/// A postal address as the shop's forms carry it (field names as the API's).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A postal address as the shop's forms carry it: field names as the API's, every field
+/// text (an empty one is left for the API to call required).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
 pub struct AddressValues {
     pub full_name: String,
     pub line1: String,
@@ -126,7 +128,7 @@ impl AddressValues {
         "phone",
     ];
 
-    pub fn from_address(address: &Address) -> Self {
+    pub fn from_postal(address: &PostalAddress) -> Self {
         Self {
             full_name: address.full_name.clone(),
             line1: address.line1.clone(),
@@ -137,6 +139,35 @@ impl AddressValues {
             country: address.country.clone(),
             phone: address.phone.clone().unwrap_or_default(),
         }
+    }
+
+    /// The address to send: text trimmed, empty optional lines left out.
+    pub fn to_postal(&self) -> PostalAddress {
+        let optional = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+        PostalAddress {
+            full_name: self.full_name.trim().to_owned(),
+            line1: self.line1.trim().to_owned(),
+            line2: optional(&self.line2),
+            city: self.city.trim().to_owned(),
+            region: optional(&self.region),
+            postal_code: self.postal_code.trim().to_owned(),
+            country: self.country.trim().to_owned(),
+            phone: optional(&self.phone),
+        }
+    }
+
+    /// The fields as query pairs, to put a refused form back as it was typed.
+    pub fn pairs(&self) -> [(&'static str, &str); 8] {
+        [
+            ("full_name", &self.full_name),
+            ("line1", &self.line1),
+            ("line2", &self.line2),
+            ("city", &self.city),
+            ("region", &self.region),
+            ("postal_code", &self.postal_code),
+            ("country", &self.country),
+            ("phone", &self.phone),
+        ]
     }
 
     fn slot(&mut self, key: &str) -> Option<&mut String> {

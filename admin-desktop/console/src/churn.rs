@@ -3,47 +3,25 @@
 //! one and activate it, see the model history and roll back, score every customer.
 
 use std::path::PathBuf;
-use std::sync::{Arc, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, Utc};
 use churn_lab::ModelArtifact;
 use churn_lab::models::ModelKind;
 use churn_lab::run::save_run;
 use churn_lab::shop::{event_from_wire, transaction_from_wire};
 use churn_lab::training::{self, Progress, TrainingConfig, TrainingError, TrainingSummary};
 use churn_lab::transactions::{Events, Transaction, Transactions};
-use serde::{Deserialize, Serialize};
 use storefront_client::staff::churn::{JobEnvelope, ModelList, RegisteredModel};
 use uuid::Uuid;
 
 use crate::{Console, ConsoleError};
 
-/// How to train.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TrainingOptions {
-    /// A customer has churned when they order nothing for this many days after the cut-off.
-    pub window_days: u32,
-    /// The cut-off; by default the last order day minus the window, so every label is known.
-    pub cutoff: Option<NaiveDate>,
-    /// Cross-validated hyperparameter search (slower, usually a little better).
-    pub search: bool,
-    /// Which models to fit; all of them by default (baselines included, for comparison).
-    pub models: Option<Vec<ModelKind>>,
-}
-
-impl Default for TrainingOptions {
-    fn default() -> Self {
-        Self {
-            window_days: 90,
-            cutoff: None,
-            search: false,
-            models: None,
-        }
-    }
-}
+pub use console_protocol::churn::{RunChart, TrainedRunView, TrainingOptions, TrainingStep};
 
 /// A finished training run: what the churn screen shows, and the model ready to deploy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct TrainedRun {
     /// The folder holding `model.json`, `metrics.json` and `report.html` with its charts.
     pub dir: PathBuf,
@@ -51,22 +29,129 @@ pub struct TrainedRun {
     pub summary: TrainingSummary,
     /// The report's charts, in its order, for the window to show.
     pub charts: Vec<RunChart>,
-    #[serde(skip)]
     pub(crate) artifact: ModelArtifact,
-}
-
-/// One chart of a run's report, as SVG text (drawn by churn-lab from our own data).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RunChart {
-    pub name: String,
-    pub title: String,
-    pub svg: String,
 }
 
 impl TrainedRun {
     /// The version the chosen model will have in the registry.
     pub fn version(&self) -> &str {
         &self.artifact.version
+    }
+
+    /// The run as the window shows it.
+    pub fn view(&self) -> Result<TrainedRunView, ConsoleError> {
+        let summary = serde_json::to_value(&self.summary)
+            .map_err(|e| ConsoleError::Failed(format!("cannot show the run's summary: {e}")))?;
+        Ok(TrainedRunView {
+            dir: self.dir.clone(),
+            report: self.report.clone(),
+            summary,
+            charts: self.charts.clone(),
+        })
+    }
+}
+
+/// The models named in the options, by churn-lab's names.
+fn model_kinds(names: &[String]) -> Result<Vec<ModelKind>, ConsoleError> {
+    names
+        .iter()
+        .map(|name| {
+            name.parse()
+                .map_err(|message| ConsoleError::invalid("models", message))
+        })
+        .collect()
+}
+
+/// The console's one training run at a time, and the flag that stops it.
+#[derive(Default)]
+pub(crate) struct TrainingSlot {
+    running: AtomicBool,
+    cancel: Arc<AtomicBool>,
+}
+
+/// churn-lab's progress as [`TrainingStep`]s for `report`; cancelled by the slot's flag.
+struct StepReporter {
+    report: Arc<dyn Fn(&TrainingStep) + Send + Sync>,
+    cancel: Arc<AtomicBool>,
+    current: Mutex<TrainingStep>,
+}
+
+impl StepReporter {
+    fn send(&self, update: impl FnOnce(&mut TrainingStep)) {
+        let step = {
+            let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+            update(&mut current);
+            current.clone()
+        };
+        (self.report)(&step);
+    }
+}
+
+impl Progress for StepReporter {
+    fn begin(&self, task: &str, steps: u64) {
+        self.send(|step| {
+            *step = TrainingStep {
+                task: task.to_owned(),
+                steps,
+                done: 0,
+                message: String::new(),
+            }
+        });
+    }
+
+    fn advance(&self, message: &str) {
+        self.send(|step| {
+            step.done += 1;
+            step.message = message.to_owned();
+        });
+    }
+
+    fn end(&self) {
+        self.send(|step| step.done = step.steps);
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
+}
+
+/// Frees the slot however the run ends (a panic or a dropped future included).
+struct Running<'a>(&'a AtomicBool);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Console {
+    /// Trains as [`Console::train`] does, each step told to `report`; one run at a time, and
+    /// [`Console::cancel_training`] stops it.
+    pub async fn train_reporting(
+        &self,
+        options: TrainingOptions,
+        report: Arc<dyn Fn(&TrainingStep) + Send + Sync>,
+    ) -> Result<TrainedRun, ConsoleError> {
+        let slot = &self.training;
+        if slot.running.swap(true, Ordering::SeqCst) {
+            return Err(ConsoleError::invalid(
+                "training",
+                "a training run is already going",
+            ));
+        }
+        let _running = Running(&slot.running);
+        slot.cancel.store(false, Ordering::SeqCst);
+        let reporter = Arc::new(StepReporter {
+            report,
+            cancel: slot.cancel.clone(),
+            current: Mutex::new(TrainingStep::default()),
+        });
+        self.train(options, reporter).await
+    }
+
+    /// Stops the running training at its next step (nothing happens when none runs).
+    pub fn cancel_training(&self) {
+        self.training.cancel.store(true, Ordering::SeqCst);
     }
 }
 
@@ -85,6 +170,7 @@ impl Console {
                 "must be between 7 and 730 days",
             ));
         }
+        let models = options.models.as_deref().map(model_kinds).transpose()?;
         progress.begin("downloading the shop's orders and events", 1);
         let (_, address) = self.api()?;
         let dataset = self
@@ -117,7 +203,7 @@ impl Console {
                 .unwrap_or_else(|| last_day - Duration::days(i64::from(options.window_days)));
             let mut config = TrainingConfig::new(cutoff, options.window_days);
             config.search = options.search;
-            if let Some(models) = options.models {
+            if let Some(models) = models {
                 config.models = models;
             }
             let outcome = training::train(&transactions, events.as_ref(), &config, &*progress)

@@ -3,38 +3,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError, RwLock};
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use storefront_client::Client;
-use storefront_client::account::{Account, LoginRequest};
+use storefront_client::account::LoginRequest;
+
+pub use console_protocol::session::{Session, Settings};
 
 use crate::ConsoleError;
-use crate::churn::TrainedRun;
-
-/// What the console remembers between runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Settings {
-    /// storefront-api's base address, e.g. `http://127.0.0.1:8080`.
-    pub api_address: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            api_address: "http://127.0.0.1:8080".to_owned(),
-        }
-    }
-}
+use crate::churn::{TrainedRun, TrainingSlot};
 
 const SETTINGS_FILE: &str = "settings.json";
-
-/// Who is logged in, and where. The token stays in memory: it is never written to disk.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Session {
-    pub api_address: String,
-    pub account: Account,
-    pub expires_at: DateTime<Utc>,
-}
 
 struct LoggedIn {
     session: Session,
@@ -47,6 +24,7 @@ pub struct Console {
     settings: Mutex<Settings>,
     logged_in: RwLock<Option<LoggedIn>>,
     pub(crate) last_run: Mutex<Option<TrainedRun>>,
+    pub(crate) training: TrainingSlot,
 }
 
 /// `http://` or `https://` and a host, without a trailing slash.
@@ -81,6 +59,7 @@ impl Console {
             settings: Mutex::new(settings),
             logged_in: RwLock::new(None),
             last_run: Mutex::new(None),
+            training: TrainingSlot::default(),
         })
     }
 
@@ -124,7 +103,7 @@ impl Console {
             password: password.to_owned(),
         };
         let info = api.login(&request).await.map_err(|e| {
-            match ConsoleError::from_client(&address, e) {
+            match crate::error::from_client(&address, e) {
                 // A wrong password is the API's 401: say so rather than "session ended".
                 ConsoleError::SessionExpired => ConsoleError::Refused {
                     status: 401,
@@ -204,7 +183,7 @@ impl Console {
         let (api, address) = self.api()?;
         let result = call(api).await;
         result.map_err(|e| {
-            let error = ConsoleError::from_client(&address, e);
+            let error = crate::error::from_client(&address, e);
             if error == ConsoleError::SessionExpired {
                 *self
                     .logged_in

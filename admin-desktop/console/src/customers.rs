@@ -1,26 +1,13 @@
 //! The customers screens: search; the detail with orders, churn probability, band and the
 //! reasons behind it.
 
-use serde::Serialize;
-use storefront_client::orders::OrderSummary;
-use storefront_client::staff::churn::CustomerChurn;
-use storefront_client::staff::customers::{CustomerDetail, CustomerList, CustomerParams};
+use storefront_client::staff::customers::{CustomerList, CustomerParams};
 use storefront_client::staff::orders::StaffOrderListParams;
 use uuid::Uuid;
 
 use crate::{Console, ConsoleError};
 
-/// One customer as the detail screen shows them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CustomerView {
-    pub customer: CustomerDetail,
-    /// The latest orders, newest first.
-    pub orders: Vec<OrderSummary>,
-    pub order_count: i64,
-    /// The churn score by the active model, or why there is none (no active model, no
-    /// history yet).
-    pub churn: Result<CustomerChurn, ConsoleError>,
-}
+pub use console_protocol::customers::CustomerView;
 
 impl Console {
     pub async fn customers(
@@ -85,7 +72,7 @@ impl Console {
             customer,
             orders: orders.orders,
             order_count: orders.meta.total,
-            churn,
+            churn: churn.map_err(|error| (&error).into()),
         })
     }
 }

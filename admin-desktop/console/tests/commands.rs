@@ -44,6 +44,44 @@ impl Progress for Steps {
     }
 }
 
+/// The window's requests, as the Tauri command hands them over, reach their commands and
+/// answer in the protocol's types.
+#[tokio::test]
+async fn requests_from_the_window_reach_their_commands() {
+    use console_protocol::{Command, GetDashboard, GetLastRun, GetSettings, Train};
+    let console = Console::open(&console_dir("serve")).unwrap();
+    let quiet = Arc::new(|_: &console_protocol::churn::TrainingStep| {});
+    let settings = console
+        .serve(GetSettings {}.into_request(), quiet.clone())
+        .await
+        .unwrap();
+    let settings: <GetSettings as Command>::Answer = serde_json::from_value(settings).unwrap();
+    assert_eq!(settings.api_address, "http://127.0.0.1:8080");
+    let last = console
+        .serve(GetLastRun {}.into_request(), quiet.clone())
+        .await
+        .unwrap();
+    assert_eq!(last, Value::Null, "nothing trained yet");
+    let refused = console
+        .serve(GetDashboard {}.into_request(), quiet.clone())
+        .await;
+    assert_eq!(refused, Err(ConsoleError::NotLoggedIn));
+    let unknown_model = Train {
+        options: TrainingOptions {
+            models: Some(vec!["crystal_ball".into()]),
+            ..TrainingOptions::default()
+        },
+    };
+    let refused = console
+        .serve(unknown_model.into_request(), quiet)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, ConsoleError::Invalid { field, .. } if field == "models"),
+        "{refused:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_log_in_edit_a_price_and_ship_an_order() {
     let api = ApiStack::start(200).await;
@@ -432,7 +470,7 @@ async fn staff_train_on_the_shop_deploy_and_roll_back() {
 
     // Train on the shop's data (through the API), then deploy and activate.
     let options = |models: Vec<ModelKind>| TrainingOptions {
-        models: Some(models),
+        models: Some(models.iter().map(|m| m.name().to_owned()).collect()),
         ..TrainingOptions::default()
     };
     let steps = Arc::new(Steps::default());

@@ -1,25 +1,15 @@
 //! The frame: navigation, who is logged in, keyboard shortcuts, and the current screen.
 
 use leptos::prelude::*;
-use staff_console_types::Session;
 
-use crate::invoke::{NoArgs, call};
+use console_protocol::session::Session;
+use console_protocol::{Command, GetSession, LogOut};
+
+use crate::invoke::call;
 use crate::screens::{
     catalog::CatalogScreen, churn::ChurnScreen, customers::CustomersScreen,
     dashboard::DashboardScreen, login::LoginScreen, orders::OrdersScreen,
 };
-
-/// The session as the console reports it (`staff_console::Session`).
-pub mod staff_console_types {
-    use serde::Deserialize;
-    use storefront_client::account::Account;
-
-    #[derive(Debug, Clone, PartialEq, Deserialize)]
-    pub struct Session {
-        pub api_address: String,
-        pub account: Account,
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -67,23 +57,22 @@ impl Frame {
         self.screen.set(Screen::Orders);
     }
 
-    pub fn check(&self, error: &crate::invoke::UiError) {
+    pub fn check(&self, error: &crate::invoke::CommandError) {
         if error.session_over() {
             self.session.set(None);
         }
     }
 
     /// Runs `command` and hands its answer to `done`, or shows the refusal in `error`.
-    pub fn run<T: serde::de::DeserializeOwned + 'static>(
+    pub fn run<C: Command + 'static>(
         self,
-        command: &'static str,
-        args: serde_json::Value,
-        error: RwSignal<Option<crate::invoke::UiError>>,
-        done: impl FnOnce(T) + 'static,
+        command: C,
+        error: RwSignal<Option<crate::invoke::CommandError>>,
+        done: impl FnOnce(C::Answer) + 'static,
     ) {
         error.set(None);
         leptos::task::spawn_local(async move {
-            match crate::invoke::call::<T>(command, args).await {
+            match call(command).await {
                 Ok(answer) => done(answer),
                 Err(e) => {
                     self.check(&e);
@@ -104,7 +93,7 @@ pub fn App() -> impl IntoView {
     provide_context(frame);
     // A reloaded window keeps the console's session.
     leptos::task::spawn_local(async move {
-        if let Ok(Some(session)) = call::<Option<Session>>("session", NoArgs {}).await {
+        if let Ok(Some(session)) = call(GetSession {}).await {
             frame.session.set(Some(session));
         }
     });
@@ -131,7 +120,7 @@ fn Shell(session: Session) -> impl IntoView {
     let frame = expect_context::<Frame>();
     let log_out = move |_| {
         leptos::task::spawn_local(async move {
-            let _ = call::<()>("log_out", NoArgs {}).await;
+            let _ = call(LogOut {}).await;
             frame.session.set(None);
         });
     };

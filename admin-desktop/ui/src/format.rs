@@ -30,21 +30,9 @@ pub fn amount_text(money: &Money) -> String {
     )
 }
 
-/// A stored address on one line: name, street, postal code and city, country.
-pub fn address(address: &serde_json::Value) -> String {
-    let part = |key: &str| address[key].as_str().unwrap_or_default().trim().to_owned();
-    let place = [part("postal_code"), part("city")].join(" ");
-    [
-        part("full_name"),
-        part("line1"),
-        part("line2"),
-        place.trim().to_owned(),
-        part("country"),
-    ]
-    .into_iter()
-    .filter(|p| !p.is_empty())
-    .collect::<Vec<_>>()
-    .join(", ")
+/// An address on one line: name, street, postal code and city, region, country.
+pub fn address(address: &storefront_client::account::PostalAddress) -> String {
+    address.lines().join(", ")
 }
 
 /// Variant options back as staff type them: `{"size": "M"}` → `size=M`.

@@ -1,8 +1,8 @@
 //! The bridge to the console's Tauri commands (`window.__TAURI__`, from `withGlobalTauri`).
 
+use console_protocol::{Command, Request, TAURI_COMMAND};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use storefront_client::error::FieldError;
 use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::*;
 
@@ -18,61 +18,28 @@ extern "C" {
     ) -> Result<JsValue, JsValue>;
 }
 
-/// What a command refused with (the console's `ConsoleError`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct UiError {
-    pub kind: String,
-    pub message: String,
-    #[serde(default)]
-    pub code: Option<String>,
-    #[serde(default)]
-    pub fields: Vec<FieldError>,
-}
+pub use console_protocol::CommandError;
 
-impl UiError {
-    fn local(message: impl Into<String>) -> Self {
-        Self {
-            kind: "failed".into(),
-            message: message.into(),
-            code: None,
-            fields: Vec::new(),
-        }
+/// Runs `command` in the console and reads its answer.
+pub async fn call<C: Command>(command: C) -> Result<C::Answer, CommandError> {
+    #[derive(Serialize)]
+    struct Args {
+        request: Request,
     }
-
-    /// Input the window itself rejects before calling the console.
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self {
-            kind: "invalid".into(),
-            ..Self::local(message)
-        }
-    }
-
-    pub fn session_over(&self) -> bool {
-        matches!(self.kind.as_str(), "not_logged_in" | "session_expired")
-    }
-}
-
-impl std::fmt::Display for UiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-/// Calls `command` with `args` (an object of snake_case arguments).
-pub async fn call<T: DeserializeOwned>(command: &str, args: impl Serialize) -> Result<T, UiError> {
+    let request = command.into_request();
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    let args = args
+    let args = Args { request }
         .serialize(&serializer)
-        .map_err(|e| UiError::local(format!("cannot send {command}: {e}")))?;
-    match tauri_invoke(command, args).await {
+        .map_err(|e| CommandError::failed(format!("cannot send the command: {e}")))?;
+    match tauri_invoke(TAURI_COMMAND, args).await {
         Ok(value) => serde_wasm_bindgen::from_value(value)
-            .map_err(|e| UiError::local(format!("unexpected answer to {command}: {e}"))),
+            .map_err(|e| CommandError::failed(format!("unexpected answer from the console: {e}"))),
         Err(error) => Err(
             serde_wasm_bindgen::from_value(error.clone()).unwrap_or_else(|_| {
-                UiError::local(
+                CommandError::failed(
                     error
                         .as_string()
-                        .unwrap_or_else(|| format!("{command} failed: {error:?}")),
+                        .unwrap_or_else(|| format!("the command failed: {error:?}")),
                 )
             }),
         ),
@@ -97,7 +64,3 @@ pub fn listen<T: DeserializeOwned + 'static>(
         closure.forget();
     });
 }
-
-/// No arguments.
-#[derive(Serialize)]
-pub struct NoArgs {}

@@ -2,19 +2,14 @@
 //! transaction), the card charged (no transaction open), and the order then paid, or
 //! cancelled with its stock back on the shelf.
 
-use serde_json::{Value, json};
-use storefront_client::orders::CheckoutRequest;
+use serde_json::json;
+use storefront_client::{account::PostalAddress, orders::CheckoutRequest};
 use uuid::Uuid;
 
 use super::Outcome;
 use crate::{
     cart_pricing::{self, country_rates},
-    domain::{
-        FieldError,
-        account::{AddressInput, check_address},
-        cart::CartLine,
-        payment::Card,
-    },
+    domain::{FieldError, account::parse_postal_address, cart::CartLine, payment::Card},
     error::{ApiError, ApiResult},
     payments::{ChargeOutcome, ChargeRequest},
     state::AppState,
@@ -30,63 +25,21 @@ pub async fn shipping_address(
     state: &AppState,
     account_id: Uuid,
     request: &CheckoutRequest,
-) -> ApiResult<AddressInput> {
+) -> ApiResult<PostalAddress> {
     match (&request.shipping_address, request.address_id) {
-        (Some(address), None) => {
-            let input = AddressInput {
-                label: None,
-                full_name: address.full_name.trim().to_owned(),
-                line1: address.line1.trim().to_owned(),
-                line2: address.line2.clone().filter(|v| !v.trim().is_empty()),
-                city: address.city.trim().to_owned(),
-                region: address.region.clone().filter(|v| !v.trim().is_empty()),
-                postal_code: address.postal_code.trim().to_owned(),
-                country: address.country.trim().to_uppercase(),
-                phone: address.phone.clone().filter(|v| !v.trim().is_empty()),
-                is_default: false,
-            };
-            let errors: Vec<FieldError> = check_address(&input)
-                .into_iter()
-                .map(|e| FieldError::new(format!("shipping_address.{}", e.field), e.message))
-                .collect();
-            if errors.is_empty() {
-                Ok(input)
-            } else {
-                Err(ApiError::Validation(errors))
-            }
-        }
-        (None, Some(id)) => {
-            let saved = accounts::addresses(&state.db, account_id)
-                .await?
-                .into_iter()
-                .find(|a| a.id == id)
-                .ok_or_else(|| ApiError::invalid("address_id", "is not one of your addresses"))?;
-            Ok(AddressInput {
-                label: saved.label,
-                full_name: saved.full_name,
-                line1: saved.line1,
-                line2: saved.line2,
-                city: saved.city,
-                region: saved.region,
-                postal_code: saved.postal_code,
-                country: saved.country,
-                phone: saved.phone,
-                is_default: saved.is_default,
-            })
-        }
+        (Some(address), None) => parse_postal_address(address)
+            .map_err(|errors| prefix_field(ApiError::Validation(errors), "shipping_address.")),
+        (None, Some(id)) => accounts::addresses(&state.db, account_id)
+            .await?
+            .into_iter()
+            .find(|saved| saved.id == id)
+            .map(|saved| saved.address)
+            .ok_or_else(|| ApiError::invalid("address_id", "is not one of your addresses")),
         _ => Err(ApiError::invalid(
             "shipping_address",
             "give either shipping_address or address_id",
         )),
     }
-}
-
-fn address_json(input: &AddressInput) -> Value {
-    json!({
-        "full_name": input.full_name, "line1": input.line1, "line2": input.line2,
-        "city": input.city, "region": input.region, "postal_code": input.postal_code,
-        "country": input.country, "phone": input.phone,
-    })
 }
 
 /// A client's mistake or the shop's no (a 4xx) is the answer to record; anything else —
@@ -105,7 +58,7 @@ pub async fn place_and_pay(
     account_id: Uuid,
     request: &CheckoutRequest,
     card: &Card,
-    address: &AddressInput,
+    address: &PostalAddress,
 ) -> Result<Outcome, ApiError> {
     let rates = match country_rates(&state.settings.checkout, &address.country) {
         Ok((_, rates)) => rates,
@@ -157,7 +110,7 @@ pub async fn place_and_pay(
         lines: &lines,
         totals,
         shipping_method: request.shipping_method,
-        shipping_address: address_json(address),
+        shipping_address: address,
     };
     let (order_id, _number) = match orders::place_order(&state.db, &new).await {
         Ok(placed) => placed,

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde_json::{Value, json};
+use storefront_client::account::PostalAddress;
 use uuid::Uuid;
 
 use super::{
@@ -129,9 +129,7 @@ pub struct Order {
     pub totals: Totals,
     pub refunded_minor: i64,
     pub shipping_method: ShippingMethod,
-    /// The shape checkout stores: full_name, line1, line2, city, region, postal_code,
-    /// country, phone.
-    pub shipping_address: Value,
+    pub shipping_address: PostalAddress,
     pub cancel_reason: Option<&'static str>,
     pub tracking_number: Option<String>,
     pub placed_at: DateTime<Utc>,
@@ -390,8 +388,8 @@ pub(super) struct Profile<'a> {
     pub account: &'a Account,
     pub anonymous_id: String,
     pub favourites: Vec<usize>,
-    /// Where orders go: country code and the address as stored. The first is the usual one.
-    destinations: Vec<(String, Value)>,
+    /// Where orders go. The first is the usual one.
+    destinations: Vec<PostalAddress>,
     pub usual_gap_days: Option<f64>,
     pub lapses_at: Option<DateTime<Utc>>,
     /// How long before their last order a lapsing shopper's engagement starts to fall.
@@ -413,15 +411,12 @@ fn profile<'a>(
         .into_iter()
         .copied()
         .collect();
-    let mut destinations: Vec<(String, Value)> = saved
-        .iter()
-        .map(|a| (a.country.clone(), address_json(a)))
-        .collect();
+    let mut destinations: Vec<PostalAddress> = saved.iter().map(|a| a.postal.clone()).collect();
     if destinations.is_empty() {
         // Typed in at checkout, never saved.
         let country = people::home_country(rng);
         let typed = people::address(rng, country, account, None, false);
-        destinations.push((typed.country.clone(), address_json(&typed)));
+        destinations.push(typed.postal);
     }
     let buys = rng.random_bool(BUYER_SHARE);
     let usual_gap_days = buys.then(|| {
@@ -445,15 +440,6 @@ fn profile<'a>(
         decline,
         browsing_per_day,
     }
-}
-
-/// The address as checkout stores it on the order.
-fn address_json(address: &Address) -> Value {
-    json!({
-        "full_name": address.full_name, "line1": address.line1, "line2": address.line2,
-        "city": address.city, "region": null, "postal_code": address.postal_code,
-        "country": address.country, "phone": address.phone,
-    })
 }
 
 /// A stretch of time in which the shopper was away and came back.
@@ -570,13 +556,12 @@ fn order(
             quantity: weighted(rng, QUANTITIES),
         });
     }
-    let (country, address) =
-        if profile.destinations.len() > 1 && rng.random_bool(OTHER_ADDRESS_SHARE) {
-            pick(rng, &profile.destinations[1..])
-        } else {
-            profile.destinations.first()?
-        };
-    let rates = checkout.countries.get(country.as_str())?;
+    let address = if profile.destinations.len() > 1 && rng.random_bool(OTHER_ADDRESS_SHARE) {
+        pick(rng, &profile.destinations[1..])
+    } else {
+        profile.destinations.first()?
+    };
+    let rates = checkout.countries.get(address.country.as_str())?;
     let rates = CountryRates {
         tax_basis_points: rates.tax_basis_points,
         standard_minor: rates.standard_minor,

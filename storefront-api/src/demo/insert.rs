@@ -212,20 +212,45 @@ async fn insert_addresses(
         .bind(
             chunk
                 .iter()
-                .map(|a| a.full_name.as_str())
+                .map(|a| a.postal.full_name.as_str())
                 .collect::<Vec<_>>(),
         )
-        .bind(chunk.iter().map(|a| a.line1.as_str()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|a| a.line2.as_deref()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|a| a.city.as_str()).collect::<Vec<_>>())
         .bind(
             chunk
                 .iter()
-                .map(|a| a.postal_code.as_str())
+                .map(|a| a.postal.line1.as_str())
                 .collect::<Vec<_>>(),
         )
-        .bind(chunk.iter().map(|a| a.country.as_str()).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|a| a.phone.as_deref()).collect::<Vec<_>>())
+        .bind(
+            chunk
+                .iter()
+                .map(|a| a.postal.line2.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|a| a.postal.city.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|a| a.postal.postal_code.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|a| a.postal.country.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|a| a.postal.phone.as_deref())
+                .collect::<Vec<_>>(),
+        )
         .bind(chunk.iter().map(|a| a.is_default).collect::<Vec<_>>())
         .bind(chunk.iter().map(|a| a.created_at).collect::<Vec<_>>())
         .execute(&mut *conn)
@@ -427,12 +452,12 @@ async fn insert_orders(conn: &mut PgConnection, orders: &[Order]) -> Result<(), 
                                  cancel_reason, tracking_number, placed_at, paid_at, fulfilled_at,
                                  shipped_at, delivered_at, cancelled_at, updated_at)
              SELECT id, number, account_id, status::order_status, $23, subtotal, discount,
-                    shipping, tax_rate, tax, total, refunded, method, address::jsonb,
+                    shipping, tax_rate, tax, total, refunded, method, address,
                     cancel_reason, tracking, placed_at, paid_at, fulfilled_at, shipped_at,
                     delivered_at, cancelled_at, updated_at
                FROM UNNEST($1::uuid[], $2::int8[], $3::uuid[], $4::text[], $5::int8[],
                            $6::int8[], $7::int8[], $8::int4[], $9::int8[], $10::int8[],
-                           $11::int8[], $12::text[], $13::text[], $14::text[], $15::text[],
+                           $11::int8[], $12::text[], $13::jsonb[], $14::text[], $15::text[],
                            $16::timestamptz[], $17::timestamptz[], $18::timestamptz[],
                            $19::timestamptz[], $20::timestamptz[], $21::timestamptz[],
                            $22::timestamptz[])
@@ -486,7 +511,7 @@ async fn insert_orders(conn: &mut PgConnection, orders: &[Order]) -> Result<(), 
         .bind(
             chunk
                 .iter()
-                .map(|o| o.shipping_address.to_string())
+                .map(|o| sqlx::types::Json(&o.shipping_address))
                 .collect::<Vec<_>>(),
         )
         .bind(chunk.iter().map(|o| o.cancel_reason).collect::<Vec<_>>())

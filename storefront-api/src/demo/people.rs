@@ -16,6 +16,8 @@ use super::{
         COUNTRIES, Country, DUTCH_POSTCODE_LETTERS, PostalStyle, SECOND_ADDRESS_LABELS, StreetStyle,
     },
 };
+use storefront_client::account::PostalAddress;
+
 use crate::domain::account::Role;
 
 const ADDRESS_SHARE: f64 = 0.7;
@@ -39,14 +41,7 @@ pub struct Address {
     pub id: Uuid,
     pub account_id: Uuid,
     pub label: Option<String>,
-    pub full_name: String,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2.
-    pub country: String,
-    pub phone: Option<String>,
+    pub postal: PostalAddress,
     pub is_default: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -170,13 +165,16 @@ pub(super) fn address(
         id: new_id(rng),
         account_id: customer.id,
         label: label.map(str::to_owned),
-        full_name: customer.full_name.clone(),
-        line1,
-        line2,
-        city: city.name.to_owned(),
-        postal_code,
-        country: country.code.to_owned(),
-        phone,
+        postal: PostalAddress {
+            full_name: customer.full_name.clone(),
+            line1,
+            line2,
+            city: city.name.to_owned(),
+            region: None,
+            postal_code,
+            country: country.code.to_owned(),
+            phone,
+        },
         is_default,
         created_at,
     }

@@ -7,6 +7,8 @@ use argon2::{
     password_hash::{PasswordHash, SaltString, rand_core::OsRng},
 };
 
+use storefront_client::account::{AddressRequest, PostalAddress};
+
 use super::FieldError;
 
 /// A syntactically valid email, trimmed and lower-cased so that one person has one account.
@@ -219,30 +221,36 @@ mod tests {
     }
 }
 
-/// A new or changed address, already validated.
-pub struct AddressInput {
-    pub label: Option<String>,
-    pub full_name: String,
-    pub line1: String,
-    pub line2: Option<String>,
-    pub city: String,
-    pub region: Option<String>,
-    pub postal_code: String,
-    pub country: String,
-    pub phone: Option<String>,
-    pub is_default: bool,
-}
-
-/// Field errors for an address, so the shopper fixes them all at once.
-pub fn check_address(input: &AddressInput) -> Vec<FieldError> {
+/// A postal address checked: text trimmed, empty optional lines dropped, the country an
+/// ISO 3166 code in capitals. Every invalid field is reported at once, so the shopper fixes
+/// them in one go.
+pub fn parse_postal_address(raw: &PostalAddress) -> Result<PostalAddress, Vec<FieldError>> {
+    let optional = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let country = parse_country(&raw.country);
+    let address = PostalAddress {
+        full_name: raw.full_name.trim().to_owned(),
+        line1: raw.line1.trim().to_owned(),
+        line2: optional(&raw.line2),
+        city: raw.city.trim().to_owned(),
+        region: optional(&raw.region),
+        postal_code: raw.postal_code.trim().to_owned(),
+        country: country.clone().unwrap_or_default(),
+        phone: optional(&raw.phone),
+    };
     let mut errors = Vec::new();
     for (field, value, max) in [
-        ("full_name", &input.full_name, 200),
-        ("line1", &input.line1, 200),
-        ("city", &input.city, 100),
-        ("postal_code", &input.postal_code, 20),
+        ("full_name", &address.full_name, 200),
+        ("line1", &address.line1, 200),
+        ("city", &address.city, 100),
+        ("postal_code", &address.postal_code, 20),
     ] {
-        if value.trim().is_empty() {
+        if value.is_empty() {
             errors.push(FieldError::new(field, "is required"));
         } else if value.chars().count() > max {
             errors.push(FieldError::new(
@@ -251,7 +259,68 @@ pub fn check_address(input: &AddressInput) -> Vec<FieldError> {
             ));
         }
     }
-    errors
+    for (field, value, max) in [
+        ("line2", &address.line2, 200),
+        ("region", &address.region, 100),
+        ("phone", &address.phone, 40),
+    ] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            errors.push(FieldError::new(
+                field,
+                format!("must be at most {max} characters"),
+            ));
+        }
+    }
+    if let Err(message) = country {
+        errors.push(FieldError::new("country", message));
+    }
+    if errors.is_empty() {
+        Ok(address)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A saved address to add or replace, already checked.
+pub struct AddressInput {
+    pub label: Option<String>,
+    pub address: PostalAddress,
+    pub is_default: bool,
+}
+
+impl AddressInput {
+    pub const MAX_LABEL_CHARS: usize = 60;
+
+    pub fn parse(request: &AddressRequest) -> Result<Self, Vec<FieldError>> {
+        let label = request
+            .label
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        let mut errors = Vec::new();
+        if label
+            .as_ref()
+            .is_some_and(|l| l.chars().count() > Self::MAX_LABEL_CHARS)
+        {
+            errors.push(FieldError::new(
+                "label",
+                format!("must be at most {} characters", Self::MAX_LABEL_CHARS),
+            ));
+        }
+        match parse_postal_address(&request.address) {
+            Ok(address) if errors.is_empty() => Ok(Self {
+                label,
+                address,
+                is_default: request.is_default,
+            }),
+            Ok(_) => Err(errors),
+            Err(mut found) => {
+                errors.append(&mut found);
+                Err(errors)
+            }
+        }
+    }
 }
 
 /// What an account holder (or staff) reads about an account: the wire types.

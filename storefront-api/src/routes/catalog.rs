@@ -8,23 +8,20 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use serde::{Deserialize, Serialize};
 use storefront_client::catalog::{
-    CategoryList, ListMeta, ListParams, ProductEnvelope, ProductList, SearchMeta, SearchParams,
-    SearchResults, SortParam,
+    CategoryList, ListParams, ProductEnvelope, ProductList, SearchMeta, SearchParams, SearchResults,
 };
 use storefront_client::lists::CountMeta;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    domain::catalog::views::ProductSummary,
-    error::{ApiError, ApiResult, FieldError, Path, Query},
+    catalog_listing,
+    error::{ApiError, ApiResult, Path, Query},
     routes::paging::{page_number, page_size},
     state::AppState,
     storage::{
         cache::CachedJson,
-        catalog::{self as store, Audience, ListPosition, ProductFilter, ProductKey, ProductSort},
+        catalog::{self as store, Audience, ProductKey},
         paged,
     },
 };
@@ -80,41 +77,6 @@ async fn revalidate(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-impl From<SortParam> for ProductSort {
-    fn from(sort: SortParam) -> Self {
-        match sort {
-            SortParam::Newest => Self::Newest,
-            SortParam::PriceAsc => Self::PriceAsc,
-            SortParam::PriceDesc => Self::PriceDesc,
-        }
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct Cursor {
-    sort: SortParam,
-    #[serde(flatten)]
-    position: ListPosition,
-}
-
-fn encode_cursor(sort: SortParam, position: ListPosition) -> String {
-    let json = serde_json::to_vec(&Cursor { sort, position }).unwrap_or_default();
-    URL_SAFE_NO_PAD.encode(json)
-}
-
-fn decode_cursor(raw: &str, sort: SortParam) -> Result<ListPosition, ApiError> {
-    let invalid = || ApiError::invalid("cursor", "is not a cursor from this listing");
-    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
-    let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    if cursor.sort != sort {
-        return Err(ApiError::invalid(
-            "cursor",
-            "belongs to a different sort order; start again without a cursor",
-        ));
-    }
-    Ok(cursor.position)
-}
-
 /// Active products, filtered and sorted, one cursor page at a time.
 #[utoipa::path(get, path = "/api/v1/products", tag = "catalog", params(ListParams),
     responses((status = 200, body = ProductList),
@@ -123,72 +85,7 @@ pub async fn list_products(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
 ) -> ApiResult<CachedJson> {
-    let limit = page_size(params.limit)?;
-    let mut errors = Vec::new();
-    for (field, value) in [
-        ("min_price", params.min_price),
-        ("max_price", params.max_price),
-    ] {
-        if value.is_some_and(|v| v < 0) {
-            errors.push(FieldError::new(field, "must not be negative"));
-        }
-    }
-    if let (Some(min), Some(max)) = (params.min_price, params.max_price)
-        && min > max
-    {
-        errors.push(FieldError::new("max_price", "must not be below min_price"));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let after = params
-        .cursor
-        .as_deref()
-        .map(|raw| decode_cursor(raw, params.sort))
-        .transpose()?;
-    let cache_key = format!(
-        "products:{}:{}:{}:{}:{}:{:?}:{}",
-        params.category.as_deref().unwrap_or(""),
-        params.min_price.map_or(String::new(), |v| v.to_string()),
-        params.max_price.map_or(String::new(), |v| v.to_string()),
-        params.in_stock,
-        limit,
-        params.sort,
-        params.cursor.as_deref().unwrap_or(""),
-    );
-    state
-        .catalog_cache
-        .json(&cache_key, || async {
-            let category_ids = match &params.category {
-                None => None,
-                Some(slug) => Some(store::category_subtree(&state.db, slug).await?.ok_or_else(
-                    || ApiError::invalid("category", format!("no category `{slug}`")),
-                )?),
-            };
-            let filter = ProductFilter {
-                category_ids,
-                min_price_minor: params.min_price,
-                max_price_minor: params.max_price,
-                in_stock_only: params.in_stock,
-            };
-            // One extra row tells whether another page exists.
-            let mut rows =
-                store::list_products(&state.db, &filter, params.sort.into(), after, limit + 1)
-                    .await?;
-            let next_cursor = if rows.len() as i64 > limit {
-                rows.truncate(limit as usize);
-                rows.last()
-                    .map(|(_, position)| encode_cursor(params.sort, *position))
-            } else {
-                None
-            };
-            let products: Vec<ProductSummary> = rows.into_iter().map(|(p, _)| p).collect();
-            Ok::<_, ApiError>(ProductList {
-                products,
-                meta: ListMeta { next_cursor, limit },
-            })
-        })
-        .await
+    catalog_listing::page(&state, &params).await
 }
 
 /// One active product by its slug, with its purchasable variants.
@@ -288,20 +185,5 @@ mod tests {
         assert_eq!(search_words("Linen sh"), ["linen", "sh"]);
         assert_eq!(search_words("a'|!&(B):*"), ["a", "b"]);
         assert!(search_words(" !! ").is_empty());
-    }
-
-    #[test]
-    fn cursors_round_trip_and_reject_other_sorts() {
-        let position = ListPosition {
-            key: 42,
-            id: uuid::Uuid::nil(),
-        };
-        let cursor = encode_cursor(SortParam::PriceAsc, position);
-        assert_eq!(
-            decode_cursor(&cursor, SortParam::PriceAsc).unwrap(),
-            position
-        );
-        assert!(decode_cursor(&cursor, SortParam::Newest).is_err());
-        assert!(decode_cursor("garbage", SortParam::Newest).is_err());
     }
 }

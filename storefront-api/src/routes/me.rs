@@ -12,7 +12,7 @@ use crate::{
     auth::{ClientAddress, CurrentSession},
     domain::{
         FieldError,
-        account::{AddressInput, Email, NewPassword, check_address, parse_country},
+        account::{AddressInput, Email, NewPassword},
     },
     error::{ApiError, ApiResult, Json, Path},
     routes::auth::verify_limited,
@@ -125,33 +125,6 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The address a shopper sent, checked: every invalid field at once.
-fn validate_address(request: AddressRequest) -> Result<AddressInput, ApiError> {
-    let country = parse_country(&request.country);
-    let trim = |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let input = AddressInput {
-        label: trim(request.label),
-        full_name: request.full_name.trim().to_owned(),
-        line1: request.line1.trim().to_owned(),
-        line2: trim(request.line2),
-        city: request.city.trim().to_owned(),
-        region: trim(request.region),
-        postal_code: request.postal_code.trim().to_owned(),
-        country: country.clone().unwrap_or_default(),
-        phone: trim(request.phone),
-        is_default: request.is_default,
-    };
-    let mut errors = check_address(&input);
-    if let Err(message) = country {
-        errors.push(FieldError::new("country", message));
-    }
-    if errors.is_empty() {
-        Ok(input)
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
-
 /// The caller's saved addresses, the default first.
 #[utoipa::path(get, path = "/api/v1/me/addresses", tag = "accounts",
     responses((status = 200, body = AddressList), (status = 401, body = crate::error::ErrorEnvelope)),
@@ -176,7 +149,7 @@ pub async fn add_address(
     CurrentSession(session): CurrentSession,
     Json(request): Json<AddressRequest>,
 ) -> ApiResult<(StatusCode, Json<AddressEnvelope>)> {
-    let input = validate_address(request)?;
+    let input = AddressInput::parse(&request).map_err(ApiError::Validation)?;
     let address = accounts::save_address(&state.db, session.account_id, None, &input).await?;
     Ok((StatusCode::CREATED, Json(AddressEnvelope { address })))
 }
@@ -193,7 +166,7 @@ pub async fn replace_address(
     Path(id): Path<Uuid>,
     Json(request): Json<AddressRequest>,
 ) -> ApiResult<Json<AddressEnvelope>> {
-    let input = validate_address(request)?;
+    let input = AddressInput::parse(&request).map_err(ApiError::Validation)?;
     let address = accounts::save_address(&state.db, session.account_id, Some(id), &input).await?;
     Ok(Json(AddressEnvelope { address }))
 }

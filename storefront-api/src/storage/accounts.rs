@@ -3,6 +3,8 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use storefront_client::account::PostalAddress;
+
 use super::StoreError;
 use crate::domain::account::{
     AddressInput, Email, Role,
@@ -143,16 +145,52 @@ pub async fn upsert_staff(
     .await?)
 }
 
+/// An `addresses` row; the wire's `Address` nests the postal part.
+struct AddressRow {
+    id: Uuid,
+    label: Option<String>,
+    full_name: String,
+    line1: String,
+    line2: Option<String>,
+    city: String,
+    region: Option<String>,
+    postal_code: String,
+    country: String,
+    phone: Option<String>,
+    is_default: bool,
+}
+
+impl From<AddressRow> for Address {
+    fn from(row: AddressRow) -> Self {
+        Self {
+            id: row.id,
+            label: row.label,
+            address: PostalAddress {
+                full_name: row.full_name,
+                line1: row.line1,
+                line2: row.line2,
+                city: row.city,
+                region: row.region,
+                postal_code: row.postal_code,
+                country: row.country,
+                phone: row.phone,
+            },
+            is_default: row.is_default,
+        }
+    }
+}
+
 pub async fn addresses(db: &PgPool, account_id: Uuid) -> Result<Vec<Address>, StoreError> {
-    Ok(sqlx::query_as!(
-        Address,
+    let rows = sqlx::query_as!(
+        AddressRow,
         r#"SELECT id, label, full_name, line1, line2, city, region, postal_code,
                   country AS "country!", phone, is_default
            FROM addresses WHERE account_id = $1 ORDER BY is_default DESC, created_at"#,
         account_id,
     )
     .fetch_all(db)
-    .await?)
+    .await?;
+    Ok(rows.into_iter().map(Address::from).collect())
 }
 
 /// Saves an address (new when `address_id` is `None`); making it the default clears the old
@@ -181,9 +219,10 @@ pub async fn save_address(
         .execute(&mut *tx)
         .await?;
     }
+    let postal = &input.address;
     let saved = match address_id {
         None => sqlx::query_as!(
-            Address,
+            AddressRow,
             r#"INSERT INTO addresses (id, account_id, label, full_name, line1, line2, city, region,
                                       postal_code, country, phone, is_default)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -192,20 +231,20 @@ pub async fn save_address(
             Uuid::now_v7(),
             account_id,
             input.label,
-            input.full_name,
-            input.line1,
-            input.line2,
-            input.city,
-            input.region,
-            input.postal_code,
-            input.country,
-            input.phone,
+            postal.full_name,
+            postal.line1,
+            postal.line2,
+            postal.city,
+            postal.region,
+            postal.postal_code,
+            postal.country,
+            postal.phone,
             input.is_default,
         )
         .fetch_one(&mut *tx)
         .await?,
         Some(address_id) => sqlx::query_as!(
-            Address,
+            AddressRow,
             r#"UPDATE addresses SET label = $3, full_name = $4, line1 = $5, line2 = $6, city = $7,
                       region = $8, postal_code = $9, country = $10, phone = $11, is_default = $12
                WHERE id = $1 AND account_id = $2
@@ -214,14 +253,14 @@ pub async fn save_address(
             address_id,
             account_id,
             input.label,
-            input.full_name,
-            input.line1,
-            input.line2,
-            input.city,
-            input.region,
-            input.postal_code,
-            input.country,
-            input.phone,
+            postal.full_name,
+            postal.line1,
+            postal.line2,
+            postal.city,
+            postal.region,
+            postal.postal_code,
+            postal.country,
+            postal.phone,
             input.is_default,
         )
         .fetch_optional(&mut *tx)
@@ -229,7 +268,7 @@ pub async fn save_address(
         .ok_or(StoreError::NotFound("address"))?,
     };
     tx.commit().await?;
-    Ok(saved)
+    Ok(saved.into())
 }
 
 pub async fn delete_address(

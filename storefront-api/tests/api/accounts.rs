@@ -315,6 +315,22 @@ async fn profile_password_and_addresses() {
         .collect();
     assert_eq!(fields, ["full_name", "country"]);
 
+    // A misspelt field is refused, not dropped: the address would be saved without it.
+    let misspelt = json!({"full_name": "A B", "line1": "x", "city": "y", "postal_code": "1",
+        "postcode": "1", "country": "DE"});
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/me/addresses",
+            Some(&token),
+            Some(misspelt),
+        )
+        .await;
+    assert_eq!(
+        error_code(response, StatusCode::UNPROCESSABLE_ENTITY).await,
+        "validation_failed"
+    );
+
     // Another customer cannot touch this address.
     let (other, _) = app.customer().await;
     let id = first["address"]["id"].as_str().expect("id");

@@ -262,21 +262,14 @@ fn AddressBook(addresses: Result<Vec<Address>, ClientError>) -> impl IntoView {
                 Ok(list) => view! {
                     <ul class="addresses">
                         {list.into_iter().map(|a| {
-                            let title = a.label.clone().unwrap_or_else(|| a.full_name.clone());
-                            let lines = [
-                                Some(a.full_name.clone()),
-                                Some(a.line1.clone()),
-                                a.line2.clone(),
-                                Some(format!("{} {}", a.postal_code, a.city)),
-                                a.region.clone(),
-                                Some(a.country.clone()),
-                            ];
+                            let title = a.label.clone().unwrap_or_else(|| a.address.full_name.clone());
+                            let lines = a.address.lines();
                             let delete_label = format!("Delete address {title}");
                             let edit_label = format!("Edit address {title}");
                             view! {
                                 <li class="address-card">
                                     <h3>{title}{a.is_default.then(|| view! { <span class="badge">"Default"</span> })}</h3>
-                                    <address>{lines.into_iter().flatten().map(|l| view! { {l} <br/> }).collect_view()}</address>
+                                    <address>{lines.into_iter().map(|l| view! { {l} <br/> }).collect_view()}</address>
                                     <A href=format!("/account/addresses/{}", a.id) attr:aria-label=edit_label>"Edit"</A>
                                     <form class="inline" method="post" action=format!("/account/addresses/{}/delete", a.id)>
                                         <button type="submit" class="link" aria-label=delete_label>"Delete"</button>
@@ -329,26 +322,7 @@ pub fn OrderPage() -> impl IntoView {
 
 #[component]
 fn OrderDetail(order: Order, placed: bool) -> impl IntoView {
-    let address = &order.shipping_address;
-    let field = |key: &str| {
-        address
-            .get(key)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let address_lines: Vec<String> = [
-        field("full_name"),
-        field("line1"),
-        field("line2"),
-        format!("{} {}", field("postal_code"), field("city"))
-            .trim()
-            .to_owned(),
-        field("country"),
-    ]
-    .into_iter()
-    .filter(|l| !l.is_empty())
-    .collect();
+    let address_lines = order.shipping_address.lines();
     let totals = order.totals.clone();
     let delivered = order.status == OrderStatus::Delivered;
     view! {

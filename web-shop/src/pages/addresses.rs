@@ -81,7 +81,7 @@ fn AddressForm(data: AddressFormData) -> impl IntoView {
     let saved = data.address.clone();
     let values = saved
         .as_ref()
-        .map(AddressValues::from_address)
+        .map(|saved| AddressValues::from_postal(&saved.address))
         .unwrap_or_default()
         .typed_over(&query);
     let label = query

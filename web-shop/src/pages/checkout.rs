@@ -82,7 +82,7 @@ fn CheckoutForm(data: CheckoutData) -> impl IntoView {
     let address = data
         .saved
         .as_ref()
-        .map(AddressValues::from_address)
+        .map(|saved| AddressValues::from_postal(&saved.address))
         .unwrap_or_default()
         .typed_over(&query);
     let method = query

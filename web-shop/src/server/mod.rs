@@ -27,8 +27,11 @@ use crate::app::{App, shell};
 #[derive(Clone)]
 pub(crate) struct Shop {
     pub(crate) leptos: LeptosOptions,
+    /// For `/api/v1` passed through as it is.
     pub(crate) api_url: String,
     pub(crate) http: reqwest::Client,
+    /// For the HTML forms, which call the API on a shopper's behalf.
+    pub(crate) api: Client,
 }
 
 impl FromRef<Shop> for LeptosOptions {
@@ -115,12 +118,13 @@ pub fn router(settings: &Settings) -> Router {
         .site_pkg_dir("pkg")
         .site_addr(settings.addr)
         .build();
+    let api = Client::new(settings.api_url.clone());
     let shop = Shop {
         leptos: leptos.clone(),
         api_url: settings.api_url.clone(),
         http: reqwest::Client::new(),
+        api: api.clone(),
     };
-    let api = Client::new(settings.api_url.clone());
     let context = move || provide_context(ServerApi(api.clone()));
     let routes = generate_route_list(App);
     let static_files = |dir: &str| ServeDir::new(format!("{}/{dir}", settings.site_root));

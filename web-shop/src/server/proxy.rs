@@ -97,11 +97,7 @@ pub(crate) async fn forward(
 ) -> Result<Upstream, Response> {
     let url = format!("{}/api/v1/{path_and_query}", shop.api_url);
     let mut headers = strip(headers);
-    let forwarded = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(earlier) => format!("{earlier}, {}", peer.ip()),
-        None => peer.ip().to_string(),
-    };
-    if let Ok(value) = HeaderValue::from_str(&forwarded) {
+    if let Ok(value) = HeaderValue::from_str(&forwarded_for(&headers, peer)) {
         headers.insert("x-forwarded-for", value);
     }
     let unavailable =
@@ -128,6 +124,15 @@ pub(crate) async fn forward(
         headers,
         body,
     })
+}
+
+/// `X-Forwarded-For` for a request passed on: the chain so far with the browser's address
+/// appended (the API's rate limits count per shopper, not per shop server).
+pub(crate) fn forwarded_for(headers: &HeaderMap, peer: SocketAddr) -> String {
+    match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(earlier) => format!("{earlier}, {}", peer.ip()),
+        None => peer.ip().to_string(),
+    }
 }
 
 pub(crate) fn strip(mut headers: HeaderMap) -> HeaderMap {

@@ -1,32 +1,21 @@
 //! The catalog: find products; create them; edit a product's details, images, variants and
 //! prices; adjust stock with a reason; archive.
 
+use console_protocol::catalog::{CategoryChoice, NewVariant, VariantEdit};
+use console_protocol::{
+    AddVariant, AdjustStock, ArchiveProduct, Command, CreateProduct, EditVariant, FindProducts,
+    GetProduct, GetStockHistory, ListCategories, ListStockReasons, SetPrice, UpdateProduct,
+};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 use storefront_client::catalog::{Product, ProductStatus, StockMovement, Variant, VariantStatus};
-use storefront_client::staff::catalog::{ProductDraft, ProductPatch, StaffProductList};
+use storefront_client::staff::catalog::{ProductDraft, ProductPatch};
 use uuid::Uuid;
 
 use crate::app::Frame;
 use crate::format;
-use crate::invoke::{NoArgs, UiError, call};
+use crate::invoke::{CommandError, call};
 use crate::screens::{Confirmed, Pager, Problem, failed, page_count};
-
-#[derive(Serialize)]
-struct Search {
-    text: Option<String>,
-    status: Option<ProductStatus>,
-    page: i64,
-}
-
-/// A category as the console offers it (`staff_console::catalog::CategoryChoice`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct CategoryChoice {
-    id: Uuid,
-    label: String,
-}
 
 /// What the right-hand pane shows.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,12 +33,12 @@ pub fn CatalogScreen() -> impl IntoView {
     let page = RwSignal::new(1i64);
     let pane = RwSignal::new(Pane::Nothing);
     let categories = RwSignal::new(Vec::<CategoryChoice>::new());
-    let categories_error = RwSignal::new(None::<UiError>);
-    frame.run("categories", json!({}), categories_error, move |c| {
+    let categories_error = RwSignal::new(None::<CommandError>);
+    frame.run(ListCategories {}, categories_error, move |c| {
         categories.set(c)
     });
     let list = LocalResource::new(move || {
-        let search = Search {
+        let search = FindProducts {
             text: Some(text.get()).filter(|t| !t.trim().is_empty()),
             status: match status.get().as_str() {
                 "draft" => Some(ProductStatus::Draft),
@@ -59,7 +48,7 @@ pub fn CatalogScreen() -> impl IntoView {
             },
             page: page.get(),
         };
-        call::<StaffProductList>("products", search)
+        call(search)
     });
     let changed = move || list.refetch();
     view! {
@@ -200,12 +189,12 @@ fn NewProductForm(
     let currency = RwSignal::new("EUR".to_owned());
     let description = RwSignal::new(String::new());
     let images = RwSignal::new(Vec::<String>::new());
-    let error = RwSignal::new(None::<UiError>);
+    let error = RwSignal::new(None::<CommandError>);
     let frame = expect_context::<Frame>();
     let create = move |ev: SubmitEvent| {
         ev.prevent_default();
         let Some(category_id) = category.get_untracked() else {
-            error.set(Some(UiError::invalid("Category: choose one.")));
+            error.set(Some(CommandError::invalid("Category: choose one.")));
             return;
         };
         let draft = ProductDraft {
@@ -216,12 +205,9 @@ fn NewProductForm(
             currency: currency.get_untracked().trim().to_uppercase(),
             image_urls: images.get_untracked(),
         };
-        frame.run(
-            "create_product",
-            json!({ "draft": draft }),
-            error,
-            move |p: Product| created(p.id),
-        );
+        frame.run(CreateProduct { draft }, error, move |p: Product| {
+            created(p.id)
+        });
     };
     view! {
         <div class="panel">
@@ -259,15 +245,14 @@ struct Editor {
 impl Editor {
     /// Runs a command that answers with the product and shows the result; a refusal shows in
     /// `refused`, beside the form that sent it.
-    fn apply(
+    fn apply<C: Command<Answer = Product> + 'static>(
         self,
-        command: &'static str,
-        args: serde_json::Value,
-        refused: RwSignal<Option<UiError>>,
+        command: C,
+        refused: RwSignal<Option<CommandError>>,
         done: &'static str,
     ) {
         self.notice.set(String::new());
-        self.frame.run(command, args, refused, move |p: Product| {
+        self.frame.run(command, refused, move |p: Product| {
             self.product.set(Some(p));
             self.notice.set(done.to_owned());
             self.changed.run(());
@@ -283,11 +268,9 @@ fn ProductEditor(
 ) -> impl IntoView {
     let frame = expect_context::<Frame>();
     let product = RwSignal::new(None::<Product>);
-    let error = RwSignal::new(None::<UiError>);
+    let error = RwSignal::new(None::<CommandError>);
     let notice = RwSignal::new(String::new());
-    frame.run("product", json!({ "id": id }), error, move |p| {
-        product.set(Some(p))
-    });
+    frame.run(GetProduct { id }, error, move |p| product.set(Some(p)));
     let editor = Editor {
         frame,
         product,
@@ -316,7 +299,7 @@ fn ProductEditor(
                     <p>
                         <Confirmed id="archive" label="Archive product" danger=true
                             question=format!("Take {} off the shop?", p.name)
-                            action=move || editor.apply("archive_product", json!({ "id": id }), error, "Archived.")/>
+                            action=move || editor.apply(ArchiveProduct { id }, error, "Archived.")/>
                     </p>
                 })}
             })}
@@ -337,7 +320,7 @@ fn ProductDetails(
     let description = RwSignal::new(product.description.clone());
     let category = RwSignal::new(Some(product.category.id));
     let status = RwSignal::new(product.status);
-    let error = RwSignal::new(None::<UiError>);
+    let error = RwSignal::new(None::<CommandError>);
     let saved = product.clone();
     let save = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -350,12 +333,7 @@ fn ProductDetails(
             status: Some(status.get_untracked()).filter(|s| *s != saved.status),
             image_urls: None,
         };
-        editor.apply(
-            "update_product",
-            json!({ "id": id, "patch": patch }),
-            error,
-            "Details saved.",
-        );
+        editor.apply(UpdateProduct { id, patch }, error, "Details saved.");
     };
     let archived = product.status == ProductStatus::Archived;
     view! {
@@ -390,19 +368,14 @@ fn ProductDetails(
 fn ProductImages(product: Product, editor: Editor) -> impl IntoView {
     let id = product.id;
     let images = RwSignal::new(product.image_urls.clone());
-    let error = RwSignal::new(None::<UiError>);
+    let error = RwSignal::new(None::<CommandError>);
     let unchanged = move || images.with(|now| *now == product.image_urls);
     let save = move |_| {
         let patch = ProductPatch {
             image_urls: Some(images.get_untracked()),
             ..ProductPatch::default()
         };
-        editor.apply(
-            "update_product",
-            json!({ "id": id, "patch": patch }),
-            error,
-            "Images saved.",
-        );
+        editor.apply(UpdateProduct { id, patch }, error, "Images saved.");
     };
     view! {
         <ImageList images/>
@@ -419,24 +392,29 @@ fn NewVariantForm(product_id: Uuid, currency: String, editor: Editor) -> impl In
     let price = RwSignal::new(String::new());
     let compare_at = RwSignal::new(String::new());
     let stock = RwSignal::new("0".to_owned());
-    let error = RwSignal::new(None::<UiError>);
+    let error = RwSignal::new(None::<CommandError>);
     let add = move |ev: SubmitEvent| {
         ev.prevent_default();
         error.set(None);
         let Ok(initial_stock) = stock.get_untracked().trim().parse::<i32>() else {
-            error.set(Some(UiError::invalid(
+            error.set(Some(CommandError::invalid(
                 "Stock: write a whole number of units, e.g. 10.",
             )));
             return;
         };
-        let variant = json!({
-            "sku": sku.get_untracked(), "title": title.get_untracked(),
-            "options": options.get_untracked(), "price": price.get_untracked(),
-            "compare_at": compare_at.get_untracked(), "initial_stock": initial_stock,
-        });
+        let variant = NewVariant {
+            sku: sku.get_untracked(),
+            title: title.get_untracked(),
+            options: options.get_untracked(),
+            price: price.get_untracked(),
+            compare_at: compare_at.get_untracked(),
+            initial_stock,
+        };
         editor.apply(
-            "add_variant",
-            json!({ "product_id": product_id, "variant": variant }),
+            AddVariant {
+                product_id,
+                variant,
+            },
             error,
             "Variant added.",
         );
@@ -481,9 +459,9 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
     let stock = RwSignal::new(variant.stock_on_hand);
     // The variant's stock ledger, while staff have it open.
     let ledger = RwSignal::new(None::<Vec<StockMovement>>);
-    let error = RwSignal::new(None::<UiError>);
+    let error = RwSignal::new(None::<CommandError>);
     let frame = expect_context::<Frame>();
-    let reasons = LocalResource::new(|| call::<Vec<String>>("stock_reasons", NoArgs {}));
+    let reasons = LocalResource::new(|| call(ListStockReasons {}));
     let variant_id = variant.id;
     let sku = variant.sku.clone();
     let editing = RwSignal::new(false);
@@ -493,16 +471,13 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
     let sold = RwSignal::new(variant.status);
     let save_edit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let edit = json!({
-            "sku": new_sku.get_untracked(), "title": title.get_untracked(),
-            "options": options.get_untracked(), "status": sold.get_untracked(),
-        });
-        editor.apply(
-            "edit_variant",
-            json!({ "variant_id": variant_id, "edit": edit }),
-            error,
-            "Variant saved.",
-        );
+        let edit = VariantEdit {
+            sku: new_sku.get_untracked(),
+            title: title.get_untracked(),
+            options: options.get_untracked(),
+            status: sold.get_untracked(),
+        };
+        editor.apply(EditVariant { variant_id, edit }, error, "Variant saved.");
     };
     let text = move |class: &'static str, label: &'static str, value: RwSignal<String>| {
         let id = format!("{class}-{variant_id}");
@@ -513,43 +488,38 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
     };
     let save_price = move |ev: SubmitEvent| {
         ev.prevent_default();
-        editor.apply(
-            "set_price",
-            json!({
-                "product_id": product_id, "variant_id": variant_id,
-                "price": price.get_untracked(), "compare_at": compare_at.get_untracked(),
-            }),
-            error,
-            "Price saved.",
-        );
+        let price = SetPrice {
+            product_id,
+            variant_id,
+            price: price.get_untracked(),
+            compare_at: Some(compare_at.get_untracked()),
+        };
+        editor.apply(price, error, "Price saved.");
     };
     let adjust = move |ev: SubmitEvent| {
         ev.prevent_default();
         let Ok(delta_units) = delta.get_untracked().trim().parse::<i32>() else {
-            error.set(Some(UiError::invalid(
+            error.set(Some(CommandError::invalid(
                 "Change: write a whole number of units, e.g. 5 or -2.",
             )));
             return;
         };
-        let args = json!({
-            "variant_id": variant_id, "delta": delta_units,
-            "reason": reason.get_untracked(), "note": note.get_untracked(),
+        let adjustment = AdjustStock {
+            variant_id,
+            delta: delta_units,
+            reason: reason.get_untracked(),
+            note: Some(note.get_untracked()),
+        };
+        frame.run(adjustment, error, move |movement: StockMovement| {
+            stock.set(movement.stock_after);
+            delta.set(String::new());
+            note.set(String::new());
+            ledger.update(|open| {
+                if let Some(movements) = open {
+                    movements.insert(0, movement);
+                }
+            });
         });
-        frame.run(
-            "adjust_stock",
-            args,
-            error,
-            move |movement: StockMovement| {
-                stock.set(movement.stock_after);
-                delta.set(String::new());
-                note.set(String::new());
-                ledger.update(|open| {
-                    if let Some(movements) = open {
-                        movements.insert(0, movement);
-                    }
-                });
-            },
-        );
     };
     let toggle_ledger = move |_| {
         if ledger.get_untracked().is_some() {
@@ -557,8 +527,7 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
             return;
         }
         frame.run(
-            "stock_history",
-            json!({ "variant_id": variant_id }),
+            GetStockHistory { variant_id },
             error,
             move |movements: Vec<StockMovement>| ledger.set(Some(movements)),
         );

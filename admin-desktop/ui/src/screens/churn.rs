@@ -1,39 +1,34 @@
 //! Churn: train on the shop's current data with progress (and cancel), compare the models,
 //! deploy and activate the chosen one, see the model history, roll back, score everyone.
 
+use console_protocol::churn::{TrainedRunView, TrainingOptions, TrainingStep};
+use console_protocol::{
+    ActivateModel, CancelTraining, DeployLastRun, GetLastRun, GetScoreJob, ListModels,
+    RollBackModel, ScoreAll, TRAINING_PROGRESS, Train,
+};
 use leptos::prelude::*;
-use serde::Deserialize;
-use serde_json::{Value, json};
-use storefront_client::staff::churn::{JobEnvelope, ModelList, RegisteredModel};
+use serde_json::Value;
+use storefront_client::staff::churn::{JobEnvelope, RegisteredModel};
 
 use crate::app::Frame;
 use crate::format;
-use crate::invoke::{NoArgs, UiError, call, listen};
+use crate::invoke::{CommandError, call, listen};
 use crate::screens::{Confirmed, Problem};
 
-/// One step of training, as the console reports it.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-struct Step {
-    task: String,
-    steps: u64,
-    done: u64,
-    message: String,
+/// A change to the model registry; each answers with the model it concerns.
+#[derive(Debug, Clone)]
+enum RegistryChange {
+    Deploy { activate: bool },
+    Activate(String),
+    RollBack,
 }
 
-/// The console's `TrainedRun`; the summary is shown as churn-lab wrote it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct TrainedRun {
-    report: String,
-    summary: Value,
-    charts: Vec<RunChart>,
-}
-
-/// One chart of the run's report, as SVG text.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct RunChart {
-    name: String,
-    title: String,
-    svg: String,
+async fn change_registry(change: RegistryChange) -> Result<RegisteredModel, CommandError> {
+    match change {
+        RegistryChange::Deploy { activate } => call(DeployLastRun { activate }).await,
+        RegistryChange::Activate(version) => call(ActivateModel { version }).await,
+        RegistryChange::RollBack => call(RollBackModel {}).await,
+    }
 }
 
 #[component]
@@ -42,34 +37,35 @@ pub fn ChurnScreen() -> impl IntoView {
     let window_days = RwSignal::new("90".to_owned());
     let search = RwSignal::new(false);
     let training = RwSignal::new(false);
-    let step = RwSignal::new(None::<Step>);
-    let run = RwSignal::new(None::<TrainedRun>);
-    let error = RwSignal::new(None::<UiError>);
+    let step = RwSignal::new(None::<TrainingStep>);
+    let run = RwSignal::new(None::<TrainedRunView>);
+    let error = RwSignal::new(None::<CommandError>);
     let notice = RwSignal::new(String::new());
-    let models = LocalResource::new(|| call::<ModelList>("models", NoArgs {}));
-    listen("training-progress", move |s: Step| step.set(Some(s)));
+    let models = LocalResource::new(|| call(ListModels {}));
+    listen(TRAINING_PROGRESS, move |s: TrainingStep| step.set(Some(s)));
     leptos::task::spawn_local(async move {
-        if let Ok(Some(last)) = call::<Option<TrainedRun>>("last_run", NoArgs {}).await {
+        if let Ok(Some(last)) = call(GetLastRun {}).await {
             run.set(Some(last));
         }
     });
     let train = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Ok(days) = window_days.get_untracked().trim().parse::<u32>() else {
-            error.set(Some(UiError {
-                kind: "invalid".into(),
-                message: "Churn window: write a number of days, e.g. 90.".into(),
-                code: None,
-                fields: Vec::new(),
-            }));
+            error.set(Some(CommandError::invalid(
+                "Churn window: write a number of days, e.g. 90.",
+            )));
             return;
         };
         training.set(true);
         error.set(None);
         notice.set(String::new());
-        let options = json!({ "options": { "window_days": days, "cutoff": null, "search": search.get_untracked(), "models": null } });
+        let options = TrainingOptions {
+            window_days: days,
+            search: search.get_untracked(),
+            ..TrainingOptions::default()
+        };
         leptos::task::spawn_local(async move {
-            match call::<TrainedRun>("train", options).await {
+            match call(Train { options }).await {
                 Ok(result) => run.set(Some(result)),
                 Err(e) => {
                     frame.check(&e);
@@ -82,15 +78,15 @@ pub fn ChurnScreen() -> impl IntoView {
     };
     let cancel = move |_| {
         leptos::task::spawn_local(async move {
-            let _ = call::<()>("cancel_training", NoArgs {}).await;
+            let _ = call(CancelTraining {}).await;
         });
     };
     // Runs a registry command, then shows the registry again.
-    let registry = move |command: &'static str, args: Value, done: String| {
+    let registry = move |change: RegistryChange, done: String| {
         error.set(None);
         notice.set(String::new());
         leptos::task::spawn_local(async move {
-            match call::<RegisteredModel>(command, args).await {
+            match change_registry(change).await {
                 Ok(model) => notice.set(format!("{done} {}", model.version)),
                 Err(e) => {
                     frame.check(&e);
@@ -104,14 +100,14 @@ pub fn ChurnScreen() -> impl IntoView {
     let score_all = move || {
         error.set(None);
         leptos::task::spawn_local(async move {
-            match call::<JobEnvelope>("score_all", NoArgs {}).await {
+            match call(ScoreAll {}).await {
                 Ok(started) => {
                     let id = started.job.id;
                     job.set(Some(started));
                     // Follow the job until it ends; the window stays usable meanwhile.
                     loop {
                         gloo_sleep(500).await;
-                        match call::<JobEnvelope>("score_job", json!({ "id": id })).await {
+                        match call(GetScoreJob { id }).await {
                             Ok(now) => {
                                 let running = now.job.status == "running";
                                 job.set(Some(now));
@@ -175,7 +171,7 @@ pub fn ChurnScreen() -> impl IntoView {
                                             } else {
                                                 view! {
                                                     <Confirmed id="activate" label="Activate" question=format!("Score with {version} from now on?")
-                                                        action=move || registry("activate_model", json!({ "version": version.clone() }), "Active now:".into())/>
+                                                        action=move || registry(RegistryChange::Activate(version.clone()), "Active now:".into())/>
                                                 }.into_any()
                                             }}</td>
                                         </tr>
@@ -190,7 +186,7 @@ pub fn ChurnScreen() -> impl IntoView {
         </Transition>
         <div class="row">
             <Confirmed id="roll-back" label="Roll back" question="Return to the model active before the latest activation?".into()
-                action=move || registry("roll_back_model", json!({}), "Rolled back to".into())/>
+                action=move || registry(RegistryChange::RollBack, "Rolled back to".into())/>
             <Confirmed id="score-all" label="Score every customer" question="Score every customer with the active model now?".into()
                 action=score_all/>
         </div>
@@ -205,8 +201,8 @@ pub fn ChurnScreen() -> impl IntoView {
 
 #[component]
 fn RunResults(
-    run: TrainedRun,
-    registry: impl Fn(&'static str, Value, String) + Copy + Send + Sync + 'static,
+    run: TrainedRunView,
+    registry: impl Fn(RegistryChange, String) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let s = run.summary;
     let chosen = s["chosen"].as_str().unwrap_or_default().to_owned();
@@ -248,9 +244,9 @@ fn RunResults(
         </table>
         <div class="row">
             <Confirmed id="deploy" label="Deploy and activate" question=format!("Upload {chosen} and score with it from now on?")
-                action=move || registry("deploy_last_run", json!({ "activate": true }), "Deployed and active:".into())/>
+                action=move || registry(RegistryChange::Deploy { activate: true }, "Deployed and active:".into())/>
             <Confirmed id="deploy-only" label="Deploy only" question="Upload without activating?".into()
-                action=move || registry("deploy_last_run", json!({ "activate": false }), "Uploaded:".into())/>
+                action=move || registry(RegistryChange::Deploy { activate: false }, "Uploaded:".into())/>
         </div>
         <h3>"Charts"</h3>
         <div id="run-charts" class="charts">
@@ -261,7 +257,7 @@ fn RunResults(
                 </figure>
             }).collect_view()}
         </div>
-        <p class="muted">"The whole report, with the confusion matrix and the search: " <code>{run.report.clone()}</code></p>
+        <p class="muted">"The whole report, with the confusion matrix and the search: " <code>{run.report.display().to_string()}</code></p>
     }
 }
 

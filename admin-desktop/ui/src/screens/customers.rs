@@ -1,26 +1,13 @@
 //! Customers: search; the detail with orders and the churn score with its reasons.
 
+use console_protocol::{FindCustomers, GetCustomer};
 use leptos::prelude::*;
-use serde::Deserialize;
-use serde_json::json;
-use storefront_client::orders::OrderSummary;
-use storefront_client::staff::churn::CustomerChurn;
-use storefront_client::staff::customers::{CustomerDetail, CustomerList};
 use uuid::Uuid;
 
 use crate::app::Frame;
 use crate::format;
-use crate::invoke::{UiError, call};
+use crate::invoke::call;
 use crate::screens::failed;
-
-/// The console's `CustomerView`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct CustomerView {
-    customer: CustomerDetail,
-    orders: Vec<OrderSummary>,
-    order_count: i64,
-    churn: Result<CustomerChurn, UiError>,
-}
 
 #[component]
 pub fn CustomersScreen() -> impl IntoView {
@@ -29,7 +16,7 @@ pub fn CustomersScreen() -> impl IntoView {
     let selected = RwSignal::new(None::<Uuid>);
     let list = LocalResource::new(move || {
         let text = Some(text.get()).filter(|t| !t.trim().is_empty());
-        call::<CustomerList>("customers", json!({ "text": text, "page": 1 }))
+        call(FindCustomers { text, page: 1 })
     });
     view! {
         <h1>"Customers"</h1>
@@ -76,8 +63,7 @@ pub fn CustomersScreen() -> impl IntoView {
 #[component]
 fn CustomerDetailPanel(id: Uuid) -> impl IntoView {
     let frame = expect_context::<Frame>();
-    let view_data =
-        LocalResource::new(move || call::<CustomerView>("customer", json!({ "id": id })));
+    let view_data = LocalResource::new(move || call(GetCustomer { id }));
     view! {
         <div class="panel" id="customer-detail">
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -127,7 +113,7 @@ fn CustomerDetailPanel(id: Uuid) -> impl IntoView {
                             </table>
                             <h2>"Addresses"</h2>
                             <ul>{v.customer.addresses.iter().map(|a| view! {
-                                <li>{format!("{}, {}, {} {}, {}", a.full_name, a.line1, a.postal_code, a.city, a.country)}</li>
+                                <li>{format::address(&a.address)}</li>
                             }).collect_view()}</ul>
                         }.into_any(),
                         Err(error) => {

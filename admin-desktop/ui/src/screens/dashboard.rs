@@ -1,16 +1,17 @@
 //! The dashboard: sales today and over 30 days, orders waiting, low stock, churn risk.
 
+use console_protocol::GetDashboard;
 use leptos::prelude::*;
 use storefront_client::staff::dashboard::Dashboard;
 
 use crate::app::{Frame, Screen};
 use crate::format;
-use crate::invoke::{NoArgs, call};
+use crate::invoke::call;
 
 #[component]
 pub fn DashboardScreen() -> impl IntoView {
     let frame = expect_context::<Frame>();
-    let data = LocalResource::new(|| call::<Dashboard>("dashboard", NoArgs {}));
+    let data = LocalResource::new(|| call(GetDashboard {}));
     view! {
         <h1>"Dashboard"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>

@@ -1,24 +1,11 @@
 //! Logging in: the API's address (remembered), email and password.
 
+use console_protocol::{GetSettings, LogIn};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::app::Frame;
-use crate::app::staff_console_types::Session;
-use crate::invoke::{NoArgs, UiError, call};
+use crate::invoke::{CommandError, call};
 use crate::screens::Problem;
-
-#[derive(Deserialize)]
-struct Settings {
-    api_address: String,
-}
-
-#[derive(Serialize)]
-struct LogIn {
-    api_address: String,
-    email: String,
-    password: String,
-}
 
 #[component]
 pub fn LoginScreen() -> impl IntoView {
@@ -26,10 +13,10 @@ pub fn LoginScreen() -> impl IntoView {
     let address = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<UiError>);
+    let error = RwSignal::new(None::<CommandError>);
     let busy = RwSignal::new(false);
     leptos::task::spawn_local(async move {
-        if let Ok(settings) = call::<Settings>("settings", NoArgs {}).await {
+        if let Ok(settings) = call(GetSettings {}).await {
             address.set(settings.api_address);
         }
     });
@@ -43,7 +30,7 @@ pub fn LoginScreen() -> impl IntoView {
             password: password.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match call::<Session>("log_in", args).await {
+            match call(args).await {
                 Ok(session) => frame.session.set(Some(session)),
                 Err(e) => error.set(Some(e)),
             }

@@ -7,16 +7,16 @@ pub mod orders;
 
 use leptos::prelude::*;
 
-use crate::invoke::UiError;
+use crate::invoke::CommandError;
 
 /// A command's refusal, where the action was, with each field the API named.
 #[component]
-pub fn Problem(error: RwSignal<Option<UiError>>) -> impl IntoView {
+pub fn Problem(error: RwSignal<Option<CommandError>>) -> impl IntoView {
     view! {
         <div class="error" role="alert">
             {move || error.get().map(|e| {
                 // The console's own checks name one field, already in the message.
-                let fields = if e.kind == "refused" { e.fields } else { Vec::new() };
+                let fields = if e.kind == console_protocol::ErrorKind::Refused { e.fields } else { Vec::new() };
                 view! {
                     <p>{e.message}</p>
                     {(!fields.is_empty()).then(|| view! {
@@ -71,7 +71,7 @@ pub fn Pager(page: RwSignal<i64>, pages: i64) -> impl IntoView {
 }
 
 /// A screen's data could not be loaded: say why (and go back to login if the session ended).
-pub fn failed(frame: crate::app::Frame, error: UiError) -> AnyView {
+pub fn failed(frame: crate::app::Frame, error: CommandError) -> AnyView {
     frame.check(&error);
     view! { <p class="error" role="alert">{error.message}</p> }.into_any()
 }

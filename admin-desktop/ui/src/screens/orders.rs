@@ -2,40 +2,16 @@
 //! payments, notes and the audit trail; fulfil, ship, deliver, cancel, refund and notes, each
 //! confirmed first.
 
+use console_protocol::orders::{OrderAction, OrderFilter, OrderView};
+use console_protocol::{ActOnOrder, FindOrders, GetOrder};
 use leptos::prelude::*;
-use serde::Serialize;
-use serde_json::json;
-use storefront_client::account::Account;
 use storefront_client::orders::OrderStatus;
-use storefront_client::staff::orders::{StaffOrder, StaffOrderList};
 use uuid::Uuid;
 
 use crate::app::Frame;
 use crate::format;
-use crate::invoke::UiError;
+use crate::invoke::CommandError;
 use crate::screens::{Confirmed, Pager, Problem, failed, page_count};
-
-/// One order with who placed it (`staff_console::orders::OrderView`).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-struct OrderView {
-    #[serde(flatten)]
-    detail: StaffOrder,
-    customer: Option<Account>,
-}
-
-/// The list's filters as typed (`staff_console::orders::OrderFilter`); the console checks
-/// them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-struct OrderFilter {
-    status: Option<OrderStatus>,
-    placed_from: String,
-    placed_to: String,
-    customer: String,
-    min_total: String,
-    max_total: String,
-    currency: String,
-    page: i64,
-}
 
 /// The filter form: one signal per field.
 #[derive(Clone, Copy)]
@@ -88,20 +64,18 @@ impl FilterForm {
     }
 }
 
-impl OrderFilter {
-    /// What staff see first: paid orders, waiting to be fulfilled.
-    fn waiting() -> Self {
-        Self {
-            status: Some(OrderStatus::Paid),
-            ..Self::everything()
-        }
+/// What staff see first: paid orders, waiting to be fulfilled.
+fn waiting_orders() -> OrderFilter {
+    OrderFilter {
+        status: Some(OrderStatus::Paid),
+        ..every_order()
     }
+}
 
-    fn everything() -> Self {
-        Self {
-            currency: "EUR".into(),
-            ..Self::default()
-        }
+fn every_order() -> OrderFilter {
+    OrderFilter {
+        currency: "EUR".into(),
+        ..OrderFilter::default()
     }
 }
 
@@ -125,9 +99,9 @@ pub fn OrdersScreen() -> impl IntoView {
     let first = match frame.orders_of.try_update(Option::take).flatten() {
         Some(customer) => OrderFilter {
             customer,
-            ..OrderFilter::everything()
+            ..every_order()
         },
-        None => OrderFilter::waiting(),
+        None => waiting_orders(),
     };
     let form = FilterForm::new(&first);
     // The list shows the form's values as last applied.
@@ -139,7 +113,7 @@ pub fn OrdersScreen() -> impl IntoView {
             page: page.get(),
             ..applied.get()
         };
-        crate::invoke::call::<StaffOrderList>("find_orders", json!({ "filter": filter }))
+        crate::invoke::call(FindOrders { filter })
     });
     view! {
         <h1>"Orders"</h1>
@@ -169,8 +143,8 @@ pub fn OrdersScreen() -> impl IntoView {
             {field("total-currency", "text", "3", "EUR", form.currency)}
             <button type="submit" id="apply-filters">"Filter"</button>
             <button type="button" class="secondary" id="clear-filters" on:click=move |_| {
-                form.fill(&OrderFilter::everything());
-                applied.set(OrderFilter::everything());
+                form.fill(&every_order());
+                applied.set(every_order());
                 page.set(1);
             }>"Show all"</button>
         </form>
@@ -218,23 +192,16 @@ pub fn OrdersScreen() -> impl IntoView {
 fn OrderDetail(id: Uuid, on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let frame = expect_context::<Frame>();
     let order = RwSignal::new(None::<OrderView>);
-    let error = RwSignal::new(None::<UiError>);
+    let error = RwSignal::new(None::<CommandError>);
     let notice = RwSignal::new(String::new());
-    frame.run("order", json!({ "id": id }), error, move |o| {
-        order.set(Some(o))
-    });
-    let act = move |action: serde_json::Value, done: &'static str| {
+    frame.run(GetOrder { id }, error, move |o| order.set(Some(o)));
+    let act = move |action: OrderAction, done: &'static str| {
         notice.set(String::new());
-        frame.run(
-            "act_on_order",
-            json!({ "id": id, "action": action }),
-            error,
-            move |o: OrderView| {
-                order.set(Some(o));
-                notice.set(done.to_owned());
-                on_change();
-            },
-        );
+        frame.run(ActOnOrder { id, action }, error, move |o: OrderView| {
+            order.set(Some(o));
+            notice.set(done.to_owned());
+            on_change();
+        });
     };
     let tracking = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
@@ -271,26 +238,26 @@ fn OrderDetail(id: Uuid, on_change: impl Fn() + Copy + Send + Sync + 'static) ->
                     <div class="stacked">
                         {(status == OrderStatus::Paid).then(|| view! {
                             <Confirmed id="fulfil" label="Mark fulfilled" question="Mark this order fulfilled?".into()
-                                action=move || act(json!({ "action": "fulfil" }), "Marked fulfilled.")/>
+                                action=move || act(OrderAction::Fulfil, "Marked fulfilled.")/>
                         })}
                         {(status == OrderStatus::Fulfilled).then(|| view! {
                             <div class="row">
                                 <label for="tracking">"Tracking number"</label>
                                 <input id="tracking" prop:value=tracking on:input=move |ev| tracking.set(event_target_value(&ev))/>
                                 <Confirmed id="ship" label="Ship" question="Ship with this tracking number?".into()
-                                    action=move || act(json!({ "action": "ship", "tracking_number": tracking.get_untracked() }), "Shipped.")/>
+                                    action=move || act(OrderAction::Ship { tracking_number: tracking.get_untracked() }, "Shipped.")/>
                             </div>
                         })}
                         {(status == OrderStatus::Shipped).then(|| view! {
                             <Confirmed id="deliver" label="Mark delivered" question="Mark this order delivered?".into()
-                                action=move || act(json!({ "action": "deliver" }), "Marked delivered.")/>
+                                action=move || act(OrderAction::Deliver, "Marked delivered.")/>
                         })}
                         {matches!(status, OrderStatus::Paid | OrderStatus::Fulfilled | OrderStatus::PendingPayment).then(|| view! {
                             <div class="row">
                                 <label for="cancel-reason">"Cancel because"</label>
                                 <input id="cancel-reason" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>
                                 <Confirmed id="cancel" label="Cancel order" danger=true question="Cancel, restock and refund in full?".into()
-                                    action=move || act(json!({ "action": "cancel", "reason": reason.get_untracked() }), "Cancelled.")/>
+                                    action=move || act(OrderAction::Cancel { reason: reason.get_untracked() }, "Cancelled.")/>
                             </div>
                         })}
                         {matches!(status, OrderStatus::Paid | OrderStatus::Fulfilled | OrderStatus::Shipped | OrderStatus::Delivered).then(|| view! {
@@ -300,13 +267,13 @@ fn OrderDetail(id: Uuid, on_change: impl Fn() + Copy + Send + Sync + 'static) ->
                                 <label for="refund-reason">"because"</label>
                                 <input id="refund-reason" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>
                                 <Confirmed id="refund" label="Refund" danger=true question="Refund this amount to the card?".into()
-                                    action=move || act(json!({ "action": "refund", "amount": refund.get_untracked(), "reason": reason.get_untracked() }), "Refunded.")/>
+                                    action=move || act(OrderAction::Refund { amount: refund.get_untracked(), reason: reason.get_untracked() }, "Refunded.")/>
                             </div>
                         })}
                     </div>
                     <h2>"Notes"</h2>
                     <ul>{o.notes.iter().map(|n| view! { <li>{n.body.clone()} <span class="muted">{format::when(&n.created_at)}</span></li> }).collect_view()}</ul>
-                    <form class="row" on:submit=move |ev| { ev.prevent_default(); act(json!({ "action": "note", "body": note.get_untracked() }), "Note added."); note.set(String::new()); }>
+                    <form class="row" on:submit=move |ev| { ev.prevent_default(); act(OrderAction::Note { body: note.get_untracked() }, "Note added."); note.set(String::new()); }>
                         <label for="note">"Note"</label>
                         <input id="note" prop:value=note on:input=move |ev| note.set(event_target_value(&ev))/>
                         <button type="submit">"Add note"</button>

@@ -1,8 +1,6 @@
 //! Staff churn routes: the model registry (upload, list, activate, roll back), scoring one
 //! customer, and score-all jobs.
 
-use std::collections::BTreeMap;
-
 use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, State},
@@ -11,8 +9,8 @@ use axum::{
 use chrono::Utc;
 use churn_lab::{FEATURE_DEFINITION_VERSION, ModelArtifact, artifact::ArtifactError};
 use storefront_client::staff::churn::{
-    ChurnDataset, ChurnEnvelope, CustomerChurn, Driver, JobEnvelope, ModelEnvelope, ModelList,
-    ModelListMeta, RegisteredModel, TopCustomer,
+    ChurnDataset, ChurnEnvelope, JobEnvelope, ModelEnvelope, ModelList, ModelListMeta,
+    RegisteredModel, TopCustomer,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -20,10 +18,10 @@ use uuid::Uuid;
 use crate::{
     auth::CurrentSession,
     churn,
-    domain::{FieldError, account::Role},
+    domain::FieldError,
     error::{ApiError, ApiResult, Json, Path},
     state::AppState,
-    storage::{accounts, audit},
+    storage::audit,
 };
 
 /// Artifacts of large forests run to tens of megabytes of JSON.
@@ -203,49 +201,8 @@ pub async fn customer_churn(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ChurnEnvelope>> {
-    let customer = accounts::account(&state.db, id).await?;
-    if customer.role != Role::Customer {
-        return Err(ApiError::NotFound("customer"));
-    }
-    let (model, churn) = churn::score_customer(&state, id).await?;
-    let scored_at = Utc::now();
-    let answer = match churn {
-        None => CustomerChurn {
-            customer_id: id,
-            scorable: false,
-            reason: Some(
-                "The customer has no paid order yet, so there is no history to score.".into(),
-            ),
-            probability: None,
-            risk_band: None,
-            model_version: model.version.clone(),
-            scored_at,
-            drivers: Vec::new(),
-            features: BTreeMap::new(),
-        },
-        Some(churn) => CustomerChurn {
-            customer_id: id,
-            scorable: true,
-            reason: None,
-            probability: Some(churn.score.churn_probability),
-            risk_band: Some(churn.score.band.as_str().to_owned()),
-            model_version: model.version.clone(),
-            scored_at,
-            drivers: churn
-                .drivers
-                .into_iter()
-                .take(5)
-                .map(|d| Driver {
-                    feature: d.feature,
-                    value: d.value,
-                    typical: d.typical,
-                    effect: d.effect,
-                })
-                .collect(),
-            features: churn.features.into_iter().collect(),
-        },
-    };
-    Ok(Json(ChurnEnvelope { churn: answer }))
+    let churn = churn::explain_customer(&state, id).await?;
+    Ok(Json(ChurnEnvelope { churn }))
 }
 
 /// Scores every customer with the active model in the background and stores every score;

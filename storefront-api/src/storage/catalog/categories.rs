@@ -1,9 +1,11 @@
 //! Categories: the tree with product counts, breadcrumbs, and the staff's changes (which
 //! keep the tree a tree).
 
+use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::category_slug_taken;
 use crate::domain::{
     FieldError,
     catalog::{
@@ -16,9 +18,6 @@ use crate::storage::{
     StoreError,
     audit::{self, Entity},
 };
-use serde_json::Value;
-
-use super::*;
 
 /// The ids of a category and all its descendants, or `None` if the slug is unknown.
 pub async fn category_subtree(db: &PgPool, slug: &str) -> Result<Option<Vec<Uuid>>, StoreError> {

@@ -1,9 +1,11 @@
 //! Products: reads for shoppers and staff, the staff's changes, the search lexicon and the
 //! rating totals.
 
+use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::{breadcrumbs, slug_taken, unknown_category};
 use crate::domain::catalog::{
     ProductStatus, Slug, VariantStatus,
     edits::{NewProduct, ProductChanges},
@@ -14,9 +16,6 @@ use crate::storage::{
     audit::{self, Entity},
     money, stock,
 };
-use serde_json::Value;
-
-use super::*;
 
 /// Which products a read may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

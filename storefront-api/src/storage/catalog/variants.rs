@@ -1,9 +1,11 @@
 //! Variants: the staff's changes (each a stock-locked write through `stock`) and what a
 //! cart needs to know of its variants.
 
+use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::sku_taken;
 use crate::domain::{
     FieldError,
     catalog::{
@@ -17,9 +19,6 @@ use crate::storage::{
     audit::{self, Entity},
     stock,
 };
-use serde_json::Value;
-
-use super::*;
 
 /// Adds a variant; its initial stock is the first ledger row.
 pub async fn create_variant(

@@ -2,11 +2,11 @@
 //! then (after the provider answered, with no lock held) paid or cancelled with the stock
 //! back on the shelf.
 
-use serde_json::Value;
 use sqlx::PgPool;
+use storefront_client::account::PostalAddress;
 use uuid::Uuid;
 
-use super::*;
+use super::{PaymentRecord, lock_order_products, publish, record_payment};
 use crate::domain::{
     catalog::StockReason,
     money::Currency,
@@ -33,7 +33,7 @@ pub struct NewOrder<'a> {
     pub lines: &'a [LineToBuy],
     pub totals: Totals,
     pub shipping_method: ShippingMethod,
-    pub shipping_address: Value,
+    pub shipping_address: &'a PostalAddress,
 }
 
 /// Why an order could not be placed.
@@ -85,7 +85,9 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
         new.totals.tax_minor,
         new.totals.total_minor,
         new.shipping_method.as_str(),
-        new.shipping_address,
+        // Stored as JSON: an order keeps the address it was shipped to, whatever the
+        // account later does to its saved ones.
+        sqlx::types::Json(new.shipping_address) as _,
         new.discount_code.map(|(_, code)| code),
     )
     .fetch_one(&mut *tx)

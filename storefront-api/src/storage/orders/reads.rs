@@ -2,9 +2,9 @@
 //! the staff's filtered list; the staff's notes.
 
 use sqlx::PgPool;
+use storefront_client::staff::orders::OrderNote;
 use uuid::Uuid;
 
-use super::*;
 use crate::domain::order::{
     OrderStatus,
     views::{Order, OrderLine, OrderSummary, OrderTotals, PaymentAttempt},
@@ -89,7 +89,9 @@ pub async fn order(
             refunded: money(row.refunded_minor, currency),
         },
         shipping_method: row.shipping_method,
-        shipping_address: row.shipping_address,
+        shipping_address: serde_json::from_value(row.shipping_address).map_err(|error| {
+            StoreError::Corrupt(format!("order {}: shipping address: {error}", row.id))
+        })?,
         payments,
         cancel_reason: row.cancel_reason,
         tracking_number: row.tracking_number,

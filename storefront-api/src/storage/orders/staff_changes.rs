@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-use super::*;
+use super::{PaymentRecord, lock_order_products, publish, record_payment};
 use crate::domain::order::{OrderStatus, OrderStatusRules};
 use crate::storage::{
     StoreError,

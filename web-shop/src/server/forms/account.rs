@@ -4,12 +4,16 @@ use std::net::SocketAddr;
 
 use axum::{
     extract::{ConnectInfo, Form, Path, State},
-    http::{HeaderMap, Method},
+    http::HeaderMap,
     response::Response,
 };
+use storefront_client::account::{
+    AddressRequest, LoginRequest, PasswordChange, ProfileChanges, Registration,
+};
 
-use crate::server::forms::*;
-use crate::server::*;
+use crate::components::AddressValues;
+use crate::server::Shop;
+use crate::server::forms::{Shopper, optional, safe_next, with_query};
 
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct LoginForm {
@@ -24,34 +28,27 @@ pub(crate) async fn login_form(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    let shopper = Shopper::new(&shop, peer, &headers);
     let next = safe_next(form.next.as_deref());
-    let request = storefront_client::account::LoginRequest {
+    let request = LoginRequest {
         email: form.email.trim().to_owned(),
         password: form.password,
     };
-    let back = |message: &str| {
-        with_query(
-            "/account/login",
-            &[
-                ("error", message),
-                ("email", &request.email),
-                ("next", &next),
-            ],
-        )
-    };
-    let body = json(&request);
-    submit(
-        &shop,
-        peer,
-        headers,
-        Method::POST,
-        "auth/login",
-        body,
-        None,
+    let answer = shopper.api.login(&request).await;
+    shopper.finish(
+        answer,
         |_| next.clone(),
-        back,
+        |message| {
+            with_query(
+                "/account/login",
+                &[
+                    ("error", message),
+                    ("email", &request.email),
+                    ("next", &next),
+                ],
+            )
+        },
     )
-    .await
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -68,36 +65,29 @@ pub(crate) async fn register_form(
     headers: HeaderMap,
     Form(form): Form<RegisterForm>,
 ) -> Response {
+    let shopper = Shopper::new(&shop, peer, &headers);
     let next = safe_next(form.next.as_deref());
-    let request = storefront_client::account::Registration {
+    let request = Registration {
         email: form.email.trim().to_owned(),
         password: form.password,
         full_name: form.full_name.trim().to_owned(),
     };
-    let back = |message: &str| {
-        with_query(
-            "/account/register",
-            &[
-                ("error", message),
-                ("email", &request.email),
-                ("full_name", &request.full_name),
-                ("next", &next),
-            ],
-        )
-    };
-    let body = json(&request);
-    submit(
-        &shop,
-        peer,
-        headers,
-        Method::POST,
-        "auth/register",
-        body,
-        None,
+    let answer = shopper.api.register(&request).await;
+    shopper.finish(
+        answer,
         |_| next.clone(),
-        back,
+        |message| {
+            with_query(
+                "/account/register",
+                &[
+                    ("error", message),
+                    ("email", &request.email),
+                    ("full_name", &request.full_name),
+                    ("next", &next),
+                ],
+            )
+        },
     )
-    .await
 }
 
 pub(crate) async fn logout_form(
@@ -105,21 +95,10 @@ pub(crate) async fn logout_form(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
-    match call_api(
-        &shop,
-        peer,
-        headers,
-        Method::POST,
-        "auth/logout",
-        None,
-        None,
-    )
-    .await
-    {
-        Ok(upstream) => see_other("/", &upstream.headers),
-        // Already logged out (an expired session): nothing to end.
-        Err(_) => see_other("/", &HeaderMap::new()),
-    }
+    let shopper = Shopper::new(&shop, peer, &headers);
+    // Already logged out (an expired session) is as good as logged out: home either way.
+    let answer = shopper.api.logout().await;
+    shopper.finish(answer, |()| "/".to_owned(), |_| "/".to_owned())
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -139,36 +118,30 @@ pub(crate) async fn profile_form(
     headers: HeaderMap,
     Form(form): Form<ProfileForm>,
 ) -> Response {
+    let shopper = Shopper::new(&shop, peer, &headers);
     let email = form.email.trim();
     let changes_email = !email.eq_ignore_ascii_case(form.current_email.trim());
-    let changes = storefront_client::account::ProfileChanges {
+    let changes = ProfileChanges {
         full_name: Some(form.full_name.trim().to_owned()),
         email: changes_email.then(|| email.to_owned()),
         current_password: (changes_email && !form.current_password.is_empty())
             .then(|| form.current_password.clone()),
     };
-    let back = |message: &str| {
-        with_query(
-            "/account",
-            &[
-                ("error", message),
-                ("full_name", &form.full_name),
-                ("email", email),
-            ],
-        ) + "#details"
-    };
-    submit(
-        &shop,
-        peer,
-        headers,
-        Method::PATCH,
-        "me",
-        json(&changes),
-        None,
+    let answer = shopper.api.update_profile(&changes).await;
+    shopper.finish(
+        answer,
         |_| "/account?saved=details#details".to_owned(),
-        back,
+        |message| {
+            with_query(
+                "/account",
+                &[
+                    ("error", message),
+                    ("full_name", &form.full_name),
+                    ("email", email),
+                ],
+            ) + "#details"
+        },
     )
-    .await
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -183,22 +156,17 @@ pub(crate) async fn password_form(
     headers: HeaderMap,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    let change = storefront_client::account::PasswordChange {
+    let shopper = Shopper::new(&shop, peer, &headers);
+    let change = PasswordChange {
         current_password: form.current_password,
         new_password: form.new_password,
     };
-    submit(
-        &shop,
-        peer,
-        headers,
-        Method::POST,
-        "me/password",
-        json(&change),
-        None,
-        |_| "/account?saved=password#password".to_owned(),
+    let answer = shopper.api.change_password(&change).await;
+    shopper.finish(
+        answer,
+        |()| "/account?saved=password#password".to_owned(),
         |message| with_query("/account", &[("error", message)]) + "#password",
     )
-    .await
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -209,7 +177,7 @@ pub(crate) struct SavedAddressForm {
     #[serde(default)]
     label: String,
     #[serde(flatten)]
-    address: AddressForm,
+    address: AddressValues,
     /// A checkbox: present ("on") when ticked.
     is_default: Option<String>,
 }
@@ -221,52 +189,35 @@ pub(crate) async fn address_form(
     headers: HeaderMap,
     Form(form): Form<SavedAddressForm>,
 ) -> Response {
+    let shopper = Shopper::new(&shop, peer, &headers);
     let id = form.id.trim().parse::<uuid::Uuid>().ok();
-    let address = form.address.shipping_address();
-    let request = storefront_client::account::AddressRequest {
+    let request = AddressRequest {
         label: optional(&form.label),
-        full_name: address.full_name,
-        line1: address.line1,
-        line2: address.line2,
-        city: address.city,
-        region: address.region,
-        postal_code: address.postal_code,
-        country: address.country,
-        phone: address.phone,
+        address: form.address.to_postal(),
         is_default: form.is_default.is_some(),
     };
-    let (method, path, page) = match id {
+    let (answer, page) = match id {
         Some(id) => (
-            Method::PUT,
-            format!("me/addresses/{id}"),
+            shopper.api.replace_address(id, &request).await,
             format!("/account/addresses/{id}"),
         ),
         None => (
-            Method::POST,
-            "me/addresses".to_owned(),
+            shopper.api.add_address(&request).await,
             "/account/addresses/new".to_owned(),
         ),
     };
-    let back = |message: &str| {
-        let mut pairs = vec![("error", message), ("label", form.label.as_str())];
-        pairs.extend(form.address.pairs());
-        if form.is_default.is_some() {
-            pairs.push(("is_default", "on"));
-        }
-        with_query(&page, &pairs)
-    };
-    submit(
-        &shop,
-        peer,
-        headers,
-        method,
-        &path,
-        json(&request),
-        None,
+    shopper.finish(
+        answer,
         |_| "/account?saved=address#addresses".to_owned(),
-        back,
+        |message| {
+            let mut pairs = vec![("error", message), ("label", form.label.as_str())];
+            pairs.extend(form.address.pairs());
+            if form.is_default.is_some() {
+                pairs.push(("is_default", "on"));
+            }
+            with_query(&page, &pairs)
+        },
     )
-    .await
 }
 
 pub(crate) async fn delete_address_form(
@@ -275,19 +226,14 @@ pub(crate) async fn delete_address_form(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    let shopper = Shopper::new(&shop, peer, &headers);
     let Ok(id) = id.parse::<uuid::Uuid>() else {
-        return see_other("/account#addresses", &HeaderMap::new());
+        return shopper.redirect("/account#addresses");
     };
-    submit(
-        &shop,
-        peer,
-        headers,
-        Method::DELETE,
-        &format!("me/addresses/{id}"),
-        None,
-        None,
-        |_| "/account?saved=address-deleted#addresses".to_owned(),
+    let answer = shopper.api.delete_address(id).await;
+    shopper.finish(
+        answer,
+        |()| "/account?saved=address-deleted#addresses".to_owned(),
         |message| with_query("/account", &[("error", message)]) + "#addresses",
     )
-    .await
 }

@@ -4,12 +4,14 @@ use std::net::SocketAddr;
 
 use axum::{
     extract::{ConnectInfo, Form, Path, State},
-    http::{HeaderMap, Method, StatusCode},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
+use storefront_client::cart::NewCartItem;
+use uuid::Uuid;
 
-use crate::server::forms::*;
-use crate::server::*;
+use crate::server::Shop;
+use crate::server::forms::{Shopper, clean_slug, with_query};
 
 /// The cart forms of pages viewed without JavaScript (with it, the page calls the API
 /// itself): each is one API call, then a redirect — to the cart on success, back with the
@@ -52,6 +54,7 @@ async fn cart_form(
     headers: HeaderMap,
     form: CartForm,
 ) -> Response {
+    let shopper = Shopper::new(&shop, peer, &headers);
     let slug = form.slug.as_deref().and_then(clean_slug).map(str::to_owned);
     let back = |message: &str| match (change, &slug) {
         (CartChange::Add, Some(slug)) => {
@@ -59,8 +62,18 @@ async fn cart_form(
         }
         _ => with_query("/cart", &[("notice", message)]),
     };
-    let Some(variant_id) = form.variant_id.filter(|v| !v.trim().is_empty()) else {
-        return see_other(&back("Choose an option first."), &HeaderMap::new());
+    let variant = form
+        .variant_id
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default();
+    let Ok(variant_id) = variant.parse::<Uuid>() else {
+        let message = if variant.is_empty() {
+            "Choose an option first."
+        } else {
+            "That option is not sold here."
+        };
+        return shopper.redirect(&back(message));
     };
     let quantity = form.quantity.as_deref().map(str::trim);
     let quantity = match (change, quantity) {
@@ -68,40 +81,23 @@ async fn cart_form(
         (_, None | Some("")) => 1,
         (_, Some(raw)) => match raw.parse::<i32>() {
             Ok(n) => n,
-            Err(_) => {
-                return see_other(&back("Quantity must be a whole number."), &HeaderMap::new());
-            }
+            Err(_) => return shopper.redirect(&back("Quantity must be a whole number.")),
         },
     };
-    let item_path = format!(
-        "cart/items/{}",
-        storefront_client::path_segment(&variant_id)
-    );
-    let (method, path, body) = match change {
-        CartChange::Add => (
-            Method::POST,
-            "cart/items".to_owned(),
-            json(&serde_json::json!({ "variant_id": variant_id, "quantity": quantity })),
-        ),
-        CartChange::Update | CartChange::Remove if quantity == 0 => {
-            (Method::DELETE, item_path, None)
+    let answer = match change {
+        CartChange::Add => {
+            let item = NewCartItem {
+                variant_id,
+                quantity,
+            };
+            shopper.api.add_to_cart(&item).await
         }
-        CartChange::Update | CartChange::Remove => (
-            Method::PUT,
-            item_path,
-            json(&storefront_client::cart::QuantityChange { quantity }),
-        ),
+        CartChange::Update | CartChange::Remove if quantity == 0 => {
+            shopper.api.remove_from_cart(variant_id).await
+        }
+        CartChange::Update | CartChange::Remove => {
+            shopper.api.set_cart_quantity(variant_id, quantity).await
+        }
     };
-    submit(
-        &shop,
-        peer,
-        headers,
-        method,
-        &path,
-        body,
-        None,
-        |_| "/cart".to_owned(),
-        back,
-    )
-    .await
+    shopper.finish(answer, |_| "/cart".to_owned(), back)
 }

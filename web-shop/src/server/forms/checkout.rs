@@ -4,13 +4,15 @@ use std::net::SocketAddr;
 
 use axum::{
     extract::{ConnectInfo, Form, State},
-    http::{HeaderMap, Method},
+    http::HeaderMap,
     response::Response,
 };
+use storefront_client::cart::ShippingMethod;
+use storefront_client::orders::{CheckoutRequest, PaymentDetails};
 
-use crate::server::forms::*;
-use crate::server::proxy::*;
-use crate::server::*;
+use crate::components::AddressValues;
+use crate::server::Shop;
+use crate::server::forms::{Shopper, optional, with_query};
 
 /// The checkout form. Everything but the card goes back into the address on a refusal, so
 /// the shopper only retypes the card.
@@ -18,7 +20,7 @@ use crate::server::*;
 pub struct CheckoutForm {
     pub idempotency_key: String,
     #[serde(flatten)]
-    pub address: AddressForm,
+    pub address: AddressValues,
     pub shipping_method: String,
     #[serde(default)]
     pub discount_code: String,
@@ -28,15 +30,13 @@ pub struct CheckoutForm {
 }
 
 impl CheckoutForm {
-    fn request(&self) -> Result<storefront_client::orders::CheckoutRequest, String> {
-        use storefront_client::orders::{CheckoutRequest, PaymentDetails};
+    fn request(&self) -> Result<CheckoutRequest, String> {
         let (month, year) = parse_expiry(&self.expiry)
             .ok_or_else(|| "Expiry date: write it as MM/YY, e.g. 08/29.".to_owned())?;
         Ok(CheckoutRequest {
-            shipping_address: Some(self.address.shipping_address()),
+            shipping_address: Some(self.address.to_postal()),
             address_id: None,
-            shipping_method: storefront_client::cart::ShippingMethod::parse(&self.shipping_method)
-                .unwrap_or_default(),
+            shipping_method: ShippingMethod::parse(&self.shipping_method).unwrap_or_default(),
             discount_code: optional(&self.discount_code),
             payment: PaymentDetails {
                 card_number: self
@@ -80,30 +80,19 @@ pub(crate) async fn checkout_form(
     headers: HeaderMap,
     Form(form): Form<CheckoutForm>,
 ) -> Response {
+    let shopper = Shopper::new(&shop, peer, &headers);
     let request = match form.request() {
         Ok(request) => request,
-        Err(message) => return see_other(&form.back(&message), &HeaderMap::new()),
+        Err(message) => return shopper.redirect(&form.back(&message)),
     };
-    let key = Some(form.idempotency_key.as_str()).filter(|k| !k.is_empty());
-    let placed = |upstream: &Upstream| {
-        serde_json::from_slice::<storefront_client::orders::OrderEnvelope>(&upstream.body)
-            .map_or_else(
-                |_| "/account".to_owned(),
-                |envelope| format!("/account/orders/{}?placed=1", envelope.order.id),
-            )
-    };
-    let body = json(&request);
-    let back = |message: &str| form.back(message);
-    submit(
-        &shop,
-        peer,
-        headers,
-        Method::POST,
-        "checkout",
-        body,
-        key,
-        placed,
-        back,
+    // An empty key is the API's to refuse, with its own message.
+    let answer = shopper
+        .api
+        .checkout(&request, form.idempotency_key.trim())
+        .await;
+    shopper.finish(
+        answer,
+        |order| format!("/account/orders/{}?placed=1", order.id),
+        |message| form.back(message),
     )
-    .await
 }

@@ -10,83 +10,57 @@ pub(crate) mod reviews;
 use std::net::SocketAddr;
 
 use axum::{
-    body::Bytes,
-    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use storefront_client::{Client, ClientError, SetCookies};
 
-use crate::server::proxy::*;
-use crate::server::*;
+use crate::server::Shop;
+use crate::server::proxy::forwarded_for;
 
-/// One API call on behalf of a form the browser posted: the browser's cookies go along, and
-/// a refusal comes back as the message to show the shopper.
-pub(crate) async fn call_api(
-    shop: &Shop,
-    peer: SocketAddr,
-    mut headers: HeaderMap,
-    method: Method,
-    path: &str,
-    body: Option<String>,
-    idempotency_key: Option<&str>,
-) -> Result<Upstream, String> {
-    headers.remove(header::CONTENT_TYPE);
-    // The answer is read here, not passed on: it must not come compressed.
-    headers.remove(header::ACCEPT_ENCODING);
-    if body.is_some() {
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-    }
-    if let Some(key) = idempotency_key.and_then(|k| HeaderValue::from_str(k).ok()) {
-        headers.insert(storefront_client::orders::IDEMPOTENCY_KEY, key);
-    }
-    let body = Bytes::from(body.unwrap_or_default());
-    let unreachable =
-        || "The shop cannot be reached right now; please try again in a moment.".to_owned();
-    let upstream = forward(shop, method, path, headers, peer, body)
-        .await
-        .map_err(|_| unreachable())?;
-    if upstream.status.is_success() {
-        return Ok(upstream);
-    }
-    let status = upstream.status.as_u16();
-    let error =
-        match serde_json::from_slice::<storefront_client::error::ErrorEnvelope>(&upstream.body) {
-            Ok(envelope) => storefront_client::ClientError::Api {
-                status,
-                body: envelope.error,
-            },
-            Err(_) => storefront_client::ClientError::Unexpected {
-                status,
-                message: String::new(),
-            },
-        };
-    Err(crate::api::shopper_message(&error))
+/// The API as one browser's forms reach it: that browser's cookies and address go along, the
+/// cookies the API sets come back to it with the redirect.
+pub(crate) struct Shopper {
+    pub(crate) api: Client,
+    set_cookies: SetCookies,
 }
 
-/// A form's whole round trip: the API call, then a redirect — on success to `success(answer)`
-/// with the API's cookies, on refusal to `back(message)`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn submit(
-    shop: &Shop,
-    peer: SocketAddr,
-    headers: HeaderMap,
-    method: Method,
-    path: &str,
-    body: Option<String>,
-    idempotency_key: Option<&str>,
-    success: impl FnOnce(&Upstream) -> String,
-    back: impl FnOnce(&str) -> String,
-) -> Response {
-    match call_api(shop, peer, headers, method, path, body, idempotency_key).await {
-        Ok(upstream) => see_other(&success(&upstream), &upstream.headers),
-        Err(message) => see_other(&back(&message), &HeaderMap::new()),
+impl Shopper {
+    pub(crate) fn new(shop: &Shop, peer: SocketAddr, headers: &HeaderMap) -> Self {
+        let cookies = headers
+            .get(header::COOKIE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let (api, set_cookies) = shop.api.for_browser(cookies, forwarded_for(headers, peer));
+        Self { api, set_cookies }
     }
-}
 
-pub(crate) fn json<T: serde::Serialize>(value: &T) -> Option<String> {
-    serde_json::to_string(value).ok()
+    /// A 303 to `location` with the cookies the API set meanwhile.
+    pub(crate) fn redirect(&self, location: &str) -> Response {
+        see_other(location, &self.set_cookies.take())
+    }
+
+    /// The form's round trip: on success to `forward(answer)`, on a refusal back with the
+    /// API's reason in words the shopper reads.
+    pub(crate) fn finish<T>(
+        &self,
+        answer: Result<T, ClientError>,
+        forward: impl FnOnce(T) -> String,
+        back: impl FnOnce(&str) -> String,
+    ) -> Response {
+        match answer {
+            Ok(value) => self.redirect(&forward(value)),
+            Err(error) => {
+                if matches!(
+                    error,
+                    ClientError::Unexpected { .. } | ClientError::Unreachable(_)
+                ) {
+                    tracing::warn!(%error, "a shop form's API call failed");
+                }
+                self.redirect(&back(&crate::api::shopper_message(&error)))
+            }
+        }
+    }
 }
 
 /// `path` with `params` as its query string.
@@ -110,53 +84,8 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// A postal address as the shop's forms post it (checkout, the address book).
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct AddressForm {
-    pub full_name: String,
-    pub line1: String,
-    #[serde(default)]
-    pub line2: String,
-    pub city: String,
-    #[serde(default)]
-    pub region: String,
-    pub postal_code: String,
-    pub country: String,
-    #[serde(default)]
-    pub phone: String,
-}
-
 pub(crate) fn optional(s: &str) -> Option<String> {
     Some(s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
-impl AddressForm {
-    fn shipping_address(&self) -> storefront_client::orders::ShippingAddress {
-        storefront_client::orders::ShippingAddress {
-            full_name: self.full_name.trim().to_owned(),
-            line1: self.line1.trim().to_owned(),
-            line2: optional(&self.line2),
-            city: self.city.trim().to_owned(),
-            region: optional(&self.region),
-            postal_code: self.postal_code.trim().to_owned(),
-            country: self.country.trim().to_owned(),
-            phone: optional(&self.phone),
-        }
-    }
-
-    /// The fields as query pairs, to put a refused form back as it was typed.
-    fn pairs(&self) -> [(&'static str, &str); 8] {
-        [
-            ("full_name", &self.full_name),
-            ("line1", &self.line1),
-            ("line2", &self.line2),
-            ("city", &self.city),
-            ("region", &self.region),
-            ("postal_code", &self.postal_code),
-            ("country", &self.country),
-            ("phone", &self.phone),
-        ]
-    }
 }
 
 /// A slug as the catalog writes them, or nothing: it goes into redirect paths.
@@ -165,16 +94,20 @@ pub(crate) fn clean_slug(raw: &str) -> Option<&str> {
     (!raw.is_empty() && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')).then_some(raw)
 }
 
-/// A 303 to `location`, carrying the `Set-Cookie` headers of `upstream`.
-pub(crate) fn see_other(location: &str, upstream: &HeaderMap) -> Response {
+/// A 303 to `location` with these `Set-Cookie` headers.
+pub(crate) fn see_other(location: &str, set_cookies: &[String]) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
-    for cookie in upstream.get_all(header::SET_COOKIE) {
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, cookie.clone());
+    for cookie in set_cookies {
+        match HeaderValue::from_str(cookie) {
+            Ok(value) => {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            // It came from the API as a header value; failing here would be a bug there.
+            Err(_) => tracing::error!("the API set a cookie that is not a header value"),
+        }
     }
     response
 }

@@ -4,12 +4,13 @@ use std::net::SocketAddr;
 
 use axum::{
     extract::{ConnectInfo, Form, State},
-    http::{HeaderMap, Method},
+    http::HeaderMap,
     response::Response,
 };
+use storefront_client::reviews::ReviewDraft;
 
-use crate::server::forms::*;
-use crate::server::*;
+use crate::server::Shop;
+use crate::server::forms::{Shopper, clean_slug, with_query};
 
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct ReviewForm {
@@ -28,8 +29,9 @@ pub(crate) async fn review_form(
     headers: HeaderMap,
     Form(form): Form<ReviewForm>,
 ) -> Response {
+    let shopper = Shopper::new(&shop, peer, &headers);
     let Some(slug) = clean_slug(&form.slug) else {
-        return see_other("/", &HeaderMap::new());
+        return shopper.redirect("/");
     };
     let back = |message: &str| {
         with_query(
@@ -43,23 +45,17 @@ pub(crate) async fn review_form(
         )
     };
     let Ok(rating) = form.rating.trim().parse::<i64>() else {
-        return see_other(&back("Rating: choose 1 to 5 stars."), &HeaderMap::new());
+        return shopper.redirect(&back("Rating: choose 1 to 5 stars."));
     };
-    let draft = storefront_client::reviews::ReviewDraft {
+    let draft = ReviewDraft {
         rating,
         title: form.title.clone(),
         body: form.body.clone(),
     };
-    submit(
-        &shop,
-        peer,
-        headers,
-        Method::POST,
-        &format!("products/{slug}/reviews"),
-        json(&draft),
-        None,
+    let answer = shopper.api.write_review(slug, &draft).await;
+    shopper.finish(
+        answer,
         |_| format!("/products/{slug}?reviewed=1#reviews"),
         back,
     )
-    .await
 }

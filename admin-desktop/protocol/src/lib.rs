@@ -1,0 +1,287 @@
+//! The staff console's commands as the window (wasm32) and the console (native) both compile
+//! them. Each command is one struct — its arguments — with one [`Command::Answer`]; the window
+//! sends it as a [`Request`] through the single Tauri command [`TAURI_COMMAND`], and
+//! `staff-console` serves it. A renamed argument or a changed answer therefore fails to
+//! compile on the other side instead of failing in the window at run time.
+//!
+//! - `error.rs`: [`ConsoleError`], what went wrong in words for staff, and
+//!   [`CommandError`], its form on the wire.
+//! - One module per screen for the types only the console uses: `session`, `catalog`,
+//!   `orders`, `customers`, `churn`.
+
+pub mod catalog;
+pub mod churn;
+pub mod customers;
+mod error;
+pub mod orders;
+pub mod session;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use storefront_client::catalog::{Product, ProductStatus, StockMovement};
+use storefront_client::staff::catalog::{ProductDraft, ProductPatch, StaffProductList};
+use storefront_client::staff::churn::{JobEnvelope, ModelList, RegisteredModel};
+use storefront_client::staff::customers::CustomerList;
+use storefront_client::staff::dashboard::Dashboard;
+use storefront_client::staff::orders::StaffOrderList;
+use uuid::Uuid;
+
+pub use error::{CommandError, ConsoleError, ErrorKind};
+
+use catalog::{CategoryChoice, NewVariant, VariantEdit};
+use churn::{TrainedRunView, TrainingOptions};
+use customers::CustomerView;
+use orders::{OrderAction, OrderFilter, OrderView};
+use session::{Session, Settings};
+
+/// The one Tauri command; its single argument is `request`.
+pub const TAURI_COMMAND: &str = "console";
+
+/// The event carrying each [`churn::TrainingStep`] of a running training.
+pub const TRAINING_PROGRESS: &str = "training-progress";
+
+/// A console command: its fields are the arguments.
+pub trait Command: Serialize + DeserializeOwned {
+    type Answer: Serialize + DeserializeOwned;
+
+    fn into_request(self) -> Request;
+}
+
+macro_rules! commands {
+    ($( $(#[$doc:meta])* $command:ident -> $answer:ty; )*) => {
+        /// Every command, as the window sends it: `{"command": "find_orders", "args": {…}}`.
+        #[derive(Debug, Clone, Serialize, Deserialize)]
+        #[serde(tag = "command", content = "args", rename_all = "snake_case")]
+        pub enum Request {
+            $( $(#[$doc])* $command($command), )*
+        }
+
+        $(
+            impl Command for $command {
+                type Answer = $answer;
+
+                fn into_request(self) -> Request {
+                    Request::$command(self)
+                }
+            }
+        )*
+    };
+}
+
+commands! {
+    /// The remembered settings (the API's address).
+    GetSettings -> Settings;
+    /// Who is logged in, if anyone.
+    GetSession -> Option<Session>;
+    LogIn -> Session;
+    LogOut -> ();
+    GetDashboard -> Dashboard;
+    FindProducts -> StaffProductList;
+    GetProduct -> Product;
+    /// Every category, named by its path, for the product forms.
+    ListCategories -> Vec<CategoryChoice>;
+    CreateProduct -> Product;
+    UpdateProduct -> Product;
+    ArchiveProduct -> Product;
+    AddVariant -> Product;
+    EditVariant -> Product;
+    SetPrice -> Product;
+    AdjustStock -> StockMovement;
+    /// The reasons staff may give for a stock change.
+    ListStockReasons -> Vec<String>;
+    GetStockHistory -> Vec<StockMovement>;
+    FindOrders -> StaffOrderList;
+    GetOrder -> OrderView;
+    ActOnOrder -> OrderView;
+    FindCustomers -> CustomerList;
+    GetCustomer -> CustomerView;
+    /// Trains on the shop's current data, reporting [`TRAINING_PROGRESS`]; one at a time.
+    Train -> TrainedRunView;
+    CancelTraining -> ();
+    GetLastRun -> Option<TrainedRunView>;
+    /// Uploads the last run's chosen model and, with `activate`, puts it in use.
+    DeployLastRun -> RegisteredModel;
+    ListModels -> ModelList;
+    ActivateModel -> RegisteredModel;
+    RollBackModel -> RegisteredModel;
+    ScoreAll -> JobEnvelope;
+    GetScoreJob -> JobEnvelope;
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetSettings {}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetSession {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogIn {
+    pub api_address: String,
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogOut {}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetDashboard {}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindProducts {
+    pub text: Option<String>,
+    pub status: Option<ProductStatus>,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetProduct {
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListCategories {}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateProduct {
+    pub draft: ProductDraft,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdateProduct {
+    pub id: Uuid,
+    pub patch: ProductPatch,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveProduct {
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddVariant {
+    pub product_id: Uuid,
+    pub variant: NewVariant,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditVariant {
+    pub variant_id: Uuid,
+    pub edit: VariantEdit,
+}
+
+/// A variant's price as typed (`24.90`) in the product's currency; `compare_at` is the
+/// "was" price, empty or absent for none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPrice {
+    pub product_id: Uuid,
+    pub variant_id: Uuid,
+    pub price: String,
+    pub compare_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdjustStock {
+    pub variant_id: Uuid,
+    /// Units added (positive) or taken (negative).
+    pub delta: i32,
+    /// One of [`catalog::STOCK_REASONS`].
+    pub reason: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListStockReasons {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetStockHistory {
+    pub variant_id: Uuid,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindOrders {
+    pub filter: OrderFilter,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetOrder {
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActOnOrder {
+    pub id: Uuid,
+    pub action: OrderAction,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindCustomers {
+    /// Part of an email or a name; `None` lists everyone.
+    pub text: Option<String>,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetCustomer {
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Train {
+    pub options: TrainingOptions,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelTraining {}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetLastRun {}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployLastRun {
+    pub activate: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListModels {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivateModel {
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollBackModel {}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreAll {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetScoreJob {
+    pub id: Uuid,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_names_its_command_and_carries_its_arguments() {
+        let request = GetOrder { id: Uuid::nil() }.into_request();
+        let wire = serde_json::to_value(&request).unwrap();
+        assert_eq!(wire["command"], "get_order");
+        assert_eq!(wire["args"]["id"], Uuid::nil().to_string());
+        let back: Request = serde_json::from_value(wire).unwrap();
+        assert!(matches!(back, Request::GetOrder(GetOrder { id }) if id.is_nil()));
+    }
+
+    #[test]
+    fn a_command_without_arguments_travels_as_an_empty_object() {
+        let wire = serde_json::to_value(LogOut {}.into_request()).unwrap();
+        assert_eq!(wire, serde_json::json!({"command": "log_out", "args": {}}));
+        let unknown = serde_json::from_value::<Request>(
+            serde_json::json!({"command": "drop_tables", "args": {}}),
+        );
+        assert!(unknown.is_err());
+    }
+}
