@@ -9,7 +9,10 @@ use argon2::{
 
 use storefront_client::account::{AddressRequest, PostalAddress};
 
-use super::FieldError;
+use super::{FieldError, text};
+
+/// A person's name as they write it.
+pub const MAX_FULL_NAME: usize = 200;
 
 /// A syntactically valid email, trimmed and lower-cased so that one person has one account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -225,60 +228,42 @@ mod tests {
 /// ISO 3166 code in capitals. Every invalid field is reported at once, so the shopper fixes
 /// them in one go.
 pub fn parse_postal_address(raw: &PostalAddress) -> Result<PostalAddress, Vec<FieldError>> {
-    let optional = |value: &Option<String>| {
-        value
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    let country = parse_country(&raw.country);
-    let address = PostalAddress {
-        full_name: raw.full_name.trim().to_owned(),
-        line1: raw.line1.trim().to_owned(),
-        line2: optional(&raw.line2),
-        city: raw.city.trim().to_owned(),
-        region: optional(&raw.region),
-        postal_code: raw.postal_code.trim().to_owned(),
-        country: country.clone().unwrap_or_default(),
-        phone: optional(&raw.phone),
-    };
     let mut errors = Vec::new();
-    for (field, value, max) in [
-        ("full_name", &address.full_name, 200),
-        ("line1", &address.line1, 200),
-        ("city", &address.city, 100),
-        ("postal_code", &address.postal_code, 20),
-    ] {
-        if value.is_empty() {
-            errors.push(FieldError::new(field, "is required"));
-        } else if value.chars().count() > max {
-            errors.push(FieldError::new(
-                field,
-                format!("must be at most {max} characters"),
-            ));
-        }
+    let mut required = |field: &str, value: &str, max: usize| {
+        text::line(value, max).unwrap_or_else(|message| {
+            errors.push(FieldError::new(field, message));
+            String::new()
+        })
+    };
+    let full_name = required("full_name", &raw.full_name, MAX_FULL_NAME);
+    let line1 = required("line1", &raw.line1, 200);
+    let city = required("city", &raw.city, 100);
+    let postal_code = required("postal_code", &raw.postal_code, 20);
+    let mut optional = |field: &str, value: &Option<String>, max: usize| {
+        text::optional_line(value.as_deref(), max).unwrap_or_else(|message| {
+            errors.push(FieldError::new(field, message));
+            None
+        })
+    };
+    let line2 = optional("line2", &raw.line2, 200);
+    let region = optional("region", &raw.region, 100);
+    let phone = optional("phone", &raw.phone, 40);
+    let country = parse_country(&raw.country)
+        .map_err(|message| errors.push(FieldError::new("country", message)))
+        .unwrap_or_default();
+    if !errors.is_empty() {
+        return Err(errors);
     }
-    for (field, value, max) in [
-        ("line2", &address.line2, 200),
-        ("region", &address.region, 100),
-        ("phone", &address.phone, 40),
-    ] {
-        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
-            errors.push(FieldError::new(
-                field,
-                format!("must be at most {max} characters"),
-            ));
-        }
-    }
-    if let Err(message) = country {
-        errors.push(FieldError::new("country", message));
-    }
-    if errors.is_empty() {
-        Ok(address)
-    } else {
-        Err(errors)
-    }
+    Ok(PostalAddress {
+        full_name,
+        line1,
+        line2,
+        city,
+        region,
+        postal_code,
+        country,
+        phone,
+    })
 }
 
 /// A saved address to add or replace, already checked.
@@ -292,22 +277,10 @@ impl AddressInput {
     pub const MAX_LABEL_CHARS: usize = 60;
 
     pub fn parse(request: &AddressRequest) -> Result<Self, Vec<FieldError>> {
-        let label = request
-            .label
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned);
         let mut errors = Vec::new();
-        if label
-            .as_ref()
-            .is_some_and(|l| l.chars().count() > Self::MAX_LABEL_CHARS)
-        {
-            errors.push(FieldError::new(
-                "label",
-                format!("must be at most {} characters", Self::MAX_LABEL_CHARS),
-            ));
-        }
+        let label = text::optional_line(request.label.as_deref(), Self::MAX_LABEL_CHARS)
+            .map_err(|message| errors.push(FieldError::new("label", message)))
+            .unwrap_or_default();
         match parse_postal_address(&request.address) {
             Ok(address) if errors.is_empty() => Ok(Self {
                 label,

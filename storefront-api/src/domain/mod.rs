@@ -10,6 +10,7 @@ pub mod events;
 pub mod order;
 pub mod payment;
 pub mod reviews;
+pub mod text;
 
 /// Money is part of the wire types shared with the API's clients.
 pub use storefront_client::money;

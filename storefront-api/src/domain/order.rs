@@ -81,6 +81,10 @@ impl std::fmt::Display for IllegalTransition {
 }
 
 const MAX_TRACKING_NUMBER: usize = 100;
+/// A cancellation's or a refund's reason, as staff give it.
+pub const MAX_REASON: usize = 500;
+/// A staff note on an order.
+pub const MAX_NOTE: usize = 5000;
 
 /// A move of an order that staff asked for, checked before it meets the order: refunds go
 /// through their own route (they need an amount), and a shipped order needs its tracking
@@ -97,31 +101,29 @@ impl StaffTransition {
     pub fn parse(
         request: storefront_client::staff::orders::TransitionRequest,
     ) -> Result<Self, crate::domain::FieldError> {
-        use crate::domain::FieldError;
-        let filled =
-            |text: Option<String>| text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        use crate::domain::{FieldError, text};
         if request.to == OrderStatus::Refunded {
             return Err(FieldError::new(
                 "to",
                 "refunds go through /refunds with an amount",
             ));
         }
-        let tracking_number = filled(request.tracking_number);
-        match &tracking_number {
-            None if request.to == OrderStatus::Shipped => Err(FieldError::new(
+        let tracking_number =
+            text::optional_line(request.tracking_number.as_deref(), MAX_TRACKING_NUMBER)
+                .map_err(|message| FieldError::new("tracking_number", message))?;
+        if tracking_number.is_none() && request.to == OrderStatus::Shipped {
+            return Err(FieldError::new(
                 "tracking_number",
                 "is required to ship an order",
-            )),
-            Some(t) if t.chars().count() > MAX_TRACKING_NUMBER => Err(FieldError::new(
-                "tracking_number",
-                format!("must be at most {MAX_TRACKING_NUMBER} characters"),
-            )),
-            _ => Ok(Self {
-                to: request.to,
-                tracking_number,
-                reason: filled(request.reason),
-            }),
+            ));
         }
+        let reason = text::optional_line(request.reason.as_deref(), MAX_REASON)
+            .map_err(|message| FieldError::new("reason", message))?;
+        Ok(Self {
+            to: request.to,
+            tracking_number,
+            reason,
+        })
     }
 }
 

@@ -1,6 +1,9 @@
 //! Product reviews: one per customer and product, only from customers who received it.
 
-use super::FieldError;
+use super::{FieldError, text};
+
+const MAX_TITLE: usize = 120;
+const MAX_BODY: usize = 5000;
 
 pub use storefront_client::reviews::{Review, ReviewStatus};
 
@@ -18,22 +21,19 @@ impl NewReview {
         if !(1..=5).contains(&rating) {
             errors.push(FieldError::new("rating", "must be 1 to 5 stars"));
         }
-        let title = title.trim();
-        if title.is_empty() || title.chars().count() > 120 {
-            errors.push(FieldError::new("title", "must be 1-120 characters"));
-        }
-        let body = body.trim();
-        if body.is_empty() || body.chars().count() > 5000 {
-            errors.push(FieldError::new("body", "must be 1-5000 characters"));
-        }
-        if errors.is_empty() {
-            Ok(Self {
+        let title = text::line(title, MAX_TITLE)
+            .map_err(|message| errors.push(FieldError::new("title", message)))
+            .ok();
+        let body = text::prose(body, MAX_BODY)
+            .map_err(|message| errors.push(FieldError::new("body", message)))
+            .ok();
+        match (title, body) {
+            (Some(title), Some(body)) if errors.is_empty() => Ok(Self {
                 rating: i32::try_from(rating).unwrap_or(0),
-                title: title.to_owned(),
-                body: body.to_owned(),
-            })
-        } else {
-            Err(errors)
+                title,
+                body,
+            }),
+            _ => Err(errors),
         }
     }
 }

@@ -13,7 +13,10 @@ use crate::{
     cookies,
     domain::{
         FieldError,
-        account::{Email, NewPassword, Role, decoy_hash, verify_password, views::Account},
+        account::{
+            Email, MAX_FULL_NAME, NewPassword, Role, decoy_hash, verify_password, views::Account,
+        },
+        text,
     },
     error::{ApiError, ApiResult, Json},
     routes::cart::{CART_COOKIE, guest_token},
@@ -83,10 +86,9 @@ pub async fn register(
     let email = Email::parse(&registration.email)
         .map_err(|message| errors.push(FieldError::new("email", message)))
         .ok();
-    let full_name = registration.full_name.trim();
-    if full_name.is_empty() || full_name.chars().count() > 200 {
-        errors.push(FieldError::new("full_name", "must be 1-200 characters"));
-    }
+    let full_name = text::line(&registration.full_name, MAX_FULL_NAME)
+        .map_err(|message| errors.push(FieldError::new("full_name", message)))
+        .unwrap_or_default();
     let password = email.as_ref().and_then(|email| {
         NewPassword::parse(&registration.password, email)
             .map_err(|message| errors.push(FieldError::new("password", message)))
@@ -99,7 +101,7 @@ pub async fn register(
         .await
         .map_err(|error| ApiError::Internal(error.into()))?;
     let account =
-        accounts::create_account(&state.db, &email, &hash, full_name, Role::Customer).await?;
+        accounts::create_account(&state.db, &email, &hash, &full_name, Role::Customer).await?;
     let (token, session) = state.sessions.create(account.id, account.role).await?;
     tracing::info!(account_id = %account.id, "account registered");
     let account_id = account.id;

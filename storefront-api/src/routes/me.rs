@@ -12,7 +12,8 @@ use crate::{
     auth::{ClientAddress, CurrentSession},
     domain::{
         FieldError,
-        account::{AddressInput, Email, NewPassword},
+        account::{AddressInput, Email, MAX_FULL_NAME, NewPassword},
+        text,
     },
     error::{ApiError, ApiResult, Json, Path},
     routes::auth::verify_limited,
@@ -60,10 +61,14 @@ pub async fn update_profile(
         .map_err(|message| errors.push(FieldError::new("email", message)))
         .ok()
         .flatten();
-    let full_name = changes.full_name.as_deref().map(str::trim);
-    if full_name.is_some_and(|name| name.is_empty() || name.chars().count() > 200) {
-        errors.push(FieldError::new("full_name", "must be 1-200 characters"));
-    }
+    let full_name = changes
+        .full_name
+        .as_deref()
+        .map(|name| text::line(name, MAX_FULL_NAME))
+        .transpose()
+        .map_err(|message| errors.push(FieldError::new("full_name", message)))
+        .ok()
+        .flatten();
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -81,8 +86,13 @@ pub async fn update_profile(
             return Err(ApiError::invalid("current_password", "is wrong"));
         }
     }
-    let account =
-        accounts::update_profile(&state.db, session.account_id, email.as_ref(), full_name).await?;
+    let account = accounts::update_profile(
+        &state.db,
+        session.account_id,
+        email.as_ref(),
+        full_name.as_deref(),
+    )
+    .await?;
     Ok(Json(AccountEnvelope { account }))
 }
 

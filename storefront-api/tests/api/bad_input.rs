@@ -293,3 +293,95 @@ async fn mistakes_name_the_field_and_public_reads_ignore_tracking_parameters() {
     let response = app.get("/api/v1/search?q=hat&fbclid=abc").await;
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+/// The `field` and `message` of the first field error of a 422.
+async fn first_field_error(response: reqwest::Response) -> (String, String) {
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = response.json().await.expect("json");
+    let field = &body["error"]["details"]["fields"][0];
+    (
+        field["field"].as_str().unwrap_or_default().to_owned(),
+        field["message"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn staff_and_shoppers_are_held_to_one_text_rule() {
+    let app = TestApp::spawn().await;
+    let token = app.staff().await;
+    let control = "must not contain control characters".to_owned();
+    let post = |path: &'static str, body: serde_json::Value| {
+        app.request(Method::POST, path, Some(&token), Some(body))
+    };
+
+    let response = post("/api/v1/admin/categories", json!({"name": "Hats\u{7}"})).await;
+    assert_eq!(
+        first_field_error(response).await,
+        ("name".to_owned(), control.clone())
+    );
+    let category = app.category(&token, "Hats", None).await;
+
+    let long_name = "x".repeat(10_000);
+    let response = post(
+        "/api/v1/admin/products",
+        json!({"name": long_name, "category_id": category, "currency": "EUR"}),
+    )
+    .await;
+    assert_eq!(
+        first_field_error(response).await,
+        (
+            "name".to_owned(),
+            "must be at most 200 characters".to_owned()
+        )
+    );
+    let response = post(
+        "/api/v1/admin/products",
+        json!({"name": "Cap", "category_id": category, "currency": "EUR",
+               "description": "Warm.\u{8}"}),
+    )
+    .await;
+    assert_eq!(
+        first_field_error(response).await,
+        ("description".to_owned(), control.clone())
+    );
+    // Prose keeps its line breaks.
+    let response = post(
+        "/api/v1/admin/products",
+        json!({"name": "Cap", "category_id": category, "currency": "EUR",
+               "description": "Warm.\n\nWool."}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["product"]["description"], "Warm.\n\nWool.");
+
+    // A shopper's name, the same rule.
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"email": crate::helpers::unique_email("text"),
+                        "password": "a long enough passphrase", "full_name": "\u{1b}[31mRed"})),
+        )
+        .await;
+    assert_eq!(
+        first_field_error(response).await,
+        ("full_name".to_owned(), control)
+    );
+
+    // A lone surrogate cannot be text at all: the body is not JSON a program can read.
+    let response = app
+        .client
+        .post(app.url("/api/v1/admin/categories"))
+        .bearer_auth(&token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(r#"{"name": "Hats \ud800"}"#)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        error_code(response, StatusCode::BAD_REQUEST).await,
+        "malformed_json"
+    );
+}

@@ -9,7 +9,7 @@ use storefront_client::staff::catalog::{
 use uuid::Uuid;
 
 use super::{ProductStatus, Sku, Slug, StockReason, VariantStatus, check_compare_at, slugify};
-use crate::domain::{FieldError, money::Currency};
+use crate::domain::{FieldError, money::Currency, text};
 
 const MAX_PRODUCT_NAME: usize = 200;
 const MAX_CATEGORY_NAME: usize = 100;
@@ -39,14 +39,21 @@ impl Problems {
         parsed.map_err(|message| self.add(field, message)).ok()
     }
 
-    /// A name or title: trimmed, 1 to `max` characters.
+    /// A name or title: one line of text (`text::line`).
     fn text(&mut self, field: &str, value: &str, max: usize) -> String {
-        let trimmed = value.trim();
-        let chars = trimmed.chars().count();
-        if chars == 0 || chars > max {
-            self.add(field, format!("must be 1-{max} characters"));
+        text::line(value, max).unwrap_or_else(|message| {
+            self.add(field, message);
+            value.trim().to_owned()
+        })
+    }
+
+    /// A description: empty, or prose of at most [`MAX_DESCRIPTION`] characters.
+    fn description(&mut self, value: &str) {
+        if !value.trim().is_empty()
+            && let Err(message) = text::prose(value, MAX_DESCRIPTION)
+        {
+            self.add("description", message);
         }
-        trimmed.to_owned()
     }
 
     fn images(&mut self, urls: &[String]) {
@@ -70,7 +77,10 @@ impl Problems {
                 && map.iter().all(|(name, value)| {
                     !name.is_empty()
                         && name.len() <= MAX_OPTION_NAME
-                        && value.as_str().is_some_and(|v| v.len() <= MAX_OPTION_VALUE)
+                        && !text::has_control(name)
+                        && value
+                            .as_str()
+                            .is_some_and(|v| v.len() <= MAX_OPTION_VALUE && !text::has_control(v))
                 })
         });
         if !valid {
@@ -113,12 +123,7 @@ impl NewProduct {
     pub fn parse(draft: ProductDraft) -> Result<Self, Vec<FieldError>> {
         let mut problems = Problems::default();
         let name = problems.text("name", &draft.name, MAX_PRODUCT_NAME);
-        if draft.description.chars().count() > MAX_DESCRIPTION {
-            problems.add(
-                "description",
-                format!("must be at most {MAX_DESCRIPTION} characters"),
-            );
-        }
+        problems.description(&draft.description);
         problems.images(&draft.image_urls);
         let slug = draft.slug.unwrap_or_else(|| slugify(&draft.name));
         let slug = problems.check("slug", Slug::parse(&slug));
@@ -152,15 +157,8 @@ impl ProductChanges {
         let name = patch
             .name
             .map(|name| problems.text("name", &name, MAX_PRODUCT_NAME));
-        if patch
-            .description
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION)
-        {
-            problems.add(
-                "description",
-                format!("must be at most {MAX_DESCRIPTION} characters"),
-            );
+        if let Some(description) = &patch.description {
+            problems.description(description);
         }
         let slug = patch
             .slug

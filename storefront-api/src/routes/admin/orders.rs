@@ -12,7 +12,10 @@ use uuid::Uuid;
 
 use crate::{
     auth::CurrentSession,
-    domain::order::{OrderStatus, StaffTransition},
+    domain::{
+        order::{MAX_NOTE, MAX_REASON, OrderStatus, StaffTransition},
+        text,
+    },
     error::{ApiError, ApiResult, Json, Path, Query},
     routes::paging::Page,
     state::AppState,
@@ -215,15 +218,13 @@ pub async fn refund(
     if request.amount_minor <= 0 {
         return Err(ApiError::invalid("amount_minor", "must be positive"));
     }
-    let reason = request.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ApiError::invalid("reason", "must be 1-500 characters"));
-    }
+    let reason = text::line(&request.reason, MAX_REASON)
+        .map_err(|message| ApiError::invalid("reason", message))?;
     let charge_reference = orders::reserve_refund(
         &state.db,
         id,
         request.amount_minor,
-        reason,
+        &reason,
         session.account_id,
     )
     .await
@@ -257,11 +258,9 @@ pub async fn add_note(
     Path(id): Path<Uuid>,
     Json(request): Json<NoteRequest>,
 ) -> ApiResult<(StatusCode, Json<StaffOrderEnvelope>)> {
-    let body = request.body.trim();
-    if body.is_empty() || body.chars().count() > 5000 {
-        return Err(ApiError::invalid("body", "must be 1-5000 characters"));
-    }
-    orders::add_note(&state.db, id, session.account_id, body).await?;
+    let body = text::prose(&request.body, MAX_NOTE)
+        .map_err(|message| ApiError::invalid("body", message))?;
+    orders::add_note(&state.db, id, session.account_id, &body).await?;
     Ok((
         StatusCode::CREATED,
         Json(StaffOrderEnvelope {
