@@ -110,7 +110,8 @@ pub async fn events(
 pub fn transaction_to_wire(transaction: &Transaction) -> DatasetTransaction {
     DatasetTransaction {
         customer_id: transaction.customer_id.clone(),
-        ordered_at: transaction.ordered_at,
+        // churn-lab keeps times as naive UTC; the wire says so.
+        ordered_at: transaction.ordered_at.and_utc(),
         amount: transaction.amount,
         quantity: transaction.quantity,
         kind: transaction.kind.as_str().to_owned(),
@@ -121,7 +122,7 @@ pub fn transaction_to_wire(transaction: &Transaction) -> DatasetTransaction {
 pub fn transaction_from_wire(row: &DatasetTransaction) -> Option<Transaction> {
     Some(Transaction {
         customer_id: row.customer_id.clone(),
-        ordered_at: row.ordered_at,
+        ordered_at: row.ordered_at.naive_utc(),
         amount: row.amount,
         quantity: row.quantity,
         kind: TransactionKind::parse(&row.kind)?,
@@ -132,7 +133,7 @@ pub fn transaction_from_wire(row: &DatasetTransaction) -> Option<Transaction> {
 pub fn event_to_wire(event: &Event) -> DatasetEvent {
     DatasetEvent {
         customer_id: event.customer_id.clone(),
-        occurred_at: event.occurred_at,
+        occurred_at: event.occurred_at.and_utc(),
         kind: event.kind.clone(),
     }
 }
@@ -141,7 +142,7 @@ pub fn event_to_wire(event: &Event) -> DatasetEvent {
 pub fn event_from_wire(row: &DatasetEvent) -> Event {
     Event {
         customer_id: row.customer_id.clone(),
-        occurred_at: row.occurred_at,
+        occurred_at: row.occurred_at.naive_utc(),
         kind: row.kind.clone(),
     }
 }

@@ -437,6 +437,12 @@ async fn the_churn_dataset_holds_every_customers_orders_as_churn_lab_reads_them(
         .filter(|t| t["customer_id"] == customer_id.to_string())
         .collect();
     assert_eq!(rows.len(), 2, "{rows:?}");
+    // RFC 3339 in UTC, as the OpenAPI document promises (`date-time`), not a bare local time.
+    let ordered_at = rows[0]["ordered_at"].as_str().unwrap_or_default();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(ordered_at).is_ok(),
+        "{ordered_at}"
+    );
     assert_eq!(rows[0]["kind"], "purchase");
     assert_eq!(rows[0]["amount"], 71.4);
     assert_eq!(rows[1]["kind"], "refund");

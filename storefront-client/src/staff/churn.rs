@@ -131,7 +131,8 @@ pub struct TopCustomer {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatasetTransaction {
     pub customer_id: String,
-    pub ordered_at: chrono::NaiveDateTime,
+    /// When the order was placed, in UTC.
+    pub ordered_at: chrono::DateTime<chrono::Utc>,
     pub amount: f64,
     pub quantity: i64,
     /// `purchase`, `refund` or `cancellation`.
@@ -143,7 +144,8 @@ pub struct DatasetTransaction {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DatasetEvent {
     pub customer_id: String,
-    pub occurred_at: chrono::NaiveDateTime,
+    /// When it happened, in UTC.
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
     /// The event kind, e.g. `product_view`.
     #[serde(rename = "type")]
     pub kind: String,

@@ -23,9 +23,11 @@ pub struct AuditEntry {
     pub action: String,
     pub entity: String,
     pub entity_id: Uuid,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// The row before the change; `null` for a creation.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub before: Option<Value>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// The row after the change; `null` for a deletion.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub after: Option<Value>,
     pub at: DateTime<Utc>,
 }
