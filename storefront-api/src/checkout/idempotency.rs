@@ -19,8 +19,13 @@ use crate::{
     },
 };
 
-/// How long a repeated request waits for the first one to finish before giving up.
-const WAIT_FOR_FIRST: Duration = Duration::from_secs(30);
+/// How long a repeated request waits for the first one to finish before answering 409
+/// `checkout_in_progress`: a third of the request deadline, at most 5 s. Waiting as long as
+/// the deadline (it was 30 s, the deadline's own length) meant a retry behind a first request
+/// that had died never heard the 409, only the deadline's 503.
+fn wait_for_first_limit(request_deadline: Duration) -> Duration {
+    (request_deadline / 3).min(Duration::from_secs(5))
+}
 
 /// The fingerprint of a request for idempotency: everything but the full card number and
 /// CVC, which are never stored, not even hashed.
@@ -59,9 +64,12 @@ pub async fn wait_for_first(
     key: &IdempotencyKey,
     fingerprint: &str,
 ) -> ApiResult<Answer> {
+    let limit = wait_for_first_limit(Duration::from_secs(
+        state.settings.http.request_timeout_secs,
+    ));
     let started = Instant::now();
     let mut pause = Duration::from_millis(20);
-    while started.elapsed() < WAIT_FOR_FIRST {
+    while started.elapsed() < limit {
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_millis(250));
         match orders::recorded_checkout(&state.db, account_id, key, fingerprint).await {

@@ -189,6 +189,33 @@ async fn a_repeated_key_replays_and_a_reused_key_is_refused() {
     assert_eq!(stock_of(&app, variant).await, 4);
 }
 
+/// A first request that died mid-flight leaves its key "in progress": a retry must hear 409
+/// `checkout_in_progress` within the request deadline, not wait it out into a 503.
+#[tokio::test]
+async fn a_retry_behind_a_stuck_first_request_hears_409_not_a_timeout() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let variant = stocked_variant(&app, &staff, 5).await;
+    let (token, _) = app.customer().await;
+    add_to_cart(&app, &token, variant, 1).await;
+    let first = checkout(&app, &token, Some("stuck-key"), &body(test_cards::APPROVED)).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    // As if the process had died after placing the order, before recording the answer.
+    sqlx::query(
+        "UPDATE checkout_requests SET response_status = NULL, response_body = NULL,
+                completed_at = NULL WHERE idempotency_key = $1",
+    )
+    .bind("stuck-key")
+    .execute(&app.db)
+    .await
+    .expect("mark the key in progress");
+    let retry = checkout(&app, &token, Some("stuck-key"), &body(test_cards::APPROVED)).await;
+    assert_eq!(
+        error_code(retry, StatusCode::CONFLICT).await,
+        "checkout_in_progress"
+    );
+}
+
 #[tokio::test]
 async fn twenty_concurrent_requests_with_one_key_make_one_order() {
     let app = TestApp::spawn().await;
