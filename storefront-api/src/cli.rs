@@ -1,4 +1,5 @@
-//! The `storefront-api` command line: serve, migrate, load demo data, create staff.
+//! The `storefront-api` command line: serve, migrate, load demo data, check consistency,
+//! create staff.
 
 use std::{io::Read, path::PathBuf};
 
@@ -43,6 +44,9 @@ enum Command {
         #[arg(long, value_name = "N")]
         history_customers: Option<usize>,
     },
+    /// Check that orders, payments and the stock ledger agree (run it at rest, or after a
+    /// crash); prints each rule and the rows breaking it, and fails if any does.
+    Check,
     /// Create a staff or admin account, or reset an existing one's password and role.
     CreateStaff {
         #[arg(long)]
@@ -71,6 +75,33 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Migrate => {
             storage::migrate(&settings.database).await?;
             println!("database is migrated");
+            Ok(())
+        }
+        Command::Check => {
+            let db = storage::pg_pool(&settings.database)?;
+            let findings = storage::consistency::check(&db)
+                .await
+                .context("the consistency check could not run")?;
+            let broken = findings.iter().filter(|finding| finding.count > 0).count();
+            for finding in &findings {
+                if finding.count == 0 {
+                    println!("ok      {}", finding.rule);
+                } else {
+                    println!(
+                        "BROKEN  {}: {} (e.g. {})",
+                        finding.rule,
+                        finding.count,
+                        finding.examples.join(", ")
+                    );
+                }
+            }
+            if broken > 0 {
+                bail!(
+                    "{broken} of {} consistency rules are broken",
+                    findings.len()
+                );
+            }
+            println!("all {} consistency rules hold", findings.len());
             Ok(())
         }
         Command::DemoData {

@@ -34,6 +34,8 @@ pub struct CartSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct CheckoutSettings {
     pub free_standard_shipping_from_minor: i64,
+    /// Seconds between two sweeps for interrupted checkouts.
+    pub recovery_interval_secs: u64,
     /// ISO 3166-1 alpha-2 code → tax and shipping of that country.
     pub countries: std::collections::BTreeMap<String, CountrySettings>,
 }

@@ -57,13 +57,34 @@ pub enum ApiError {
     },
     #[error("The payment provider did not answer; nothing was charged. Try again shortly.")]
     PaymentUnavailable { order_id: uuid::Uuid },
-    #[error("service unavailable: {0}")]
-    Unavailable(String),
+    /// A dependency is down or too slow (named when it is one of ours: `postgres`, `redis`,
+    /// `mongodb`, `payment_provider`), or the request ran out of time.
+    #[error("service unavailable: {cause}")]
+    Unavailable {
+        dependency: Option<&'static str>,
+        cause: String,
+    },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 impl ApiError {
+    /// The request could not be served for now (its deadline passed, a model not loadable).
+    pub fn unavailable(cause: impl Into<String>) -> Self {
+        Self::Unavailable {
+            dependency: None,
+            cause: cause.into(),
+        }
+    }
+
+    /// `dependency` is down or did not answer in time; the answer names it.
+    pub fn dependency_down(dependency: &'static str, cause: impl std::fmt::Display) -> Self {
+        Self::Unavailable {
+            dependency: Some(dependency),
+            cause: format!("{dependency}: {cause}"),
+        }
+    }
+
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::BadRequest {
             code,
@@ -104,7 +125,7 @@ impl ApiError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PaymentDeclined { .. } => StatusCode::PAYMENT_REQUIRED,
             Self::PaymentUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -124,7 +145,7 @@ impl ApiError {
             Self::RateLimited { .. } => "rate_limited",
             Self::PaymentDeclined { .. } => "payment_declined",
             Self::PaymentUnavailable { .. } => "payment_unavailable",
-            Self::Unavailable(_) => "unavailable",
+            Self::Unavailable { .. } => "unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -138,7 +159,11 @@ impl ApiError {
             Self::RateLimited { retry_after_secs } => {
                 format!("Too many attempts; try again in {retry_after_secs} seconds.")
             }
-            Self::Unavailable(_) => "The service is temporarily unavailable.".into(),
+            Self::Unavailable {
+                dependency: Some(dependency),
+                ..
+            } => format!("The service is temporarily unavailable: {dependency} is not answering."),
+            Self::Unavailable { .. } => "The service is temporarily unavailable.".into(),
             Self::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
             other => other.to_string(),
         }
@@ -157,6 +182,10 @@ impl ApiError {
             Self::PaymentUnavailable { order_id } => {
                 serde_json::json!({ "order_id": order_id, "cart_kept": true })
             }
+            Self::Unavailable {
+                dependency: Some(dependency),
+                ..
+            } => serde_json::json!({ "dependency": dependency }),
             _ => Value::Null,
         }
     }
@@ -190,7 +219,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         match &self {
             Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
-            Self::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
+            Self::Unavailable { cause, .. } => tracing::warn!(%cause, "dependency unavailable"),
             _ => tracing::debug!(code = self.code(), "client error"),
         }
         let envelope = ErrorEnvelope {
@@ -210,6 +239,22 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// PostgreSQL went away under the request: the connection broke or could not be made, or
+/// the server is shutting down or starting (SQLSTATE classes 08 and 57P). Nothing was
+/// committed that the client has not heard of; retrying is safe.
+fn is_connection_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         // Deadlock or serialisation failure: the transaction was rolled back whole, so the
@@ -219,7 +264,8 @@ impl From<sqlx::Error> for ApiError {
             .and_then(|db| db.code())
             .is_some_and(|code| code == "40P01" || code == "40001");
         match error {
-            sqlx::Error::PoolTimedOut => Self::Unavailable("database pool timed out".into()),
+            sqlx::Error::PoolTimedOut => Self::dependency_down("postgres", "pool timed out"),
+            _ if is_connection_lost(&error) => Self::dependency_down("postgres", error),
             _ if retryable => {
                 tracing::warn!(%error, "transaction lost a race; client asked to retry");
                 Self::conflict(
@@ -241,7 +287,7 @@ impl From<crate::storage::StoreError> for ApiError {
             StoreError::Invalid(field) => Self::Validation(vec![field]),
             StoreError::Database(error) => error.into(),
             StoreError::Redis(error) => error.into(),
-            StoreError::Mongo(error) => Self::Unavailable(format!("mongodb: {error}")),
+            StoreError::Mongo(error) => Self::dependency_down("mongodb", error),
             StoreError::Corrupt(what) => Self::Internal(anyhow::anyhow!(what)),
         }
     }
@@ -263,7 +309,7 @@ impl From<redis::RedisError> for ApiError {
             || error.is_connection_dropped()
             || error.is_connection_refusal()
         {
-            Self::Unavailable(format!("redis: {error}"))
+            Self::dependency_down("redis", error)
         } else {
             Self::Internal(error.into())
         }

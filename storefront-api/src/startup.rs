@@ -32,6 +32,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         .await
         .context("invalid MongoDB URI")?;
     let prefix = settings.redis.key_prefix.clone();
+    let payments = Arc::new(crate::payments::SimulatedProvider::new(db.clone()));
     Ok(AppState {
         sessions: SessionStore::new(
             redis.clone(),
@@ -45,7 +46,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         redis,
         mongo,
         settings: Arc::new(settings),
-        payments: Arc::new(crate::payments::SimulatedProvider),
+        payments,
         churn: Arc::new(crate::churn::ChurnModels::default()),
     })
 }
@@ -69,7 +70,7 @@ async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
-            ApiError::Unavailable(format!("request exceeded {} s", limit.as_secs())).into_response()
+            ApiError::unavailable(format!("request exceeded {} s", limit.as_secs())).into_response()
         }
     }
 }
@@ -102,6 +103,8 @@ impl Application {
         });
         // Loads the active churn model and follows activations made on any instance.
         crate::churn::spawn_listener(state.clone());
+        // Settles checkouts interrupted past their deadline (this or another instance died).
+        crate::checkout::spawn_reaper(state.clone());
         Ok(Self {
             listener,
             router: app(state),

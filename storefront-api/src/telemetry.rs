@@ -77,6 +77,11 @@ fn prometheus() -> &'static PrometheusHandle {
             "catalog_cache_invalidation_failures_total",
             "Staff writes whose cache invalidation failed (reads stale until the TTL ends)."
         );
+        metrics::describe_counter!(
+            "checkouts_recovered_total",
+            "Interrupted checkouts settled after their lease ran out, by how they ended \
+             (paid, cancelled, freed, failed)."
+        );
         handle
     })
 }

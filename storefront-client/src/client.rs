@@ -47,6 +47,17 @@ impl ClientError {
         self.status() == Some(404)
     }
 
+    /// Worth sending again later unchanged: the API was unreachable, or said it (or a store
+    /// behind it) is unavailable for now — 503, a gateway's 502/504, or 429.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unreachable(_) => true,
+            Self::Api { status, .. } | Self::Unexpected { status, .. } => {
+                matches!(status, 429 | 502 | 503 | 504)
+            }
+        }
+    }
+
     /// The envelope, when the API sent one.
     pub fn body(&self) -> Option<&ErrorBody> {
         match self {
@@ -485,5 +496,24 @@ mod tests {
     fn path_segments_cannot_escape_their_segment() {
         assert_eq!(path_segment("linen-shirt"), "linen-shirt");
         assert_eq!(path_segment("../admin?x=1"), "..%2Fadmin%3Fx%3D1");
+    }
+
+    #[test]
+    fn only_an_unreachable_or_unavailable_api_is_worth_a_retry() {
+        let api = |status: u16| ClientError::Api {
+            status,
+            body: ErrorBody {
+                code: "x".into(),
+                message: "x".into(),
+                details: serde_json::Value::Null,
+            },
+        };
+        assert!(ClientError::Unreachable("refused".into()).is_transient());
+        for status in [429, 502, 503, 504] {
+            assert!(api(status).is_transient(), "{status}");
+        }
+        for status in [400, 404, 409, 422, 500] {
+            assert!(!api(status).is_transient(), "{status}");
+        }
     }
 }

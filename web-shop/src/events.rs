@@ -48,7 +48,6 @@ mod browser {
 
     use leptos::prelude::*;
     use serde_json::{Map, Value};
-    use storefront_client::ClientError;
     use storefront_client::events::{EventBatch, EventKind, MAX_BATCH, ShopEvent};
 
     use super::{BATCH, FLUSH_EVERY};
@@ -122,12 +121,15 @@ mod browser {
         })
     }
 
-    /// Sends what is queued; events the API could not be reached for go back to the queue.
+    /// Sends what is queued; events the API could not take now (unreachable, or its event
+    /// store down: a 503) go back to the queue for the next flush.
     fn flush() {
         while let Some(batch) = take_batch() {
             let api = crate::api::client();
             leptos::task::spawn_local(async move {
-                if let Err(ClientError::Unreachable(_)) = api.record_events(&batch).await {
+                if let Err(error) = api.record_events(&batch).await
+                    && error.is_transient()
+                {
                     QUEUE.with(|queue| {
                         let mut queue = queue.borrow_mut();
                         let later = std::mem::replace(&mut *queue, batch.events);

@@ -49,7 +49,15 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
     if !cargo_test_args.is_empty() {
         cmd::run(&mut cargo(
             ws,
-            &["build", "-p", "storefront-api", "--bin", "storefront-api"],
+            &[
+                "build",
+                "-p",
+                "storefront-api",
+                "--bin",
+                "storefront-api",
+                "--features",
+                FAIL_POINTS,
+            ],
         ))
         .context("building storefront-api for the browser tests failed")?;
     }
@@ -112,9 +120,13 @@ fn clippy_wasm(ws: &Workspace) -> Command {
     )
 }
 
-/// `cargo test --workspace`, plus whatever followed `--` on the xtask command line.
+/// The API's fail points, which its crash tests trigger (compiled in for tests only).
+const FAIL_POINTS: &str = "storefront-api/failpoints";
+
+/// `cargo test --workspace` with the API's fail points, plus whatever followed `--` on the
+/// xtask command line.
 fn cargo_test(ws: &Workspace, extra_args: &[String]) -> Command {
-    let mut command = cargo(ws, &["test", "--workspace"]);
+    let mut command = cargo(ws, &["test", "--workspace", "--features", FAIL_POINTS]);
     command.args(extra_args);
     command
 }

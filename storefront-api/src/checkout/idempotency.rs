@@ -1,5 +1,6 @@
 //! The Idempotency-Key gate's parts that are not storage: the request's fingerprint, and
-//! waiting for the first request with a key to finish.
+//! claiming a key — waiting for the first request with it to finish, or taking over one that
+//! was interrupted.
 
 use std::time::{Duration, Instant};
 
@@ -13,10 +14,7 @@ use crate::{
     domain::checkout::IdempotencyKey,
     error::{ApiError, ApiResult},
     state::AppState,
-    storage::{
-        StoreError,
-        orders::{self, CheckoutStart},
-    },
+    storage::orders::{self, CheckoutStart, Lease, TakenOver},
 };
 
 /// How long a repeated request waits for the first one to finish before answering 409
@@ -56,40 +54,70 @@ pub fn key_reused() -> ApiError {
     )
 }
 
-/// Waits (bounded) for the first request with this key to finish, then answers as it did.
-/// The first request holds no lock a waiter could wait on, so this polls its row, backing off.
-pub async fn wait_for_first(
+/// What a request may do with its key.
+pub enum Claim {
+    /// Place and pay: the key is new (or its first attempt failed before placing anything,
+    /// or was interrupted before placing anything).
+    Place(Lease),
+    /// The first attempt was interrupted after placing this order: settle it.
+    Settle { lease: Lease, order_id: Uuid },
+    /// The key's answer is known.
+    Answered(Answer),
+}
+
+/// How long the holder of a checkout request keeps it: the request deadline (after which
+/// the holder has been cancelled) and a second more.
+pub fn lease_length(state: &AppState) -> Duration {
+    Duration::from_secs(state.settings.http.request_timeout_secs + 1)
+}
+
+/// Claims the key. Behind a first request that is still running it waits (bounded), then
+/// answers as that one did, or 409 `checkout_in_progress`; a first request that was
+/// interrupted is taken over. The first request holds no lock a waiter could wait on, so
+/// this polls its row, backing off.
+pub async fn claim(
     state: &AppState,
     account_id: Uuid,
     key: &IdempotencyKey,
     fingerprint: &str,
-) -> ApiResult<Answer> {
+) -> ApiResult<Claim> {
+    let lease = lease_length(state);
     let limit = wait_for_first_limit(Duration::from_secs(
         state.settings.http.request_timeout_secs,
     ));
     let started = Instant::now();
     let mut pause = Duration::from_millis(20);
-    while started.elapsed() < limit {
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_millis(250));
-        match orders::recorded_checkout(&state.db, account_id, key, fingerprint).await {
-            Ok(CheckoutStart::Replay { status, body }) => {
-                return Ok(Answer::recorded(status, body));
+    loop {
+        match orders::start_checkout(&state.db, account_id, key, fingerprint, lease).await? {
+            CheckoutStart::Owner(lease) => return Ok(Claim::Place(lease)),
+            CheckoutStart::Replay { status, body } => {
+                return Ok(Claim::Answered(Answer::recorded(status, body)));
             }
-            Ok(CheckoutStart::Mismatch) => return Err(key_reused()),
-            Ok(CheckoutStart::InProgress | CheckoutStart::Owner) => {}
-            // The first request failed internally and forgot the key: this one may start over.
-            Err(StoreError::Database(sqlx::Error::RowNotFound)) => {
-                return Err(ApiError::conflict(
-                    "checkout_retry",
-                    "The first attempt failed; send the request again.",
-                ));
+            CheckoutStart::Mismatch => return Err(key_reused()),
+            CheckoutStart::Interrupted => {
+                match orders::take_over(&state.db, account_id, key, lease).await? {
+                    Some(TakenOver {
+                        lease,
+                        order_id: None,
+                    }) => return Ok(Claim::Place(lease)),
+                    Some(TakenOver {
+                        lease,
+                        order_id: Some(order_id),
+                    }) => return Ok(Claim::Settle { lease, order_id }),
+                    // Someone else took it over first: look again.
+                    None => {}
+                }
             }
-            Err(error) => return Err(error.into()),
+            CheckoutStart::InProgress => {
+                if started.elapsed() >= limit {
+                    return Err(ApiError::conflict(
+                        "checkout_in_progress",
+                        "A checkout with this Idempotency-Key is still running; try again shortly.",
+                    ));
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(250));
+            }
         }
     }
-    Err(ApiError::conflict(
-        "checkout_in_progress",
-        "A checkout with this Idempotency-Key is still running; try again shortly.",
-    ))
 }

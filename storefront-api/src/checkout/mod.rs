@@ -3,13 +3,19 @@
 //!
 //! Every checkout carries an `IdempotencyKey`: the same key with the same request answers
 //! exactly as the first time (also while the first is still running: it waits, then
-//! replays), the same key with another request is a 422, and no key ever makes a second
-//! order (`idempotency.rs`). Stock is taken in the transaction that creates the order; the
-//! payment provider is called after that transaction committed; a declined or failed payment
-//! cancels the order and puts the stock back (`placing.rs`).
+//! replays, or answers 409 `checkout_in_progress`), the same key with another request is a
+//! 422, and no key ever makes a second order (`idempotency.rs`). Stock is taken in the
+//! transaction that creates the order; the payment provider is called after that
+//! transaction committed; a declined or failed payment cancels the order and puts the stock
+//! back (`placing.rs`). A checkout interrupted anywhere in between — the process killed, the
+//! deadline passed — is settled with the provider once its lease runs out, by a retry with
+//! its key or by the reaper every instance runs (`recovery.rs`).
 
 mod idempotency;
 mod placing;
+mod recovery;
+
+pub use recovery::{Reaped, reap, spawn_reaper};
 
 use axum::http::StatusCode;
 use serde_json::Value;
@@ -20,8 +26,9 @@ use crate::{
     domain::{checkout::IdempotencyKey, order::views::Order, payment::Card},
     error::{ApiError, ApiResult},
     state::AppState,
-    storage::orders::{self, CheckoutStart},
+    storage::orders,
 };
+use idempotency::Claim;
 
 /// What a checkout request is answered with: the first request's answer, or its replay.
 pub struct Answer {
@@ -39,8 +46,8 @@ impl Answer {
 }
 
 /// Checks the request, claims the key, places and pays the order, and records the answer
-/// for replays. A fault (a dependency down, a bug) records nothing and frees the key, so a
-/// retry with the same key starts over.
+/// for replays. A fault (a dependency down, a bug) records nothing: before an order was placed
+/// the key is freed, so a retry starts over; after, the retry settles that order.
 pub async fn checkout(
     state: &AppState,
     account_id: Uuid,
@@ -57,26 +64,30 @@ pub async fn checkout(
     .map_err(ApiError::Validation)?;
     let address = placing::shipping_address(state, account_id, request).await?;
     let fingerprint = idempotency::fingerprint(request);
-    match orders::start_checkout(&state.db, account_id, key, &fingerprint).await? {
-        CheckoutStart::Owner => {}
-        CheckoutStart::Replay { status, body } => return Ok(Answer::recorded(status, body)),
-        CheckoutStart::Mismatch => return Err(idempotency::key_reused()),
-        CheckoutStart::InProgress => {
-            return idempotency::wait_for_first(state, account_id, key, &fingerprint).await;
+    let lease = match idempotency::claim(state, account_id, key, &fingerprint).await? {
+        Claim::Place(lease) => lease,
+        Claim::Settle { lease, order_id } => {
+            return recovery::finish(state, &lease, order_id).await;
         }
-    }
-    let outcome = match placing::place_and_pay(state, account_id, request, &card, &address).await {
+        Claim::Answered(answer) => return Ok(answer),
+    };
+    fail::fail_point!("checkout::claimed", |_| -> ApiResult<Answer> {
+        std::process::abort()
+    });
+    let outcome = match placing::place_and_pay(state, &lease, request, &card, &address).await {
         Ok(outcome) => outcome,
         Err(fault) => {
-            // Nothing to replay: let a retry with the same key start over.
-            if let Err(error) = orders::forget_checkout(&state.db, account_id, key).await {
-                tracing::error!(%error, "checkout request could not be forgotten after a failure");
+            if let Err(error) = orders::abandon_checkout(&state.db, &lease).await {
+                tracing::error!(%error, "checkout request could not be let go after a failure");
             }
             return Err(fault);
         }
     };
+    fail::fail_point!("checkout::answered", |_| -> ApiResult<Answer> {
+        std::process::abort()
+    });
     let (status, body, order_id) = outcome.answer();
-    orders::finish_checkout(&state.db, account_id, key, status.as_u16(), &body, order_id).await?;
+    orders::finish_checkout(&state.db, &lease, status.as_u16(), &body, order_id).await?;
     Ok(Answer { status, body })
 }
 

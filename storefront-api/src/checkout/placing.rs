@@ -16,7 +16,7 @@ use crate::{
     storage::{
         accounts,
         carts::CartOwner,
-        orders::{self, Attempt, LineToBuy, NewOrder, PaymentRecord, PlaceError},
+        orders::{self, Attempt, Lease, LineToBuy, NewOrder, PaymentRecord, PlaceError},
     },
 };
 
@@ -55,7 +55,7 @@ fn refusal_or_fault(error: ApiError) -> Result<Outcome, ApiError> {
 /// Places the order for the caller's cart and charges it.
 pub async fn place_and_pay(
     state: &AppState,
-    account_id: Uuid,
+    lease: &Lease,
     request: &CheckoutRequest,
     card: &Card,
     address: &PostalAddress,
@@ -64,6 +64,7 @@ pub async fn place_and_pay(
         Ok((_, rates)) => rates,
         Err(error) => return Ok(Outcome::Refused(prefix_field(error, "shipping_address."))),
     };
+    let account_id = lease.account_id;
     let owner = CartOwner::Account(account_id);
     let priced = match cart_pricing::load_cart(
         state,
@@ -101,7 +102,7 @@ pub async fn place_and_pay(
         })
         .collect();
     let new = NewOrder {
-        account_id,
+        checkout: lease,
         discount_code: priced
             .discount
             .as_ref()
@@ -138,6 +139,9 @@ pub async fn place_and_pay(
     };
     // Stock and "in stock" changed: public reads must show it.
     state.catalog_cache.invalidate().await;
+    fail::fail_point!("checkout::placed", |_| -> Result<Outcome, ApiError> {
+        std::process::abort()
+    });
     let charge = state
         .payments
         .charge(ChargeRequest {
@@ -147,31 +151,22 @@ pub async fn place_and_pay(
             card,
         })
         .await;
+    fail::fail_point!("checkout::charged", |_| -> Result<Outcome, ApiError> {
+        std::process::abort()
+    });
     let provider = state.payments.name();
     match charge {
         Ok(ChargeOutcome::Approved { reference }) => {
             let attempt = Attempt::Succeeded {
                 reference: &reference,
             };
-            orders::mark_paid(
-                &state.db,
-                order_id,
-                &PaymentRecord::charge(provider, totals.total_minor, card, attempt),
-            )
-            .await?;
-            if let Err(error) = state.carts.clear(&owner).await {
-                tracing::warn!(%error, %order_id, "paid order's cart not cleared");
-            }
-            let order = orders::order(&state.db, order_id, Some(account_id))
-                .await?
-                .ok_or(ApiError::NotFound("order"))?;
-            tracing::info!(%order_id, number = order.number, total = totals.total_minor, "order paid");
-            Ok(Outcome::Paid(Box::new(order)))
+            let record = PaymentRecord::charge(provider, totals.total_minor, card, attempt);
+            settle_paid(state, order_id, account_id, &record).await
         }
         Ok(ChargeOutcome::Declined { code, message }) => {
             let attempt = Attempt::Declined { code: &code };
             let record = PaymentRecord::charge(provider, totals.total_minor, card, attempt);
-            cancel_unpaid(state, order_id, "payment_declined", &record).await?;
+            cancel_unpaid(state, order_id, "payment_declined", Some(&record)).await?;
             Ok(Outcome::Refused(ApiError::PaymentDeclined {
                 code,
                 message,
@@ -182,21 +177,40 @@ pub async fn place_and_pay(
             tracing::warn!(%order_id, error = %unavailable, "payment provider failed");
             let record =
                 PaymentRecord::charge(provider, totals.total_minor, card, Attempt::Unavailable);
-            cancel_unpaid(state, order_id, "payment_failed", &record).await?;
+            cancel_unpaid(state, order_id, "payment_failed", Some(&record)).await?;
             Ok(Outcome::Refused(ApiError::PaymentUnavailable { order_id }))
         }
     }
 }
 
-/// The charge did not go through: the order is cancelled with its attempt on record and
-/// its stock back on the shelf, which public reads must show.
-async fn cancel_unpaid(
+/// The charge went through: the order is paid with its charge on record, and the cart it
+/// was bought from is emptied.
+pub(super) async fn settle_paid(
+    state: &AppState,
+    order_id: Uuid,
+    account_id: Uuid,
+    charge: &PaymentRecord<'_>,
+) -> Result<Outcome, ApiError> {
+    orders::mark_paid(&state.db, order_id, charge).await?;
+    if let Err(error) = state.carts.clear(&CartOwner::Account(account_id)).await {
+        tracing::warn!(%error, %order_id, "paid order's cart not cleared");
+    }
+    let order = orders::order(&state.db, order_id, Some(account_id))
+        .await?
+        .ok_or(ApiError::NotFound("order"))?;
+    tracing::info!(%order_id, number = order.number, total = order.totals.total.amount_minor, "order paid");
+    Ok(Outcome::Paid(Box::new(order)))
+}
+
+/// The charge did not go through: the order is cancelled with its attempt (if one was
+/// made) on record and its stock back on the shelf, which public reads must show.
+pub(super) async fn cancel_unpaid(
     state: &AppState,
     order_id: Uuid,
     reason: &str,
-    attempt: &PaymentRecord<'_>,
+    attempt: Option<&PaymentRecord<'_>>,
 ) -> ApiResult<()> {
-    orders::cancel_unpaid(&state.db, order_id, reason, Some(attempt)).await?;
+    orders::cancel_unpaid(&state.db, order_id, reason, attempt).await?;
     state.catalog_cache.invalidate().await;
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod carts;
 pub mod catalog;
 pub mod churn;
+pub mod consistency;
 pub mod dashboard;
 pub mod discounts;
 pub mod events;

@@ -2,20 +2,16 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use storefront_api::{payments::test_cards, storage::stock::ledger_mismatches};
+use storefront_api::{
+    payments::test_cards,
+    storage::{consistency, stock::ledger_mismatches},
+};
 use uuid::Uuid;
 
-use crate::helpers::{ProductSpec, TestApp, card_expiry_year, error_code};
+use crate::helpers::{TestApp, checkout_body, error_code};
 
 fn body(card: &str) -> Value {
-    json!({
-        "shipping_address": {
-            "full_name": "Test Shopper", "line1": "Hauptstraße 1", "city": "Berlin",
-            "postal_code": "10115", "country": "DE"
-        },
-        "shipping_method": "standard",
-        "payment": {"card_number": card, "expiry_month": 12, "expiry_year": card_expiry_year(), "cvc": "123"}
-    })
+    checkout_body(card)
 }
 
 async fn checkout(
@@ -35,21 +31,8 @@ async fn checkout(
     request.send().await.expect("checkout")
 }
 
-/// A product with one variant of `stock` units; returns the variant id.
 async fn stocked_variant(app: &TestApp, staff: &str, stock: i32) -> Uuid {
-    let category = app.category(staff, "Limited", None).await;
-    let (_, variants) = app
-        .product(
-            staff,
-            ProductSpec {
-                name: "Limited Edition Poster",
-                description: "Numbered print.",
-                category,
-                variants: &[("POSTER-1", 2500, stock)],
-            },
-        )
-        .await;
-    variants[0]
+    app.stocked_variant(staff, stock).await
 }
 
 async fn add_to_cart(app: &TestApp, token: &str, variant: Uuid, quantity: i32) {
@@ -216,6 +199,56 @@ async fn a_retry_behind_a_stuck_first_request_hears_409_not_a_timeout() {
     );
 }
 
+/// Once a stuck first request's lease has run out (it was cancelled by its deadline, or its
+/// process died), a retry takes it over and hears the final answer: the order it placed,
+/// not a second one.
+#[tokio::test]
+async fn a_retry_after_the_first_requests_lease_ran_out_hears_the_order_it_placed() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let variant = stocked_variant(&app, &staff, 5).await;
+    let (token, _) = app.customer().await;
+    add_to_cart(&app, &token, variant, 1).await;
+    let first = checkout(
+        &app,
+        &token,
+        Some("lapsed-key"),
+        &body(test_cards::APPROVED),
+    )
+    .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let placed: Value = first.json().await.expect("json");
+    // As if the process had died after paying, before recording the answer, long enough ago.
+    sqlx::query(
+        "UPDATE checkout_requests SET response_status = NULL, response_body = NULL,
+                completed_at = NULL, lease_expires_at = now() - interval '1 second'
+          WHERE idempotency_key = $1",
+    )
+    .bind("lapsed-key")
+    .execute(&app.db)
+    .await
+    .expect("let the key's lease lapse");
+    let retry = checkout(
+        &app,
+        &token,
+        Some("lapsed-key"),
+        &body(test_cards::APPROVED),
+    )
+    .await;
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    let retried: Value = retry.json().await.expect("json");
+    assert_eq!(retried["order"]["id"], placed["order"]["id"]);
+    assert_eq!(retried["order"]["status"], "paid");
+    let history: Value = app
+        .request(Method::GET, "/api/v1/orders", Some(&token), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(history["meta"]["total"], 1, "one order, not two");
+    assert_eq!(stock_of(&app, variant).await, 4);
+}
+
 #[tokio::test]
 async fn twenty_concurrent_requests_with_one_key_make_one_order() {
     let app = TestApp::spawn().await;
@@ -354,4 +387,52 @@ async fn a_hundred_concurrent_checkouts_never_oversell_ten_units() {
     );
     assert_eq!(stock_of(&app, variant).await, 0);
     assert_eq!(ledger_mismatches(&app.db).await.expect("ledger"), 0);
+}
+
+/// The operators' consistency check names what is broken: stock changed behind the ledger's
+/// back, a paid order whose charge record is gone.
+#[tokio::test]
+async fn the_consistency_check_names_the_rows_that_break_a_rule() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let variant = stocked_variant(&app, &staff, 5).await;
+    let (token, _) = app.customer().await;
+    add_to_cart(&app, &token, variant, 1).await;
+    let paid = checkout(&app, &token, Some("checked"), &body(test_cards::APPROVED)).await;
+    assert_eq!(paid.status(), StatusCode::CREATED);
+    let number = paid.json::<Value>().await.expect("json")["order"]["number"].to_string();
+    let broken = |findings: Vec<consistency::Finding>| -> Vec<(&'static str, Vec<String>)> {
+        findings
+            .into_iter()
+            .filter(|finding| finding.count > 0)
+            .map(|finding| (finding.rule, finding.examples))
+            .collect()
+    };
+    assert_eq!(
+        broken(consistency::check(&app.db).await.expect("check")),
+        []
+    );
+
+    sqlx::query("UPDATE variants SET stock_on_hand = stock_on_hand + 1 WHERE id = $1")
+        .bind(variant)
+        .execute(&app.db)
+        .await
+        .expect("stock behind the ledger's back");
+    sqlx::query("DELETE FROM payments WHERE kind = 'charge'")
+        .execute(&app.db)
+        .await
+        .expect("lose the charge record");
+    assert_eq!(
+        broken(consistency::check(&app.db).await.expect("check")),
+        [
+            (
+                "a paid order has exactly one successful charge, of its total",
+                vec![number]
+            ),
+            (
+                "a variant's stock movements sum to its stock on hand",
+                vec!["POSTER-1".to_owned()]
+            ),
+        ]
+    );
 }

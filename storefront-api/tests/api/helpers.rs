@@ -1,6 +1,12 @@
 //! `TestApp::spawn()` and the typed helpers tests share.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::{
+    net::TcpListener,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Duration, Instant},
+};
 
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -87,6 +93,120 @@ async fn fresh_database() -> String {
     name
 }
 
+/// A throwaway MongoDB-wire server (SecantusDB) on its own port.
+pub struct WireServer {
+    child: Child,
+    port: u16,
+    pub storage: PathBuf,
+}
+
+impl WireServer {
+    fn binary() -> String {
+        std::env::var("NEXUS_TEST_SECANTUSD").unwrap_or_else(|_| {
+            let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+            format!("{manifest_dir}/../.venv-mongo/bin/secantusd-py")
+        })
+    }
+
+    pub fn start(port: u16, storage: PathBuf) -> Self {
+        let child = Command::new(Self::binary())
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--storage-path",
+            ])
+            .arg(&storage)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start secantusd-py (run the tests through `cargo xtask test`)");
+        let server = Self {
+            child,
+            port,
+            storage,
+        };
+        server.wait_until_listening();
+        server
+    }
+
+    fn wait_until_listening(&self) {
+        // Generous: a Python server starts slowly while compilers hold both cores.
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "secantusd did not listen within 90 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn stop(&mut self) {
+        drop(self.child.kill());
+        drop(self.child.wait());
+    }
+}
+
+impl Drop for WireServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// A throwaway Redis on its own port, nothing persisted: a test can stop it and start it
+/// again on the same port.
+pub struct RedisServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl RedisServer {
+    pub fn start(port: u16) -> Self {
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start redis-server (cargo xtask test installs it)");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not listen within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn stop(&mut self) {
+        drop(self.child.kill());
+        drop(self.child.wait());
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: Client,
@@ -99,6 +219,18 @@ pub struct TestApp {
 pub fn card_expiry_year() -> i32 {
     use chrono::Datelike;
     chrono::Utc::now().year() + 3
+}
+
+/// A checkout paying with `card`, shipped by standard post to Berlin.
+pub fn checkout_body(card: &str) -> Value {
+    json!({
+        "shipping_address": {
+            "full_name": "Test Shopper", "line1": "Hauptstraße 1", "city": "Berlin",
+            "postal_code": "10115", "country": "DE"
+        },
+        "shipping_method": "standard",
+        "payment": {"card_number": card, "expiry_month": 12, "expiry_year": card_expiry_year(), "cvc": "123"}
+    })
 }
 
 static EMAILS: AtomicU64 = AtomicU64::new(0);
@@ -115,6 +247,7 @@ pub fn unique_email(tag: &str) -> String {
 #[derive(Default)]
 pub struct Options {
     pub mongodb_uri: Option<String>,
+    pub redis_url: Option<String>,
     /// Take client addresses from `X-Forwarded-For`, as behind the gateway.
     pub trust_forwarded_for: bool,
 }
@@ -130,7 +263,10 @@ impl TestApp {
         settings.http.port = 0;
         settings.database.url = format!("{}/{database}", server_url()).into();
         settings.database.max_connections = 10;
-        settings.redis.url = env_or("NEXUS_TEST_REDIS_URL", "redis://127.0.0.1:6379").into();
+        settings.redis.url = options
+            .redis_url
+            .unwrap_or_else(|| env_or("NEXUS_TEST_REDIS_URL", "redis://127.0.0.1:6379"))
+            .into();
         settings.redis.key_prefix = format!("test:{}:", Uuid::new_v4().simple());
         settings.mongodb.uri = options
             .mongodb_uri
@@ -366,6 +502,24 @@ impl TestApp {
     }
 
     /// Two top categories, one sub-category, and five products.
+    /// One product (the Limited Edition Poster, slug `limited-edition-poster`) with one
+    /// variant (`POSTER-1`, 25.00) of `stock` units; returns the variant's id.
+    pub async fn stocked_variant(&self, staff: &str, stock: i32) -> Uuid {
+        let category = self.category(staff, "Limited", None).await;
+        let (_, variants) = self
+            .product(
+                staff,
+                ProductSpec {
+                    name: "Limited Edition Poster",
+                    description: "Numbered print.",
+                    category,
+                    variants: &[("POSTER-1", 2500, stock)],
+                },
+            )
+            .await;
+        variants[0]
+    }
+
     pub async fn small_catalog(&self) -> Catalog {
         let staff_token = self.staff().await;
         let clothing = self.category(&staff_token, "Clothing", None).await;

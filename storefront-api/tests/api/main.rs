@@ -12,9 +12,12 @@ mod cart;
 mod catalog;
 mod checkout;
 mod churn;
+#[cfg(feature = "failpoints")]
+mod crashes;
 mod demo;
 mod discounts;
 mod events;
+mod faults;
 mod operations;
 mod orders_admin;
 mod reviews;

@@ -1,88 +1,12 @@
 //! Operators' endpoints: health, readiness with a real dependency outage, metrics, request
 //! ids and the OpenAPI document with its offline docs UI.
 
-use std::{
-    net::TcpListener,
-    path::PathBuf,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Options, TestApp};
-
-/// A throwaway MongoDB-wire server (SecantusDB) on its own port.
-struct WireServer {
-    child: Child,
-    port: u16,
-    storage: PathBuf,
-}
-
-impl WireServer {
-    fn binary() -> String {
-        std::env::var("NEXUS_TEST_SECANTUSD").unwrap_or_else(|_| {
-            let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")
-                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
-            format!("{manifest_dir}/../.venv-mongo/bin/secantusd-py")
-        })
-    }
-
-    fn start(port: u16, storage: PathBuf) -> Self {
-        let child = Command::new(Self::binary())
-            .args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--storage-path",
-            ])
-            .arg(&storage)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start secantusd-py (run the tests through `cargo xtask test`)");
-        let server = Self {
-            child,
-            port,
-            storage,
-        };
-        server.wait_until_listening();
-        server
-    }
-
-    fn wait_until_listening(&self) {
-        // Generous: a Python server starts slowly while compilers hold both cores.
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "secantusd did not listen within 90 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn stop(&mut self) {
-        drop(self.child.kill());
-        drop(self.child.wait());
-    }
-}
-
-impl Drop for WireServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
+use crate::helpers::{Options, TestApp, WireServer, free_port};
 
 /// Polls `/readyz` until it answers `expected` or 30 s pass; returns the last body.
 async fn readiness_becomes(app: &TestApp, expected: StatusCode) -> Value {

@@ -153,7 +153,7 @@ pub async fn activate_model(
 async fn switch_everywhere(state: &AppState, version: &str) -> Result<(), ApiError> {
     churn::sync_active(state)
         .await
-        .map_err(|e| ApiError::Unavailable(format!("loading model {version}: {e}")))?;
+        .map_err(|e| ApiError::unavailable(format!("loading model {version}: {e}")))?;
     churn::announce(state, version).await
 }
 

@@ -150,8 +150,9 @@ async fn pay_out_refund(
     )
     .await?;
     if outcome.is_err() {
-        return Err(ApiError::Unavailable(
-            "payment provider refund failed".into(),
+        return Err(ApiError::dependency_down(
+            "payment_provider",
+            "refund failed",
         ));
     }
     Ok(())

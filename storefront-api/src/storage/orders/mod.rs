@@ -47,7 +47,7 @@ pub struct PaymentRecord<'a> {
     provider: &'a str,
     provider_reference: Option<&'a str>,
     /// Brand and last four digits; a refund goes back to the charged card and names none.
-    card: Option<&'a Card>,
+    card: Option<(&'a str, &'a str)>,
     failure_code: Option<&'a str>,
 }
 
@@ -72,7 +72,25 @@ impl<'a> PaymentRecord<'a> {
             PaymentKind::Charge,
             provider,
             amount_minor,
-            Some(card),
+            Some((card.brand(), card.last4())),
+            attempt,
+        )
+    }
+
+    /// A charge learnt from the provider after the checkout that made it was interrupted:
+    /// the card's brand and last four digits are the provider's.
+    pub fn charge_found(
+        provider: &'a str,
+        amount_minor: i64,
+        card_brand: &'a str,
+        card_last4: &'a str,
+        attempt: Attempt<'a>,
+    ) -> Self {
+        Self::new(
+            PaymentKind::Charge,
+            provider,
+            amount_minor,
+            Some((card_brand, card_last4)),
             attempt,
         )
     }
@@ -85,7 +103,7 @@ impl<'a> PaymentRecord<'a> {
         kind: PaymentKind,
         provider: &'a str,
         amount_minor: i64,
-        card: Option<&'a Card>,
+        card: Option<(&'a str, &'a str)>,
         attempt: Attempt<'a>,
     ) -> Self {
         let (outcome, provider_reference, failure_code) = match attempt {
@@ -125,8 +143,8 @@ async fn record_payment(
         payment.amount_minor,
         payment.provider,
         payment.provider_reference,
-        payment.card.map_or("", Card::brand),
-        payment.card.map_or("", Card::last4),
+        payment.card.map_or("", |(brand, _)| brand),
+        payment.card.map_or("", |(_, last4)| last4),
         payment.failure_code,
     )
     .execute(&mut **tx)

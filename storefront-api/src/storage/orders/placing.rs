@@ -6,7 +6,10 @@ use sqlx::PgPool;
 use storefront_client::account::PostalAddress;
 use uuid::Uuid;
 
-use super::{PaymentRecord, lock_order_products, publish, record_payment};
+use super::{
+    Lease, PaymentRecord, checkout_requests::link_order, lock_order_products, publish,
+    record_payment,
+};
 use crate::domain::{
     catalog::StockReason,
     money::Currency,
@@ -26,7 +29,8 @@ pub struct LineToBuy {
 }
 
 pub struct NewOrder<'a> {
-    pub account_id: Uuid,
+    /// The checkout request the order is placed for (and its customer).
+    pub checkout: &'a Lease,
     /// The discount code applied (its id and text as entered), redeemed with the order.
     pub discount_code: Option<(Uuid, &'a str)>,
     pub currency: Currency,
@@ -76,7 +80,7 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
                                shipping_method, shipping_address, discount_code)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING number"#,
         order_id,
-        new.account_id,
+        new.checkout.account_id,
         new.currency.code(),
         new.totals.subtotal_minor,
         new.totals.discount_minor,
@@ -92,11 +96,17 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
     )
     .fetch_one(&mut *tx)
     .await?;
+    if !link_order(&mut tx, new.checkout, order_id).await? {
+        return Err(PlaceError::Store(StoreError::conflict(
+            "checkout_taken_over",
+            "The checkout was interrupted and taken over; its answer comes from there.",
+        )));
+    }
     if let Some((code_id, _)) = new.discount_code
         && let Err(rejection) = crate::storage::discounts::redeem(
             &mut tx,
             code_id,
-            new.account_id,
+            new.checkout.account_id,
             order_id,
             new.currency,
         )
