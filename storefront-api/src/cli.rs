@@ -152,6 +152,7 @@ pub async fn run() -> anyhow::Result<()> {
                 redis,
                 &settings.redis.key_prefix,
                 settings.auth.session_ttl_hours * 3600,
+                storage::sessions::IdleTimeouts::from_settings(&settings.auth),
             );
             let ended = sessions.revoke_all(account.id, None).await?;
             println!(

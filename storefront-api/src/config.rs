@@ -84,7 +84,11 @@ pub struct MongoSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct AuthSettings {
+    /// The absolute lifetime of a session.
     pub session_ttl_hours: u64,
+    /// A session unused this long ends (customers, and staff and admins).
+    pub customer_idle_minutes: u64,
+    pub staff_idle_minutes: u64,
     /// Mark the session cookie `Secure` (set true whenever the shop is served over HTTPS).
     pub cookie_secure: bool,
     pub login_max_failures_per_account_and_client: u64,

@@ -38,6 +38,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
             redis.clone(),
             &prefix,
             settings.auth.session_ttl_hours * 3600,
+            storage::sessions::IdleTimeouts::from_settings(&settings.auth),
         ),
         catalog_cache: CatalogCache::new(redis.clone(), &prefix, settings.cache.ttl_secs),
         carts: CartStore::new(redis.clone(), &prefix, &settings.cart),

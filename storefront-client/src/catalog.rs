@@ -69,6 +69,54 @@ impl CategoryNode {
             }
         })
     }
+
+    /// The categories a shopper can buy from: those with active products (in themselves or
+    /// below), at every level. Staff see every category; a shop shows only these, so that
+    /// no link leads to an empty page.
+    pub fn with_products(nodes: Vec<CategoryNode>) -> Vec<CategoryNode> {
+        nodes
+            .into_iter()
+            .filter(|node| node.product_count > 0)
+            .map(|mut node| {
+                node.children = Self::with_products(node.children);
+                node
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(slug: &str, product_count: i64, children: Vec<CategoryNode>) -> CategoryNode {
+        CategoryNode {
+            id: Uuid::nil(),
+            slug: slug.into(),
+            name: slug.into(),
+            parent_id: None,
+            position: 0,
+            product_count,
+            children,
+        }
+    }
+
+    #[test]
+    fn shoppers_see_only_categories_with_products_at_every_level() {
+        let tree = vec![
+            node(
+                "clothing",
+                3,
+                vec![node("shirts", 3, vec![]), node("hats", 0, vec![])],
+            ),
+            node("archive", 0, vec![node("old", 0, vec![])]),
+        ];
+        let shown = CategoryNode::with_products(tree);
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].slug, "clothing");
+        let children: Vec<&str> = shown[0].children.iter().map(|c| c.slug.as_str()).collect();
+        assert_eq!(children, ["shirts"]);
+    }
 }
 
 /// What reviewers think of a product.

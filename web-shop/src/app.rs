@@ -48,6 +48,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(crate::csrf::CsrfToken::for_this_page());
     // Tells the browser tests (and anyone curious) that the page is interactive now.
     Effect::new(move |_| {
         #[cfg(not(feature = "ssr"))]
@@ -64,7 +65,8 @@ pub fn App() -> impl IntoView {
         || (),
         move |_| {
             let api = api.clone();
-            api::sendable(async move { api.categories().await })
+            // Shoppers never see an empty category (staff do, in the console).
+            api::sendable(async move { api.categories().await.map(CategoryNode::with_products) })
         },
     );
     provide_context(categories);

@@ -10,6 +10,7 @@
 //!   directly, forwarding the shopper's cookies; the browser calls `/api/v1` on the shop's own
 //!   origin, which the shop's server (or the nginx gateway) passes to storefront-api.
 //! - `components.rs`: product cards, prices, ratings, pagers.
+//! - `csrf.rs`: the token every HTML form carries (double-submit cookie), checked by the server.
 //! - `events.rs`: behaviour events (views, searches, cart changes) sent to the API in batches.
 
 // Leptos view types nest deeply; the compiler needs more room to lay them out.
@@ -18,6 +19,7 @@
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod csrf;
 pub mod events;
 pub mod pages;
 

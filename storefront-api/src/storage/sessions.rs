@@ -2,6 +2,10 @@
 //!
 //! Only the SHA-256 of a token is stored, so a Redis dump cannot be replayed as logins. Each
 //! account also has a set of its session hashes so "log out everywhere" can revoke them all.
+//!
+//! A session ends at its absolute expiry, or earlier when unused for its role's idle
+//! timeout: the session key's Redis TTL is the shorter of the two, and every use pushes it
+//! back (a sliding window that never passes the absolute expiry).
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
@@ -30,6 +34,31 @@ pub struct SessionStore {
     redis: redis::aio::ConnectionManager,
     prefix: String,
     ttl_secs: u64,
+    idle: IdleTimeouts,
+}
+
+/// How long an unused session lives, by who holds it.
+#[derive(Debug, Clone, Copy)]
+pub struct IdleTimeouts {
+    pub customer_secs: u64,
+    pub staff_secs: u64,
+}
+
+impl IdleTimeouts {
+    pub fn from_settings(auth: &crate::config::AuthSettings) -> Self {
+        Self {
+            customer_secs: auth.customer_idle_minutes * 60,
+            staff_secs: auth.staff_idle_minutes * 60,
+        }
+    }
+
+    fn for_role(self, role: Role) -> u64 {
+        if role.is_staff() {
+            self.staff_secs
+        } else {
+            self.customer_secs
+        }
+    }
 }
 
 fn hash_token(token: &str) -> String {
@@ -38,12 +67,25 @@ fn hash_token(token: &str) -> String {
 }
 
 impl SessionStore {
-    pub fn new(redis: redis::aio::ConnectionManager, prefix: &str, ttl_secs: u64) -> Self {
+    pub fn new(
+        redis: redis::aio::ConnectionManager,
+        prefix: &str,
+        ttl_secs: u64,
+        idle: IdleTimeouts,
+    ) -> Self {
         Self {
             redis,
             prefix: prefix.to_owned(),
             ttl_secs,
+            idle,
         }
+    }
+
+    /// Seconds the session key lives from now: until the idle timeout, never past the
+    /// absolute expiry; 0 when that has passed.
+    fn key_ttl(&self, session: &Session, now: DateTime<Utc>) -> u64 {
+        let remaining = u64::try_from((session.expires_at - now).num_seconds()).unwrap_or(0);
+        remaining.min(self.idle.for_role(session.role))
     }
 
     fn session_key(&self, token_hash: &str) -> String {
@@ -81,7 +123,7 @@ impl SessionStore {
             .set_ex(
                 self.session_key(&session.token_hash),
                 payload,
-                self.ttl_secs,
+                self.key_ttl(&session, now).max(1),
             )
             .sadd(&account_key, &session.token_hash)
             .expire(&account_key, self.ttl_secs as i64)
@@ -96,14 +138,31 @@ impl SessionStore {
             return Ok(None);
         }
         let token_hash = hash_token(token);
+        let key = self.session_key(&token_hash);
         let mut redis = self.redis.clone();
-        let payload: Option<String> = redis.get(self.session_key(&token_hash)).await?;
-        Ok(payload
+        let payload: Option<String> = redis.get(&key).await?;
+        let Some(session) = payload
             .and_then(|json| serde_json::from_str::<Session>(&json).ok())
             .map(|session| Session {
                 token_hash,
                 ..session
-            }))
+            })
+        else {
+            return Ok(None);
+        };
+        // Used now: the idle clock starts again (never past the absolute expiry).
+        match self.key_ttl(&session, Utc::now()) {
+            0 => {
+                self.revoke(&session).await?;
+                Ok(None)
+            }
+            ttl => {
+                redis
+                    .expire::<_, ()>(&key, i64::try_from(ttl).unwrap_or(i64::MAX))
+                    .await?;
+                Ok(Some(session))
+            }
+        }
     }
 
     pub async fn revoke(&self, session: &Session) -> redis::RedisResult<()> {

@@ -522,3 +522,85 @@ async fn changing_the_login_email_needs_the_password() {
         StatusCode::OK
     );
 }
+
+/// The Redis key of a session token, as the session store names it.
+fn session_key(app: &TestApp, token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(token.as_bytes());
+    let hash: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("{}session:{hash}", app.settings.redis.key_prefix)
+}
+
+async fn redis(app: &TestApp) -> redis::aio::MultiplexedConnection {
+    use secrecy::ExposeSecret;
+    redis::Client::open(app.settings.redis.url.expose_secret())
+        .expect("redis url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis")
+}
+
+/// A session unused for its idle timeout ends (staff's much sooner than a shopper's), every
+/// use starts the idle clock again, and none outlives its absolute expiry.
+#[tokio::test]
+async fn sessions_end_when_idle_staff_sooner_and_never_past_their_expiry() {
+    use redis::AsyncCommands;
+    let app = TestApp::spawn().await;
+    let (customer, _) = app.customer().await;
+    let staff = app.staff().await;
+    let redis = redis(&app).await;
+    let auth = &app.settings.auth;
+    let (customer_idle, staff_idle) = (
+        i64::try_from(auth.customer_idle_minutes * 60).expect("secs"),
+        i64::try_from(auth.staff_idle_minutes * 60).expect("secs"),
+    );
+    assert!(staff_idle < customer_idle);
+    let ttl = |key: String| {
+        let mut redis = redis.clone();
+        async move { redis.ttl::<_, i64>(key).await.expect("ttl") }
+    };
+    let mut redis = redis.clone();
+    let customer_ttl = ttl(session_key(&app, &customer)).await;
+    assert!(
+        (customer_idle - 60..=customer_idle).contains(&customer_ttl),
+        "{customer_ttl}"
+    );
+    let staff_ttl = ttl(session_key(&app, &staff)).await;
+    assert!(
+        (staff_idle - 60..=staff_idle).contains(&staff_ttl),
+        "{staff_ttl}"
+    );
+
+    // Nearly idle for too long: one use, and the full idle timeout is back.
+    let _: () = redis
+        .expire(session_key(&app, &customer), 5)
+        .await
+        .expect("expire");
+    let me = app
+        .request(Method::GET, "/api/v1/me", Some(&customer), None)
+        .await;
+    assert_eq!(me.status(), StatusCode::OK);
+    let renewed = ttl(session_key(&app, &customer)).await;
+    assert!(renewed > customer_idle - 60, "{renewed}");
+
+    // Past its absolute expiry, a session ends however recently it was used.
+    let key = session_key(&app, &staff);
+    let stored: String = redis.get(&key).await.expect("session");
+    let mut session: Value = serde_json::from_str(&stored).expect("session json");
+    session["expires_at"] = json!("2020-01-01T00:00:00Z");
+    let _: () = redis
+        .set_ex(&key, session.to_string(), 600)
+        .await
+        .expect("age the session");
+    let expired = app
+        .request(Method::GET, "/api/v1/me", Some(&staff), None)
+        .await;
+    assert_eq!(
+        error_code(expired, StatusCode::UNAUTHORIZED).await,
+        "unauthenticated"
+    );
+    assert!(
+        !redis.exists::<_, bool>(&key).await.expect("exists"),
+        "and it is gone"
+    );
+}

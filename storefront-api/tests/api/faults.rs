@@ -5,23 +5,9 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use storefront_api::payments::test_cards;
 use uuid::Uuid;
 
-use crate::helpers::{
-    Options, RedisServer, TestApp, WireServer, checkout_body, free_port, unique_email,
-};
-
-async fn checkout(app: &TestApp, token: &str, key: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/v1/checkout"))
-        .bearer_auth(token)
-        .header("idempotency-key", key)
-        .json(&checkout_body(test_cards::APPROVED))
-        .send()
-        .await
-        .expect("checkout")
-}
+use crate::helpers::{Options, RedisServer, TestApp, WireServer, free_port, unique_email};
 
 /// A variant of the small catalog that has stock (Linen Shirt, S).
 async fn linen_shirt_small(app: &TestApp) -> Uuid {
@@ -125,7 +111,7 @@ async fn with_redis_down_the_catalog_answers_sessions_and_carts_say_503_and_it_r
     unavailable_naming(login, "redis", "login").await;
     unavailable_naming(add_to_cart(&app, &token, variant).await, "redis", "cart").await;
     unavailable_naming(
-        checkout(&app, &token, "redis-down").await,
+        app.checkout_approved(&token, "redis-down").await,
         "redis",
         "checkout",
     )
@@ -143,7 +129,7 @@ async fn with_redis_down_the_catalog_answers_sessions_and_carts_say_503_and_it_r
         add_to_cart(&app, &token, variant).await.status(),
         StatusCode::OK
     );
-    let paid = checkout(&app, &token, "redis-back").await;
+    let paid = app.checkout_approved(&token, "redis-back").await;
     assert_eq!(paid.status(), StatusCode::CREATED);
     assert_eq!(orders_placed(&app).await, 1);
 }
@@ -173,7 +159,7 @@ async fn with_mongodb_down_shoppers_still_buy_and_events_and_reviews_say_503() {
         add_to_cart(&app, &token, variant).await.status(),
         StatusCode::OK
     );
-    let paid = checkout(&app, &token, "mongodb-down").await;
+    let paid = app.checkout_approved(&token, "mongodb-down").await;
     assert_eq!(paid.status(), StatusCode::CREATED);
     // Events and reviews live in MongoDB: a clear 503 (the shop keeps the events and sends
     // them again), not a 500, not a silent success.
@@ -181,6 +167,17 @@ async fn with_mongodb_down_shoppers_still_buy_and_events_and_reviews_say_503() {
     unavailable_naming(events, "mongodb", "events").await;
     let reviews = app.get("/api/v1/products/linen-shirt/reviews").await;
     unavailable_naming(reviews, "mongodb", "reviews").await;
+
+    // The staff dashboard answers without its churn bands rather than failing whole.
+    let staff = app.staff().await;
+    let dashboard = app
+        .request(Method::GET, "/api/v1/admin/dashboard", Some(&staff), None)
+        .await;
+    assert_eq!(dashboard.status(), StatusCode::OK);
+    let dashboard: Value = dashboard.json().await.expect("dashboard");
+    assert_eq!(dashboard["churn_risk_unavailable"], true, "{dashboard}");
+    assert!(dashboard["churn_risk"].is_null());
+    assert_eq!(dashboard["today"][0]["orders"], 1, "{dashboard}");
 
     let _mongo = WireServer::start(port, storage.clone());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);

@@ -248,6 +248,9 @@ pub fn unique_email(tag: &str) -> String {
 pub struct Options {
     pub mongodb_uri: Option<String>,
     pub redis_url: Option<String>,
+    /// Reach PostgreSQL through this port (a chaos proxy) instead of the server's own.
+    pub database_port: Option<u16>,
+    pub request_timeout_secs: Option<u64>,
     /// Take client addresses from `X-Forwarded-For`, as behind the gateway.
     pub trust_forwarded_for: bool,
 }
@@ -261,7 +264,18 @@ impl TestApp {
         let database = fresh_database().await;
         let mut settings = Settings::defaults();
         settings.http.port = 0;
-        settings.database.url = format!("{}/{database}", server_url()).into();
+        let server = match options.database_port {
+            Some(port) => {
+                let url = server_url();
+                let (host, _) = url.rsplit_once(':').expect("a database URL with a port");
+                format!("{host}:{port}")
+            }
+            None => server_url(),
+        };
+        settings.database.url = format!("{server}/{database}").into();
+        if let Some(secs) = options.request_timeout_secs {
+            settings.http.request_timeout_secs = secs;
+        }
         settings.database.max_connections = 10;
         settings.redis.url = options
             .redis_url
@@ -330,6 +344,20 @@ impl TestApp {
             request = request.json(&body);
         }
         request.send().await.expect("request")
+    }
+
+    /// `POST /api/v1/checkout` of the caller's cart with an approved card, under `key`.
+    pub async fn checkout_approved(&self, token: &str, key: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/checkout"))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(&checkout_body(
+                storefront_api::payments::test_cards::APPROVED,
+            ))
+            .send()
+            .await
+            .expect("checkout")
     }
 
     /// Registers a customer and returns (token, account id).

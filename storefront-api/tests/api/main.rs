@@ -10,6 +10,7 @@ mod admin_authz;
 mod bad_input;
 mod cart;
 mod catalog;
+mod chaos;
 mod checkout;
 mod churn;
 #[cfg(feature = "failpoints")]

@@ -64,6 +64,10 @@ pub struct Dashboard {
     /// Active variants with at most `low_stock_threshold` units, fewest first (up to 20).
     pub low_stock: Vec<LowStock>,
     pub low_stock_threshold: i32,
-    /// `None` until a score-all job has finished.
+    /// `None` until a score-all job has finished (or while its store does not answer).
     pub churn_risk: Option<RiskBands>,
+    /// The churn scores' store (MongoDB) did not answer: `churn_risk` is left out, every
+    /// other figure is current. The dashboard degrades rather than failing whole.
+    #[serde(default)]
+    pub churn_risk_unavailable: bool,
 }

@@ -606,16 +606,45 @@ async fn pages_work_without_javascript() {
         .find(|v| v["in_stock"].as_bool().unwrap())
         .unwrap();
     let variant_id = variant["id"].as_str().unwrap();
-    let add = |quantity: &'static str| {
+    let add_with_token = |quantity: &'static str, token: &str| {
         browser
             .post(format!("{}/cart/add", stack.shop_url))
             .form(&[
                 ("slug", slug),
                 ("variant_id", variant_id),
                 ("quantity", quantity),
+                ("csrf_token", token),
             ])
             .send()
     };
+    // A form posted from another site (no token, or not the browser's) is refused, and
+    // nothing happens.
+    let forged = add_with_token("1", "").await.unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert!(
+        forged
+            .text()
+            .await
+            .unwrap()
+            .contains("This form has expired")
+    );
+    // The shop's own page hands the browser its token, in a cookie and in every form.
+    let page = browser
+        .get(format!("{}/products/{slug}", stack.shop_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = support::csrf_token(&page);
+    let forged = add_with_token("1", &"0".repeat(64)).await.unwrap();
+    assert_eq!(
+        forged.status().as_u16(),
+        403,
+        "a token that is not the cookie's"
+    );
+    let add = |quantity: &'static str| add_with_token(quantity, &token);
     let added = add("1").await.unwrap();
     assert_eq!(added.status().as_u16(), 303);
     assert_eq!(added.headers()["location"], "/cart");
@@ -647,6 +676,7 @@ async fn pages_work_without_javascript() {
             ("full_name", "Grace Hopper"),
             ("email", "grace.nojs@example.com"),
             ("password", "cobol compilers rule"),
+            ("csrf_token", token.as_str()),
         ])
         .send()
         .await
@@ -663,6 +693,7 @@ async fn pages_work_without_javascript() {
             ("city", "Arlington"),
             ("postal_code", "22201"),
             ("country", "Atlantis"),
+            ("csrf_token", token.as_str()),
         ])
         .send()
         .await

@@ -1,6 +1,7 @@
 //! Logging in, registering, the account page (order history, details, password, address
 //! book), and one order.
 
+use crate::csrf::CsrfField;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
@@ -30,6 +31,7 @@ pub fn LoginPage() -> impl IntoView {
             <h1>"Log in"</h1>
             <FormError/>
             <form class="stacked" method="post" action="/account/login">
+                <CsrfField/>
                 <input type="hidden" name="next" value=next/>
                 <label for="email">"Email"</label>
                 <input id="email" name="email" type="email" autocomplete="email" required
@@ -54,6 +56,7 @@ pub fn RegisterPage() -> impl IntoView {
             <h1>"Create an account"</h1>
             <FormError/>
             <form class="stacked" method="post" action="/account/register">
+                <CsrfField/>
                 <input type="hidden" name="next" value=next/>
                 <label for="full_name">"Full name"</label>
                 <input id="full_name" name="full_name" type="text" autocomplete="name" required
@@ -141,6 +144,7 @@ pub fn AccountPage() -> impl IntoView {
                     <section class="profile">
                         <p><strong>{account.full_name.clone()}</strong><br/>{account.email.clone()}</p>
                         <form method="post" action="/account/logout">
+                <CsrfField/>
                             <button type="submit" class="secondary">"Log out"</button>
                         </form>
                     </section>
@@ -218,6 +222,7 @@ fn Details(account: Account) -> impl IntoView {
         <section id="details" aria-labelledby="details-heading">
             <h2 id="details-heading">"Your details"</h2>
             <form class="stacked" method="post" action="/account/profile">
+                <CsrfField/>
                 <input type="hidden" name="current_email" value=account.email/>
                 <label for="profile-name">"Full name"</label>
                 <input id="profile-name" name="full_name" type="text" autocomplete="name" required value=full_name/>
@@ -237,6 +242,7 @@ fn PasswordForm() -> impl IntoView {
         <section id="password" aria-labelledby="password-heading">
             <h2 id="password-heading">"Password"</h2>
             <form class="stacked" method="post" action="/account/password">
+                <CsrfField/>
                 <label for="password-current">"Current password"</label>
                 <input id="password-current" name="current_password" type="password" autocomplete="current-password" required/>
                 <label for="password-new">"New password"</label>
@@ -272,6 +278,7 @@ fn AddressBook(addresses: Result<Vec<Address>, ClientError>) -> impl IntoView {
                                     <address>{lines.into_iter().map(|l| view! { {l} <br/> }).collect_view()}</address>
                                     <A href=format!("/account/addresses/{}", a.id) attr:aria-label=edit_label>"Edit"</A>
                                     <form class="inline" method="post" action=format!("/account/addresses/{}/delete", a.id)>
+                <CsrfField/>
                                         <button type="submit" class="link" aria-label=delete_label>"Delete"</button>
                                     </form>
                                 </li>

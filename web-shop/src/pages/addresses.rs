@@ -1,5 +1,6 @@
 //! `/account/addresses/new` and `/account/addresses/{id}`: one saved address, added or edited.
 
+use crate::csrf::CsrfField;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
@@ -104,6 +105,7 @@ fn AddressForm(data: AddressFormData) -> impl IntoView {
             <h1>{heading}</h1>
             <FormError/>
             <form class="stacked" method="post" action="/account/addresses">
+                <CsrfField/>
                 <input type="hidden" name="id" value=saved.as_ref().map(|a| a.id.to_string()).unwrap_or_default()/>
                 <label for="label">"Label (optional, e.g. Home or Work)"</label>
                 <input id="label" name="label" type="text" value=label/>

@@ -1,3 +1,4 @@
+use crate::csrf::CsrfField;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
@@ -277,6 +278,7 @@ fn Line(line: CartLine, notice: RwSignal<Option<String>>) -> impl IntoView {
             <td>{line.unit_price.to_shopper_string()}</td>
             <td>
                 <form class="quantity" method="post" action="/cart/update" on:submit=update>
+                <CsrfField/>
                     <input type="hidden" name="variant_id" value=variant_id.to_string()/>
                     <label class="visually-hidden" for=format!("qty-{variant_id}")>{quantity_label}</label>
                     <input id=format!("qty-{variant_id}") name="quantity" type="number" min="0" max="99"
@@ -289,6 +291,7 @@ fn Line(line: CartLine, notice: RwSignal<Option<String>>) -> impl IntoView {
                     <button type="submit" class="secondary">"Update"</button>
                 </form>
                 <form class="remove" method="post" action="/cart/remove" on:submit=remove>
+                <CsrfField/>
                     <input type="hidden" name="variant_id" value=variant_id.to_string()/>
                     <button type="submit" class="link" aria-label=remove_label>"Remove"</button>
                 </form>

@@ -2,6 +2,7 @@
 //! form that posts to the shop's server (with or without JavaScript). The form carries an
 //! idempotency key made when it was rendered, so submitting it twice places one order.
 
+use crate::csrf::CsrfField;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
@@ -98,6 +99,7 @@ fn CheckoutForm(data: CheckoutData) -> impl IntoView {
         <p class="form-error" role="alert" data-testid="checkout-error">{error}</p>
         <div class="checkout">
             <form class="stacked" method="post" action="/checkout">
+                <CsrfField/>
                 <input type="hidden" name="idempotency_key" value=data.idempotency_key.clone()/>
                 <fieldset>
                     <legend>"Delivery address"</legend>

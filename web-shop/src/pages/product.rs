@@ -1,3 +1,4 @@
+use crate::csrf::CsrfField;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
@@ -148,6 +149,7 @@ fn ProductDetail(product: Product) -> impl IntoView {
                     {move || current().map(|v| view! { <Price price=v.price compare_at=v.compare_at_price/> })}
                 </p>
                 <form class="buy" method="post" action="/cart/add" on:submit=add>
+                <CsrfField/>
                 <input type="hidden" name="slug" value=product.slug.clone()/>
                 <fieldset class="variants">
                     <legend>"Choose an option"</legend>

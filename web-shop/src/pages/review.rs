@@ -1,6 +1,7 @@
 //! `/products/{slug}/review`: a review of a product the shopper received. The API decides
 //! who may review (delivered, once per product) and says why not.
 
+use crate::csrf::CsrfField;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
@@ -54,6 +55,7 @@ fn ReviewForm(slug: String, name: String) -> impl IntoView {
             <h1>{format!("Review {name}")}</h1>
             <FormError/>
             <form class="stacked review-form" method="post" action="/reviews">
+                <CsrfField/>
                 <input type="hidden" name="slug" value=slug.clone()/>
                 <fieldset class="stars-input">
                     <legend>"Your rating"</legend>

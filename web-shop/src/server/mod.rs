@@ -2,6 +2,7 @@
 //! storefront-api so the browser talks to one origin (in production the nginx gateway does
 //! that pass-through and this one is never reached).
 
+pub(crate) mod csrf;
 mod forms;
 mod images;
 mod proxy;
@@ -110,6 +111,26 @@ pub async fn main() -> ExitCode {
     }
 }
 
+/// The HTML forms' posts, each checked for its CSRF token first.
+fn form_routes() -> Router<Shop> {
+    Router::new()
+        // add, update or remove
+        .route("/cart/{change}", post(forms::cart::cart_form_route))
+        .route("/account/login", post(account::login_form))
+        .route("/account/register", post(account::register_form))
+        .route("/account/logout", post(account::logout_form))
+        .route("/checkout", post(forms::checkout::checkout_form))
+        .route("/account/profile", post(account::profile_form))
+        .route("/account/password", post(account::password_form))
+        .route("/account/addresses", post(account::address_form))
+        .route(
+            "/account/addresses/{id}/delete",
+            post(account::delete_address_form),
+        )
+        .route("/reviews", post(forms::reviews::review_form))
+        .route_layer(axum::middleware::from_fn(csrf::require_token))
+}
+
 /// The whole shop as an axum router (tests serve it on port 0).
 pub fn router(settings: &Settings) -> Router {
     let leptos = LeptosOptions::builder()
@@ -130,20 +151,7 @@ pub fn router(settings: &Settings) -> Router {
     let static_files = |dir: &str| ServeDir::new(format!("{}/{dir}", settings.site_root));
     Router::new()
         .route("/api/v1/{*rest}", any(proxy::pass_through))
-        // add, update or remove
-        .route("/cart/{change}", post(forms::cart::cart_form_route))
-        .route("/account/login", post(account::login_form))
-        .route("/account/register", post(account::register_form))
-        .route("/account/logout", post(account::logout_form))
-        .route("/checkout", post(forms::checkout::checkout_form))
-        .route("/account/profile", post(account::profile_form))
-        .route("/account/password", post(account::password_form))
-        .route("/account/addresses", post(account::address_form))
-        .route(
-            "/account/addresses/{id}/delete",
-            post(account::delete_address_form),
-        )
-        .route("/reviews", post(forms::reviews::review_form))
+        .merge(form_routes())
         .route("/images/products/{file}", get(images::product_image))
         .route("/healthz", get(|| async { "ok" }))
         .nest_service("/pkg", static_files("pkg"))

@@ -42,7 +42,15 @@ pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Dashboar
         dashboard::awaiting_fulfilment(&state.db),
         dashboard::low_stock(&state.db, LOW_STOCK_THRESHOLD, LOW_STOCK_SHOWN),
     )?;
-    let churn_risk = dashboard::risk_bands(&state.mongo).await?;
+    // Sales, orders and stock live in PostgreSQL: a MongoDB outage leaves out the churn
+    // bands only.
+    let (churn_risk, churn_risk_unavailable) = match dashboard::risk_bands(&state.mongo).await {
+        Ok(bands) => (bands, false),
+        Err(error) => {
+            tracing::warn!(%error, "dashboard without churn risk bands");
+            (None, true)
+        }
+    };
     Ok(Json(Dashboard {
         as_of,
         today: today_sales,
@@ -52,6 +60,7 @@ pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Dashboar
         low_stock,
         low_stock_threshold: LOW_STOCK_THRESHOLD,
         churn_risk,
+        churn_risk_unavailable,
     }))
 }
 

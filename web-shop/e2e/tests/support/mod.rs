@@ -414,3 +414,13 @@ pub fn html_escape(text: &str) -> String {
         .replace('"', "&quot;")
         .replace('\'', "&#x27;")
 }
+
+/// The CSRF token a shop page put into its forms.
+pub fn csrf_token(page: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = page
+        .find(marker)
+        .map(|at| at + marker.len())
+        .expect("the page has a form with its CSRF token");
+    page[start..].split('"').next().expect("token").to_owned()
+}
