@@ -179,7 +179,9 @@ async fn with_mongodb_down_shoppers_still_buy_and_events_and_reviews_say_503() {
     assert!(dashboard["churn_risk"].is_null());
     assert_eq!(dashboard["today"][0]["orders"], 1, "{dashboard}");
 
-    let _mongo = WireServer::start(port, storage.clone());
+    // A fresh storage directory: the killed server may have left its lock behind.
+    let restarted_storage = std::env::temp_dir().join(format!("nexus-faults-{}", Uuid::new_v4()));
+    let _mongo = WireServer::start(port, restarted_storage.clone());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let events = send_events(&app, &token, &event).await;
@@ -196,4 +198,5 @@ async fn with_mongodb_down_shoppers_still_buy_and_events_and_reviews_say_503() {
         );
     }
     drop(std::fs::remove_dir_all(storage));
+    drop(std::fs::remove_dir_all(restarted_storage));
 }

@@ -97,7 +97,6 @@ async fn fresh_database() -> String {
 pub struct WireServer {
     child: Child,
     port: u16,
-    pub storage: PathBuf,
 }
 
 impl WireServer {
@@ -118,16 +117,12 @@ impl WireServer {
                 &port.to_string(),
                 "--storage-path",
             ])
-            .arg(&storage)
+            .arg(storage)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start secantusd-py (run the tests through `cargo xtask test`)");
-        let server = Self {
-            child,
-            port,
-            storage,
-        };
+        let server = Self { child, port };
         server.wait_until_listening();
         server
     }

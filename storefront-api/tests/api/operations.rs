@@ -56,10 +56,15 @@ async fn readiness_names_a_stopped_mongodb_and_recovers() {
             <= timeout_ms + 500
     );
 
-    let _restarted = WireServer::start(port, server.storage.clone());
+    // A fresh storage directory: the killed server may have left its lock behind, and
+    // readiness needs a server, not its data.
+    let restarted_storage =
+        std::env::temp_dir().join(format!("nexus-readyz-{}", uuid::Uuid::new_v4()));
+    let _restarted = WireServer::start(port, restarted_storage.clone());
     let again = readiness_becomes(&app, StatusCode::OK).await;
     assert_eq!(again["checks"]["mongodb"]["status"], "up");
     drop(std::fs::remove_dir_all(storage));
+    drop(std::fs::remove_dir_all(restarted_storage));
 }
 
 #[tokio::test]
