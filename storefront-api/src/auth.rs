@@ -1,16 +1,27 @@
 //! Who is calling: the session from `Authorization: Bearer` (console, scripts) or the
-//! `nexus_session` cookie (browsers), and the staff gate in front of `/api/v1/admin`.
+//! `nexus_session` cookie (browsers), and the permission gate in front of `/api/v1/admin`.
 
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    collections::{BTreeSet, HashMap},
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
 
 use axum::{
-    extract::{ConnectInfo, FromRequestParts, Request, State},
-    http::{HeaderMap, header, request::Parts},
+    extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State},
+    http::{HeaderMap, Method, header, request::Parts},
     middleware::Next,
     response::Response,
 };
+use serde_json::Value;
+use utoipa::openapi::OpenApi;
 
-use crate::{error::ApiError, state::AppState, storage::sessions::Session};
+use crate::{
+    domain::access::{Permission, RolePermissions},
+    error::ApiError,
+    state::AppState,
+    storage::sessions::Session,
+};
 
 pub const SESSION_COOKIE: &str = "nexus_session";
 
@@ -60,19 +71,96 @@ impl FromRequestParts<AppState> for CurrentSession {
     }
 }
 
-/// Lets only staff and admins through: 401 without a session, 403 for a customer. Applied
-/// as a layer to the whole admin router, so a new admin route cannot forget it.
-pub async fn require_staff(
-    State(state): State<AppState>,
+/// The permission each admin operation needs, keyed by method and route template. It is
+/// read from the admin routes' own OpenAPI document — each operation names its permission as
+/// the scope of its security requirement — so what `/openapi.json` says is what is enforced.
+#[derive(Clone)]
+pub struct AdminGate {
+    state: AppState,
+    needs: Arc<HashMap<(Method, String), Permission>>,
+}
+
+impl AdminGate {
+    /// Fails, naming the operation, if an admin operation names no permission, several, or
+    /// one that does not exist: a new admin route cannot be left open by forgetting it.
+    pub fn new(state: AppState, admin_routes: &OpenApi) -> Result<Self, String> {
+        let document = serde_json::to_value(admin_routes).map_err(|error| error.to_string())?;
+        let mut needs = HashMap::new();
+        let paths = document["paths"].as_object().cloned().unwrap_or_default();
+        for (path, operations) in &paths {
+            for (method, operation) in operations.as_object().into_iter().flatten() {
+                let Ok(method) = method.to_uppercase().parse::<Method>() else {
+                    continue;
+                };
+                let scopes: BTreeSet<&str> = operation["security"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_object)
+                    .flat_map(|requirement| requirement.values())
+                    .filter_map(Value::as_array)
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let permission = match scopes.iter().collect::<Vec<_>>().as_slice() {
+                    [scope] => Permission::parse(scope),
+                    _ => None,
+                }
+                .ok_or_else(|| {
+                    format!(
+                        "{method} {path} must name exactly one known permission as its \
+                         security scope (found {scopes:?})"
+                    )
+                })?;
+                needs.insert((method, path.clone()), permission);
+            }
+        }
+        Ok(Self {
+            state,
+            needs: Arc::new(needs),
+        })
+    }
+
+    /// What the operation at `method` and route template `path` needs.
+    pub fn needs(&self, method: &Method, path: &str) -> Option<Permission> {
+        // Axum answers HEAD with the GET route.
+        let method = if method == Method::HEAD {
+            Method::GET
+        } else {
+            method.clone()
+        };
+        self.needs.get(&(method, path.to_owned())).copied()
+    }
+}
+
+/// The gate in front of `/api/v1/admin`: 401 without a session, 403 `forbidden` for a customer,
+/// and 403 `forbidden` naming the permission (and the roles that have it) for a staff role
+/// without the one the operation needs. Applied as a layer to the whole admin router, so a
+/// handler never checks roles itself.
+pub async fn require_permission(
+    State(gate): State<AdminGate>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     let (mut parts, body) = request.into_parts();
-    let session = resolve(&mut parts, &state)
+    let session = resolve(&mut parts, &gate.state)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     if !session.role.is_staff() {
         return Err(ApiError::Forbidden);
+    }
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    match route.and_then(|route| gate.needs(&parts.method, route)) {
+        Some(permission) if session.role.may(permission) => {}
+        Some(permission) => return Err(ApiError::MissingPermission(permission)),
+        None => {
+            // Unreachable while AdminGate::new checks every route; closed if it ever is.
+            tracing::error!(?route, method = %parts.method, "admin route without a permission");
+            return Err(ApiError::Forbidden);
+        }
     }
     Ok(next.run(Request::from_parts(parts, body)).await)
 }

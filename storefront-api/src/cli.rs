@@ -47,13 +47,15 @@ enum Command {
     /// Check that orders, payments and the stock ledger agree (run it at rest, or after a
     /// crash); prints each rule and the rows breaking it, and fails if any does.
     Check,
-    /// Create a staff or admin account, or reset an existing one's password and role.
+    /// Create a staff account, or reset an existing one's password and role. Roles: admin
+    /// (everything), staff (everything but managing staff), catalog_manager, fulfilment,
+    /// support, marketing, analyst — see the README for what each may do.
     CreateStaff {
         #[arg(long)]
         email: String,
         #[arg(long)]
         name: String,
-        #[arg(long, value_parser = ["staff", "admin"], default_value = "staff")]
+        #[arg(long, value_parser = ["admin", "staff", "catalog_manager", "fulfilment", "support", "marketing", "analyst"], default_value = "staff")]
         role: String,
         /// Read the password from standard input instead of NEXUS_STAFF_PASSWORD.
         #[arg(long)]
@@ -138,8 +140,13 @@ pub async fn run() -> anyhow::Result<()> {
             };
             let password = NewPassword::parse(&password, &email)
                 .map_err(|m| anyhow::anyhow!("password {m}"))?;
-            let Some(role) = Role::parse(&role) else {
-                bail!("role must be staff or admin");
+            let Some(role) = Role::parse(&role).filter(|role| role.is_staff()) else {
+                let roles: Vec<&str> = Role::ALL
+                    .into_iter()
+                    .filter(|role| role.is_staff())
+                    .map(Role::as_str)
+                    .collect();
+                bail!("role must be one of {}", roles.join(", "));
             };
             let db = storage::pg_pool(&settings.database)?;
             let account =

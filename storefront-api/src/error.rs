@@ -33,6 +33,9 @@ pub enum ApiError {
     Unauthorized { code: &'static str, message: String },
     #[error("forbidden")]
     Forbidden,
+    /// A staff role without the permission the operation needs.
+    #[error("Your role may not do this: it needs the {} permission.", .0.as_str())]
+    MissingPermission(storefront_client::account::Permission),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]
@@ -116,7 +119,7 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthenticated | Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::MissingPermission(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -137,7 +140,7 @@ impl ApiError {
             | Self::Unauthorized { code, .. } => code,
             Self::Validation(_) => "validation_failed",
             Self::Unauthenticated => "unauthenticated",
-            Self::Forbidden => "forbidden",
+            Self::Forbidden | Self::MissingPermission(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
@@ -186,6 +189,10 @@ impl ApiError {
                 dependency: Some(dependency),
                 ..
             } => serde_json::json!({ "dependency": dependency }),
+            Self::MissingPermission(permission) => serde_json::json!({
+                "permission": permission,
+                "roles": crate::domain::access::roles_with(*permission),
+            }),
             _ => Value::Null,
         }
     }

@@ -26,3 +26,12 @@ pub struct AppState {
     /// The active churn model, swapped in place when staff activate another.
     pub churn: Arc<crate::churn::ChurnModels>,
 }
+
+impl AppState {
+    /// How long whoever starts work for a request (a checkout, a refund) keeps it before
+    /// recovery may take it over: the request deadline, after which that request has been
+    /// cancelled or its process is gone, and a second more.
+    pub fn request_lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.settings.http.request_timeout_secs + 1)
+    }
+}

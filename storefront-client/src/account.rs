@@ -16,13 +16,39 @@ use crate::lists::CountMeta;
 )]
 pub enum Role {
     Customer,
+    /// Runs the whole shop: every permission but managing staff.
     Staff,
+    /// Every permission.
     Admin,
+    /// Products, variants, stock, categories and reviews.
+    CatalogManager,
+    /// Picks, packs and ships orders; no refunds, no customer records.
+    Fulfilment,
+    /// Customer service: orders, refunds and customers' personal data.
+    Support,
+    /// Discount codes, campaigns and the churn scores they target.
+    Marketing,
+    /// Churn models, scores and the data they are trained on; no personal data.
+    Analyst,
 }
 
 impl Role {
+    /// Every role, customers first.
+    pub const ALL: [Self; 8] = [
+        Self::Customer,
+        Self::Staff,
+        Self::Admin,
+        Self::CatalogManager,
+        Self::Fulfilment,
+        Self::Support,
+        Self::Marketing,
+        Self::Analyst,
+    ];
+
+    /// Any role but a customer's may open the staff console; what it may do there is its
+    /// permissions' business.
     pub fn is_staff(self) -> bool {
-        matches!(self, Self::Staff | Self::Admin)
+        self != Self::Customer
     }
 
     pub fn as_str(self) -> &'static str {
@@ -30,16 +56,76 @@ impl Role {
             Self::Customer => "customer",
             Self::Staff => "staff",
             Self::Admin => "admin",
+            Self::CatalogManager => "catalog_manager",
+            Self::Fulfilment => "fulfilment",
+            Self::Support => "support",
+            Self::Marketing => "marketing",
+            Self::Analyst => "analyst",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "customer" => Some(Self::Customer),
-            "staff" => Some(Self::Staff),
-            "admin" => Some(Self::Admin),
-            _ => None,
+        Self::ALL.into_iter().find(|role| role.as_str() == raw)
+    }
+}
+
+/// What a staff role may do in `/api/v1/admin`. Each admin operation needs exactly one,
+/// named in its OpenAPI security scope; which role has which is the API's rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// The dashboard's sales, stock and risk figures.
+    Dashboard,
+    /// Products, variants, stock, categories, review moderation.
+    Catalog,
+    /// Orders: read, move along (fulfil, ship, deliver, cancel unpaid), notes.
+    Orders,
+    /// Money back: refunds, and cancelling a paid order (which refunds it).
+    Refunds,
+    /// Customers' personal data: names, emails, addresses, order histories.
+    Customers,
+    /// Churn models, scores, score-all jobs and the training data export.
+    Churn,
+    /// Discount codes and retention campaigns.
+    Campaigns,
+    /// The audit log of every staff change.
+    Audit,
+    /// Staff accounts and their roles.
+    StaffManagement,
+}
+
+impl Permission {
+    pub const ALL: [Self; 9] = [
+        Self::Dashboard,
+        Self::Catalog,
+        Self::Orders,
+        Self::Refunds,
+        Self::Customers,
+        Self::Churn,
+        Self::Campaigns,
+        Self::Audit,
+        Self::StaffManagement,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dashboard => "dashboard",
+            Self::Catalog => "catalog",
+            Self::Orders => "orders",
+            Self::Refunds => "refunds",
+            Self::Customers => "customers",
+            Self::Churn => "churn",
+            Self::Campaigns => "campaigns",
+            Self::Audit => "audit",
+            Self::StaffManagement => "staff_management",
         }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|permission| permission.as_str() == raw)
     }
 }
 

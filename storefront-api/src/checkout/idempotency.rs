@@ -65,12 +65,6 @@ pub enum Claim {
     Answered(Answer),
 }
 
-/// How long the holder of a checkout request keeps it: the request deadline (after which
-/// the holder has been cancelled) and a second more.
-pub fn lease_length(state: &AppState) -> Duration {
-    Duration::from_secs(state.settings.http.request_timeout_secs + 1)
-}
-
 /// Claims the key. Behind a first request that is still running it waits (bounded), then
 /// answers as that one did, or 409 `checkout_in_progress`; a first request that was
 /// interrupted is taken over. The first request holds no lock a waiter could wait on, so
@@ -81,7 +75,7 @@ pub async fn claim(
     key: &IdempotencyKey,
     fingerprint: &str,
 ) -> ApiResult<Claim> {
-    let lease = lease_length(state);
+    let lease = state.request_lease();
     let limit = wait_for_first_limit(Duration::from_secs(
         state.settings.http.request_timeout_secs,
     ));

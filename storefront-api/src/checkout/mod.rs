@@ -26,7 +26,7 @@ use crate::{
     domain::{checkout::IdempotencyKey, order::views::Order, payment::Card},
     error::{ApiError, ApiResult},
     state::AppState,
-    storage::orders,
+    storage::orders::{self, Lease},
 };
 use idempotency::Claim;
 
@@ -86,8 +86,22 @@ pub async fn checkout(
     fail::fail_point!("checkout::answered", |_| -> ApiResult<Answer> {
         std::process::abort()
     });
+    record_answer(state, &lease, outcome).await
+}
+
+/// Records how the checkout ended, for every retry to hear. If it cannot be recorded the
+/// lease ends now, so that the next retry settles the order at once instead of waiting the
+/// lease out.
+async fn record_answer(state: &AppState, lease: &Lease, outcome: Outcome) -> ApiResult<Answer> {
     let (status, body, order_id) = outcome.answer();
-    orders::finish_checkout(&state.db, &lease, status.as_u16(), &body, order_id).await?;
+    if let Err(fault) =
+        orders::finish_checkout(&state.db, lease, status.as_u16(), &body, order_id).await
+    {
+        if let Err(error) = orders::abandon_checkout(&state.db, lease).await {
+            tracing::error!(%error, "checkout request could not be let go after a failure");
+        }
+        return Err(fault.into());
+    }
     Ok(Answer { status, body })
 }
 

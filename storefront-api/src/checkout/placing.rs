@@ -6,7 +6,10 @@ use serde_json::json;
 use storefront_client::{account::PostalAddress, orders::CheckoutRequest};
 use uuid::Uuid;
 
-use super::Outcome;
+use super::{
+    Outcome,
+    recovery::{NoCharge, settle_with_provider},
+};
 use crate::{
     cart_pricing::{self, country_rates},
     domain::{FieldError, account::parse_postal_address, cart::CartLine, payment::Card},
@@ -173,12 +176,17 @@ pub async fn place_and_pay(
                 order_id,
             }))
         }
-        Err(unavailable) => {
-            tracing::warn!(%order_id, error = %unavailable, "payment provider failed");
+        Err(unanswered) => {
+            // No answer is not a "no": the provider may have charged the card and the answer
+            // been lost. Ask it what became of the charge before deciding anything.
+            tracing::warn!(%order_id, error = %unanswered, "payment provider did not answer the charge");
             let record =
                 PaymentRecord::charge(provider, totals.total_minor, card, Attempt::Unavailable);
-            cancel_unpaid(state, order_id, "payment_failed", Some(&record)).await?;
-            Ok(Outcome::Refused(ApiError::PaymentUnavailable { order_id }))
+            let no_charge = NoCharge {
+                reason: "payment_failed",
+                attempt: Some(&record),
+            };
+            settle_with_provider(state, order_id, account_id, no_charge).await
         }
     }
 }

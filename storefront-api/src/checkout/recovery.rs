@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use super::{
     Answer, Outcome,
-    idempotency::lease_length,
     placing::{cancel_unpaid, settle_paid},
+    record_answer,
 };
 use crate::{
     domain::order::views::Order,
@@ -40,9 +40,7 @@ pub async fn finish(state: &AppState, lease: &Lease, order_id: Uuid) -> ApiResul
             return Err(fault);
         }
     };
-    let (status, body, order_id) = outcome.answer();
-    orders::finish_checkout(&state.db, lease, status.as_u16(), &body, order_id).await?;
-    Ok(Answer { status, body })
+    record_answer(state, lease, outcome).await
 }
 
 /// Settles the order with the provider if it still awaits payment, and says how its
@@ -52,6 +50,31 @@ async fn settle(state: &AppState, order_id: Uuid) -> Result<Outcome, ApiError> {
     if order.status != OrderStatus::PendingPayment {
         return outcome_of(order);
     }
+    let no_charge = NoCharge {
+        reason: "checkout_interrupted",
+        attempt: None,
+    };
+    settle_with_provider(state, order_id, order.account_id, no_charge).await
+}
+
+/// What the order records when the provider says it made no charge (and now never will).
+pub(super) struct NoCharge<'a> {
+    /// The cancellation's reason.
+    pub reason: &'static str,
+    /// The attempt that went unanswered, if this checkout made one.
+    pub attempt: Option<&'a PaymentRecord<'a>>,
+}
+
+/// Asks the provider what became of the order's charge — its answer is final — and pays the
+/// order or cancels it with its stock back accordingly; then says how the checkout ended.
+/// A provider that does not answer this either is a fault: the order stays awaiting payment
+/// for the next try.
+pub(super) async fn settle_with_provider(
+    state: &AppState,
+    order_id: Uuid,
+    account_id: Uuid,
+    no_charge: NoCharge<'_>,
+) -> Result<Outcome, ApiError> {
     let found = state
         .payments
         .find_charge(order_id)
@@ -72,14 +95,14 @@ async fn settle(state: &AppState, order_id: Uuid) -> Result<Outcome, ApiError> {
                 attempt,
             );
             if charged {
-                settle_paid(state, order_id, order.account_id, &record)
+                settle_paid(state, order_id, account_id, &record)
                     .await
                     .map(drop)
             } else {
                 cancel_unpaid(state, order_id, "payment_declined", Some(&record)).await
             }
         }
-        None => cancel_unpaid(state, order_id, "checkout_interrupted", None).await,
+        None => cancel_unpaid(state, order_id, no_charge.reason, no_charge.attempt).await,
     };
     match settled {
         // Settled by someone else meanwhile (a retry and the reaper at once): same order.
@@ -161,12 +184,18 @@ impl Reaped {
 pub async fn reap(state: &AppState) -> ApiResult<Reaped> {
     let mut reaped = Reaped::default();
     loop {
-        let taken = orders::take_over_interrupted(&state.db, lease_length(state), BATCH).await?;
+        let taken = orders::take_over_interrupted(&state.db, state.request_lease(), BATCH).await?;
         let full = i64::try_from(taken.len()).unwrap_or(i64::MAX) == BATCH;
         for interrupted in taken {
             let Some(order_id) = interrupted.order_id else {
-                orders::abandon_checkout(&state.db, &interrupted.lease).await?;
-                reaped.record("freed");
+                // One request that cannot be let go now must not end the sweep for the rest.
+                match orders::abandon_checkout(&state.db, &interrupted.lease).await {
+                    Ok(()) => reaped.record("freed"),
+                    Err(error) => {
+                        tracing::warn!(%error, "interrupted checkout request not freed yet");
+                        reaped.record("failed");
+                    }
+                }
                 continue;
             };
             match finish(state, &interrupted.lease, order_id).await {
@@ -185,8 +214,9 @@ pub async fn reap(state: &AppState) -> ApiResult<Reaped> {
     }
 }
 
-/// Sweeps for interrupted checkouts every `checkout.recovery_interval_secs`, on every
-/// instance (they share the work: each takes over different requests).
+/// Sweeps every `checkout.recovery_interval_secs`, on every instance (they share the work:
+/// each takes over different rows), for interrupted checkouts and for refunds whose
+/// provider's answer never came (`refunds::settle_pending`).
 pub fn spawn_reaper(state: AppState) {
     let every = Duration::from_secs(state.settings.checkout.recovery_interval_secs.max(1));
     tokio::spawn(async move {
@@ -200,6 +230,13 @@ pub fn spawn_reaper(state: AppState) {
                 }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "sweep for interrupted checkouts failed"),
+            }
+            match crate::refunds::settle_pending(&state).await {
+                Ok(settled) if !settled.is_empty() => {
+                    tracing::info!(?settled, "pending refunds settled");
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "sweep for pending refunds failed"),
             }
         }
     });

@@ -43,8 +43,9 @@ impl PasswordHashes {
     fn for_role(&self, role: Role) -> &str {
         match role {
             Role::Admin => &self.admin,
-            Role::Staff => &self.staff,
             Role::Customer => &self.customer,
+            // Every staff role but admin signs in with the staff password.
+            _ => &self.staff,
         }
     }
 }

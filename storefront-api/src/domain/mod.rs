@@ -1,6 +1,7 @@
 //! The shop's language as types that cannot hold invalid values once built.
 //! Nothing here performs I/O.
 
+pub mod access;
 pub mod account;
 pub mod cart;
 pub mod catalog;

@@ -35,7 +35,27 @@ pub struct ChargeFound {
     pub card_last4: String,
 }
 
-/// The provider could not be reached or failed; the charge did not happen.
+/// What the shop asks the provider to give back.
+pub struct RefundRequest<'a> {
+    /// The provider-side idempotency key: a refund asked for again (after an answer was
+    /// lost) is paid once and answered as the first time.
+    pub refund_id: Uuid,
+    pub charge_reference: &'a str,
+    pub amount_minor: i64,
+}
+
+/// The provider's final answer to a refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundOutcome {
+    /// The money went back, under this reference.
+    Refunded { reference: String },
+    /// The provider refused (more than the charge left, an unknown charge): nothing moved.
+    Refused { code: String },
+}
+
+/// The provider could not be reached or failed. For a charge or a refund this says nothing
+/// about whether money moved: the answer may have been lost after the provider acted, so the
+/// shop asks again (`find_charge`, or the same refund id) before it concludes anything.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("payment provider unavailable: {0}")]
 pub struct ProviderUnavailable(pub String);
@@ -58,12 +78,12 @@ pub trait PaymentProvider: Send + Sync {
         order_id: Uuid,
     ) -> BoxFuture<'_, Result<Option<ChargeFound>, ProviderUnavailable>>;
 
-    /// Gives back part or all of a successful charge; returns the refund's reference.
+    /// Gives back part or all of a successful charge, once per `refund_id`: asked again with
+    /// the same id it pays nothing more and answers as the first time.
     fn refund<'a>(
         &'a self,
-        charge_reference: &'a str,
-        amount_minor: i64,
-    ) -> BoxFuture<'a, Result<String, ProviderUnavailable>>;
+        request: RefundRequest<'a>,
+    ) -> BoxFuture<'a, Result<RefundOutcome, ProviderUnavailable>>;
 }
 
 /// Test cards of the simulated provider (any future expiry, any CVC).

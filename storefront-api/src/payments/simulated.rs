@@ -10,7 +10,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{
-    ChargeFound, ChargeOutcome, ChargeRequest, PaymentProvider, ProviderUnavailable, test_cards,
+    ChargeFound, ChargeOutcome, ChargeRequest, PaymentProvider, ProviderUnavailable, RefundOutcome,
+    RefundRequest, test_cards,
 };
 
 pub struct SimulatedProvider {
@@ -108,6 +109,10 @@ impl PaymentProvider for SimulatedProvider {
             .execute(&self.ledger)
             .await
             .map_err(unavailable)?;
+            // The network acted, but its answer never reaches the shop (a cut connection).
+            fail::fail_point!("payments::charge_answer_lost", |_| Err(
+                ProviderUnavailable("simulated: the charge's answer was lost".into())
+            ));
             let recorded = self.recorded(request.order_id).await?;
             Ok(recorded.and_then(Recorded::found).map_or_else(
                 || ChargeOutcome::Declined {
@@ -140,14 +145,69 @@ impl PaymentProvider for SimulatedProvider {
 
     fn refund<'a>(
         &'a self,
-        charge_reference: &'a str,
-        amount_minor: i64,
-    ) -> BoxFuture<'a, Result<String, ProviderUnavailable>> {
-        Box::pin(async move { Ok(format!("{charge_reference}_refund_{amount_minor}")) })
+        request: RefundRequest<'a>,
+    ) -> BoxFuture<'a, Result<RefundOutcome, ProviderUnavailable>> {
+        Box::pin(async move {
+            let outcome = self.refund_once(&request).await.map_err(unavailable)?;
+            fail::fail_point!("payments::refund_answer_lost", |_| Err(
+                ProviderUnavailable("simulated: the refund's answer was lost".into())
+            ));
+            Ok(outcome)
+        })
     }
 }
 
 impl SimulatedProvider {
+    /// Pays a refund out of a charge once per refund id, never past what the charge took:
+    /// the charge's row is locked while its refunds are added up.
+    async fn refund_once(&self, request: &RefundRequest<'_>) -> Result<RefundOutcome, sqlx::Error> {
+        let mut tx = self.ledger.begin().await?;
+        let charged = sqlx::query_scalar!(
+            r#"SELECT amount_minor FROM simulated_provider_charges
+                WHERE reference = $1 AND outcome = 'approved' FOR UPDATE"#,
+            request.charge_reference
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(answer) = refund_answer(&mut tx, request.refund_id).await? {
+            return Ok(answer);
+        }
+        let refunded = sqlx::query_scalar!(
+            r#"SELECT COALESCE(sum(amount_minor), 0)::bigint AS "sum!" FROM simulated_provider_refunds
+                WHERE charge_reference = $1 AND outcome = 'refunded'"#,
+            request.charge_reference
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let (outcome, reference, code) = match charged {
+            None => ("refused", None, Some("no_such_charge")),
+            Some(charged) if refunded + request.amount_minor > charged => {
+                ("refused", None, Some("exceeds_charge"))
+            }
+            Some(_) => (
+                "refunded",
+                Some(format!("sim_re_{}", request.refund_id.simple())),
+                None,
+            ),
+        };
+        sqlx::query!(
+            r#"INSERT INTO simulated_provider_refunds
+                   (refund_id, charge_reference, amount_minor, outcome, reference, refusal_code)
+               VALUES ($1, $2, $3, $4, $5, $6)"#,
+            request.refund_id,
+            request.charge_reference,
+            request.amount_minor,
+            outcome,
+            reference,
+            code,
+        )
+        .execute(&mut *tx)
+        .await?;
+        let answer = refund_answer(&mut tx, request.refund_id).await?;
+        tx.commit().await?;
+        answer.ok_or(sqlx::Error::RowNotFound)
+    }
+
     async fn recorded(&self, order_id: Uuid) -> Result<Option<Recorded>, ProviderUnavailable> {
         sqlx::query_as!(
             Recorded,
@@ -160,4 +220,22 @@ impl SimulatedProvider {
         .await
         .map_err(unavailable)
     }
+}
+
+async fn refund_answer(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    refund_id: Uuid,
+) -> Result<Option<RefundOutcome>, sqlx::Error> {
+    let row = sqlx::query!(
+        "SELECT reference, refusal_code FROM simulated_provider_refunds WHERE refund_id = $1",
+        refund_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|row| match row.reference {
+        Some(reference) => RefundOutcome::Refunded { reference },
+        None => RefundOutcome::Refused {
+            code: row.refusal_code.unwrap_or_else(|| "refused".into()),
+        },
+    }))
 }

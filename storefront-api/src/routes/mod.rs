@@ -26,7 +26,12 @@ use utoipa::{
 use utoipa_axum::{router::OpenApiRouter, routes};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{auth::require_staff, error::ApiError, state::AppState, telemetry};
+use crate::{
+    auth::{AdminGate, require_permission},
+    error::ApiError,
+    state::AppState,
+    telemetry,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -66,8 +71,10 @@ impl Modify for SecurityAddon {
 
 /// The API routes and their OpenAPI document.
 pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let admin =
-        admin::router().route_layer(middleware::from_fn_with_state(state.clone(), require_staff));
+    let admin = admin::router();
+    let gate = AdminGate::new(state.clone(), admin.get_openapi())
+        .unwrap_or_else(|problem| panic!("the admin routes' permissions: {problem}"));
+    let admin = admin.route_layer(middleware::from_fn_with_state(gate, require_permission));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))

@@ -110,7 +110,7 @@ pub async fn write_review(
 #[utoipa::path(patch, path = "/api/v1/admin/reviews/{id}", tag = "admin", request_body = Moderation,
     params(("id" = String, Path, description = "Review id")),
     responses((status = 200, body = ReviewEnvelope), (status = 404, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["catalog"])))]
 pub async fn moderate_review(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,

@@ -77,10 +77,11 @@ pub async fn snapshot(
     Ok(row.unwrap_or(Value::Null))
 }
 
-/// Writes one audit row in the caller's transaction.
+/// Writes one audit row in the caller's transaction. The actor is `None` for what the shop
+/// does on its own (the reaper settling a refund).
 pub async fn record(
     tx: &mut Transaction<'_, Postgres>,
-    actor_id: Uuid,
+    actor_id: impl Into<Option<Uuid>>,
     action: &str,
     entity: Entity,
     entity_id: Uuid,
@@ -90,7 +91,7 @@ pub async fn record(
     sqlx::query!(
         r#"INSERT INTO audit_log (actor_id, action, entity, entity_id, before, after)
            VALUES ($1, $2, $3, $4, $5, $6)"#,
-        actor_id,
+        actor_id.into(),
         action,
         entity.as_str(),
         entity_id,

@@ -43,19 +43,26 @@ const RULES: &[(&str, &str)] = &[
                            AND p.kind = 'charge' AND p.outcome = 'succeeded')",
     ),
     (
-        "a cancelled order keeps no money",
+        "a cancelled order keeps no money (a pending refund is on its way back)",
         "SELECT o.number::text FROM orders o
           WHERE o.status = 'cancelled'
-            AND (SELECT COALESCE(sum(p.amount_minor) FILTER (WHERE p.kind = 'charge'), 0)
-                      - COALESCE(sum(p.amount_minor) FILTER (WHERE p.kind = 'refund'), 0)
-                   FROM payments p WHERE p.order_id = o.id AND p.outcome = 'succeeded') <> 0",
+            AND (SELECT COALESCE(sum(p.amount_minor)
+                          FILTER (WHERE p.kind = 'charge' AND p.outcome = 'succeeded'), 0)
+                      - COALESCE(sum(p.amount_minor)
+                          FILTER (WHERE p.kind = 'refund' AND p.outcome IN ('succeeded', 'pending')), 0)
+                   FROM payments p WHERE p.order_id = o.id) <> 0",
     ),
     (
-        "an order's refunded amount is the sum of its successful refunds",
+        "an order's refunded amount is the sum of its successful and pending refunds",
         "SELECT o.number::text FROM orders o
           WHERE o.refunded_minor <> (SELECT COALESCE(sum(p.amount_minor), 0) FROM payments p
                                       WHERE p.order_id = o.id AND p.kind = 'refund'
-                                        AND p.outcome = 'succeeded')",
+                                        AND p.outcome IN ('succeeded', 'pending'))",
+    ),
+    (
+        "no refund is left pending (the reaper asks the provider again within a sweep)",
+        "SELECT p.id::text FROM payments p
+          WHERE p.outcome = 'pending' AND p.settle_after < now() - interval '5 minutes'",
     ),
     (
         "an order's sale took exactly its lines' quantities from stock",

@@ -1,16 +1,28 @@
-//! Every `/api/v1/admin` route refuses anonymous callers (401) and customers (403). The
-//! routes are read from the OpenAPI document, which is generated from the router itself, so
-//! a new admin route is covered without touching this test.
+//! Every `/api/v1/admin` route refuses anonymous callers (401), customers (403) and staff
+//! roles without its permission (403). The routes and their permissions are read from the
+//! OpenAPI document, which is generated from the router itself, so a new admin route is
+//! covered without touching this test.
+
+use std::collections::BTreeMap;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use storefront_api::domain::access::{Permission, Role, RolePermissions};
 
 use crate::helpers::{TestApp, error_code};
 
+/// Every `/api/v1/admin` operation names exactly one permission as its OpenAPI security
+/// scope, and the API enforces exactly that: anonymous callers get 401, customers 403, and
+/// each staff role is refused — 403 naming the permission — exactly the operations whose
+/// permission it lacks, and let through to the handler for the rest.
 #[tokio::test]
-async fn every_admin_route_requires_staff() {
+async fn every_admin_route_enforces_its_declared_permission_for_every_role() {
     let app = TestApp::spawn().await;
     let (customer, _) = app.customer().await;
+    let mut staff = Vec::new();
+    for role in Role::ALL.into_iter().filter(|role| role.is_staff()) {
+        staff.push((role, app.staff_as(role).await));
+    }
     let openapi: Value = app
         .get("/openapi.json")
         .await
@@ -19,6 +31,7 @@ async fn every_admin_route_requires_staff() {
         .expect("openapi");
     let paths = openapi["paths"].as_object().expect("paths");
     let mut checked = 0;
+    let mut refused: BTreeMap<&str, usize> = BTreeMap::new();
     for (path, operations) in paths
         .iter()
         .filter(|(path, _)| path.starts_with("/api/v1/admin"))
@@ -30,7 +43,18 @@ async fn every_admin_route_requires_staff() {
             !concrete.contains('{'),
             "unhandled path parameter in {path}"
         );
-        for method in operations.as_object().expect("operations").keys() {
+        for (method, operation) in operations.as_object().expect("operations") {
+            let scopes: Vec<&str> = operation["security"][0]["bearer"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{method} {path} declares no bearer security"))
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            let [scope] = scopes.as_slice() else {
+                panic!("{method} {path} must declare one permission, declares {scopes:?}");
+            };
+            let permission = Permission::parse(scope)
+                .unwrap_or_else(|| panic!("{method} {path}: unknown permission {scope}"));
             let method: Method = method.to_uppercase().parse().expect("method");
             let anonymous = app.request(method.clone(), &concrete, None, None).await;
             assert_eq!(
@@ -46,10 +70,34 @@ async fn every_admin_route_requires_staff() {
                 "forbidden",
                 "{method} {path} as customer"
             );
+            for (role, token) in &staff {
+                let response = app
+                    .request(method.clone(), &concrete, Some(token), None)
+                    .await;
+                let status = response.status();
+                if role.may(permission) {
+                    assert!(
+                        status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED,
+                        "{method} {path} as {role:?} (has {scope}): {status}"
+                    );
+                } else {
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} as {role:?}");
+                    let body: Value = response.json().await.expect("envelope");
+                    assert_eq!(body["error"]["code"], "forbidden");
+                    assert_eq!(
+                        body["error"]["details"]["permission"], *scope,
+                        "{method} {path} as {role:?} names what it lacks"
+                    );
+                    *refused.entry(role.as_str()).or_default() += 1;
+                }
+            }
             checked += 1;
         }
     }
-    assert!(checked >= 10, "only {checked} admin operations found");
+    assert!(checked >= 30, "only {checked} admin operations found");
+    eprintln!("admin operations checked: {checked}; refused per role: {refused:?}");
+    // Admins are refused nothing.
+    assert!(!refused.contains_key("admin"));
 }
 
 #[tokio::test]

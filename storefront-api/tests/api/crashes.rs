@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use storefront_api::{payments::test_cards, storage::consistency};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, checkout_body};
+use crate::helpers::{TestApp, checkout_body, error_code};
 
 /// The API binary this test run built (with the fail points compiled in).
 const API_BIN: &str = env!("CARGO_BIN_EXE_storefront-api");
@@ -62,7 +62,8 @@ impl ApiProcess {
         command
     }
 
-    /// Starts the API with `fail_point` (if any) set to abort the process when reached.
+    /// Starts the API with `fail_point` (if any) set: a bare name aborts the process when
+    /// reached (`return` in the checkout's fail points); `name=actions` sets its actions.
     async fn start(app: &TestApp, fail_point: Option<&str>) -> Self {
         let port = free_port();
         let mut command = Self::command(app);
@@ -70,8 +71,14 @@ impl ApiProcess {
             .env("NEXUS_HTTP__PORT", port.to_string())
             .env("NEXUS_HTTP__REQUEST_TIMEOUT_SECS", REQUEST_TIMEOUT_SECS)
             .env("NEXUS_CHECKOUT__RECOVERY_INTERVAL_SECS", "1");
-        if let Some(point) = fail_point {
-            command.env("FAILPOINTS", format!("{point}=return"));
+        match fail_point {
+            Some(spec) if spec.contains('=') => {
+                command.env("FAILPOINTS", spec);
+            }
+            Some(point) => {
+                command.env("FAILPOINTS", format!("{point}=return"));
+            }
+            None => {}
         }
         let child = command.spawn().expect("start storefront-api");
         let process = Self {
@@ -97,6 +104,16 @@ impl ApiProcess {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    async fn staff_post(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("the API answers")
     }
 
     async fn checkout(&self, token: &str, key: &str) -> reqwest::Result<reqwest::Response> {
@@ -224,6 +241,30 @@ async fn a_checkout_killed_at_each_step_is_settled_and_its_retry_hears_the_final
             "{point}: the connection dies with the process"
         );
         crashing.wait_for_crash();
+        if point == "checkout::placed" {
+            // The order awaits its payment: only the checkout's recovery may settle it, so
+            // staff cannot cancel or mark it paid behind the provider's back.
+            let pending: Uuid =
+                sqlx::query_scalar("SELECT id FROM orders WHERE status = 'pending_payment'")
+                    .fetch_one(&app.db)
+                    .await
+                    .expect("the order awaiting payment");
+            for to in ["cancelled", "paid"] {
+                let response = app
+                    .request(
+                        reqwest::Method::POST,
+                        &format!("/api/v1/admin/orders/{pending}/transitions"),
+                        Some(&staff),
+                        Some(json!({ "to": to, "reason": "customer asked" })),
+                    )
+                    .await;
+                assert_eq!(
+                    error_code(response, StatusCode::CONFLICT).await,
+                    "awaiting_payment",
+                    "pending_payment -> {to}"
+                );
+            }
+        }
 
         let restarted = ApiProcess::start(&app, None).await;
         let (status, answer) = final_answer(&restarted, &token, &key).await;
@@ -362,4 +403,133 @@ async fn sigkill_during_a_burst_of_checkouts_loses_nothing() {
     eprintln!("storefront-api check after the SIGKILL burst:\n{report}");
     assert!(check.status.success(), "{report}");
     assert!(report.contains("consistency rules hold"), "{report}");
+}
+
+fn succeeded<'a>(order: &'a Value, kind: &str) -> Vec<&'a Value> {
+    order["payments"]
+        .as_array()
+        .expect("payments")
+        .iter()
+        .filter(|p| p["kind"] == kind && p["outcome"] == "succeeded")
+        .collect()
+}
+
+/// The provider charged the card and its answer was lost on the way back (the connection
+/// cut): the shop asks the provider what became of the charge before it concludes anything,
+/// so the shopper gets the paid order — not a cancelled order with the money taken.
+#[tokio::test]
+async fn a_charge_whose_answer_was_lost_is_paid_not_cancelled() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let variant = app.stocked_variant(&staff, 10).await;
+    let token = customer_with_cart(&app, variant, 2).await;
+    let api = ApiProcess::start(&app, Some("payments::charge_answer_lost=return")).await;
+
+    let (status, answer) = final_answer(&api, &token, "answer-lost").await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(answer["order"]["status"], "paid");
+    let charges = succeeded(&answer["order"], "charge");
+    assert_eq!(charges.len(), 1, "charged once: {answer}");
+    assert_eq!(charges[0]["card_last4"], "4242");
+    let at_provider: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM simulated_provider_charges WHERE outcome = 'approved'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("provider ledger");
+    assert_eq!(at_provider, 1, "the provider took the money once");
+    assert_eq!(stock_on_hand(&app, variant).await, 8);
+    assert_consistent(&app).await;
+}
+
+/// The provider paid a refund back and its answer was lost: the refund stays pending
+/// (reserved on the order, so no second refund can overdraw it), staff hear 202, and the
+/// reaper asks the provider again with the same refund id — which pays nothing more and
+/// answers as the first time — and settles it. Paid out once, recorded once.
+#[tokio::test]
+async fn a_refund_whose_answer_was_lost_is_settled_once_by_the_reaper() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let variant = app.stocked_variant(&staff, 10).await;
+    let token = customer_with_cart(&app, variant, 1).await;
+    // Only the first refund's answer is lost.
+    let api = ApiProcess::start(&app, Some("payments::refund_answer_lost=1*return")).await;
+    let (status, answer) = final_answer(&api, &token, "refund-me").await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let order_id = answer["order"]["id"].as_str().expect("order id").to_owned();
+    let total = answer["order"]["totals"]["total"]["amount_minor"]
+        .as_i64()
+        .expect("total");
+    let refunds = format!("/api/v1/admin/orders/{order_id}/refunds");
+
+    let pending = api
+        .staff_post(
+            &staff,
+            &refunds,
+            json!({"amount_minor": 500, "reason": "Scratched"}),
+        )
+        .await;
+    assert_eq!(pending.status(), StatusCode::ACCEPTED);
+    let pending: Value = pending.json().await.expect("json");
+    let refund = pending["order"]["payments"]
+        .as_array()
+        .expect("payments")
+        .iter()
+        .find(|p| p["kind"] == "refund")
+        .expect("the refund is on the order");
+    assert_eq!(refund["outcome"], "pending", "{pending}");
+    assert_eq!(pending["order"]["totals"]["refunded"]["amount_minor"], 500);
+    // The pending refund is reserved: the rest of the order is all that is left to refund.
+    let over = api
+        .staff_post(
+            &staff,
+            &refunds,
+            json!({"amount_minor": total - 499, "reason": "All of it"}),
+        )
+        .await;
+    assert_eq!(
+        error_code(over, StatusCode::CONFLICT).await,
+        "refund_exceeds_payment"
+    );
+
+    // The reaper (every second; a lease of three) settles it from the provider's answer.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let outcome: String =
+            sqlx::query_scalar("SELECT outcome FROM payments WHERE kind = 'refund'")
+                .fetch_one(&app.db)
+                .await
+                .expect("the refund");
+        if outcome != "pending" {
+            assert_eq!(outcome, "succeeded");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the refund stayed pending for 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (paid_back, times): (i64, i64) = sqlx::query_as(
+        "SELECT COALESCE(sum(amount_minor), 0)::bigint, count(*) FROM simulated_provider_refunds
+          WHERE outcome = 'refunded'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("provider ledger");
+    assert_eq!((paid_back, times), (500, 1), "the provider paid back once");
+    let order = app
+        .request(
+            reqwest::Method::GET,
+            &format!("/api/v1/admin/orders/{order_id}"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    let order: Value = order.json().await.expect("json");
+    let refunds = succeeded(&order["order"], "refund");
+    assert_eq!(refunds.len(), 1, "recorded once: {order}");
+    assert_eq!(refunds[0]["amount"]["amount_minor"], 500);
+    assert_eq!(order["order"]["totals"]["refunded"]["amount_minor"], 500);
+    assert_consistent(&app).await;
 }

@@ -382,14 +382,19 @@ impl TestApp {
 
     /// Creates a staff account the way the CLI does, logs it in, returns its token.
     pub async fn staff(&self) -> String {
-        let email = unique_email("staff");
+        self.staff_as(Role::Staff).await
+    }
+
+    /// Creates a staff account with `role` the way the CLI does, logs it in, returns its token.
+    pub async fn staff_as(&self, role: Role) -> String {
+        let email = unique_email(role.as_str());
         let parsed = Email::parse(&email).expect("email");
         storage::accounts::upsert_staff(
             &self.db,
             &parsed,
             &hash_password("staff password 1"),
             "Test Staff",
-            Role::Staff,
+            role,
         )
         .await
         .expect("staff");

@@ -2,7 +2,9 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use storefront_api::{payments::test_cards, storage::stock::ledger_mismatches};
+use storefront_api::{
+    domain::account::Role, payments::test_cards, storage::stock::ledger_mismatches,
+};
 
 use crate::helpers::{ProductSpec, TestApp, card_expiry_year, error_code};
 
@@ -191,9 +193,23 @@ async fn cancelling_a_paid_order_restocks_and_refunds_it() {
     let (customer, _) = app.customer().await;
     let order = paid_order(&app, &staff, &customer, "cancel").await;
     let id = order["id"].as_str().expect("id");
+    // Cancelling a paid order gives money back: fulfilment staff move orders but may not
+    // refund, so they are refused and nothing changes.
+    let fulfilment = app.staff_as(Role::Fulfilment).await;
+    let refused = move_to(
+        &app,
+        &fulfilment,
+        id,
+        json!({"to": "cancelled", "reason": "customer asked"}),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let refused: Value = refused.json().await.expect("json");
+    assert_eq!(refused["error"]["details"]["permission"], "refunds");
+    let support = app.staff_as(Role::Support).await;
     let response = move_to(
         &app,
-        &staff,
+        &support,
         id,
         json!({"to": "cancelled", "reason": "customer asked"}),
     )

@@ -252,7 +252,7 @@ fn OrderDetail(id: Uuid, on_change: impl Fn() + Copy + Send + Sync + 'static) ->
                             <Confirmed id="deliver" label="Mark delivered" question="Mark this order delivered?".into()
                                 action=move || act(OrderAction::Deliver, "Marked delivered.")/>
                         })}
-                        {matches!(status, OrderStatus::Paid | OrderStatus::Fulfilled | OrderStatus::PendingPayment).then(|| view! {
+                        {(status == OrderStatus::Paid).then(|| view! {
                             <div class="row">
                                 <label for="cancel-reason">"Cancel because"</label>
                                 <input id="cancel-reason" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>

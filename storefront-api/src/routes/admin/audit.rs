@@ -18,7 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The latest audit entries, or the whole trail of one entity, oldest first.
 #[utoipa::path(get, path = "/api/v1/admin/audit-log", tag = "admin", params(AuditQuery),
     responses((status = 200, body = AuditLog), (status = 422, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["audit"])))]
 pub async fn audit_log(
     State(state): State<AppState>,
     Query(query): Query<AuditQuery>,

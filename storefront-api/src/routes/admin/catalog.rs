@@ -52,7 +52,7 @@ async fn staff_product(state: &AppState, id: Uuid) -> ApiResult<Product> {
 
 /// All products, drafts and archived included.
 #[utoipa::path(get, path = "/api/v1/admin/products", tag = "admin", params(StaffListParams),
-    responses((status = 200, body = StaffProductList)), security(("bearer" = [])))]
+    responses((status = 200, body = StaffProductList)), security(("bearer" = ["catalog"])))]
 pub async fn list_products(
     State(state): State<AppState>,
     Query(params): Query<StaffListParams>,
@@ -73,7 +73,7 @@ pub async fn list_products(
 #[utoipa::path(post, path = "/api/v1/admin/products", tag = "admin", request_body = ProductDraft,
     responses((status = 201, body = ProductEnvelope), (status = 409, body = crate::error::ErrorEnvelope),
               (status = 422, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["catalog"])))]
 pub async fn create_product(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
@@ -90,7 +90,7 @@ pub async fn create_product(
 #[utoipa::path(get, path = "/api/v1/admin/products/{id}", tag = "admin",
     params(("id" = Uuid, Path, description = "Product id")),
     responses((status = 200, body = ProductEnvelope), (status = 404, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["catalog"])))]
 pub async fn product(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
@@ -104,7 +104,7 @@ pub async fn product(
     params(("id" = Uuid, Path, description = "Product id")),
     responses((status = 200, body = ProductEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
               (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["catalog"])))]
 pub async fn update_product(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
@@ -122,7 +122,7 @@ pub async fn update_product(
 #[utoipa::path(post, path = "/api/v1/admin/products/{id}/archive", tag = "admin",
     params(("id" = Uuid, Path, description = "Product id")),
     responses((status = 200, body = ProductEnvelope), (status = 404, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["catalog"])))]
 pub async fn archive_product(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
@@ -145,7 +145,7 @@ pub async fn archive_product(
     params(("id" = Uuid, Path, description = "Product id")),
     responses((status = 201, body = ProductEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
               (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["catalog"])))]
 pub async fn create_variant(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
@@ -165,7 +165,7 @@ pub async fn create_variant(
     params(("id" = Uuid, Path, description = "Variant id")),
     responses((status = 200, body = ProductEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
               (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["catalog"])))]
 pub async fn update_variant(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
@@ -187,7 +187,7 @@ pub async fn update_variant(
     params(("id" = Uuid, Path, description = "Variant id")),
     responses((status = 201, body = MovementEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
               (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["catalog"])))]
 pub async fn adjust_stock(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
@@ -211,7 +211,7 @@ pub async fn adjust_stock(
 /// The stock ledger of a variant, newest first.
 #[utoipa::path(get, path = "/api/v1/admin/variants/{id}/stock-adjustments", tag = "admin",
     params(("id" = Uuid, Path, description = "Variant id")),
-    responses((status = 200, body = MovementList)), security(("bearer" = [])))]
+    responses((status = 200, body = MovementList)), security(("bearer" = ["catalog"])))]
 pub async fn stock_movements(
     State(state): State<AppState>,
     Path(variant_id): Path<Uuid>,
@@ -227,7 +227,7 @@ pub async fn stock_movements(
 #[utoipa::path(post, path = "/api/v1/admin/categories", tag = "admin", request_body = CategoryDraft,
     responses((status = 201, body = CategoryEnvelope), (status = 409, body = crate::error::ErrorEnvelope),
               (status = 422, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["catalog"])))]
 pub async fn create_category(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
@@ -244,7 +244,7 @@ pub async fn create_category(
     params(("id" = Uuid, Path, description = "Category id")),
     responses((status = 200, body = CategoryEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
               (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["catalog"])))]
 pub async fn update_category(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,

@@ -46,7 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     request_body(content = Object, content_type = "application/json", description = "model.json as churn-lab wrote it"),
     responses((status = 201, body = ModelEnvelope), (status = 409, body = crate::error::ErrorEnvelope),
         (status = 422, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["churn"])))]
 pub async fn upload_model(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
@@ -91,7 +91,7 @@ pub async fn upload_model(
 
 /// Registered models, newest upload first, with their metrics; `meta.active` is in use.
 #[utoipa::path(get, path = "/api/v1/admin/churn/models", tag = "churn",
-    responses((status = 200, body = ModelList)), security(("bearer" = [])))]
+    responses((status = 200, body = ModelList)), security(("bearer" = ["churn"])))]
 pub async fn list_models(State(state): State<AppState>) -> ApiResult<Json<ModelList>> {
     let models = crate::storage::churn::list(&state.mongo).await?;
     let active = models.iter().find(|m| m.active).map(|m| m.version.clone());
@@ -110,7 +110,7 @@ pub async fn list_models(State(state): State<AppState>) -> ApiResult<Json<ModelL
     params(("version" = String, Path, description = "Model version")),
     responses((status = 200, body = ModelEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
         (status = 409, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["churn"])))]
 pub async fn activate_model(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
@@ -160,7 +160,7 @@ async fn switch_everywhere(state: &AppState, version: &str) -> Result<(), ApiErr
 /// Returns to the model that was active before the latest activation.
 #[utoipa::path(post, path = "/api/v1/admin/churn/rollback", tag = "churn",
     responses((status = 200, body = ModelEnvelope), (status = 409, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["churn"])))]
 pub async fn roll_back(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
@@ -196,7 +196,7 @@ pub async fn roll_back(
     params(("id" = Uuid, Path, description = "Customer id")),
     responses((status = 200, body = ChurnEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
         (status = 409, body = crate::error::ErrorEnvelope, description = "no active model")),
-    security(("bearer" = [])))]
+    security(("bearer" = ["churn"])))]
 pub async fn customer_churn(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
@@ -209,7 +209,7 @@ pub async fn customer_churn(
 /// follow it at `GET /api/v1/admin/churn/jobs/{id}`.
 #[utoipa::path(post, path = "/api/v1/admin/churn/score-all", tag = "churn",
     responses((status = 202, body = JobEnvelope), (status = 409, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["churn"])))]
 pub async fn start_score_all(
     State(state): State<AppState>,
 ) -> ApiResult<(StatusCode, Json<JobEnvelope>)> {
@@ -227,7 +227,7 @@ pub async fn start_score_all(
 #[utoipa::path(get, path = "/api/v1/admin/churn/jobs/{id}", tag = "churn",
     params(("id" = Uuid, Path, description = "Job id")),
     responses((status = 200, body = JobEnvelope), (status = 404, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["churn"])))]
 pub async fn score_job(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
@@ -255,7 +255,7 @@ pub async fn score_job(
 /// cancelled) and behaviour events, through churn-lab's own mapping (the same as its
 /// `snapshot`). The staff console trains on this without a database connection.
 #[utoipa::path(get, path = "/api/v1/admin/churn/dataset", tag = "churn",
-    responses((status = 200, body = ChurnDataset)), security(("bearer" = [])))]
+    responses((status = 200, body = ChurnDataset)), security(("bearer" = ["churn"])))]
 pub async fn dataset(State(state): State<AppState>) -> ApiResult<Json<ChurnDataset>> {
     let exported_at = Utc::now();
     let (transactions, events) = tokio::try_join!(

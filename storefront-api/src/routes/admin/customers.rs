@@ -23,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Customers, newest first.
 #[utoipa::path(get, path = "/api/v1/admin/customers", tag = "admin", params(CustomerParams),
-    responses((status = 200, body = CustomerList)), security(("bearer" = [])))]
+    responses((status = 200, body = CustomerList)), security(("bearer" = ["customers"])))]
 pub async fn list_customers(
     State(state): State<AppState>,
     Query(params): Query<CustomerParams>,
@@ -44,7 +44,7 @@ pub async fn list_customers(
 #[utoipa::path(get, path = "/api/v1/admin/customers/{id}", tag = "admin",
     params(("id" = Uuid, Path, description = "Customer id")),
     responses((status = 200, body = CustomerEnvelope), (status = 404, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["customers"])))]
 pub async fn customer(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,

@@ -31,7 +31,7 @@ fn periods(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>) 
 
 /// The shop at a glance. Days are UTC days.
 #[utoipa::path(get, path = "/api/v1/admin/dashboard", tag = "admin",
-    responses((status = 200, body = Dashboard)), security(("bearer" = [])))]
+    responses((status = 200, body = Dashboard)), security(("bearer" = ["dashboard"])))]
 pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Dashboard>> {
     let as_of = Utc::now();
     let (today, month_start, tomorrow) = periods(as_of);

@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Every discount code, newest first, with its usage.
 #[utoipa::path(get, path = "/api/v1/admin/discount-codes", tag = "admin",
-    responses((status = 200, body = DiscountCodeList)), security(("bearer" = [])))]
+    responses((status = 200, body = DiscountCodeList)), security(("bearer" = ["campaigns"])))]
 pub async fn list_codes(State(state): State<AppState>) -> ApiResult<Json<DiscountCodeList>> {
     let discount_codes = discounts::list(&state.db).await?;
     Ok(Json(DiscountCodeList {
@@ -37,7 +37,7 @@ pub async fn list_codes(State(state): State<AppState>) -> ApiResult<Json<Discoun
 #[utoipa::path(post, path = "/api/v1/admin/discount-codes", tag = "admin", request_body = DiscountCodeDraft,
     responses((status = 201, body = DiscountCodeEnvelope), (status = 409, body = crate::error::ErrorEnvelope),
               (status = 422, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["campaigns"])))]
 pub async fn create_code(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
@@ -57,7 +57,7 @@ pub async fn create_code(
 #[utoipa::path(patch, path = "/api/v1/admin/discount-codes/{id}", tag = "admin", request_body = DiscountCodePatch,
     params(("id" = Uuid, Path, description = "Discount code id")),
     responses((status = 200, body = DiscountCodeEnvelope), (status = 404, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["campaigns"])))]
 pub async fn update_code(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,

@@ -1,5 +1,7 @@
-//! Staff-only routes under `/api/v1/admin`. The router as a whole sits behind
-//! [`crate::auth::require_staff`]; handlers never check roles themselves.
+//! Staff-only routes under `/api/v1/admin`. Each operation names the permission it needs as
+//! its OpenAPI security scope (`security(("bearer" = ["orders"]))`); the router as a whole
+//! sits behind [`crate::auth::require_permission`], which enforces exactly that, so handlers
+//! never check roles themselves.
 
 pub mod audit;
 pub mod catalog;

@@ -13,15 +13,17 @@ use uuid::Uuid;
 use crate::{
     auth::CurrentSession,
     domain::{
+        access::{Permission, RolePermissions},
         order::{MAX_NOTE, MAX_REASON, OrderStatus, StaffTransition},
         text,
     },
     error::{ApiError, ApiResult, Json, Path, Query},
+    refunds::{self, PaidOut},
     routes::paging::Page,
     state::AppState,
     storage::{
         audit::{self, Entity},
-        orders::{self, Attempt, OrderChangeError, OrderFilter, PaymentRecord, TransitionInput},
+        orders::{self, OrderChangeError, OrderFilter, TransitionInput},
         paged,
     },
 };
@@ -38,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Orders, newest first, filtered by status, date range, customer and total.
 #[utoipa::path(get, path = "/api/v1/admin/orders", tag = "admin", params(StaffOrderListParams),
     responses((status = 200, body = StaffOrderList), (status = 422, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["orders"])))]
 pub async fn list_orders(
     State(state): State<AppState>,
     Query(params): Query<StaffOrderListParams>,
@@ -82,7 +84,7 @@ async fn staff_order(state: &AppState, id: Uuid) -> ApiResult<StaffOrder> {
 #[utoipa::path(get, path = "/api/v1/admin/orders/{id}", tag = "admin",
     params(("id" = Uuid, Path, description = "Order id")),
     responses((status = 200, body = StaffOrderEnvelope), (status = 404, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["orders"])))]
 pub async fn order_detail(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
@@ -95,6 +97,12 @@ pub async fn order_detail(
 fn change_error(error: OrderChangeError) -> ApiError {
     match error {
         OrderChangeError::NotFound => ApiError::NotFound("order"),
+        OrderChangeError::RefundNotPermitted => ApiError::MissingPermission(Permission::Refunds),
+        OrderChangeError::AwaitingPayment => ApiError::conflict(
+            "awaiting_payment",
+            "The order's checkout is still settling its payment with the provider; it becomes \
+             paid or cancelled on its own within a minute.",
+        ),
         OrderChangeError::Illegal(illegal) => ApiError::Conflict {
             code: "illegal_transition",
             message: illegal.to_string(),
@@ -126,38 +134,6 @@ fn change_error(error: OrderChangeError) -> ApiError {
     }
 }
 
-/// Pays out a reserved refund at the provider and records the outcome.
-async fn pay_out_refund(
-    state: &AppState,
-    order_id: Uuid,
-    amount_minor: i64,
-    charge_reference: &str,
-    actor_id: Uuid,
-) -> ApiResult<()> {
-    let outcome = state.payments.refund(charge_reference, amount_minor).await;
-    let attempt = match &outcome {
-        Ok(refund_reference) => Attempt::Succeeded {
-            reference: refund_reference,
-        },
-        Err(_) => Attempt::Unavailable,
-    };
-    orders::settle_refund(
-        &state.db,
-        order_id,
-        amount_minor,
-        &PaymentRecord::refund(state.payments.name(), amount_minor, attempt),
-        actor_id,
-    )
-    .await?;
-    if outcome.is_err() {
-        return Err(ApiError::dependency_down(
-            "payment_provider",
-            "refund failed",
-        ));
-    }
-    Ok(())
-}
-
 /// Moves an order to its next status. An illegal move is a 409 naming the allowed ones.
 /// Cancelling a paid order restocks it and refunds the payment in full.
 #[utoipa::path(post, path = "/api/v1/admin/orders/{id}/transitions", tag = "admin",
@@ -165,7 +141,7 @@ async fn pay_out_refund(
     params(("id" = Uuid, Path, description = "Order id")),
     responses((status = 200, body = StaffOrderEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
               (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["orders"])))]
 pub async fn transition(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
@@ -181,6 +157,8 @@ pub async fn transition(
             tracking_number: transition.tracking_number.as_deref(),
             reason: transition.reason.as_deref(),
             actor_id: session.account_id,
+            refunds: refunds::terms(&state),
+            may_refund: session.role.may(Permission::Refunds),
         },
     )
     .await
@@ -189,27 +167,25 @@ pub async fn transition(
         state.catalog_cache.invalidate().await;
     }
     if let Some(refund) = done.refund {
-        pay_out_refund(
-            &state,
-            id,
-            refund.amount_minor,
-            &refund.charge_reference,
-            session.account_id,
-        )
-        .await?;
+        // The cancellation stands whatever the provider says; the order's payments show
+        // the refund as paid, pending (asked again until answered) or refused.
+        refunds::pay_out(&state, &refund, Some(session.account_id)).await?;
     }
     Ok(Json(StaffOrderEnvelope {
         order: staff_order(&state, id).await?,
     }))
 }
 
-/// Refunds part or all of a paid order. A full refund makes the order `refunded`.
+/// Refunds part or all of a paid order. A full refund makes the order `refunded`. 201: the
+/// money went back; 202: the provider did not answer, so the refund is pending (reserved on
+/// the order, shown in its payments) and is asked again until it answers — never paid twice;
+/// 409 `refund_refused`: the provider said no and the reservation was given back.
 #[utoipa::path(post, path = "/api/v1/admin/orders/{id}/refunds", tag = "admin",
     request_body = RefundRequest,
     params(("id" = Uuid, Path, description = "Order id")),
-    responses((status = 201, body = StaffOrderEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+    responses((status = 201, body = StaffOrderEnvelope), (status = 202, body = StaffOrderEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
               (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["refunds"])))]
 pub async fn refund(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,
@@ -221,25 +197,29 @@ pub async fn refund(
     }
     let reason = text::line(&request.reason, MAX_REASON)
         .map_err(|message| ApiError::invalid("reason", message))?;
-    let charge_reference = orders::reserve_refund(
+    let due = orders::reserve_refund(
         &state.db,
         id,
         request.amount_minor,
         &reason,
         session.account_id,
+        refunds::terms(&state),
     )
     .await
     .map_err(change_error)?;
-    pay_out_refund(
-        &state,
-        id,
-        request.amount_minor,
-        &charge_reference,
-        session.account_id,
-    )
-    .await?;
+    let status = match refunds::pay_out(&state, &due, Some(session.account_id)).await? {
+        PaidOut::Refunded => StatusCode::CREATED,
+        PaidOut::Pending => StatusCode::ACCEPTED,
+        PaidOut::Refused { code } => {
+            return Err(ApiError::Conflict {
+                code: "refund_refused",
+                message: "The payment provider refused the refund; nothing was given back.".into(),
+                details: json!({ "provider_code": code }),
+            });
+        }
+    };
     Ok((
-        StatusCode::CREATED,
+        status,
         Json(StaffOrderEnvelope {
             order: staff_order(&state, id).await?,
         }),
@@ -252,7 +232,7 @@ pub async fn refund(
     params(("id" = Uuid, Path, description = "Order id")),
     responses((status = 201, body = StaffOrderEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
               (status = 422, body = crate::error::ErrorEnvelope)),
-    security(("bearer" = [])))]
+    security(("bearer" = ["orders"])))]
 pub async fn add_note(
     State(state): State<AppState>,
     CurrentSession(session): CurrentSession,

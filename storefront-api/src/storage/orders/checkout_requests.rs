@@ -57,37 +57,46 @@ pub async fn start_checkout(
     request_hash: &str,
     lease: Duration,
 ) -> Result<CheckoutStart, StoreError> {
-    let token = Uuid::new_v4();
-    let inserted = sqlx::query_scalar!(
-        r#"INSERT INTO checkout_requests
-               (account_id, idempotency_key, request_hash, lease_token, lease_expires_at)
-           VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
-           ON CONFLICT DO NOTHING RETURNING true AS "inserted!""#,
-        account_id,
-        key.as_str(),
-        request_hash,
-        token,
-        seconds(lease),
-    )
-    .fetch_optional(db)
-    .await?;
-    if inserted.is_some() {
-        return Ok(CheckoutStart::Owner(Lease {
+    // A request found taken can be dropped before it is read (its holder failed before
+    // placing an order and let the key go): then the key is free again, so claim anew. Each
+    // round is a claim lost to a request that ended at once; three are plenty, and after
+    // them the key counts as busy.
+    for _ in 0..3 {
+        let token = Uuid::new_v4();
+        let inserted = sqlx::query_scalar!(
+            r#"INSERT INTO checkout_requests
+                   (account_id, idempotency_key, request_hash, lease_token, lease_expires_at)
+               VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
+               ON CONFLICT DO NOTHING RETURNING true AS "inserted!""#,
             account_id,
-            key: key.clone(),
+            key.as_str(),
+            request_hash,
             token,
-        }));
+            seconds(lease),
+        )
+        .fetch_optional(db)
+        .await?;
+        if inserted.is_some() {
+            return Ok(CheckoutStart::Owner(Lease {
+                account_id,
+                key: key.clone(),
+                token,
+            }));
+        }
+        if let Some(start) = recorded_checkout(db, account_id, key, request_hash).await? {
+            return Ok(start);
+        }
     }
-    recorded_checkout(db, account_id, key, request_hash).await
+    Ok(CheckoutStart::InProgress)
 }
 
-/// The state of a checkout request that already exists.
-pub async fn recorded_checkout(
+/// The state of a checkout request that already exists, or `None` if it is gone.
+async fn recorded_checkout(
     db: &PgPool,
     account_id: Uuid,
     key: &IdempotencyKey,
     request_hash: &str,
-) -> Result<CheckoutStart, StoreError> {
+) -> Result<Option<CheckoutStart>, StoreError> {
     let row = sqlx::query!(
         r#"SELECT request_hash, response_status, response_body,
                   lease_expires_at < now() AS "lease_expired!"
@@ -95,19 +104,22 @@ pub async fn recorded_checkout(
         account_id,
         key.as_str()
     )
-    .fetch_one(db)
+    .fetch_optional(db)
     .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
     if row.request_hash != request_hash {
-        return Ok(CheckoutStart::Mismatch);
+        return Ok(Some(CheckoutStart::Mismatch));
     }
-    Ok(match (row.response_status, row.response_body) {
+    Ok(Some(match (row.response_status, row.response_body) {
         (Some(status), Some(body)) => CheckoutStart::Replay {
             status: u16::try_from(status).unwrap_or(500),
             body,
         },
         _ if row.lease_expired => CheckoutStart::Interrupted,
         _ => CheckoutStart::InProgress,
-    })
+    }))
 }
 
 /// Takes over one interrupted request (its lease ran out, it has no answer), or `None` if

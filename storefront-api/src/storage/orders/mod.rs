@@ -39,7 +39,8 @@ async fn publish(
     Ok(())
 }
 
-/// A payment attempt as recorded, built by `charge` or `refund` only.
+/// A charge attempt as recorded, built by `charge` or `charge_found` only. (Refunds are
+/// written pending and settled in `staff_changes`.)
 pub struct PaymentRecord<'a> {
     kind: PaymentKind,
     outcome: PaymentOutcome,
@@ -93,10 +94,6 @@ impl<'a> PaymentRecord<'a> {
             Some((card_brand, card_last4)),
             attempt,
         )
-    }
-
-    pub fn refund(provider: &'a str, amount_minor: i64, attempt: Attempt<'a>) -> Self {
-        Self::new(PaymentKind::Refund, provider, amount_minor, None, attempt)
     }
 
     fn new(

@@ -1,11 +1,18 @@
 //! The staff's changes to an order: status transitions (with stock back on cancel),
 //! refunds reserved then settled (never more than was paid), notes.
+//!
+//! A refund is reserved on the order and written as a `pending` payment in one transaction,
+//! before the provider is asked; the provider's final answer settles that row once
+//! (`settle_refund`). Without an answer the row stays pending — the money may have moved —
+//! and the reaper asks the provider again with the same refund id (`take_over_pending_refunds`).
+
+use std::time::Duration;
 
 use serde_json::Value;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-use super::{PaymentRecord, lock_order_products, publish, record_payment};
+use super::{lock_order_products, publish};
 use crate::domain::order::{OrderStatus, OrderStatusRules};
 use crate::storage::{
     StoreError,
@@ -17,6 +24,11 @@ use crate::storage::{
 pub enum OrderChangeError {
     NotFound,
     Illegal(crate::domain::order::IllegalTransition),
+    /// The order's checkout is still settling its payment: only checkout and the reaper move
+    /// an order out of `pending_payment`, from what the provider says.
+    AwaitingPayment,
+    /// The change would refund money and the caller may not.
+    RefundNotPermitted,
     /// The refund is more than what is left to refund.
     OverRefund {
         refundable_minor: i64,
@@ -41,6 +53,10 @@ pub struct TransitionInput<'a> {
     pub tracking_number: Option<&'a str>,
     pub reason: Option<&'a str>,
     pub actor_id: Uuid,
+    /// For a paid order's cancellation, how its refund is reserved.
+    pub refunds: RefundTerms<'a>,
+    /// Whether the caller may give money back: cancelling a paid order refunds it.
+    pub may_refund: bool,
 }
 
 /// What a staff transition leaves to do.
@@ -49,10 +65,28 @@ pub struct Transitioned {
     pub refund: Option<RefundDue>,
 }
 
-/// A reserved refund and the charge it goes back to.
+/// How a refund is reserved: the provider that pays it out, and how long the request that
+/// reserved it has to settle it before the reaper may ask the provider again.
+#[derive(Debug, Clone, Copy)]
+pub struct RefundTerms<'a> {
+    pub provider: &'a str,
+    pub lease: Duration,
+}
+
+/// A reserved refund: its id (the provider's idempotency key), and the charge it goes back to.
+#[derive(Debug, Clone)]
 pub struct RefundDue {
+    pub refund_id: Uuid,
+    pub order_id: Uuid,
     pub amount_minor: i64,
     pub charge_reference: String,
+}
+
+/// The provider's final answer to a refund.
+#[derive(Debug, Clone, Copy)]
+pub enum RefundSettlement<'a> {
+    Refunded { reference: &'a str },
+    Refused { code: &'a str },
 }
 
 /// Moves an order along the status machine, restocking when a pending or paid order is
@@ -74,6 +108,9 @@ pub async fn transition(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(OrderChangeError::NotFound)?;
+    if current.status == OrderStatus::PendingPayment {
+        return Err(OrderChangeError::AwaitingPayment);
+    }
     current
         .status
         .check_transition(input.to)
@@ -83,6 +120,9 @@ pub async fn transition(
     } else {
         0
     };
+    if refund_minor > 0 && !input.may_refund {
+        return Err(OrderChangeError::RefundNotPermitted);
+    }
     sqlx::query!(
         r#"UPDATE orders SET
                status = $2,
@@ -107,10 +147,7 @@ pub async fn transition(
         stock::return_to_shelf(&mut tx, order_id, &lines, Some(input.actor_id)).await?;
     }
     let refund = if refund_minor > 0 {
-        Some(RefundDue {
-            amount_minor: refund_minor,
-            charge_reference: paid_charge(&mut tx, order_id).await?,
-        })
+        Some(reserve_pending_refund(&mut tx, order_id, refund_minor, input.refunds).await?)
     } else {
         None
     };
@@ -166,7 +203,8 @@ pub async fn reserve_refund(
     amount_minor: i64,
     reason: &str,
     actor_id: Uuid,
-) -> Result<String, OrderChangeError> {
+    terms: RefundTerms<'_>,
+) -> Result<RefundDue, OrderChangeError> {
     let mut tx = db.begin().await?;
     let current = sqlx::query!(
         r#"SELECT status AS "status: OrderStatus", total_minor, refunded_minor, paid_at
@@ -211,28 +249,82 @@ pub async fn reserve_refund(
         serde_json::json!({ "status": status, "refunded_minor": current.refunded_minor + amount_minor, "reason": reason }),
     )
     .await?;
-    publish(
-        &mut tx,
-        "order.refunded",
-        serde_json::json!({ "order_id": order_id, "amount_minor": amount_minor }),
-    )
-    .await?;
-    let charge_reference = paid_charge(&mut tx, order_id).await?;
+    let due = reserve_pending_refund(&mut tx, order_id, amount_minor, terms).await?;
     tx.commit().await?;
-    Ok(charge_reference)
+    Ok(due)
 }
 
-/// Records how a reserved refund went at the provider; a failed one is taken back.
-pub async fn settle_refund(
-    db: &PgPool,
+/// Writes the pending refund row in the reserving transaction.
+async fn reserve_pending_refund(
+    tx: &mut Transaction<'_, Postgres>,
     order_id: Uuid,
     amount_minor: i64,
-    payment: &PaymentRecord<'_>,
-    actor_id: Uuid,
-) -> Result<(), StoreError> {
+    terms: RefundTerms<'_>,
+) -> Result<RefundDue, OrderChangeError> {
+    let charge_reference = paid_charge(tx, order_id).await?;
+    let refund_id = Uuid::now_v7();
+    sqlx::query!(
+        r#"INSERT INTO payments (id, order_id, kind, outcome, amount_minor, provider, settle_after)
+           VALUES ($1, $2, 'refund', 'pending', $3, $4, now() + make_interval(secs => $5))"#,
+        refund_id,
+        order_id,
+        amount_minor,
+        terms.provider,
+        terms.lease.as_secs_f64(),
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(RefundDue {
+        refund_id,
+        order_id,
+        amount_minor,
+        charge_reference,
+    })
+}
+
+/// Records the provider's final answer to a pending refund, once: `false` if it was settled
+/// already (by the reaper and the request at once — both heard the same answer). A refused
+/// refund gives its reservation back to the order.
+pub async fn settle_refund(
+    db: &PgPool,
+    refund_id: Uuid,
+    answer: RefundSettlement<'_>,
+    actor_id: Option<Uuid>,
+) -> Result<bool, StoreError> {
+    let (outcome, reference, code) = match answer {
+        RefundSettlement::Refunded { reference } => ("succeeded", Some(reference), None),
+        RefundSettlement::Refused { code } => ("declined", None, Some(code)),
+    };
     let mut tx = db.begin().await?;
-    record_payment(&mut tx, order_id, payment).await?;
-    if !payment.succeeded() {
+    let Some(settled) = sqlx::query!(
+        r#"UPDATE payments SET outcome = $2, provider_reference = $3, failure_code = $4,
+                               settle_after = NULL
+            WHERE id = $1 AND outcome = 'pending'
+        RETURNING order_id, amount_minor"#,
+        refund_id,
+        outcome,
+        reference,
+        code,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(false);
+    };
+    if let RefundSettlement::Refunded { .. } = answer {
+        // Announced once the money went back, not when it was reserved.
+        publish(
+            &mut tx,
+            "order.refunded",
+            serde_json::json!({
+                "order_id": settled.order_id,
+                "refund_id": refund_id,
+                "amount_minor": settled.amount_minor,
+            }),
+        )
+        .await?;
+    }
+    if let RefundSettlement::Refused { code } = answer {
         let restored = sqlx::query_scalar!(
             r#"UPDATE orders SET refunded_minor = refunded_minor - $2,
                    status = CASE WHEN status = 'refunded'
@@ -243,24 +335,70 @@ pub async fn settle_refund(
                                  ELSE status END,
                    updated_at = now()
              WHERE id = $1 RETURNING status AS "status: OrderStatus""#,
-            order_id,
-            amount_minor
+            settled.order_id,
+            settled.amount_minor
         )
         .fetch_one(&mut *tx)
         .await?;
         audit::record(
             &mut tx,
             actor_id,
-            "order.refund_failed",
+            "order.refund_refused",
             Entity::Order,
-            order_id,
-            serde_json::Value::Null,
-            serde_json::json!({ "status": restored, "amount_minor": amount_minor }),
+            settled.order_id,
+            Value::Null,
+            serde_json::json!({
+                "status": restored,
+                "amount_minor": settled.amount_minor,
+                "refusal_code": code,
+            }),
         )
         .await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(true)
+}
+
+/// Takes over up to `limit` refunds left pending past their lease (the request that reserved
+/// them died, or the provider did not answer), oldest first, each for another lease; another
+/// instance's reaper skips them meanwhile.
+pub async fn take_over_pending_refunds(
+    db: &PgPool,
+    lease: Duration,
+    limit: i64,
+) -> Result<Vec<RefundDue>, StoreError> {
+    let rows = sqlx::query!(
+        r#"UPDATE payments p SET settle_after = now() + make_interval(secs => $1)
+             FROM (SELECT id FROM payments
+                    WHERE outcome = 'pending' AND settle_after < now()
+                    ORDER BY settle_after LIMIT $2
+                    FOR UPDATE SKIP LOCKED) due
+            WHERE p.id = due.id
+        RETURNING p.id, p.order_id, p.amount_minor,
+                  (SELECT c.provider_reference FROM payments c
+                    WHERE c.order_id = p.order_id AND c.kind = 'charge'
+                      AND c.outcome = 'succeeded') AS charge_reference"#,
+        lease.as_secs_f64(),
+        limit,
+    )
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let charge_reference = row.charge_reference.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "pending refund {} belongs to order {} which has no successful charge",
+                    row.id, row.order_id
+                ))
+            })?;
+            Ok(RefundDue {
+                refund_id: row.id,
+                order_id: row.order_id,
+                amount_minor: row.amount_minor,
+                charge_reference,
+            })
+        })
+        .collect()
 }
 
 pub async fn add_note(

@@ -1,0 +1,7 @@
+-- Staff roles narrower than `staff`: what each may do is the API's rule
+-- (domain/access.rs), checked on every admin route.
+ALTER TYPE account_role ADD VALUE 'catalog_manager';
+ALTER TYPE account_role ADD VALUE 'fulfilment';
+ALTER TYPE account_role ADD VALUE 'support';
+ALTER TYPE account_role ADD VALUE 'marketing';
+ALTER TYPE account_role ADD VALUE 'analyst';
