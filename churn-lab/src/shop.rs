@@ -77,33 +77,44 @@ pub async fn orders(db: &PgPool, customer: Option<Uuid>) -> Result<Vec<Transacti
     Ok(out)
 }
 
-/// Behaviour events of known customers (one customer, or all) from the `events` collection.
-pub async fn events(
+/// Behaviour events of known customers (one customer, or all), read as they arrive from the
+/// server: an export streams them on without holding them all.
+pub async fn event_stream(
     db: &mongodb::Database,
     customer: Option<Uuid>,
-) -> mongodb::error::Result<Vec<Event>> {
+) -> mongodb::error::Result<impl futures::Stream<Item = mongodb::error::Result<Event>> + use<>> {
     let filter = match customer {
         Some(id) => doc! { "customer_id": id.to_string() },
         None => doc! { "customer_id": { "$type": "string" } },
     };
-    let documents: Vec<Document> = db
+    let cursor = db
         .collection::<Document>("events")
         .find(filter)
         .projection(doc! { "_id": 0, "customer_id": 1, "type": 1, "occurred_at": 1 })
-        .await?
-        .try_collect()
+        .batch_size(5_000)
         .await?;
-    Ok(documents
-        .iter()
-        .filter_map(|d| {
-            let at = d.get_datetime("occurred_at").ok()?.timestamp_millis();
-            Some(Event {
-                customer_id: d.get_str("customer_id").ok()?.to_owned(),
-                occurred_at: DateTime::from_timestamp_millis(at)?.naive_utc(),
-                kind: d.get_str("type").ok()?.to_owned(),
-            })
-        })
-        .collect())
+    Ok(cursor.try_filter_map(|document| async move { Ok(event_from_document(&document)) }))
+}
+
+/// Behaviour events of known customers (one customer, or all).
+pub async fn events(
+    db: &mongodb::Database,
+    customer: Option<Uuid>,
+) -> mongodb::error::Result<Vec<Event>> {
+    event_stream(db, customer).await?.try_collect().await
+}
+
+/// An event document as churn-lab reads it; `None` for one without a customer, type or time.
+fn event_from_document(document: &Document) -> Option<Event> {
+    let at = document
+        .get_datetime("occurred_at")
+        .ok()?
+        .timestamp_millis();
+    Some(Event {
+        customer_id: document.get_str("customer_id").ok()?.to_owned(),
+        occurred_at: DateTime::from_timestamp_millis(at)?.naive_utc(),
+        kind: document.get_str("type").ok()?.to_owned(),
+    })
 }
 
 /// A transaction as the API's churn dataset carries it.

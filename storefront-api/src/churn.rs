@@ -276,3 +276,61 @@ async fn run_score_all(
     storage::churn::drop_scores_of_other_jobs(&state.mongo, id).await?;
     Ok(())
 }
+
+/// Events per chunk of the streamed dataset: big enough that chunk overhead is nothing,
+/// small enough that the first bytes leave at once.
+const DATASET_CHUNK: usize = 2_000;
+
+/// The churn dataset (`ChurnDataset`'s JSON) as a stream of bytes: the orders first, whole,
+/// then the events as MongoDB hands them over, a chunk at a time — so the answer starts at
+/// once and no instance holds hundreds of thousands of events in memory. A failure half-way
+/// ends the stream with an error, which truncates the JSON: a client never mistakes a cut
+/// export for a complete one.
+pub fn dataset_stream(
+    exported_at: chrono::DateTime<Utc>,
+    transactions: &[churn_lab::transactions::Transaction],
+    events: impl futures::Stream<Item = mongodb::error::Result<churn_lab::transactions::Event>>
+    + Send
+    + 'static,
+) -> Result<
+    impl futures::Stream<Item = std::io::Result<axum::body::Bytes>> + Send + 'static,
+    ApiError,
+> {
+    use futures::{TryStreamExt, stream};
+    let transactions: Vec<_> = transactions
+        .iter()
+        .map(churn_lab::shop::transaction_to_wire)
+        .collect();
+    let mut head = format!(
+        "{{\"exported_at\":{},\"transactions\":",
+        serde_json::to_string(&exported_at).map_err(|error| ApiError::Internal(error.into()))?
+    )
+    .into_bytes();
+    serde_json::to_writer(&mut head, &transactions)
+        .map_err(|error| ApiError::Internal(error.into()))?;
+    head.extend_from_slice(b",\"events\":[");
+    let chunks = events
+        .map_err(std::io::Error::other)
+        .try_chunks(DATASET_CHUNK)
+        .map_err(|error| error.1)
+        .enumerate()
+        .map(|(index, chunk)| {
+            let chunk = chunk?;
+            let mut bytes = Vec::with_capacity(chunk.len() * 96);
+            for (position, event) in chunk.iter().enumerate() {
+                if index > 0 || position > 0 {
+                    bytes.push(b',');
+                }
+                serde_json::to_writer(&mut bytes, &churn_lab::shop::event_to_wire(event))
+                    .map_err(std::io::Error::other)?;
+            }
+            Ok(axum::body::Bytes::from(bytes))
+        });
+    Ok(
+        stream::once(async move { Ok(axum::body::Bytes::from(head)) })
+            .chain(chunks)
+            .chain(stream::once(async {
+                Ok(axum::body::Bytes::from_static(b"]}"))
+            })),
+    )
+}

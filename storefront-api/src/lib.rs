@@ -15,6 +15,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod payments;
+pub mod personal_data;
 pub mod refunds;
 pub mod routes;
 pub mod startup;

@@ -377,3 +377,40 @@ mod tests {
         assert_eq!(serde_json::from_value::<Address>(wire).unwrap(), address);
     }
 }
+
+/// `GET /api/v1/me/data`: everything the shop holds about the caller, as one document to
+/// download (the right of access).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonalData {
+    pub exported_at: DateTime<Utc>,
+    pub account: Account,
+    pub addresses: Vec<Address>,
+    /// Every order, oldest first, with lines, payments and the shipping address.
+    pub orders: Vec<crate::orders::Order>,
+    /// Reviews written, hidden ones included.
+    pub reviews: Vec<crate::reviews::Review>,
+    /// What the shop recorded of the caller's visits, oldest first.
+    pub events: Vec<RecordedEvent>,
+}
+
+/// One behaviour event as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecordedEvent {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub occurred_at: DateTime<Utc>,
+    pub anonymous_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub properties: serde_json::Value,
+}
+
+/// `DELETE /api/v1/me`: the password again, so a session left open on a shared computer
+/// cannot erase an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AccountDeletion {
+    pub password: String,
+}

@@ -4,8 +4,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::account::{
-    Account, AccountEnvelope, Address, AddressEnvelope, AddressList, AddressRequest, LoggedIn,
-    LoginRequest, PasswordChange, ProfileChanges, Registration, SessionInfo,
+    Account, AccountDeletion, AccountEnvelope, Address, AddressEnvelope, AddressList,
+    AddressRequest, LoggedIn, LoginRequest, PasswordChange, PersonalData, ProfileChanges,
+    Registration, SessionInfo,
 };
 use crate::cart::{
     Cart, CartEnvelope, Destination, NewCartItem, QuantityChange, ShippingCountries,
@@ -393,6 +394,18 @@ impl Client {
                 .json(change),
         )
         .await
+    }
+
+    /// `GET /me/data`: everything the shop holds about the caller.
+    pub async fn personal_data(&self) -> Result<PersonalData, ClientError> {
+        self.send(self.request(reqwest::Method::GET, "/me/data"))
+            .await
+    }
+
+    /// `DELETE /me`: erases the account (orders are kept, anonymised); every session ends.
+    pub async fn delete_account(&self, deletion: &AccountDeletion) -> Result<(), ClientError> {
+        self.send_empty(self.request(reqwest::Method::DELETE, "/me").json(deletion))
+            .await
     }
 
     /// `GET /products/{slug}/reviews`: published reviews, newest first.

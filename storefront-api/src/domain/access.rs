@@ -5,6 +5,13 @@
 use std::collections::BTreeSet;
 
 pub use storefront_client::account::{Permission, Role};
+use storefront_client::staff::team::{NewStaffMember, StaffMemberPatch};
+
+use super::{
+    FieldError,
+    account::{Email, MAX_FULL_NAME, NewPassword},
+    text,
+};
 
 /// The permissions of a role.
 pub trait RolePermissions: Copy {
@@ -33,6 +40,102 @@ impl RolePermissions for Role {
     }
 }
 
+/// A new staff account, checked.
+#[derive(Debug)]
+pub struct NewStaff {
+    pub email: Email,
+    pub full_name: String,
+    pub role: Role,
+    pub password: NewPassword,
+}
+
+impl NewStaff {
+    pub fn parse(draft: &NewStaffMember) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let email = Email::parse(&draft.email)
+            .map_err(|message| errors.push(FieldError::new("email", message)))
+            .ok();
+        let full_name = text::line(&draft.full_name, MAX_FULL_NAME)
+            .map_err(|message| errors.push(FieldError::new("full_name", message)))
+            .ok();
+        if let Err(message) = staff_role(draft.role) {
+            errors.push(FieldError::new("role", message));
+        }
+        let password = email.as_ref().and_then(|email| {
+            NewPassword::parse(&draft.password, email)
+                .map_err(|message| errors.push(FieldError::new("password", message)))
+                .ok()
+        });
+        match (email, full_name, password) {
+            (Some(email), Some(full_name), Some(password)) if errors.is_empty() => Ok(Self {
+                email,
+                full_name,
+                role: draft.role,
+                password,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A change to a staff account, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffChange {
+    pub role: Option<Role>,
+    pub full_name: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+impl StaffChange {
+    pub fn parse(patch: &StaffMemberPatch) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if let Some(Err(message)) = patch.role.map(staff_role) {
+            errors.push(FieldError::new("role", message));
+        }
+        let full_name = match patch
+            .full_name
+            .as_deref()
+            .map(|name| text::line(name, MAX_FULL_NAME))
+        {
+            Some(Err(message)) => {
+                errors.push(FieldError::new("full_name", message));
+                None
+            }
+            Some(Ok(name)) => Some(name),
+            None => None,
+        };
+        if patch.role.is_none() && patch.full_name.is_none() && patch.disabled.is_none() {
+            errors.push(FieldError::new(
+                "role",
+                "give a role, a full_name or disabled",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(Self {
+                role: patch.role,
+                full_name,
+                disabled: patch.disabled,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Whether the account's open sessions must end: they carry the role they were opened
+    /// with, and a disabled account keeps none.
+    pub fn ends_sessions(&self) -> bool {
+        self.role.is_some() || self.disabled == Some(true)
+    }
+}
+
+fn staff_role(role: Role) -> Result<(), String> {
+    if role.is_staff() {
+        Ok(())
+    } else {
+        Err("must be a staff role; customers register in the shop".into())
+    }
+}
+
 /// The roles that may do `permission`, for error details and docs.
 pub fn roles_with(permission: Permission) -> BTreeSet<&'static str> {
     Role::ALL
@@ -45,6 +148,37 @@ pub fn roles_with(permission: Permission) -> BTreeSet<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staff_accounts_are_checked_field_by_field() {
+        let draft = NewStaffMember {
+            email: "not an email".into(),
+            full_name: "Ada\u{7}".into(),
+            role: Role::Customer,
+            password: "correct horse battery".into(),
+        };
+        let fields: Vec<String> = NewStaff::parse(&draft)
+            .unwrap_err()
+            .into_iter()
+            .map(|error| error.field)
+            .collect();
+        assert_eq!(fields, ["email", "full_name", "role"]);
+        let empty = StaffChange::parse(&StaffMemberPatch::default()).unwrap_err();
+        assert_eq!(empty[0].field, "role");
+        let demote = StaffChange::parse(&StaffMemberPatch {
+            role: Some(Role::Fulfilment),
+            ..StaffMemberPatch::default()
+        })
+        .unwrap();
+        assert!(demote.ends_sessions());
+        let rename = StaffChange::parse(&StaffMemberPatch {
+            full_name: Some(" Ada Lovelace ".into()),
+            ..StaffMemberPatch::default()
+        })
+        .unwrap();
+        assert_eq!(rename.full_name.as_deref(), Some("Ada Lovelace"));
+        assert!(!rename.ends_sessions());
+    }
 
     #[test]
     fn only_admins_manage_staff_and_customers_may_do_nothing() {

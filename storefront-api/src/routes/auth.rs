@@ -152,7 +152,7 @@ pub async fn login(
         .as_ref()
         .map_or_else(|| decoy_hash().to_owned(), |c| c.password_hash.clone());
     let matches = verify_limited(&state, email.as_str(), &client, request.password, hash).await?;
-    let Some(credentials) = credentials.filter(|_| matches) else {
+    let Some(credentials) = credentials.filter(|c| matches && !c.disabled) else {
         return Err(invalid_credentials());
     };
     let account = accounts::account(&state.db, credentials.account_id).await?;

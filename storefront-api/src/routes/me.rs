@@ -1,21 +1,29 @@
-//! The logged-in account: profile, password and addresses.
+//! The logged-in account: profile, password, addresses, and the customer's own data —
+//! a copy of it, and deleting the account.
 
-use axum::{extract::State, http::StatusCode};
+use axum::{
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
 use storefront_client::account::{
-    AccountEnvelope, AddressEnvelope, AddressList, AddressRequest, PasswordChange, ProfileChanges,
+    AccountDeletion, AccountEnvelope, AddressEnvelope, AddressList, AddressRequest, PasswordChange,
+    PersonalData, ProfileChanges,
 };
 use storefront_client::lists::CountMeta;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
-    auth::{ClientAddress, CurrentSession},
+    auth::{ClientAddress, CurrentSession, SESSION_COOKIE},
+    cookies,
     domain::{
         FieldError,
         account::{AddressInput, Email, MAX_FULL_NAME, NewPassword},
         text,
     },
     error::{ApiError, ApiResult, Json, Path},
+    personal_data,
     routes::auth::verify_limited,
     state::AppState,
     storage::accounts,
@@ -23,7 +31,8 @@ use crate::{
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(profile, update_profile))
+        .routes(routes!(profile, update_profile, delete_account))
+        .routes(routes!(personal_data))
         .routes(routes!(change_password))
         .routes(routes!(list_addresses, add_address))
         .routes(routes!(replace_address, delete_address))
@@ -39,6 +48,51 @@ pub async fn profile(
 ) -> ApiResult<Json<AccountEnvelope>> {
     let account = accounts::account(&state.db, session.account_id).await?;
     Ok(Json(AccountEnvelope { account }))
+}
+
+/// Everything the shop holds about the caller — account, addresses, orders, reviews and
+/// recorded visits — as one JSON document to download.
+#[utoipa::path(get, path = "/api/v1/me/data", tag = "accounts",
+    responses((status = 200, body = PersonalData), (status = 401, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn personal_data(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+) -> ApiResult<impl IntoResponse> {
+    let data = personal_data::export(&state, session.account_id).await?;
+    let disposition = [(
+        header::CONTENT_DISPOSITION,
+        "attachment; filename=\"my-nexus-data.json\"",
+    )];
+    Ok((disposition, Json(data)))
+}
+
+/// Deletes the caller's account, after the password is given again: name, email, addresses,
+/// recorded visits and scores are erased, reviews stay unsigned, orders stay in the shop's
+/// books with only the destination country; every session ends. Refused (409 `orders_open`)
+/// while an order is still on its way, and for staff accounts (409 `staff_account`).
+#[utoipa::path(delete, path = "/api/v1/me", tag = "accounts", request_body = AccountDeletion,
+    responses((status = 204), (status = 401, body = crate::error::ErrorEnvelope),
+              (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn delete_account(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    ClientAddress(client): ClientAddress,
+    Json(deletion): Json<AccountDeletion>,
+) -> ApiResult<Response> {
+    let account = accounts::account(&state.db, session.account_id).await?;
+    let stored = accounts::password_hash(&state.db, session.account_id).await?;
+    // Guesses of the password count like failed logins.
+    if !verify_limited(&state, &account.email, &client, deletion.password, stored).await? {
+        return Err(ApiError::invalid("password", "is wrong"));
+    }
+    personal_data::erase(&state, session.account_id).await?;
+    let cleared = [(
+        header::SET_COOKIE,
+        cookies::cleared_cookie(&state, SESSION_COOKIE)?,
+    )];
+    Ok((StatusCode::NO_CONTENT, cleared).into_response())
 }
 
 /// Changes the caller's name or email.

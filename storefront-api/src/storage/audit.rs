@@ -18,9 +18,25 @@ pub enum Entity {
     Order,
     Review,
     ChurnModel,
+    Account,
 }
 
 impl Entity {
+    pub const ALL: [Self; 8] = [
+        Self::Product,
+        Self::Variant,
+        Self::Category,
+        Self::DiscountCode,
+        Self::Order,
+        Self::Review,
+        Self::ChurnModel,
+        Self::Account,
+    ];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|entity| entity.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Product => "product",
@@ -30,6 +46,7 @@ impl Entity {
             Self::Order => "order",
             Self::Review => "review",
             Self::ChurnModel => "churn_model",
+            Self::Account => "account",
         }
     }
 }
@@ -72,7 +89,7 @@ pub async fn snapshot(
                 .fetch_optional(&mut **tx)
                 .await?
             }
-            Entity::Order | Entity::Review | Entity::ChurnModel => None,
+            Entity::Order | Entity::Review | Entity::ChurnModel | Entity::Account => None,
         };
     Ok(row.unwrap_or(Value::Null))
 }

@@ -279,6 +279,17 @@ pub async fn insert_scores(
         .map(drop)
 }
 
+/// Deletes a customer's churn scores (their account is being erased).
+pub async fn erase_customer_scores(
+    db: &mongodb::Database,
+    customer_id: Uuid,
+) -> mongodb::error::Result<()> {
+    db.collection::<Document>(SCORES)
+        .delete_many(doc! { "customer_id": customer_id.to_string() })
+        .await
+        .map(drop)
+}
+
 /// Once a job has stored all its scores, earlier jobs' scores go.
 pub async fn drop_scores_of_other_jobs(
     db: &mongodb::Database,
@@ -323,6 +334,14 @@ pub async fn transactions(
     customer: Option<Uuid>,
 ) -> Result<Vec<Transaction>, sqlx::Error> {
     churn_lab::shop::orders(db, customer).await
+}
+
+/// Behaviour events of known customers as the server sends them (exports stream them on).
+pub async fn event_stream(
+    db: &mongodb::Database,
+    customer: Option<Uuid>,
+) -> mongodb::error::Result<impl futures::Stream<Item = mongodb::error::Result<Event>> + use<>> {
+    churn_lab::shop::event_stream(db, customer).await
 }
 
 /// Behaviour events of known customers (one customer, or all).

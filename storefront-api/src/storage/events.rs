@@ -8,6 +8,8 @@ use mongodb::{
 };
 use uuid::Uuid;
 
+use storefront_client::account::RecordedEvent;
+
 use super::StoreError;
 use crate::domain::events::BehaviourEvent;
 
@@ -90,4 +92,48 @@ pub async fn count_for_customer(
             Some((kind, n))
         })
         .collect())
+}
+
+/// Every event recorded for a customer, oldest first (their data export).
+pub async fn for_customer(
+    db: &mongodb::Database,
+    customer_id: Uuid,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    use futures::TryStreamExt;
+    let documents: Vec<Document> = collection(db)
+        .find(doc! { "customer_id": customer_id.to_string() })
+        .sort(doc! { "occurred_at": 1 })
+        .projection(
+            doc! { "_id": 0, "type": 1, "occurred_at": 1, "anonymous_id": 1, "properties": 1 },
+        )
+        .await?
+        .try_collect()
+        .await?;
+    documents
+        .into_iter()
+        .map(|document| {
+            let occurred_at = document
+                .get_datetime("occurred_at")
+                .ok()
+                .and_then(|at| chrono::DateTime::from_timestamp_millis(at.timestamp_millis()))
+                .ok_or_else(|| StoreError::Corrupt("an event without occurred_at".into()))?;
+            Ok(RecordedEvent {
+                kind: document.get_str("type").unwrap_or_default().to_owned(),
+                occurred_at,
+                anonymous_id: document.get_str("anonymous_id").ok().map(str::to_owned),
+                properties: document
+                    .get("properties")
+                    .cloned()
+                    .map_or(serde_json::Value::Null, Bson::into_relaxed_extjson),
+            })
+        })
+        .collect()
+}
+
+/// Deletes every event recorded for a customer (their account is being erased).
+pub async fn erase_customer(db: &mongodb::Database, customer_id: Uuid) -> Result<u64, StoreError> {
+    let result = collection(db)
+        .delete_many(doc! { "customer_id": customer_id.to_string() })
+        .await?;
+    Ok(result.deleted_count)
 }

@@ -181,3 +181,33 @@ pub async fn set_status(
     let document = collection(db).find_one(doc! { "_id": oid }).await?;
     Ok(document.as_ref().and_then(from_document))
 }
+
+/// Every review a customer wrote, hidden ones included, oldest first (their data export).
+pub async fn by_customer(
+    db: &mongodb::Database,
+    customer_id: Uuid,
+) -> Result<Vec<Review>, StoreError> {
+    let documents: Vec<Document> = collection(db)
+        .find(doc! { "customer_id": customer_id.to_string() })
+        .sort(doc! { "created_at": 1, "_id": 1 })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(documents.iter().filter_map(from_document).collect())
+}
+
+/// Detaches a customer's reviews from them when their account is erased: rating and words
+/// stay with the products (so ratings do not move), signed "Former customer", and the
+/// customer id is replaced by one random id — one review per product and id still holds.
+pub async fn detach_customer(db: &mongodb::Database, customer_id: Uuid) -> Result<u64, StoreError> {
+    let result = collection(db)
+        .update_many(
+            doc! { "customer_id": customer_id.to_string() },
+            doc! { "$set": {
+                "customer_id": format!("erased-{}", Uuid::new_v4()),
+                "reviewer": "Former customer",
+            } },
+        )
+        .await?;
+    Ok(result.modified_count)
+}

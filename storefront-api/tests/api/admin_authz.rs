@@ -119,3 +119,68 @@ async fn public_registration_cannot_make_staff() {
         "validation_failed"
     );
 }
+
+/// Customers' personal data is read on the record: every customer a staff member is shown,
+/// in a list or opened, leaves an audit entry with who saw it.
+#[tokio::test]
+async fn staff_reads_of_customers_personal_data_are_in_the_audit_log() {
+    let app = TestApp::spawn().await;
+    let (_, customer) = app.customer().await;
+    let support = app.staff_as(Role::Support).await;
+    let me: Value = app
+        .request(Method::GET, "/api/v1/me", Some(&support), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let support_id = me["account"]["id"].clone();
+    let listed = app
+        .request(
+            Method::GET,
+            "/api/v1/admin/customers?q=shopper",
+            Some(&support),
+            None,
+        )
+        .await;
+    assert_eq!(listed.status(), StatusCode::OK);
+    let opened = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/admin/customers/{customer}"),
+            Some(&support),
+            None,
+        )
+        .await;
+    assert_eq!(opened.status(), StatusCode::OK);
+
+    let admin = app.staff_as(Role::Admin).await;
+    let trail: Value = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/admin/audit-log?entity=account&entity_id={customer}"),
+            Some(&admin),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let reads: Vec<(&str, &Value)> = trail["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|entry| {
+            (
+                entry["action"].as_str().unwrap_or_default(),
+                &entry["actor_id"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        reads,
+        [
+            ("customer.listed", &support_id),
+            ("customer.viewed", &support_id)
+        ]
+    );
+}

@@ -10,14 +10,13 @@ use std::{
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use storefront_api::storage::consistency;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
     sync::watch,
 };
 
-use crate::helpers::{Options, TestApp};
+use crate::helpers::{Options, TestApp, assert_consistent};
 
 /// What the proxy does to the traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,12 +240,5 @@ async fn a_slow_then_broken_database_never_commits_a_checkout_twice() {
         assert_eq!(answer["error"]["code"], "payment_unavailable", "{answer}");
         assert_eq!(charges, 0);
     }
-    let broken: Vec<&'static str> = consistency::check(&app.db)
-        .await
-        .expect("check")
-        .into_iter()
-        .filter(|finding| finding.count > 0)
-        .map(|finding| finding.rule)
-        .collect();
-    assert_eq!(broken, Vec::<&str>::new());
+    assert_consistent(&app).await;
 }

@@ -17,10 +17,10 @@ use std::{
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use storefront_api::{payments::test_cards, storage::consistency};
+use storefront_api::payments::test_cards;
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, checkout_body, error_code};
+use crate::helpers::{TestApp, assert_consistent, checkout_body, error_code};
 
 /// The API binary this test run built (with the fail points compiled in).
 const API_BIN: &str = env!("CARGO_BIN_EXE_storefront-api");
@@ -199,17 +199,6 @@ async fn stock_on_hand(app: &TestApp, variant: Uuid) -> i32 {
         .fetch_one(&app.db)
         .await
         .expect("stock")
-}
-
-async fn assert_consistent(app: &TestApp) {
-    let broken: Vec<String> = consistency::check(&app.db)
-        .await
-        .expect("the consistency check runs")
-        .into_iter()
-        .filter(|finding| finding.count > 0)
-        .map(|finding| format!("{}: {:?}", finding.rule, finding.examples))
-        .collect();
-    assert!(broken.is_empty(), "broken rules: {broken:#?}");
 }
 
 /// Kills the API at each step of a checkout and checks what the retry hears and what the

@@ -591,3 +591,15 @@ impl TestApp {
         Catalog { staff_token, shoes }
     }
 }
+
+/// Asserts that every rule of `storefront-api check` holds, naming the broken ones.
+pub async fn assert_consistent(app: &TestApp) {
+    let broken: Vec<String> = storefront_api::storage::consistency::check(&app.db)
+        .await
+        .expect("the consistency check runs")
+        .into_iter()
+        .filter(|finding| finding.count > 0)
+        .map(|finding| format!("{}: {:?}", finding.rule, finding.examples))
+        .collect();
+    assert!(broken.is_empty(), "broken rules: {broken:#?}");
+}

@@ -21,5 +21,7 @@ mod events;
 mod faults;
 mod operations;
 mod orders_admin;
+mod personal_data;
 mod reviews;
 mod stock;
+mod team;

@@ -7,6 +7,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod discounts;
 pub mod orders;
+pub mod team;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -38,7 +39,7 @@ pub struct AuditEntry {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
-    /// `product`, `variant`, `category`, `discount_code`, `order`, `review` or `churn_model` (with `entity_id`).
+    /// `product`, `variant`, `category`, `discount_code`, `order`, `review`, `churn_model` or `account` (with `entity_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

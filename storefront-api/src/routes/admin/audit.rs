@@ -30,18 +30,7 @@ pub async fn audit_log(
     let entity = match (query.entity.as_deref(), query.entity_id) {
         (None, None) => None,
         (Some(name), Some(id)) => {
-            let entity = [
-                Entity::Product,
-                Entity::Variant,
-                Entity::Category,
-                Entity::DiscountCode,
-                Entity::Order,
-                Entity::Review,
-                Entity::ChurnModel,
-            ]
-            .into_iter()
-            .find(|e| e.as_str() == name)
-            .ok_or_else(|| {
+            let entity = Entity::parse(name).ok_or_else(|| {
                 ApiError::invalid("entity", format!("`{name}` is not an audited entity"))
             })?;
             Some((entity, id))

@@ -2,9 +2,10 @@
 //! customer, and score-all jobs.
 
 use axum::{
-    body::Bytes,
+    body::{Body, Bytes},
     extract::{DefaultBodyLimit, State},
-    http::StatusCode,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
 };
 use chrono::Utc;
 use churn_lab::{FEATURE_DEFINITION_VERSION, ModelArtifact, artifact::ArtifactError};
@@ -253,29 +254,19 @@ pub async fn score_job(
 
 /// The shop's history as churn-lab trains on it: every customer's orders (paid, refunded,
 /// cancelled) and behaviour events, through churn-lab's own mapping (the same as its
-/// `snapshot`). The staff console trains on this without a database connection.
+/// `snapshot`). The staff console trains on this without a database connection. The answer
+/// streams (the events as MongoDB hands them over), so it starts at once whatever the shop's
+/// size; a cut-off stream is invalid JSON, never a shorter dataset.
 #[utoipa::path(get, path = "/api/v1/admin/churn/dataset", tag = "churn",
     responses((status = 200, body = ChurnDataset)), security(("bearer" = ["churn"])))]
-pub async fn dataset(State(state): State<AppState>) -> ApiResult<Json<ChurnDataset>> {
+pub async fn dataset(State(state): State<AppState>) -> ApiResult<Response> {
     let exported_at = Utc::now();
-    let (transactions, events) = tokio::try_join!(
-        async {
-            crate::storage::churn::transactions(&state.db, None)
-                .await
-                .map_err(ApiError::from)
-        },
-        async {
-            crate::storage::churn::events(&state.mongo, None)
-                .await
-                .map_err(ApiError::from)
-        },
-    )?;
-    Ok(Json(ChurnDataset {
-        exported_at,
-        transactions: transactions
-            .iter()
-            .map(churn_lab::shop::transaction_to_wire)
-            .collect(),
-        events: events.iter().map(churn_lab::shop::event_to_wire).collect(),
-    }))
+    let transactions = crate::storage::churn::transactions(&state.db, None).await?;
+    let events = crate::storage::churn::event_stream(&state.mongo, None).await?;
+    let body = churn::dataset_stream(exported_at, &transactions, events)?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(body),
+    )
+        .into_response())
 }

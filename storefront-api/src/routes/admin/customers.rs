@@ -1,4 +1,6 @@
-//! Staff view of customers: search and detail.
+//! Staff view of customers: search and detail. Both are customers' personal data: every
+//! customer a staff member sees is recorded in the audit log (`customer.listed`,
+//! `customer.viewed`).
 
 use axum::extract::State;
 use storefront_client::staff::customers::{
@@ -8,8 +10,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
-    domain::account::Role,
-    error::{ApiError, ApiResult, Json, Path, Query},
+    auth::CurrentSession,
+    error::{ApiResult, Json, Path, Query},
     routes::paging::Page,
     state::AppState,
     storage::{accounts, paged},
@@ -21,11 +23,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(customer))
 }
 
-/// Customers, newest first.
+/// Customers, newest first; each one shown is recorded in the audit log.
 #[utoipa::path(get, path = "/api/v1/admin/customers", tag = "admin", params(CustomerParams),
     responses((status = 200, body = CustomerList)), security(("bearer" = ["customers"])))]
 pub async fn list_customers(
     State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
     Query(params): Query<CustomerParams>,
 ) -> ApiResult<Json<CustomerList>> {
     let page = Page::parse(params.page, params.limit)?;
@@ -34,26 +37,26 @@ pub async fn list_customers(
         accounts::staff_customers(&state.db, text, limit, offset)
     })
     .await?;
+    let shown: Vec<Uuid> = customers.iter().map(|customer| customer.id).collect();
+    accounts::record_customers_listed(&state.db, &shown, text, session.account_id).await?;
     Ok(Json(CustomerList {
         customers,
         meta: page.meta(total),
     }))
 }
 
-/// One customer with their addresses.
+/// One customer with their addresses; the read is recorded in the audit log.
 #[utoipa::path(get, path = "/api/v1/admin/customers/{id}", tag = "admin",
     params(("id" = Uuid, Path, description = "Customer id")),
     responses((status = 200, body = CustomerEnvelope), (status = 404, body = crate::error::ErrorEnvelope)),
     security(("bearer" = ["customers"])))]
 pub async fn customer(
     State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<CustomerEnvelope>> {
-    let customer = accounts::account(&state.db, id).await?;
-    if customer.role != Role::Customer {
-        return Err(ApiError::NotFound("customer"));
-    }
-    let addresses = accounts::addresses(&state.db, id).await?;
+    let (customer, addresses) =
+        accounts::customer_for_staff(&state.db, id, session.account_id).await?;
     Ok(Json(CustomerEnvelope {
         customer: CustomerDetail {
             account: customer,

@@ -10,6 +10,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod discounts;
 pub mod orders;
+pub mod team;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -23,5 +24,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(discounts::router())
         .merge(orders::router())
+        .merge(team::router())
         .merge(crate::routes::reviews::admin_router())
 }

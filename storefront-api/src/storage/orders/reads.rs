@@ -118,6 +118,23 @@ pub async fn customer_orders(
     list_orders(db, &filter, limit, offset).await
 }
 
+/// Every order of a customer in full, oldest first (their data export).
+pub async fn all_customer_orders(db: &PgPool, account_id: Uuid) -> Result<Vec<Order>, StoreError> {
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM orders WHERE account_id = $1 ORDER BY placed_at, id",
+        account_id
+    )
+    .fetch_all(db)
+    .await?;
+    let mut orders = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(order) = order(db, id, Some(account_id)).await? {
+            orders.push(order);
+        }
+    }
+    Ok(orders)
+}
+
 pub async fn notes(db: &PgPool, order_id: Uuid) -> Result<Vec<OrderNote>, StoreError> {
     Ok(sqlx::query_as!(
         OrderNote,
