@@ -282,20 +282,24 @@ async fn run_score_all(
 const DATASET_CHUNK: usize = 2_000;
 
 /// The churn dataset (`ChurnDataset`'s JSON) as a stream of bytes: the orders first, whole,
-/// then the events as MongoDB hands them over, a chunk at a time — so the answer starts at
-/// once and no instance holds hundreds of thousands of events in memory. A failure half-way
+/// then the events as MongoDB hands them over (`events` opens the cursor once the orders are
+/// on their way), a chunk at a time — so the answer starts at once and no instance holds
+/// hundreds of thousands of events in memory. A failure half-way
 /// ends the stream with an error, which truncates the JSON: a client never mistakes a cut
 /// export for a complete one.
-pub fn dataset_stream(
+pub fn dataset_stream<Events>(
     exported_at: chrono::DateTime<Utc>,
     transactions: &[churn_lab::transactions::Transaction],
-    events: impl futures::Stream<Item = mongodb::error::Result<churn_lab::transactions::Event>>
-    + Send
-    + 'static,
+    events: impl Future<Output = mongodb::error::Result<Events>> + Send + 'static,
 ) -> Result<
     impl futures::Stream<Item = std::io::Result<axum::body::Bytes>> + Send + 'static,
     ApiError,
-> {
+>
+where
+    Events: futures::Stream<Item = mongodb::error::Result<churn_lab::transactions::Event>>
+        + Send
+        + 'static,
+{
     use futures::{TryStreamExt, stream};
     let transactions: Vec<_> = transactions
         .iter()
@@ -309,7 +313,10 @@ pub fn dataset_stream(
     serde_json::to_writer(&mut head, &transactions)
         .map_err(|error| ApiError::Internal(error.into()))?;
     head.extend_from_slice(b",\"events\":[");
-    let chunks = events
+    // The cursor opens inside the stream, after the orders went out: a server that takes a
+    // while to hand over the first batch must not hold back the answer's first bytes.
+    let chunks = stream::once(events)
+        .try_flatten()
         .map_err(std::io::Error::other)
         .try_chunks(DATASET_CHUNK)
         .map_err(|error| error.1)

@@ -48,6 +48,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("request body too large")]
     PayloadTooLarge,
+    #[error("The request carries more than {limit} header fields.")]
+    TooManyHeaders { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("too many attempts")]
@@ -124,6 +126,7 @@ impl ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyHeaders { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PaymentDeclined { .. } => StatusCode::PAYMENT_REQUIRED,
@@ -144,6 +147,7 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::TooManyHeaders { .. } => "too_many_headers",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::RateLimited { .. } => "rate_limited",
             Self::PaymentDeclined { .. } => "payment_declined",
@@ -189,6 +193,7 @@ impl ApiError {
                 dependency: Some(dependency),
                 ..
             } => serde_json::json!({ "dependency": dependency }),
+            Self::TooManyHeaders { limit } => serde_json::json!({ "limit": limit }),
             Self::MissingPermission(permission) => serde_json::json!({
                 "permission": permission,
                 "roles": crate::domain::access::roles_with(*permission),

@@ -1,15 +1,17 @@
 //! Builds the application from settings. `main` and the tests both start here.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, Request, State},
+    extract::{ConnectInfo, DefaultBodyLimit, Request, State},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
+use hyper::body::Incoming;
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 use tower_http::compression::CompressionLayer;
 
 use crate::{
@@ -61,8 +63,23 @@ pub fn app(state: AppState) -> Router {
             Duration::from_secs(http.request_timeout_secs),
             deadline,
         ))
-        .layer(CompressionLayer::new());
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(refuse_too_many_headers));
     telemetry::instrument(router)
+}
+
+/// Header fields a request may carry (as Apache's and Tomcat's defaults); more is a 431.
+const MAX_HEADERS: usize = 100;
+/// Header fields hyper parses before it refuses by itself, with an empty 431: far above
+/// `MAX_HEADERS`, so that every request a client could mean is answered with the envelope.
+const MAX_PARSED_HEADERS: usize = 1_000;
+
+/// A request with more than `MAX_HEADERS` header fields gets 431 with the error envelope.
+async fn refuse_too_many_headers(request: Request, next: Next) -> Response {
+    if request.headers().len() > MAX_HEADERS {
+        return ApiError::TooManyHeaders { limit: MAX_HEADERS }.into_response();
+    }
+    next.run(request).await
 }
 
 /// Abandons a request that takes longer than the configured limit, answering 503 with the
@@ -117,16 +134,50 @@ impl Application {
     }
 
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+    ///
+    /// hyper is driven directly rather than through `axum::serve`, which does not expose its
+    /// limits: it parses up to `MAX_PARSED_HEADERS` header fields, so that a request with too
+    /// many is answered by `refuse_too_many_headers` with the error envelope (hyper's own 431
+    /// has an empty body), and a client gets 30 s to send its headers.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        tracing::info!(address = %self.listener.local_addr()?, "storefront-api listening");
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")
+        let Self { listener, router } = self;
+        tracing::info!(address = %listener.local_addr()?, "storefront-api listening");
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.max_headers(MAX_PARSED_HEADERS)
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(30));
+        let connections = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut stopping = std::pin::pin!(shutdown_signal());
+        loop {
+            let (stream, remote) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors and the like: pause instead of spinning.
+                        tracing::warn!(%error, "could not accept a connection");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+                () = &mut stopping => break,
+            };
+            let router = router.clone();
+            let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(remote));
+                router.clone().oneshot(request)
+            });
+            // No upgrades: the API serves no WebSockets.
+            let connection = connections
+                .watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, %remote, "connection ended with an error");
+                }
+            });
+        }
+        drop(listener);
+        connections.shutdown().await;
+        Ok(())
     }
 }
 

@@ -24,6 +24,7 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
     services::ensure_all(ws)?;
     mongo::ensure_venv(ws)?;
     drop_test_databases()?;
+    drop_test_mongo_databases(ws);
     let total = 5;
     let step = |index: usize, title: &str, mut command: Command| -> Result<()> {
         println!("==> [{index}/{total}] {title}");
@@ -165,6 +166,30 @@ fn drop_test_databases() -> Result<()> {
             .with_context(|| format!("cannot drop the leftover test database {name}"))?;
     }
     Ok(())
+}
+
+/// What `drop_test_mongo_databases` runs with the MongoDB-wire server's own Python (its venv
+/// has pymongo): every `nexus_test_*` database dropped.
+const DROP_TEST_MONGO_DATABASES: &str = r#"
+import sys
+import pymongo
+client = pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=30000)
+names = [name for name in client.list_database_names() if name.startswith("nexus_test_")]
+for name in names:
+    client.drop_database(name)
+print(f"dropped {len(names)} leftover MongoDB test databases")
+"#;
+
+/// Drops the MongoDB databases earlier test runs left behind: the tests make one each and
+/// the MongoDB-wire server keeps them all, slower with every run (163 had piled up here).
+/// Best effort: a server that cannot be cleaned now still serves the tests.
+fn drop_test_mongo_databases(ws: &Workspace) {
+    let python = ws.mongo_venv().join("bin").join("python3");
+    let mut command = Command::new(python);
+    command.args(["-c", DROP_TEST_MONGO_DATABASES, crate::stack::MONGO_URI]);
+    if let Err(error) = cmd::run(&mut command) {
+        println!("note: leftover MongoDB test databases not dropped: {error:#}");
+    }
 }
 
 /// `docker-compose config -q` (no engine is needed for it).

@@ -385,3 +385,28 @@ async fn staff_and_shoppers_are_held_to_one_text_rule() {
         "malformed_json"
     );
 }
+
+/// Too many header fields is a client's mistake like any other: 431 with the envelope (hyper
+/// alone would answer an empty 431), while a request within the limit is served.
+#[tokio::test]
+async fn too_many_headers_get_the_envelope() {
+    let app = TestApp::spawn().await;
+    let with_headers = |count: usize| {
+        let mut request = reqwest::Client::new().get(app.url("/api/v1/categories"));
+        for n in 0..count {
+            request = request.header(format!("x-filler-{n}"), "1");
+        }
+        request
+    };
+    let served = with_headers(80).send().await.expect("request");
+    assert_eq!(served.status(), StatusCode::OK);
+    let refused = with_headers(150).send().await.expect("request");
+    assert_eq!(
+        refused.status(),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+    );
+    assert!(refused.headers().contains_key("x-request-id"));
+    let body: serde_json::Value = refused.json().await.expect("the envelope");
+    assert_eq!(body["error"]["code"], "too_many_headers");
+    assert_eq!(body["error"]["details"]["limit"], 100);
+}

@@ -305,6 +305,7 @@ async fn a_new_shopper_registers_is_declined_then_buys() {
         async move {
             buy(&client, &shop, &api).await;
             manage_account(&client, &shop).await;
+            take_data_and_leave(&client, &shop).await;
         }
     })
     .await;
@@ -527,6 +528,59 @@ async fn manage_account(client: &Client, shop: &str) {
         client.find(Locator::Css(".address-card")).await.is_err(),
         "the address is gone"
     );
+}
+
+/// The shopper's own data: the download link serves everything held about them, and the
+/// account is deleted with the password (a wrong one is refused with the reason); then they
+/// are logged out and the old password opens nothing.
+async fn take_data_and_leave(client: &Client, shop: &str) {
+    support::open(client, &format!("{shop}/account"), Width::Desktop).await;
+    let email = support::value(client, "#profile-email").await;
+    let href = client
+        .find(Locator::Css("[data-testid=download-data]"))
+        .await
+        .expect("the download link")
+        .attr("href")
+        .await
+        .expect("href");
+    assert_eq!(href.as_deref(), Some("/api/v1/me/data"));
+    // What the link downloads, fetched as the page would (same origin, the session cookie).
+    let exported = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch('/api/v1/me/data').then(r => r.json())
+               .then(d => done([d.account.email, d.orders.length]));",
+            vec![],
+        )
+        .await
+        .expect("the export");
+    assert_eq!(exported[0].as_str(), Some(email.as_str()), "{exported}");
+    assert!(
+        exported[1].as_u64() >= Some(1),
+        "the orders are in it: {exported}"
+    );
+
+    support::fill(client, "#delete-password", "not my password at all").await;
+    support::click(client, "#your-data button[type=submit]").await;
+    let refusal = support::wait_until_text(client, ".form-error", |t| !t.is_empty()).await;
+    assert!(refusal.to_lowercase().contains("password"), "{refusal}");
+
+    support::fill(client, "#delete-password", "analytical engine notes").await;
+    support::click(client, "#your-data button[type=submit]").await;
+    let farewell =
+        support::wait_until_text(client, "[data-testid=account-deleted]", |t| !t.is_empty()).await;
+    assert_eq!(
+        farewell,
+        "Your account is deleted. Thank you for shopping with us."
+    );
+    assert_eq!(support::text(client, ".account-link").await, "Log in");
+
+    support::open(client, &format!("{shop}/account/login"), Width::Desktop).await;
+    support::fill(client, "#email", &email).await;
+    support::fill(client, "#password", "analytical engine notes").await;
+    support::click(client, "form.stacked button[type=submit]").await;
+    let refused = support::wait_until_text(client, ".form-error", |t| !t.is_empty()).await;
+    assert!(!refused.is_empty(), "the old login opens nothing");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

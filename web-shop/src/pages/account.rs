@@ -191,6 +191,7 @@ pub fn AccountPage() -> impl IntoView {
                         <PasswordForm/>
                     </div>
                     <AddressBook addresses/>
+                    <YourData/>
                 }
                 .into_any()
             })}
@@ -231,6 +232,29 @@ fn Details(account: Account) -> impl IntoView {
                 <label for="profile-password">"Current password (only to change the email)"</label>
                 <input id="profile-password" name="current_password" type="password" autocomplete="current-password"/>
                 <button type="submit">"Save details"</button>
+            </form>
+        </section>
+    }
+}
+
+/// The shopper's own data: a copy to download, and deleting the account (the password again,
+/// so a session left open on a shared computer cannot do it).
+#[component]
+fn YourData() -> impl IntoView {
+    view! {
+        <section id="your-data" aria-labelledby="your-data-heading">
+            <h2 id="your-data-heading">"Your data"</h2>
+            <p>"Everything we hold about you — details, addresses, orders, reviews and the visits we recorded — in one file."</p>
+            // A plain link: the router must not take it over, the browser downloads it.
+            <p><a href="/api/v1/me/data" download="my-nexus-data.json" rel="external"
+                data-testid="download-data">"Download my data"</a></p>
+            <form class="stacked" method="post" action="/account/delete">
+                <CsrfField/>
+                <label for="delete-password">"Password, to delete your account"</label>
+                <input id="delete-password" name="password" type="password"
+                    autocomplete="current-password" required aria-describedby="delete-hint"/>
+                <p id="delete-hint" class="hint">"Your name, email, addresses and recorded visits are erased and every device is logged out. Your reviews stay, unsigned. Orders stay in our books without your name or address; orders still on their way must arrive first."</p>
+                <button type="submit" class="danger">"Delete my account"</button>
             </form>
         </section>
     }

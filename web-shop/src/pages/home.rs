@@ -10,6 +10,20 @@ use crate::components::{ApiProblem, ProductGrid};
 /// Products on the home page.
 const FEATURED: i64 = 8;
 
+/// Where a shopper lands after deleting their account (`/?account=deleted`).
+#[component]
+fn AccountDeleted() -> impl IntoView {
+    let deleted = leptos_router::hooks::use_query_map()
+        .get_untracked()
+        .get("account")
+        .is_some_and(|value| value == "deleted");
+    view! {
+        <p class="notice ok" role="status" data-testid="account-deleted">
+            {deleted.then_some("Your account is deleted. Thank you for shopping with us.")}
+        </p>
+    }
+}
+
 /// The front page: the newest products in stock, and the categories to browse.
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -36,6 +50,7 @@ pub fn HomePage() -> impl IntoView {
             name="description"
             content=format!("{SHOP_NAME}: clothing, home goods and more — new arrivals every week, delivered to your door.")
         />
+        <AccountDeleted/>
         <section class="hero">
             <h1>{SHOP_NAME}</h1>
             <p>"New arrivals every week. Free returns within 30 days."</p>

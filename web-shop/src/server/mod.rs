@@ -122,6 +122,7 @@ fn form_routes() -> Router<Shop> {
         .route("/checkout", post(forms::checkout::checkout_form))
         .route("/account/profile", post(account::profile_form))
         .route("/account/password", post(account::password_form))
+        .route("/account/delete", post(account::delete_account_form))
         .route("/account/addresses", post(account::address_form))
         .route(
             "/account/addresses/{id}/delete",

@@ -261,8 +261,11 @@ pub async fn score_job(
     responses((status = 200, body = ChurnDataset)), security(("bearer" = ["churn"])))]
 pub async fn dataset(State(state): State<AppState>) -> ApiResult<Response> {
     let exported_at = Utc::now();
+    // MongoDB down is a 503 naming it, before the answer starts.
+    crate::storage::health::ping_mongo(&state.mongo).await?;
     let transactions = crate::storage::churn::transactions(&state.db, None).await?;
-    let events = crate::storage::churn::event_stream(&state.mongo, None).await?;
+    let mongo = state.mongo.clone();
+    let events = async move { crate::storage::churn::event_stream(&mongo, None).await };
     let body = churn::dataset_stream(exported_at, &transactions, events)?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],

@@ -1,4 +1,5 @@
-//! The account's forms: log in, register, log out, profile, password, address book.
+//! The account's forms: log in, register, log out, profile, password, address book, and
+//! deleting the account.
 
 use std::net::SocketAddr;
 
@@ -8,7 +9,7 @@ use axum::{
     response::Response,
 };
 use storefront_client::account::{
-    AddressRequest, LoginRequest, PasswordChange, ProfileChanges, Registration,
+    AccountDeletion, AddressRequest, LoginRequest, PasswordChange, ProfileChanges, Registration,
 };
 
 use crate::components::AddressValues;
@@ -166,6 +167,31 @@ pub(crate) async fn password_form(
         answer,
         |()| "/account?saved=password#password".to_owned(),
         |message| with_query("/account", &[("error", message)]) + "#password",
+    )
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct DeletionForm {
+    password: String,
+}
+
+/// "Delete my account": the API erases it and clears the session cookie, which goes back to
+/// the browser with the redirect home.
+pub(crate) async fn delete_account_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<DeletionForm>,
+) -> Response {
+    let shopper = Shopper::new(&shop, peer, &headers);
+    let deletion = AccountDeletion {
+        password: form.password,
+    };
+    let answer = shopper.api.delete_account(&deletion).await;
+    shopper.finish(
+        answer,
+        |()| "/?account=deleted".to_owned(),
+        |message| with_query("/account", &[("error", message)]) + "#your-data",
     )
 }
 
