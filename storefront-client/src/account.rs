@@ -266,7 +266,6 @@ pub struct PasswordChange {
 /// A saved address to add or replace (`POST /api/v1/me/addresses`, `PUT …/{id}`): the
 /// postal fields, flat, beside `label` and `is_default`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(from = "AddressRequestFields")]
 pub struct AddressRequest {
     pub label: Option<String>,
@@ -275,9 +274,13 @@ pub struct AddressRequest {
     pub is_default: bool,
 }
 
-/// An [`AddressRequest`] as it arrives. Read flat because serde cannot refuse an unknown
-/// field through `flatten` (the flattened part is only shown the fields it knows).
+/// A saved address to add or replace: the postal fields, flat, beside `label` and
+/// `is_default` — an [`AddressRequest`] as it arrives. Read flat because serde cannot refuse
+/// an unknown field through `flatten` (the flattened part is only shown the fields it knows);
+/// for the same reason it is the request's OpenAPI schema: the derived one for the flattened
+/// struct was an `allOf` of two closed objects, which no body can satisfy.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct AddressRequestFields {
     #[serde(default)]
@@ -296,6 +299,16 @@ struct AddressRequestFields {
     #[serde(default)]
     is_default: bool,
 }
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for AddressRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <AddressRequestFields as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for AddressRequest {}
 
 impl From<AddressRequestFields> for AddressRequest {
     fn from(fields: AddressRequestFields) -> Self {
