@@ -55,9 +55,9 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
 }
 
 /// The complete router with every layer.
-pub fn app(state: AppState) -> Router {
+pub fn app(state: AppState) -> anyhow::Result<Router> {
     let http = state.settings.http.clone();
-    let router = routes::router(state)
+    let router = routes::router(state)?
         .layer(DefaultBodyLimit::max(http.body_limit_bytes))
         .layer(middleware::from_fn_with_state(
             Duration::from_secs(http.request_timeout_secs),
@@ -65,7 +65,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(refuse_too_many_headers));
-    telemetry::instrument(router)
+    Ok(telemetry::instrument(router))
 }
 
 /// Header fields a request may carry (as Apache's and Tomcat's defaults); more is a 431.
@@ -125,7 +125,7 @@ impl Application {
         crate::checkout::spawn_reaper(state.clone());
         Ok(Self {
             listener,
-            router: app(state),
+            router: app(state)?,
         })
     }
 

@@ -69,13 +69,14 @@ impl Modify for SecurityAddon {
     }
 }
 
-/// The API routes and their OpenAPI document.
-pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// The API routes and their OpenAPI document; an error if an admin route does not name its
+/// permission (the API then refuses to start).
+pub fn api(state: &AppState) -> anyhow::Result<(Router<AppState>, utoipa::openapi::OpenApi)> {
     let admin = admin::router();
     let gate = AdminGate::new(state.clone(), admin.get_openapi())
-        .unwrap_or_else(|problem| panic!("the admin routes' permissions: {problem}"));
+        .map_err(|problem| anyhow::anyhow!("the admin routes' permissions: {problem}"))?;
     let admin = admin.route_layer(middleware::from_fn_with_state(gate, require_permission));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    Ok(OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::api_index))
@@ -87,22 +88,23 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(reviews::router())
         .merge(me::router())
         .merge(admin)
-        .split_for_parts()
+        .split_for_parts())
 }
 
 /// The whole application router: API, docs, metrics and envelope-shaped fallbacks.
-pub fn router(state: AppState) -> Router {
-    let (api, openapi) = api(&state);
+pub fn router(state: AppState) -> anyhow::Result<Router> {
+    let (api, openapi) = api(&state)?;
     // No validator badge: the docs UI must not call out to the internet.
     let docs = SwaggerUi::new("/docs")
         .url("/openapi.json", openapi)
         .config(utoipa_swagger_ui::Config::default().validator_url("none"));
-    api.merge(docs)
+    Ok(api
+        .merge(docs)
         .route("/metrics", get(telemetry::render_metrics))
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn(reject_nul_in_url))
-        .with_state(state)
+        .with_state(state))
 }
 
 /// PostgreSQL cannot store NUL characters; a URL that carries one (`%00`) is refused before
