@@ -111,7 +111,7 @@ async fn wait_text(client: &Client, css: &str, wanted: impl Fn(&str) -> bool) ->
 async fn screenshot(client: &Client, name: &str) {
     client
         .execute_async(
-            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(done));",
+            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
             vec![],
         )
         .await

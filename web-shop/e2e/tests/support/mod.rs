@@ -297,7 +297,7 @@ pub async fn screenshot(client: &Client, page: &str, width: Width) {
     // Screenshots can lag the DOM by a frame.
     client
         .execute_async(
-            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(done));",
+            "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));",
             vec![],
         )
         .await
