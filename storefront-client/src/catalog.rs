@@ -248,9 +248,11 @@ pub struct ListParams {
     pub category: Option<String>,
     /// Lowest price, in minor units.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     pub min_price: Option<i64>,
     /// Highest price, in minor units.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     pub max_price: Option<i64>,
     /// Only products with stock.
     #[serde(default)]
@@ -260,6 +262,7 @@ pub struct ListParams {
     pub sort: SortParam,
     /// Page size, 1–100 (default 24).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
     /// `meta.next_cursor` of the previous page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -303,9 +306,11 @@ pub struct SearchParams {
     pub q: String,
     /// 1-based page number.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
     pub page: Option<i64>,
     /// Page size, 1–100 (default 24).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
 }
 

@@ -167,8 +167,10 @@ pub struct OrderList {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct OrderListParams {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
     pub page: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
 }
 

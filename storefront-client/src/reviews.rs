@@ -34,9 +34,11 @@ pub struct Review {
 pub struct ReviewPageParams {
     /// From 1.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000))]
     pub page: Option<i64>,
     /// 1-100; 20 when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
 }
 

@@ -149,6 +149,7 @@ fn cargo(ws: &Workspace, args: &[&str]) -> Command {
         cmd::env_default(&mut command, key, value);
     }
     cmd::env_default(&mut command, "NEXUS_TEST_SECANTUSD", ws.secantusd());
+    cmd::env_default(&mut command, "NEXUS_SCHEMATHESIS", ws.schemathesis());
     command
 }
 

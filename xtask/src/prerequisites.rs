@@ -1,6 +1,7 @@
 //! What the chores need from the machine beyond a Rust toolchain and python3, installed when
 //! missing: Debian packages (through apt-get, as root or with password-less sudo), rustup
-//! components and targets, and the cargo-installed tools (wasm-bindgen-cli, tauri-driver).
+//! components and targets, the cargo-installed tools (wasm-bindgen-cli, tauri-driver) and the
+//! Python tools from PyPI, each in a venv of its own (SecantusDB, schemathesis).
 //! Each is probed first, so a second run installs nothing; each installation says why.
 //! Where xtask cannot install (no apt-get, not root and no sudo), it stops with the command
 //! to run by hand.
@@ -119,7 +120,42 @@ pub fn ensure_for_tests(ws: &Workspace) -> Result<()> {
     shop::ensure_wasm_target()?;
     shop::ensure_wasm_bindgen(ws)?;
     console::ensure_tauri_driver(ws)?;
+    ensure_python_tool(
+        &ws.schemathesis(),
+        SCHEMATHESIS_REQUIREMENT,
+        "fuzzes every API operation from the OpenAPI document",
+    )?;
     Ok(())
+}
+
+/// The pinned API fuzzer, installed into `.venv-schemathesis`.
+pub const SCHEMATHESIS_REQUIREMENT: &str = "schemathesis==4.32.5";
+
+/// Installs `requirement` from PyPI into the venv that holds `program` (`<venv>/bin/<name>`),
+/// unless `program` is already there. Pre-releases are allowed: the pin says which.
+pub fn ensure_python_tool(program: &std::path::Path, requirement: &str, why: &str) -> Result<()> {
+    if program.exists() {
+        return Ok(());
+    }
+    let venv = program
+        .parent()
+        .and_then(std::path::Path::parent)
+        .context("a Python tool lives in <venv>/bin")?;
+    println!(
+        "{requirement} is missing ({why}); installing it into {}",
+        venv.display()
+    );
+    if !venv.join("bin/python").exists() {
+        cmd::run(Command::new("python3").args(["-m", "venv"]).arg(venv)).context(
+            "cannot create the venv (on Debian's python3: apt-get install python3-venv)",
+        )?;
+    }
+    cmd::run(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--disable-pip-version-check", "--pre"])
+            .arg(requirement),
+    )
+    .with_context(|| format!("cannot install {requirement} from PyPI"))
 }
 
 /// The Debian packages the staff console's build links against, installed when missing.

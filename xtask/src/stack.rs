@@ -42,11 +42,12 @@ pub const API_ENV: [(&str, &str); 4] = [
 ];
 
 /// Environment for the test suite (besides `NEXUS_TEST_SECANTUSD`, a path computed at run time);
-/// each is set only when the user has not set it already.
-pub const TEST_ENV: [(&str, &str); 3] = [
+/// each is set only when the user has not set it already. No MongoDB URI: each test process
+/// starts a MongoDB-wire server of its own (`api_test_stack::mongo_uri`) unless the user sets
+/// `NEXUS_TEST_MONGODB_URI`.
+pub const TEST_ENV: [(&str, &str); 2] = [
     ("NEXUS_TEST_DATABASE_URL", POSTGRES_SERVER_URL),
     ("NEXUS_TEST_REDIS_URL", REDIS_URL),
-    ("NEXUS_TEST_MONGODB_URI", MONGO_URI),
 ];
 
 /// A process that `up` or `test` may start, tracked by `.nexus/run/<name>.pid` and logging to

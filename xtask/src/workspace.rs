@@ -83,6 +83,11 @@ impl Workspace {
         self.mongo_venv().join("bin").join("secantusd-py")
     }
 
+    /// The API fuzzer, in `.venv-schemathesis/`.
+    pub fn schemathesis(&self) -> PathBuf {
+        self.root.join(".venv-schemathesis/bin/schemathesis")
+    }
+
     /// Cargo's target directory as the nested cargo invocations will use it.
     pub fn target_dir(&self) -> PathBuf {
         ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"]

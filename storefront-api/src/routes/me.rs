@@ -73,7 +73,8 @@ pub async fn personal_data(
 /// while an order is still on its way, and for staff accounts (409 `staff_account`).
 #[utoipa::path(delete, path = "/api/v1/me", tag = "accounts", request_body = AccountDeletion,
     responses((status = 204), (status = 401, body = crate::error::ErrorEnvelope),
-              (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
+              (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope),
+              (status = 429, description = "Too many wrong passwords", body = crate::error::ErrorEnvelope)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn delete_account(
     State(state): State<AppState>,
@@ -98,7 +99,8 @@ pub async fn delete_account(
 /// Changes the caller's name or email.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", request_body = ProfileChanges,
     responses((status = 200, body = AccountEnvelope), (status = 409, body = crate::error::ErrorEnvelope),
-              (status = 422, body = crate::error::ErrorEnvelope)),
+              (status = 422, body = crate::error::ErrorEnvelope),
+              (status = 429, description = "Too many wrong passwords", body = crate::error::ErrorEnvelope)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn update_profile(
     State(state): State<AppState>,
@@ -153,7 +155,8 @@ pub async fn update_profile(
 /// Changes the password after checking the current one; every other session is ended.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "accounts", request_body = PasswordChange,
     responses((status = 204), (status = 401, body = crate::error::ErrorEnvelope),
-              (status = 422, body = crate::error::ErrorEnvelope)),
+              (status = 422, body = crate::error::ErrorEnvelope),
+              (status = 429, description = "Too many wrong passwords", body = crate::error::ErrorEnvelope)),
     security(("bearer" = []), ("cookie" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,

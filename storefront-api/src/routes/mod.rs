@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
+mod common_errors;
 pub mod events;
 pub mod health;
 pub mod me;
@@ -76,7 +77,7 @@ pub fn api(state: &AppState) -> anyhow::Result<(Router<AppState>, utoipa::openap
     let gate = AdminGate::new(state.clone(), admin.get_openapi())
         .map_err(|problem| anyhow::anyhow!("the admin routes' permissions: {problem}"))?;
     let admin = admin.route_layer(middleware::from_fn_with_state(gate, require_permission));
-    Ok(OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::api_index))
@@ -88,7 +89,9 @@ pub fn api(state: &AppState) -> anyhow::Result<(Router<AppState>, utoipa::openap
         .merge(reviews::router())
         .merge(me::router())
         .merge(admin)
-        .split_for_parts())
+        .split_for_parts();
+    common_errors::declare(&mut openapi);
+    Ok((router, openapi))
 }
 
 /// The whole application router: API, docs, metrics and envelope-shaped fallbacks.

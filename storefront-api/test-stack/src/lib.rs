@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod mongo_server;
+
+pub use mongo_server::{mongo_server_pid, mongo_uri, secantusd};
+
 /// How long a service may take to answer after it starts.
 pub const START_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -95,7 +99,7 @@ impl ApiStack {
             "postgres://postgres@127.0.0.1:5432",
         );
         let database_url = format!("{}/nexus_test_{tag}", server.trim_end_matches('/'));
-        let mongo_uri = env_or("NEXUS_TEST_MONGODB_URI", "mongodb://127.0.0.1:27017");
+        let mongo_uri = mongo_uri();
         let mongo_database = format!("nexus_test_{tag}");
         let port = free_port();
         let env = [
@@ -157,18 +161,34 @@ impl ApiStack {
 
 /// A session token of the demo staff account of the API at `api_url`.
 pub async fn staff_token(api_url: &str) -> String {
-    let login: Value = reqwest::Client::new()
-        .post(format!("{api_url}/api/v1/auth/login"))
-        .json(&json!({ "email": STAFF_EMAIL, "password": STAFF_PASSWORD }))
+    let credentials = json!({ "email": STAFF_EMAIL, "password": STAFF_PASSWORD });
+    session_token(api_url, "login", credentials).await
+}
+
+/// A session token of a customer account registered now with `email`.
+pub async fn customer_token(api_url: &str, email: &str) -> String {
+    let registration = json!({
+        "email": email,
+        "password": "Test-Customer-2026",
+        "full_name": "Test Customer",
+    });
+    session_token(api_url, "register", registration).await
+}
+
+/// Logs in or registers (`action`) and returns the new session's token.
+async fn session_token(api_url: &str, action: &str, body: Value) -> String {
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{api_url}/api/v1/auth/{action}"))
+        .json(&body)
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    login["session"]["token"]
+    answer["session"]["token"]
         .as_str()
-        .expect("the demo staff account logs in")
+        .unwrap_or_else(|| panic!("{action} answers a session: {answer}"))
         .to_owned()
 }
 

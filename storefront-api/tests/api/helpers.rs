@@ -100,16 +100,8 @@ pub struct WireServer {
 }
 
 impl WireServer {
-    fn binary() -> String {
-        std::env::var("NEXUS_TEST_SECANTUSD").unwrap_or_else(|_| {
-            let manifest_dir = std::env::var("CARGO_MANIFEST_DIR")
-                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
-            format!("{manifest_dir}/../.venv-mongo/bin/secantusd-py")
-        })
-    }
-
     pub fn start(port: u16, storage: PathBuf) -> Self {
-        let child = Command::new(Self::binary())
+        let child = Command::new(api_test_stack::secantusd())
             .args([
                 "--host",
                 "127.0.0.1",
@@ -279,7 +271,7 @@ impl TestApp {
         settings.redis.key_prefix = format!("test:{}:", Uuid::new_v4().simple());
         settings.mongodb.uri = options
             .mongodb_uri
-            .unwrap_or_else(|| env_or("NEXUS_TEST_MONGODB_URI", "mongodb://127.0.0.1:27017"))
+            .unwrap_or_else(api_test_stack::mongo_uri)
             .into();
         settings.mongodb.database = database.clone();
         settings.log.filter = "warn".into();

@@ -46,6 +46,7 @@ pub struct AuditQuery {
     pub entity_id: Option<Uuid>,
     /// How many of the latest entries (1-500, default 100).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<i64>,
 }
 

@@ -6,11 +6,11 @@ use std::net::{IpAddr, SocketAddr};
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::stack::{HOST, MONGO, MONGO_PORT, SECANTUSDB_REQUIREMENT, SERVICE_START_TIMEOUT_SECS};
 use crate::workspace::{Workspace, create_dir};
-use crate::{cmd, process};
+use crate::{prerequisites, process};
 
 /// Ensures a MongoDB-wire server accepts connections on 127.0.0.1:27017.
 pub fn ensure(ws: &Workspace) -> Result<()> {
@@ -24,22 +24,11 @@ pub fn ensure(ws: &Workspace) -> Result<()> {
 
 /// Installs `secantusd-py` into `.venv-mongo` unless it is already there.
 pub fn ensure_venv(ws: &Workspace) -> Result<()> {
-    if ws.secantusd().exists() {
-        return Ok(());
-    }
-    let venv = ws.mongo_venv();
-    println!("installing {SECANTUSDB_REQUIREMENT} into {}", ws.rel(&venv));
-    if !venv.join("bin/python").exists() {
-        cmd::run(Command::new("python3").args(["-m", "venv"]).arg(&venv)).context(
-            "cannot create the venv (on Debian's python3: apt-get install python3-venv)",
-        )?;
-    }
-    cmd::run(
-        Command::new(venv.join("bin/pip"))
-            .args(["install", "--disable-pip-version-check", "--pre"])
-            .arg(SECANTUSDB_REQUIREMENT),
+    prerequisites::ensure_python_tool(
+        &ws.secantusd(),
+        SECANTUSDB_REQUIREMENT,
+        "the MongoDB-wire server",
     )
-    .context("cannot install the MongoDB-wire server from PyPI")
 }
 
 fn address() -> SocketAddr {

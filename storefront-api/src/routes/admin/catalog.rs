@@ -211,7 +211,9 @@ pub async fn adjust_stock(
 /// The stock ledger of a variant, newest first.
 #[utoipa::path(get, path = "/api/v1/admin/variants/{id}/stock-adjustments", tag = "admin",
     params(("id" = Uuid, Path, description = "Variant id")),
-    responses((status = 200, body = MovementList)), security(("bearer" = ["catalog"])))]
+    responses((status = 200, body = MovementList),
+              (status = 404, description = "No such variant", body = crate::error::ErrorEnvelope)),
+    security(("bearer" = ["catalog"])))]
 pub async fn stock_movements(
     State(state): State<AppState>,
     Path(variant_id): Path<Uuid>,
