@@ -161,7 +161,16 @@ pub fn day_number(date: NaiveDate) -> i32 {
 impl Transactions {
     /// Reads a CSV or Parquet transactions file, checking every value.
     pub fn from_path(path: &Path) -> Result<Self, LoadError> {
-        let raw = RawTable::read(path)?;
+        Self::from_table(RawTable::read(path)?)
+    }
+
+    /// The contents of a transactions file called `name` (its extension names the format),
+    /// checked as [`Transactions::from_path`] checks a file.
+    pub fn from_bytes(bytes: Vec<u8>, name: &Path) -> Result<Self, LoadError> {
+        Self::from_table(RawTable::parse(bytes, name)?)
+    }
+
+    fn from_table(raw: RawTable) -> Result<Self, LoadError> {
         let customer_ids = raw.required("customer_id")?;
         let ordered_at = raw.required("ordered_at")?;
         let amounts = raw.required("amount")?;
@@ -197,7 +206,7 @@ impl Transactions {
             });
         }
         let mut transactions = Self::from_records(&records);
-        transactions.manifest.source = path.display().to_string();
+        transactions.manifest.source = raw.path.display().to_string();
         transactions.manifest.sha256 = Some(raw.sha256);
         Ok(transactions)
     }
@@ -271,7 +280,15 @@ impl Transactions {
 impl Events {
     /// Reads a CSV or Parquet events file with `customer_id`, `occurred_at` and `type`.
     pub fn from_path(path: &Path) -> Result<Self, LoadError> {
-        let raw = RawTable::read(path)?;
+        Self::from_table(RawTable::read(path)?)
+    }
+
+    /// The contents of an events file called `name` (its extension names the format).
+    pub fn from_bytes(bytes: Vec<u8>, name: &Path) -> Result<Self, LoadError> {
+        Self::from_table(RawTable::parse(bytes, name)?)
+    }
+
+    fn from_table(raw: RawTable) -> Result<Self, LoadError> {
         let customer_ids = raw.required("customer_id")?;
         let occurred_at = raw.required("occurred_at")?;
         let kinds = raw.required("type")?;
@@ -290,7 +307,7 @@ impl Events {
             });
         }
         let mut events = Self::from_records(&records);
-        events.manifest.source = path.display().to_string();
+        events.manifest.source = raw.path.display().to_string();
         events.manifest.sha256 = Some(raw.sha256);
         Ok(events)
     }
@@ -456,6 +473,10 @@ impl RawTable {
         File::open(path)
             .and_then(|mut f| f.read_to_end(&mut bytes))
             .map_err(io)?;
+        Self::parse(bytes, path)
+    }
+
+    fn parse(bytes: Vec<u8>, path: &Path) -> Result<Self, LoadError> {
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
         let unreadable = |e: PolarsError| LoadError::Unreadable {
             path: path.to_owned(),

@@ -2,8 +2,8 @@
 //! ensures the backing services exactly as `up` does (plus the
 //! `secantusd-py` the readiness test starts on its own), drops leftover test databases, then
 //! runs, stopping at the first failure: rustfmt, clippy (host and the shop's wasm32 side), the
-//! workspace tests (the browser tests with the API and shop binaries built first) and the
-//! docker-compose file check.
+//! workspace tests (the browser tests with the API and shop binaries built first), the fuzz
+//! targets for a few seconds each, and the docker-compose file check.
 
 use std::process::Command;
 use std::time::Instant;
@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use crate::services::{self, mongo, postgres};
 use crate::stack::TEST_ENV;
 use crate::workspace::Workspace;
-use crate::{cmd, console, prerequisites, shop};
+use crate::{cmd, console, fuzz, prerequisites, shop};
 
 /// Databases the tests create for themselves (`_` escaped: it is a LIKE wildcard).
 const TEST_DATABASES_QUERY: &str =
@@ -25,7 +25,7 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
     mongo::ensure_venv(ws)?;
     drop_test_databases()?;
     drop_test_mongo_databases(ws);
-    let total = 5;
+    let total = 6;
     let step = |index: usize, title: &str, mut command: Command| -> Result<()> {
         println!("==> [{index}/{total}] {title}");
         let started = Instant::now();
@@ -33,7 +33,12 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
         println!("==> {title} passed in {} s", started.elapsed().as_secs());
         Ok(())
     };
-    step(1, "rustfmt", rustfmt_check(ws))?;
+    step(1, "rustfmt", rustfmt_check(ws, None))?;
+    step(
+        1,
+        "rustfmt (fuzz targets)",
+        rustfmt_check(ws, Some("fuzz/Cargo.toml")),
+    )?;
     step(2, "clippy", clippy(ws))?;
     step(
         3,
@@ -76,6 +81,13 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
         .env("NEXUS_CONSOLE_BIN", &console);
     cmd::run(&mut console::with_display(tests)).context("the tests step failed")?;
     println!("==> tests passed in {} s", started.elapsed().as_secs());
+    println!("==> [5/{total}] fuzz targets ({FUZZ_SECONDS} s each)");
+    let started = Instant::now();
+    fuzz::fuzz(ws, &[], FUZZ_SECONDS)?;
+    println!(
+        "==> fuzz targets passed in {} s",
+        started.elapsed().as_secs()
+    );
     println!("==> [{total}/{total}] docker-compose.yml");
     check_compose_file(ws)?;
     println!("all checks passed");
@@ -132,9 +144,17 @@ fn cargo_test(ws: &Workspace, extra_args: &[String]) -> Command {
     command
 }
 
-/// `cargo fmt --all -- --check`, without colours when cargo's are off (CI logs).
-fn rustfmt_check(ws: &Workspace) -> Command {
-    let mut command = cargo(ws, &["fmt", "--all", "--", "--check"]);
+/// How long each fuzz target runs in `test` (`cargo xtask fuzz` runs longer).
+const FUZZ_SECONDS: u32 = 20;
+
+/// `cargo fmt --all -- --check` of the workspace, or of the workspace whose manifest is
+/// given (the fuzz targets'), without colours when cargo's are off (CI logs).
+fn rustfmt_check(ws: &Workspace, manifest: Option<&str>) -> Command {
+    let mut command = cargo(ws, &["fmt", "--all"]);
+    if let Some(manifest) = manifest {
+        command.args(["--manifest-path", manifest]);
+    }
+    command.args(["--", "--check"]);
     if std::env::var("CARGO_TERM_COLOR").is_ok_and(|color| color == "never") {
         command.args(["--color", "never"]);
     }

@@ -9,6 +9,8 @@
 //!   clippy, the tests and the compose-file check.
 //! * `shop-build [--debug]` builds the web shop (server binary and site directory) and prints
 //!   where they are; the container image uses it.
+//! * `fuzz [TARGET…] [--seconds N]` runs the `cargo fuzz` targets of the parsers that take
+//!   untrusted bytes, each for a bounded time.
 //! * `sqlx-prepare` regenerates the sqlx offline query metadata in `storefront-api/.sqlx`.
 //! * `bench` measures the public catalog reads and the shop's pages of a release build with wrk,
 //!   and the shop's bundle and page weights.
@@ -19,6 +21,7 @@ mod checks;
 mod cmd;
 mod console;
 mod down;
+mod fuzz;
 mod prerequisites;
 mod process;
 mod services;
@@ -69,6 +72,14 @@ enum Command {
         #[arg(long)]
         debug: bool,
     },
+    /// Fuzz the parsers that take untrusted bytes (`cargo fuzz`, libFuzzer), each for a while.
+    Fuzz {
+        /// Targets to run (all when none): churn_csv, churn_artifact, event_batch, money.
+        targets: Vec<String>,
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u32,
+    },
     /// Regenerate the sqlx offline query metadata in storefront-api/.sqlx.
     SqlxPrepare,
     /// Bring the stack up (release) and measure the API's reads and the shop's pages with wrk.
@@ -96,6 +107,7 @@ fn main() -> Result<()> {
             println!("site root:     {}", build.site_root.display());
             Ok(())
         }
+        Command::Fuzz { targets, seconds } => fuzz::fuzz(&ws, &targets, seconds),
         Command::SqlxPrepare => sqlx_prepare::prepare(&ws),
         Command::Bench {
             seconds,
