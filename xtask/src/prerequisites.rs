@@ -125,8 +125,16 @@ pub fn ensure_for_tests(ws: &Workspace) -> Result<()> {
         SCHEMATHESIS_REQUIREMENT,
         "fuzzes every API operation from the OpenAPI document",
     )?;
+    ensure_python_tool(
+        &ws.mongo_venv().join("bin/py-spy"),
+        PY_SPY_REQUIREMENT,
+        "prints the stacks of a MongoDB-wire server the tests' watchdog finds hung",
+    )?;
     Ok(())
 }
+
+/// The Python profiler whose `dump` shows where a hung SecantusDB is stuck.
+pub const PY_SPY_REQUIREMENT: &str = "py-spy==0.4.3";
 
 /// The pinned API fuzzer, installed into `.venv-schemathesis`.
 pub const SCHEMATHESIS_REQUIREMENT: &str = "schemathesis==4.32.5";

@@ -46,7 +46,7 @@ impl Progress for Steps {
 
 /// The window's requests, as the Tauri command hands them over, reach their commands and
 /// answer in the protocol's types.
-#[tokio::test]
+#[api_test_stack::test]
 async fn requests_from_the_window_reach_their_commands() {
     use console_protocol::{Command, GetDashboard, GetLastRun, GetSettings, Train};
     let console = Console::open(&console_dir("serve")).unwrap();
@@ -82,7 +82,7 @@ async fn requests_from_the_window_reach_their_commands() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_log_in_edit_a_price_and_ship_an_order() {
     let api = ApiStack::start(200).await;
     let dir = console_dir("catalog");
@@ -449,7 +449,7 @@ async fn staff_log_in_edit_a_price_and_ship_an_order() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_train_on_the_shop_deploy_and_roll_back() {
     let api = ApiStack::start(200).await;
     let dir = console_dir("churn");

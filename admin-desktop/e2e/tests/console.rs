@@ -122,7 +122,7 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_work_the_shop_from_the_console_window() {
     let console = required("NEXUS_CONSOLE_BIN");
     let api = ApiStack::start(200).await;

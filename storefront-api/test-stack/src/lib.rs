@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 
 mod mongo_server;
 
-pub use mongo_server::{mongo_server_pid, mongo_uri, secantusd};
+pub use api_test_macros::test;
+pub use mongo_server::{mongo_server_pid, mongo_uri, restarted_during, run_test, secantusd};
 
 /// How long a service may take to answer after it starts.
 pub const START_TIMEOUT: Duration = Duration::from_secs(120);

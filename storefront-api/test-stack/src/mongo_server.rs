@@ -10,13 +10,21 @@
 //! with the process (the kernel kills it when the watchdog thread ends), and the next test
 //! process removes the data directories of processes that are gone: nothing accumulates.
 //!
+//! A test that was running when the server hung fails (its request met a timeout or a
+//! closed connection), through no fault of the code it tests. `run_test`, which
+//! `#[api_test_stack::test]` wraps around every test body, asks the watchdog after a failure
+//! whether it restarted the server while the test ran, and if so runs the test once more (on
+//! fresh databases, as every run does); any other failure stands. Before it kills a hung
+//! server, the watchdog prints the server's Python stacks (py-spy, when `cargo xtask test`
+//! installed it beside SecantusDB), so the hang can be reported upstream.
+//!
 //! `NEXUS_TEST_MONGODB_URI`, when set, names a server to use instead (a real MongoDB).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use mongodb::bson::doc;
@@ -36,6 +44,91 @@ const DATA_DIR_PREFIX: &str = "nexus-test-mongo-";
 static URI: OnceLock<String> = OnceLock::new();
 /// The running server's process id (0 before it starts, or with `NEXUS_TEST_MONGODB_URI`).
 static SERVER_PID: AtomicU32 = AtomicU32::new(0);
+/// What the watchdog last found, for `restarted_during`; the condition variable wakes the
+/// tests that wait for its next verdict.
+static VERDICTS: (Mutex<Verdicts>, Condvar) = (
+    Mutex::new(Verdicts {
+        watching: false,
+        last_healthy_probe: None,
+        last_restart: None,
+    }),
+    Condvar::new(),
+);
+
+struct Verdicts {
+    /// Whether this process's watchdog runs (not with `NEXUS_TEST_MONGODB_URI`).
+    watching: bool,
+    /// When the latest probe that the server answered began.
+    last_healthy_probe: Option<Instant>,
+    /// When the watchdog last killed a hung or dead server (the new one answers by now).
+    last_restart: Option<Instant>,
+}
+
+fn record(update: impl FnOnce(&mut Verdicts)) {
+    let (verdicts, changed) = &VERDICTS;
+    update(&mut verdicts.lock().unwrap_or_else(|e| e.into_inner()));
+    changed.notify_all();
+}
+
+/// Whether the watchdog restarted the server after `since`. Waits for its verdict on a
+/// probe that begins after this call (up to a probe's time and a restart's), so a hang that
+/// made a test fail is counted even when the watchdog had not noticed it yet.
+pub fn restarted_during(since: Instant) -> bool {
+    let asked = Instant::now();
+    let (verdicts, changed) = &VERDICTS;
+    let mut verdicts = verdicts.lock().unwrap_or_else(|e| e.into_inner());
+    if !verdicts.watching {
+        return false;
+    }
+    let give_up = asked + PROBE_EVERY + PROBE_TIMEOUT + START_TIMEOUT;
+    loop {
+        let judged = |at: Option<Instant>| at.is_some_and(|at| at >= asked);
+        if judged(verdicts.last_healthy_probe) || judged(verdicts.last_restart) {
+            break;
+        }
+        let now = Instant::now();
+        if now >= give_up {
+            break;
+        }
+        verdicts = changed
+            .wait_timeout(verdicts, give_up - now)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+    verdicts.last_restart.is_some_and(|at| at >= since)
+}
+
+/// Runs one test body on a fresh Tokio runtime (`worker_threads` 0: current-thread, as
+/// `#[tokio::test]`), and once more if it failed while the watchdog restarted a hung server.
+/// Called by the code `#[api_test_stack::test]` generates.
+pub fn run_test<Test, Run>(worker_threads: usize, test: Test)
+where
+    Test: Fn() -> Run,
+    Run: std::future::Future<Output = ()>,
+{
+    let runtime = || {
+        let mut builder = if worker_threads == 0 {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(worker_threads);
+            builder
+        };
+        builder.enable_all().build().expect("a Tokio runtime")
+    };
+    let started = Instant::now();
+    let first =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime().block_on(test())));
+    let Err(failure) = first else { return };
+    if !restarted_during(started) {
+        std::panic::resume_unwind(failure);
+    }
+    eprintln!(
+        "the test MongoDB-wire server hung while this test ran and was restarted: running the \
+         test again"
+    );
+    runtime().block_on(test());
+}
 
 /// The URI of this process's MongoDB-wire server, started on first use.
 pub fn mongo_uri() -> String {
@@ -115,16 +208,21 @@ impl Watchdog {
             let _ = ready.send(Err(problem));
             return;
         }
+        record(|verdicts| verdicts.watching = true);
         let _ = ready.send(Ok(()));
         // A periodic health probe, not synchronisation: nothing waits on this interval.
         let mut every = tokio::time::interval(PROBE_EVERY);
         every.tick().await;
         loop {
             every.tick().await;
+            let began = Instant::now();
             let problem = match server.try_wait() {
                 Ok(Some(status)) => format!("exited ({status})"),
                 _ => match self.probe().await {
-                    Ok(()) => continue,
+                    Ok(()) => {
+                        record(|verdicts| verdicts.last_healthy_probe = Some(began));
+                        continue;
+                    }
                     Err(problem) => problem,
                 },
             };
@@ -132,7 +230,9 @@ impl Watchdog {
                 "test MongoDB-wire server on port {}: {problem}; restarting it",
                 self.port
             );
+            print_stacks(server.id()).await;
             let _ = server.kill();
+            let killed = Instant::now();
             let _ = server.wait();
             server = match self.spawn() {
                 Ok(server) => server,
@@ -144,6 +244,7 @@ impl Watchdog {
             if let Err(problem) = self.until_answering(&mut server).await {
                 eprintln!("test MongoDB-wire server: {problem}");
             }
+            record(|verdicts| verdicts.last_restart = Some(killed));
         }
     }
 
@@ -229,6 +330,28 @@ impl Watchdog {
                 PROBE_TIMEOUT.as_secs()
             )),
         }
+    }
+}
+
+/// Prints a hung server's Python stacks to stderr, when py-spy is installed beside it.
+async fn print_stacks(pid: u32) {
+    let py_spy = secantusd().with_file_name("py-spy");
+    if !py_spy.exists() {
+        return;
+    }
+    let dump = tokio::process::Command::new(&py_spy)
+        .args(["dump", "--nonblocking", "--pid", &pid.to_string()])
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    match tokio::time::timeout(Duration::from_secs(30), dump).await {
+        Ok(Ok(dump)) => eprintln!(
+            "the hung server's stacks (py-spy dump):\n{}{}",
+            String::from_utf8_lossy(&dump.stdout),
+            String::from_utf8_lossy(&dump.stderr)
+        ),
+        Ok(Err(e)) => eprintln!("cannot run {}: {e}", py_spy.display()),
+        Err(_) => eprintln!("py-spy did not dump the hung server's stacks within 30 s"),
     }
 }
 

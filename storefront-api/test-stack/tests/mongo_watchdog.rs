@@ -1,12 +1,14 @@
 //! The test processes' MongoDB-wire server does not hang a run: when it stops answering (as
 //! SecantusDB did in CI, spinning with its storage lock held; here it is frozen with SIGSTOP),
 //! the watchdog's query goes unanswered, and it kills the server and starts it again on the
-//! same port and data, so the tests keep their databases and their driver reconnects.
+//! same port and data, so the tests keep their databases and their driver reconnects; and a
+//! test that failed meanwhile is told so (`restarted_during`), which `run_test` uses to run
+//! it again, while a test that failed with the server healthy is not.
 
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use api_test_stack::{mongo_server_pid, mongo_uri, wait_for};
+use api_test_stack::{mongo_server_pid, mongo_uri, restarted_during, wait_for};
 use mongodb::bson::{Document, doc};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,6 +27,10 @@ async fn a_hung_server_is_restarted_on_the_same_port_with_its_data() {
         .await
         .unwrap();
     let hung = mongo_server_pid().expect("this process runs its own server");
+    // A failure with a healthy server: the watchdog's next probe is answered, no restart.
+    assert!(!verdict_since(Instant::now()).await);
+
+    let frozen_at = Instant::now();
 
     let status = Command::new("kill")
         .args(["-STOP", &hung.to_string()])
@@ -44,4 +50,16 @@ async fn a_hung_server_is_restarted_on_the_same_port_with_its_data() {
         },
     )
     .await;
+    assert!(
+        verdict_since(frozen_at).await,
+        "a test that failed while the server hung is run again"
+    );
+    assert!(!verdict_since(Instant::now()).await);
+}
+
+/// `restarted_during` waits for the watchdog's next verdict: off the async workers.
+async fn verdict_since(since: Instant) -> bool {
+    tokio::task::spawn_blocking(move || restarted_during(since))
+        .await
+        .unwrap()
 }

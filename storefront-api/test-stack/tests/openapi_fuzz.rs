@@ -19,7 +19,7 @@ const DEFAULT_SECONDS: &str = "150";
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
                       response_schema_conformance";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_survives_fuzzing_with_staff_and_customer_tokens() {
     let schemathesis = required("NEXUS_SCHEMATHESIS");
     let api = ApiStack::start(20).await;

@@ -25,7 +25,7 @@ async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response 
     .await
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn register_login_logout_and_revoked_session_is_refused() {
     let app = TestApp::spawn().await;
     let email = unique_email("jane");
@@ -70,7 +70,7 @@ async fn register_login_logout_and_revoked_session_is_refused() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn browsers_are_authenticated_by_the_session_cookie() {
     let app = TestApp::spawn().await;
     let browser = client();
@@ -109,7 +109,7 @@ async fn browsers_are_authenticated_by_the_session_cookie() {
     assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn logout_everywhere_ends_every_session() {
     let app = TestApp::spawn().await;
     let email = unique_email("multi");
@@ -150,7 +150,7 @@ async fn logout_everywhere_ends_every_session() {
     }
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn weak_passwords_and_taken_emails_get_clear_messages() {
     let app = TestApp::spawn().await;
     let response = register(&app, "not-an-email", "short").await;
@@ -182,7 +182,7 @@ async fn weak_passwords_and_taken_emails_get_clear_messages() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn wrong_passwords_are_refused_then_rate_limited() {
     let app = TestApp::spawn().await;
     let email = unique_email("victim");
@@ -221,7 +221,7 @@ async fn wrong_passwords_are_refused_then_rate_limited() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn too_many_failures_from_one_client_are_limited_across_accounts() {
     let app = TestApp::spawn().await;
     let max = app.settings.auth.login_max_failures_per_client;
@@ -236,7 +236,7 @@ async fn too_many_failures_from_one_client_are_limited_across_accounts() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn profile_password_and_addresses() {
     let app = TestApp::spawn().await;
     let (token, _) = app.customer().await;
@@ -403,7 +403,7 @@ async fn profile_password_and_addresses() {
     assert_eq!(response.status(), StatusCode::OK, "the new password works");
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn one_account_is_limited_across_many_client_addresses() {
     let app = TestApp::spawn_with(Options {
         trust_forwarded_for: true,
@@ -442,7 +442,7 @@ async fn one_account_is_limited_across_many_client_addresses() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_mistyping_shopper_does_not_lock_out_the_account_elsewhere() {
     let app = TestApp::spawn_with(Options {
         trust_forwarded_for: true,
@@ -488,7 +488,7 @@ async fn a_mistyping_shopper_does_not_lock_out_the_account_elsewhere() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn changing_the_login_email_needs_the_password() {
     let app = TestApp::spawn().await;
     let (token, _) = app.customer().await;
@@ -542,7 +542,7 @@ async fn redis(app: &TestApp) -> redis::aio::MultiplexedConnection {
 
 /// A session unused for its idle timeout ends (staff's much sooner than a shopper's), every
 /// use starts the idle clock again, and none outlives its absolute expiry.
-#[tokio::test]
+#[api_test_stack::test]
 async fn sessions_end_when_idle_staff_sooner_and_never_past_their_expiry() {
     use redis::AsyncCommands;
     let app = TestApp::spawn().await;

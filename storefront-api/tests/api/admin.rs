@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, error_code};
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn categories_move_but_never_under_their_own_subtree() {
     let app = TestApp::spawn().await;
     let token = app.staff().await;
@@ -66,7 +66,7 @@ async fn categories_move_but_never_under_their_own_subtree() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn staff_find_customers_by_email_or_name() {
     let app = TestApp::spawn().await;
     let token = app.staff().await;
@@ -124,7 +124,7 @@ async fn staff_find_customers_by_email_or_name() {
 
 /// Two staff moving two categories under each other at the same moment: the moves are
 /// serialised, so one of them is refused and the tree stays a tree.
-#[tokio::test]
+#[api_test_stack::test]
 async fn concurrent_category_moves_cannot_make_a_cycle() {
     let app = TestApp::spawn().await;
     let token = app.staff().await;
@@ -164,7 +164,7 @@ async fn concurrent_category_moves_cannot_make_a_cycle() {
 }
 
 /// Every staff change to the catalog is in the audit log: who, when, what, before and after.
-#[tokio::test]
+#[api_test_stack::test]
 async fn catalog_changes_are_audited_with_before_and_after() {
     let app = TestApp::spawn().await;
     let token = app.staff().await;

@@ -15,7 +15,7 @@ use crate::helpers::{TestApp, error_code};
 /// scope, and the API enforces exactly that: anonymous callers get 401, customers 403, and
 /// each staff role is refused — 403 naming the permission — exactly the operations whose
 /// permission it lacks, and let through to the handler for the rest.
-#[tokio::test]
+#[api_test_stack::test]
 async fn every_admin_route_enforces_its_declared_permission_for_every_role() {
     let app = TestApp::spawn().await;
     let (customer, _) = app.customer().await;
@@ -100,7 +100,7 @@ async fn every_admin_route_enforces_its_declared_permission_for_every_role() {
     assert!(!refused.contains_key("admin"));
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn public_registration_cannot_make_staff() {
     let app = TestApp::spawn().await;
     let response = app
@@ -122,7 +122,7 @@ async fn public_registration_cannot_make_staff() {
 
 /// Customers' personal data is read on the record: every customer a staff member is shown,
 /// in a list or opened, leaves an audit entry with who saw it.
-#[tokio::test]
+#[api_test_stack::test]
 async fn staff_reads_of_customers_personal_data_are_in_the_audit_log() {
     let app = TestApp::spawn().await;
     let (_, customer) = app.customer().await;

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, error_code};
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn malformed_json_wrong_types_and_unknown_fields() {
     let app = TestApp::spawn().await;
     let token = app.staff().await;
@@ -48,7 +48,7 @@ async fn malformed_json_wrong_types_and_unknown_fields() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn negative_prices_and_out_of_range_values() {
     let app = TestApp::spawn().await;
     let token = app.staff().await;
@@ -137,7 +137,7 @@ async fn negative_prices_and_out_of_range_values() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn oversized_bodies_unknown_ids_routes_and_methods() {
     let app = TestApp::spawn().await;
     let token = app.staff().await;
@@ -197,7 +197,7 @@ async fn oversized_bodies_unknown_ids_routes_and_methods() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn nul_characters_huge_pages_and_huge_adjustments_are_client_errors() {
     let app = TestApp::spawn().await;
     let token = app.staff().await;
@@ -263,7 +263,7 @@ async fn nul_characters_huge_pages_and_huge_adjustments_are_client_errors() {
     }
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn mistakes_name_the_field_and_public_reads_ignore_tracking_parameters() {
     let app = TestApp::spawn().await;
     let token = app.staff().await;
@@ -305,7 +305,7 @@ async fn first_field_error(response: reqwest::Response) -> (String, String) {
     )
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn staff_and_shoppers_are_held_to_one_text_rule() {
     let app = TestApp::spawn().await;
     let token = app.staff().await;
@@ -388,7 +388,7 @@ async fn staff_and_shoppers_are_held_to_one_text_rule() {
 
 /// Too many header fields is a client's mistake like any other: 431 with the envelope (hyper
 /// alone would answer an empty 431), while a request within the limit is served.
-#[tokio::test]
+#[api_test_stack::test]
 async fn too_many_headers_get_the_envelope() {
     let app = TestApp::spawn().await;
     let with_headers = |count: usize| {

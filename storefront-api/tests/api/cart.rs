@@ -74,7 +74,7 @@ async fn cart_request(
     request.send().await.expect("request")
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_guest_builds_a_cart_that_is_repriced_at_every_read() {
     let app = TestApp::spawn().await;
     let shelf = shelf(&app).await;
@@ -203,7 +203,7 @@ async fn a_guest_builds_a_cart_that_is_repriced_at_every_read() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn stock_limits_and_unsellable_items_are_refused_clearly() {
     let app = TestApp::spawn().await;
     let shelf = shelf(&app).await;
@@ -292,7 +292,7 @@ async fn stock_limits_and_unsellable_items_are_refused_clearly() {
     assert_eq!(body["cart"]["totals"]["subtotal_minor"], 0);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_guest_cart_merges_into_the_customer_cart_at_login() {
     let app = TestApp::spawn().await;
     let shelf = shelf(&app).await;
@@ -380,7 +380,7 @@ async fn a_guest_cart_merges_into_the_customer_cart_at_login() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn concurrent_adds_lose_no_line_and_no_unit() {
     let app = TestApp::spawn().await;
     let shelf = shelf(&app).await;
@@ -420,7 +420,7 @@ async fn concurrent_adds_lose_no_line_and_no_unit() {
     assert_eq!(quantities.iter().sum::<i64>(), 20);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn shoppers_can_see_where_the_shop_ships_and_what_it_costs() {
     let app = TestApp::spawn().await;
     let response = app.get("/api/v1/shipping/countries").await;

@@ -20,7 +20,7 @@ async fn json(app: &TestApp, path: &str) -> Value {
     response.json().await.expect("json")
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn cursor_paging_walks_every_product_once() {
     let app = TestApp::spawn().await;
     app.small_catalog().await;
@@ -51,7 +51,7 @@ async fn cursor_paging_walks_every_product_once() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn sorts_order_by_price_and_age() {
     let app = TestApp::spawn().await;
     app.small_catalog().await;
@@ -66,7 +66,7 @@ async fn sorts_order_by_price_and_age() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn filters_by_category_tree_price_and_stock() {
     let app = TestApp::spawn().await;
     app.small_catalog().await;
@@ -96,7 +96,7 @@ async fn filters_by_category_tree_price_and_stock() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn categories_come_as_a_tree_with_counts() {
     let app = TestApp::spawn().await;
     app.small_catalog().await;
@@ -111,7 +111,7 @@ async fn categories_come_as_a_tree_with_counts() {
     assert_eq!(clothing["children"][0]["product_count"], 2);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn search_ranks_prefixes_and_forgives_typos() {
     let app = TestApp::spawn().await;
     app.small_catalog().await;
@@ -168,7 +168,7 @@ async fn search_ranks_prefixes_and_forgives_typos() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn detail_by_slug_shows_only_what_shoppers_may_see() {
     let app = TestApp::spawn().await;
     let catalog = app.small_catalog().await;
@@ -202,7 +202,7 @@ async fn detail_by_slug_shows_only_what_shoppers_may_see() {
     assert!(!listed.contains(&"Secret Draft".to_owned()));
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn staff_price_change_is_visible_on_the_next_public_read() {
     let app = TestApp::spawn().await;
     let catalog = app.small_catalog().await;

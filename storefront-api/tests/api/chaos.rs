@@ -157,7 +157,7 @@ async fn add_to_cart(app: &TestApp, token: &str, variant: uuid::Uuid) {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn postgres_going_away_fails_requests_with_503_and_the_pool_reconnects() {
     let proxy = ChaosProxy::start(postgres_port()).await;
     // Longer than the pool's 5 s wait for a connection, so that its timeout is what answers.
@@ -182,7 +182,7 @@ async fn postgres_going_away_fails_requests_with_503_and_the_pool_reconnects() {
 
 /// A slow database pushes a checkout past its deadline, then the connection drops in the
 /// middle of the retry: whatever was cut off, the key ends with one order, charged once.
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_slow_then_broken_database_never_commits_a_checkout_twice() {
     let proxy = ChaosProxy::start(postgres_port()).await;
     let app = spawn_behind(&proxy, 3).await;

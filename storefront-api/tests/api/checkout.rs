@@ -63,7 +63,7 @@ async fn stock_of(app: &TestApp, variant: Uuid) -> i64 {
         .unwrap_or_default()
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_customer_checks_out_and_finds_the_order() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -138,7 +138,7 @@ async fn a_customer_checks_out_and_finds_the_order() {
     assert_eq!(error_code(empty, StatusCode::CONFLICT).await, "cart_empty");
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_repeated_key_replays_and_a_reused_key_is_refused() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -174,7 +174,7 @@ async fn a_repeated_key_replays_and_a_reused_key_is_refused() {
 
 /// A first request that died mid-flight leaves its key "in progress": a retry must hear 409
 /// `checkout_in_progress` within the request deadline, not wait it out into a 503.
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_retry_behind_a_stuck_first_request_hears_409_not_a_timeout() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -202,7 +202,7 @@ async fn a_retry_behind_a_stuck_first_request_hears_409_not_a_timeout() {
 /// Once a stuck first request's lease has run out (it was cancelled by its deadline, or its
 /// process died), a retry takes it over and hears the final answer: the order it placed,
 /// not a second one.
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_retry_after_the_first_requests_lease_ran_out_hears_the_order_it_placed() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -249,7 +249,7 @@ async fn a_retry_after_the_first_requests_lease_ran_out_hears_the_order_it_place
     assert_eq!(stock_of(&app, variant).await, 4);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn twenty_concurrent_requests_with_one_key_make_one_order() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -284,7 +284,7 @@ async fn twenty_concurrent_requests_with_one_key_make_one_order() {
     assert_eq!(stock_of(&app, variant).await, 49);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn declined_and_failed_payments_keep_the_cart_and_release_the_stock() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -348,7 +348,7 @@ async fn declined_and_failed_payments_keep_the_cart_and_release_the_stock() {
 }
 
 /// The oversell race: 100 customers buy the last 10 units at the same moment.
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_hundred_concurrent_checkouts_never_oversell_ten_units() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -391,7 +391,7 @@ async fn a_hundred_concurrent_checkouts_never_oversell_ten_units() {
 
 /// The operators' consistency check names what is broken: stock changed behind the ledger's
 /// back, a paid order whose charge record is gone.
-#[tokio::test]
+#[api_test_stack::test]
 async fn the_consistency_check_names_the_rows_that_break_a_rule() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;

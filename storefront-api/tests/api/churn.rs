@@ -83,7 +83,7 @@ async fn post(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
 
 // Polars (inside churn-lab) may block in place, which tokio allows only on its multi-threaded
 // runtime — the runtime the API runs on.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_deploy_models_and_every_instance_scores_with_the_active_one() {
     let app = TestApp::spawn().await;
     let sibling = app.sibling().await;
@@ -364,7 +364,7 @@ async fn wait_for_version(address: &str, token: &str, customer: Uuid, version: &
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
 async fn churn_lab_deploy_uploads_and_activates_through_the_api() {
     use churn_lab::deploy::{Credentials, DeployError, deploy};
     let app = TestApp::spawn().await;
@@ -435,7 +435,7 @@ async fn churn_lab_deploy_uploads_and_activates_through_the_api() {
     assert_eq!(list["meta"]["active"], model.version.as_str());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snapshot_of_the_live_shop_reads_back_as_the_same_transactions_and_events() {
     use churn_lab::shop;
     let app = TestApp::spawn().await;

@@ -203,7 +203,7 @@ async fn stock_on_hand(app: &TestApp, variant: Uuid) -> i32 {
 
 /// Kills the API at each step of a checkout and checks what the retry hears and what the
 /// shop holds: the order, its charge and its stock.
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_checkout_killed_at_each_step_is_settled_and_its_retry_hears_the_final_answer() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -296,7 +296,7 @@ async fn a_checkout_killed_at_each_step_is_settled_and_its_retry_hears_the_final
 /// SIGKILL in the middle of 40 concurrent checkouts, then a restart: every order is whole,
 /// none stays awaiting payment, every shopper's retry ends in one answer, and the
 /// operators' check (the CLI) finds nothing broken.
-#[tokio::test]
+#[api_test_stack::test]
 async fn sigkill_during_a_burst_of_checkouts_loses_nothing() {
     const SHOPPERS: usize = 40;
     let app = TestApp::spawn().await;
@@ -406,7 +406,7 @@ fn succeeded<'a>(order: &'a Value, kind: &str) -> Vec<&'a Value> {
 /// The provider charged the card and its answer was lost on the way back (the connection
 /// cut): the shop asks the provider what became of the charge before it concludes anything,
 /// so the shopper gets the paid order — not a cancelled order with the money taken.
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_charge_whose_answer_was_lost_is_paid_not_cancelled() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -435,7 +435,7 @@ async fn a_charge_whose_answer_was_lost_is_paid_not_cancelled() {
 /// (reserved on the order, so no second refund can overdraw it), staff hear 202, and the
 /// reaper asks the provider again with the same refund id — which pays nothing more and
 /// answers as the first time — and settles it. Paid out once, recorded once.
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_refund_whose_answer_was_lost_is_settled_once_by_the_reaper() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;

@@ -32,7 +32,7 @@ async fn login(app: &TestApp, email: &str, password: &str) -> Value {
     response.json().await.expect("json")
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
     let app = TestApp::spawn().await;
     let mongo = storage::mongo_database(&app.settings.mongodb)

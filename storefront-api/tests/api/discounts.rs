@@ -70,7 +70,7 @@ async fn shopper_with(app: &TestApp, variant: Uuid, quantity: i32) -> String {
     token
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_percentage_code_shows_in_the_cart_and_lands_on_the_order() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -123,7 +123,7 @@ async fn a_percentage_code_shows_in_the_cart_and_lands_on_the_order() {
     assert_eq!(codes["discount_codes"][0]["times_used"], 1);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn minimum_spend_validity_and_unknown_codes_are_explained() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -174,7 +174,7 @@ async fn minimum_spend_validity_and_unknown_codes_are_explained() {
     assert_eq!(history["meta"]["total"], 0, "no order with a refused code");
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_single_use_code_goes_to_exactly_one_of_two_racing_customers() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -212,7 +212,7 @@ async fn a_single_use_code_goes_to_exactly_one_of_two_racing_customers() {
     assert_eq!(codes["discount_codes"][0]["times_used"], 1);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn once_per_customer_and_a_declined_payment_gives_the_use_back() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;

@@ -10,7 +10,7 @@ use storefront_api::storage::{self, events::count_for_customer};
 
 use crate::helpers::{TestApp, error_code};
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_mixed_batch_stores_the_good_events_and_explains_the_bad() {
     let app = TestApp::spawn().await;
     let (token, customer_id) = app.customer().await;
@@ -95,7 +95,7 @@ async fn a_mixed_batch_stores_the_good_events_and_explains_the_bad() {
     assert_eq!(anonymous.len(), 3);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn batches_must_hold_one_to_a_hundred_events() {
     let app = TestApp::spawn().await;
     let event = json!({"type": "session_start", "anonymous_id": "v", "occurred_at": Utc::now().to_rfc3339()});

@@ -74,7 +74,7 @@ async fn orders_placed(app: &TestApp) -> i64 {
         .expect("orders")
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn with_redis_down_the_catalog_answers_sessions_and_carts_say_503_and_it_recovers() {
     let port = free_port();
     let mut redis = RedisServer::start(port);
@@ -134,7 +134,7 @@ async fn with_redis_down_the_catalog_answers_sessions_and_carts_say_503_and_it_r
     assert_eq!(orders_placed(&app).await, 1);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn with_mongodb_down_shoppers_still_buy_and_events_and_reviews_say_503() {
     let storage = std::env::temp_dir().join(format!("nexus-faults-{}", Uuid::new_v4()));
     let port = free_port();

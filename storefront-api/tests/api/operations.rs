@@ -24,7 +24,7 @@ async fn readiness_becomes(app: &TestApp, expected: StatusCode) -> Value {
     }
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn readiness_names_a_stopped_mongodb_and_recovers() {
     let storage = std::env::temp_dir().join(format!("nexus-readyz-{}", uuid::Uuid::new_v4()));
     let port = free_port();
@@ -67,7 +67,7 @@ async fn readiness_names_a_stopped_mongodb_and_recovers() {
     drop(std::fs::remove_dir_all(restarted_storage));
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn health_metrics_request_ids_and_docs() {
     let app = TestApp::spawn().await;
     let response = app.get("/healthz").await;
@@ -139,7 +139,7 @@ fn refs(value: &Value, found: &mut Vec<String>) {
     }
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn the_openapi_document_has_no_dangling_references() {
     let app = TestApp::spawn().await;
     let openapi: Value = app
@@ -178,7 +178,7 @@ async fn the_openapi_document_has_no_dangling_references() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn catalog_reads_revalidate_with_etags_and_compress() {
     let app = TestApp::spawn().await;
     app.small_catalog().await;

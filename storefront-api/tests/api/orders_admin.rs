@@ -58,7 +58,7 @@ async fn move_to(app: &TestApp, staff: &str, id: &str, body: Value) -> reqwest::
     .await
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn staff_take_an_order_to_delivered_and_illegal_moves_are_refused() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -186,7 +186,7 @@ async fn staff_take_an_order_to_delivered_and_illegal_moves_are_refused() {
     assert!(mine["order"].get("audit_trail").is_none());
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn cancelling_a_paid_order_restocks_and_refunds_it() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -251,7 +251,7 @@ async fn cancelling_a_paid_order_restocks_and_refunds_it() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn partial_then_full_refunds_never_exceed_the_payment() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -293,7 +293,7 @@ async fn partial_then_full_refunds_never_exceed_the_payment() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn staff_filter_orders_by_status_customer_and_total() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -357,7 +357,7 @@ async fn dashboard(app: &TestApp, staff: &str) -> Value {
     response.json::<Value>().await.expect("json")
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn the_dashboard_counts_todays_sales_waiting_orders_and_low_stock() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -420,7 +420,7 @@ async fn the_dashboard_counts_todays_sales_waiting_orders_and_low_stock() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn the_churn_dataset_holds_every_customers_orders_as_churn_lab_reads_them() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;

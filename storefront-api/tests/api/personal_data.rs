@@ -61,7 +61,7 @@ async fn customer_with_history(app: &TestApp, staff: &str) -> (String, Uuid, Str
     (token, id, order)
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn a_customer_downloads_everything_the_shop_holds_about_them() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -92,7 +92,7 @@ async fn a_customer_downloads_everything_the_shop_holds_about_them() {
     assert_eq!(data["events"][1]["properties"]["query"], "lamp");
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn deleting_an_account_erases_the_person_and_keeps_the_books() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
@@ -216,7 +216,7 @@ async fn deleting_an_account_erases_the_person_and_keeps_the_books() {
     assert_consistent(&app).await;
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn staff_accounts_are_disabled_not_deleted() {
     let app = TestApp::spawn().await;
     let staff = app.staff_as(Role::Support).await;

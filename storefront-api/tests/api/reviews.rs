@@ -41,7 +41,7 @@ async fn delivered_purchase(app: &TestApp, staff: &str, customer: &str, key: &st
     }
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn received_products_are_reviewed_once_and_ratings_stay_current() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;

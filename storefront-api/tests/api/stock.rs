@@ -6,7 +6,7 @@ use storefront_api::storage::stock::ledger_mismatches;
 
 use crate::helpers::{ProductSpec, TestApp, error_code};
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn adjustments_are_ledger_rows_that_sum_to_stock_on_hand() {
     let app = TestApp::spawn().await;
     let token = app.staff().await;
@@ -90,7 +90,7 @@ async fn adjustments_are_ledger_rows_that_sum_to_stock_on_hand() {
     assert_eq!(ledger_mismatches(&app.db).await.expect("ledger"), 0);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn selling_out_marks_the_product_out_of_stock() {
     let app = TestApp::spawn().await;
     let token = app.staff().await;
@@ -147,7 +147,7 @@ async fn selling_out_marks_the_product_out_of_stock() {
     assert_eq!(detail["product"]["in_stock"], false);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn the_ledger_of_an_unknown_variant_is_a_404() {
     let app = TestApp::spawn().await;
     let token = app.staff().await;
@@ -168,7 +168,7 @@ async fn the_ledger_of_an_unknown_variant_is_a_404() {
 /// Many staff adjusting the sibling variants of one product at once: every adjustment lands in
 /// the ledger, stock matches it, and the product's roll-ups (in stock, price from) are right
 /// at the end, whichever transaction committed last.
-#[tokio::test]
+#[api_test_stack::test]
 async fn concurrent_adjustments_keep_ledger_and_rollups_exact() {
     let app = TestApp::spawn().await;
     let token = app.staff().await;

@@ -42,7 +42,7 @@ async fn change(app: &TestApp, admin: &str, id: &str, patch: Value) -> reqwest::
     .await
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn admins_hire_move_and_disable_staff_and_each_change_applies_at_once() {
     let app = TestApp::spawn().await;
     let admin = app.staff_as(Role::Admin).await;
@@ -157,7 +157,7 @@ async fn admins_hire_move_and_disable_staff_and_each_change_applies_at_once() {
     );
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn the_last_admin_can_be_neither_demoted_nor_disabled() {
     let app = TestApp::spawn().await;
     let admin = app.staff_as(Role::Admin).await;
@@ -182,7 +182,7 @@ async fn the_last_admin_can_be_neither_demoted_nor_disabled() {
     assert_eq!(stepped_down.status(), StatusCode::OK);
 }
 
-#[tokio::test]
+#[api_test_stack::test]
 async fn bad_staff_input_is_refused_naming_the_field() {
     let app = TestApp::spawn().await;
     let admin = app.staff_as(Role::Admin).await;

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use support::{Browser, Stack, Width};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shoppers_browse_search_and_choose_in_a_real_browser() {
     let stack = Stack::start().await;
     let browser = Browser::start().await;
@@ -294,7 +294,7 @@ async fn browse(client: &Client, shop: &str, api: &str, events: &support::Events
     assert_eq!(sessions, 1, "one visit, however many pages: {recorded:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_shopper_registers_is_declined_then_buys() {
     let stack = Stack::start().await;
     let browser = Browser::start().await;
@@ -583,7 +583,7 @@ async fn take_data_and_leave(client: &Client, shop: &str) {
     assert!(!refused.is_empty(), "the old login opens nothing");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_work_without_javascript() {
     let stack = Stack::start().await;
     let http = reqwest::Client::new();
