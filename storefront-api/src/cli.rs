@@ -33,6 +33,9 @@ enum Command {
     Serve,
     /// Create the database if needed and apply pending migrations.
     Migrate,
+    /// Run only the outbox relay (webhook deliveries), for instances that serve no requests;
+    /// `serve` runs one too unless `relay.enabled` is false.
+    Relay,
     /// Load the deterministic demo catalog, customers, staff and two years of orders and
     /// behaviour events (skipped if already loaded).
     DemoData {
@@ -73,6 +76,14 @@ pub async fn run() -> anyhow::Result<()> {
                 .await?
                 .run_until_stopped()
                 .await
+        }
+        Command::Relay => {
+            let state = crate::startup::build_state(settings).await?;
+            tracing::info!("outbox relay running");
+            tokio::select! {
+                () = crate::relay::run(state) => Ok(()),
+                () = crate::startup::shutdown_signal() => Ok(()),
+            }
         }
         Command::Migrate => {
             storage::migrate(&settings.database).await?;

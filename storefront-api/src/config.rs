@@ -21,7 +21,39 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub cart: CartSettings,
     pub checkout: CheckoutSettings,
+    pub relay: RelaySettings,
+    pub webhooks: WebhookSettings,
     pub log: LogSettings,
+}
+
+/// The outbox relay (`storefront_api::relay`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RelaySettings {
+    /// Whether `serve` runs a relay (the `relay` subcommand always does).
+    pub enabled: bool,
+    pub poll_interval_ms: u64,
+    pub batch_size: i64,
+    pub concurrency: usize,
+    pub attempt_timeout_secs: u64,
+    pub backoff_base_secs: u64,
+    pub backoff_max_secs: u64,
+    pub max_attempts: i32,
+    pub disable_after_dead_in_a_row: i32,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct WebhookSettings {
+    pub allow_http: bool,
+    pub allow_private_networks: bool,
+}
+
+impl WebhookSettings {
+    pub fn policy(self) -> crate::domain::webhooks::NetworkPolicy {
+        crate::domain::webhooks::NetworkPolicy {
+            allow_http: self.allow_http,
+            allow_private_networks: self.allow_private_networks,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -123,6 +123,10 @@ impl Application {
         crate::churn::spawn_listener(state.clone());
         // Settles checkouts interrupted past their deadline (this or another instance died).
         crate::checkout::spawn_reaper(state.clone());
+        // Sends the outbox's messages to the webhook endpoints (every instance shares it).
+        if state.settings.relay.enabled {
+            crate::relay::spawn(state.clone());
+        }
         Ok(Self {
             listener,
             router: app(state)?,
@@ -181,7 +185,8 @@ impl Application {
     }
 }
 
-async fn shutdown_signal() {
+/// SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         drop(tokio::signal::ctrl_c().await);
     };

@@ -93,10 +93,12 @@ pub enum Permission {
     Audit,
     /// Staff accounts and their roles.
     StaffManagement,
+    /// Webhook endpoints (where the shop's events go, with their secrets) and their logs.
+    Integrations,
 }
 
 impl Permission {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Dashboard,
         Self::Catalog,
         Self::Orders,
@@ -106,6 +108,7 @@ impl Permission {
         Self::Campaigns,
         Self::Audit,
         Self::StaffManagement,
+        Self::Integrations,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +122,7 @@ impl Permission {
             Self::Campaigns => "campaigns",
             Self::Audit => "audit",
             Self::StaffManagement => "staff_management",
+            Self::Integrations => "integrations",
         }
     }
 

@@ -16,6 +16,7 @@ pub mod money;
 pub mod orders;
 pub mod reviews;
 pub mod staff;
+pub mod webhooks;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError, SetCookies, path_segment};

@@ -7,6 +7,10 @@ pub mod edits;
 
 const MAX_SLUG_LEN: usize = 120;
 
+/// A variant with this many units or fewer is low on stock: the dashboard lists it, and a
+/// change that takes it down to here announces `stock.low`.
+pub const LOW_STOCK_THRESHOLD: i32 = 5;
+
 /// Lower-case words joined by single hyphens, as used in product and category URLs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Slug(String);

@@ -12,6 +12,7 @@ pub mod order;
 pub mod payment;
 pub mod reviews;
 pub mod text;
+pub mod webhooks;
 
 /// Money is part of the wire types shared with the API's clients.
 pub use storefront_client::money;

@@ -38,7 +38,8 @@ pub async fn create_account(
     full_name: &str,
     role: Role,
 ) -> Result<Account, StoreError> {
-    sqlx::query_as!(
+    let mut tx = db.begin().await?;
+    let account = sqlx::query_as!(
         Account,
         r#"INSERT INTO accounts (id, email, password_hash, full_name, role)
            VALUES ($1, $2, $3, $4, $5::text::account_role)
@@ -49,9 +50,24 @@ pub async fn create_account(
         full_name,
         role.as_str(),
     )
-    .fetch_one(db)
+    .fetch_one(&mut *tx)
     .await
-    .map_err(|error| StoreError::map_constraint(error, &[("accounts_email_key", email_taken)]))
+    .map_err(|error| StoreError::map_constraint(error, &[("accounts_email_key", email_taken)]))?;
+    if role == Role::Customer {
+        super::outbox::publish(
+            &mut tx,
+            "customer.registered",
+            serde_json::json!({
+                "customer_id": account.id,
+                "email": account.email,
+                "full_name": account.full_name,
+                "registered_at": account.created_at,
+            }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(account)
 }
 
 pub async fn credentials(db: &PgPool, email: &Email) -> Result<Option<Credentials>, StoreError> {
@@ -649,11 +665,11 @@ pub async fn erase_customer(db: &PgPool, account_id: Uuid) -> Result<(), StoreEr
         serde_json::Value::Null,
     )
     .await?;
-    sqlx::query!(
-        "INSERT INTO outbox (topic, payload) VALUES ('customer.erased', $1)",
-        serde_json::json!({ "customer_id": account_id })
+    super::outbox::publish(
+        &mut tx,
+        "customer.erased",
+        serde_json::json!({ "customer_id": account_id }),
     )
-    .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(())

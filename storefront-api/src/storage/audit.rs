@@ -19,10 +19,11 @@ pub enum Entity {
     Review,
     ChurnModel,
     Account,
+    WebhookEndpoint,
 }
 
 impl Entity {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Product,
         Self::Variant,
         Self::Category,
@@ -31,6 +32,7 @@ impl Entity {
         Self::Review,
         Self::ChurnModel,
         Self::Account,
+        Self::WebhookEndpoint,
     ];
 
     pub fn parse(name: &str) -> Option<Self> {
@@ -47,6 +49,7 @@ impl Entity {
             Self::Review => "review",
             Self::ChurnModel => "churn_model",
             Self::Account => "account",
+            Self::WebhookEndpoint => "webhook_endpoint",
         }
     }
 }
@@ -89,6 +92,13 @@ pub async fn snapshot(
                 .fetch_optional(&mut **tx)
                 .await?
             }
+            // Never the signing secret: the audit log is readable with `audit` alone.
+            Entity::WebhookEndpoint => sqlx::query_scalar!(
+                r#"SELECT to_jsonb(w) - 'secret' AS "row!" FROM webhook_endpoints w WHERE id = $1"#,
+                id
+            )
+            .fetch_optional(&mut **tx)
+            .await?,
             Entity::Order | Entity::Review | Entity::ChurnModel | Entity::Account => None,
         };
     Ok(row.unwrap_or(Value::Null))

@@ -14,11 +14,13 @@ pub mod events;
 pub mod health;
 pub mod model_activations;
 pub mod orders;
+pub mod outbox;
 pub mod rate_limit;
 pub mod reviews;
 pub mod score_jobs;
 pub mod sessions;
 pub mod stock;
+pub mod webhooks;
 
 use std::time::Duration;
 

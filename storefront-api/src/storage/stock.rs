@@ -18,7 +18,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::catalog::{StockReason, views::StockMovement};
+use crate::domain::catalog::{LOW_STOCK_THRESHOLD, StockReason, views::StockMovement};
 
 /// Locks the product rows of `product_ids` in id order (duplicates allowed, missing ids
 /// ignored). Every write to a product's variants takes these locks first.
@@ -98,12 +98,14 @@ pub struct Movement<'a> {
     pub actor_id: Option<Uuid>,
 }
 
-/// Writes a ledger row; call it in the transaction that changed the stock.
+/// Writes a ledger row, and announces `stock.low` when the change took the variant down to
+/// the low-stock threshold (once per crossing, not on every sale below it); call it in the
+/// transaction that changed the stock.
 pub async fn record(
     tx: &mut Transaction<'_, Postgres>,
     movement: &Movement<'_>,
 ) -> Result<StockMovement, sqlx::Error> {
-    sqlx::query_as!(
+    let recorded = sqlx::query_as!(
         StockMovement,
         r#"INSERT INTO stock_movements (variant_id, delta, reason, note, stock_after, order_id,
                                         actor_id)
@@ -118,7 +120,31 @@ pub async fn record(
         movement.actor_id,
     )
     .fetch_one(&mut **tx)
-    .await
+    .await?;
+    let before = movement.stock_after - movement.delta;
+    if movement.stock_after <= LOW_STOCK_THRESHOLD && before > LOW_STOCK_THRESHOLD {
+        let variant = sqlx::query!(
+            "SELECT v.sku, v.product_id, p.name AS product_name
+               FROM variants v JOIN products p ON p.id = v.product_id WHERE v.id = $1",
+            movement.variant_id
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        super::outbox::publish(
+            tx,
+            "stock.low",
+            serde_json::json!({
+                "variant_id": movement.variant_id,
+                "sku": variant.sku,
+                "product_id": variant.product_id,
+                "product_name": variant.product_name,
+                "stock_on_hand": movement.stock_after,
+                "threshold": LOW_STOCK_THRESHOLD,
+            }),
+        )
+        .await?;
+    }
+    Ok(recorded)
 }
 
 /// What a sale took: the stock left and the price it was sold at.

@@ -146,15 +146,7 @@ async fn order_history(app: &TestApp, token: &str) -> reqwest::Response {
 }
 
 async fn add_to_cart(app: &TestApp, token: &str, variant: uuid::Uuid) {
-    let response = app
-        .request(
-            Method::POST,
-            "/api/v1/cart/items",
-            Some(token),
-            Some(serde_json::json!({"variant_id": variant, "quantity": 1})),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    app.add_to_cart(token, variant, 1).await;
 }
 
 #[api_test_stack::test]

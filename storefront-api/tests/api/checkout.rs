@@ -36,15 +36,7 @@ async fn stocked_variant(app: &TestApp, staff: &str, stock: i32) -> Uuid {
 }
 
 async fn add_to_cart(app: &TestApp, token: &str, variant: Uuid, quantity: i32) {
-    let response = app
-        .request(
-            Method::POST,
-            "/api/v1/cart/items",
-            Some(token),
-            Some(json!({"variant_id": variant, "quantity": quantity})),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    app.add_to_cart(token, variant, quantity).await;
 }
 
 async fn stock_of(app: &TestApp, variant: Uuid) -> i64 {

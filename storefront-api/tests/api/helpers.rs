@@ -240,6 +240,8 @@ pub struct Options {
     pub request_timeout_secs: Option<u64>,
     /// Take client addresses from `X-Forwarded-For`, as behind the gateway.
     pub trust_forwarded_for: bool,
+    /// Any other change to the settings, applied last.
+    pub settings: Option<fn(&mut Settings)>,
 }
 
 impl TestApp {
@@ -276,6 +278,9 @@ impl TestApp {
         settings.mongodb.database = database.clone();
         settings.log.filter = "warn".into();
         settings.http.trust_forwarded_for = options.trust_forwarded_for;
+        if let Some(change) = options.settings {
+            change(&mut settings);
+        }
         storefront_api::telemetry::init_logging(&settings.log);
 
         let app = Application::build(settings.clone())
@@ -345,6 +350,30 @@ impl TestApp {
             .send()
             .await
             .expect("checkout")
+    }
+
+    /// Puts `quantity` of `variant` in the caller's cart.
+    pub async fn add_to_cart(&self, token: &str, variant: Uuid, quantity: i32) {
+        let added = self
+            .request(
+                Method::POST,
+                "/api/v1/cart/items",
+                Some(token),
+                Some(json!({"variant_id": variant, "quantity": quantity})),
+            )
+            .await;
+        assert_eq!(added.status(), StatusCode::OK);
+    }
+
+    /// Puts `quantity` of `variant` in the customer's cart and checks out with an approved
+    /// card; returns the answer (201, the paid order).
+    pub async fn buy(&self, token: &str, variant: Uuid, quantity: i32) -> Value {
+        self.add_to_cart(token, variant, quantity).await;
+        let paid = self
+            .checkout_approved(token, &Uuid::new_v4().to_string())
+            .await;
+        assert_eq!(paid.status(), StatusCode::CREATED);
+        paid.json().await.expect("json")
     }
 
     /// Registers a customer and returns (token, account id).

@@ -25,3 +25,4 @@ mod personal_data;
 mod reviews;
 mod stock;
 mod team;
+mod webhooks;

@@ -43,20 +43,7 @@ async fn customer_with_history(app: &TestApp, staff: &str) -> (String, Uuid, Str
         .await;
     assert_eq!(events.status(), StatusCode::OK);
     let variant = app.stocked_variant(staff, 10).await;
-    let added = app
-        .request(
-            Method::POST,
-            "/api/v1/cart/items",
-            Some(&token),
-            Some(json!({"variant_id": variant, "quantity": 1})),
-        )
-        .await;
-    assert_eq!(added.status(), StatusCode::OK);
-    let paid = app
-        .checkout_approved(&token, &Uuid::new_v4().to_string())
-        .await;
-    assert_eq!(paid.status(), StatusCode::CREATED);
-    let paid: Value = paid.json().await.expect("json");
+    let paid = app.buy(&token, variant, 1).await;
     let order = paid["order"]["id"].as_str().expect("order").to_owned();
     (token, id, order)
 }

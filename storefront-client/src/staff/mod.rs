@@ -1,5 +1,6 @@
 //! What staff send and receive under `/api/v1/admin`: catalog management, orders, customers,
-//! discount codes, the churn model registry and scores, the dashboard, and the audit log.
+//! discount codes, the churn model registry and scores, the dashboard, webhook endpoints and
+//! their delivery logs, and the audit log.
 
 pub mod catalog;
 pub mod churn;
@@ -8,6 +9,7 @@ pub mod dashboard;
 pub mod discounts;
 pub mod orders;
 pub mod team;
+pub mod webhooks;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

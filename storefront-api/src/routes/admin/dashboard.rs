@@ -12,7 +12,7 @@ use crate::{
 };
 
 /// A variant with this many units or fewer is low on stock.
-pub const LOW_STOCK_THRESHOLD: i32 = 5;
+pub use crate::domain::catalog::LOW_STOCK_THRESHOLD;
 const LOW_STOCK_SHOWN: i64 = 20;
 
 pub fn router() -> OpenApiRouter<AppState> {

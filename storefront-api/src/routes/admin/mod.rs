@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod discounts;
 pub mod orders;
 pub mod team;
+pub mod webhooks;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -25,5 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(discounts::router())
         .merge(orders::router())
         .merge(team::router())
+        .merge(webhooks::router())
         .merge(crate::routes::reviews::admin_router())
 }

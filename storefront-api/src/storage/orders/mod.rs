@@ -15,7 +15,6 @@ pub use placing::*;
 pub use reads::*;
 pub use staff_changes::*;
 
-use serde_json::Value;
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
@@ -24,20 +23,7 @@ pub use storefront_client::staff::orders::OrderNote;
 use crate::domain::payment::{Card, PaymentKind, PaymentOutcome};
 use crate::storage::stock;
 
-async fn publish(
-    tx: &mut Transaction<'_, Postgres>,
-    topic: &str,
-    payload: Value,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO outbox (topic, payload) VALUES ($1, $2)",
-        topic,
-        payload
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
+use crate::storage::outbox::publish;
 
 /// A charge attempt as recorded, built by `charge` or `charge_found` only. (Refunds are
 /// written pending and settled in `staff_changes`.)
