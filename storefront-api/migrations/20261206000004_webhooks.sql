@@ -48,8 +48,8 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at, id)
     WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_log_idx ON webhook_deliveries (endpoint_id, id DESC);
-CREATE INDEX webhook_deliveries_ordering_idx ON webhook_deliveries (endpoint_id, ordering_key, id)
-    WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_ordering_idx
+    ON webhook_deliveries (endpoint_id, ordering_key, outbox_id) WHERE status = 'pending';
 
 -- Every attempt, as staff read it in the delivery log.
 CREATE TABLE webhook_attempts (

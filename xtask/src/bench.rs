@@ -1,7 +1,9 @@
 //! `cargo xtask bench`: brings the stack up with a release build and the demo data, then
 //! measures the public catalog reads and the web shop's server-rendered pages with wrk over
 //! loopback (bounded in time), and the shop's bundle and page weights, and prints Markdown
-//! tables for BENCHMARKS.md. Every scenario starts with a cold catalog cache.
+//! tables for BENCHMARKS.md. Every scenario starts with a cold catalog cache. Last, the outbox
+//! relay's throughput to a local webhook receiver, beside that receiver's own ceiling
+//! (`bench_relay.rs`).
 
 use std::{fs, process::Command};
 
@@ -137,7 +139,15 @@ pub fn bench(ws: &Workspace, seconds: u32, connections: u32) -> Result<()> {
             result.requests_per_sec, result.p50, result.p90, result.p99, result.non_2xx
         );
     }
-    print_shop_weights(ws)
+    print_shop_weights(ws)?;
+    let relay = crate::bench_relay::measure(ws, seconds, connections)?;
+    println!();
+    println!("| outbox relay | messages/s (requests/s) | burst took | failed attempts |");
+    println!("| --- | ---: | ---: | ---: |");
+    for row in relay {
+        println!("{row}");
+    }
+    Ok(())
 }
 
 /// The browser bundle (raw and gzipped, as served) and what the home page weighs.
@@ -206,8 +216,8 @@ fn first_product_slug() -> Result<String> {
     Ok(body[start..end].to_owned())
 }
 
-struct WrkResult {
-    requests_per_sec: f64,
+pub(crate) struct WrkResult {
+    pub(crate) requests_per_sec: f64,
     p50: String,
     p90: String,
     p99: String,
@@ -215,7 +225,7 @@ struct WrkResult {
 }
 
 impl WrkResult {
-    fn parse(output: &str) -> Result<Self> {
+    pub(crate) fn parse(output: &str) -> Result<Self> {
         let field = |prefix: &str| {
             output
                 .lines()

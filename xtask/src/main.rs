@@ -17,6 +17,7 @@
 
 mod api;
 mod bench;
+mod bench_relay;
 mod checks;
 mod cmd;
 mod console;

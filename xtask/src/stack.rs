@@ -30,8 +30,9 @@ pub const STOP_TIMEOUT_SECS: u64 = 15;
 pub const LOG_TAIL_LINES: usize = 30;
 
 /// Environment for the `storefront-api` subprocesses; each is set only when the user has not
-/// set it already.
-pub const API_ENV: [(&str, &str); 4] = [
+/// set it already. The local stack is for development: its webhooks may go to receivers on
+/// this machine over plain http (a deployment keeps the defaults: https, public addresses).
+pub const API_ENV: [(&str, &str); 6] = [
     (
         "NEXUS_DATABASE__URL",
         "postgres://postgres@127.0.0.1:5432/nexus",
@@ -39,6 +40,8 @@ pub const API_ENV: [(&str, &str); 4] = [
     ("NEXUS_REDIS__URL", REDIS_URL),
     ("NEXUS_MONGODB__URI", MONGO_URI),
     ("NEXUS_MONGODB__DATABASE", "nexus"),
+    ("NEXUS_WEBHOOKS__ALLOW_HTTP", "true"),
+    ("NEXUS_WEBHOOKS__ALLOW_PRIVATE_NETWORKS", "true"),
 ];
 
 /// Environment for the test suite (besides `NEXUS_TEST_SECANTUSD`, a path computed at run time);

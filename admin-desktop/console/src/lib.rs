@@ -8,7 +8,8 @@
 //!   the last training run.
 //! - `error.rs`: the API's refusals as [`ConsoleError`]s (defined in console-protocol).
 //! - `serve.rs`: [`Console::serve`], each command of the protocol to its function.
-//! - One module per screen: `dashboard`, `catalog`, `orders`, `customers`, `churn`.
+//! - One module per screen: `dashboard`, `catalog`, `orders`, `customers`, `churn`,
+//!   `webhooks`.
 
 pub mod catalog;
 pub mod churn;
@@ -18,6 +19,7 @@ pub mod dashboard;
 mod error;
 pub mod orders;
 mod serve;
+pub mod webhooks;
 
 pub use console::{Console, Session, Settings};
 pub use console_protocol::{Command, Request};

@@ -105,6 +105,22 @@ impl Console {
             Request::RollBackModel(_) => answer::<RollBackModel>(self.roll_back_model().await),
             Request::ScoreAll(_) => answer::<ScoreAll>(self.score_all().await),
             Request::GetScoreJob(c) => answer::<GetScoreJob>(self.score_job(c.id).await),
+            Request::ListWebhooks(_) => answer::<ListWebhooks>(self.webhooks().await),
+            Request::ListWebhookTopics(_) => {
+                answer::<ListWebhookTopics>(self.webhook_topics().await)
+            }
+            Request::CreateWebhook(c) => {
+                answer::<CreateWebhook>(self.create_webhook(c.url, c.topics, c.description).await)
+            }
+            Request::SetWebhookEnabled(c) => {
+                answer::<SetWebhookEnabled>(self.set_webhook_enabled(c.id, c.enabled).await)
+            }
+            Request::GetWebhookDeliveries(c) => answer::<GetWebhookDeliveries>(
+                self.webhook_deliveries(c.id, c.status, c.page).await,
+            ),
+            Request::ReplayWebhookDelivery(c) => answer::<ReplayWebhookDelivery>(
+                self.replay_webhook_delivery(c.id, c.delivery_id).await,
+            ),
         }
     }
 }

@@ -549,3 +549,117 @@ async fn staff_train_on_the_shop_deploy_and_roll_back() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Admins register an endpoint from the console and read what happened to each message: the
+/// failed attempt and the retry that got through, a replay with the same id, a pause.
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_register_a_webhook_and_read_and_replay_its_deliveries() {
+    use api_test_stack::{ADMIN_EMAIL, ADMIN_PASSWORD, wait_for};
+    use axum::http::{HeaderMap, StatusCode};
+    use storefront_client::staff::webhooks::DeliveryStatus;
+
+    let api = ApiStack::start(5).await;
+    // A receiver on loopback that fails its first request and records each message's id.
+    let ids: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let log = ids.clone();
+    let receive = move |headers: HeaderMap| {
+        let log = log.clone();
+        async move {
+            let mut log = log.lock().unwrap();
+            let id = headers.get("webhook-id").and_then(|v| v.to_str().ok());
+            log.push(id.unwrap_or_default().to_owned());
+            if log.len() == 1 {
+                StatusCode::INTERNAL_SERVER_ERROR
+            } else {
+                StatusCode::NO_CONTENT
+            }
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let router = axum::Router::new().route("/hooks", axum::routing::post(receive));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let console = Console::open(&console_dir("webhooks")).unwrap();
+    console
+        .log_in(&api.url, STAFF_EMAIL, STAFF_PASSWORD)
+        .await
+        .unwrap();
+    let refused = console.webhooks().await.unwrap_err();
+    assert!(
+        matches!(&refused, ConsoleError::Refused { status: 403, .. }),
+        "webhooks are the admins': {refused:?}"
+    );
+    console.log_out().await;
+    console
+        .log_in(&api.url, ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    let topics = console.webhook_topics().await.unwrap();
+    assert!(topics.iter().any(|t| t == "customer.registered"));
+    let unknown = console
+        .create_webhook(url.clone(), vec!["customer.moved_to_mars".into()], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&unknown, ConsoleError::Refused { fields, .. } if fields[0].field == "topics"),
+        "{unknown:?}"
+    );
+    let created = console
+        .create_webhook(url, vec!["customer.registered".into()], Some("CRM".into()))
+        .await
+        .unwrap();
+    assert!(created.secret.starts_with("whsec_"));
+    let endpoint = created.webhook_endpoint.id;
+
+    // A shopper registers: the CRM hears of it, on the second attempt.
+    let registered = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/register", api.url))
+        .json(&serde_json::json!({
+            "email": "new-shopper@example.com",
+            "password": "correct horse battery",
+            "full_name": "New Shopper",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), reqwest::StatusCode::CREATED);
+    let delivered = async || {
+        let log = console.webhook_deliveries(endpoint, None, 1).await.unwrap();
+        log.deliveries
+            .first()
+            .filter(|d| d.status == DeliveryStatus::Delivered)
+            .cloned()
+    };
+    wait_for(
+        "the delivery",
+        std::time::Duration::from_secs(60),
+        async || delivered().await.is_some(),
+    )
+    .await;
+    let delivery = delivered().await.unwrap();
+    assert_eq!(delivery.topic, "customer.registered");
+    let codes: Vec<Option<i32>> = delivery.attempt_log.iter().map(|a| a.status_code).collect();
+    assert_eq!(codes, [Some(500), Some(204)]);
+
+    // Replayed: the receiver gets the same message again, with its id.
+    let replayed = console
+        .replay_webhook_delivery(endpoint, delivery.id)
+        .await
+        .unwrap();
+    assert_eq!(replayed.status, DeliveryStatus::Pending);
+    wait_for(
+        "the replay",
+        std::time::Duration::from_secs(60),
+        async || ids.lock().unwrap().len() == 3,
+    )
+    .await;
+    let message_id = delivery.message_id.to_string();
+    assert!(ids.lock().unwrap().iter().all(|id| *id == message_id));
+
+    let paused = console.set_webhook_enabled(endpoint, false).await.unwrap();
+    assert_eq!(paused.disabled_reason.as_deref(), Some("disabled by staff"));
+    let listed = console.webhooks().await.unwrap();
+    assert_eq!(listed.webhook_endpoints.len(), 1);
+    assert!(listed.webhook_endpoints[0].disabled_at.is_some());
+}

@@ -8,7 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use api_test_stack::{
-    ApiStack, STAFF_EMAIL, STAFF_PASSWORD, START_TIMEOUT, answers, free_port, required, wait_for,
+    ADMIN_EMAIL, ADMIN_PASSWORD, ApiStack, STAFF_EMAIL, STAFF_PASSWORD, START_TIMEOUT, answers,
+    free_port, required, wait_for,
 };
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
@@ -424,4 +425,31 @@ async fn scenario(client: &Client, api: &str) {
         .to_owned();
     wait_text(client, "#active-model", |t| t == version).await;
     screenshot(client, "churn-deployed").await;
+
+    // Webhooks are the admins': staff are told so; an admin registers an endpoint, sees its
+    // secret once, and pauses it.
+    click(client, "#nav-webhooks").await;
+    let refused = wait_text(client, "#screen [role=alert]", |t| !t.is_empty()).await;
+    assert!(refused.contains("integrations"), "{refused}");
+    click(client, "#log-out").await;
+    fill(client, "#email", ADMIN_EMAIL).await;
+    fill(client, "#password", ADMIN_PASSWORD).await;
+    click(client, "#log-in").await;
+    wait(client, "#awaiting").await;
+    click(client, "#nav-webhooks").await;
+    fill(client, "#webhook-url", "http://127.0.0.1:9/hooks").await;
+    fill(client, "#webhook-description", "Warehouse").await;
+    click(client, "#topic-order-paid").await;
+    click(client, "#topic-stock-low").await;
+    click(client, "#webhook-create").await;
+    let secret = wait_text(client, "#webhook-secret", |t| !t.is_empty()).await;
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    click(client, ".webhook-open").await;
+    wait_text(client, "#webhook-log .muted", |t| t == "0 deliveries").await;
+    click(client, "#webhook-pause").await;
+    wait_text(client, ".webhook-state", |t| {
+        t == "paused: disabled by staff"
+    })
+    .await;
+    screenshot(client, "webhooks").await;
 }

@@ -24,6 +24,10 @@ use storefront_client::staff::churn::{JobEnvelope, ModelList, RegisteredModel};
 use storefront_client::staff::customers::CustomerList;
 use storefront_client::staff::dashboard::Dashboard;
 use storefront_client::staff::orders::StaffOrderList;
+use storefront_client::staff::webhooks::{
+    DeliveryStatus, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
+    WebhookEndpointWithSecret,
+};
 use uuid::Uuid;
 
 pub use error::{CommandError, ConsoleError, ErrorKind};
@@ -106,6 +110,16 @@ commands! {
     RollBackModel -> RegisteredModel;
     ScoreAll -> JobEnvelope;
     GetScoreJob -> JobEnvelope;
+    ListWebhooks -> WebhookEndpointList;
+    /// The topics an endpoint can subscribe to.
+    ListWebhookTopics -> Vec<String>;
+    /// Registers an endpoint; the answer's secret is shown once.
+    CreateWebhook -> WebhookEndpointWithSecret;
+    /// Pauses an endpoint, or resumes it (what waited is sent then).
+    SetWebhookEnabled -> WebhookEndpoint;
+    GetWebhookDeliveries -> WebhookDeliveryPage;
+    /// Sends a delivered or dead message again, with its id.
+    ReplayWebhookDelivery -> WebhookDelivery;
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,6 +273,39 @@ pub struct ScoreAll {}
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetScoreJob {
     pub id: Uuid,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListWebhooks {}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListWebhookTopics {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateWebhook {
+    pub url: String,
+    pub topics: Vec<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetWebhookEnabled {
+    pub id: Uuid,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetWebhookDeliveries {
+    pub id: Uuid,
+    /// Only deliveries in this state.
+    pub status: Option<DeliveryStatus>,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayWebhookDelivery {
+    pub id: Uuid,
+    pub delivery_id: i64,
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use console_protocol::{Command, GetSession, LogOut};
 use crate::invoke::call;
 use crate::screens::{
     catalog::CatalogScreen, churn::ChurnScreen, customers::CustomersScreen,
-    dashboard::DashboardScreen, login::LoginScreen, orders::OrdersScreen,
+    dashboard::DashboardScreen, login::LoginScreen, orders::OrdersScreen, webhooks::WebhooksScreen,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,15 +18,17 @@ pub enum Screen {
     Orders,
     Customers,
     Churn,
+    Webhooks,
 }
 
 impl Screen {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::Dashboard,
         Self::Catalog,
         Self::Orders,
         Self::Customers,
         Self::Churn,
+        Self::Webhooks,
     ];
 
     fn title(self) -> &'static str {
@@ -36,6 +38,7 @@ impl Screen {
             Self::Orders => "Orders",
             Self::Customers => "Customers",
             Self::Churn => "Churn",
+            Self::Webhooks => "Webhooks",
         }
     }
 }
@@ -97,7 +100,7 @@ pub fn App() -> impl IntoView {
             frame.session.set(Some(session));
         }
     });
-    // Ctrl+1…5 switch screens.
+    // Ctrl+1…6 switch screens.
     let _ = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.ctrl_key()
             && let Some(digit) = ev.key().chars().next().and_then(|c| c.to_digit(10))
@@ -149,6 +152,7 @@ fn Shell(session: Session) -> impl IntoView {
                     Screen::Orders => view! { <OrdersScreen/> }.into_any(),
                     Screen::Customers => view! { <CustomersScreen/> }.into_any(),
                     Screen::Churn => view! { <ChurnScreen/> }.into_any(),
+                    Screen::Webhooks => view! { <WebhooksScreen/> }.into_any(),
                 }}
             </main>
         </div>

@@ -400,11 +400,23 @@ pub struct Message {
 }
 
 /// Locks up to `limit` messages not yet fanned out, oldest first, skipping those another
-/// relay holds. They stay locked until `tx` ends.
+/// relay holds; they stay locked until `tx` ends. Empty when another relay is fanning out
+/// right now: one relay at a time fans out (it is quick), so each endpoint's deliveries are
+/// queued in the order the messages were written, which keeps an order's messages in order
+/// across relays; the sending, the slow part, is shared.
 pub async fn lock_new_messages(
     tx: &mut Transaction<'_, Postgres>,
     limit: i64,
 ) -> Result<Vec<Message>, sqlx::Error> {
+    let fanning_out = sqlx::query_scalar!(
+        r#"SELECT pg_try_advisory_xact_lock($1) AS "locked!""#,
+        FAN_OUT_LOCK
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    if !fanning_out {
+        return Ok(Vec::new());
+    }
     sqlx::query_as!(
         Message,
         "SELECT id AS outbox_id, message_id, topic, created_at, payload
@@ -416,6 +428,9 @@ pub async fn lock_new_messages(
     .fetch_all(&mut **tx)
     .await
 }
+
+/// The advisory lock key of the fan-out (`nexus-re` in ASCII).
+const FAN_OUT_LOCK: i64 = 0x6e65_7875_732d_7265;
 
 /// Marks a locked message processed with the body every receiver gets, and queues one
 /// delivery for each enabled endpoint that wants its topic; returns how many.
@@ -479,7 +494,7 @@ pub async fn lease_due(
                       SELECT 1 FROM webhook_deliveries earlier
                        WHERE earlier.endpoint_id = d.endpoint_id
                          AND earlier.ordering_key = d.ordering_key
-                         AND earlier.status = 'pending' AND earlier.id < d.id)
+                         AND earlier.status = 'pending' AND earlier.outbox_id < d.outbox_id)
                 ORDER BY d.next_attempt_at, d.id
                 LIMIT $1
                 FOR UPDATE OF d SKIP LOCKED)

@@ -23,6 +23,9 @@ pub const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// The demo shop's staff login.
 pub const STAFF_EMAIL: &str = "staff@nexus.test";
 pub const STAFF_PASSWORD: &str = "NexusStaff!2026";
+/// The demo shop's admin login (every permission, webhooks included).
+pub const ADMIN_EMAIL: &str = "admin@nexus.test";
+pub const ADMIN_PASSWORD: &str = "NexusAdmin!2026";
 
 /// The checkout the tests run in: the workspace root above the running test's crate.
 /// Read at run time (`cargo test` sets `CARGO_MANIFEST_DIR`): test binaries compiled in
@@ -116,6 +119,13 @@ impl ApiStack {
             ("NEXUS_HTTP__TRUST_FORWARDED_FOR", "true".to_owned()),
             ("NEXUS_LOG__FORMAT", "json".to_owned()),
             ("RUST_LOG", "warn".to_owned()),
+            // As the local stack: webhooks to receivers the tests start on loopback, and
+            // quick retries.
+            ("NEXUS_WEBHOOKS__ALLOW_HTTP", "true".to_owned()),
+            ("NEXUS_WEBHOOKS__ALLOW_PRIVATE_NETWORKS", "true".to_owned()),
+            ("NEXUS_RELAY__POLL_INTERVAL_MS", "100".to_owned()),
+            ("NEXUS_RELAY__BACKOFF_BASE_SECS", "1".to_owned()),
+            ("NEXUS_RELAY__BACKOFF_MAX_SECS", "1".to_owned()),
         ];
         let history = history_customers.to_string();
         for step in [

@@ -15,15 +15,11 @@ use std::{
 };
 
 use reqwest::StatusCode;
-use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use storefront_api::payments::test_cards;
 use uuid::Uuid;
 
 use crate::helpers::{TestApp, assert_consistent, checkout_body, error_code};
-
-/// The API binary this test run built (with the fail points compiled in).
-const API_BIN: &str = env!("CARGO_BIN_EXE_storefront-api");
 
 /// The request deadline of the crashing processes: a checkout's lease is a second longer,
 /// so an interrupted checkout can be taken over three seconds after it began.
@@ -46,20 +42,7 @@ struct ApiProcess {
 
 impl ApiProcess {
     fn command(app: &TestApp) -> Command {
-        let settings = &app.settings;
-        let mut command = Command::new(API_BIN);
-        command
-            .env("NEXUS_DATABASE__URL", settings.database.url.expose_secret())
-            .env("NEXUS_REDIS__URL", settings.redis.url.expose_secret())
-            .env("NEXUS_REDIS__KEY_PREFIX", &settings.redis.key_prefix)
-            .env("NEXUS_MONGODB__URI", settings.mongodb.uri.expose_secret())
-            .env("NEXUS_MONGODB__DATABASE", &settings.mongodb.database)
-            .env("NEXUS_LOG__FILTER", "warn")
-            .env_remove("NEXUS_CONFIG")
-            .env_remove("FAILPOINTS")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        command
+        crate::helpers::api_command(app)
     }
 
     /// Starts the API with `fail_point` (if any) set: a bare name aborts the process when

@@ -433,6 +433,27 @@ impl TestApp {
     }
 }
 
+/// `storefront-api` (the binary this test run built) on the test app's databases, Redis prefix
+/// and MongoDB database, quiet, without fail points: for tests that run the API (or its relay)
+/// as a process of its own, to kill it.
+pub fn api_command(app: &TestApp) -> Command {
+    use secrecy::ExposeSecret;
+    let settings = &app.settings;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_storefront-api"));
+    command
+        .env("NEXUS_DATABASE__URL", settings.database.url.expose_secret())
+        .env("NEXUS_REDIS__URL", settings.redis.url.expose_secret())
+        .env("NEXUS_REDIS__KEY_PREFIX", &settings.redis.key_prefix)
+        .env("NEXUS_MONGODB__URI", settings.mongodb.uri.expose_secret())
+        .env("NEXUS_MONGODB__DATABASE", &settings.mongodb.database)
+        .env("NEXUS_LOG__FILTER", "warn")
+        .env_remove("NEXUS_CONFIG")
+        .env_remove("FAILPOINTS")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
 /// A client that keeps cookies, like a browser.
 pub fn client() -> Client {
     Client::builder()

@@ -59,10 +59,20 @@ struct Receiver {
 
 impl Receiver {
     async fn start(answer: fn(usize) -> StatusCode) -> Self {
+        let (_, open) = tokio::sync::watch::channel(true);
+        Self::start_gated(answer, open).await
+    }
+
+    /// A receiver that takes each request in, then holds its answer until `gate` is true.
+    async fn start_gated(
+        answer: fn(usize) -> StatusCode,
+        gate: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let log = received.clone();
         let handler = move |headers: HeaderMap, body: Bytes| {
             let log = log.clone();
+            let mut gate = gate.clone();
             async move {
                 let header = |name: &str| {
                     headers
@@ -71,14 +81,17 @@ impl Receiver {
                         .unwrap_or_default()
                         .to_owned()
                 };
-                let mut log = log.lock().unwrap();
-                let n = log.len();
-                log.push(Received {
-                    id: header("webhook-id"),
-                    timestamp: header("webhook-timestamp"),
-                    signature: header("webhook-signature"),
-                    body,
-                });
+                let n = {
+                    let mut log = log.lock().unwrap();
+                    log.push(Received {
+                        id: header("webhook-id"),
+                        timestamp: header("webhook-timestamp"),
+                        signature: header("webhook-signature"),
+                        body,
+                    });
+                    log.len() - 1
+                };
+                let _ = gate.wait_for(|open| *open).await;
                 (answer(n), format!("answer {n}"))
             }
         };
@@ -135,6 +148,17 @@ async fn paid_order(app: &TestApp, admin: &str) -> Uuid {
     assert_eq!(paid.status(), StatusCode::CREATED);
     let order: Value = paid.json().await.unwrap();
     order["order"]["id"].as_str().unwrap().parse().unwrap()
+}
+
+/// Writes `count` `stock.low` messages straight to the outbox, as the stock ledger would.
+async fn publish_stock_low(app: &TestApp, count: usize) {
+    for n in 0..count {
+        sqlx::query("INSERT INTO outbox (topic, payload) VALUES ('stock.low', $1)")
+            .bind(json!({ "n": n }))
+            .execute(&app.db)
+            .await
+            .unwrap();
+    }
 }
 
 async fn delivery_log(app: &TestApp, admin: &str, endpoint: Uuid) -> Vec<Value> {
@@ -249,13 +273,7 @@ async fn two_relays_deliver_each_message_exactly_once() {
     register(&app, &admin, &receiver.url, &["stock.low"]).await;
 
     const MESSAGES: usize = 300;
-    for n in 0..MESSAGES {
-        sqlx::query("INSERT INTO outbox (topic, payload) VALUES ('stock.low', $1)")
-            .bind(json!({ "n": n }))
-            .execute(&app.db)
-            .await
-            .unwrap();
-    }
+    publish_stock_low(&app, MESSAGES).await;
     wait_for(
         "every message delivered",
         Duration::from_secs(120),
@@ -303,13 +321,7 @@ async fn dead_messages_disable_a_failing_endpoint_and_are_replayed_once_it_is_ba
     })
     .await;
     let (endpoint, _) = register(&app, &admin, &receiver.url, &["stock.low"]).await;
-    for n in 0..2 {
-        sqlx::query("INSERT INTO outbox (topic, payload) VALUES ('stock.low', $1)")
-            .bind(json!({ "n": n }))
-            .execute(&app.db)
-            .await
-            .unwrap();
-    }
+    publish_stock_low(&app, 2).await;
     let get_endpoint = async || -> Value {
         let response = app
             .request(
@@ -469,4 +481,88 @@ async fn private_addresses_plain_http_and_unknown_topics_are_refused_before_any_
         .request(Method::GET, "/api/v1/admin/webhooks", Some(&staff), None)
         .await;
     error_code(forbidden, StatusCode::FORBIDDEN).await;
+}
+
+/// `storefront-api relay` on the test's databases, as its own process.
+fn relay_process(app: &TestApp) -> std::process::Child {
+    crate::helpers::api_command(app)
+        .arg("relay")
+        .env("NEXUS_WEBHOOKS__ALLOW_HTTP", "true")
+        .env("NEXUS_WEBHOOKS__ALLOW_PRIVATE_NETWORKS", "true")
+        .env("NEXUS_RELAY__POLL_INTERVAL_MS", "50")
+        .env("NEXUS_RELAY__ATTEMPT_TIMEOUT_SECS", "2")
+        .spawn()
+        .expect("storefront-api relay starts")
+}
+
+async fn delivered(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[api_test_stack::test]
+async fn a_relay_killed_mid_delivery_loses_nothing_the_next_one_delivers_it() {
+    // Only the relay processes relay: the test's own instance does not.
+    let app = TestApp::spawn_with(Options {
+        settings: Some(|settings| {
+            local_receivers(settings);
+            settings.relay.enabled = false;
+        }),
+        ..Options::default()
+    })
+    .await;
+    let admin = app
+        .staff_as(storefront_api::domain::account::Role::Admin)
+        .await;
+    let (release, gate) = tokio::sync::watch::channel(false);
+    let receiver = Receiver::start_gated(|_| StatusCode::OK, gate).await;
+    register(&app, &admin, &receiver.url, &["stock.low"]).await;
+    const MESSAGES: usize = 20;
+    publish_stock_low(&app, MESSAGES).await;
+
+    let mut first = relay_process(&app);
+    wait_for(
+        "deliveries in flight",
+        Duration::from_secs(60),
+        async || !receiver.received().is_empty(),
+    )
+    .await;
+    let in_flight: Vec<String> = receiver.received().iter().map(|r| r.id.clone()).collect();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(
+        delivered(&app).await,
+        0,
+        "nothing was answered before the kill"
+    );
+
+    // The receiver answers from now on; a new relay takes the lapsed leases over.
+    release.send(true).unwrap();
+    let mut second = relay_process(&app);
+    wait_for(
+        "every message delivered",
+        Duration::from_secs(90),
+        async || delivered(&app).await == MESSAGES as i64,
+    )
+    .await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+
+    let received = receiver.received();
+    let mut ids: Vec<&str> = received.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        MESSAGES,
+        "{MESSAGES} messages in, {MESSAGES} out"
+    );
+    for id in &in_flight {
+        assert!(
+            received.iter().filter(|r| &r.id == id).count() >= 2,
+            "a message in flight at the kill is sent again, with its id"
+        );
+    }
 }

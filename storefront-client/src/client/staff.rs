@@ -21,6 +21,11 @@ use crate::staff::orders::{
     NoteRequest, RefundRequest, StaffOrder, StaffOrderEnvelope, StaffOrderList,
     StaffOrderListParams, TransitionRequest,
 };
+use crate::staff::webhooks::{
+    DeliveryQuery, NewWebhookEndpoint, WebhookDelivery, WebhookDeliveryEnvelope,
+    WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointEnvelope, WebhookEndpointList,
+    WebhookEndpointPatch, WebhookEndpointWithSecret, WebhookTopics,
+};
 use crate::staff::{AuditLog, AuditQuery};
 
 impl Client {
@@ -268,5 +273,59 @@ impl Client {
     /// `GET /admin/audit-log`.
     pub async fn audit_log(&self, query: &AuditQuery) -> Result<AuditLog, ClientError> {
         self.get("/admin/audit-log", query).await
+    }
+
+    /// `GET /admin/webhooks`.
+    pub async fn webhook_endpoints(&self) -> Result<WebhookEndpointList, ClientError> {
+        self.get("/admin/webhooks", &()).await
+    }
+
+    /// `GET /admin/webhooks/topics`.
+    pub async fn webhook_topics(&self) -> Result<Vec<String>, ClientError> {
+        let topics: WebhookTopics = self.get("/admin/webhooks/topics", &()).await?;
+        Ok(topics.topics)
+    }
+
+    /// `POST /admin/webhooks`: the answer holds the signing secret, shown this once.
+    pub async fn create_webhook_endpoint(
+        &self,
+        endpoint: &NewWebhookEndpoint,
+    ) -> Result<WebhookEndpointWithSecret, ClientError> {
+        self.send_json(Method::POST, "/admin/webhooks", endpoint)
+            .await
+    }
+
+    /// `PATCH /admin/webhooks/{id}`.
+    pub async fn change_webhook_endpoint(
+        &self,
+        id: Uuid,
+        patch: &WebhookEndpointPatch,
+    ) -> Result<WebhookEndpoint, ClientError> {
+        let envelope: WebhookEndpointEnvelope = self
+            .send_json(Method::PATCH, &format!("/admin/webhooks/{id}"), patch)
+            .await?;
+        Ok(envelope.webhook_endpoint)
+    }
+
+    /// `GET /admin/webhooks/{id}/deliveries`: the delivery log, newest first.
+    pub async fn webhook_deliveries(
+        &self,
+        id: Uuid,
+        query: &DeliveryQuery,
+    ) -> Result<WebhookDeliveryPage, ClientError> {
+        self.get(&format!("/admin/webhooks/{id}/deliveries"), query)
+            .await
+    }
+
+    /// `POST /admin/webhooks/{id}/deliveries/{delivery_id}/replay`.
+    pub async fn replay_webhook_delivery(
+        &self,
+        id: Uuid,
+        delivery_id: i64,
+    ) -> Result<WebhookDelivery, ClientError> {
+        let path = format!("/admin/webhooks/{id}/deliveries/{delivery_id}/replay");
+        let envelope: WebhookDeliveryEnvelope =
+            self.send(self.request(Method::POST, &path)).await?;
+        Ok(envelope.delivery)
     }
 }

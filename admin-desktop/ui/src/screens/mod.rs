@@ -4,6 +4,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod login;
 pub mod orders;
+pub mod webhooks;
 
 use leptos::prelude::*;
 
