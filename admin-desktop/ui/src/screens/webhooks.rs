@@ -102,7 +102,7 @@ fn NewEndpointForm(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl
             <label for="webhook-description">"What it is"</label>
             <input id="webhook-description" prop:value=description
                 on:input=move |ev| description.set(event_target_value(&ev))/>
-            <fieldset>
+            <fieldset class="topics">
                 <legend>"Topics"</legend>
                 <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
@@ -110,7 +110,7 @@ fn NewEndpointForm(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl
                             let id = format!("topic-{}", topic.replace('.', "-"));
                             let value = topic.clone();
                             view! {
-                                <label class="inline">
+                                <label>
                                     <input type="checkbox" id=id
                                         prop:checked=move || chosen.with(|c| c.contains(&value))
                                         on:change={
@@ -134,7 +134,7 @@ fn NewEndpointForm(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl
             <button id="webhook-create" type="submit">"Register"</button>
             {move || secret.get().map(|secret| view! {
                 <p class="notice" role="status">"Signing secret — copy it now, it is not shown again: "
-                    <code id="webhook-secret">{secret}</code></p>
+                    <code id="webhook-secret" class="secret">{secret}</code></p>
             })}
         </form>
     }
