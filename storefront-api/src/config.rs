@@ -23,8 +23,48 @@ pub struct Settings {
     pub checkout: CheckoutSettings,
     pub relay: RelaySettings,
     pub webhooks: WebhookSettings,
+    pub smtp: SmtpSettings,
+    pub shop: ShopSettings,
     pub log: LogSettings,
 }
+
+/// The SMTP server customer emails leave through (`crate::mail`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmtpSettings {
+    /// Whether the relay sends customer emails at all.
+    pub enabled: bool,
+    /// `smtps://user:pass@host:465`, `smtp://host:587?tls=required`, or plain
+    /// `smtp://host:1025` (a local mail catcher only).
+    pub url: SecretString,
+    /// The sender, e.g. `Nexus Shop <shop@example.com>`.
+    pub from: String,
+    /// An SMTP conversation slower than this is a failed attempt.
+    pub timeout_secs: u64,
+}
+
+/// The web shop as emails and links name it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ShopSettings {
+    pub name: String,
+    /// Where shoppers reach the web shop; links in emails start here.
+    pub public_url: String,
+    /// Signs the links in emails (password reset, unsubscribe). Every deployment sets its
+    /// own; the default is for development and is refused when cookies are `Secure`.
+    pub link_secret: SecretString,
+    /// How long a password-reset link works.
+    pub password_reset_minutes: i64,
+}
+
+impl ShopSettings {
+    /// The signer of the links in emails.
+    pub fn links(&self) -> crate::domain::emails::LinkSigner {
+        use secrecy::ExposeSecret;
+        crate::domain::emails::LinkSigner::new(self.link_secret.expose_secret().as_bytes())
+    }
+}
+
+/// The link secret of `config/default.toml`, which a deployment must replace.
+pub const DEVELOPMENT_LINK_SECRET: &str = "development-only-link-secret-replace-me";
 
 /// The outbox relay (`storefront_api::relay`).
 #[derive(Debug, Clone, Deserialize)]
@@ -39,6 +79,11 @@ pub struct RelaySettings {
     pub backoff_max_secs: u64,
     pub max_attempts: i32,
     pub disable_after_dead_in_a_row: i32,
+    /// Messages processed this long ago, with nothing left to send, are deleted with their
+    /// delivery logs.
+    pub retention_days: i32,
+    /// How often a relay sweeps for them.
+    pub sweep_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -157,6 +202,21 @@ impl Settings {
             .merge(Env::prefixed("NEXUS_").split("__").ignore(&["config"]))
             .extract()
             .map_err(Box::new)
+    }
+
+    /// Refuses settings that would run a served shop insecurely: links signed with the
+    /// published development secret once cookies are `Secure` (i.e. behind HTTPS).
+    pub fn check(&self) -> Result<(), String> {
+        use secrecy::ExposeSecret;
+        if self.auth.cookie_secure
+            && self.shop.link_secret.expose_secret() == DEVELOPMENT_LINK_SECRET
+        {
+            return Err("shop.link_secret is the development default; set NEXUS_SHOP__LINK_SECRET to a long random value".into());
+        }
+        if self.shop.link_secret.expose_secret().len() < 32 {
+            return Err("shop.link_secret must be at least 32 characters".into());
+        }
+        Ok(())
     }
 
     /// Defaults only, ignoring files and the environment (tests start from here).

@@ -14,6 +14,7 @@ pub mod cookies;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod mail;
 pub mod payments;
 pub mod personal_data;
 pub mod refunds;

@@ -1,5 +1,7 @@
 //! The outbox relay: what the shop's changes wrote to the outbox leaves for the webhook
-//! endpoints staff registered, at least once, an order's messages in order.
+//! endpoints staff registered, at least once, an order's messages in order — and, for the
+//! topics a customer is told about (`domain::emails::EmailKind::for_topic`), as an email to
+//! that customer, sent over SMTP with the same leases and retries.
 //!
 //! Every `serve` runs one (`relay.enabled`), and `storefront-api relay` runs one alone; any
 //! number share the work through the claims in `storage::webhooks`. A round takes new
@@ -24,10 +26,15 @@ use storefront_client::webhooks::{ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER}
 
 use crate::{
     config::RelaySettings,
-    domain::webhooks::{EndpointUrl, NetworkPolicy, refused_address},
+    domain::{
+        emails::EmailKind,
+        webhooks::{EndpointUrl, NetworkPolicy, refused_address},
+    },
+    mail::{Mailer, Recipient, SendError},
     state::AppState,
     storage::{
         self,
+        emails::{EmailOutcome, LeasedEmail},
         webhooks::{AfterAttempt, AttemptRecord, Leased, Message},
     },
 };
@@ -40,18 +47,46 @@ pub fn spawn(state: AppState) {
     tokio::spawn(run(state));
 }
 
+/// Where the relay sends: webhook receivers over HTTP, customers over SMTP.
+pub struct Channels {
+    pub webhooks: Sender,
+    /// `None` when `smtp.enabled` is off: emails stay queued until a relay can send them.
+    pub email: Option<Mailer>,
+}
+
+impl Channels {
+    pub fn new(state: &AppState) -> anyhow::Result<Self> {
+        let webhooks = Sender::new(state)?;
+        let email = if state.settings.smtp.enabled {
+            Some(Mailer::new(&state.settings)?)
+        } else {
+            None
+        };
+        Ok(Self { webhooks, email })
+    }
+}
+
 /// Relays rounds forever: at once while there is work, every `poll_interval_ms` when idle.
 pub async fn run(state: AppState) {
-    let sender = match Sender::new(&state) {
-        Ok(sender) => sender,
+    let channels = match Channels::new(&state) {
+        Ok(channels) => channels,
         Err(error) => {
-            tracing::error!(%error, "the outbox relay cannot build its HTTP client; it does not run");
+            tracing::error!(
+                error = format!("{error:#}"),
+                "the outbox relay cannot start; it does not run"
+            );
             return;
         }
     };
     let idle = Duration::from_millis(state.settings.relay.poll_interval_ms.max(10));
+    let sweep_every = Duration::from_secs(state.settings.relay.sweep_interval_secs.max(1));
+    let mut next_sweep = Instant::now();
     loop {
-        match round(&state, &sender).await {
+        if Instant::now() >= next_sweep {
+            next_sweep = Instant::now() + sweep_every;
+            sweep(&state).await;
+        }
+        match round(&state, &channels).await {
             Ok(worked) if worked.is_busy() => continue,
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "outbox relay round failed; trying again"),
@@ -60,26 +95,63 @@ pub async fn run(state: AppState) {
     }
 }
 
+/// Deletes the messages past `relay.retention_days` that have nothing left to send, a batch
+/// at a time; a failure is logged and the next sweep tries again.
+pub async fn sweep(state: &AppState) {
+    let settings = &state.settings.relay;
+    let mut swept = 0;
+    loop {
+        match storage::outbox::sweep(&state.db, settings.retention_days, settings.batch_size * 20)
+            .await
+        {
+            Ok(0) => break,
+            Ok(count) => swept += count,
+            Err(error) => {
+                tracing::warn!(%error, "outbox retention sweep failed; trying again later");
+                break;
+            }
+        }
+    }
+    if swept > 0 {
+        tracing::info!(
+            swept,
+            retention_days = settings.retention_days,
+            "outbox messages past retention deleted"
+        );
+        metrics::counter!("outbox_messages_swept_total").increment(swept);
+    }
+}
+
 /// What one round did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Round {
     /// Outbox messages fanned out.
     pub messages: usize,
-    /// Deliveries attempted.
+    /// Webhook deliveries attempted.
     pub attempts: usize,
+    /// Emails attempted.
+    pub emails: usize,
 }
 
 impl Round {
     fn is_busy(self) -> bool {
-        self.messages > 0 || self.attempts > 0
+        self.messages > 0 || self.attempts > 0 || self.emails > 0
     }
 }
 
-/// Fans out one batch of new messages and attempts one batch of due deliveries.
-pub async fn round(state: &AppState, sender: &Sender) -> anyhow::Result<Round> {
+/// Fans out one batch of new messages and attempts one batch of due deliveries and emails.
+pub async fn round(state: &AppState, channels: &Channels) -> anyhow::Result<Round> {
     let messages = fan_out(state).await?;
-    let attempts = deliver_due(state, sender).await?;
-    Ok(Round { messages, attempts })
+    let attempts = deliver_due(state, &channels.webhooks).await?;
+    let emails = match &channels.email {
+        Some(mailer) => send_due_emails(state, mailer).await?,
+        None => 0,
+    };
+    Ok(Round {
+        messages,
+        attempts,
+        emails,
+    })
 }
 
 /// Takes up to a batch of new outbox messages, fixes each one's body and queues its
@@ -91,6 +163,11 @@ async fn fan_out(state: &AppState) -> anyhow::Result<usize> {
     for message in &messages {
         let body = body(state, message).await?;
         let queued = storage::webhooks::fan_out(&mut tx, message.outbox_id, &body).await?;
+        if let Some(kind) = EmailKind::for_topic(&message.topic)
+            && let Some(customer) = customer_of(&body)
+        {
+            storage::emails::queue(&mut tx, message.outbox_id, kind, customer).await?;
+        }
         metrics::counter!("outbox_messages_relayed_total", "topic" => message.topic.clone())
             .increment(1);
         tracing::debug!(topic = %message.topic, message_id = %message.message_id, queued, "message fanned out");
@@ -119,6 +196,94 @@ async fn body(state: &AppState, message: &Message) -> anyhow::Result<Value> {
         "timestamp": message.created_at,
         "data": data,
     }))
+}
+
+/// The customer a message is about: an order's, or the one named by `customer_id`.
+fn customer_of(body: &Value) -> Option<uuid::Uuid> {
+    let data = body.get("data")?;
+    data.pointer("/order/account_id")
+        .or_else(|| data.get("customer_id"))
+        .and_then(Value::as_str)
+        .and_then(|id| id.parse().ok())
+}
+
+/// Leases the due emails and sends them, `relay.concurrency` at a time.
+async fn send_due_emails(state: &AppState, mailer: &Mailer) -> anyhow::Result<usize> {
+    let settings = &state.settings.relay;
+    let lease_secs = i64::try_from(state.settings.smtp.timeout_secs * 2 + 5).unwrap_or(i64::MAX);
+    let leased = storage::emails::lease_due(&state.db, settings.batch_size, lease_secs).await?;
+    let count = leased.len();
+    futures::stream::iter(leased)
+        .for_each_concurrent(settings.concurrency.max(1), |email| async move {
+            send_email(state, mailer, &email).await;
+        })
+        .await;
+    Ok(count)
+}
+
+/// Writes and sends one email and records how it went (a failure to record is logged: the
+/// lease lapses and the email goes out again, with the same `Message-ID`).
+async fn send_email(state: &AppState, mailer: &Mailer, email: &LeasedEmail) {
+    let settings = &state.settings.relay;
+    let kind = EmailKind::parse(&email.kind);
+    let to = Recipient {
+        account_id: email.account_id,
+        email: &email.email,
+        full_name: &email.full_name,
+    };
+    let failure: String;
+    let outcome = match kind {
+        None => EmailOutcome::Dead("no template for this kind of email"),
+        Some(_) if email.erased => EmailOutcome::Skipped("the customer's account was erased"),
+        Some(kind) if kind.is_marketing() && !email.marketing_consent => {
+            EmailOutcome::Skipped("the customer does not want marketing emails")
+        }
+        Some(kind) => match mailer.writer().write(kind, &email.body, &to) {
+            Err(error) => {
+                failure = format!("the email could not be written: {error:#}");
+                EmailOutcome::Dead(&failure)
+            }
+            Ok(written) => match mailer.send(&to, email.message_id, kind, written).await {
+                Ok(()) => EmailOutcome::Sent,
+                Err(SendError::Permanent(error)) => {
+                    failure = format!("refused by the mail server: {error}");
+                    EmailOutcome::Dead(&failure)
+                }
+                Err(SendError::Transient(error)) if email.attempt < settings.max_attempts => {
+                    failure = error;
+                    EmailOutcome::Retry {
+                        error: &failure,
+                        in_secs: retry_delay(settings, email.attempt, &mut rand::rng()).as_secs(),
+                    }
+                }
+                Err(SendError::Transient(error)) => {
+                    failure = error;
+                    EmailOutcome::Dead(&failure)
+                }
+            },
+        },
+    };
+    let label = match outcome {
+        EmailOutcome::Sent => "sent",
+        EmailOutcome::Skipped(_) => "skipped",
+        EmailOutcome::Retry { .. } => "retry",
+        EmailOutcome::Dead(_) => "dead",
+    };
+    match storage::emails::record_attempt(&state.db, email, outcome).await {
+        Ok(true) => {}
+        Ok(false) => tracing::info!(
+            delivery_id = email.delivery_id,
+            "email lease lapsed; another relay has it"
+        ),
+        Err(error) => {
+            tracing::warn!(%error, delivery_id = email.delivery_id, "email attempt not recorded; it will be sent again");
+        }
+    }
+    if let EmailOutcome::Retry { error, .. } | EmailOutcome::Dead(error) = outcome {
+        tracing::warn!(kind = %email.kind, delivery_id = email.delivery_id, error, outcome = label, "customer email not sent");
+    }
+    metrics::counter!("customer_emails_total", "kind" => email.kind.clone(), "outcome" => label)
+        .increment(1);
 }
 
 /// Leases the due deliveries and sends them, `relay.concurrency` at a time.

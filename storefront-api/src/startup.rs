@@ -28,6 +28,10 @@ use crate::{
 
 /// Connects (lazily) to PostgreSQL, Redis and MongoDB.
 pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
+    settings
+        .check()
+        .map_err(anyhow::Error::msg)
+        .context("invalid configuration")?;
     let db = storage::pg_pool(&settings.database).context("invalid database URL")?;
     let redis = storage::redis_connection(&settings.redis).context("invalid Redis URL")?;
     let mongo = storage::mongo_database(&settings.mongodb)

@@ -306,6 +306,58 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
+/// `POST /api/v1/auth/password-reset`: email me a link to set a new password. Answered 202
+/// whether or not an account has this email (the answer must not tell who shops here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub email: String,
+}
+
+/// `POST /api/v1/auth/password-reset/complete`: the token from the emailed link and the new
+/// password. Every session of the account ends; the shopper logs in with the new password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetCompletion {
+    pub token: String,
+    pub new_password: String,
+}
+
+/// Whether the customer wants marketing emails (offers); transactional emails — order
+/// confirmations, shipping, refunds, password resets — are sent regardless.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MarketingConsent {
+    pub subscribed: bool,
+    /// When the customer last changed it; `null` if never (not subscribed).
+    pub changed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MarketingConsentEnvelope {
+    pub marketing_consent: MarketingConsent,
+}
+
+/// `PUT /api/v1/me/marketing-consent`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MarketingConsentChange {
+    pub subscribed: bool,
+}
+
+/// `POST /api/v1/marketing/unsubscribe`: the token of the signed link in a marketing email;
+/// no login needed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UnsubscribeRequest {
+    pub token: String,
+}
+
 /// A saved address to add or replace (`POST /api/v1/me/addresses`, `PUT …/{id}`): the
 /// postal fields, flat, beside `label` and `is_default`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,8 +5,9 @@ use serde::de::DeserializeOwned;
 
 use crate::account::{
     Account, AccountDeletion, AccountEnvelope, Address, AddressEnvelope, AddressList,
-    AddressRequest, LoggedIn, LoginRequest, PasswordChange, PersonalData, ProfileChanges,
-    Registration, SessionInfo,
+    AddressRequest, LoggedIn, LoginRequest, MarketingConsent, MarketingConsentChange,
+    MarketingConsentEnvelope, PasswordChange, PasswordResetCompletion, PasswordResetRequest,
+    PersonalData, ProfileChanges, Registration, SessionInfo, UnsubscribeRequest,
 };
 use crate::cart::{
     Cart, CartEnvelope, Destination, NewCartItem, QuantityChange, ShippingCountries,
@@ -394,6 +395,67 @@ impl Client {
                 .json(change),
         )
         .await
+    }
+
+    /// `POST /auth/password-reset`: emails a reset link if a customer has this email.
+    pub async fn request_password_reset(&self, email: &str) -> Result<(), ClientError> {
+        let request = PasswordResetRequest {
+            email: email.to_owned(),
+        };
+        self.send_empty(
+            self.request(reqwest::Method::POST, "/auth/password-reset")
+                .json(&request),
+        )
+        .await
+    }
+
+    /// `POST /auth/password-reset/complete`: sets the new password with the emailed token.
+    pub async fn complete_password_reset(
+        &self,
+        completion: &PasswordResetCompletion,
+    ) -> Result<(), ClientError> {
+        self.send_empty(
+            self.request(reqwest::Method::POST, "/auth/password-reset/complete")
+                .json(completion),
+        )
+        .await
+    }
+
+    /// `GET /me/marketing-consent`.
+    pub async fn marketing_consent(&self) -> Result<MarketingConsent, ClientError> {
+        let envelope: MarketingConsentEnvelope = self
+            .send(self.request(reqwest::Method::GET, "/me/marketing-consent"))
+            .await?;
+        Ok(envelope.marketing_consent)
+    }
+
+    /// `PUT /me/marketing-consent`.
+    pub async fn set_marketing_consent(
+        &self,
+        subscribed: bool,
+    ) -> Result<MarketingConsent, ClientError> {
+        let envelope: MarketingConsentEnvelope = self
+            .send_json(
+                reqwest::Method::PUT,
+                "/me/marketing-consent",
+                &MarketingConsentChange { subscribed },
+            )
+            .await?;
+        Ok(envelope.marketing_consent)
+    }
+
+    /// `POST /marketing/unsubscribe`: withdraws consent with a signed link's token.
+    pub async fn unsubscribe(&self, token: &str) -> Result<MarketingConsent, ClientError> {
+        let envelope: MarketingConsentEnvelope = self
+            .send_json(
+                reqwest::Method::POST,
+                "/marketing/unsubscribe",
+                &UnsubscribeRequest {
+                    token: token.to_owned(),
+                },
+            )
+            .await?;
+        Ok(envelope.marketing_consent)
     }
 
     /// `GET /me/data`: everything the shop holds about the caller.

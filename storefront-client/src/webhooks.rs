@@ -27,7 +27,7 @@ pub const SECRET_PREFIX: &str = "whsec_";
 pub const DEFAULT_TOLERANCE_SECS: i64 = 5 * 60;
 
 /// The topics an endpoint can subscribe to: what happened in the shop.
-pub const TOPICS: [&str; 10] = [
+pub const TOPICS: [&str; 12] = [
     "order.placed",
     "order.paid",
     "order.cancelled",
@@ -37,6 +37,8 @@ pub const TOPICS: [&str; 10] = [
     "order.refunded",
     "customer.registered",
     "customer.erased",
+    "customer.password_reset_requested",
+    "customer.offer_made",
     "stock.low",
 ];
 

@@ -19,7 +19,9 @@ use crate::pages::{
     category::CategoryPage,
     checkout::CheckoutPage,
     home::HomePage,
+    marketing::UnsubscribePage,
     not_found::NotFound,
+    password_reset::{ForgotPasswordPage, ResetPasswordPage},
     product::ProductPage,
     review::ReviewPage,
     search::SearchPage,
@@ -112,6 +114,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/register") view=RegisterPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/unsubscribe") view=UnsubscribePage ssr=SsrMode::Async/>
                     <Route path=path!("/account/orders/:id") view=OrderPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/addresses/:id") view=AddressPage ssr=SsrMode::Async/>
                 </Routes>

@@ -19,6 +19,7 @@ const READINESS_PATH: &str = "/readyz";
 
 pub fn up(ws: &Workspace, debug: bool) -> Result<()> {
     services::ensure_all(ws)?;
+    services::mail::ensure(ws)?;
     let binary = build(ws, debug)?;
     cmd::run(&mut api_command(ws, &binary, "migrate"))
         .context("`storefront-api migrate` failed")?;
@@ -148,6 +149,10 @@ fn print_summary(ws: &Workspace) {
     println!("  OpenAPI    {base}/openapi.json");
     println!("  metrics    {base}/metrics");
     println!("  readiness  {base}{READINESS_PATH}");
+    println!(
+        "  emails     {}   <- what the shop sends (order confirmations, password resets)",
+        services::mail::inbox_url()
+    );
     println!("  logs       {}", ws.logs_dir().display());
     println!("demo logins:");
     for login in DEMO_LOGINS {

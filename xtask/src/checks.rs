@@ -170,6 +170,11 @@ fn cargo(ws: &Workspace, args: &[&str]) -> Command {
     }
     cmd::env_default(&mut command, "NEXUS_TEST_SECANTUSD", ws.secantusd());
     cmd::env_default(&mut command, "NEXUS_SCHEMATHESIS", ws.schemathesis());
+    cmd::env_default(
+        &mut command,
+        "NEXUS_TEST_MAILDEV",
+        crate::services::mail::maildev(ws),
+    );
     command
 }
 

@@ -9,11 +9,11 @@ use anyhow::{Context, Result};
 
 use crate::process;
 use crate::services::postgres;
-use crate::stack::{API, MONGO, Managed, POSTGRES, REDIS, SHOP};
+use crate::stack::{API, MAILDEV, MONGO, Managed, POSTGRES, REDIS, SHOP};
 use crate::workspace::Workspace;
 
 /// Stopped in this order: the shop, the API, then what they depend on.
-const SIGNALLED: [Managed; 4] = [SHOP, API, MONGO, REDIS];
+const SIGNALLED: [Managed; 5] = [SHOP, API, MAILDEV, MONGO, REDIS];
 
 pub fn down(ws: &Workspace) -> Result<()> {
     let mut stopped = Vec::new();

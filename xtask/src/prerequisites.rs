@@ -130,6 +130,7 @@ pub fn ensure_for_tests(ws: &Workspace) -> Result<()> {
         PY_SPY_REQUIREMENT,
         "prints the stacks of a MongoDB-wire server the tests' watchdog finds hung",
     )?;
+    crate::services::mail::ensure_installed(ws)?;
     Ok(())
 }
 

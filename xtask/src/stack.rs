@@ -8,6 +8,11 @@ pub const REDIS_PORT: u16 = 6379;
 pub const MONGO_PORT: u16 = 27017;
 pub const API_PORT: u16 = 8080;
 pub const SHOP_PORT: u16 = 3000;
+/// The local mail catcher: SMTP in, web inbox out.
+pub const SMTP_PORT: u16 = 1025;
+pub const MAIL_WEB_PORT: u16 = 1080;
+/// The pinned mail catcher from npm, installed into `.nexus/tools/maildev`.
+pub const MAILDEV_PACKAGE: &str = "maildev@3.0.0";
 
 /// Superuser of the local PostgreSQL (trust auth).
 pub const POSTGRES_USER: &str = "postgres";
@@ -32,7 +37,7 @@ pub const LOG_TAIL_LINES: usize = 30;
 /// Environment for the `storefront-api` subprocesses; each is set only when the user has not
 /// set it already. The local stack is for development: its webhooks may go to receivers on
 /// this machine over plain http (a deployment keeps the defaults: https, public addresses).
-pub const API_ENV: [(&str, &str); 6] = [
+pub const API_ENV: [(&str, &str); 7] = [
     (
         "NEXUS_DATABASE__URL",
         "postgres://postgres@127.0.0.1:5432/nexus",
@@ -42,6 +47,7 @@ pub const API_ENV: [(&str, &str); 6] = [
     ("NEXUS_MONGODB__DATABASE", "nexus"),
     ("NEXUS_WEBHOOKS__ALLOW_HTTP", "true"),
     ("NEXUS_WEBHOOKS__ALLOW_PRIVATE_NETWORKS", "true"),
+    ("NEXUS_SMTP__URL", "smtp://127.0.0.1:1025"),
 ];
 
 /// Environment for the test suite (besides `NEXUS_TEST_SECANTUSD`, a path computed at run time);
@@ -71,6 +77,10 @@ pub const API: Managed = Managed {
 pub const SHOP: Managed = Managed {
     name: "web-shop",
     cmdline_marker: "web-shop",
+};
+pub const MAILDEV: Managed = Managed {
+    name: "maildev",
+    cmdline_marker: "maildev",
 };
 pub const MONGO: Managed = Managed {
     name: "mongo",

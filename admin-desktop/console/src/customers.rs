@@ -1,7 +1,9 @@
 //! The customers screens: search; the detail with orders, churn probability, band and the
-//! reasons behind it.
+//! reasons behind it, and the emails the shop sent them (with a resend).
 
-use storefront_client::staff::customers::{CustomerList, CustomerParams};
+use storefront_client::staff::customers::{
+    CustomerEmail, CustomerEmailParams, CustomerList, CustomerParams,
+};
 use storefront_client::staff::orders::StaffOrderListParams;
 use uuid::Uuid;
 
@@ -68,11 +70,30 @@ impl Console {
         if churn == Err(ConsoleError::SessionExpired) {
             return Err(ConsoleError::SessionExpired);
         }
+        let params = CustomerEmailParams {
+            page: Some(1),
+            limit: Some(10),
+        };
+        let emails = self
+            .call(|api| async move { api.customer_emails(id, &params).await })
+            .await?;
         Ok(CustomerView {
             customer,
             orders: orders.orders,
             order_count: orders.meta.total,
             churn: churn.map_err(|error| (&error).into()),
+            emails: emails.emails,
+            email_count: emails.meta.total,
         })
+    }
+
+    /// Sends a customer's email again (a sent, dead or skipped one).
+    pub async fn resend_customer_email(
+        &self,
+        customer_id: Uuid,
+        email_id: i64,
+    ) -> Result<CustomerEmail, ConsoleError> {
+        self.call(|api| async move { api.resend_customer_email(customer_id, email_id).await })
+            .await
     }
 }

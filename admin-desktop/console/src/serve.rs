@@ -83,6 +83,9 @@ impl Console {
                 answer::<FindCustomers>(self.customers(c.text.as_deref(), c.page).await)
             }
             Request::GetCustomer(c) => answer::<GetCustomer>(self.customer(c.id).await),
+            Request::ResendCustomerEmail(c) => answer::<ResendCustomerEmail>(
+                self.resend_customer_email(c.customer_id, c.email_id).await,
+            ),
             Request::Train(c) => answer::<Train>(
                 self.train_reporting(c.options, report)
                     .await

@@ -368,6 +368,41 @@ async fn staff_log_in_edit_a_price_and_ship_an_order() {
         order.detail.order.tracking_number.as_deref(),
         Some("1Z999AA10123456784")
     );
+    // The customer is told (a real SMTP server), and support sees it and can send it again.
+    let customer_id = order.detail.order.account_id;
+    let address = console
+        .customer(customer_id)
+        .await
+        .unwrap()
+        .customer
+        .account
+        .email;
+    let told = api_test_stack::mail_server()
+        .wait_for(&address, "is on its way")
+        .await;
+    assert!(told.text.contains("1Z999AA10123456784"), "{}", told.text);
+    let mut shipped_email = None;
+    api_test_stack::wait_for(
+        "the shipping email in the customer's log",
+        api_test_stack::MAIL_ARRIVAL_TIMEOUT,
+        async || {
+            let view = console.customer(customer_id).await.unwrap();
+            shipped_email = view.emails.into_iter().find(|e| {
+                e.kind == "order_shipped"
+                    && e.status == storefront_client::staff::customers::EmailStatus::Sent
+            });
+            shipped_email.is_some()
+        },
+    )
+    .await;
+    let again = console
+        .resend_customer_email(customer_id, shipped_email.unwrap().id)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status,
+        storefront_client::staff::customers::EmailStatus::Pending
+    );
     assert!(
         order.detail.audit_trail.len() >= 2,
         "each step is in the audit trail"

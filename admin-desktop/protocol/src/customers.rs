@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use storefront_client::orders::OrderSummary;
 use storefront_client::staff::churn::CustomerChurn;
-use storefront_client::staff::customers::CustomerDetail;
+use storefront_client::staff::customers::{CustomerDetail, CustomerEmail};
 
 use crate::CommandError;
 
@@ -16,4 +16,7 @@ pub struct CustomerView {
     /// The churn score by the active model, or why there is none (no active model, no
     /// history yet).
     pub churn: Result<CustomerChurn, CommandError>,
+    /// The latest emails the shop sent them, newest first, and how many there are.
+    pub emails: Vec<CustomerEmail>,
+    pub email_count: i64,
 }

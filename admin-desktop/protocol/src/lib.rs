@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use storefront_client::catalog::{Product, ProductStatus, StockMovement};
 use storefront_client::staff::catalog::{ProductDraft, ProductPatch, StaffProductList};
 use storefront_client::staff::churn::{JobEnvelope, ModelList, RegisteredModel};
-use storefront_client::staff::customers::CustomerList;
+use storefront_client::staff::customers::{CustomerEmail, CustomerList};
 use storefront_client::staff::dashboard::Dashboard;
 use storefront_client::staff::orders::StaffOrderList;
 use storefront_client::staff::webhooks::{
@@ -99,6 +99,8 @@ commands! {
     ActOnOrder -> OrderView;
     FindCustomers -> CustomerList;
     GetCustomer -> CustomerView;
+    /// Sends a customer's sent, dead or skipped email again.
+    ResendCustomerEmail -> CustomerEmail;
     /// Trains on the shop's current data, reporting [`TRAINING_PROGRESS`]; one at a time.
     Train -> TrainedRunView;
     CancelTraining -> ();
@@ -238,6 +240,12 @@ pub struct FindCustomers {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetCustomer {
     pub id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResendCustomerEmail {
+    pub customer_id: Uuid,
+    pub email_id: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ pub mod cart;
 pub mod catalog;
 pub mod checkout;
 pub mod discounts;
+pub mod emails;
 pub mod events;
 pub mod order;
 pub mod payment;

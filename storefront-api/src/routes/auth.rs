@@ -5,7 +5,10 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use storefront_client::account::{LoggedIn, LoginRequest, Registration, Revoked, SessionInfo};
+use storefront_client::account::{
+    LoggedIn, LoginRequest, PasswordResetCompletion, PasswordResetRequest, Registration, Revoked,
+    SessionInfo,
+};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
@@ -16,12 +19,13 @@ use crate::{
         account::{
             Email, MAX_FULL_NAME, NewPassword, Role, decoy_hash, verify_password, views::Account,
         },
+        emails::LinkPurpose,
         text,
     },
     error::{ApiError, ApiResult, Json},
     routes::cart::{CART_COOKIE, guest_token},
     state::AppState,
-    storage::{accounts, carts::CartOwner, sessions::Session},
+    storage::{accounts, carts::CartOwner, password_resets, sessions::Session},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -30,6 +34,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(logout_everywhere))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(complete_password_reset))
 }
 
 /// Moves a guest's cart (if the request carries one) into the account's cart, and tells the
@@ -204,4 +210,63 @@ pub async fn logout_everywhere(
         Json(Revoked { revoked }),
     )
         .into_response())
+}
+
+/// Emails a link to set a new password, if a customer account has this email. The answer is
+/// 202 either way, and as quick: it must not tell who has an account. An account gets at most
+/// `password_resets::MAX_PER_HOUR` links an hour; the link works once, for
+/// `shop.password_reset_minutes`.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "accounts", request_body = PasswordResetRequest,
+    responses((status = 202, description = "If a customer has this email, a link is on its way"),
+              (status = 422, body = crate::error::ErrorEnvelope)))]
+pub async fn request_password_reset(
+    State(state): State<AppState>,
+    Json(request): Json<PasswordResetRequest>,
+) -> ApiResult<StatusCode> {
+    let email =
+        Email::parse(&request.email).map_err(|message| ApiError::invalid("email", message))?;
+    let requested = password_resets::request(
+        &state.db,
+        &email,
+        state.settings.shop.password_reset_minutes,
+    )
+    .await?;
+    tracing::info!(requested, "password reset asked for");
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Sets a new password with the token of an emailed link: once, before it expires. Every
+/// session of the account ends (whoever knew the old password is logged out), and the
+/// account's failed logins are forgiven.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/complete", tag = "accounts",
+    request_body = PasswordResetCompletion,
+    responses((status = 204),
+              (status = 409, description = "The link expired or was used (`reset_link_expired`)", body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)))]
+pub async fn complete_password_reset(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    Json(completion): Json<PasswordResetCompletion>,
+) -> ApiResult<StatusCode> {
+    let reset_id = state
+        .settings
+        .shop
+        .links()
+        .verify(LinkPurpose::PasswordReset, &completion.token)
+        .ok_or_else(|| ApiError::invalid("token", "is not a password-reset link of this shop"))?;
+    let reset = password_resets::usable(&state.db, reset_id).await?;
+    let email = Email::parse(&reset.email).map_err(|m| ApiError::Internal(anyhow::anyhow!(m)))?;
+    let password = NewPassword::parse(&completion.new_password, &email)
+        .map_err(|message| ApiError::invalid("new_password", message))?;
+    let hash = tokio::task::spawn_blocking(move || password.hash())
+        .await
+        .map_err(|error| ApiError::Internal(error.into()))?;
+    let account_id = password_resets::complete(&state.db, reset_id, &hash).await?;
+    state.sessions.revoke_all(account_id, None).await?;
+    state
+        .login_limiter
+        .succeeded(email.as_str(), &client)
+        .await?;
+    tracing::info!(%account_id, "password reset");
+    Ok(StatusCode::NO_CONTENT)
 }

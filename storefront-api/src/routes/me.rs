@@ -7,8 +7,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use storefront_client::account::{
-    AccountDeletion, AccountEnvelope, AddressEnvelope, AddressList, AddressRequest, PasswordChange,
-    PersonalData, ProfileChanges,
+    AccountDeletion, AccountEnvelope, AddressEnvelope, AddressList, AddressRequest,
+    MarketingConsentChange, MarketingConsentEnvelope, PasswordChange, PersonalData, ProfileChanges,
 };
 use storefront_client::lists::CountMeta;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -26,7 +26,10 @@ use crate::{
     personal_data,
     routes::auth::verify_limited,
     state::AppState,
-    storage::accounts,
+    storage::{
+        accounts,
+        marketing_consent::{self, Source},
+    },
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -36,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
         .routes(routes!(list_addresses, add_address))
         .routes(routes!(replace_address, delete_address))
+        .routes(routes!(marketing_consent, set_marketing_consent))
 }
 
 /// The caller's own account.
@@ -250,4 +254,41 @@ pub async fn delete_address(
 ) -> ApiResult<StatusCode> {
     accounts::delete_address(&state.db, session.account_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether the caller wants marketing emails.
+#[utoipa::path(get, path = "/api/v1/me/marketing-consent", tag = "accounts",
+    responses((status = 200, body = MarketingConsentEnvelope), (status = 401, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn marketing_consent(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+) -> ApiResult<Json<MarketingConsentEnvelope>> {
+    let consent = marketing_consent::consent(&state.db, session.account_id).await?;
+    Ok(Json(MarketingConsentEnvelope {
+        marketing_consent: consent.into(),
+    }))
+}
+
+/// Gives or withdraws consent to marketing emails (recorded with the time and "account page").
+#[utoipa::path(put, path = "/api/v1/me/marketing-consent", tag = "accounts",
+    request_body = MarketingConsentChange,
+    responses((status = 200, body = MarketingConsentEnvelope), (status = 401, body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn set_marketing_consent(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Json(change): Json<MarketingConsentChange>,
+) -> ApiResult<Json<MarketingConsentEnvelope>> {
+    let consent = marketing_consent::set(
+        &state.db,
+        session.account_id,
+        change.subscribed,
+        Source::AccountPage,
+    )
+    .await?;
+    Ok(Json(MarketingConsentEnvelope {
+        marketing_consent: consent.into(),
+    }))
 }

@@ -9,6 +9,7 @@ pub mod checkout;
 mod common_errors;
 pub mod events;
 pub mod health;
+pub mod marketing;
 pub mod me;
 pub mod paging;
 pub mod reviews;
@@ -88,6 +89,7 @@ pub fn api(state: &AppState) -> anyhow::Result<(Router<AppState>, utoipa::openap
         .merge(events::router())
         .merge(reviews::router())
         .merge(me::router())
+        .merge(marketing::router())
         .merge(admin)
         .split_for_parts();
     common_errors::declare(&mut openapi);

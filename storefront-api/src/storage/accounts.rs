@@ -626,6 +626,7 @@ pub async fn erase_customer(db: &PgPool, account_id: Uuid) -> Result<(), StoreEr
               SET email = 'erased-' || id::text || '@erased.invalid',
                   full_name = 'Deleted customer',
                   password_hash = '!',
+                  marketing_consent = false,
                   erased_at = now(),
                   disabled_at = COALESCE(disabled_at, now()),
                   updated_at = now()

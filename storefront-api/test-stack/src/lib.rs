@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod mail_server;
 mod mongo_server;
 
 pub use api_test_macros::test;
+pub use mail_server::{ARRIVAL_TIMEOUT as MAIL_ARRIVAL_TIMEOUT, Email, MailServer, mail_server};
 pub use mongo_server::{mongo_server_pid, mongo_uri, restarted_during, run_test, secantusd};
 
 /// How long a service may take to answer after it starts.
@@ -55,6 +57,23 @@ pub fn required(name: &str) -> String {
 
 pub fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+/// `program`, started through `python`, which first asks the kernel to kill it when the
+/// calling thread ends (`prctl(PR_SET_PDEATHSIG, SIGKILL)`, kept across `exec`): a server the
+/// tests start never outlives them, however they end. Add the program's arguments.
+pub(crate) fn tied_to_this_thread(python: &std::path::Path, program: &std::path::Path) -> Command {
+    let mut command = Command::new(python);
+    command
+        .arg("-c")
+        .arg(
+            "import ctypes, os, sys\n\
+             ctypes.CDLL(None).prctl(1, 9)\n\
+             if os.getppid() == 1: sys.exit(1)\n\
+             os.execv(sys.argv[1], sys.argv[1:])",
+        )
+        .arg(program);
+    command
 }
 
 pub fn free_port() -> u16 {
@@ -126,6 +145,8 @@ impl ApiStack {
             ("NEXUS_RELAY__POLL_INTERVAL_MS", "100".to_owned()),
             ("NEXUS_RELAY__BACKOFF_BASE_SECS", "1".to_owned()),
             ("NEXUS_RELAY__BACKOFF_MAX_SECS", "1".to_owned()),
+            // Customer emails to the tests' own SMTP server.
+            ("NEXUS_SMTP__URL", mail_server().smtp_url()),
         ];
         let history = history_customers.to_string();
         for step in [

@@ -21,7 +21,7 @@
 //! `NEXUS_TEST_MONGODB_URI`, when set, names a server to use instead (a real MongoDB).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex, OnceLock};
@@ -256,15 +256,7 @@ impl Watchdog {
         let python = launcher.with_file_name("python");
         std::fs::create_dir_all(&self.data)
             .map_err(|e| format!("cannot create {}: {e}", self.data.display()))?;
-        let server = Command::new(&python)
-            .arg("-c")
-            .arg(
-                "import ctypes, os, sys\n\
-                 ctypes.CDLL(None).prctl(1, 9)\n\
-                 if os.getppid() == 1: sys.exit(1)\n\
-                 os.execv(sys.argv[1], sys.argv[1:])",
-            )
-            .arg(&launcher)
+        let server = crate::tied_to_this_thread(&python, &launcher)
             .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
             .arg("--storage-path")
             .arg(&self.data)

@@ -278,6 +278,8 @@ impl TestApp {
         settings.mongodb.database = database.clone();
         settings.log.filter = "warn".into();
         settings.http.trust_forwarded_for = options.trust_forwarded_for;
+        // Customer emails go to a real SMTP server, the test process's own.
+        settings.smtp.url = api_test_stack::mail_server().smtp_url().into();
         if let Some(change) = options.settings {
             change(&mut settings);
         }
@@ -446,6 +448,7 @@ pub fn api_command(app: &TestApp) -> Command {
         .env("NEXUS_REDIS__KEY_PREFIX", &settings.redis.key_prefix)
         .env("NEXUS_MONGODB__URI", settings.mongodb.uri.expose_secret())
         .env("NEXUS_MONGODB__DATABASE", &settings.mongodb.database)
+        .env("NEXUS_SMTP__URL", settings.smtp.url.expose_secret())
         .env("NEXUS_LOG__FILTER", "warn")
         .env_remove("NEXUS_CONFIG")
         .env_remove("FAILPOINTS")

@@ -17,6 +17,7 @@ mod churn;
 mod crashes;
 mod demo;
 mod discounts;
+mod emails;
 mod events;
 mod faults;
 mod operations;

@@ -566,3 +566,82 @@ async fn a_relay_killed_mid_delivery_loses_nothing_the_next_one_delivers_it() {
         );
     }
 }
+
+#[api_test_stack::test]
+async fn messages_past_retention_go_with_their_logs_once_nothing_is_left_to_send() {
+    let app = app_for_local_receivers().await;
+    let admin = app
+        .staff_as(storefront_api::domain::account::Role::Admin)
+        .await;
+    let receiver = Receiver::start(|_| StatusCode::NO_CONTENT).await;
+    register(&app, &admin, &receiver.url, &["customer.registered"]).await;
+    let mut customers = Vec::new();
+    for _ in 0..3 {
+        customers.push(app.customer().await.1.to_string());
+    }
+    wait_for(
+        "three registrations delivered",
+        Duration::from_secs(60),
+        async || receiver.received().len() >= 3,
+    )
+    .await;
+    let message_of = |customer: &str| {
+        let db = app.db.clone();
+        let customer = customer.to_owned();
+        async move {
+            sqlx::query_scalar!(
+                "SELECT id FROM outbox WHERE payload ->> 'customer_id' = $1",
+                customer
+            )
+            .fetch_one(&db)
+            .await
+            .expect("the message")
+        }
+    };
+    let (old, old_but_pending, recent) = (
+        message_of(&customers[0]).await,
+        message_of(&customers[1]).await,
+        message_of(&customers[2]).await,
+    );
+    // Two messages were processed 31 days ago; one of them still has a delivery to make.
+    sqlx::query!(
+        "UPDATE outbox SET processed_at = now() - interval '31 days' WHERE id = ANY($1)",
+        &[old, old_but_pending]
+    )
+    .execute(&app.db)
+    .await
+    .expect("backdated");
+    sqlx::query!(
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now() + interval '1 day'
+          WHERE outbox_id = $1",
+        old_but_pending
+    )
+    .execute(&app.db)
+    .await
+    .expect("pending again");
+
+    let swept = storefront_api::storage::outbox::sweep(&app.db, 30, 100)
+        .await
+        .expect("sweep");
+    assert_eq!(
+        swept, 1,
+        "only the old message with nothing left to send goes"
+    );
+    let left: Vec<i64> = sqlx::query_scalar!(
+        "SELECT id FROM outbox WHERE id = ANY($1) ORDER BY id",
+        &[old, old_but_pending, recent]
+    )
+    .fetch_all(&app.db)
+    .await
+    .expect("outbox");
+    assert_eq!(left, [old_but_pending, recent]);
+    let logs = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM webhook_attempts a
+             JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.outbox_id = $1"#,
+        old
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("count");
+    assert_eq!(logs, 0, "its delivery log went with it");
+}

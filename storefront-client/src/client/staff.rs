@@ -15,7 +15,10 @@ use crate::staff::churn::{
     ChurnDataset, ChurnEnvelope, CustomerChurn, JobEnvelope, ModelEnvelope, ModelList,
     RegisteredModel,
 };
-use crate::staff::customers::{CustomerDetail, CustomerEnvelope, CustomerList, CustomerParams};
+use crate::staff::customers::{
+    CustomerDetail, CustomerEmail, CustomerEmailEnvelope, CustomerEmailList, CustomerEmailParams,
+    CustomerEnvelope, CustomerList, CustomerParams,
+};
 use crate::staff::dashboard::Dashboard;
 use crate::staff::orders::{
     NoteRequest, RefundRequest, StaffOrder, StaffOrderEnvelope, StaffOrderList,
@@ -201,6 +204,27 @@ impl Client {
     pub async fn customer(&self, id: Uuid) -> Result<CustomerDetail, ClientError> {
         let envelope: CustomerEnvelope = self.get(&format!("/admin/customers/{id}"), &()).await?;
         Ok(envelope.customer)
+    }
+
+    /// `GET /admin/customers/{id}/emails`: what the shop sent the customer, newest first.
+    pub async fn customer_emails(
+        &self,
+        id: Uuid,
+        params: &CustomerEmailParams,
+    ) -> Result<CustomerEmailList, ClientError> {
+        self.get(&format!("/admin/customers/{id}/emails"), params)
+            .await
+    }
+
+    /// `POST /admin/customers/{id}/emails/{email_id}/resend`.
+    pub async fn resend_customer_email(
+        &self,
+        id: Uuid,
+        email_id: i64,
+    ) -> Result<CustomerEmail, ClientError> {
+        let path = format!("/admin/customers/{id}/emails/{email_id}/resend");
+        let envelope: CustomerEmailEnvelope = self.send(self.request(Method::POST, &path)).await?;
+        Ok(envelope.email)
     }
 
     /// `GET /admin/customers/{id}/churn`: probability, band and the reasons, by the active

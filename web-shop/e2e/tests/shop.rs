@@ -305,7 +305,8 @@ async fn a_new_shopper_registers_is_declined_then_buys() {
         async move {
             buy(&client, &shop, &api).await;
             manage_account(&client, &shop).await;
-            take_data_and_leave(&client, &shop).await;
+            choose_emails_and_reset_the_password(&client, &shop).await;
+            take_data_and_leave(&client, &shop, NEW_PASSWORD).await;
         }
     })
     .await;
@@ -530,10 +531,69 @@ async fn manage_account(client: &Client, shop: &str) {
     );
 }
 
+const NEW_PASSWORD: &str = "difference engine drafts";
+
+/// Emails: the order's confirmation is in the shopper's inbox (a real SMTP server); offers
+/// are opted into on the account page; a forgotten password is reset through the emailed
+/// link, which works once, and the new password logs in.
+async fn choose_emails_and_reset_the_password(client: &Client, shop: &str) {
+    support::open(client, &format!("{shop}/account"), Width::Desktop).await;
+    let email = support::value(client, "#profile-email").await;
+    let inbox = api_test_stack::mail_server();
+    let confirmation = inbox.wait_for(&email, "confirmed").await;
+    assert!(
+        confirmation.text.contains("Total:"),
+        "{}",
+        confirmation.text
+    );
+
+    let status = support::text(client, "[data-testid=marketing-status]").await;
+    assert_eq!(status, "You get no offers by email.");
+    support::click(client, "#marketing button[type=submit]").await;
+    let status = support::wait_until_text(client, "[data-testid=marketing-status]", |t| {
+        t.starts_with("You get our offers by email (since ")
+    })
+    .await;
+    assert!(status.ends_with(")."), "{status}");
+
+    support::click(client, ".profile button[type=submit]").await;
+    support::wait_for_text(client, ".account-link", "Log in").await;
+    support::open(client, &format!("{shop}/account/login"), Width::Desktop).await;
+    support::click(client, "[data-testid=forgot-password]").await;
+    support::wait_text(client, "form.stacked button[type=submit]").await;
+    support::fill(client, "#email", &email).await;
+    support::click(client, "form.stacked button[type=submit]").await;
+    let sent =
+        support::wait_until_text(client, "[data-testid=reset-sent]", |t| !t.is_empty()).await;
+    assert!(sent.contains(&email), "{sent}");
+
+    let reset = inbox.wait_for(&email, "Reset your").await;
+    let link = reset
+        .link_starting("http://127.0.0.1:3000/account/reset-password?token=")
+        .expect("the email links the shop's reset page");
+    // The API's settings name the shop of `cargo xtask up`; this test's shop runs elsewhere.
+    let link = link.replace("http://127.0.0.1:3000", shop);
+    support::open(client, &link, Width::Desktop).await;
+    support::fill(client, "#new-password", NEW_PASSWORD).await;
+    support::click(client, "form.stacked button[type=submit]").await;
+    support::wait_until_text(client, "[data-testid=reset-done]", |t| !t.is_empty()).await;
+    support::fill(client, "#email", &email).await;
+    support::fill(client, "#password", NEW_PASSWORD).await;
+    support::click(client, "form.stacked button[type=submit]").await;
+    support::wait_text(client, ".profile").await;
+
+    // The link worked once.
+    support::open(client, &link, Width::Desktop).await;
+    support::fill(client, "#new-password", "yet another long passphrase").await;
+    support::click(client, "form.stacked button[type=submit]").await;
+    let refused = support::wait_until_text(client, ".form-error", |t| !t.is_empty()).await;
+    assert!(refused.contains("expired or was used"), "{refused}");
+}
+
 /// The shopper's own data: the download link serves everything held about them, and the
 /// account is deleted with the password (a wrong one is refused with the reason); then they
 /// are logged out and the old password opens nothing.
-async fn take_data_and_leave(client: &Client, shop: &str) {
+async fn take_data_and_leave(client: &Client, shop: &str, password: &str) {
     support::open(client, &format!("{shop}/account"), Width::Desktop).await;
     let email = support::value(client, "#profile-email").await;
     let href = client
@@ -565,7 +625,7 @@ async fn take_data_and_leave(client: &Client, shop: &str) {
     let refusal = support::wait_until_text(client, ".form-error", |t| !t.is_empty()).await;
     assert!(refusal.to_lowercase().contains("password"), "{refusal}");
 
-    support::fill(client, "#delete-password", "analytical engine notes").await;
+    support::fill(client, "#delete-password", password).await;
     support::click(client, "#your-data button[type=submit]").await;
     let farewell =
         support::wait_until_text(client, "[data-testid=account-deleted]", |t| !t.is_empty()).await;
@@ -577,7 +637,7 @@ async fn take_data_and_leave(client: &Client, shop: &str) {
 
     support::open(client, &format!("{shop}/account/login"), Width::Desktop).await;
     support::fill(client, "#email", &email).await;
-    support::fill(client, "#password", "analytical engine notes").await;
+    support::fill(client, "#password", password).await;
     support::click(client, "form.stacked button[type=submit]").await;
     let refused = support::wait_until_text(client, ".form-error", |t| !t.is_empty()).await;
     assert!(!refused.is_empty(), "the old login opens nothing");

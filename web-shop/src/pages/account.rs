@@ -12,6 +12,7 @@ use storefront_client::orders::{Order, OrderListParams, OrderStatus};
 
 use crate::api;
 use crate::components::{ApiProblem, FormError};
+use crate::pages::marketing::MarketingChoice;
 
 /// Who is logged in, fetched once per page load (logging in and out are full page loads).
 pub type Session = Resource<Result<Account, ClientError>>;
@@ -24,11 +25,17 @@ pub fn LoginPage() -> impl IntoView {
         "/account/register?next={}",
         storefront_client::path_segment(&next)
     );
+    let reset_done = query.get("reset").is_some();
     view! {
         <Title text="Log in"/>
         <Meta name="robots" content="noindex"/>
         <section class="narrow">
             <h1>"Log in"</h1>
+            {reset_done.then(|| view! {
+                <p class="notice ok" role="status" data-testid="reset-done">
+                    "Your password is changed and every device was logged out. Log in with the new one."
+                </p>
+            })}
             <FormError/>
             <form class="stacked" method="post" action="/account/login">
                 <CsrfField/>
@@ -40,6 +47,7 @@ pub fn LoginPage() -> impl IntoView {
                 <input id="password" name="password" type="password" autocomplete="current-password" required/>
                 <button type="submit">"Log in"</button>
             </form>
+            <p><a href="/account/forgot-password" data-testid="forgot-password">"Forgot your password?"</a></p>
             <p>"New here? " <a href=register>"Create an account"</a></p>
         </section>
     }
@@ -112,6 +120,14 @@ pub fn AccountPage() -> impl IntoView {
         },
     );
     let api = api::client();
+    let consent = Resource::new(
+        || (),
+        move |_| {
+            let api = api.clone();
+            api::sendable(async move { api.marketing_consent().await })
+        },
+    );
+    let api = api::client();
     let orders = Resource::new(page, move |page| {
         let api = api.clone();
         api::sendable(async move {
@@ -139,6 +155,7 @@ pub fn AccountPage() -> impl IntoView {
                 };
                 let orders = orders.await;
                 let addresses = addresses.await;
+                let consent = consent.await;
                 view! {
                     <h1>"Your account"</h1>
                     <section class="profile">
@@ -191,6 +208,7 @@ pub fn AccountPage() -> impl IntoView {
                         <PasswordForm/>
                     </div>
                     <AddressBook addresses/>
+                    <MarketingChoice consent/>
                     <YourData/>
                 }
                 .into_any()
@@ -208,6 +226,7 @@ fn Saved() -> impl IntoView {
         "password" => "Your password is changed. Other devices have been logged out.",
         "address" => "Your address is saved.",
         "address-deleted" => "The address is deleted.",
+        "marketing" => "Your email choice is saved.",
         _ => "Saved.",
     });
     view! { <p class="notice ok" role="status" data-testid="saved">{message}</p> }

@@ -122,6 +122,16 @@ fn form_routes() -> Router<Shop> {
         .route("/checkout", post(forms::checkout::checkout_form))
         .route("/account/profile", post(account::profile_form))
         .route("/account/password", post(account::password_form))
+        .route(
+            "/account/forgot-password",
+            post(account::forgot_password_form),
+        )
+        .route(
+            "/account/reset-password",
+            post(account::reset_password_form),
+        )
+        .route("/account/marketing", post(account::marketing_form))
+        .route("/unsubscribe", post(account::unsubscribe_form))
         .route("/account/delete", post(account::delete_account_form))
         .route("/account/addresses", post(account::address_form))
         .route(

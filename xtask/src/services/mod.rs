@@ -2,6 +2,7 @@
 //! their standard loopback ports. Each is used as it is when it already answers; otherwise it
 //! is started (and installed when missing), with its state under `.nexus/`.
 
+pub mod mail;
 pub mod mongo;
 pub mod postgres;
 pub mod redis;

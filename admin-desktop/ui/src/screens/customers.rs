@@ -1,13 +1,15 @@
-//! Customers: search; the detail with orders and the churn score with its reasons.
+//! Customers: search; the detail with orders, the churn score with its reasons, and the
+//! emails the shop sent them (support can send one again).
 
-use console_protocol::{FindCustomers, GetCustomer};
+use console_protocol::{FindCustomers, GetCustomer, ResendCustomerEmail};
 use leptos::prelude::*;
+use storefront_client::staff::customers::{CustomerEmail, EmailStatus};
 use uuid::Uuid;
 
 use crate::app::Frame;
 use crate::format;
 use crate::invoke::call;
-use crate::screens::failed;
+use crate::screens::{Problem, failed};
 
 #[component]
 pub fn CustomersScreen() -> impl IntoView {
@@ -64,6 +66,17 @@ pub fn CustomersScreen() -> impl IntoView {
 fn CustomerDetailPanel(id: Uuid) -> impl IntoView {
     let frame = expect_context::<Frame>();
     let view_data = LocalResource::new(move || call(GetCustomer { id }));
+    let error = RwSignal::new(None);
+    let resend = move |email_id: i64| {
+        frame.run(
+            ResendCustomerEmail {
+                customer_id: id,
+                email_id,
+            },
+            error,
+            move |_| view_data.refetch(),
+        );
+    };
     view! {
         <div class="panel" id="customer-detail">
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -115,6 +128,14 @@ fn CustomerDetailPanel(id: Uuid) -> impl IntoView {
                             <ul>{v.customer.addresses.iter().map(|a| view! {
                                 <li>{format::address(&a.address)}</li>
                             }).collect_view()}</ul>
+                            <h2>{format!("Emails ({})", v.email_count)}</h2>
+                            <Problem error/>
+                            <table id="customer-emails">
+                                <thead><tr><th>"Email"</th><th>"When"</th><th>"State"</th><th></th></tr></thead>
+                                <tbody>
+                                    {v.emails.into_iter().map(|e| view! { <EmailRow email=e resend/> }).collect_view()}
+                                </tbody>
+                            </table>
                         }.into_any(),
                         Err(error) => {
                             frame.check(&error);
@@ -124,5 +145,38 @@ fn CustomerDetailPanel(id: Uuid) -> impl IntoView {
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// One email: what it was, when, how it went (and why not), and "Send again" once it is
+/// no longer on its way.
+#[component]
+fn EmailRow(email: CustomerEmail, resend: impl Fn(i64) + Copy + 'static) -> impl IntoView {
+    let id = email.id;
+    let what = match email.kind.as_str() {
+        "order_confirmation" => "Order confirmation",
+        "order_shipped" => "Shipped",
+        "order_delivered" => "Delivered",
+        "order_refunded" => "Refund",
+        "password_reset" => "Password reset",
+        "offer" => "Offer",
+        other => other,
+    }
+    .to_owned();
+    let when = email.sent_at.unwrap_or(email.created_at);
+    let state = match (email.status, email.next_attempt_at) {
+        (EmailStatus::Pending, Some(next)) => format!("pending · next try {}", format::when(&next)),
+        (status, _) => format!("{} · {} attempt(s)", status.as_str(), email.attempts),
+    };
+    let again = email.status != EmailStatus::Pending;
+    view! {
+        <tr class="customer-email">
+            <td>{what}</td>
+            <td>{format::when(&when)}</td>
+            <td class="email-state">{state}{email.last_error.map(|e| view! { <div class="muted">{e}</div> })}</td>
+            <td>{again.then(|| view! {
+                <button class="secondary email-resend" on:click=move |_| resend(id)>"Send again"</button>
+            })}</td>
+        </tr>
     }
 }

@@ -4,7 +4,8 @@
 
 use axum::extract::State;
 use storefront_client::staff::customers::{
-    CustomerDetail, CustomerEnvelope, CustomerList, CustomerParams,
+    CustomerDetail, CustomerEmailEnvelope, CustomerEmailList, CustomerEmailParams,
+    CustomerEnvelope, CustomerList, CustomerParams,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -14,13 +15,15 @@ use crate::{
     error::{ApiResult, Json, Path, Query},
     routes::paging::Page,
     state::AppState,
-    storage::{accounts, paged},
+    storage::{accounts, emails, paged},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_customers))
         .routes(routes!(customer))
+        .routes(routes!(customer_emails))
+        .routes(routes!(resend_customer_email))
 }
 
 /// Customers, newest first; each one shown is recorded in the audit log.
@@ -63,4 +66,42 @@ pub async fn customer(
             addresses,
         },
     }))
+}
+
+/// The emails the shop sent a customer (or is sending), newest first: what, when, and why one
+/// failed — for support answering "I never got my confirmation".
+#[utoipa::path(get, path = "/api/v1/admin/customers/{id}/emails", tag = "admin",
+    params(("id" = Uuid, Path, description = "Customer id"), CustomerEmailParams),
+    responses((status = 200, body = CustomerEmailList)),
+    security(("bearer" = ["customers"])))]
+pub async fn customer_emails(
+    State(state): State<AppState>,
+    Path(id): Path<Uuid>,
+    Query(params): Query<CustomerEmailParams>,
+) -> ApiResult<Json<CustomerEmailList>> {
+    let page = Page::parse(params.page, params.limit)?;
+    let (emails, total) = paged(page.limit, page.offset(), |limit, offset| {
+        emails::for_customer(&state.db, id, limit, offset)
+    })
+    .await?;
+    Ok(Json(CustomerEmailList {
+        emails,
+        meta: page.meta(total),
+    }))
+}
+
+/// Sends an email again (same message, same `Message-ID`); audited. 409 `email_pending` while
+/// it is still on its way.
+#[utoipa::path(post, path = "/api/v1/admin/customers/{id}/emails/{email_id}/resend", tag = "admin",
+    params(("id" = Uuid, Path, description = "Customer id"), ("email_id" = i64, Path, description = "Email id")),
+    responses((status = 200, body = CustomerEmailEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 409, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = ["customers"])))]
+pub async fn resend_customer_email(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Path((id, email_id)): Path<(Uuid, i64)>,
+) -> ApiResult<Json<CustomerEmailEnvelope>> {
+    let email = emails::resend(&state.db, id, email_id, session.account_id).await?;
+    Ok(Json(CustomerEmailEnvelope { email }))
 }

@@ -1,5 +1,5 @@
-//! The account's forms: log in, register, log out, profile, password, address book, and
-//! deleting the account.
+//! The account's forms: log in, register, log out, profile, password (changed, or reset
+//! through an emailed link), marketing emails, address book, and deleting the account.
 
 use std::net::SocketAddr;
 
@@ -9,7 +9,8 @@ use axum::{
     response::Response,
 };
 use storefront_client::account::{
-    AccountDeletion, AddressRequest, LoginRequest, PasswordChange, ProfileChanges, Registration,
+    AccountDeletion, AddressRequest, LoginRequest, PasswordChange, PasswordResetCompletion,
+    ProfileChanges, Registration,
 };
 
 use crate::components::AddressValues;
@@ -261,5 +262,115 @@ pub(crate) async fn delete_address_form(
         answer,
         |()| "/account?saved=address-deleted#addresses".to_owned(),
         |message| with_query("/account", &[("error", message)]) + "#addresses",
+    )
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct ForgotPasswordForm {
+    email: String,
+}
+
+/// "Email me a link": the API answers the same whether or not the address has an account.
+pub(crate) async fn forgot_password_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<ForgotPasswordForm>,
+) -> Response {
+    let shopper = Shopper::new(&shop, peer, &headers);
+    let email = form.email.trim();
+    let answer = shopper.api.request_password_reset(email).await;
+    shopper.finish(
+        answer,
+        |()| {
+            with_query(
+                "/account/forgot-password",
+                &[("sent", "1"), ("email", email)],
+            )
+        },
+        |message| {
+            with_query(
+                "/account/forgot-password",
+                &[("error", message), ("email", email)],
+            )
+        },
+    )
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct ResetPasswordForm {
+    token: String,
+    new_password: String,
+}
+
+/// The emailed link's page: the new password, then log in with it.
+pub(crate) async fn reset_password_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<ResetPasswordForm>,
+) -> Response {
+    let shopper = Shopper::new(&shop, peer, &headers);
+    let completion = PasswordResetCompletion {
+        token: form.token.trim().to_owned(),
+        new_password: form.new_password,
+    };
+    let answer = shopper.api.complete_password_reset(&completion).await;
+    shopper.finish(
+        answer,
+        |()| "/account/login?reset=done".to_owned(),
+        |message| {
+            with_query(
+                "/account/reset-password",
+                &[("error", message), ("token", &completion.token)],
+            )
+        },
+    )
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct MarketingForm {
+    /// `true` or `false`.
+    subscribed: String,
+}
+
+/// The account page's "Emails" choice.
+pub(crate) async fn marketing_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<MarketingForm>,
+) -> Response {
+    let shopper = Shopper::new(&shop, peer, &headers);
+    let answer = shopper
+        .api
+        .set_marketing_consent(form.subscribed == "true")
+        .await;
+    shopper.finish(
+        answer,
+        |_| "/account?saved=marketing#marketing".to_owned(),
+        |message| with_query("/account", &[("error", message)]) + "#marketing",
+    )
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct UnsubscribeForm {
+    token: String,
+}
+
+/// The unsubscribe page's button (the token is the email link's; no login).
+pub(crate) async fn unsubscribe_form(
+    State(shop): State<Shop>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<UnsubscribeForm>,
+) -> Response {
+    let shopper = Shopper::new(&shop, peer, &headers);
+    let token = form.token.trim();
+    let answer = shopper.api.unsubscribe(token).await;
+    shopper.finish(
+        answer,
+        |_| "/unsubscribe?done=1".to_owned(),
+        |message| with_query("/unsubscribe", &[("error", message), ("token", token)]),
     )
 }
