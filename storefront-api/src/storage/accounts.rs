@@ -591,9 +591,9 @@ fn orders_open(numbers: &[i64]) -> StoreError {
 
 /// Erases a customer's personal data from PostgreSQL in one transaction: the account keeps
 /// its row (its orders are the shop's books) with email, name and password replaced, its
-/// addresses are deleted, its orders keep only the destination country of their address, and
-/// the checkout answers recorded for its Idempotency-Keys (which repeat the address) are
-/// dropped. Audited, and announced through the outbox. Refused while an order is on its way.
+/// addresses are deleted, its orders keep only the destination country of their address (in
+/// the outbox's messages too), and the checkout answers recorded for its Idempotency-Keys
+/// (which repeat the address) are dropped. Audited, and announced through the outbox. Refused while an order is on its way.
 pub async fn erase_customer(db: &PgPool, account_id: Uuid) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
     let role = sqlx::query_scalar!(
@@ -652,6 +652,28 @@ pub async fn erase_customer(db: &PgPool, account_id: Uuid) -> Result<(), StoreEr
     .await?;
     sqlx::query!(
         "DELETE FROM checkout_requests WHERE account_id = $1",
+        account_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    // The outbox's copies too: a registration's email and name, and the address in the
+    // bodies of the orders' messages (as the orders keep it: the country alone). Messages
+    // still waiting go out so redacted; the retention sweep deletes the rest in time.
+    sqlx::query!(
+        r#"UPDATE outbox o
+              SET payload = o.payload - 'email' - 'full_name',
+                  body = CASE WHEN o.body IS NULL THEN NULL ELSE
+                      jsonb_set(
+                          o.body #- '{data,email}' #- '{data,full_name}',
+                          '{data,order,shipping_address}',
+                          jsonb_build_object(
+                              'full_name', 'Deleted customer', 'line1', '', 'line2', NULL,
+                              'city', '', 'region', NULL, 'postal_code', '',
+                              'country', o.body #> '{data,order,shipping_address,country}',
+                              'phone', NULL),
+                          false) END
+            WHERE o.payload ->> 'customer_id' = $1::uuid::text
+               OR o.ordering_key IN (SELECT id::text FROM orders WHERE account_id = $1::uuid)"#,
         account_id
     )
     .execute(&mut *tx)

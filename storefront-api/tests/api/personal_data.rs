@@ -122,6 +122,17 @@ async fn deleting_an_account_erases_the_person_and_keeps_the_books() {
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let deleted = delete(PASSWORD).await;
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    // Nor do the outbox's messages (what webhook receivers are sent) still name them.
+    let naming = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM outbox
+            WHERE (payload::text || coalesce(body::text, '')) LIKE '%' || $1 || '%'
+               OR (payload::text || coalesce(body::text, '')) LIKE '%Hauptstraße%'"#,
+        email
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("count");
+    assert_eq!(naming, 0, "the outbox forgets the person too");
 
     // Logged out everywhere; the old email and password open nothing, and the email is free.
     let after = app
