@@ -33,7 +33,8 @@ enum Command {
     Serve,
     /// Create the database if needed and apply pending migrations.
     Migrate,
-    /// Run only the outbox relay (webhook deliveries), for instances that serve no requests;
+    /// Run only the outbox relay (webhook deliveries and customer emails), for instances that
+    /// serve no requests;
     /// `serve` runs one too unless `relay.enabled` is false.
     Relay,
     /// Load the deterministic demo catalog, customers, staff and two years of orders and

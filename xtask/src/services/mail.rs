@@ -87,7 +87,7 @@ pub fn ensure(ws: &Workspace) -> Result<()> {
     Err(process::failure_with_log(&message, &log))
 }
 
-/// The web inbox, as `up` prints it.
+/// The web inbox, as `up` prints it (MailDev 3 serves it at `/index.html`; `/` is 404).
 pub fn inbox_url() -> String {
-    format!("http://{HOST}:{MAIL_WEB_PORT}")
+    format!("http://{HOST}:{MAIL_WEB_PORT}/index.html")
 }
