@@ -34,8 +34,7 @@ enum Command {
     /// Create the database if needed and apply pending migrations.
     Migrate,
     /// Run only the outbox relay (webhook deliveries and customer emails), for instances that
-    /// serve no requests;
-    /// `serve` runs one too unless `relay.enabled` is false.
+    /// serve no requests; `serve` runs one too unless `relay.enabled` is false.
     Relay,
     /// Load the deterministic demo catalog, customers, staff and two years of orders and
     /// behaviour events (skipped if already loaded).
