@@ -377,12 +377,15 @@ async fn scenario(client: &Client, api: &str) {
     wait_text(client, "#orders", |t| t.contains(&number)).await;
     screenshot(client, "orders-filtered").await;
 
-    // Customers: the one who placed that order, and from there all their orders.
+    // Customers: the one who placed that order, the emails the shop sent them, and from
+    // there all their orders.
     click(client, "#nav-customers").await;
     fill(client, "#customer-search", &email).await;
     wait_text(client, "#customers tbody", |t| t.contains(&email)).await;
     click(client, "button.customer-open").await;
     wait(client, "#customer-detail h2").await;
+    // The shipping just done emailed them; support sees it in their log.
+    wait_text(client, "#customer-emails", |t| t.contains("Shipped")).await;
     screenshot(client, "customers").await;
     click(client, "#customer-orders").await;
     wait_text(client, "#orders", |t| t.contains(&number)).await;

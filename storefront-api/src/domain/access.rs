@@ -120,12 +120,6 @@ impl StaffChange {
             Err(errors)
         }
     }
-
-    /// Whether the account's open sessions must end: they carry the role they were opened
-    /// with, and a disabled account keeps none.
-    pub fn ends_sessions(&self) -> bool {
-        self.role.is_some() || self.disabled == Some(true)
-    }
 }
 
 fn staff_role(role: Role) -> Result<(), String> {
@@ -165,19 +159,12 @@ mod tests {
         assert_eq!(fields, ["email", "full_name", "role"]);
         let empty = StaffChange::parse(&StaffMemberPatch::default()).unwrap_err();
         assert_eq!(empty[0].field, "role");
-        let demote = StaffChange::parse(&StaffMemberPatch {
-            role: Some(Role::Fulfilment),
-            ..StaffMemberPatch::default()
-        })
-        .unwrap();
-        assert!(demote.ends_sessions());
         let rename = StaffChange::parse(&StaffMemberPatch {
             full_name: Some(" Ada Lovelace ".into()),
             ..StaffMemberPatch::default()
         })
         .unwrap();
         assert_eq!(rename.full_name.as_deref(), Some("Ada Lovelace"));
-        assert!(!rename.ends_sessions());
     }
 
     #[test]

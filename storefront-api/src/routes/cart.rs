@@ -129,7 +129,8 @@ fn destination(
 
 /// The cart, re-priced; with `country`, shipping and tax are estimated too.
 #[utoipa::path(get, path = "/api/v1/cart", tag = "cart", params(Destination),
-    responses((status = 200, body = CartEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+    responses((status = 200, body = CartEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
+    security((), ("bearer" = []), ("cookie" = [])))]
 pub async fn show_cart(
     State(state): State<AppState>,
     CartOf(owner): CartOf,
@@ -148,7 +149,8 @@ pub async fn show_cart(
 }
 
 /// Empties the cart.
-#[utoipa::path(delete, path = "/api/v1/cart", tag = "cart", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/v1/cart", tag = "cart", responses((status = 204)),
+    security((), ("bearer" = []), ("cookie" = [])))]
 pub async fn clear_cart(
     State(state): State<AppState>,
     CartOf(owner): CartOf,
@@ -184,7 +186,8 @@ fn with_cookie(state: &AppState, created: Option<&str>, cart: Cart) -> ApiResult
 /// `cart.token` for API clients).
 #[utoipa::path(post, path = "/api/v1/cart/items", tag = "cart", request_body = NewCartItem,
     responses((status = 200, body = CartEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
-              (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+              (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
+    security((), ("bearer" = []), ("cookie" = [])))]
 pub async fn add_item(
     State(state): State<AppState>,
     CartOf(owner): CartOf,
@@ -227,7 +230,8 @@ pub async fn add_item(
 #[utoipa::path(put, path = "/api/v1/cart/items/{variant_id}", tag = "cart", request_body = QuantityChange,
     params(("variant_id" = Uuid, Path, description = "Variant id")),
     responses((status = 200, body = CartEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
-              (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+              (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
+    security((), ("bearer" = []), ("cookie" = [])))]
 pub async fn set_item_quantity(
     State(state): State<AppState>,
     CartOf(owner): CartOf,
@@ -256,7 +260,8 @@ pub async fn set_item_quantity(
 /// Removes a line.
 #[utoipa::path(delete, path = "/api/v1/cart/items/{variant_id}", tag = "cart",
     params(("variant_id" = Uuid, Path, description = "Variant id")),
-    responses((status = 200, body = CartEnvelope), (status = 404, body = crate::error::ErrorEnvelope)))]
+    responses((status = 200, body = CartEnvelope), (status = 404, body = crate::error::ErrorEnvelope)),
+    security((), ("bearer" = []), ("cookie" = [])))]
 pub async fn remove_item(
     State(state): State<AppState>,
     CartOf(owner): CartOf,

@@ -57,8 +57,19 @@ fn declare_on(path: &str, operation: &mut Operation) {
              the URL, or a body that is not JSON.",
         );
     }
+    let takes_a_session = operation
+        .security
+        .as_deref()
+        .is_some_and(|ways| !ways.is_empty());
     if signed_in_only {
         declare("401", "No valid session: sign in first.");
+    } else if takes_a_session {
+        // A guest may call it, but a session token that no longer works (logged out,
+        // expired, ended by a password reset) is refused rather than silently ignored.
+        declare(
+            "401",
+            "The session token sent is no longer valid: sign in again, or send none.",
+        );
     }
     if staff {
         declare(

@@ -437,6 +437,14 @@ pub async fn create_staff(
 /// cannot leave the shop without one.
 const STAFF_CHANGES_LOCK: i64 = 0x4e65_7875_7353_7446;
 
+/// A staff change as it was made.
+pub struct StaffChanged {
+    pub record: StaffRecord,
+    /// The account's rights changed (another role, or now disabled): its open sessions carry
+    /// the old ones and must end. Restating the role it has, or a new name, changes nothing.
+    pub rights_changed: bool,
+}
+
 /// Changes a staff account's role, name or whether it is disabled, audited. The last enabled
 /// admin can be neither demoted nor disabled (409 `last_admin`); a customer's account is not
 /// a staff member (404).
@@ -445,7 +453,7 @@ pub async fn change_staff(
     account_id: Uuid,
     change: &StaffChange,
     actor_id: Uuid,
-) -> Result<StaffRecord, StoreError> {
+) -> Result<StaffChanged, StoreError> {
     let mut tx = db.begin().await?;
     sqlx::query!("SELECT pg_advisory_xact_lock($1)", STAFF_CHANGES_LOCK)
         .execute(&mut *tx)
@@ -508,7 +516,11 @@ pub async fn change_staff(
     )
     .await?;
     tx.commit().await?;
-    Ok(row.into())
+    let rights_changed = row.role != current.role || (disabled && current.disabled_at.is_none());
+    Ok(StaffChanged {
+        record: row.into(),
+        rights_changed,
+    })
 }
 
 /// One customer's account and addresses as staff see them; the read is written to the audit

@@ -197,6 +197,12 @@ pub async fn staff_token(api_url: &str) -> String {
     session_token(api_url, "login", credentials).await
 }
 
+/// A session token of the demo admin account (every permission: webhooks and staff too).
+pub async fn admin_token(api_url: &str) -> String {
+    let credentials = json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD });
+    session_token(api_url, "login", credentials).await
+}
+
 /// A session token of a customer account registered now with `email`.
 pub async fn customer_token(api_url: &str, email: &str) -> String {
     let registration = json!({

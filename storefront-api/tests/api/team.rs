@@ -92,6 +92,20 @@ async fn admins_hire_move_and_disable_staff_and_each_change_applies_at_once() {
         status_of(&app, &catalog, "/api/v1/admin/products").await,
         StatusCode::OK
     );
+    // Restating the role it has, or renaming, changes no rights: the session stays.
+    let same = change(
+        &app,
+        &admin,
+        &id,
+        json!({"role": "catalog_manager", "full_name": "Sam Catalog"}),
+    )
+    .await;
+    assert_eq!(same.status(), StatusCode::OK);
+    assert_eq!(
+        status_of(&app, &catalog, "/api/v1/admin/products").await,
+        StatusCode::OK,
+        "the same role keeps the session"
+    );
     assert_eq!(
         status_of(&app, &catalog, "/api/v1/admin/orders").await,
         StatusCode::FORBIDDEN
@@ -150,6 +164,7 @@ async fn admins_hire_move_and_disable_staff_and_each_change_applies_at_once() {
         actions,
         [
             "account.created",
+            "account.changed",
             "account.changed",
             "account.changed",
             "account.changed"

@@ -87,11 +87,11 @@ pub async fn change_staff(
     Json(patch): Json<StaffMemberPatch>,
 ) -> ApiResult<Json<StaffMemberEnvelope>> {
     let change = StaffChange::parse(&patch).map_err(ApiError::Validation)?;
-    let record = accounts::change_staff(&state.db, id, &change, session.account_id).await?;
-    if change.ends_sessions() {
+    let changed = accounts::change_staff(&state.db, id, &change, session.account_id).await?;
+    if changed.rights_changed {
         state.sessions.revoke_all(id, None).await?;
     }
     Ok(Json(StaffMemberEnvelope {
-        staff_member: member(record),
+        staff_member: member(changed.record),
     }))
 }
