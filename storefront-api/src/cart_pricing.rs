@@ -139,7 +139,7 @@ async fn usable_discount(
         .ok_or_else(|| ApiError::invalid("discount_code", "there is no such code"))?;
     let currency = currency.or(rule.currency).unwrap_or(Currency::NONE);
     let discount = rule
-        .check(chrono::Utc::now(), currency, used)
+        .check(chrono::Utc::now(), currency, account_id, used)
         .map_err(|rejection| ApiError::invalid("discount_code", rejection.to_string()))?;
     Ok((id, discount))
 }

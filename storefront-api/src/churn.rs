@@ -25,8 +25,10 @@ use crate::{
     storage::{
         self, model_activations,
         score_jobs::{JobUpdate, Jobs},
+        scoring_runs::Trigger,
     },
 };
+use storefront_client::staff::campaigns::ScoringRun;
 pub use storefront_client::staff::churn::ScoreJob;
 
 /// The model requests score with. A request takes the `Arc` once and finishes on it even if
@@ -211,40 +213,104 @@ pub async fn job(state: &AppState, id: Uuid) -> Result<Option<ScoreJob>, ApiErro
     Ok(jobs(state).get(id).await?)
 }
 
-/// Starts scoring every customer with the active model in the background.
+/// Starts scoring every customer with the active model in the background (staff asked).
 pub async fn start_score_all(state: &AppState) -> Result<ScoreJob, ApiError> {
     let model = active(state)?;
     let id = Uuid::now_v7();
-    let started_at = Utc::now();
-    let started = JobUpdate::Started {
-        model_version: &model.version,
-        at: started_at,
-    };
-    jobs(state).update(id, started).await?;
+    storage::scoring_runs::start(&state.db, id, Trigger::Staff, &model.version).await?;
+    track(state, id, &model).await?;
     let background = state.clone();
-    tokio::spawn(async move {
-        let outcome = run_score_all(&background, id, model).await;
-        if let Err(error) = &outcome {
-            tracing::error!(%error, job = %id, "score-all job failed");
-        }
-        let finished = JobUpdate::Finished {
-            at: Utc::now(),
-            error: outcome.err().map(|error| error.to_string()),
-        };
-        if let Err(error) = jobs(&background).update(id, finished).await {
-            tracing::error!(%error, job = %id, "could not record the end of a score-all job");
-        }
-    });
+    tokio::spawn(async move { score_all(&background, id, model).await });
     job(state, id)
         .await?
         .ok_or_else(|| internal("the job vanished as it started"))
 }
 
+/// Starts following a run's progress in Redis, where any instance answers for it.
+async fn track(state: &AppState, id: Uuid, model: &ModelArtifact) -> Result<(), ApiError> {
+    let started = JobUpdate::Started {
+        model_version: &model.version,
+        at: Utc::now(),
+    };
+    jobs(state).update(id, started).await?;
+    Ok(())
+}
+
+/// Every instance runs the schedule; the claim in PostgreSQL makes each due run happen on
+/// one of them. Without an active model there is nothing to score.
+pub fn spawn_schedule(state: AppState) {
+    let every = Duration::from_secs(state.settings.scoring.check_interval_secs.max(1));
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = scheduled_run(&state).await {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "scheduled scoring not started"
+                );
+            }
+        }
+    });
+}
+
+/// Scores every customer when a scheduled run is due and this instance claims it; the run's
+/// id, or `None` when nothing was due (or another instance took it).
+pub async fn scheduled_run(state: &AppState) -> anyhow::Result<Option<Uuid>> {
+    let Some(model) = state.churn.current() else {
+        return Ok(None);
+    };
+    let settings = &state.settings.scoring;
+    let id = Uuid::now_v7();
+    let claimed = storage::scoring_runs::claim_scheduled(
+        &state.db,
+        id,
+        &model.version,
+        settings.every_hours,
+        settings.stale_after_hours,
+    )
+    .await?;
+    if !claimed {
+        return Ok(None);
+    }
+    if let Err(error) = track(state, id, &model).await {
+        tracing::warn!(%error, run = %id, "scheduled run's progress not tracked");
+    }
+    score_all(state, id, model).await;
+    Ok(Some(id))
+}
+
+/// Runs a whole-shop scoring to its end and records how it went, in Redis and PostgreSQL.
+async fn score_all(state: &AppState, id: Uuid, model: Arc<ModelArtifact>) {
+    let outcome = run_score_all(state, id, model).await;
+    if let Err(error) = &outcome {
+        tracing::error!(error = format!("{error:#}"), job = %id, "score-all job failed");
+    }
+    let error = outcome.as_ref().err().map(|error| format!("{error:#}"));
+    let finished = JobUpdate::Finished {
+        at: Utc::now(),
+        error: error.clone(),
+    };
+    if let Err(error) = jobs(state).update(id, finished).await {
+        tracing::error!(%error, job = %id, "could not record the end of a score-all job");
+    }
+    let recorded = match &outcome {
+        Ok(counts) => Ok(*counts),
+        Err(_) => Err(error.as_deref().unwrap_or("failed")),
+    };
+    if let Err(error) = storage::scoring_runs::finish(&state.db, id, recorded).await {
+        tracing::error!(%error, job = %id, "could not record the end of a scoring run");
+    }
+}
+
+/// Scores every customer, stores the scores, then lets automatic campaigns enrol who newly
+/// qualifies. Returns how many were scored and enrolled.
 async fn run_score_all(
     state: &AppState,
     id: Uuid,
     model: Arc<ModelArtifact>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(usize, u64)> {
     let transactions = storage::churn::transactions(&state.db, None).await?;
     let events = if model.uses_events() {
         storage::churn::events(&state.mongo, None).await?
@@ -274,7 +340,30 @@ async fn run_score_all(
         jobs(state).add_done(id, batch.len()).await?;
     }
     storage::churn::drop_scores_of_other_jobs(&state.mongo, id).await?;
-    Ok(())
+    let scored: Vec<_> = stored
+        .iter()
+        .filter_map(storage::churn::StoredScore::scored)
+        .collect();
+    let enrolled = storage::campaigns::enrol_automatic(&state.db, &scored, id).await?;
+    Ok((stored.len(), enrolled))
+}
+
+/// The scores of the latest finished whole-shop run, with the run: what a campaign launches
+/// on. 409 `no_scores` before any run finished.
+pub async fn latest_scores(
+    state: &AppState,
+) -> Result<(ScoringRun, Vec<storage::campaigns::ScoredCustomer>), ApiError> {
+    let run = storage::scoring_runs::latest_finished(&state.db)
+        .await?
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "no_scores",
+                "No customer has been scored yet: score every customer first (the console's \
+                 Churn screen, Score all); the schedule does it every day.",
+            )
+        })?;
+    let scores = storage::churn::scores_of_job(&state.mongo, run.id).await?;
+    Ok((run, scores))
 }
 
 /// Events per chunk of the streamed dataset: big enough that chunk overhead is nothing,

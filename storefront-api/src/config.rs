@@ -22,6 +22,7 @@ pub struct Settings {
     pub cart: CartSettings,
     pub checkout: CheckoutSettings,
     pub relay: RelaySettings,
+    pub scoring: ScoringSettings,
     pub webhooks: WebhookSettings,
     pub smtp: SmtpSettings,
     pub shop: ShopSettings,
@@ -84,6 +85,19 @@ pub struct RelaySettings {
     pub retention_days: i32,
     /// How often a relay sweeps for them.
     pub sweep_interval_secs: u64,
+}
+
+/// Scheduled churn scoring of every customer (`crate::churn::spawn_schedule`), after which
+/// automatic campaigns enrol who newly qualifies.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct ScoringSettings {
+    pub schedule_enabled: bool,
+    /// A run is due when none started within this many hours.
+    pub every_hours: i32,
+    /// How often each instance checks whether a run is due.
+    pub check_interval_secs: u64,
+    /// A run still marked running after this long is taken as failed (its instance died).
+    pub stale_after_hours: i32,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

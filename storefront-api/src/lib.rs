@@ -4,6 +4,7 @@
 //! (PostgreSQL, Redis, MongoDB). `startup` wires them from `config`.
 
 pub mod auth;
+pub mod campaigns;
 pub mod cart_pricing;
 pub mod catalog_listing;
 pub mod checkout;

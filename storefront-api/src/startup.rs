@@ -125,6 +125,10 @@ impl Application {
         });
         // Loads the active churn model and follows activations made on any instance.
         crate::churn::spawn_listener(state.clone());
+        // Scores every customer when a scheduled run is due (one instance runs each).
+        if state.settings.scoring.schedule_enabled {
+            crate::churn::spawn_schedule(state.clone());
+        }
         // Settles checkouts interrupted past their deadline (this or another instance died).
         crate::checkout::spawn_reaper(state.clone());
         // Sends the outbox's messages to the webhook endpoints (every instance shares it).

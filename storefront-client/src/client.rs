@@ -429,6 +429,21 @@ impl Client {
         Ok(envelope.marketing_consent)
     }
 
+    /// `GET /me/offers`: the personal offers still to use, soonest to expire first.
+    pub async fn my_offers(&self) -> Result<Vec<crate::offers::PersonalOffer>, ClientError> {
+        let list: crate::offers::OfferList = self.get("/me/offers", &()).await?;
+        Ok(list.offers)
+    }
+
+    /// `POST /me/offers/{campaign_id}/shown`: the shop showed the offer (logged once).
+    pub async fn offer_shown(&self, campaign_id: uuid::Uuid) -> Result<(), ClientError> {
+        self.send_empty(self.request(
+            reqwest::Method::POST,
+            &format!("/me/offers/{campaign_id}/shown"),
+        ))
+        .await
+    }
+
     /// `PUT /me/marketing-consent`.
     pub async fn set_marketing_consent(
         &self,

@@ -13,6 +13,7 @@ pub mod events;
 pub mod health;
 pub mod lists;
 pub mod money;
+pub mod offers;
 pub mod orders;
 pub mod reviews;
 pub mod staff;

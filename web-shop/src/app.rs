@@ -10,6 +10,7 @@ use leptos_router::{
 use storefront_client::ClientError;
 use storefront_client::cart::{Cart, Destination};
 use storefront_client::catalog::CategoryNode;
+use storefront_client::offers::PersonalOffer;
 
 use crate::api;
 use crate::pages::{
@@ -90,6 +91,15 @@ pub fn App() -> impl IntoView {
         },
     );
     provide_context(session);
+    let api = api::client();
+    let offer: PersonalOfferResource = Resource::new(
+        || (),
+        move |_| {
+            let api = api.clone();
+            api::sendable(async move { banner_offer(&api, session).await })
+        },
+    );
+    provide_context(offer);
     provide_context(CartState {
         version: cart_version,
         cart,
@@ -102,6 +112,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <Header/>
+            <OfferBanner/>
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async/>
@@ -123,6 +134,52 @@ pub fn App() -> impl IntoView {
             </main>
             <Footer/>
         </Router>
+    }
+}
+
+/// The personal offer the banner shows a logged-in customer, if they hold one.
+pub type PersonalOfferResource = Resource<Option<PersonalOffer>>;
+
+/// The offer to show: the customer's soonest to expire. Fetching it to render is showing it,
+/// so the shop logs the exposure here — once per page load on the server; the API counts a
+/// customer once however often they see it.
+async fn banner_offer(api: &storefront_client::Client, session: Session) -> Option<PersonalOffer> {
+    session.await.ok()?;
+    let offer = api.my_offers().await.ok()?.into_iter().next()?;
+    if let Err(error) = api.offer_shown(offer.campaign_id).await {
+        leptos::logging::warn!("offer exposure not logged: {error}");
+    }
+    Some(offer)
+}
+
+/// A treated customer's offer across the top of every page, with their code applied to the
+/// cart in one click.
+#[component]
+fn OfferBanner() -> impl IntoView {
+    let offer = expect_context::<PersonalOfferResource>();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                offer.await.map(|offer| {
+                    let apply = format!("/cart?discount_code={}", offer.code);
+                    let minimum = offer
+                        .minimum_spend
+                        .map(|m| format!(" on orders of {} or more", m.to_shopper_string()))
+                        .unwrap_or_default();
+                    view! {
+                        <aside class="offer-banner" id="offer-banner" aria-label="Your personal offer">
+                            <p>
+                                <strong>{offer.headline}</strong>
+                                {format!(" — just for you{minimum}, with code ")}
+                                <code class="offer-code">{offer.code}</code>
+                                {format!(", until {}.", offer.expires_at.format("%-d %B %Y"))}
+                            </p>
+                            <a class="button" href=apply>"Apply to my cart"</a>
+                        </aside>
+                    }
+                })
+            })}
+        </Transition>
     }
 }
 

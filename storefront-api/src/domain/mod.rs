@@ -3,12 +3,14 @@
 
 pub mod access;
 pub mod account;
+pub mod campaigns;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
 pub mod discounts;
 pub mod emails;
 pub mod events;
+pub mod measurement;
 pub mod order;
 pub mod payment;
 pub mod reviews;

@@ -179,6 +179,8 @@ pub struct DiscountCode {
     pub times_used: i32,
     pub once_per_customer: bool,
     pub active: bool,
+    /// A personal code (a campaign's offer) works only for this account.
+    pub account_id: Option<uuid::Uuid>,
 }
 
 /// Why a code cannot be used for this checkout, in words for the shopper.
@@ -190,7 +192,11 @@ pub enum DiscountRejection {
     UsedUp,
     AlreadyUsedByYou,
     WrongCurrency,
-    BelowMinimum { min_subtotal_minor: i64 },
+    BelowMinimum {
+        min_subtotal_minor: i64,
+    },
+    /// A personal code presented by someone else (or by a guest).
+    NotYours,
 }
 
 impl std::fmt::Display for DiscountRejection {
@@ -202,6 +208,9 @@ impl std::fmt::Display for DiscountRejection {
             Self::UsedUp => f.write_str("this code has been used up"),
             Self::AlreadyUsedByYou => f.write_str("you have already used this code"),
             Self::WrongCurrency => f.write_str("this code is for another currency"),
+            Self::NotYours => f.write_str(
+                "this code is personal: sign in to the account it was sent to to use it",
+            ),
             Self::BelowMinimum { min_subtotal_minor } => {
                 write!(
                     f,
@@ -213,13 +222,18 @@ impl std::fmt::Display for DiscountRejection {
 }
 
 impl DiscountCode {
-    /// Whether the code may be applied now, by a customer who has (or has not) used it.
+    /// Whether the code may be applied now, by this customer (`None`: a guest) who has (or
+    /// has not) used it.
     pub fn check(
         &self,
         now: chrono::DateTime<chrono::Utc>,
         currency: super::money::Currency,
+        customer: Option<uuid::Uuid>,
         used_by_customer: bool,
     ) -> Result<Discount, DiscountRejection> {
+        if self.account_id.is_some() && self.account_id != customer {
+            return Err(DiscountRejection::NotYours);
+        }
         if !self.active {
             return Err(DiscountRejection::Inactive);
         }
@@ -420,18 +434,19 @@ mod tests {
             times_used: 1,
             once_per_customer: true,
             active: true,
+            account_id: None,
         };
-        assert!(code.check(now, eur, false).is_ok());
+        assert!(code.check(now, eur, None, false).is_ok());
         assert_eq!(
-            code.check(now, eur, true),
+            code.check(now, eur, None, true),
             Err(DiscountRejection::AlreadyUsedByYou)
         );
         assert_eq!(
-            code.check(now + chrono::Duration::days(2), eur, false),
+            code.check(now + chrono::Duration::days(2), eur, None, false),
             Err(DiscountRejection::Expired)
         );
         assert_eq!(
-            code.check(now - chrono::Duration::days(2), eur, false),
+            code.check(now - chrono::Duration::days(2), eur, None, false),
             Err(DiscountRejection::NotYetValid)
         );
         let used_up = DiscountCode {
@@ -439,7 +454,7 @@ mod tests {
             ..code.clone()
         };
         assert_eq!(
-            used_up.check(now, eur, false),
+            used_up.check(now, eur, None, false),
             Err(DiscountRejection::UsedUp)
         );
         let usd = DiscountCode {
@@ -447,8 +462,27 @@ mod tests {
             ..code
         };
         assert_eq!(
-            usd.check(now, eur, false),
+            usd.check(now, eur, None, false),
             Err(DiscountRejection::WrongCurrency)
+        );
+        let owner = uuid::Uuid::from_u128(7);
+        let personal = DiscountCode {
+            account_id: Some(owner),
+            ..usd
+        };
+        assert_eq!(
+            personal.check(now, eur, Some(uuid::Uuid::from_u128(8)), false),
+            Err(DiscountRejection::NotYours)
+        );
+        assert_eq!(
+            personal.check(now, eur, None, false),
+            Err(DiscountRejection::NotYours),
+            "a guest cannot use it either"
+        );
+        assert_eq!(
+            personal.check(now, eur, Some(owner), false),
+            Err(DiscountRejection::WrongCurrency),
+            "its owner gets past the first check"
         );
     }
 

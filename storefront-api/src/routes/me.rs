@@ -11,6 +11,8 @@ use storefront_client::account::{
     MarketingConsentChange, MarketingConsentEnvelope, PasswordChange, PersonalData, ProfileChanges,
 };
 use storefront_client::lists::CountMeta;
+use storefront_client::offers::OfferList;
+use storefront_client::staff::campaigns::Channel;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -27,7 +29,7 @@ use crate::{
     routes::auth::verify_limited,
     state::AppState,
     storage::{
-        accounts,
+        accounts, campaigns,
         marketing_consent::{self, Source},
     },
 };
@@ -40,6 +42,43 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_addresses, add_address))
         .routes(routes!(replace_address, delete_address))
         .routes(routes!(marketing_consent, set_marketing_consent))
+        .routes(routes!(offers))
+        .routes(routes!(offer_shown))
+}
+
+/// The caller's personal offers still to use (from retention campaigns that show in the
+/// shop), soonest to expire first: what the shop's banner shows.
+#[utoipa::path(get, path = "/api/v1/me/offers", tag = "accounts",
+    responses((status = 200, body = OfferList), (status = 401, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn offers(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+) -> ApiResult<Json<OfferList>> {
+    let offers = campaigns::offers_for(&state.db, session.account_id).await?;
+    Ok(Json(OfferList {
+        meta: CountMeta::of(&offers),
+        offers,
+    }))
+}
+
+/// Logs that the shop showed the caller the offer of a campaign (its banner), once: showing
+/// it again changes nothing. 404 when the caller holds no offer from that campaign.
+#[utoipa::path(post, path = "/api/v1/me/offers/{campaign_id}/shown", tag = "accounts",
+    params(("campaign_id" = Uuid, Path, description = "The campaign the offer comes from")),
+    responses((status = 204), (status = 401, body = crate::error::ErrorEnvelope),
+              (status = 404, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn offer_shown(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Path(campaign_id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    if campaigns::record_exposure(&state.db, campaign_id, session.account_id, Channel::Web).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("offer"))
+    }
 }
 
 /// The caller's own account.

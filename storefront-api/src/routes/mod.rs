@@ -48,6 +48,7 @@ use crate::{
         (name = "events", description = "Behaviour events from the shop"),
         (name = "admin", description = "Staff only"),
         (name = "churn", description = "Staff only: churn model registry, scoring and score-all jobs"),
+        (name = "campaigns", description = "Staff only: retention campaigns with a holdout, and their results"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -20,10 +20,11 @@ pub enum Entity {
     ChurnModel,
     Account,
     WebhookEndpoint,
+    Campaign,
 }
 
 impl Entity {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Product,
         Self::Variant,
         Self::Category,
@@ -33,6 +34,7 @@ impl Entity {
         Self::ChurnModel,
         Self::Account,
         Self::WebhookEndpoint,
+        Self::Campaign,
     ];
 
     pub fn parse(name: &str) -> Option<Self> {
@@ -50,6 +52,7 @@ impl Entity {
             Self::ChurnModel => "churn_model",
             Self::Account => "account",
             Self::WebhookEndpoint => "webhook_endpoint",
+            Self::Campaign => "campaign",
         }
     }
 }
@@ -99,6 +102,14 @@ pub async fn snapshot(
             )
             .fetch_optional(&mut **tx)
             .await?,
+            Entity::Campaign => {
+                sqlx::query_scalar!(
+                    r#"SELECT to_jsonb(c) AS "row!" FROM campaigns c WHERE id = $1"#,
+                    id
+                )
+                .fetch_optional(&mut **tx)
+                .await?
+            }
             Entity::Order | Entity::Review | Entity::ChurnModel | Entity::Account => None,
         };
     Ok(row.unwrap_or(Value::Null))

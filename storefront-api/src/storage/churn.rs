@@ -255,6 +255,43 @@ pub struct StoredScore {
     pub band: &'static str,
 }
 
+impl StoredScore {
+    /// The score as campaigns read it; `None` for a customer id that is not an account's
+    /// (scores come from churn-lab's mapping, which names customers by account id).
+    pub fn scored(&self) -> Option<super::campaigns::ScoredCustomer> {
+        Some(super::campaigns::ScoredCustomer {
+            account_id: self.customer_id.parse().ok()?,
+            band: self.band.to_owned(),
+            probability: self.probability,
+            predicted_value_minor: None,
+        })
+    }
+}
+
+/// Every score a finished job stored.
+pub async fn scores_of_job(
+    db: &mongodb::Database,
+    job_id: Uuid,
+) -> mongodb::error::Result<Vec<super::campaigns::ScoredCustomer>> {
+    let documents: Vec<Document> = db
+        .collection::<Document>(SCORES)
+        .find(doc! { "job_id": job_id.to_string() })
+        .await?
+        .try_collect()
+        .await?;
+    Ok(documents
+        .iter()
+        .filter_map(|d| {
+            Some(super::campaigns::ScoredCustomer {
+                account_id: d.get_str("customer_id").ok()?.parse().ok()?,
+                band: d.get_str("band").ok()?.to_owned(),
+                probability: d.get_f64("probability").ok()?,
+                predicted_value_minor: d.get_i64("predicted_value_minor").ok(),
+            })
+        })
+        .collect())
+}
+
 /// Adds a batch of a job's scores.
 pub async fn insert_scores(
     db: &mongodb::Database,

@@ -33,6 +33,7 @@ struct CodeRow {
     once_per_customer: bool,
     active: bool,
     created_at: DateTime<Utc>,
+    account_id: Option<Uuid>,
 }
 
 impl From<CodeRow> for StaffDiscountCode {
@@ -93,6 +94,7 @@ impl CodeRow {
             times_used: self.times_used,
             once_per_customer: self.once_per_customer,
             active: self.active,
+            account_id: self.account_id,
         })
     }
 }
@@ -119,7 +121,7 @@ pub async fn create(
            VALUES ($1, $2::text::citext, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            RETURNING id, code::text AS "code!", kind, percent_basis_points, amount_minor,
                      currency, min_subtotal_minor, starts_at, expires_at, usage_limit,
-                     times_used, once_per_customer, active, created_at"#,
+                     times_used, once_per_customer, active, created_at, account_id"#,
         Uuid::now_v7(),
         new.code,
         kind,
@@ -157,13 +159,14 @@ pub async fn create(
     Ok(created.into())
 }
 
+/// The shop's codes; campaigns' personal codes (thousands of them) are read per campaign.
 pub async fn list(db: &PgPool) -> Result<Vec<StaffDiscountCode>, StoreError> {
     Ok(sqlx::query_as!(
         CodeRow,
         r#"SELECT id, code::text AS "code!", kind, percent_basis_points, amount_minor, currency,
                   min_subtotal_minor, starts_at, expires_at, usage_limit, times_used,
-                  once_per_customer, active, created_at
-             FROM discount_codes ORDER BY created_at DESC"#
+                  once_per_customer, active, created_at, account_id
+             FROM discount_codes WHERE account_id IS NULL ORDER BY created_at DESC"#
     )
     .fetch_all(db)
     .await?
@@ -185,7 +188,7 @@ pub async fn set_active(
         r#"UPDATE discount_codes SET active = $2 WHERE id = $1
            RETURNING id, code::text AS "code!", kind, percent_basis_points, amount_minor,
                      currency, min_subtotal_minor, starts_at, expires_at, usage_limit,
-                     times_used, once_per_customer, active, created_at"#,
+                     times_used, once_per_customer, active, created_at, account_id"#,
         id,
         active
     )
@@ -222,7 +225,7 @@ pub async fn find(
         CodeRow,
         r#"SELECT id, code::text AS "code!", kind, percent_basis_points, amount_minor, currency,
                   min_subtotal_minor, starts_at, expires_at, usage_limit, times_used,
-                  once_per_customer, active, created_at
+                  once_per_customer, active, created_at, account_id
              FROM discount_codes WHERE code = $1::text::citext"#,
         code
     )
@@ -266,14 +269,17 @@ pub async fn redeem(
         CodeRow,
         r#"SELECT id, code::text AS "code!", kind, percent_basis_points, amount_minor, currency,
                   min_subtotal_minor, starts_at, expires_at, usage_limit, times_used,
-                  once_per_customer, active, created_at
+                  once_per_customer, active, created_at, account_id
              FROM discount_codes WHERE id = $1 FOR UPDATE"#,
         code_id
     )
     .fetch_one(&mut **tx)
     .await?;
     let used = used_by(&mut **tx, code_id, account_id).await?;
-    if let Err(rejection) = view.rule()?.check(Utc::now(), currency, used) {
+    if let Err(rejection) = view
+        .rule()?
+        .check(Utc::now(), currency, Some(account_id), used)
+    {
         return Ok(Err(rejection));
     }
     sqlx::query!(

@@ -113,21 +113,37 @@ pub async fn record_attempt(
         EmailOutcome::Retry { error, in_secs } => ("pending", Some(error), in_secs),
         EmailOutcome::Dead(error) => ("dead", Some(error), 0),
     };
-    let moved = sqlx::query!(
-        "UPDATE email_deliveries
-            SET status = $3, leased_until = NULL, last_error = $4,
-                sent_at = CASE WHEN $3 = 'sent' THEN now() END,
-                next_attempt_at = now() + make_interval(secs => $5)
-          WHERE id = $1 AND leased_until = $2 AND status = 'pending'",
+    // An offer sent is the campaign's email exposure, logged in the same statement so that
+    // the two cannot disagree.
+    let moved = sqlx::query_scalar!(
+        r#"WITH moved AS (
+               UPDATE email_deliveries
+                  SET status = $3, leased_until = NULL, last_error = $4,
+                      sent_at = CASE WHEN $3 = 'sent' THEN now() END,
+                      next_attempt_at = now() + make_interval(secs => $5)
+                WHERE id = $1 AND leased_until = $2 AND status = 'pending'
+            RETURNING outbox_id, kind, account_id),
+           exposed AS (
+               INSERT INTO campaign_exposures (campaign_id, account_id, channel)
+               SELECT e.campaign_id, e.account_id, 'email'
+                 FROM moved m
+                 JOIN outbox o ON o.id = m.outbox_id
+                 JOIN campaign_enrolments e
+                   ON e.campaign_id = (o.payload ->> 'campaign_id')::uuid
+                  AND e.account_id = m.account_id
+                WHERE $3 = 'sent' AND m.kind = $6
+               ON CONFLICT DO NOTHING)
+           SELECT COUNT(*) AS "moved!" FROM moved"#,
         leased.delivery_id,
         leased.leased_until,
         status,
         error,
-        retry_in as f64
+        retry_in as f64,
+        EmailKind::Offer.as_str(),
     )
-    .execute(db)
+    .fetch_one(db)
     .await?;
-    Ok(moved.rows_affected() == 1)
+    Ok(moved == 1)
 }
 
 // ---- Support's view ----

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod cache;
+pub mod campaigns;
 pub mod carts;
 pub mod catalog;
 pub mod churn;
@@ -21,6 +22,7 @@ pub mod password_resets;
 pub mod rate_limit;
 pub mod reviews;
 pub mod score_jobs;
+pub mod scoring_runs;
 pub mod sessions;
 pub mod stock;
 pub mod webhooks;

@@ -24,6 +24,25 @@ pub async fn publish(
     Ok(())
 }
 
+/// Writes many messages of one topic in the caller's transaction, in one statement (a
+/// campaign's launch announces thousands of offers).
+pub async fn publish_many(
+    tx: &mut Transaction<'_, Postgres>,
+    topic: &str,
+    payloads: &[Value],
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO outbox (topic, payload, ordering_key)
+         SELECT $1, p, p ->> 'order_id' FROM UNNEST($2::jsonb[]) WITH ORDINALITY AS m (p, n)
+          ORDER BY n",
+        topic,
+        payloads
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Deletes up to `limit` messages processed more than `days` ago that have nothing left to
 /// send — no pending webhook delivery or email — with their deliveries and attempts (the
 /// delivery logs keep `days` of history; the bodies hold customers' data, which the shop

@@ -143,6 +143,7 @@ impl ApiStack {
             ("NEXUS_WEBHOOKS__ALLOW_HTTP", "true".to_owned()),
             ("NEXUS_WEBHOOKS__ALLOW_PRIVATE_NETWORKS", "true".to_owned()),
             ("NEXUS_RELAY__POLL_INTERVAL_MS", "100".to_owned()),
+            ("NEXUS_SCORING__SCHEDULE_ENABLED", "false".to_owned()),
             ("NEXUS_RELAY__BACKOFF_BASE_SECS", "1".to_owned()),
             ("NEXUS_RELAY__BACKOFF_MAX_SECS", "1".to_owned()),
             // Customer emails to the tests' own SMTP server.

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::helpers::{TestApp, error_code};
 
 /// A small model trained in-process on a synthetic shop; with events it also uses engagement.
-fn artifact(kind: ModelKind, with_events: bool, seed: u64) -> ModelArtifact {
+pub(crate) fn artifact(kind: ModelKind, with_events: bool, seed: u64) -> ModelArtifact {
     let start = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
     let tx = synthetic::transactions(1200, start, 600, seed);
     let events = synthetic::events(&tx, seed + 1);

@@ -280,6 +280,8 @@ impl TestApp {
         settings.http.trust_forwarded_for = options.trust_forwarded_for;
         // Customer emails go to a real SMTP server, the test process's own.
         settings.smtp.url = api_test_stack::mail_server().smtp_url().into();
+        // A test scores when it says so (the schedule has its own test).
+        settings.scoring.schedule_enabled = false;
         if let Some(change) = options.settings {
             change(&mut settings);
         }

@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod admin_authz;
 mod bad_input;
+mod campaigns;
 mod cart;
 mod catalog;
 mod chaos;

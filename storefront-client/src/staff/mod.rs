@@ -2,6 +2,7 @@
 //! discount codes, the churn model registry and scores, the dashboard, webhook endpoints and
 //! their delivery logs, and the audit log.
 
+pub mod campaigns;
 pub mod catalog;
 pub mod churn;
 pub mod customers;

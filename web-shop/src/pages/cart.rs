@@ -124,6 +124,18 @@ fn CartView(priced: PricedCart, notice: RwSignal<Option<String>>) -> impl IntoVi
             .unwrap_or_default()
     };
     let totals = cart.totals;
+    // A code the cart accepted goes on to the checkout's form (accepted codes are letters,
+    // digits, `_` and `-`: nothing to escape in a query).
+    let checkout_href = match (&wanted.discount_code, &priced.discount_problem) {
+        (Some(code), None)
+            if code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+        {
+            format!("/checkout?discount_code={code}")
+        }
+        _ => "/checkout".to_owned(),
+    };
     let with_destination = wanted.country.is_some() && priced.country_problem.is_none();
     view! {
         <table class="cart-lines">
@@ -193,7 +205,7 @@ fn CartView(priced: PricedCart, notice: RwSignal<Option<String>>) -> impl IntoVi
                 <p class="hint">"Choose where to deliver to see shipping and tax."</p>
             })}
             {if cart.ready_for_checkout {
-                view! { <a class="button checkout-link" href="/checkout" rel="external">"Go to checkout"</a> }.into_any()
+                view! { <a class="button checkout-link" href=checkout_href rel="external">"Go to checkout"</a> }.into_any()
             } else {
                 view! {
                     <p class="field-error">"Some items cannot be bought as they are; change or remove them first."</p>

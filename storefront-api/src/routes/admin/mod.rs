@@ -4,6 +4,7 @@
 //! never check roles themselves.
 
 pub mod audit;
+pub mod campaigns;
 pub mod catalog;
 pub mod churn;
 pub mod customers;
@@ -23,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(dashboard::router())
         .merge(churn::router())
         .merge(audit::router())
+        .merge(campaigns::router())
         .merge(discounts::router())
         .merge(orders::router())
         .merge(team::router())
