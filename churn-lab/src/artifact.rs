@@ -1,6 +1,7 @@
 //! The model artifact: everything needed to score a customer later, anywhere — the fitted and
 //! calibrated model, the feature names in order, the feature-definition version they were
-//! computed with, what data trained it, how well it did, and where the risk bands start.
+//! computed with, what data trained it, how well it did, where the risk bands start, and the
+//! lifetime-value models fitted on the same customers.
 //! Stored as one JSON document (`model.json`), which is also what the API's registry keeps.
 
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use ndarray::{Array1, Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
 
 use crate::features::{BASE_FEATURES, ENGAGEMENT_FEATURES, FEATURE_DEFINITION_VERSION};
+use crate::lifetime::{Lifetime, LifetimeModels};
 use crate::metrics::Evaluation;
 use crate::models::{CalibratedModel, ModelKind};
 use crate::transactions::DataManifest;
@@ -35,6 +37,11 @@ pub struct ModelArtifact {
     /// explanations compare against.
     pub reference_features: Vec<f64>,
     pub created_at: DateTime<Utc>,
+    /// BG/NBD and Gamma-Gamma fitted on the training customers as of the cut-off. Absent from
+    /// artifacts written before lifetime value existed and when the shop had too few repeat
+    /// customers to fit them: such an artifact scores churn without lifetime predictions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<LifetimeModels>,
 }
 
 /// What the model was trained on.
@@ -92,6 +99,9 @@ pub struct Contribution {
     pub typical: f64,
     /// Probability with this customer's value minus probability with the typical value.
     pub effect: f64,
+    /// The same in the shop's words, for staff ([`crate::explain::describe`]).
+    #[serde(default)]
+    pub description: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -185,6 +195,14 @@ impl ModelArtifact {
         if self.reference_features.len() != self.feature_names.len() {
             return bad("reference_features must have one value per feature");
         }
+        if let Some(lifetime) = &self.lifetime
+            && !lifetime.is_well_formed(&self.feature_names)
+        {
+            return bad(
+                "the lifetime models do not fit the feature list or have parameters that are \
+                 not finite and positive",
+            );
+        }
         let bands = self.risk_bands;
         if !(0.0..=1.0).contains(&bands.medium) || !(bands.medium..=1.0).contains(&bands.high) {
             return bad("risk bands must satisfy 0 <= medium <= high <= 1");
@@ -235,8 +253,17 @@ impl ModelArtifact {
         }
     }
 
+    /// This customer's coming year from their features (in the artifact's order) as of
+    /// `as_of`; `None` when the artifact carries no lifetime models.
+    pub fn lifetime_of(&self, features: ArrayView1<f64>, as_of: NaiveDate) -> Option<Lifetime> {
+        self.lifetime
+            .as_ref()
+            .map(|models| models.predict(features, as_of))
+    }
+
     /// The features that push this customer's probability up, strongest first: each feature in
-    /// turn is set to its typical value and the drop in probability is its effect.
+    /// turn is set to its typical value and the drop in probability is its effect. Each is
+    /// worded for staff with the customer's own features.
     pub fn explain(&self, features: ArrayView1<f64>) -> Vec<Contribution> {
         let n = self.feature_names.len();
         let mut probes = Array2::zeros((n + 1, n));
@@ -253,10 +280,20 @@ impl ModelArtifact {
                 value: features[j],
                 typical: self.reference_features[j],
                 effect: p[0] - p[j + 1],
+                description: String::new(),
             })
             .filter(|c| c.effect > 1e-6)
             .collect();
         contributions.sort_by(|a, b| b.effect.total_cmp(&a.effect));
+        let named: Vec<(String, f64)> = self
+            .feature_names
+            .iter()
+            .cloned()
+            .zip(features.iter().copied())
+            .collect();
+        for contribution in &mut contributions {
+            contribution.description = crate::explain::describe(contribution, &named);
+        }
         contributions
     }
 }

@@ -6,7 +6,9 @@
 //! transactions (and optionally behaviour events) → [`features::customer_features`] (Polars,
 //! lazy; the single feature definition) → [`models`] (linfa estimators and our own) →
 //! [`metrics`] on held-out customers → a versioned [`artifact::ModelArtifact`] that the API
-//! loads to score one customer with the very same feature code.
+//! loads to score one customer with the very same feature code. Beside the churn probability a
+//! score carries the customer's [`lifetime`] value (BG/NBD and Gamma-Gamma, fitted in the same
+//! training run), and its drivers are worded for staff by [`explain`].
 //!
 //! Only [`deploy`] (storefront-api over HTTP) and [`shop`] (the shop's PostgreSQL and MongoDB,
 //! read only) talk to the network.
@@ -15,8 +17,10 @@ pub mod artifact;
 pub mod cohorts;
 pub mod dataset;
 pub mod deploy;
+pub mod explain;
 pub mod explore;
 pub mod features;
+pub mod lifetime;
 pub mod metrics;
 pub mod models;
 pub mod report;

@@ -1,14 +1,17 @@
 //! Scoring customers with a trained artifact: the same feature code as training, the
-//! artifact's feature order, its calibration and its risk bands.
+//! artifact's feature order, its calibration and its risk bands; and each customer's lifetime
+//! value from the artifact's lifetime models, read from the same features.
 
 use std::io::Write;
 use std::path::Path;
 
 use chrono::NaiveDate;
+use ndarray::ArrayView1;
 use polars::prelude::PolarsError;
 
 use crate::artifact::{ModelArtifact, RiskBand};
 use crate::dataset::FeatureMatrix;
+use crate::lifetime::{Lifetime, NextOrder};
 use crate::transactions::{Events, Transactions};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +19,28 @@ pub struct CustomerScore {
     pub customer_id: String,
     pub churn_probability: f64,
     pub band: RiskBand,
+    /// Expected orders and spend over the next year and when the next order is due; `None`
+    /// when the artifact carries no lifetime models (see `ModelArtifact::lifetime`).
+    pub lifetime: Option<Lifetime>,
+}
+
+impl CustomerScore {
+    /// The one way a customer's score is made from their features, for the batch and the
+    /// one-customer paths alike.
+    fn of(
+        artifact: &ModelArtifact,
+        customer_id: String,
+        churn_probability: f64,
+        features: ArrayView1<f64>,
+        as_of: NaiveDate,
+    ) -> Self {
+        Self {
+            customer_id,
+            churn_probability,
+            band: artifact.band(churn_probability),
+            lifetime: artifact.lifetime_of(features, as_of),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -138,15 +163,19 @@ pub fn score(
         .customer_ids
         .into_iter()
         .zip(probabilities)
-        .map(|(customer_id, p)| CustomerScore {
-            customer_id,
-            churn_probability: p,
-            band: artifact.band(p),
-        })
+        .zip(features.values.rows())
+        .map(|((customer_id, p), row)| CustomerScore::of(artifact, customer_id, p, row, as_of))
         .collect())
 }
 
-/// `customer_id,churn_probability` with a header, one customer a line.
+/// The header [`write_csv`] writes.
+pub const SCORES_CSV_HEADER: &str = "customer_id,churn_probability,lifetime,expected_orders_365,\
+                                     expected_order_value,value_365,order_chance_365,next_order_by";
+
+/// One customer a line under [`SCORES_CSV_HEADER`]. `lifetime` says whether the lifetime
+/// columns are filled: `predicted`; `new_customer` or `single_order_day` (not enough history);
+/// `not_modelled` (the artifact has no lifetime models). `next_order_by` is empty when no next
+/// order is expected within 365 days.
 pub fn write_csv(scores: &[CustomerScore], path: &Path) -> Result<(), ScoringError> {
     let io = |source| ScoringError::Io {
         path: path.display().to_string(),
@@ -154,10 +183,33 @@ pub fn write_csv(scores: &[CustomerScore], path: &Path) -> Result<(), ScoringErr
     };
     let file = std::fs::File::create(path).map_err(io)?;
     let mut out = std::io::BufWriter::new(file);
-    writeln!(out, "customer_id,churn_probability").map_err(io)?;
+    writeln!(out, "{SCORES_CSV_HEADER}").map_err(io)?;
     for s in scores {
         let id = csv_field(&s.customer_id);
-        writeln!(out, "{id},{:.6}", s.churn_probability).map_err(io)?;
+        let lifetime = match &s.lifetime {
+            None => "not_modelled,,,,,".to_owned(),
+            Some(short @ Lifetime::NotEnoughHistory { .. }) => format!("{},,,,,", short.status()),
+            Some(
+                predicted @ Lifetime::Predicted {
+                    expected_orders_365,
+                    expected_order_value,
+                    value_365,
+                    order_chance_365,
+                    next_order,
+                },
+            ) => {
+                let next = match next_order {
+                    NextOrder::ExpectedBy { date, .. } => date.to_string(),
+                    NextOrder::NotExpected => String::new(),
+                };
+                format!(
+                    "{},{expected_orders_365:.4},{expected_order_value:.2},{value_365:.2},\
+                     {order_chance_365:.4},{next}",
+                    predicted.status()
+                )
+            }
+        };
+        writeln!(out, "{id},{:.6},{lifetime}", s.churn_probability).map_err(io)?;
     }
     out.flush().map_err(io)
 }
@@ -199,7 +251,8 @@ pub(crate) fn split_first_field(line: &str) -> (String, &str) {
 pub struct CustomerChurn {
     pub score: CustomerScore,
     pub features: Vec<(String, f64)>,
-    /// Features pushing the probability up, strongest first.
+    /// Features pushing the probability up, strongest first, each worded for staff
+    /// (`Contribution::description`).
     pub drivers: Vec<crate::artifact::Contribution>,
 }
 
@@ -221,11 +274,13 @@ pub fn score_customer(
     let probability = artifact.probabilities(&features.values)[0];
     let row = features.values.row(0);
     Ok(Some(CustomerChurn {
-        score: CustomerScore {
-            customer_id: features.customer_ids[0].clone(),
-            churn_probability: probability,
-            band: artifact.band(probability),
-        },
+        score: CustomerScore::of(
+            artifact,
+            features.customer_ids[0].clone(),
+            probability,
+            row,
+            as_of,
+        ),
         features: features
             .names
             .iter()
@@ -286,11 +341,64 @@ mod tests {
     }
 
     #[test]
+    fn the_scores_csv_says_why_a_customer_has_no_lifetime_prediction() {
+        use crate::lifetime::ShortHistory;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scores.csv");
+        let score = |id: &str, lifetime| CustomerScore {
+            customer_id: id.into(),
+            churn_probability: 0.25,
+            band: RiskBand::Low,
+            lifetime,
+        };
+        let predicted = |order_chance_365, next_order| Lifetime::Predicted {
+            expected_orders_365: 2.5,
+            expected_order_value: 40.0,
+            value_365: 100.0,
+            order_chance_365,
+            next_order,
+        };
+        let due = NextOrder::ExpectedBy {
+            date: day("2024-07-01"),
+            days: 30,
+        };
+        let scores = [
+            score("a", Some(predicted(0.8, due))),
+            score("b", Some(predicted(0.3, NextOrder::NotExpected))),
+            score(
+                "c,d",
+                Some(Lifetime::NotEnoughHistory {
+                    reason: ShortHistory::SingleOrderDay,
+                }),
+            ),
+            score(
+                "e",
+                Some(Lifetime::NotEnoughHistory {
+                    reason: ShortHistory::NewCustomer,
+                }),
+            ),
+            score("f", None),
+        ];
+        write_csv(&scores, &path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "customer_id,churn_probability,lifetime,expected_orders_365,expected_order_value,\
+             value_365,order_chance_365,next_order_by\n\
+             a,0.250000,predicted,2.5000,40.00,100.00,0.8000,2024-07-01\n\
+             b,0.250000,predicted,2.5000,40.00,100.00,0.3000,\n\
+             \"c,d\",0.250000,single_order_day,,,,,\n\
+             e,0.250000,new_customer,,,,,\n\
+             f,0.250000,not_modelled,,,,,\n"
+        );
+    }
+
+    #[test]
     fn band_counts_count_every_score_once() {
         let score = |band| CustomerScore {
             customer_id: "c".into(),
             churn_probability: 0.5,
             band,
+            lifetime: None,
         };
         let scores = [
             score(RiskBand::High),

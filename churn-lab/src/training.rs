@@ -4,6 +4,8 @@
 //! cross-validated search on the training part picks hyperparameters; every model is fitted on
 //! the training part, calibrated on validation, and measured on validation and test. The best
 //! non-baseline model on validation ROC-AUC is shipped; test numbers are reported untouched.
+//! The lifetime models (BG/NBD and Gamma-Gamma) are fitted on the same training customers as of
+//! the cut-off and shipped beside it.
 
 use std::time::Instant;
 
@@ -19,6 +21,7 @@ use crate::artifact::{
 };
 use crate::dataset::{DatasetError, LabelledCustomers, Split, stratified_folds, stratified_split};
 use crate::features::FEATURE_DEFINITION_VERSION;
+use crate::lifetime::LifetimeModels;
 use crate::metrics::{self, Evaluation, best_f1_threshold, evaluate, roc_auc};
 use crate::models::boosting::BoostingParams;
 use crate::models::forest::ForestParams;
@@ -123,6 +126,9 @@ pub struct TrainingSummary {
     pub models: Vec<ModelResult>,
     pub search: Vec<SearchTrial>,
     pub permutation_importance: Vec<FeatureImportance>,
+    /// Why the artifact carries no lifetime models, when it carries none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime_not_fitted: Option<String>,
 }
 
 /// Test-set predictions of every model, for the report's curves.
@@ -241,6 +247,15 @@ pub fn train(
     let importance = permutation_importance(chosen, &validation, config.seed, progress);
     progress.end();
 
+    // Lifetime value is extra: a shop whose customers it cannot be fitted on still gets its
+    // churn model, and the summary says why the artifact has no lifetime models.
+    check_cancelled(progress)?;
+    progress.begin("lifetime models", 1);
+    let lifetime = LifetimeModels::fit(&train.features.values, names);
+    progress.advance("BG/NBD and Gamma-Gamma");
+    progress.end();
+    let lifetime_not_fitted = lifetime.as_ref().err().map(ToString::to_string);
+
     let created_at = Utc::now();
     let version = format!("{}-{}", kind.name(), created_at.format("%Y%m%dT%H%M%SZ"));
     let manifest = TrainingManifest {
@@ -271,6 +286,7 @@ pub fn train(
         risk_bands,
         reference_features: medians(&train.features.values),
         created_at,
+        lifetime: lifetime.ok(),
     };
     let summary = TrainingSummary {
         data: manifest,
@@ -281,6 +297,7 @@ pub fn train(
         models: fitted.iter().map(|f| f.1.clone()).collect(),
         search,
         permutation_importance: importance,
+        lifetime_not_fitted,
     };
     let test_predictions = TestPredictions {
         customer_ids: test.features.customer_ids.clone(),

@@ -2,12 +2,13 @@
 //! exit codes a script sees when something is wrong.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use churn_lab::artifact::ModelArtifact;
 use serde_json::Value;
+
+mod common;
 
 fn churn_lab(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_churn-lab"))
@@ -18,73 +19,6 @@ fn churn_lab(args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// CDNOW_master.txt (69,659 purchases of 23,570 customers, 1997-01 to 1998-06) from the
-/// `lifetimes` wheel on PyPI, converted once to the transactions format and cached in the
-/// target directory. Never committed.
-fn cdnow_csv() -> &'static Path {
-    static CSV: OnceLock<PathBuf> = OnceLock::new();
-    CSV.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cdnow");
-        let csv = dir.join("cdnow.csv");
-        if csv.exists() {
-            return csv;
-        }
-        std::fs::create_dir_all(&dir).unwrap();
-        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-        let fetched = Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--quiet",
-                "lifetimes==0.11.3",
-                "-d",
-            ])
-            .arg(&dir)
-            .status()
-            .expect("python3 with pip is installed");
-        assert!(
-            fetched.success(),
-            "pip download of lifetimes==0.11.3 failed"
-        );
-        let wheel = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|e| e == "whl"))
-            .expect("the lifetimes wheel");
-        let extracted = Command::new(&python)
-            .args(["-m", "zipfile", "-e"])
-            .arg(&wheel)
-            .arg(dir.join("wheel"))
-            .status()
-            .unwrap();
-        assert!(extracted.success());
-        let raw =
-            std::fs::read_to_string(dir.join("wheel/lifetimes/datasets/CDNOW_master.txt")).unwrap();
-        // Space-padded `id yyyymmdd cds dollars` → our CSV.
-        let mut out = String::from("customer_id,ordered_at,amount,quantity\n");
-        for line in raw.lines() {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            if let [id, date, cds, dollars] = fields[..]
-                && date.len() == 8
-                && date.bytes().all(|b| b.is_ascii_digit())
-            {
-                out.push_str(&format!(
-                    "{id},{}-{}-{},{dollars},{cds}\n",
-                    &date[..4],
-                    &date[4..6],
-                    &date[6..]
-                ));
-            }
-        }
-        let partial = dir.join("cdnow.csv.partial");
-        std::fs::write(&partial, out).unwrap();
-        std::fs::rename(&partial, &csv).unwrap();
-        csv
-    })
 }
 
 fn model_auc(metrics: &Value, name: &str) -> f64 {
@@ -100,7 +34,7 @@ fn model_auc(metrics: &Value, name: &str) -> f64 {
 
 #[test]
 fn cdnow_trains_end_to_end_beats_the_baselines_and_scores_every_customer() {
-    let csv = cdnow_csv().to_str().unwrap();
+    let csv = common::cdnow_csv().to_str().unwrap();
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().to_str().unwrap();
     let trained = churn_lab(&[
@@ -120,6 +54,7 @@ fn cdnow_trains_end_to_end_beats_the_baselines_and_scores_every_customer() {
         printed.contains("23570 customers before 1997-10-01"),
         "{printed}"
     );
+    assert!(printed.contains("lifetime value: BG/NBD r "), "{printed}");
 
     let metrics: Value =
         serde_json::from_slice(&std::fs::read(out.path().join("metrics.json")).unwrap()).unwrap();
@@ -185,6 +120,8 @@ fn cdnow_trains_end_to_end_beats_the_baselines_and_scores_every_customer() {
     assert_eq!(artifact.kind.name(), chosen);
     assert_eq!(artifact.training.customers, 23570);
     assert!(artifact.risk_bands.medium < artifact.risk_bands.high);
+    let lifetime = artifact.lifetime.expect("CDNOW has repeat customers");
+    assert_eq!(lifetime.customers, artifact.training.train_customers);
 
     let score_as_of = |as_of: &str, out: &Path| {
         churn_lab(&[
@@ -204,12 +141,17 @@ fn cdnow_trains_end_to_end_beats_the_baselines_and_scores_every_customer() {
     assert!(scored.status.success(), "{}", text(&scored.stderr));
     let body = std::fs::read_to_string(&scores).unwrap();
     let mut lines = body.lines();
-    assert_eq!(lines.next(), Some("customer_id,churn_probability"));
-    let rows: Vec<(String, f64)> = lines
-        .map(|l| {
-            let (id, p) = l.split_once(',').unwrap();
-            (id.to_owned(), p.parse().unwrap())
-        })
+    assert_eq!(
+        lines.next(),
+        Some(
+            "customer_id,churn_probability,lifetime,expected_orders_365,expected_order_value,\
+             value_365,order_chance_365,next_order_by"
+        )
+    );
+    let fields: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let rows: Vec<(String, f64)> = fields
+        .iter()
+        .map(|f| (f[0].to_owned(), f[1].parse().unwrap()))
         .collect();
     assert_eq!(
         rows.len(),
@@ -221,6 +163,33 @@ fn cdnow_trains_end_to_end_beats_the_baselines_and_scores_every_customer() {
     let first = rows.iter().find(|(id, _)| id == "00001").unwrap().1;
     let mean = rows.iter().map(|r| r.1).sum::<f64>() / rows.len() as f64;
     assert!(first > mean, "{first} vs mean {mean}");
+    // Lifetime value: a one-time buyer has too little history, a repeat customer a value.
+    let lifetime_of = |id: &str| fields.iter().find(|f| f[0] == id).unwrap()[2..].to_vec();
+    assert_eq!(
+        lifetime_of("00001"),
+        ["single_order_day", "", "", "", "", ""]
+    );
+    let predicted: Vec<&Vec<&str>> = fields.iter().filter(|f| f[2] == "predicted").collect();
+    assert!(predicted.len() > 5000, "{} predicted", predicted.len());
+    for f in &predicted {
+        let value: f64 = f[5].parse().unwrap();
+        let chance: f64 = f[6].parse().unwrap();
+        assert!(value >= 0.0 && (0.0..=1.0).contains(&chance), "{f:?}");
+        // A next order is due exactly when the chance of one within the year is even or
+        // better (printed to four places).
+        let due = !f[7].is_empty();
+        assert!(if due { chance >= 0.5 } else { chance <= 0.5 }, "{f:?}");
+    }
+    assert!(
+        fields
+            .iter()
+            .all(|f| ["predicted", "single_order_day", "new_customer"].contains(&f[2]))
+    );
+    assert!(
+        text(&scored.stdout).contains("lifetime value of"),
+        "{}",
+        text(&scored.stdout)
+    );
 
     // Before the first purchase there is no one to score: an error, not an empty file.
     let early = out.path().join("early.csv");

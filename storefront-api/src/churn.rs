@@ -12,10 +12,11 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
 use churn_lab::ModelArtifact;
+use churn_lab::lifetime::{Lifetime, NextOrder};
 use churn_lab::scoring::{self, CustomerChurn};
 use futures::StreamExt;
 use secrecy::ExposeSecret;
-use storefront_client::staff::churn::{CustomerChurn as ChurnReport, Driver};
+use storefront_client::staff::churn::{CustomerChurn as ChurnReport, Driver, LifetimeValue};
 use uuid::Uuid;
 
 use crate::{
@@ -155,6 +156,7 @@ pub async fn explain_customer(
             scored_at,
             drivers: Vec::new(),
             features: BTreeMap::new(),
+            lifetime: None,
         },
         Some(churn) => ChurnReport {
             customer_id,
@@ -173,8 +175,10 @@ pub async fn explain_customer(
                     value: d.value,
                     typical: d.typical,
                     effect: d.effect,
+                    description: d.description,
                 })
                 .collect(),
+            lifetime: churn.score.lifetime.as_ref().map(lifetime_value),
             features: churn.features.into_iter().collect(),
         },
     })
@@ -200,6 +204,36 @@ pub async fn score_customer(
     .map_err(internal)?
     .map_err(internal)?;
     Ok((model, churn))
+}
+
+/// churn-lab's amounts are major units of two decimals (its `shop` mapping divides by 100).
+fn minor_units(major: f64) -> i64 {
+    (major * 100.0).round() as i64
+}
+
+/// A lifetime prediction as staff read it.
+fn lifetime_value(lifetime: &Lifetime) -> LifetimeValue {
+    match lifetime {
+        Lifetime::NotEnoughHistory { reason } => LifetimeValue::NotEnoughHistory {
+            reason: reason.as_str().to_owned(),
+            message: format!("Not enough history for a prediction: {reason}."),
+        },
+        Lifetime::Predicted {
+            expected_orders_365,
+            value_365,
+            order_chance_365,
+            next_order,
+            ..
+        } => LifetimeValue::Predicted {
+            expected_orders_365: *expected_orders_365,
+            predicted_value_365_minor: minor_units(*value_365),
+            order_chance_365: *order_chance_365,
+            next_order_expected_on: match next_order {
+                NextOrder::ExpectedBy { date, .. } => Some(*date),
+                NextOrder::NotExpected => None,
+            },
+        },
+    }
 }
 
 fn jobs(state: &AppState) -> Jobs<'_> {
@@ -330,6 +364,10 @@ async fn run_score_all(
     let stored: Vec<storage::churn::StoredScore> = scores
         .into_iter()
         .map(|s| storage::churn::StoredScore {
+            predicted_value_minor: match &s.lifetime {
+                Some(Lifetime::Predicted { value_365, .. }) => Some(minor_units(*value_365)),
+                _ => None,
+            },
             customer_id: s.customer_id,
             probability: s.churn_probability,
             band: s.band.as_str(),

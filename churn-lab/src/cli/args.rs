@@ -51,6 +51,8 @@ pub enum Command {
     /// Re-draw report.html and charts/ of a trained model directory from its metrics and data
     Report(ReportArgs),
     /// Score every customer with a purchase before --as-of; writes customer_id,churn_probability
+    /// and, from models that carry them, the next 365 days' expected orders, value and next
+    /// order day
     Score(ScoreArgs),
 }
 

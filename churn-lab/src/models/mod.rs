@@ -1,12 +1,15 @@
 //! The churn models: two baselines analysts know (recency alone, BG/NBD), linfa's logistic
 //! regression, random forest and AdaBoost, and our histogram random forest, AdaBoost and
-//! gradient boosting (linfa estimators too). Every model gives a raw churn score; [`CalibratedModel`]
-//! turns it into a probability with Platt scaling fitted on validation customers.
+//! gradient boosting (linfa estimators too). Every churn model gives a raw churn score;
+//! [`CalibratedModel`] turns it into a probability with Platt scaling fitted on validation
+//! customers. Gamma-Gamma is no churn model: with BG/NBD it values a customer's coming year
+//! ([`crate::lifetime`]).
 
 pub mod adaboost;
 pub mod bgnbd;
 pub mod boosting;
 pub mod forest;
+pub mod gamma_gamma;
 pub mod hist;
 pub mod linear;
 

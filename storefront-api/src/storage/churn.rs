@@ -253,6 +253,8 @@ pub struct StoredScore {
     pub customer_id: String,
     pub probability: f64,
     pub band: &'static str,
+    /// Predicted spend over the next 365 days in minor units, when the model predicts it.
+    pub predicted_value_minor: Option<i64>,
 }
 
 impl StoredScore {
@@ -263,7 +265,7 @@ impl StoredScore {
             account_id: self.customer_id.parse().ok()?,
             band: self.band.to_owned(),
             probability: self.probability,
-            predicted_value_minor: None,
+            predicted_value_minor: self.predicted_value_minor,
         })
     }
 }
@@ -301,14 +303,18 @@ pub async fn insert_scores(
 ) -> mongodb::error::Result<()> {
     let scored_at = bson::DateTime::now();
     let documents = scores.iter().map(|s| {
-        doc! {
+        let mut document = doc! {
             "job_id": job_id.to_string(),
             "customer_id": &s.customer_id,
             "probability": s.probability,
             "band": s.band,
             "model_version": model_version,
             "scored_at": scored_at,
+        };
+        if let Some(value) = s.predicted_value_minor {
+            document.insert("predicted_value_minor", value);
         }
+        document
     });
     db.collection::<Document>(SCORES)
         .insert_many(documents)

@@ -650,7 +650,13 @@ async fn two_instances_on_the_schedule_score_once_and_automatic_campaigns_enrol_
     let staff = app
         .staff_as(storefront_api::domain::account::Role::Admin)
         .await;
-    let first = shoppers(&app, 6, 40).await;
+    let mut first = shoppers(&app, 5, 40).await;
+    // A regular: five orders over the last 200 days, so a lifetime value can be read.
+    let regular = shoppers(&app, 1, 200).await.remove(0);
+    for days_ago in [160, 120, 80, 45] {
+        paid_order(&app, regular.id, days_ago, 5_000).await;
+    }
+    first.push(regular.clone());
     let model = crate::churn::artifact(ModelKind::Logistic, false, 11);
     let response = app
         .client
@@ -701,6 +707,61 @@ async fn two_instances_on_the_schedule_score_once_and_automatic_campaigns_enrol_
         [("schedule".to_owned(), "finished".to_owned(), Some(6))]
     );
 
+    // Staff read each customer's predicted value: the regular has one; a one-time buyer has
+    // not enough history; the churn drivers are worded in the shop's terms.
+    let churn_of = async |customer: Uuid| -> Value {
+        let response = app
+            .request(
+                Method::GET,
+                &format!("/api/v1/admin/customers/{customer}/churn"),
+                Some(&staff),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json::<Value>().await.expect("json")["churn"].clone()
+    };
+    let regular_churn = churn_of(regular.id).await;
+    assert_eq!(
+        regular_churn["lifetime"]["status"], "predicted",
+        "{regular_churn}"
+    );
+    assert!(
+        regular_churn["lifetime"]["predicted_value_365_minor"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+    assert!(
+        regular_churn["drivers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| !d["description"].as_str().unwrap().is_empty())
+    );
+    let one_timer = churn_of(first[0].id).await;
+    assert_eq!(one_timer["lifetime"]["status"], "not_enough_history");
+    assert_eq!(one_timer["lifetime"]["reason"], "single_order_day");
+    // The scoring run stored the value, so an audience can ask for it.
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/admin/campaigns/preview",
+            Some(&staff),
+            Some(json!({
+                "name": "Valuable",
+                "audience": {"min_predicted_value_minor": 1},
+                "offer": {"percent_basis_points": 1000, "currency": "EUR"},
+            })),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let preview: Value = response.json().await.expect("json");
+    assert_eq!(
+        preview["preview"]["qualifying"], 1,
+        "only the regular has a value"
+    );
+
     // An automatic campaign for everyone enrols the six now…
     let mut body = draft("Always on");
     body["audience"] = json!({});
@@ -730,4 +791,14 @@ async fn two_instances_on_the_schedule_score_once_and_automatic_campaigns_enrol_
             .await
             .expect("runs");
     assert_eq!(enrolled_by_run, [Some(0), Some(3)]);
+    // Staff see the runs, newest first, and the schedule.
+    let response = app
+        .request(Method::GET, "/api/v1/admin/churn/runs", Some(&staff), None)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let runs: Value = response.json().await.expect("json");
+    assert_eq!(runs["meta"]["total"], 2);
+    assert_eq!(runs["runs"][0]["enrolled"], 3);
+    assert_eq!(runs["runs"][0]["status"], "finished");
+    assert_eq!(runs["schedule"]["every_hours"], 0);
 }

@@ -388,3 +388,20 @@ pub struct ScoringRun {
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
 }
+
+/// How often every customer is scored on the schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScoringSchedule {
+    pub enabled: bool,
+    pub every_hours: i32,
+}
+
+/// `GET /api/v1/admin/churn/runs`: the latest runs, newest first, and the schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScoringRunList {
+    pub runs: Vec<ScoringRun>,
+    pub meta: CountMeta,
+    pub schedule: ScoringSchedule,
+}

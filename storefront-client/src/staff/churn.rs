@@ -76,6 +76,38 @@ pub struct CustomerChurn {
     pub drivers: Vec<Driver>,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub features: BTreeMap<String, f64>,
+    /// What the customer is expected to buy over the next 365 days and when they are next
+    /// expected to order; `null` when the active model carries no lifetime models (trained
+    /// before they existed) or the customer is not scorable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<LifetimeValue>,
+}
+
+/// A customer's expected value (BG/NBD for how often they buy, Gamma-Gamma for how much),
+/// or why there is no prediction yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum LifetimeValue {
+    /// One-time buyers and customers whose first order is recent: a rhythm cannot be read
+    /// from one order.
+    NotEnoughHistory {
+        /// `new_customer` or `single_order_day`.
+        reason: String,
+        /// The reason in words, for staff.
+        message: String,
+    },
+    Predicted {
+        /// Orders expected over the next 365 days.
+        expected_orders_365: f64,
+        /// Spend expected over the next 365 days, in minor units of the shop's currency.
+        predicted_value_365_minor: i64,
+        /// The chance of at least one order within 365 days.
+        order_chance_365: f64,
+        /// The day by which another order is more likely than not; `null` when that day does
+        /// not come within the year.
+        next_order_expected_on: Option<chrono::NaiveDate>,
+    },
 }
 
 /// A feature that pushes a customer's churn probability up.
@@ -88,6 +120,9 @@ pub struct Driver {
     pub typical: f64,
     /// How much higher the probability is with this customer's value than with the typical one.
     pub effect: f64,
+    /// The feature in the shop's words: "42 days past their usual 25-day rhythm".
+    #[serde(default)]
+    pub description: String,
 }
 
 /// Progress of a score-all job.

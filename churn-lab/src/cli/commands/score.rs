@@ -3,7 +3,8 @@
 use anyhow::Context;
 
 use churn_lab::artifact::ModelArtifact;
-use churn_lab::scoring::{self, BandCounts};
+use churn_lab::lifetime::{Lifetime, NextOrder};
+use churn_lab::scoring::{self, BandCounts, CustomerScore};
 
 use crate::cli::args::ScoreArgs;
 use crate::cli::exit::{Code, Failure};
@@ -35,6 +36,38 @@ pub fn score(args: ScoreArgs) -> Result<(), Failure> {
         bands.medium,
         bands.low
     );
+    if let Some(line) = lifetime_summary(&scores) {
+        println!("{line}");
+    }
     println!("wrote {}", args.out.display());
     Ok(())
+}
+
+/// How many customers got a lifetime prediction and what they are worth together; `None` for
+/// a model without lifetime models.
+fn lifetime_summary(scores: &[CustomerScore]) -> Option<String> {
+    let mut predicted = 0;
+    let mut due = 0;
+    let mut value = 0.0;
+    let mut short = 0;
+    for lifetime in scores.iter().filter_map(|s| s.lifetime.as_ref()) {
+        match lifetime {
+            Lifetime::Predicted {
+                value_365,
+                next_order,
+                ..
+            } => {
+                predicted += 1;
+                value += value_365;
+                due += usize::from(matches!(next_order, NextOrder::ExpectedBy { .. }));
+            }
+            Lifetime::NotEnoughHistory { .. } => short += 1,
+        }
+    }
+    (predicted + short > 0).then(|| {
+        format!(
+            "lifetime value of {predicted} customers over the next 365 days {value:.2} · next \
+             order due within the year for {due} · {short} with too little history"
+        )
+    })
 }

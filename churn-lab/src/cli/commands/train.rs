@@ -1,5 +1,6 @@
 //! `churn-lab train`: fit, compare and save; print the comparison.
 
+use churn_lab::artifact::ModelArtifact;
 use churn_lab::run::{self, SavedRun};
 use churn_lab::training::{self, TrainingConfig, TrainingSummary};
 
@@ -19,11 +20,11 @@ pub fn train(args: TrainArgs) -> Result<(), Failure> {
     let (transactions, events) = args.data.load()?;
     let outcome = training::train(&transactions, events.as_ref(), &config, &Bars::default())?;
     let saved = run::save_run(&outcome, &transactions, &args.out)?;
-    print_summary(&outcome.summary, &saved);
+    print_summary(&outcome.summary, &outcome.artifact, &saved);
     Ok(())
 }
 
-fn print_summary(s: &TrainingSummary, saved: &SavedRun) {
+fn print_summary(s: &TrainingSummary, artifact: &ModelArtifact, saved: &SavedRun) {
     println!(
         "{} customers before {} · churn rate {:.1}% in the next {} days · train/validation/test {}/{}/{}",
         s.data.customers,
@@ -63,6 +64,23 @@ fn print_summary(s: &TrainingSummary, saved: &SavedRun) {
         "(* chosen on validation ROC-AUC, ~ baseline; other columns are on the test customers)"
     );
     println!();
+    match (&artifact.lifetime, &s.lifetime_not_fitted) {
+        (Some(m), _) => println!(
+            "lifetime value: BG/NBD r {:.3} α {:.3} a {:.3} b {:.3} on {} customers · \
+             Gamma-Gamma p {:.3} q {:.3} γ {:.3} on {} repeat customers",
+            m.orders.r,
+            m.orders.alpha,
+            m.orders.a,
+            m.orders.b,
+            m.customers,
+            m.spend.p,
+            m.spend.q,
+            m.spend.gamma,
+            m.repeat_customers
+        ),
+        (None, Some(why)) => println!("lifetime value: not fitted, {why}"),
+        (None, None) => {}
+    }
     println!("model    {}", saved.model.display());
     println!("metrics  {}", saved.metrics.display());
     println!("report   {}", saved.report.page.display());

@@ -9,6 +9,8 @@ use axum::{
 };
 use chrono::Utc;
 use churn_lab::{FEATURE_DEFINITION_VERSION, ModelArtifact, artifact::ArtifactError};
+use storefront_client::lists::CountMeta;
+use storefront_client::staff::campaigns::{ScoringRunList, ScoringSchedule};
 use storefront_client::staff::churn::{
     ChurnDataset, ChurnEnvelope, JobEnvelope, ModelEnvelope, ModelList, ModelListMeta,
     RegisteredModel, TopCustomer,
@@ -38,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(customer_churn))
         .routes(routes!(start_score_all))
         .routes(routes!(score_job))
+        .routes(routes!(scoring_runs))
         .routes(routes!(dataset))
 }
 
@@ -250,6 +253,24 @@ pub async fn score_job(
         Vec::new()
     };
     Ok(Json(JobEnvelope { job, top_customers }))
+}
+
+/// The latest whole-shop scoring runs (staff's and the schedule's), newest first, with how
+/// each ended and how many customers automatic campaigns enrolled after it; and the schedule.
+#[utoipa::path(get, path = "/api/v1/admin/churn/runs", tag = "churn",
+    responses((status = 200, body = ScoringRunList)),
+    security(("bearer" = ["churn"])))]
+pub async fn scoring_runs(State(state): State<AppState>) -> ApiResult<Json<ScoringRunList>> {
+    let runs = crate::storage::scoring_runs::recent(&state.db, 20).await?;
+    let scoring = state.settings.scoring;
+    Ok(Json(ScoringRunList {
+        meta: CountMeta::of(&runs),
+        runs,
+        schedule: ScoringSchedule {
+            enabled: scoring.schedule_enabled,
+            every_hours: scoring.every_hours,
+        },
+    }))
 }
 
 /// The shop's history as churn-lab trains on it: every customer's orders (paid, refunded,
