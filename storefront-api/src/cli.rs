@@ -37,11 +37,16 @@ enum Command {
     /// serve no requests; `serve` runs one too unless `relay.enabled` is false.
     Relay,
     /// Load the deterministic demo catalog, customers, staff and two years of orders and
-    /// behaviour events (skipped if already loaded).
+    /// behaviour events up to now (skipped if already loaded).
     DemoData {
-        /// Seed of the generator; the same seed always gives the same shop.
+        /// Seed of the generator; the same seed and end always give the same shop.
         #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
         seed: u64,
+        /// Where the history ends instead of now (to the minute): a date (2026-11-01: it ends
+        /// at that midnight, UTC) or an RFC 3339 instant, not in the future. Pins the shop for
+        /// reproducible loads; another end moves the same shop in time.
+        #[arg(long, value_name = "DATE|INSTANT", value_parser = crate::demo::parse_end)]
+        ends_at: Option<chrono::DateTime<chrono::Utc>>,
         /// Write orders and events for only the first N customers (the full catalog and
         /// every account are loaded regardless) — quick stacks for browser tests.
         #[arg(long, value_name = "N")]
@@ -119,6 +124,7 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::DemoData {
             seed,
+            ends_at,
             history_customers,
         } => {
             let db = storage::pg_pool(&settings.database)?;
@@ -129,7 +135,8 @@ pub async fn run() -> anyhow::Result<()> {
                 crate::demo::HistoryScope::AllCustomers,
                 crate::demo::HistoryScope::FirstCustomers,
             );
-            let outcome = crate::demo::load_with(&db, &mongo, seed, scope).await?;
+            let ends_at = ends_at.unwrap_or_else(crate::demo::end_now);
+            let outcome = crate::demo::load_with(&db, &mongo, seed, ends_at, scope).await?;
             println!("{outcome}");
             Ok(())
         }

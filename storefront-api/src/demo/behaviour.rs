@@ -7,6 +7,11 @@
 //! while active, lower during a pause, falling steadily in the weeks before they lapse and
 //! gone after their last order, apart from the odd stray visit. Most sessions are logged in
 //! (`customer_id` set); some are not, and carry only the shopper's `anonymous_id`.
+//!
+//! As for orders (`history::Slot`), every draw is made wherever the end falls, and weighed
+//! by engagement measured on the shopper's rhythm and by what the shop held on days counted
+//! back from the end, never by the hour a session got: so another end moves the events with
+//! the orders, the same ones, the same number of them.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::Rng;
@@ -15,10 +20,10 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::{
-    Product, base_date,
+    Product,
     history::{
-        Order, Pause, Profile, Shelf, at_shopping_hour, days, engagement_while_lapsing,
-        exponential, within,
+        Booked, Order, Pause, Profile, Shelf, at_shopping_hour, day_of, days,
+        engagement_while_lapsing, exponential,
     },
     pick,
 };
@@ -48,8 +53,8 @@ const CLICK_SECONDS: (i64, i64) = (15, 150);
 struct Engagement<'a> {
     /// When engagement starts to fall, for a shopper who lapses.
     falling_from: Option<DateTime<Utc>>,
-    /// Their last moment of activity: the last order of a lapsing buyer, the lapse of a
-    /// lapsing browser, the base date for everyone else.
+    /// Their last moment of activity: the moment of their rhythm the last order of a lapsing
+    /// buyer answers, the lapse of a lapsing browser, the end for everyone else.
     active_until: DateTime<Utc>,
     pauses: &'a [Pause],
 }
@@ -157,21 +162,28 @@ fn search_words(rng: &mut ChaCha8Rng, product_name: &str) -> String {
     chosen.to_lowercase()
 }
 
-/// All of a shopper's events, in time order; none at or after the base date.
+/// All of a shopper's events, in time order; none at or after the end. `orders` come in the
+/// order of the shopper's rhythm.
 pub(super) fn events(
     rng: &mut ChaCha8Rng,
     shelf: &Shelf<'_>,
     profile: &Profile<'_>,
-    orders: &[Order],
+    orders: &[Booked],
     pauses: &[Pause],
 ) -> Vec<BehaviourEvent> {
+    let ends_at = profile.ends_at;
     let signed_up_at = profile.account.created_at;
     let customer_id = profile.account.id;
     let anonymous_id = profile.anonymous_id.as_str();
     let active_until = match (profile.lapses_at, orders.last()) {
-        (Some(_), Some(last)) => last.placed_at,
+        (Some(_), Some(last)) => last.due,
         (Some(lapse), None) => lapse,
-        (None, _) => base_date(),
+        (None, _) => ends_at,
+    };
+    // A lapsing buyer browses no more once their last order is placed.
+    let browsing_until = match orders.iter().map(|b| b.order.placed_at).max() {
+        Some(last_placed) if profile.lapses_at.is_some() => last_placed,
+        _ => active_until,
     };
     let engagement = Engagement {
         falling_from: profile.lapses_at.map(|_| active_until - profile.decline),
@@ -189,13 +201,14 @@ pub(super) fn events(
     }
     sessions.push(first);
 
-    for order in orders {
+    for booked in orders {
         sessions.push(order_session(
             rng,
             shelf,
             profile,
-            order,
-            engagement.at(order.placed_at),
+            &booked.order,
+            engagement.at(booked.due),
+            day_of(booked.due, ends_at) - TimeDelta::days(1),
         ));
     }
 
@@ -205,12 +218,13 @@ pub(super) fn events(
     while at < active_until {
         let level = engagement.at(at);
         if rng.random_bool(level) {
-            let start = within(
-                at_shopping_hour(rng, at),
-                signed_up_at + TimeDelta::minutes(1),
-                active_until - TimeDelta::minutes(30),
-            );
-            sessions.push(browsing_session(rng, shelf, profile, start, level));
+            // The sign-up bound wins, so that no session starts before the account: whether
+            // its events were dropped would then depend on the hour.
+            let start = at_shopping_hour(rng, at, ends_at)
+                .min(browsing_until - TimeDelta::minutes(30))
+                .max(signed_up_at + TimeDelta::minutes(1));
+            let stocked = day_of(at, ends_at) - TimeDelta::days(1);
+            sessions.push(browsing_session(rng, shelf, profile, start, stocked, level));
         }
         at += days(exponential(rng, mean_days_between));
     }
@@ -218,35 +232,40 @@ pub(super) fn events(
     // Some who left look in again, without buying.
     if profile.lapses_at.is_some() && rng.random_bool(STRAY_SHARE) {
         let after = active_until + TimeDelta::days(1);
-        let span = (base_date() - after).num_seconds();
+        let span = (ends_at - after).num_seconds();
         for _ in 0..rng.random_range(1..=MOST_STRAY_VISITS) {
             if span > 3_600 {
                 let start = after + TimeDelta::seconds(rng.random_range(0..span));
-                sessions.push(browsing_session(rng, shelf, profile, start, 0.5));
+                let stocked = day_of(start, ends_at) - TimeDelta::days(1);
+                sessions.push(browsing_session(rng, shelf, profile, start, stocked, 0.5));
             }
         }
     }
 
     let mut events: Vec<BehaviourEvent> = sessions.into_iter().flat_map(|s| s.events).collect();
-    events.retain(|e| e.occurred_at < base_date() && e.occurred_at >= signed_up_at);
+    events.retain(|e| e.occurred_at < ends_at && e.occurred_at >= signed_up_at);
     events.sort_by_key(|e| e.occurred_at);
     events
 }
 
 /// Looking around: a search perhaps, a few product views (fewer when engagement is low), and
-/// now and then something put in the cart and taken out again or left at checkout.
+/// now and then something put in the cart and taken out again or left at checkout. Products
+/// come from the shelf as it stood at `stocked`, the start of the day before the session's
+/// (`day_of`): every session starts after it, even one moved back before the shopper's last
+/// order, so nothing is seen before it existed.
 fn browsing_session<'a>(
     rng: &mut ChaCha8Rng,
     shelf: &Shelf<'_>,
     profile: &'a Profile<'_>,
     start: DateTime<Utc>,
+    stocked: DateTime<Utc>,
     engagement: f64,
 ) -> Session<'a> {
     let customer_id = rng
         .random_bool(LOGGED_IN_SHARE)
         .then_some(profile.account.id);
     let mut session = Session::start(customer_id, &profile.anonymous_id, start);
-    let first = shelf.pick(rng, &profile.favourites, start);
+    let first = shelf.pick(rng, &profile.favourites, stocked);
     if let Some(product) = first
         && rng.random_bool(SEARCH_SHARE)
     {
@@ -258,7 +277,7 @@ fn browsing_session<'a>(
         session.view(rng, product);
     }
     for _ in 0..extra_views as u32 {
-        if let Some(product) = shelf.pick(rng, &profile.favourites, session.at) {
+        if let Some(product) = shelf.pick(rng, &profile.favourites, stocked) {
             session.view(rng, product);
             viewed = Some(product);
         }
@@ -278,13 +297,15 @@ fn browsing_session<'a>(
 }
 
 /// The session that ends in an order: the products bought viewed and put in the cart, maybe
-/// a detour, then the checkout a minute or two before the order is placed.
+/// a detour, then the checkout a minute or two before the order is placed. Detours show what
+/// the shop held at `stocked` (see [`browsing_session`]).
 fn order_session<'a>(
     rng: &mut ChaCha8Rng,
     shelf: &Shelf<'_>,
     profile: &'a Profile<'_>,
     order: &Order,
     engagement: f64,
+    stocked: DateTime<Utc>,
 ) -> Session<'a> {
     let minutes_before = rng.random_range(3..=20);
     let start =
@@ -294,7 +315,7 @@ fn order_session<'a>(
         && rng.random_bool(SEARCH_SHARE)
     {
         // Mostly for what they came for, sometimes for something else.
-        let other = shelf.pick(rng, &profile.favourites, start);
+        let other = shelf.pick(rng, &profile.favourites, stocked);
         match other {
             Some(product) if rng.random_bool(0.4) => session.search(rng, &product.name),
             _ => session.search(rng, &wanted.product_name),
@@ -302,7 +323,7 @@ fn order_session<'a>(
     }
     let detours = (f64::from(rng.random_range(0..=1)) * engagement).round() as u32;
     for _ in 0..detours {
-        if let Some(product) = shelf.pick(rng, &profile.favourites, start) {
+        if let Some(product) = shelf.pick(rng, &profile.favourites, stocked) {
             session.view(rng, product);
         }
     }
@@ -318,7 +339,7 @@ fn order_session<'a>(
         session.cart(rng, EventKind::AddToCart, line.variant_id, line.quantity);
     }
     if rng.random_bool(0.08)
-        && let Some(product) = shelf.pick(rng, &profile.favourites, start)
+        && let Some(product) = shelf.pick(rng, &profile.favourites, stocked)
     {
         let variant = pick(rng, &product.variants);
         session.cart(rng, EventKind::AddToCart, variant.id, 1);

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
 
 use super::{
-    HISTORY, base_date, new_id, pick, pick_distinct,
+    HISTORY, new_id, pick, pick_distinct,
     words::{DEPARTMENTS, Department, PRAISE, Subcategory},
 };
 use crate::domain::catalog::slugify;
@@ -88,7 +88,17 @@ impl SlugBook {
     }
 }
 
-pub(super) fn generate(rng: &mut ChaCha8Rng) -> (Vec<Category>, Vec<Product>) {
+/// The sub-category a product is generated for.
+struct Leaf<'a> {
+    department: &'a Department,
+    subcategory: &'a Subcategory,
+    category_id: Uuid,
+}
+
+pub(super) fn generate(
+    rng: &mut ChaCha8Rng,
+    ends_at: DateTime<Utc>,
+) -> (Vec<Category>, Vec<Product>) {
     let mut category_slugs = SlugBook::default();
     let mut product_slugs = SlugBook::default();
     let mut names = HashSet::new();
@@ -112,19 +122,16 @@ pub(super) fn generate(rng: &mut ChaCha8Rng) -> (Vec<Category>, Vec<Product>) {
                 name: subcategory.name.to_owned(),
                 position,
             });
+            let leaf = Leaf {
+                department,
+                subcategory,
+                category_id,
+            };
             for _ in 0..PRODUCTS_PER_SUBCATEGORY {
                 let number = products.len() + 1;
                 let name = product_name(rng, department, subcategory, &mut names);
                 let slug = product_slugs.claim(&name);
-                products.push(product(
-                    rng,
-                    department,
-                    subcategory,
-                    category_id,
-                    number,
-                    name,
-                    slug,
-                ));
+                products.push(product(rng, &leaf, number, name, slug, ends_at));
             }
         }
     }
@@ -135,7 +142,7 @@ pub(super) fn generate(rng: &mut ChaCha8Rng) -> (Vec<Category>, Vec<Product>) {
 /// the rest arrived evenly over its history, so the first customers had something to buy
 /// and the order history only ever sells products that already existed. One draw, integer
 /// arithmetic.
-fn arrival_moment(rng: &mut ChaCha8Rng) -> DateTime<Utc> {
+fn arrival_moment(rng: &mut ChaCha8Rng, ends_at: DateTime<Utc>) -> DateTime<Utc> {
     let span = HISTORY.num_seconds();
     let opening = TimeDelta::days(14).num_seconds();
     let half = span / 2;
@@ -145,7 +152,7 @@ fn arrival_moment(rng: &mut ChaCha8Rng) -> DateTime<Utc> {
     } else {
         (draw - half) * 2 + 1
     };
-    base_date() - TimeDelta::seconds(ago.clamp(1, span - 1))
+    ends_at - TimeDelta::seconds(ago.clamp(1, span - 1))
 }
 
 /// "Merino Crew Sweater", sometimes led by a collection ("Alpine Merino Crew Sweater"). Tries
@@ -189,15 +196,19 @@ fn repeats_a_word(name: &str) -> bool {
 
 fn product(
     rng: &mut ChaCha8Rng,
-    department: &Department,
-    subcategory: &Subcategory,
-    category_id: Uuid,
+    leaf: &Leaf<'_>,
     number: usize,
     name: String,
     slug: String,
+    ends_at: DateTime<Utc>,
 ) -> Product {
+    let Leaf {
+        department,
+        subcategory,
+        category_id,
+    } = *leaf;
     let id = new_id(rng);
-    let created_at = arrival_moment(rng);
+    let created_at = arrival_moment(rng, ends_at);
     let description = description(rng, department, subcategory, &name);
     let image_urls = (1..=rng.random_range(1..=3))
         .map(|n| format!("/images/products/{slug}-{n}.jpg"))

@@ -1,4 +1,5 @@
-//! Two years of order history for the demo customers, with churn in it for a model to find.
+//! Two years of order history for the demo customers, up to the shop's end, with churn in it
+//! for a model to find.
 //!
 //! Every customer is a [`Shopper`]: a sign-up date (their account's), a usual gap between
 //! orders (lognormal across shoppers, gamma-shaped around it for each one), a lifetime after
@@ -11,16 +12,21 @@
 //! Orders sell real demo variants at their price, are priced with `domain::order::price` and
 //! the shipping and tax of the country they ship to (the compiled-in defaults of
 //! `config/default.toml`, so history is the same whatever a deployment configures), and follow
-//! the status machine with consistent timestamps: mostly delivered, the last days' still paid,
-//! fulfilled or shipped, about 3% cancelled and 2% refunded. They come with no stock
-//! movements: the stock ledger describes the stock the demo shop holds now, and the history
-//! predates it. Nor do they go through the outbox: nobody is to be emailed about them.
+//! the status machine as far as the end, with consistent timestamps: mostly delivered, the
+//! last days' still paid, fulfilled or shipped (a refund perhaps still to come), about 3%
+//! cancelled and 2% refunded. They come with no stock movements: the stock ledger describes
+//! the stock the demo shop holds now, and the history predates it. Nor do they go through
+//! the outbox: nobody is to be emailed about them.
 //!
 //! Pure: each shopper draws from their own ChaCha8 stream of the seed, so the history of the
-//! first n customers is the same whether n or all of them are generated. Rates and gaps go
-//! through `f64` logarithms and exponentials (rounded to whole seconds); those may differ in
-//! the last bit between platforms, so history is reproducible on one platform, while the
-//! catalog and the accounts, integer-only, are on any.
+//! first n customers is the same whether n or all of them are generated. The same draws are
+//! made whatever the end, and they are weighed only by durations measured from the end and
+//! by days counted back from it, never by the hour an order or a session got (`Slot`): so
+//! another end moves the whole history, the same orders and events, each the same number of
+//! days before the end and at the same UTC hour, and only how far the last days' orders got
+//! differs. Rates and gaps go through `f64` logarithms and exponentials (rounded to whole
+//! seconds); those may differ in the last bit between platforms, so history is reproducible
+//! on one platform, while the catalog and the accounts, integer-only, are on any.
 
 use std::collections::HashMap;
 
@@ -30,9 +36,7 @@ use rand_chacha::ChaCha8Rng;
 use storefront_client::account::PostalAddress;
 use uuid::Uuid;
 
-use super::{
-    Account, Address, DemoShop, Product, base_date, behaviour, new_id, people, pick, pick_distinct,
-};
+use super::{Account, Address, DemoShop, Product, behaviour, new_id, people, pick, pick_distinct};
 use crate::{
     config::{CheckoutSettings, Settings},
     domain::{
@@ -114,12 +118,12 @@ pub struct Shopper {
     pub signed_up_at: DateTime<Utc>,
     /// Days between orders on average while active; `None` for someone who only browses.
     pub usual_gap_days: Option<f64>,
-    /// When the shopper lapses, if before the base date: the last order falls before it,
-    /// and browsing stops soon after.
+    /// When the shopper lapses, if before the end: the last order falls before it, and
+    /// browsing stops soon after.
     pub lapses_at: Option<DateTime<Utc>>,
 }
 
-/// An order of the demo history, as it stands at the base date.
+/// An order of the demo history, as it stands at the end.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
     pub id: Uuid,
@@ -180,6 +184,8 @@ pub struct Payment {
 /// The shop's past: who the customers are, what they ordered, what they did on the site.
 #[derive(Debug, Clone, PartialEq)]
 pub struct History {
+    /// Where it ends, the shop's end: nothing in it is dated later.
+    pub ends_at: DateTime<Utc>,
     /// In customer number order.
     pub shoppers: Vec<Shopper>,
     /// In the order they were placed (order numbers follow it).
@@ -197,14 +203,14 @@ pub struct HistoryCounts {
     pub events: usize,
 }
 
-/// The churn in the history, as of the base date.
+/// The churn in the history, as of its end.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ChurnSummary {
     pub customers: usize,
-    /// Share of customers who lapsed at some point before the base date.
+    /// Share of customers who lapsed at some point before the end.
     pub lapsed_share: f64,
-    /// Share of customers without an order in the 90 (180) days before the base date,
-    /// never-buyers included.
+    /// Share of customers without an order in the 90 (180) days before the end, never-buyers
+    /// included.
     pub quiet_90_days_share: f64,
     pub quiet_180_days_share: f64,
     /// Median days between consecutive orders of the same customer, over all such pairs.
@@ -222,7 +228,7 @@ impl History {
     }
 
     pub fn churn_summary(&self) -> ChurnSummary {
-        let base = base_date();
+        let end = self.ends_at;
         let mut last_order: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
         let mut gaps = Vec::new();
         for order in &self.orders {
@@ -234,7 +240,7 @@ impl History {
         let customers = self.shoppers.len();
         let share = |n: usize| n as f64 / customers.max(1) as f64;
         let quiet = |days: i64| {
-            let since = base - TimeDelta::days(days);
+            let since = end - TimeDelta::days(days);
             share(
                 self.shoppers
                     .iter()
@@ -257,7 +263,7 @@ impl History {
     }
 }
 
-/// Generates the history of the shop's customers. Pure and deterministic.
+/// Generates the history of the shop's customers up to its end. Pure and deterministic.
 pub fn generate(shop: &DemoShop, seed: u64, scope: HistoryScope) -> History {
     let checkout = Settings::defaults().checkout;
     let shelf = Shelf::stock(shop, seed);
@@ -278,6 +284,7 @@ pub fn generate(shop: &DemoShop, seed: u64, scope: HistoryScope) -> History {
         .filter(|a| a.role == Role::Customer)
         .take(limit);
     let mut history = History {
+        ends_at: shop.ends_at,
         shoppers: Vec::new(),
         orders: Vec::new(),
         events: Vec::new(),
@@ -392,6 +399,8 @@ pub(super) struct Profile<'a> {
     destinations: Vec<PostalAddress>,
     pub usual_gap_days: Option<f64>,
     pub lapses_at: Option<DateTime<Utc>>,
+    /// The end of the history.
+    pub ends_at: DateTime<Utc>,
     /// How long before their last order a lapsing shopper's engagement starts to fall.
     pub decline: TimeDelta,
     /// Browsing sessions per day while fully engaged.
@@ -403,6 +412,7 @@ fn profile<'a>(
     shelf: &Shelf<'_>,
     account: &'a Account,
     saved: &[&Address],
+    ends_at: DateTime<Utc>,
 ) -> Profile<'a> {
     let anonymous_id = format!("v-{:016x}", rng.random::<u64>());
     let department_count = if rng.random_bool(0.6) { 1 } else { 2 };
@@ -415,7 +425,7 @@ fn profile<'a>(
     if destinations.is_empty() {
         // Typed in at checkout, never saved.
         let country = people::home_country(rng);
-        let typed = people::address(rng, country, account, None, false);
+        let typed = people::address(rng, country, account, None, false, ends_at);
         destinations.push(typed.postal);
     }
     let buys = rng.random_bool(BUYER_SHARE);
@@ -424,7 +434,7 @@ fn profile<'a>(
         lognormal(rng, USUAL_GAP_MEDIAN_DAYS, USUAL_GAP_SIGMA).clamp(shortest, longest)
     });
     let lifetime = days(exponential(rng, MEAN_LIFETIME_DAYS));
-    let lapses_at = Some(account.created_at + lifetime).filter(|at| *at < base_date());
+    let lapses_at = Some(account.created_at + lifetime).filter(|at| *at < ends_at);
     let decline = TimeDelta::days(rng.random_range(DECLINE_DAYS.0..=DECLINE_DAYS.1));
     let browsing_per_day = match usual_gap_days {
         Some(gap) => lognormal(rng, BROWSING_MEDIAN, BROWSING_SIGMA).clamp(0.1, 6.0) / gap,
@@ -437,6 +447,7 @@ fn profile<'a>(
         destinations,
         usual_gap_days,
         lapses_at,
+        ends_at,
         decline,
         browsing_per_day,
     }
@@ -444,6 +455,23 @@ fn profile<'a>(
 
 /// A stretch of time in which the shopper was away and came back.
 pub(super) type Pause = (DateTime<Utc>, DateTime<Utc>);
+
+/// When an order is placed. `due` is the moment of the shopper's rhythm it answers, a
+/// duration from their sign-up and so from the end; `placed` is an hour people shop (a UTC
+/// hour) on the same day, days being counted back from the end. What is drawn afterwards
+/// depends on `due` and on those days, never on `placed`: where the end falls in its UTC day
+/// changes the hours' places within the days, and nothing else.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    due: DateTime<Utc>,
+    placed: DateTime<Utc>,
+}
+
+/// An order and the moment of the shopper's rhythm it answers.
+pub(super) struct Booked {
+    pub due: DateTime<Utc>,
+    pub order: Order,
+}
 
 fn shopper_history(
     rng: &mut ChaCha8Rng,
@@ -453,44 +481,51 @@ fn shopper_history(
     saved: &[&Address],
     history: &mut History,
 ) {
-    let profile = profile(rng, shelf, account, saved);
-    let (times, pauses) = order_times(rng, &profile);
-    let mut orders: Vec<Order> = times
+    let profile = profile(rng, shelf, account, saved, history.ends_at);
+    let (slots, pauses) = order_times(rng, &profile);
+    // In the order of their rhythm, not of their hours, which the end's time of day moves.
+    let booked: Vec<Booked> = slots
         .into_iter()
-        .filter_map(|at| order(rng, shelf, checkout, &profile, at))
+        .filter_map(|slot| {
+            let order = order(rng, shelf, checkout, &profile, slot)?;
+            Some(Booked {
+                due: slot.due,
+                order,
+            })
+        })
         .collect();
-    orders.sort_by_key(|o| o.placed_at);
-    let events = behaviour::events(rng, shelf, &profile, &orders, &pauses);
+    let events = behaviour::events(rng, shelf, &profile, &booked, &pauses);
     history.shoppers.push(Shopper {
         account_id: account.id,
         signed_up_at: account.created_at,
         usual_gap_days: profile.usual_gap_days,
         lapses_at: profile.lapses_at,
     });
-    history.orders.extend(orders);
+    history.orders.extend(booked.into_iter().map(|b| b.order));
     history.events.extend(events);
 }
 
 /// When the shopper orders: a renewal process at their usual gap from soon after sign-up
-/// until they lapse, with pauses; for a shopper who lapses, the orders in the weeks before
-/// the last one are thinned as their engagement falls.
-fn order_times(rng: &mut ChaCha8Rng, profile: &Profile<'_>) -> (Vec<DateTime<Utc>>, Vec<Pause>) {
-    let mut times = Vec::new();
+/// until they lapse or the history ends, with pauses; for a shopper who lapses, the orders in
+/// the weeks before the last one are thinned as their engagement falls.
+fn order_times(rng: &mut ChaCha8Rng, profile: &Profile<'_>) -> (Vec<Slot>, Vec<Pause>) {
+    let mut slots = Vec::new();
     let mut pauses = Vec::new();
     let Some(usual_gap) = profile.usual_gap_days else {
-        return (times, pauses);
+        return (slots, pauses);
     };
     let signed_up_at = profile.account.created_at;
-    let end = profile.lapses_at.unwrap_or_else(base_date);
+    let ends_at = profile.ends_at;
+    let end = profile.lapses_at.unwrap_or(ends_at);
     let mut at = signed_up_at + days(exponential(rng, FIRST_ORDER_MEAN_DAYS));
     while at < end {
-        // A day's orders come at shopping hours, never before the account or after the base.
+        // A day's orders come at shopping hours, never before the account or after the end.
         let placed = within(
-            at_shopping_hour(rng, at),
+            at_shopping_hour(rng, at, ends_at),
             signed_up_at + TimeDelta::minutes(5),
-            base_date() - TimeDelta::minutes(10),
+            ends_at - TimeDelta::minutes(10),
         );
-        times.push(placed);
+        slots.push(Slot { due: at, placed });
         let mut gap = gamma(rng, GAP_SHAPE, usual_gap);
         if rng.random_bool(PAUSE_SHARE) {
             gap *= rng.random_range(PAUSE_FACTOR.0..PAUSE_FACTOR.1);
@@ -499,14 +534,15 @@ fn order_times(rng: &mut ChaCha8Rng, profile: &Profile<'_>) -> (Vec<DateTime<Utc
         at += days(gap);
     }
     if profile.lapses_at.is_some()
-        && let Some(&last) = times.iter().max()
+        && let Some(last) = slots.last().map(|slot| slot.due)
     {
         let falling_from = last - profile.decline;
-        times.retain(|&at| {
-            at == last || rng.random_bool(engagement_while_lapsing(at, falling_from, last))
+        slots.retain(|slot| {
+            slot.due == last
+                || rng.random_bool(engagement_while_lapsing(slot.due, falling_from, last))
         });
     }
-    (times, pauses)
+    (slots, pauses)
 }
 
 /// The engagement of a lapsing shopper at `at`: full until `falling_from`, then falling
@@ -527,21 +563,24 @@ pub(super) fn engagement_while_lapsing(
     (ENGAGEMENT_AT_LAPSE + (1.0 - ENGAGEMENT_AT_LAPSE) * left).clamp(0.0, 1.0)
 }
 
-/// One order placed at `placed_at`, or `None` if the shop had nothing to sell yet.
+/// One order placed in its slot, or `None` if the shop had nothing to sell yet.
 fn order(
     rng: &mut ChaCha8Rng,
     shelf: &Shelf<'_>,
     checkout: &CheckoutSettings,
     profile: &Profile<'_>,
-    placed_at: DateTime<Utc>,
+    slot: Slot,
 ) -> Option<Order> {
+    let placed_at = slot.placed;
+    // What the shop held when the order's day began: it was placed later that day.
+    let stocked = day_of(slot.due, profile.ends_at);
     let wanted = weighted(rng, LINE_COUNTS);
     let mut lines: Vec<OrderLine> = Vec::with_capacity(wanted);
     for _ in 0..wanted * 3 {
         if lines.len() == wanted {
             break;
         }
-        let product = shelf.pick(rng, &profile.favourites, placed_at)?;
+        let product = shelf.pick(rng, &profile.favourites, stocked)?;
         let variant = pick(rng, &product.variants);
         if lines.iter().any(|line| line.variant_id == variant.id) {
             continue;
@@ -608,14 +647,15 @@ fn order(
         updated_at: placed_at,
         payments: Vec::new(),
     };
-    live(rng, &mut order);
+    live(rng, &mut order, profile.ends_at);
     Some(order)
 }
 
-/// Takes a placed order through its life up to the base date: payment, then fulfilment,
-/// shipping and delivery, or a cancellation or refund on the way.
-fn live(rng: &mut ChaCha8Rng, order: &mut Order) {
-    let base = base_date();
+/// Takes a placed order through its life up to the end: payment, then fulfilment, shipping
+/// and delivery, or a cancellation or refund on the way. Each step's moment and id is drawn
+/// whether or not it comes before the end, so that the draws after it do not depend on where
+/// the end falls.
+fn live(rng: &mut ChaCha8Rng, order: &mut Order, ends_at: DateTime<Utc>) {
     let total = order.totals.total_minor;
     let charged_at = order.placed_at + TimeDelta::seconds(rng.random_range(2..=40));
     let fate = rng.random::<f64>();
@@ -654,11 +694,12 @@ fn live(rng: &mut ChaCha8Rng, order: &mut Order) {
     });
     if fate < CANCELLED_SHARE {
         let cancelled_at = charged_at + TimeDelta::minutes(rng.random_range(10..=12 * 60));
-        if cancelled_at < base {
+        let refund_id = new_id(rng);
+        if cancelled_at < ends_at {
             order.status = OrderStatus::Cancelled;
             order.cancel_reason = Some("customer_request");
             order.cancelled_at = Some(cancelled_at);
-            refund(rng, order, &reference, cancelled_at);
+            refund(order, refund_id, &reference, cancelled_at);
         }
         return;
     }
@@ -667,33 +708,35 @@ fn live(rng: &mut ChaCha8Rng, order: &mut Order) {
     let delivered_at = shipped_at + TimeDelta::minutes(rng.random_range(24 * 60..=5 * 24 * 60));
     let tracking_number = format!("JJD{:014}", rng.random_range(0..100_000_000_000_000u64));
     let refunded_at = delivered_at + TimeDelta::minutes(rng.random_range(24 * 60..=21 * 24 * 60));
-    let refunds = fate < CANCELLED_SHARE + REFUNDED_SHARE;
-    if fulfilled_at >= base {
+    let refund_id = (fate < CANCELLED_SHARE + REFUNDED_SHARE).then(|| new_id(rng));
+    if fulfilled_at >= ends_at {
         return;
     }
     order.status = OrderStatus::Fulfilled;
     order.fulfilled_at = Some(fulfilled_at);
     order.updated_at = fulfilled_at;
-    if shipped_at >= base {
+    if shipped_at >= ends_at {
         return;
     }
     order.status = OrderStatus::Shipped;
     order.shipped_at = Some(shipped_at);
     order.tracking_number = Some(tracking_number);
     order.updated_at = shipped_at;
-    if delivered_at >= base {
+    if delivered_at >= ends_at {
         return;
     }
     order.status = OrderStatus::Delivered;
     order.delivered_at = Some(delivered_at);
     order.updated_at = delivered_at;
-    if refunds && refunded_at < base {
-        refund(rng, order, &reference, refunded_at);
+    if let Some(refund_id) = refund_id
+        && refunded_at < ends_at
+    {
+        refund(order, refund_id, &reference, refunded_at);
     }
 }
 
 /// Gives the whole total back: the order becomes `refunded` (or stays `cancelled`).
-fn refund(rng: &mut ChaCha8Rng, order: &mut Order, charge_reference: &str, at: DateTime<Utc>) {
+fn refund(order: &mut Order, id: Uuid, charge_reference: &str, at: DateTime<Utc>) {
     let total = order.totals.total_minor;
     if order.status != OrderStatus::Cancelled {
         order.status = OrderStatus::Refunded;
@@ -701,7 +744,7 @@ fn refund(rng: &mut ChaCha8Rng, order: &mut Order, charge_reference: &str, at: D
     order.refunded_minor = total;
     order.updated_at = at;
     order.payments.push(Payment {
-        id: new_id(rng),
+        id,
         kind: "refund",
         outcome: "succeeded",
         amount_minor: total,
@@ -720,9 +763,22 @@ const SHOPPING_HOURS: [u32; 24] = [
     6, 3, 2, 1, 1, 2, 5, 10, 16, 20, 22, 24, 26, 24, 22, 22, 25, 30, 36, 42, 45, 40, 28, 14,
 ];
 
-/// The same day as `at`, at an hour people shop.
-pub(super) fn at_shopping_hour(rng: &mut ChaCha8Rng, at: DateTime<Utc>) -> DateTime<Utc> {
-    let midnight = at - TimeDelta::seconds(at.timestamp().rem_euclid(86_400));
+const DAY_SECONDS: i64 = 86_400;
+
+/// The start of the day that holds `at`, days being counted back from `ends_at`: they are UTC
+/// days when the history ends at midnight.
+pub(super) fn day_of(at: DateTime<Utc>, ends_at: DateTime<Utc>) -> DateTime<Utc> {
+    at - TimeDelta::seconds((at - ends_at).num_seconds().rem_euclid(DAY_SECONDS))
+}
+
+/// The same day as `at` (see [`day_of`]), at an hour people shop: a UTC hour, so the shop is
+/// busiest in the European evening wherever the end falls in its day.
+pub(super) fn at_shopping_hour(
+    rng: &mut ChaCha8Rng,
+    at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let day = day_of(at, ends_at);
     let total: u32 = SHOPPING_HOURS.iter().sum();
     let mut ticket = rng.random_range(0..total);
     let mut hour = 0;
@@ -733,7 +789,8 @@ pub(super) fn at_shopping_hour(rng: &mut ChaCha8Rng, at: DateTime<Utc>) -> DateT
         }
         ticket -= weight;
     }
-    midnight + TimeDelta::hours(hour) + TimeDelta::seconds(rng.random_range(0..3_600))
+    let time_of_day = hour * 3_600 + rng.random_range(0..3_600);
+    day + TimeDelta::seconds((time_of_day - day.timestamp()).rem_euclid(DAY_SECONDS))
 }
 
 /// `at`, moved into `[earliest, latest]`; `latest` wins if they cross.

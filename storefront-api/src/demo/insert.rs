@@ -11,11 +11,12 @@
 //! is not worth the offline query data.
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use sqlx::{Connection, PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::{
-    ADMIN_EMAIL, Account, Address, CURRENCY, Category, DemoShop, Product,
+    ADMIN_EMAIL, Account, Address, CURRENCY, Category, DemoShop, HISTORY, Product,
     history::{History, Order, PAYMENT_PROVIDER},
 };
 use crate::domain::account::Role;
@@ -100,8 +101,19 @@ pub(super) async fn first_customers(db: &PgPool, count: usize) -> Result<Vec<Uui
         .await
 }
 
+/// The end of the demo shop in the database, if the demo admin is there: the admin opened
+/// the shop [`HISTORY`] before it, and that is all a later load needs to date the rest alike.
+pub(super) async fn loaded_end(db: &PgPool) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let opened: Option<DateTime<Utc>> =
+        sqlx::query_scalar("SELECT created_at FROM accounts WHERE email = $1::text::citext")
+            .bind(ADMIN_EMAIL)
+            .fetch_optional(db)
+            .await?;
+    Ok(opened.map(|opened| opened + HISTORY))
+}
+
 /// Whether the database holds this very shop and history: the first customer's account
-/// and the first order have the ids this seed generates.
+/// and the first order have the ids and timestamps this seed and end generate.
 pub(super) async fn holds(
     db: &PgPool,
     shop: &DemoShop,
@@ -110,13 +122,18 @@ pub(super) async fn holds(
     let Some(customer) = shop.accounts.iter().find(|a| a.role == Role::Customer) else {
         return Ok(false);
     };
+    let first_order = history.orders.first();
     sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND email = $2::text::citext)
-            AND ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM orders WHERE id = $3))",
+        "SELECT EXISTS (SELECT 1 FROM accounts
+                         WHERE id = $1 AND email = $2::text::citext AND created_at = $3)
+            AND ($4::uuid IS NULL
+                 OR EXISTS (SELECT 1 FROM orders WHERE id = $4 AND placed_at = $5))",
     )
     .bind(customer.id)
     .bind(&customer.email)
-    .bind(history.orders.first().map(|o| o.id))
+    .bind(customer.created_at)
+    .bind(first_order.map(|o| o.id))
+    .bind(first_order.map(|o| o.placed_at))
     .fetch_one(db)
     .await
 }

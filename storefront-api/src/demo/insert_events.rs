@@ -3,8 +3,8 @@
 //! Documents have the shape of `storage::events::to_document`, plus a top-level `demo: true`
 //! (which no client can send: the events API rejects unknown fields) so that a later load can
 //! tell demo events from real ones. `received_at` is set to `occurred_at`: the demo shop
-//! received each event as it happened, and a load writes the same documents whatever the
-//! day (only the `_id`s the driver assigns differ).
+//! received each event as it happened, and loads with the same seed and end write the same
+//! documents whatever the day they run (only the `_id`s the driver assigns differ).
 //!
 //! Inserting into an indexed collection is several times slower on the MongoDB-wire server
 //! we run (SecantusDB), so the indexes are ensured after the events are in: on a fresh

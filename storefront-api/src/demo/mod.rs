@@ -1,17 +1,24 @@
-//! Deterministic demo shop: a catalog, customers and staff, and two years of their orders
-//! and behaviour events, generated from a seed and loaded into PostgreSQL (one transaction)
-//! and MongoDB (the events, after the commit).
+//! Deterministic demo shop: a catalog, customers and staff, and the two years of their orders
+//! and behaviour events that end at a given instant (by default the moment of loading),
+//! generated from a seed and loaded into PostgreSQL (one transaction) and MongoDB (the
+//! events, after the commit).
 //!
-//! Generation ([`generate`], [`generate_history`]) is pure: the same seed gives the same shop,
-//! id for id and timestamp for timestamp, so a demo, a screenshot, a churn model or a failing
-//! search test can be reproduced exactly. Loading ([`load`]) is the only I/O: it leaves a
-//! database that already holds the demo admin or any product alone, writes the shop and its
-//! order history everything-or-nothing, then the events, unless demo events are stored
-//! already. A load whose events failed (MongoDB down, say) adds them when run again.
+//! Generation ([`generate`], [`generate_history`]) is pure: the same seed and end give the
+//! same shop, id for id and timestamp for timestamp, so a demo, a screenshot, a churn model or
+//! a failing search test can be reproduced exactly. Another end gives the same shop moved in
+//! time: the same ids, customers, orders and events, each on the same day counted back from
+//! the end and at the same UTC hour; only how far the last days' orders got by the end
+//! differs. Nothing is dated after the end, so a shop loaded now has customers buying up to
+//! today, as a live shop would.
 //!
-//! The one thing that differs between two loads of the same seed is the Argon2 salt in the
-//! password hashes (hashing stays in `domain::account`, which always salts from the OS), and
-//! the `_id`s MongoDB gives the events.
+//! Loading ([`load`]) is the only I/O: it leaves a database that already holds the demo admin
+//! or any product alone, writes the shop and its order history everything-or-nothing, then
+//! the events, unless demo events are stored already. A load whose events failed (MongoDB
+//! down, say) adds them when run again, dated by the end the shop was loaded with.
+//!
+//! The one thing that differs between two loads of the same seed and end is the Argon2 salt
+//! in the password hashes (hashing stays in `domain::account`, which always salts from the
+//! OS), and the `_id`s MongoDB gives the events.
 
 mod behaviour;
 mod catalog;
@@ -28,8 +35,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::Context;
-use chrono::{DateTime, TimeDelta, Utc};
+use anyhow::{Context, bail};
+use chrono::{DateTime, DurationRound, NaiveDate, SubsecRound, TimeDelta, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sqlx::PgPool;
@@ -64,18 +71,39 @@ pub fn customer_email(number: usize) -> String {
     format!("customer{number}@nexus.test")
 }
 
-/// The instant the demo shop is "as of", 2026-11-01T00:00:00Z. Every timestamp lies in the
-/// [`HISTORY`] before it, so a load writes the same bytes whatever today's date is.
-pub fn base_date() -> DateTime<Utc> {
-    DateTime::UNIX_EPOCH + TimeDelta::seconds(1_793_491_200)
-}
-
 /// How far back the shop's history goes: two years.
 pub const HISTORY: TimeDelta = TimeDelta::days(730);
+
+/// The end `demo-data` uses unless told otherwise: now, to the minute, so the history runs
+/// up to the moment of loading and the dashboard's recent days and "as of today" scores see
+/// a shop that is still trading.
+pub fn end_now() -> DateTime<Utc> {
+    let now = Utc::now();
+    now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now)
+}
+
+/// An end as `demo-data --ends-at` takes it: a date (the history ends at its midnight, UTC,
+/// so its last day is the day before) or an RFC 3339 instant.
+pub fn parse_end(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(date.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|instant| instant.with_timezone(&Utc))
+        .map_err(|_| {
+            format!(
+                "`{text}` is neither a date (2026-11-01) nor an RFC 3339 instant \
+                 (2026-11-01T18:30:00Z)"
+            )
+        })
+}
 
 /// A whole demo shop, as generated and before any I/O.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoShop {
+    /// The instant its history ends (whole seconds): every timestamp lies in the [`HISTORY`]
+    /// before it.
+    pub ends_at: DateTime<Utc>,
     /// Departments first, each followed by its sub-categories.
     pub categories: Vec<Category>,
     pub products: Vec<Product>,
@@ -122,16 +150,19 @@ impl DemoShop {
     }
 }
 
-/// Generates the demo shop for a seed. Pure and deterministic.
-pub fn generate(seed: u64) -> DemoShop {
+/// Generates the demo shop for a seed, its history ending at `ends_at` (sub-seconds dropped).
+/// Pure and deterministic.
+pub fn generate(seed: u64, ends_at: DateTime<Utc>) -> DemoShop {
+    let ends_at = ends_at.trunc_subsecs(0);
     // Catalog and people draw from separate streams of the same seed, so a change to one
     // generator does not reshuffle the other.
     let mut catalog_rng = ChaCha8Rng::seed_from_u64(seed);
     let mut people_rng = ChaCha8Rng::seed_from_u64(seed);
     people_rng.set_stream(1);
-    let (categories, products) = catalog::generate(&mut catalog_rng);
-    let (accounts, addresses) = people::generate(&mut people_rng);
+    let (categories, products) = catalog::generate(&mut catalog_rng, ends_at);
+    let (accounts, addresses) = people::generate(&mut people_rng, ends_at);
     DemoShop {
+        ends_at,
         categories,
         products,
         accounts,
@@ -139,8 +170,9 @@ pub fn generate(seed: u64) -> DemoShop {
     }
 }
 
-/// Generates the order and behaviour history of a shop's customers (all, or the first few).
-/// Pure and deterministic: the first n customers' history is the same in every scope.
+/// Generates the order and behaviour history of a shop's customers (all, or the first few),
+/// up to the shop's end. Pure and deterministic: the first n customers' history is the same
+/// in every scope.
 pub fn generate_history(shop: &DemoShop, seed: u64, scope: HistoryScope) -> History {
     history::generate(shop, seed, scope)
 }
@@ -161,6 +193,8 @@ pub struct LoadTimings {
 pub enum DemoOutcome {
     Loaded {
         seed: u64,
+        /// Where the history ends: `--ends-at` with it loads the same shop again.
+        ends_at: DateTime<Utc>,
         counts: DemoCounts,
         history: HistoryCounts,
         churn: ChurnSummary,
@@ -170,6 +204,8 @@ pub enum DemoOutcome {
     /// its commit); they are now.
     EventsAdded {
         seed: u64,
+        /// The end the shop was loaded with, which dates the events too.
+        ends_at: DateTime<Utc>,
         events: usize,
         elapsed: Duration,
     },
@@ -183,23 +219,29 @@ impl fmt::Display for DemoOutcome {
             Self::AlreadyPresent => f.write_str("demo data already present; nothing loaded"),
             Self::EventsAdded {
                 seed,
+                ends_at,
                 events,
                 elapsed,
             } => write!(
                 f,
-                "demo shop from seed {seed} already present; added its {events} behaviour \
-                 events in {:.1} s",
+                "demo shop from seed {seed} ending {} already present; added its {events} \
+                 behaviour events in {:.1} s",
+                end_text(*ends_at),
                 elapsed.as_secs_f64()
             ),
             Self::Loaded {
                 seed,
+                ends_at,
                 counts,
                 history,
                 churn,
                 timings,
-            } => write!(
-                f,
-                "loaded demo data from seed {seed} in {:.1} s (generating {:.1} s, PostgreSQL \
+            } => {
+                let end = end_text(*ends_at);
+                write!(
+                    f,
+                    "loaded demo data from seed {seed} ending {end} (`--ends-at {end}` loads the \
+                 same shop) in {:.1} s (generating {:.1} s, PostgreSQL \
                  {:.1} s, MongoDB events {:.1} s): {} categories ({} departments), \
                  {} active products with {} variants and {} opening stock movements, \
                  {} staff accounts (admin {ADMIN_EMAIL}, staff {STAFF_EMAIL}), {} customers \
@@ -207,58 +249,75 @@ impl fmt::Display for DemoOutcome {
                  lines and {} payments, {} behaviour events; {:.0}% of customers lapsed, \
                  {:.0}% have no order in the last 90 days ({:.0}% in 180), median repeat gap \
                  {:.0} days",
-                timings.total.as_secs_f64(),
-                timings.generation.as_secs_f64(),
-                timings.postgres.as_secs_f64(),
-                timings.events.as_secs_f64(),
-                counts.categories,
-                counts.departments,
-                counts.products,
-                counts.variants,
-                counts.stock_movements,
-                counts.staff,
-                counts.customers,
-                customer_email(CUSTOMER_COUNT),
-                counts.addresses,
-                history.orders,
-                history.order_lines,
-                history.payments,
-                history.events,
-                percent(churn.lapsed_share),
-                percent(churn.quiet_90_days_share),
-                percent(churn.quiet_180_days_share),
-                churn.median_repeat_gap_days,
-            ),
+                    timings.total.as_secs_f64(),
+                    timings.generation.as_secs_f64(),
+                    timings.postgres.as_secs_f64(),
+                    timings.events.as_secs_f64(),
+                    counts.categories,
+                    counts.departments,
+                    counts.products,
+                    counts.variants,
+                    counts.stock_movements,
+                    counts.staff,
+                    counts.customers,
+                    customer_email(CUSTOMER_COUNT),
+                    counts.addresses,
+                    history.orders,
+                    history.order_lines,
+                    history.payments,
+                    history.events,
+                    percent(churn.lapsed_share),
+                    percent(churn.quiet_90_days_share),
+                    percent(churn.quiet_180_days_share),
+                    churn.median_repeat_gap_days,
+                )
+            }
         }
     }
+}
+
+/// An end as `--ends-at` reads it back, to the second.
+fn end_text(ends_at: DateTime<Utc>) -> String {
+    ends_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// How many of the first customers a load looks at to tell whether the events are in.
 const CUSTOMERS_CHECKED_FOR_EVENTS: usize = 20;
 
-/// Loads the demo shop for `seed` with every customer's history: [`load_with`] for all.
+/// Loads the demo shop for `seed` with every customer's history, ending now: [`load_with`]
+/// for all.
 pub async fn load(
     db: &PgPool,
     mongo: &mongodb::Database,
     seed: u64,
 ) -> anyhow::Result<DemoOutcome> {
-    load_with(db, mongo, seed, HistoryScope::AllCustomers).await
+    load_with(db, mongo, seed, end_now(), HistoryScope::AllCustomers).await
 }
 
-/// Loads the demo shop for `seed`, with the history of the customers in `scope`, unless the
+/// Loads the demo shop for `seed`, its history ending at `ends_at` (not after now: nothing
+/// may be dated in the future), with the history of the customers in `scope`, unless the
 /// demo admin or any product already exists. The shop and its orders are written in one
 /// transaction (a failed load leaves nothing behind), the behaviour events after it commits.
+/// Events added to a shop loaded earlier are dated by that shop's end, not `ends_at`.
 pub async fn load_with(
     db: &PgPool,
     mongo: &mongodb::Database,
     seed: u64,
+    ends_at: DateTime<Utc>,
     scope: HistoryScope,
 ) -> anyhow::Result<DemoOutcome> {
+    if ends_at > Utc::now() {
+        bail!(
+            "the demo history cannot end at {}, after now: its last orders and events would be \
+             dated in the future",
+            end_text(ends_at)
+        );
+    }
     let started = Instant::now();
     let lock = insert::LoadLock::acquire(db)
         .await
         .context("could not take the demo load lock")?;
-    let outcome = load_locked(db, mongo, seed, scope, started).await;
+    let outcome = load_locked(db, mongo, seed, ends_at, scope, started).await;
     lock.release().await;
     outcome
 }
@@ -267,6 +326,7 @@ async fn load_locked(
     db: &PgPool,
     mongo: &mongodb::Database,
     seed: u64,
+    ends_at: DateTime<Utc>,
     scope: HistoryScope,
     started: Instant,
 ) -> anyhow::Result<DemoOutcome> {
@@ -282,10 +342,20 @@ async fn load_locked(
     if shop_present && events_present {
         return Ok(DemoOutcome::AlreadyPresent);
     }
+    let ends_at = if shop_present {
+        // The missing events must be those of the shop that is there, dated as its orders
+        // are, whatever end this load asked for.
+        match insert::loaded_end(db).await? {
+            Some(loaded) => loaded,
+            None => return Ok(DemoOutcome::AlreadyPresent),
+        }
+    } else {
+        ends_at
+    };
     let (generated, hashes) = tokio::try_join!(
         tokio::task::spawn_blocking(move || {
             let generating = Instant::now();
-            let shop = generate(seed);
+            let shop = generate(seed, ends_at);
             let history = history::generate(&shop, seed, scope);
             (shop, history, generating.elapsed())
         }),
@@ -303,6 +373,7 @@ async fn load_locked(
         let events = insert_events::write(mongo, &history.events).await?;
         return Ok(DemoOutcome::EventsAdded {
             seed,
+            ends_at: shop.ends_at,
             events,
             elapsed: started.elapsed(),
         });
@@ -330,6 +401,7 @@ async fn load_locked(
     let events = writing.elapsed();
     Ok(DemoOutcome::Loaded {
         seed,
+        ends_at: shop.ends_at,
         counts: shop.counts(),
         history: history.counts(),
         churn: history.churn_summary(),

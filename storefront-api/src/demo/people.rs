@@ -10,8 +10,8 @@ use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
 
 use super::{
-    ADMIN_EMAIL, ADMIN_NAME, CUSTOMER_COUNT, HISTORY, STAFF_EMAIL, STAFF_NAME, base_date,
-    customer_email, new_id, pick,
+    ADMIN_EMAIL, ADMIN_NAME, CUSTOMER_COUNT, HISTORY, STAFF_EMAIL, STAFF_NAME, customer_email,
+    new_id, pick,
     words::{
         COUNTRIES, Country, DUTCH_POSTCODE_LETTERS, PostalStyle, SECOND_ADDRESS_LABELS, StreetStyle,
     },
@@ -46,9 +46,13 @@ pub struct Address {
     pub created_at: DateTime<Utc>,
 }
 
-pub(super) fn generate(rng: &mut ChaCha8Rng) -> (Vec<Account>, Vec<Address>) {
-    // The shop opened when its history starts; its staff were there first.
-    let opened = base_date() - HISTORY;
+pub(super) fn generate(
+    rng: &mut ChaCha8Rng,
+    ends_at: DateTime<Utc>,
+) -> (Vec<Account>, Vec<Address>) {
+    // The shop opened when its history starts; its staff were there first. A later load
+    // reads the end back from the admin's account (`insert::loaded_end`).
+    let opened = ends_at - HISTORY;
     let mut accounts = vec![
         Account {
             id: new_id(rng),
@@ -78,10 +82,17 @@ pub(super) fn generate(rng: &mut ChaCha8Rng) -> (Vec<Account>, Vec<Address>) {
             email: customer_email(number),
             full_name,
             role: Role::Customer,
-            created_at: signup_moment(rng),
+            created_at: signup_moment(rng, ends_at),
         };
         if rng.random_bool(ADDRESS_SHARE) {
-            addresses.push(address(rng, country, &customer, Some("Home"), true));
+            addresses.push(address(
+                rng,
+                country,
+                &customer,
+                Some("Home"),
+                true,
+                ends_at,
+            ));
             if rng.random_bool(SECOND_ADDRESS_SHARE) {
                 let elsewhere = if rng.random_bool(0.8) {
                     country
@@ -89,7 +100,14 @@ pub(super) fn generate(rng: &mut ChaCha8Rng) -> (Vec<Account>, Vec<Address>) {
                     home_country(rng)
                 };
                 let label = pick(rng, SECOND_ADDRESS_LABELS);
-                addresses.push(address(rng, elsewhere, &customer, Some(label), false));
+                addresses.push(address(
+                    rng,
+                    elsewhere,
+                    &customer,
+                    Some(label),
+                    false,
+                    ends_at,
+                ));
             }
         }
         accounts.push(customer);
@@ -99,15 +117,15 @@ pub(super) fn generate(rng: &mut ChaCha8Rng) -> (Vec<Account>, Vec<Address>) {
 
 /// When a customer signed up. Any instant of the history is possible, but sign-ups were
 /// strongest when the shop opened and have tapered off since: the density falls linearly
-/// towards the base date, so three customers in four joined in the first year and most have
+/// towards the end, so three customers in four joined in the first year and most have
 /// a long history (of orders, or of lapsing) to learn churn from. One draw and integer
 /// arithmetic, so it is the same on every platform.
-fn signup_moment(rng: &mut ChaCha8Rng) -> DateTime<Utc> {
+fn signup_moment(rng: &mut ChaCha8Rng, ends_at: DateTime<Utc>) -> DateTime<Utc> {
     let span = HISTORY.num_seconds();
     let draw = rng.random_range(1..span);
     // P(ago ≤ x) = x² / span² when ago = √(draw × span) with draw uniform.
     let ago = (draw * span).isqrt().clamp(1, span - 1);
-    base_date() - TimeDelta::seconds(ago)
+    ends_at - TimeDelta::seconds(ago)
 }
 
 pub(super) fn home_country(rng: &mut ChaCha8Rng) -> &'static Country {
@@ -128,6 +146,7 @@ pub(super) fn address(
     customer: &Account,
     label: Option<&str>,
     is_default: bool,
+    ends_at: DateTime<Utc>,
 ) -> Address {
     let city = pick(rng, country.cities);
     let street = pick(rng, country.streets);
@@ -158,9 +177,9 @@ pub(super) fn address(
     let phone = rng
         .random_bool(PHONE_SHARE)
         .then(|| fill_digits(rng, country.phone));
-    // Saved some minutes to days after signing up, but never after the base date.
-    let created_at = (customer.created_at + TimeDelta::minutes(rng.random_range(2..=4 * 24 * 60)))
-        .min(base_date());
+    // Saved some minutes to days after signing up, but never after the end.
+    let created_at =
+        (customer.created_at + TimeDelta::minutes(rng.random_range(2..=4 * 24 * 60))).min(ends_at);
     Address {
         id: new_id(rng),
         account_id: customer.id,

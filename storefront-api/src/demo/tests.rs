@@ -18,8 +18,18 @@ use crate::{
     },
 };
 
+fn instant(text: &str) -> DateTime<Utc> {
+    parse_end(text).expect("a valid end")
+}
+
+/// The end most tests use: late in a UTC day, as a load's `now` usually is, so that days
+/// counted back from it are not UTC days.
+fn end() -> DateTime<Utc> {
+    instant("2026-12-06T17:34:00Z")
+}
+
 fn shop() -> DemoShop {
-    generate(DEFAULT_SEED)
+    generate(DEFAULT_SEED, end())
 }
 
 /// The default seed's shop and full history, generated once for all the tests that read it.
@@ -40,7 +50,7 @@ fn variants(shop: &DemoShop) -> impl Iterator<Item = &Variant> {
 fn the_same_seed_gives_the_same_shop_and_another_seed_another() {
     let first = shop();
     assert_eq!(first, shop());
-    let other = generate(DEFAULT_SEED + 1);
+    let other = generate(DEFAULT_SEED + 1, end());
     assert_ne!(first.products, other.products);
     assert_ne!(first.accounts, other.accounts);
     assert_ne!(first.categories[0].id, other.categories[0].id);
@@ -207,14 +217,43 @@ fn prices_stock_and_roll_ups_are_consistent() {
 }
 
 #[test]
-fn timestamps_lie_in_the_two_years_before_the_base_date() {
+fn timestamps_lie_in_the_two_years_before_the_end() {
     let shop = shop();
-    let base = base_date();
-    assert_eq!(base.to_rfc3339(), "2026-11-01T00:00:00+00:00");
-    let in_history = |t: DateTime<Utc>| t <= base && t >= base - HISTORY;
+    assert_eq!(shop.ends_at, end());
+    let (start, end) = (shop.ends_at - HISTORY, shop.ends_at);
+    let in_history = |t: DateTime<Utc>| t <= end && t >= start;
     assert!(shop.products.iter().all(|p| in_history(p.created_at)));
     assert!(shop.accounts.iter().all(|a| in_history(a.created_at)));
     assert!(shop.addresses.iter().all(|a| in_history(a.created_at)));
+    // A later load finds the end again from the admin's account.
+    assert_eq!(shop.accounts[0].created_at + HISTORY, end);
+    // Sub-seconds are dropped: PostgreSQL keeps microseconds only.
+    let precise = end + TimeDelta::nanoseconds(123_456_789);
+    assert_eq!(generate(DEFAULT_SEED, precise), shop);
+}
+
+#[test]
+fn ends_are_given_as_dates_or_instants_and_default_to_this_minute() {
+    assert_eq!(
+        parse_end("2026-11-01").map(|end| end.to_rfc3339()),
+        Ok("2026-11-01T00:00:00+00:00".to_owned())
+    );
+    assert_eq!(
+        parse_end("2026-11-01T19:30:00+01:00").map(|end| end.to_rfc3339()),
+        Ok("2026-11-01T18:30:00+00:00".to_owned())
+    );
+    for wrong in ["", "yesterday", "2026-13-01", "2026-11-01 18:30"] {
+        let refused = parse_end(wrong).expect_err(wrong);
+        assert!(refused.contains("RFC 3339"), "{refused}");
+    }
+    let before = Utc::now();
+    let end = end_now();
+    assert!(
+        end <= Utc::now() && end > before - TimeDelta::minutes(1),
+        "{end}"
+    );
+    assert_eq!(end.timestamp() % 60, 0);
+    assert_eq!(end.timestamp_subsec_nanos(), 0);
 }
 
 #[test]
@@ -289,6 +328,7 @@ fn the_outcome_reads_as_one_paragraph() {
     let loaded = DemoOutcome::Loaded {
         seed: DEFAULT_SEED,
         counts: shop.counts(),
+        ends_at: shop.ends_at,
         history: history.counts(),
         churn: history.churn_summary(),
         timings: LoadTimings {
@@ -301,6 +341,7 @@ fn the_outcome_reads_as_one_paragraph() {
     .to_string();
     assert!(
         loaded.contains("in 4.2 s (generating 1.0 s, PostgreSQL 1.0 s, MongoDB events 2.0 s)")
+            && loaded.contains("`--ends-at 2026-12-06T17:34:00Z` loads the same shop")
             && loaded.contains(&format!("{} orders", history.orders.len()))
             && !loaded.contains('\n'),
         "{loaded}"
@@ -324,7 +365,7 @@ fn history_is_deterministic_and_a_scope_is_a_prefix_of_the_whole() {
     let prefix = first.events.len();
     assert_eq!(first.events[..], full.events[..prefix]);
 
-    let other_shop = generate(DEFAULT_SEED + 1);
+    let other_shop = generate(DEFAULT_SEED + 1, end());
     let other = generate_history(&other_shop, DEFAULT_SEED + 1, scope);
     assert_ne!(first.orders[0].id, other.orders[0].id);
 }
@@ -400,7 +441,7 @@ fn orders_sell_real_variants_and_their_totals_add_up() {
             t.subtotal_minor - t.discount_minor + t.shipping_minor + t.tax_minor
         );
         assert!(order.placed_at >= signed_up[&order.account_id]);
-        assert!(order.placed_at < base_date() && order.updated_at < base_date());
+        assert!(order.placed_at < history.ends_at && order.updated_at < history.ends_at);
         let shipped_to = &order.shipping_address;
         for (field, value) in [
             ("full_name", &shipped_to.full_name),
@@ -537,11 +578,28 @@ fn order_statuses_payments_and_timestamps_are_consistent() {
     ] {
         assert!(share(recent) > 0.0, "no {recent:?} orders: {by_status:?}");
     }
-    // Only the last days' orders are still on their way.
-    let week_ago = base_date() - TimeDelta::days(7);
+    // Only the last days' orders are still on their way, as of the end.
+    let week_ago = history.ends_at - TimeDelta::days(7);
     assert!(history.orders.iter().all(|o| {
         !matches!(o.status, OrderStatus::Paid | OrderStatus::Fulfilled) || o.placed_at > week_ago
     }));
+    let fortnight_ago = history.ends_at - TimeDelta::days(14);
+    assert!(
+        history
+            .orders
+            .iter()
+            .all(|o| { o.status != OrderStatus::Shipped || o.placed_at > fortnight_ago })
+    );
+    let yesterday = history.ends_at - TimeDelta::days(1);
+    let paid_lately = history
+        .orders
+        .iter()
+        .filter(|o| o.status == OrderStatus::Paid && o.placed_at > yesterday)
+        .count();
+    assert!(
+        paid_lately > 0,
+        "no order of the last day waits to be fulfilled"
+    );
 }
 
 /// Every event would pass the events API's validation at the moment it occurred, names a
@@ -562,7 +620,7 @@ fn events_are_valid_and_point_at_the_catalog() {
     let mut logged_out = 0;
     let mut checked = None;
     for (index, event) in history.events.iter().enumerate() {
-        assert!(event.occurred_at < base_date());
+        assert!(event.occurred_at < history.ends_at);
         match event.customer_id {
             Some(customer) => {
                 let shopper = shoppers[&customer];
@@ -683,7 +741,7 @@ fn engagement_falls_before_a_shopper_lapses() {
             .count();
         closing_weeks += weeks(last_session - closing_from);
         after_events += times.iter().filter(|t| **t > last).count();
-        after_weeks += weeks(base_date() - last);
+        after_weeks += weeks(history.ends_at - last);
     }
     assert!(lapsed > 500, "{lapsed} lapsed shoppers");
     let active = active_events as f64 / active_weeks;
@@ -719,7 +777,7 @@ fn churn_is_sizeable_but_not_total() {
         "{churn:?}"
     );
     // Some lapse in the last months, so a recent cut-off has churners to label.
-    let half_year_ago = base_date() - TimeDelta::days(182);
+    let half_year_ago = history.ends_at - TimeDelta::days(182);
     let recent = history
         .shoppers
         .iter()
@@ -741,4 +799,112 @@ fn churn_is_sizeable_but_not_total() {
         ninetieth > tenth * 2.5,
         "gaps {tenth:.0}..{ninetieth:.0} days"
     );
+}
+
+/// The shop and history ending at midnight and those ending 36 days, 17 h 34 min later are
+/// one and the same, moved: ids, customers, orders and events alike, each order on the same
+/// day counted back from its end and at the same UTC hour. Only orders near the end may have
+/// got less or further by it.
+#[test]
+fn another_end_moves_the_same_shop_in_time() {
+    let midnight = instant("2026-11-01");
+    let (early, late) = (generate(DEFAULT_SEED, midnight), shop());
+    let moved = late.ends_at - midnight;
+    assert_eq!(moved.num_minutes() % (24 * 60), 17 * 60 + 34);
+    let mut shifted = early.clone();
+    shifted.ends_at += moved;
+    shifted
+        .products
+        .iter_mut()
+        .for_each(|p| p.created_at += moved);
+    shifted
+        .accounts
+        .iter_mut()
+        .for_each(|a| a.created_at += moved);
+    shifted
+        .addresses
+        .iter_mut()
+        .for_each(|a| a.created_at += moved);
+    assert_eq!(shifted, late);
+
+    let scope = HistoryScope::FirstCustomers(800);
+    let (before, after) = (
+        generate_history(&early, DEFAULT_SEED, scope),
+        generate_history(&late, DEFAULT_SEED, scope),
+    );
+    assert_eq!(before.shoppers.len(), after.shoppers.len());
+    for (was, is) in before.shoppers.iter().zip(&after.shoppers) {
+        assert_eq!(
+            (was.account_id, was.usual_gap_days),
+            (is.account_id, is.usual_gap_days)
+        );
+        assert_eq!(was.signed_up_at + moved, is.signed_up_at);
+        assert_eq!(was.lapses_at.map(|at| at + moved), is.lapses_at);
+    }
+    assert_eq!(
+        before.churn_summary().lapsed_share,
+        after.churn_summary().lapsed_share
+    );
+
+    assert_eq!(before.counts().orders, after.counts().orders);
+    assert_eq!(before.counts().order_lines, after.counts().order_lines);
+    let later: HashMap<Uuid, &Order> = after.orders.iter().map(|o| (o.id, o)).collect();
+    let (mut same_hour, mut settled) = (0, 0);
+    for was in &before.orders {
+        let is = later[&was.id];
+        assert_eq!(
+            (
+                &was.lines,
+                was.totals,
+                was.shipping_method,
+                &was.shipping_address
+            ),
+            (
+                &is.lines,
+                is.totals,
+                is.shipping_method,
+                &is.shipping_address
+            )
+        );
+        assert_eq!(was.account_id, is.account_id);
+        // The same day counted back from the end, give or take the hour's place in it.
+        let drift = is.placed_at - (was.placed_at + moved);
+        assert!(drift.abs() < TimeDelta::days(1), "{drift} for {}", was.id);
+        let signed_up = early.accounts.iter().find(|a| a.id == was.account_id);
+        let clamped = signed_up.is_some_and(|a| was.placed_at < a.created_at + TimeDelta::days(1))
+            || was.placed_at > midnight - TimeDelta::days(1);
+        if !clamped {
+            assert_eq!(was.placed_at.time(), is.placed_at.time(), "{}", was.id);
+            same_hour += 1;
+        }
+        // Long done by either end: the same life, moved with the order.
+        if was.placed_at < midnight - TimeDelta::days(60) {
+            assert_eq!(was.status, is.status);
+            let payments = |o: &Order| -> Vec<(Uuid, &str, i64)> {
+                o.payments
+                    .iter()
+                    .map(|p| (p.id, p.kind, p.amount_minor))
+                    .collect()
+            };
+            assert_eq!(payments(was), payments(is));
+            assert_eq!(is.updated_at - is.placed_at, was.updated_at - was.placed_at);
+            settled += 1;
+        }
+    }
+    assert!(
+        same_hour * 10 > before.orders.len() * 9,
+        "{same_hour} at the same hour"
+    );
+    assert!(settled * 10 > before.orders.len() * 8, "{settled} settled");
+
+    assert_eq!(before.events.len(), after.events.len());
+    let tally = |history: &History| {
+        let mut tally: HashMap<(Option<Uuid>, EventKind), usize> = HashMap::new();
+        for event in &history.events {
+            *tally.entry((event.customer_id, event.kind)).or_default() += 1;
+        }
+        tally
+    };
+    assert_eq!(tally(&before), tally(&after));
+    assert!(after.events.iter().all(|e| e.occurred_at < late.ends_at));
 }

@@ -104,7 +104,9 @@ pub async fn answers(url: &str) -> bool {
 }
 
 /// storefront-api serving the demo shop (the whole catalog and every account; orders and
-/// events for `history_customers` customers).
+/// events for `history_customers` customers), its history ending at the last UTC midnight:
+/// recent enough for the dashboard's last 30 days, and with the same orders in the same
+/// states whatever the hour the tests run.
 pub struct ApiStack {
     pub url: String,
     child: Child,
@@ -150,9 +152,16 @@ impl ApiStack {
             ("NEXUS_SMTP__URL", mail_server().smtp_url()),
         ];
         let history = history_customers.to_string();
+        let ends_at = last_midnight();
         for step in [
             &["migrate"][..],
-            &["demo-data", "--history-customers", history.as_str()],
+            &[
+                "demo-data",
+                "--history-customers",
+                history.as_str(),
+                "--ends-at",
+                ends_at.as_str(),
+            ],
         ] {
             let status = Command::new(&api_bin)
                 .args(step)
@@ -190,6 +199,15 @@ impl ApiStack {
             .expect("MongoDB answers")
             .database(&self.mongo_database)
     }
+}
+
+/// The start of the current UTC day, as an RFC 3339 instant.
+fn last_midnight() -> String {
+    const DAY_MILLIS: i64 = 86_400_000;
+    let now = mongodb::bson::DateTime::now().timestamp_millis();
+    mongodb::bson::DateTime::from_millis(now - now.rem_euclid(DAY_MILLIS))
+        .try_to_rfc3339_string()
+        .expect("today is a date RFC 3339 can write")
 }
 
 /// A session token of the demo staff account of the API at `api_url`.

@@ -1,12 +1,14 @@
 //! The demo shop loads once, keeps the catalog invariants, carries its order history and
-//! behaviour events, and is browsable through the API with the demo logins the README gives.
+//! behaviour events up to the moment of loading (none later), shows on the dashboard, and is
+//! browsable through the API with the demo logins the README gives.
 //!
 //! The test loads the history of the first few hundred customers (`load_with`): the whole of
 //! it (over 50,000 orders and 400,000 events) is what `demo-data` loads, and takes a minute or
 //! more on the MongoDB-wire server. Generation is the same code either way, and the unit tests
 //! in `demo::tests` check the full history.
 
-use mongodb::bson::{Document, doc};
+use chrono::{TimeDelta, Utc};
+use mongodb::bson::{self, Document, doc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use storefront_api::{
@@ -39,15 +41,27 @@ async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
         .await
         .expect("mongo");
     let scope = HistoryScope::FirstCustomers(CUSTOMERS_WITH_HISTORY);
-    let outcome = demo::load_with(&app.db, &mongo, demo::DEFAULT_SEED, scope)
+    let future = Utc::now() + TimeDelta::hours(1);
+    let refused = demo::load_with(&app.db, &mongo, demo::DEFAULT_SEED, future, scope).await;
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("future")),
+        "a history ending after now"
+    );
+    // As `demo-data` loads by default, read once: every check below is relative to it.
+    let ends_at = demo::end_now();
+    let outcome = demo::load_with(&app.db, &mongo, demo::DEFAULT_SEED, ends_at, scope)
         .await
         .expect("load");
     let DemoOutcome::Loaded {
-        counts, history, ..
+        ends_at: loaded_end,
+        counts,
+        history,
+        ..
     } = outcome
     else {
         panic!("a fresh database gets the demo shop: {outcome:?}");
     };
+    assert_eq!(loaded_end, ends_at);
     assert!(
         counts.products >= 500 && counts.customers >= 5_000,
         "{counts:?}"
@@ -56,7 +70,7 @@ async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
     assert!(history.orders >= CUSTOMERS_WITH_HISTORY * 8, "{history:?}");
     assert!(history.events >= CUSTOMERS_WITH_HISTORY * 40, "{history:?}");
     assert!(matches!(
-        demo::load_with(&app.db, &mongo, demo::DEFAULT_SEED, scope)
+        demo::load_with(&app.db, &mongo, demo::DEFAULT_SEED, ends_at, scope)
             .await
             .expect("second load"),
         DemoOutcome::AlreadyPresent
@@ -85,6 +99,25 @@ async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
         next_number > max_number,
         "the next checkout reuses a number"
     );
+    // Nothing is dated after the load, and the last day has orders, as a trading shop has.
+    type Latest = Option<chrono::DateTime<Utc>>;
+    let (last_change, last_payment, last_arrival, last_day): (Latest, Latest, Latest, i64) =
+        sqlx::query_as(
+            "SELECT (SELECT max(updated_at) FROM orders), (SELECT max(created_at) FROM payments),
+                (SELECT max(created_at) FROM products),
+                (SELECT count(*) FROM orders WHERE placed_at >= $1)",
+        )
+        .bind(ends_at - TimeDelta::days(1))
+        .fetch_one(&app.db)
+        .await
+        .expect("latest timestamps");
+    for latest in [last_change, last_payment, last_arrival] {
+        assert!(
+            latest.is_some_and(|at| at < ends_at),
+            "{latest:?} after {ends_at}"
+        );
+    }
+    assert!(last_day > 0, "no order in the day before the load");
 
     let events = mongo.collection::<Document>(storage::events::COLLECTION);
     let stored = events
@@ -92,6 +125,12 @@ async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
         .await
         .expect("count events");
     assert_eq!(stored, u64::try_from(history.events).expect("count"));
+    let end_millis = bson::DateTime::from_millis(ends_at.timestamp_millis());
+    let late = events
+        .count_documents(doc! { "demo": true, "occurred_at": { "$gte": end_millis } })
+        .await
+        .expect("count late events");
+    assert_eq!(late, 0, "events dated after the load");
 
     // The customer with the most orders sees them all, newest first, and has events.
     let (email, account_id, their_orders): (String, Uuid, i64) = sqlx::query_as(
@@ -125,9 +164,8 @@ async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
     let order = &detail["order"];
     assert!(!order["lines"].as_array().expect("lines").is_empty());
     assert_eq!(order["payments"][0]["kind"], "charge");
-    let base = demo::base_date();
     let activity =
-        storage::events::count_for_customer(&mongo, account_id, base - demo::HISTORY, base)
+        storage::events::count_for_customer(&mongo, account_id, ends_at - demo::HISTORY, ends_at)
             .await
             .expect("customer events");
     let kinds: Vec<&str> = activity.iter().map(|(kind, _)| kind.as_str()).collect();
@@ -136,17 +174,28 @@ async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
         "{activity:?}"
     );
 
-    // A load whose events never arrived (MongoDB was down) adds them when run again.
+    // A load whose events never arrived (MongoDB was down) adds them when run again, dated
+    // by the shop that is there, whatever end the new run asks for.
     events
         .delete_many(doc! { "demo": true })
         .await
         .expect("delete events");
-    let again = demo::load_with(&app.db, &mongo, demo::DEFAULT_SEED, scope)
+    let other_end = ends_at - TimeDelta::days(3);
+    let again = demo::load_with(&app.db, &mongo, demo::DEFAULT_SEED, other_end, scope)
         .await
         .expect("load after lost events");
     assert!(
-        matches!(again, DemoOutcome::EventsAdded { events, .. } if events == history.events),
+        matches!(again, DemoOutcome::EventsAdded { events, ends_at: end, .. }
+            if events == history.events && end == ends_at),
         "{again:?}"
+    );
+    let activity_again =
+        storage::events::count_for_customer(&mongo, account_id, ends_at - demo::HISTORY, ends_at)
+            .await
+            .expect("customer events");
+    assert_eq!(
+        activity_again, activity,
+        "the same events, at the same moments"
     );
 
     let tree: Value = app
@@ -170,6 +219,38 @@ async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
         .await
         .expect("json");
     assert!(found["meta"]["total"].as_i64().expect("total") > 0);
+
+    // The staff dashboard's month is the history's last month: orders and revenue in it.
+    let admin = login(&app, demo::ADMIN_EMAIL, demo::ADMIN_PASSWORD).await;
+    let admin_token = admin["session"]["token"].as_str().expect("token");
+    let dashboard: Value = app
+        .request(
+            Method::GET,
+            "/api/v1/admin/dashboard",
+            Some(admin_token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let month = &dashboard["last_30_days"][0];
+    assert!(
+        month["orders"].as_i64().is_some_and(|n| n > 0),
+        "{dashboard}"
+    );
+    assert!(
+        month["revenue"]["amount_minor"]
+            .as_i64()
+            .is_some_and(|minor| minor > 0),
+        "{dashboard}"
+    );
+    assert!(
+        dashboard["daily"]
+            .as_array()
+            .is_some_and(|days| days.len() >= 20),
+        "{dashboard}"
+    );
 
     let customer = demo::customer_email(1);
     for (email, password, role) in [
