@@ -89,8 +89,9 @@ pub async fn launch(
     actor_id: Uuid,
 ) -> Result<Campaign, ApiError> {
     let (new, run, scores) = checked(state, draft).await?;
-    // Positive, so that it reads the same in every tool staff may audit it with.
-    let seed = rand::rng().random_range(1..i64::MAX);
+    // Positive and below 2^53, so that it reads the same in every tool staff may audit it
+    // with — JavaScript's numbers included.
+    let seed = rand::rng().random_range(1..(1_i64 << 53));
     let (id, enrolled) =
         storage::campaigns::launch(&state.db, &new, seed, &scores, Some(run.id), actor_id).await?;
     tracing::info!(campaign = %id, treated = enrolled.treated, held_out = enrolled.held_out, "campaign launched");

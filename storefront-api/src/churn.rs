@@ -322,19 +322,20 @@ async fn score_all(state: &AppState, id: Uuid, model: Arc<ModelArtifact>) {
         tracing::error!(error = format!("{error:#}"), job = %id, "score-all job failed");
     }
     let error = outcome.as_ref().err().map(|error| format!("{error:#}"));
-    let finished = JobUpdate::Finished {
-        at: Utc::now(),
-        error: error.clone(),
-    };
-    if let Err(error) = jobs(state).update(id, finished).await {
-        tracing::error!(%error, job = %id, "could not record the end of a score-all job");
-    }
+    // The run first: a client that sees the job finished may launch a campaign on it at once.
     let recorded = match &outcome {
         Ok(counts) => Ok(*counts),
         Err(_) => Err(error.as_deref().unwrap_or("failed")),
     };
     if let Err(error) = storage::scoring_runs::finish(&state.db, id, recorded).await {
         tracing::error!(%error, job = %id, "could not record the end of a scoring run");
+    }
+    let finished = JobUpdate::Finished {
+        at: Utc::now(),
+        error: error.clone(),
+    };
+    if let Err(error) = jobs(state).update(id, finished).await {
+        tracing::error!(%error, job = %id, "could not record the end of a score-all job");
     }
 }
 

@@ -9,8 +9,9 @@
 //! - `error.rs`: the API's refusals as [`ConsoleError`]s (defined in console-protocol).
 //! - `serve.rs`: [`Console::serve`], each command of the protocol to its function.
 //! - One module per screen: `dashboard`, `catalog`, `orders`, `customers`, `churn`,
-//!   `webhooks`.
+//!   `webhooks`, `campaigns`.
 
+pub mod campaigns;
 pub mod catalog;
 pub mod churn;
 mod console;

@@ -124,6 +124,17 @@ impl Console {
             Request::ReplayWebhookDelivery(c) => answer::<ReplayWebhookDelivery>(
                 self.replay_webhook_delivery(c.id, c.delivery_id).await,
             ),
+            Request::ListCampaigns(_) => answer::<ListCampaigns>(self.campaigns().await),
+            Request::PreviewCampaign(c) => {
+                answer::<PreviewCampaign>(self.preview_campaign(&c.form).await)
+            }
+            Request::LaunchCampaign(c) => {
+                answer::<LaunchCampaign>(self.launch_campaign(&c.form).await)
+            }
+            Request::GetCampaign(c) => answer::<GetCampaign>(self.campaign(c.id).await),
+            Request::SetCampaignStatus(c) => {
+                answer::<SetCampaignStatus>(self.set_campaign_status(c.id, c.status).await)
+            }
         }
     }
 }

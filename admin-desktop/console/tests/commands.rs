@@ -698,3 +698,122 @@ async fn admins_register_a_webhook_and_read_and_replay_its_deliveries() {
     assert_eq!(listed.webhook_endpoints.len(), 1);
     assert!(listed.webhook_endpoints[0].disabled_at.is_some());
 }
+
+/// Staff launch a retention campaign from the console on the scores of a model they trained
+/// and deployed from it: typos are the console's to refuse, the shop's rules the API's (named
+/// by field), the preview matches what the launch enrols, and a campaign ended stays ended.
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_preview_launch_and_end_a_campaign() {
+    use api_test_stack::{START_TIMEOUT, wait_for};
+    use staff_console::campaigns::{CampaignForm, OfferKind};
+    use storefront_client::staff::campaigns::{CampaignStatus, Uplift};
+
+    let api = ApiStack::start(200).await;
+    let dir = console_dir("campaigns");
+    let console = Console::open(&dir).unwrap();
+    console
+        .log_in(&api.url, STAFF_EMAIL, STAFF_PASSWORD)
+        .await
+        .unwrap();
+    let form = CampaignForm {
+        name: "Winter win-back".into(),
+        offer_value: "15".into(),
+        holdout_percent: "20".into(),
+        ..CampaignForm::default()
+    };
+
+    // Nothing is scored yet, so there is no audience to preview.
+    let refused = console.preview_campaign(&form).await.unwrap_err();
+    assert_eq!(refused.code(), Some("no_scores"), "{refused:?}");
+
+    let options = TrainingOptions {
+        models: Some(
+            [ModelKind::Recency, ModelKind::Logistic]
+                .iter()
+                .map(|m| m.name().to_owned())
+                .collect(),
+        ),
+        ..TrainingOptions::default()
+    };
+    console
+        .train(options, Arc::new(Steps::default()))
+        .await
+        .unwrap();
+    console.deploy_last_run(true).await.unwrap();
+    let job = console.score_all().await.unwrap().job.id;
+    wait_for("the scoring run", START_TIMEOUT, async || {
+        console.score_job(job).await.unwrap().job.status != "running"
+    })
+    .await;
+    assert_eq!(console.score_job(job).await.unwrap().job.status, "finished");
+    // The job reads finished before its run is recorded as finished in PostgreSQL.
+    wait_for("the scores to launch on", START_TIMEOUT, async || {
+        console.preview_campaign(&form).await.is_ok()
+    })
+    .await;
+
+    let typo = CampaignForm {
+        holdout_percent: "ten".into(),
+        ..form.clone()
+    };
+    let refused = console.preview_campaign(&typo).await.unwrap_err();
+    assert!(
+        matches!(&refused, ConsoleError::Invalid { field, .. } if field == "holdout_percent"),
+        "{refused:?}"
+    );
+    let free_order = CampaignForm {
+        offer_kind: OfferKind::Fixed,
+        offer_value: "5.00".into(),
+        ..form.clone()
+    };
+    match console.launch_campaign(&free_order).await {
+        Err(ConsoleError::Refused { status, fields, .. }) => {
+            assert_eq!(status, 422);
+            assert_eq!(fields[0].field, "offer.amount_minor");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let preview = console.preview_campaign(&form).await.unwrap();
+    assert!(preview.qualifying > 0);
+    assert_eq!(preview.treated + preview.held_out, preview.qualifying);
+    assert!(preview.minimum_detectable_uplift_points.is_some());
+    let launched = console.launch_campaign(&form).await.unwrap();
+    assert_eq!(launched.offer.headline, "15 % off your next order");
+    assert_eq!(
+        (launched.treated, launched.held_out),
+        (preview.treated, preview.held_out),
+        "the launch enrols whom the preview showed"
+    );
+    let listed = console.campaigns().await.unwrap();
+    assert_eq!(listed.campaigns.len(), 1);
+    assert_eq!(listed.campaigns[0].id, launched.id);
+
+    let detail = console.campaign(launched.id).await.unwrap();
+    assert_eq!(detail.results.treated.customers, preview.treated);
+    assert_eq!(detail.results.held_out.customers, preview.held_out);
+    assert_eq!(detail.results.held_out.emails_sent, 0);
+    assert!(matches!(
+        detail.results.purchase_rate_uplift,
+        Uplift::TooEarly { ready_at: Some(_) }
+    ));
+    assert!(!detail.results.daily.is_empty());
+
+    for status in [
+        CampaignStatus::Paused,
+        CampaignStatus::Running,
+        CampaignStatus::Ended,
+    ] {
+        let changed = console
+            .set_campaign_status(launched.id, status)
+            .await
+            .unwrap();
+        assert_eq!(changed.status, status);
+    }
+    let refused = console
+        .set_campaign_status(launched.id, CampaignStatus::Running)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("campaign_ended"), "{refused:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,7 +1,8 @@
 //! The staff console in a real WebKitGTK window: the app `cargo xtask test` built (with its
 //! window embedded), driven through tauri-driver and WebKitWebDriver under Xvfb, against a
 //! real API with the demo shop. Screenshots of each screen go to
-//! `target/e2e-screenshots/console/`.
+//! `target/e2e-screenshots/console/`. One window at a time: two WebKit windows, each training
+//! models, would starve each other's bounded waits on a small machine.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -26,7 +27,8 @@ impl Driver {
     async fn start() -> Self {
         let port = free_port();
         let native = free_port();
-        let dir = std::env::temp_dir().join(format!("nexus-console-e2e-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("nexus-console-e2e-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let child = Command::new(
             std::env::var("NEXUS_E2E_TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()),
@@ -70,9 +72,17 @@ async fn click(client: &Client, css: &str) {
 }
 
 async fn wait(client: &Client, css: &str) -> fantoccini::elements::Element {
+    wait_within(client, css, Duration::from_secs(60)).await
+}
+
+async fn wait_within(
+    client: &Client,
+    css: &str,
+    timeout: Duration,
+) -> fantoccini::elements::Element {
     client
         .wait()
-        .at_most(Duration::from_secs(60))
+        .at_most(timeout)
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("`{css}` did not appear: {e}"))
@@ -95,10 +105,10 @@ async fn wait_text(client: &Client, css: &str, wanted: impl Fn(&str) -> bool) ->
         if wanted(&text) {
             return text;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "`{css}` still reads `{text}`"
-        );
+        if started.elapsed() > Duration::from_secs(120) {
+            screenshot(client, "timed-out").await;
+            panic!("`{css}` still reads `{text}` (see timed-out.png)");
+        }
         client
             .execute_async(
                 "const done = arguments[0]; requestAnimationFrame(() => done());",
@@ -123,8 +133,22 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
+/// Held while a window is open (see the module's comment).
+static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_work_the_shop_from_the_console_window() {
+    in_window(|client, api| async move { scenario(&client, &api).await }).await;
+}
+
+/// Runs `scenario` in a console window against a fresh API with the demo shop; given the
+/// window's driver and the API's address.
+async fn in_window<Scenario, Run>(scenario: Scenario)
+where
+    Scenario: FnOnce(Client, String) -> Run,
+    Run: Future<Output = ()> + Send + 'static,
+{
+    let _one_at_a_time = ONE_WINDOW.lock().await;
     let console = required("NEXUS_CONSOLE_BIN");
     let api = ApiStack::start(200).await;
     let driver = Driver::start().await;
@@ -140,12 +164,7 @@ async fn staff_work_the_shop_from_the_console_window() {
         .connect(&driver.url)
         .await
         .expect("a console window through tauri-driver");
-    let outcome = tokio::spawn({
-        let client = client.clone();
-        let url = api.url.clone();
-        async move { scenario(&client, &url).await }
-    })
-    .await;
+    let outcome = tokio::spawn(scenario(client.clone(), api.url.clone())).await;
     let _ = client.close().await;
     drop(driver);
     if let Err(panic) = outcome {
@@ -455,4 +474,237 @@ async fn scenario(client: &Client, api: &str) {
     })
     .await;
     screenshot(client, "webhooks").await;
+}
+
+/// Training every model in the window, on a machine the other tests share.
+const TRAINING: Duration = Duration::from_secs(600);
+
+/// Staff preview a retention campaign, launch it and follow it: before any scoring the
+/// preview says to score first; after training, deploying and scoring from the churn screen,
+/// the form's typos and the API's refusals show next to the form with their inputs marked,
+/// the preview gives the audience and whether it can answer, and the launched campaign's
+/// results show each arm, the uplifts (too early yet), the purchase-rate chart, and pause,
+/// resume and end.
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_preview_launch_and_follow_a_campaign() {
+    in_window(|client, api| async move { campaign_scenario(&client, &api).await }).await;
+}
+
+async fn campaign_scenario(client: &Client, api: &str) {
+    wait(client, "#email").await;
+    fill(client, "#api-address", api).await;
+    fill(client, "#email", STAFF_EMAIL).await;
+    fill(client, "#password", STAFF_PASSWORD).await;
+    click(client, "#log-in").await;
+    wait_text(client, "#awaiting", |t| !t.is_empty()).await;
+    let form_refusal = "#campaign-form [role=alert] p";
+
+    // Nothing to launch on before the customers are scored: the preview says what to do.
+    click(client, "#nav-campaigns").await;
+    wait_text(client, "#no-campaigns", |t| t == "No campaigns yet.").await;
+    fill(client, "#name", "Winter win-back").await;
+    fill(client, "#offer-value", "15").await;
+    click(client, "#campaign-preview-button").await;
+    let refusal = wait_text(client, form_refusal, |t| !t.is_empty()).await;
+    assert!(refusal.contains("score every customer first"), "{refusal}");
+
+    // The churn screen's own flow: train, deploy and activate, score every customer.
+    click(client, "#nav-churn").await;
+    click(client, "#train").await;
+    wait_within(client, "#run-models", TRAINING).await;
+    click(client, "#deploy").await;
+    click(client, "#deploy-yes").await;
+    wait_text(client, "#churn-notice", |t| {
+        t.starts_with("Deployed and active:")
+    })
+    .await;
+    click(client, "#score-all").await;
+    click(client, "#score-all-yes").await;
+    wait_text(client, "#score-job p", |t| t.ends_with("finished")).await;
+
+    // A typo is the console's to refuse, naming the field and marking its input.
+    click(client, "#nav-campaigns").await;
+    fill(client, "#name", "Winter win-back").await;
+    for band in ["low", "medium", "high"] {
+        click(client, &format!("#band-{band}")).await;
+    }
+    fill(client, "#holdout-percent", "ten").await;
+    fill(client, "#offer-value", "15").await;
+    click(client, "#campaign-preview-button").await;
+    let refusal = wait_text(client, form_refusal, |t| !t.is_empty()).await;
+    assert!(refusal.starts_with("holdout_percent:"), "{refusal}");
+    assert_eq!(
+        invalid(client, "#holdout-percent").await,
+        Some("true".into())
+    );
+
+    // A fixed amount without a minimum spend could make an order free: the API refuses,
+    // and the field it names marks the offer's value.
+    fill(client, "#holdout-percent", "10").await;
+    wait(client, "#offer-kind")
+        .await
+        .select_by_value("fixed")
+        .await
+        .unwrap();
+    fill(client, "#offer-value", "5.00").await;
+    click(client, "#campaign-preview-button").await;
+    let refusal = wait_text(client, form_refusal, |t| t.contains("offer.amount")).await;
+    assert!(refusal.contains("minimum spend"), "{refusal}");
+    assert_eq!(invalid(client, "#offer-value").await, Some("true".into()));
+    assert_eq!(invalid(client, "#holdout-percent").await, None);
+
+    // The preview: who qualifies, the split, and — for a shop of a couple of hundred
+    // customers with one in ten held out — plainly too few to tell whether it works.
+    fill(client, "#min-spend", "40").await;
+    click(client, "#campaign-preview-button").await;
+    let qualifying = number(&wait_text(client, "#preview-qualifying", |t| !t.is_empty()).await);
+    let treated = number(&wait_text(client, "#preview-treated", |t| !t.is_empty()).await);
+    let held_out = number(&wait_text(client, "#preview-held-out", |t| !t.is_empty()).await);
+    assert!(qualifying > 0, "the demo shop's scored customers qualify");
+    assert_eq!(treated + held_out, qualifying);
+    assert!(held_out > 0 && treated > held_out, "{treated} / {held_out}");
+    let verdict = wait_text(client, "#preview-detectable", |t| !t.is_empty()).await;
+    assert!(verdict.starts_with("Too small to tell"), "{verdict}");
+    let points: f64 = verdict
+        .split("above ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the smallest detectable uplift: {verdict}"));
+    assert!(points > 10.0, "{verdict}");
+    scroll_to(client, "#campaign-preview").await;
+    screenshot(client, "campaigns-preview").await;
+    // A preview is of the form as it was.
+    fill(client, "#name", "Winter win-back 2026").await;
+    wait(client, "#preview-stale").await;
+
+    // Launched after confirming, the campaign opens on its results.
+    click(client, "#campaign-launch").await;
+    click(client, "#campaign-launch-yes").await;
+    wait_text(client, "#campaign-name", |t| t == "Winter win-back 2026").await;
+    let id = wait(client, "#campaigns tr[data-campaign]")
+        .await
+        .attr("data-campaign")
+        .await
+        .unwrap()
+        .expect("the row names its campaign");
+    let detail = campaign_detail(api, &id).await;
+    assert_eq!(detail["results"]["treated"]["customers"], treated);
+    assert_eq!(detail["results"]["held_out"]["customers"], held_out);
+    let status = wait_text(client, "#campaign-status", |t| !t.is_empty()).await;
+    assert_eq!(status, "running");
+    let offer = wait_text(client, "#campaign-offer", |t| !t.is_empty()).await;
+    assert_eq!(offer, "€5.00 off your next order of €40.00 or more");
+    let figure = async |name: &str, arm: &str| {
+        wait_text(
+            client,
+            &format!("#campaign-arms tr[data-figure={name}] td.{arm}"),
+            |t| !t.is_empty(),
+        )
+        .await
+    };
+    assert_eq!(figure("customers", "treated").await, treated.to_string());
+    assert_eq!(figure("customers", "held-out").await, held_out.to_string());
+    // The holdout is offered nothing, anywhere.
+    for nothing in ["emails-sent", "banners-shown", "codes-redeemed"] {
+        assert_eq!(figure(nothing, "held-out").await, "0", "{nothing}");
+    }
+    assert_eq!(figure("discount-cost", "held-out").await, "€0.00");
+    // No window has closed: the uplifts wait, and say until when.
+    let ready_at: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(detail["results"]["purchase_rate_uplift"]["ready_at"].clone())
+            .expect("the first windows' end");
+    let too_early = format!(
+        "Too early — first windows close on {}.",
+        ready_at.format("%-d %b %Y")
+    );
+    let uplift = wait_text(client, "#uplift-purchase-rate .uplift", |t| !t.is_empty()).await;
+    assert_eq!(uplift, too_early);
+    let uplift = wait_text(client, "#uplift-net-revenue .uplift", |t| !t.is_empty()).await;
+    assert_eq!(uplift, too_early);
+    // The chart: both arms' cumulative purchase rate, a point per day so far, and a legend.
+    let days = detail["results"]["daily"].as_array().unwrap().len();
+    assert!(days >= 1);
+    let drawn: Value = client
+        .execute(
+            "const chart = document.querySelector('#campaign-chart');\
+             const points = c => chart.querySelector('polyline.' + c).getAttribute('points')\
+               .trim().split(/\\s+/).length;\
+             return [points('treated'), points('held-out'),\
+                     chart.querySelectorAll('circle').length, chart.textContent];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(drawn[0], days, "{drawn}");
+    assert_eq!(drawn[1], days, "{drawn}");
+    assert_eq!(drawn[2], 2 * days, "{drawn}");
+    let legend = drawn[3].as_str().unwrap();
+    assert!(
+        legend.contains("Treated") && legend.contains("Held out"),
+        "{legend}"
+    );
+    let list = wait_text(client, "#campaigns tbody", |t| !t.is_empty()).await;
+    assert!(
+        list.contains("Winter win-back 2026")
+            && list.contains("running")
+            && list.contains(&offer)
+            && list.contains(&format!("{treated} / {held_out}")),
+        "{list}"
+    );
+    scroll_to(client, "#campaign-results").await;
+    screenshot(client, "campaigns-results").await;
+
+    // Paused and resumed; ended after confirming, for good.
+    click(client, "#campaign-pause").await;
+    wait_text(client, "#campaign-status", |t| t == "paused").await;
+    wait_text(client, "#campaigns .campaign-state", |t| t == "paused").await;
+    click(client, "#campaign-resume").await;
+    wait_text(client, "#campaign-status", |t| t == "running").await;
+    click(client, "#campaign-end").await;
+    click(client, "#campaign-end-yes").await;
+    wait_text(client, "#campaign-status", |t| t == "ended").await;
+    assert!(client.find(Locator::Css("#campaign-pause")).await.is_err());
+    assert!(client.find(Locator::Css("#campaign-end")).await.is_err());
+    assert_eq!(
+        campaign_detail(api, &id).await["campaign"]["status"],
+        "ended"
+    );
+}
+
+async fn scroll_to(client: &Client, css: &str) {
+    let element = wait(client, css).await;
+    client
+        .execute(
+            "arguments[0].scrollIntoView({ block: 'start' });",
+            vec![serde_json::to_value(&element).unwrap()],
+        )
+        .await
+        .unwrap();
+}
+
+/// Whether the input is marked as wrong (`aria-invalid`).
+async fn invalid(client: &Client, css: &str) -> Option<String> {
+    wait(client, css).await.attr("aria-invalid").await.unwrap()
+}
+
+fn number(text: &str) -> i64 {
+    text.parse()
+        .unwrap_or_else(|_| panic!("`{text}` is not a number"))
+}
+
+/// The campaign and its results as the API gives them to staff.
+async fn campaign_detail(api: &str, id: &str) -> Value {
+    let token = api_test_stack::staff_token(api).await;
+    reqwest::Client::new()
+        .get(format!("{api}/api/v1/admin/campaigns/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }

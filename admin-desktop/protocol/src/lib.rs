@@ -7,8 +7,9 @@
 //! - `error.rs`: [`ConsoleError`], what went wrong in words for staff, and
 //!   [`CommandError`], its form on the wire.
 //! - One module per screen for the types only the console uses: `session`, `catalog`,
-//!   `orders`, `customers`, `churn`.
+//!   `orders`, `customers`, `churn`, `campaigns`.
 
+pub mod campaigns;
 pub mod catalog;
 pub mod churn;
 pub mod customers;
@@ -19,6 +20,9 @@ pub mod session;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use storefront_client::catalog::{Product, ProductStatus, StockMovement};
+use storefront_client::staff::campaigns::{
+    AudiencePreview, Campaign, CampaignDetail, CampaignList, CampaignStatus,
+};
 use storefront_client::staff::catalog::{ProductDraft, ProductPatch, StaffProductList};
 use storefront_client::staff::churn::{JobEnvelope, ModelList, RegisteredModel};
 use storefront_client::staff::customers::{CustomerEmail, CustomerList};
@@ -32,6 +36,7 @@ use uuid::Uuid;
 
 pub use error::{CommandError, ConsoleError, ErrorKind};
 
+use campaigns::CampaignForm;
 use catalog::{CategoryChoice, NewVariant, VariantEdit};
 use churn::{TrainedRunView, TrainingOptions};
 use customers::CustomerView;
@@ -122,6 +127,15 @@ commands! {
     GetWebhookDeliveries -> WebhookDeliveryPage;
     /// Sends a delivered or dead message again, with its id.
     ReplayWebhookDelivery -> WebhookDelivery;
+    ListCampaigns -> CampaignList;
+    /// Who the form's campaign would reach today and the smallest uplift it could detect.
+    PreviewCampaign -> AudiencePreview;
+    /// Launches the form's campaign: who qualifies now is enrolled at once.
+    LaunchCampaign -> Campaign;
+    /// A campaign with its results as of now.
+    GetCampaign -> CampaignDetail;
+    /// Pauses, resumes (`running`) or ends a campaign.
+    SetCampaignStatus -> Campaign;
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -314,6 +328,30 @@ pub struct GetWebhookDeliveries {
 pub struct ReplayWebhookDelivery {
     pub id: Uuid,
     pub delivery_id: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListCampaigns {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewCampaign {
+    pub form: CampaignForm,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchCampaign {
+    pub form: CampaignForm,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetCampaign {
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetCampaignStatus {
+    pub id: Uuid,
+    pub status: CampaignStatus,
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@ use console_protocol::{Command, GetSession, LogOut};
 
 use crate::invoke::call;
 use crate::screens::{
-    catalog::CatalogScreen, churn::ChurnScreen, customers::CustomersScreen,
-    dashboard::DashboardScreen, login::LoginScreen, orders::OrdersScreen, webhooks::WebhooksScreen,
+    campaigns::CampaignsScreen, catalog::CatalogScreen, churn::ChurnScreen,
+    customers::CustomersScreen, dashboard::DashboardScreen, login::LoginScreen,
+    orders::OrdersScreen, webhooks::WebhooksScreen,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,16 +19,18 @@ pub enum Screen {
     Orders,
     Customers,
     Churn,
+    Campaigns,
     Webhooks,
 }
 
 impl Screen {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 7] = [
         Self::Dashboard,
         Self::Catalog,
         Self::Orders,
         Self::Customers,
         Self::Churn,
+        Self::Campaigns,
         Self::Webhooks,
     ];
 
@@ -38,6 +41,7 @@ impl Screen {
             Self::Orders => "Orders",
             Self::Customers => "Customers",
             Self::Churn => "Churn",
+            Self::Campaigns => "Campaigns",
             Self::Webhooks => "Webhooks",
         }
     }
@@ -100,7 +104,7 @@ pub fn App() -> impl IntoView {
             frame.session.set(Some(session));
         }
     });
-    // Ctrl+1…6 switch screens.
+    // Ctrl+1…7 switch screens.
     let _ = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.ctrl_key()
             && let Some(digit) = ev.key().chars().next().and_then(|c| c.to_digit(10))
@@ -152,6 +156,7 @@ fn Shell(session: Session) -> impl IntoView {
                     Screen::Orders => view! { <OrdersScreen/> }.into_any(),
                     Screen::Customers => view! { <CustomersScreen/> }.into_any(),
                     Screen::Churn => view! { <ChurnScreen/> }.into_any(),
+                    Screen::Campaigns => view! { <CampaignsScreen/> }.into_any(),
                     Screen::Webhooks => view! { <WebhooksScreen/> }.into_any(),
                 }}
             </main>

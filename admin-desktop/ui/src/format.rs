@@ -11,6 +11,10 @@ pub fn when(at: &DateTime<Utc>) -> String {
     at.format("%-d %b %Y %H:%M").to_string()
 }
 
+pub fn day(at: &DateTime<Utc>) -> String {
+    at.format("%-d %b %Y").to_string()
+}
+
 pub fn percent(value: f64) -> String {
     format!("{:.1}%", 100.0 * value)
 }

@@ -32,8 +32,16 @@ pub async fn call<C: Command>(command: C) -> Result<C::Answer, CommandError> {
         .serialize(&serializer)
         .map_err(|e| CommandError::failed(format!("cannot send the command: {e}")))?;
     match tauri_invoke(TAURI_COMMAND, args).await {
-        Ok(value) => serde_wasm_bindgen::from_value(value)
-            .map_err(|e| CommandError::failed(format!("unexpected answer from the console: {e}"))),
+        // The answer comes as JSON text so that 64-bit integers arrive exact (see the
+        // console's Tauri command).
+        Ok(value) => value
+            .as_string()
+            .ok_or_else(|| CommandError::failed("the console's answer is not JSON text"))
+            .and_then(|text| {
+                serde_json::from_str(&text).map_err(|e| {
+                    CommandError::failed(format!("unexpected answer from the console: {e}"))
+                })
+            }),
         Err(error) => Err(
             serde_wasm_bindgen::from_value(error.clone()).unwrap_or_else(|_| {
                 CommandError::failed(

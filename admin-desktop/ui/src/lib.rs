@@ -2,7 +2,7 @@
 //! commands (`invoke.rs`) and nothing else — no HTTP, no storage of its own.
 //!
 //! - `app.rs`: the frame (navigation, who is logged in, keyboard shortcuts) and the screens.
-//! - `screens/`: login, dashboard, catalog, orders, customers, churn.
+//! - `screens/`: login, dashboard, catalog, orders, customers, churn, campaigns, webhooks.
 
 // Leptos view types nest deeply.
 #![recursion_limit = "256"]

@@ -7,6 +7,10 @@ use uuid::Uuid;
 use super::{Client, ClientError};
 use crate::catalog::StockMovement;
 use crate::catalog::{Product, ProductEnvelope};
+use crate::staff::campaigns::{
+    AudiencePreview, AudiencePreviewEnvelope, Campaign, CampaignDetail, CampaignDraft,
+    CampaignEnvelope, CampaignList, CampaignPatch, CampaignStatus,
+};
 use crate::staff::catalog::{
     MovementEnvelope, MovementList, ProductDraft, ProductPatch, StaffListParams, StaffProductList,
     StockAdjustment, VariantDraft, VariantPatch,
@@ -292,6 +296,51 @@ impl Client {
     /// `GET /admin/churn/dataset`: the shop's orders and events as churn-lab reads them.
     pub async fn churn_dataset(&self) -> Result<ChurnDataset, ClientError> {
         self.get("/admin/churn/dataset", &()).await
+    }
+
+    /// `GET /admin/campaigns`: newest first, each with how many it treated and held out.
+    pub async fn campaigns(&self) -> Result<CampaignList, ClientError> {
+        self.get("/admin/campaigns", &()).await
+    }
+
+    /// `POST /admin/campaigns/preview`: who the draft would reach today, launching nothing.
+    pub async fn preview_campaign(
+        &self,
+        draft: &CampaignDraft,
+    ) -> Result<AudiencePreview, ClientError> {
+        let envelope: AudiencePreviewEnvelope = self
+            .send_json(Method::POST, "/admin/campaigns/preview", draft)
+            .await?;
+        Ok(envelope.preview)
+    }
+
+    /// `POST /admin/campaigns`: launches the campaign and enrols who qualifies now.
+    pub async fn launch_campaign(&self, draft: &CampaignDraft) -> Result<Campaign, ClientError> {
+        let envelope: CampaignEnvelope = self
+            .send_json(Method::POST, "/admin/campaigns", draft)
+            .await?;
+        Ok(envelope.campaign)
+    }
+
+    /// `GET /admin/campaigns/{id}`: the campaign with its results as of now.
+    pub async fn campaign(&self, id: Uuid) -> Result<CampaignDetail, ClientError> {
+        self.get(&format!("/admin/campaigns/{id}"), &()).await
+    }
+
+    /// `PATCH /admin/campaigns/{id}`: pause (`paused`), resume (`running`) or end (`ended`).
+    pub async fn set_campaign_status(
+        &self,
+        id: Uuid,
+        status: CampaignStatus,
+    ) -> Result<Campaign, ClientError> {
+        let envelope: CampaignEnvelope = self
+            .send_json(
+                Method::PATCH,
+                &format!("/admin/campaigns/{id}"),
+                &CampaignPatch { status },
+            )
+            .await?;
+        Ok(envelope.campaign)
     }
 
     /// `GET /admin/audit-log`.

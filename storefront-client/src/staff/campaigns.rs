@@ -263,7 +263,8 @@ pub struct CampaignPatch {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AudiencePreview {
-    /// Customers who qualify now (before the recipient cap).
+    /// Customers a launch would enrol now: who qualifies, within the recipient cap
+    /// (`treated + held_out`).
     pub qualifying: i64,
     /// Of them, how many would be enrolled: offered, and held out.
     pub treated: i64,

@@ -1,3 +1,4 @@
+pub mod campaigns;
 pub mod catalog;
 pub mod churn;
 pub mod customers;
@@ -31,7 +32,8 @@ pub fn Problem(error: RwSignal<Option<CommandError>>) -> impl IntoView {
     }
 }
 
-/// A button that asks "are you sure?" in place before it acts.
+/// A button that asks "are you sure?" in place before it acts. Its buttons never submit a
+/// form they sit in: the question comes first.
 #[component]
 pub fn Confirmed(
     id: &'static str,
@@ -47,13 +49,13 @@ pub fn Confirmed(
             view! {
                 <span class="confirm" role="group" aria-label="Confirm">
                     {question.clone()} " "
-                    <button id=format!("{id}-yes") class:danger=danger on:click=move |_| { asking.set(false); action(); }>"Yes"</button>
+                    <button type="button" id=format!("{id}-yes") class:danger=danger on:click=move |_| { asking.set(false); action(); }>"Yes"</button>
                     " "
-                    <button class="secondary" on:click=move |_| asking.set(false)>"No"</button>
+                    <button type="button" class="secondary" on:click=move |_| asking.set(false)>"No"</button>
                 </span>
             }.into_any()
         } else {
-            view! { <button id=id class:danger=danger on:click=move |_| asking.set(true)>{label}</button> }.into_any()
+            view! { <button type="button" id=id class:danger=danger on:click=move |_| asking.set(true)>{label}</button> }.into_any()
         }}
     }
 }
