@@ -18,7 +18,10 @@ use crate::{
     },
     error::ApiError,
     state::AppState,
-    storage::{self, campaigns::ScoredCustomer},
+    storage::{
+        self,
+        campaigns::{EnrolmentTime, ScoredCustomer},
+    },
 };
 
 async fn checked(
@@ -92,8 +95,16 @@ pub async fn launch(
     // Positive and below 2^53, so that it reads the same in every tool staff may audit it
     // with — JavaScript's numbers included.
     let seed = rand::rng().random_range(1..(1_i64 << 53));
-    let (id, enrolled) =
-        storage::campaigns::launch(&state.db, &new, seed, &scores, Some(run.id), actor_id).await?;
+    let (id, enrolled) = storage::campaigns::launch(
+        &state.db,
+        &new,
+        seed,
+        &scores,
+        Some(run.id),
+        actor_id,
+        EnrolmentTime::Now,
+    )
+    .await?;
     tracing::info!(campaign = %id, treated = enrolled.treated, held_out = enrolled.held_out, "campaign launched");
     Ok(storage::campaigns::find(&state.db, id).await?.view)
 }

@@ -11,12 +11,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
+use churn_lab::FEATURE_DEFINITION_VERSION;
 use churn_lab::ModelArtifact;
 use churn_lab::lifetime::{Lifetime, NextOrder};
 use churn_lab::scoring::{self, CustomerChurn};
 use futures::StreamExt;
 use secrecy::ExposeSecret;
-use storefront_client::staff::churn::{CustomerChurn as ChurnReport, Driver, LifetimeValue};
+use storefront_client::staff::churn::{
+    CustomerChurn as ChurnReport, Driver, LifetimeValue, RegisteredModel,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -24,7 +27,7 @@ use crate::{
     error::ApiError,
     state::AppState,
     storage::{
-        self, model_activations,
+        self, audit, model_activations,
         score_jobs::{JobUpdate, Jobs},
         scoring_runs::Trigger,
     },
@@ -111,10 +114,86 @@ async fn listen(state: &AppState) -> anyhow::Result<()> {
     anyhow::bail!("subscription closed")
 }
 
+/// Registers a checked artifact in the registry (not active yet), with its audit record.
+/// 409 `version_exists` for a version the registry holds.
+pub async fn register_model(
+    state: &AppState,
+    artifact: &ModelArtifact,
+    bytes: &[u8],
+    actor_id: Uuid,
+) -> Result<RegisteredModel, ApiError> {
+    let model = storage::churn::register(&state.mongo, artifact, bytes, actor_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "version_exists",
+                format!("model {} is already registered", artifact.version),
+            )
+        })?;
+    audit::record_alone(
+        &state.db,
+        actor_id,
+        "churn_model.upload",
+        audit::Entity::ChurnModel,
+        model.id,
+        serde_json::Value::Null,
+        serde_json::json!({ "version": model.version, "kind": model.kind, "metrics": model.metrics }),
+    )
+    .await?;
+    Ok(model)
+}
+
+/// Makes a registered version the active model now, on every API instance, without a
+/// restart; requests already scoring finish with the model they started with.
+pub async fn activate_model(
+    state: &AppState,
+    version: &str,
+    actor_id: Uuid,
+) -> Result<RegisteredModel, ApiError> {
+    let before = storage::churn::active_version(&state.mongo).await?;
+    let model = storage::churn::find(&state.mongo, version)
+        .await?
+        .ok_or(ApiError::NotFound("churn model"))?;
+    if model.feature_definition_version != FEATURE_DEFINITION_VERSION {
+        return Err(ApiError::conflict(
+            "incompatible_model",
+            format!(
+                "model {version} uses feature definition {}; this server computes {FEATURE_DEFINITION_VERSION}",
+                model.feature_definition_version
+            ),
+        ));
+    }
+    storage::churn::activate(&state.mongo, version, actor_id).await?;
+    switch_everywhere(state, version).await?;
+    audit::record_alone(
+        &state.db,
+        actor_id,
+        "churn_model.activate",
+        audit::Entity::ChurnModel,
+        model.id,
+        serde_json::json!({ "active": before }),
+        serde_json::json!({ "active": version }),
+    )
+    .await?;
+    Ok(RegisteredModel {
+        active: true,
+        ..model
+    })
+}
+
+/// Loads the new model here before answering, then tells the other instances.
+pub async fn switch_everywhere(state: &AppState, version: &str) -> Result<(), ApiError> {
+    sync_active(state)
+        .await
+        .map_err(|e| ApiError::unavailable(format!("loading model {version}: {e}")))?;
+    announce(state, version).await
+}
+
 fn no_model() -> ApiError {
     ApiError::conflict(
         "no_active_model",
-        "No churn model is active: upload one and activate it (POST /api/v1/admin/churn/models).",
+        "No churn model is active yet: train one on the console's Churn screen and deploy it \
+         (churn-lab's `deploy` does the same from an analyst's machine).",
     )
 }
 
@@ -254,7 +333,10 @@ pub async fn start_score_all(state: &AppState) -> Result<ScoreJob, ApiError> {
     storage::scoring_runs::start(&state.db, id, Trigger::Staff, &model.version).await?;
     track(state, id, &model).await?;
     let background = state.clone();
-    tokio::spawn(async move { score_all(&background, id, model).await });
+    tokio::spawn(async move {
+        // The outcome is logged and recorded with the run.
+        let _ = score_all(&background, id, model).await;
+    });
     job(state, id)
         .await?
         .ok_or_else(|| internal("the job vanished as it started"))
@@ -311,12 +393,29 @@ pub async fn scheduled_run(state: &AppState) -> anyhow::Result<Option<Uuid>> {
     if let Err(error) = track(state, id, &model).await {
         tracing::warn!(%error, run = %id, "scheduled run's progress not tracked");
     }
-    score_all(state, id, model).await;
+    // The outcome is logged and recorded with the run.
+    let _ = score_all(state, id, model).await;
     Ok(Some(id))
 }
 
+/// Scores every customer with the active model now and returns when the run has ended, with
+/// how many were scored and enrolled (the demo's first scoring; staff's runs go in the
+/// background).
+pub async fn score_all_now(state: &AppState) -> anyhow::Result<(Uuid, usize, u64)> {
+    let model = active(state).map_err(|_| anyhow::anyhow!("no churn model is active"))?;
+    let id = Uuid::now_v7();
+    storage::scoring_runs::start(&state.db, id, Trigger::Staff, &model.version).await?;
+    track(state, id, &model).await?;
+    let (scored, enrolled) = score_all(state, id, model).await?;
+    Ok((id, scored, enrolled))
+}
+
 /// Runs a whole-shop scoring to its end and records how it went, in Redis and PostgreSQL.
-async fn score_all(state: &AppState, id: Uuid, model: Arc<ModelArtifact>) {
+async fn score_all(
+    state: &AppState,
+    id: Uuid,
+    model: Arc<ModelArtifact>,
+) -> anyhow::Result<(usize, u64)> {
     let outcome = run_score_all(state, id, model).await;
     if let Err(error) = &outcome {
         tracing::error!(error = format!("{error:#}"), job = %id, "score-all job failed");
@@ -337,6 +436,7 @@ async fn score_all(state: &AppState, id: Uuid, model: Arc<ModelArtifact>) {
     if let Err(error) = jobs(state).update(id, finished).await {
         tracing::error!(%error, job = %id, "could not record the end of a score-all job");
     }
+    outcome
 }
 
 /// Scores every customer, stores the scores, then lets automatic campaigns enrol who newly
@@ -362,18 +462,7 @@ async fn run_score_all(
     jobs(state)
         .update(id, JobUpdate::Total(scores.len()))
         .await?;
-    let stored: Vec<storage::churn::StoredScore> = scores
-        .into_iter()
-        .map(|s| storage::churn::StoredScore {
-            predicted_value_minor: match &s.lifetime {
-                Some(Lifetime::Predicted { value_365, .. }) => Some(minor_units(*value_365)),
-                _ => None,
-            },
-            customer_id: s.customer_id,
-            probability: s.churn_probability,
-            band: s.band.as_str(),
-        })
-        .collect();
+    let stored: Vec<storage::churn::StoredScore> = scores.into_iter().map(stored_score).collect();
     for batch in stored.chunks(1000) {
         storage::churn::insert_scores(&state.mongo, id, &model.version, batch).await?;
         jobs(state).add_done(id, batch.len()).await?;
@@ -385,6 +474,19 @@ async fn run_score_all(
         .collect();
     let enrolled = storage::campaigns::enrol_automatic(&state.db, &scored, id).await?;
     Ok((stored.len(), enrolled))
+}
+
+/// A score as it is stored and campaigns read it.
+pub fn stored_score(score: churn_lab::scoring::CustomerScore) -> storage::churn::StoredScore {
+    storage::churn::StoredScore {
+        predicted_value_minor: match &score.lifetime {
+            Some(Lifetime::Predicted { value_365, .. }) => Some(minor_units(*value_365)),
+            _ => None,
+        },
+        customer_id: score.customer_id,
+        probability: score.churn_probability,
+        band: score.band.as_str(),
+    }
 }
 
 /// The scores of the latest finished whole-shop run, with the run: what a campaign launches

@@ -52,6 +52,15 @@ enum Command {
         #[arg(long, value_name = "N")]
         history_customers: Option<usize>,
     },
+    /// Give the demo shop its churn intelligence: train a churn model on its history,
+    /// activate it, score every customer, and add two retention campaigns — one finished 15
+    /// days ago with a known effect, to read its measured uplift against, and one running
+    /// (its offers go to the mail catcher). Skipped when a churn model is active already.
+    DemoRetention {
+        /// Seed of the demo shop (as given to demo-data) and of the campaigns' draws.
+        #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+        seed: u64,
+    },
     /// Check that orders, payments and the stock ledger agree (run it at rest, or after a
     /// crash); prints each rule and the rows breaking it, and fails if any does.
     Check,
@@ -137,6 +146,12 @@ pub async fn run() -> anyhow::Result<()> {
             );
             let ends_at = ends_at.unwrap_or_else(crate::demo::end_now);
             let outcome = crate::demo::load_with(&db, &mongo, seed, ends_at, scope).await?;
+            println!("{outcome}");
+            Ok(())
+        }
+        Command::DemoRetention { seed } => {
+            let state = crate::startup::build_state(settings).await?;
+            let outcome = crate::demo::retention::prepare(&state, seed, |config| config).await?;
             println!("{outcome}");
             Ok(())
         }

@@ -1,6 +1,7 @@
-//! `cargo xtask up`: ensures the backing services, builds `storefront-api`, runs its `migrate`
-//! and `demo-data` subcommands, (re)starts `storefront-api serve` detached, waits for
-//! `GET /readyz` to return 200 and prints where everything is.
+//! `cargo xtask up`: ensures the backing services, builds `storefront-api`, runs its `migrate`,
+//! `demo-data` and `demo-retention` subcommands (the shop, then its churn model, scores and
+//! campaigns), (re)starts `storefront-api serve` detached, waits for `GET /readyz` to return
+//! 200 and prints where everything is.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -25,6 +26,10 @@ pub fn up(ws: &Workspace, debug: bool) -> Result<()> {
         .context("`storefront-api migrate` failed")?;
     cmd::run(&mut api_command(ws, &binary, "demo-data"))
         .context("`storefront-api demo-data` failed")?;
+    // Before `serve`: the API starts with the model active, and its relay sends the running
+    // campaign's offers to the mail catcher.
+    cmd::run(&mut api_command(ws, &binary, "demo-retention"))
+        .context("`storefront-api demo-retention` failed")?;
     serve(ws, &binary)?;
     let shop = shop::build(ws, !debug)?;
     shop::serve(ws, &shop)?;
@@ -150,7 +155,7 @@ fn print_summary(ws: &Workspace) {
     println!("  metrics    {base}/metrics");
     println!("  readiness  {base}{READINESS_PATH}");
     println!(
-        "  emails     {}   <- what the shop sends (order confirmations, password resets)",
+        "  emails     {}   <- what the shop sends (order confirmations, offers, password resets)",
         services::mail::inbox_url()
     );
     println!("  logs       {}", ws.logs_dir().display());

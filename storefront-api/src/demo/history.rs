@@ -43,7 +43,8 @@ use crate::{
         account::Role,
         events::BehaviourEvent,
         order::{
-            CountryRates, LineInput, OrderStatus, ShippingMethod, Totals, price, shipping_minor,
+            CountryRates, Discount, LineInput, OrderStatus, ShippingMethod, Totals, price,
+            shipping_minor,
         },
     },
 };
@@ -160,6 +161,19 @@ pub struct OrderLine {
 }
 
 impl OrderLine {
+    /// A line of `quantity` of the variant at its price.
+    fn of(product: &Product, variant: &super::Variant, quantity: i32) -> Self {
+        Self {
+            variant_id: variant.id,
+            product_id: product.id,
+            sku: variant.sku.clone(),
+            product_name: product.name.clone(),
+            variant_title: variant.title.clone(),
+            unit_price_minor: variant.price_minor,
+            quantity,
+        }
+    }
+
     pub fn line_total_minor(&self) -> i64 {
         self.unit_price_minor * i64::from(self.quantity)
     }
@@ -337,7 +351,8 @@ impl<'a> Aisle<'a> {
 }
 
 impl<'a> Shelf<'a> {
-    fn stock(shop: &'a DemoShop, seed: u64) -> Self {
+    /// The shop's products by popularity, as every history of `seed` draws them.
+    pub(super) fn stock(shop: &'a DemoShop, seed: u64) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(SHELF_STREAM);
         let departments: Vec<Uuid> = shop
@@ -585,31 +600,52 @@ fn order(
         if lines.iter().any(|line| line.variant_id == variant.id) {
             continue;
         }
-        lines.push(OrderLine {
-            variant_id: variant.id,
-            product_id: product.id,
-            sku: variant.sku.clone(),
-            product_name: product.name.clone(),
-            variant_title: variant.title.clone(),
-            unit_price_minor: variant.price_minor,
-            quantity: weighted(rng, QUANTITIES),
-        });
+        lines.push(OrderLine::of(product, variant, weighted(rng, QUANTITIES)));
     }
     let address = if profile.destinations.len() > 1 && rng.random_bool(OTHER_ADDRESS_SHARE) {
         pick(rng, &profile.destinations[1..])
     } else {
         profile.destinations.first()?
     };
-    let rates = checkout.countries.get(address.country.as_str())?;
-    let rates = CountryRates {
-        tax_basis_points: rates.tax_basis_points,
-        standard_minor: rates.standard_minor,
-        express_minor: rates.express_minor,
-    };
     let method = if rng.random_bool(EXPRESS_SHARE) {
         ShippingMethod::Express
     } else {
         ShippingMethod::Standard
+    };
+    let placed = Placed {
+        account_id: profile.account.id,
+        address: address.clone(),
+        method,
+        discount: None,
+        at: placed_at,
+    };
+    placed_order(rng, checkout, lines, placed, profile.ends_at)
+}
+
+/// Where, how and when an order was placed.
+struct Placed {
+    account_id: Uuid,
+    address: PostalAddress,
+    method: ShippingMethod,
+    discount: Option<Discount>,
+    at: DateTime<Utc>,
+}
+
+/// An order of `lines`, priced as checkout prices it (the shipping and tax of the country it
+/// ships to, the discount if any) and taken through its life up to `ends_at`; `None` when
+/// the shop does not ship there.
+fn placed_order(
+    rng: &mut ChaCha8Rng,
+    checkout: &CheckoutSettings,
+    lines: Vec<OrderLine>,
+    placed: Placed,
+    ends_at: DateTime<Utc>,
+) -> Option<Order> {
+    let rates = checkout.countries.get(placed.address.country.as_str())?;
+    let rates = CountryRates {
+        tax_basis_points: rates.tax_basis_points,
+        standard_minor: rates.standard_minor,
+        express_minor: rates.express_minor,
     };
     let inputs: Vec<LineInput> = lines
         .iter()
@@ -620,35 +656,77 @@ fn order(
         .collect();
     let goods: i64 = lines.iter().map(OrderLine::line_total_minor).sum();
     let shipping = shipping_minor(
-        method,
+        placed.method,
         rates,
         goods,
         checkout.free_standard_shipping_from_minor,
     );
-    let totals = price(&inputs, None, shipping, rates.tax_basis_points).ok()?;
+    let totals = price(&inputs, placed.discount, shipping, rates.tax_basis_points).ok()?;
     let id = new_id(rng);
     let mut order = Order {
         id,
-        account_id: profile.account.id,
+        account_id: placed.account_id,
         status: OrderStatus::PendingPayment,
         lines,
         totals,
         refunded_minor: 0,
-        shipping_method: method,
-        shipping_address: address.clone(),
+        shipping_method: placed.method,
+        shipping_address: placed.address,
         cancel_reason: None,
         tracking_number: None,
-        placed_at,
+        placed_at: placed.at,
         paid_at: None,
         fulfilled_at: None,
         shipped_at: None,
         delivered_at: None,
         cancelled_at: None,
-        updated_at: placed_at,
+        updated_at: placed.at,
         payments: Vec::new(),
     };
-    live(rng, &mut order, profile.ends_at);
+    live(rng, &mut order, ends_at);
     Some(order)
+}
+
+/// An order placed with a campaign's code, as a shopper answering an offer would: products
+/// by popularity until the offer's minimum spend is met, shipped to their first saved
+/// address (`None` without one, or when the shop had nothing to sell), priced with the
+/// discount and taken through its life up to `ends_at` like any other order.
+pub(super) fn offer_order(
+    rng: &mut ChaCha8Rng,
+    shop: &DemoShop,
+    shelf: &Shelf<'_>,
+    account_id: Uuid,
+    placed_at: DateTime<Utc>,
+    discount: Discount,
+) -> Option<Order> {
+    let checkout = Settings::defaults().checkout;
+    let address = shop
+        .addresses
+        .iter()
+        .find(|a| a.account_id == account_id)?
+        .postal
+        .clone();
+    let mut lines: Vec<OrderLine> = Vec::new();
+    let goods = |lines: &[OrderLine]| lines.iter().map(OrderLine::line_total_minor).sum::<i64>();
+    for _ in 0..20 {
+        if !lines.is_empty() && goods(&lines) >= discount.min_subtotal_minor {
+            break;
+        }
+        let product = shelf.pick(rng, &[], placed_at)?;
+        let variant = pick(rng, &product.variants);
+        if lines.iter().any(|line| line.variant_id == variant.id) {
+            continue;
+        }
+        lines.push(OrderLine::of(product, variant, 1));
+    }
+    let placed = Placed {
+        account_id,
+        address,
+        method: ShippingMethod::Standard,
+        discount: Some(discount),
+        at: placed_at,
+    };
+    placed_order(rng, &checkout, lines, placed, shop.ends_at)
 }
 
 /// Takes a placed order through its life up to the end: payment, then fulfilment, shipping

@@ -194,17 +194,35 @@ async fn insert_accounts(
     hashes: &PasswordHashes,
 ) -> Result<(), sqlx::Error> {
     for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
+        let consent: Vec<Option<bool>> = chunk.iter().map(Account::marketing_consent).collect();
         sqlx::query(
-            "INSERT INTO accounts (id, email, password_hash, full_name, role, created_at, updated_at)
-             SELECT id, email::citext, password_hash, full_name, role::account_role, created_at, created_at
-               FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-                    AS t(id, email, password_hash, full_name, role, created_at)",
+            "INSERT INTO accounts (id, email, password_hash, full_name, role, created_at, updated_at,
+                                   marketing_consent, marketing_consent_changed_at)
+             SELECT id, email::citext, password_hash, full_name, role::account_role, created_at,
+                    created_at, COALESCE(consent, false),
+                    CASE WHEN consent IS NOT NULL THEN created_at END
+               FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                           $6::timestamptz[], $7::bool[])
+                    AS t(id, email, password_hash, full_name, role, created_at, consent)",
         )
         .bind(chunk.iter().map(|a| a.id).collect::<Vec<_>>())
         .bind(chunk.iter().map(|a| a.email.as_str()).collect::<Vec<_>>())
         .bind(chunk.iter().map(|a| hashes.for_role(a.role)).collect::<Vec<_>>())
         .bind(chunk.iter().map(|a| a.full_name.as_str()).collect::<Vec<_>>())
         .bind(chunk.iter().map(|a| a.role.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|a| a.created_at).collect::<Vec<_>>())
+        .bind(&consent)
+        .execute(&mut *conn)
+        .await?;
+        // Where the answer came from: the sign-up form, the shop's account page.
+        sqlx::query(
+            "INSERT INTO marketing_consent_changes (account_id, consent, source, changed_at)
+             SELECT id, consent, 'account_page', created_at
+               FROM UNNEST($1::uuid[], $2::bool[], $3::timestamptz[]) AS t(id, consent, created_at)
+              WHERE consent IS NOT NULL",
+        )
+        .bind(chunk.iter().map(|a| a.id).collect::<Vec<_>>())
+        .bind(&consent)
         .bind(chunk.iter().map(|a| a.created_at).collect::<Vec<_>>())
         .execute(&mut *conn)
         .await?;
@@ -451,7 +469,10 @@ async fn insert_opening_stock(
 
 /// Orders numbered in the order they were placed, from the sequence's next number on; the
 /// sequence is then set to the last one, so checkout numbers continue after the history.
-async fn insert_orders(conn: &mut PgConnection, orders: &[Order]) -> Result<(), sqlx::Error> {
+pub(super) async fn insert_orders(
+    conn: &mut PgConnection,
+    orders: &[Order],
+) -> Result<(), sqlx::Error> {
     if orders.is_empty() {
         return Ok(());
     }
@@ -559,7 +580,10 @@ async fn insert_orders(conn: &mut PgConnection, orders: &[Order]) -> Result<(), 
     Ok(())
 }
 
-async fn insert_order_lines(conn: &mut PgConnection, orders: &[Order]) -> Result<(), sqlx::Error> {
+pub(super) async fn insert_order_lines(
+    conn: &mut PgConnection,
+    orders: &[Order],
+) -> Result<(), sqlx::Error> {
     let lines: Vec<(Uuid, i32, &super::OrderLine)> = orders
         .iter()
         .flat_map(|order| {
@@ -632,7 +656,10 @@ async fn insert_order_lines(conn: &mut PgConnection, orders: &[Order]) -> Result
     Ok(())
 }
 
-async fn insert_payments(conn: &mut PgConnection, orders: &[Order]) -> Result<(), sqlx::Error> {
+pub(super) async fn insert_payments(
+    conn: &mut PgConnection,
+    orders: &[Order],
+) -> Result<(), sqlx::Error> {
     let payments: Vec<(Uuid, &super::Payment)> = orders
         .iter()
         .flat_map(|order| order.payments.iter().map(move |p| (order.id, p)))

@@ -26,6 +26,7 @@ mod history;
 mod insert;
 mod insert_events;
 mod people;
+pub mod retention;
 #[cfg(test)]
 mod tests;
 mod words;

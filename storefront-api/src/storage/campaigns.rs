@@ -32,6 +32,24 @@ use crate::domain::{
 /// `pg_advisory_xact_lock` key of enrolment, in every campaign.
 const ENROLMENT_LOCK: i64 = 0x6e78_6361_6d70; // "nxcamp"
 
+/// When an enrolment happens: now (a launch or a scoring run; the offers go out), or at an
+/// instant in the past (the demo's finished campaign: the audience as it stood then, and no
+/// messages, their moment having passed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrolmentTime {
+    Now,
+    BackDated(DateTime<Utc>),
+}
+
+impl EnrolmentTime {
+    fn instant(self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::Now => None,
+            Self::BackDated(at) => Some(at),
+        }
+    }
+}
+
 /// A customer's latest churn score, as a scoring run left it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoredCustomer {
@@ -194,7 +212,7 @@ pub async fn find(db: &PgPool, id: Uuid) -> Result<StoredCampaign, StoreError> {
         .ok_or(StoreError::NotFound("campaign"))
 }
 
-/// The scored customers who qualify for a campaign now, most at risk first: the audience
+/// The scored customers who qualify for a campaign at `when`, most at risk first: the audience
 /// rule, then who may not be approached — staff and erased or disabled accounts, anyone
 /// already in this campaign (`campaign_id`), anyone inside another campaign's measurement
 /// window (either arm: a holdout offered something elsewhere would no longer measure
@@ -205,6 +223,7 @@ async fn qualifying(
     audience: &AudienceRule,
     frequency_cap_days: i32,
     scored: &[ScoredCustomer],
+    when: EnrolmentTime,
 ) -> Result<Vec<Candidate>, StoreError> {
     let ids: Vec<Uuid> = scored.iter().map(|s| s.account_id).collect();
     let bands: Vec<String> = scored.iter().map(|s| s.band.clone()).collect();
@@ -218,7 +237,7 @@ async fn qualifying(
              JOIN accounts a ON a.id = s.account_id
              LEFT JOIN LATERAL (
                   SELECT MAX(o.paid_at) AS last_order_at FROM orders o
-                   WHERE o.account_id = a.id AND o.paid_at IS NOT NULL
+                   WHERE o.account_id = a.id AND o.paid_at < COALESCE($14::timestamptz, now())
                      AND o.status <> 'cancelled') l ON true
             WHERE a.role = 'customer' AND a.erased_at IS NULL AND a.disabled_at IS NULL
               AND (cardinality($5::text[]) = 0 OR s.band = ANY($5))
@@ -226,15 +245,17 @@ async fn qualifying(
               AND ($7::float8 IS NULL OR s.probability <= $7)
               AND ($8::int8 IS NULL OR s.predicted_value_minor >= $8)
               AND ($9::int4 IS NULL OR l.last_order_at IS NULL
-                   OR l.last_order_at < now() - make_interval(days => $9))
-              AND ($10::int4 IS NULL OR l.last_order_at >= now() - make_interval(days => $10))
+                   OR l.last_order_at < COALESCE($14, now()) - make_interval(days => $9))
+              AND ($10::int4 IS NULL
+                   OR l.last_order_at >= COALESCE($14, now()) - make_interval(days => $10))
               AND (NOT $11 OR a.marketing_consent OR a.marketing_consent_changed_at IS NULL)
               AND NOT EXISTS (
                   SELECT 1 FROM campaign_enrolments e
                    WHERE e.account_id = a.id
-                     AND (e.campaign_id = $12 OR e.window_ends_at > now()
+                     AND (e.campaign_id = $12 OR e.window_ends_at > COALESCE($14, now())
                           OR (e.arm = 'treatment'
-                              AND e.enrolled_at > now() - make_interval(days => $13))))
+                              AND e.enrolled_at
+                                  > COALESCE($14, now()) - make_interval(days => $13))))
             ORDER BY s.probability DESC, s.account_id"#,
         &ids,
         &bands,
@@ -249,6 +270,7 @@ async fn qualifying(
         audience.exclude_opted_out,
         campaign_id,
         frequency_cap_days,
+        when.instant(),
     )
     .fetch_all(db)
     .await?;
@@ -268,7 +290,15 @@ pub async fn preview(
     new: &NewCampaign,
     scored: &[ScoredCustomer],
 ) -> Result<Vec<(Candidate, Arm)>, StoreError> {
-    let candidates = qualifying(db, None, &new.audience, new.frequency_cap_days, scored).await?;
+    let candidates = qualifying(
+        db,
+        None,
+        &new.audience,
+        new.frequency_cap_days,
+        scored,
+        EnrolmentTime::Now,
+    )
+    .await?;
     Ok(campaigns::enrolment(
         0,
         new.holdout_percent,
@@ -285,8 +315,8 @@ pub struct Enrolled {
     pub held_out: u64,
 }
 
-/// Launches a campaign: writes it and enrols who qualifies now, in one transaction (a
-/// launch that fails half-way leaves nothing behind).
+/// Launches a campaign: writes it and enrols who qualifies `when` it starts, in one
+/// transaction (a launch that fails half-way leaves nothing behind).
 pub async fn launch(
     db: &PgPool,
     new: &NewCampaign,
@@ -294,6 +324,7 @@ pub async fn launch(
     scored: &[ScoredCustomer],
     scoring_run_id: Option<Uuid>,
     actor_id: Uuid,
+    when: EnrolmentTime,
 ) -> Result<(Uuid, Enrolled), StoreError> {
     let mut tx = db.begin().await?;
     let id = Uuid::now_v7();
@@ -310,9 +341,9 @@ pub async fn launch(
                                 max_days_since_last_order, exclude_opted_out, offer_kind,
                                 percent_basis_points, amount_minor, currency, min_spend_minor,
                                 days_valid, channels, holdout_percent, frequency_cap_days,
-                                max_recipients, seed, created_by)
+                                max_recipients, seed, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22)",
+                 $18, $19, $20, $21, $22, COALESCE($23, now()))",
         id,
         new.name,
         new.mode.as_str(),
@@ -335,6 +366,7 @@ pub async fn launch(
         new.max_recipients,
         seed,
         actor_id,
+        when.instant(),
     )
     .execute(&mut *tx)
     .await?;
@@ -350,7 +382,7 @@ pub async fn launch(
     )
     .await?;
     let campaign = read_in(&mut tx, id).await?;
-    let enrolled = enrol_in(&mut tx, &campaign, scored, scoring_run_id).await?;
+    let enrolled = enrol_in(&mut tx, &campaign, scored, scoring_run_id, when).await?;
     if enrolled == Enrolled::default() {
         // Dropping the transaction takes the campaign back: one without customers measures
         // nothing.
@@ -400,7 +432,14 @@ pub async fn enrol_automatic(
         if campaign.view.status != CampaignStatus::Running {
             continue;
         }
-        let enrolled = enrol_in(&mut tx, &campaign, scored, Some(scoring_run_id)).await?;
+        let enrolled = enrol_in(
+            &mut tx,
+            &campaign,
+            scored,
+            Some(scoring_run_id),
+            EnrolmentTime::Now,
+        )
+        .await?;
         tx.commit().await?;
         total += enrolled.treated + enrolled.held_out;
     }
@@ -408,12 +447,14 @@ pub async fn enrol_automatic(
 }
 
 /// Enrols who qualifies for `campaign`, under the enrolment lock: draws the arms, issues the
-/// treated their personal codes and (with the email channel) their offer messages.
+/// treated their personal codes and (with the email channel, enrolled now) their offer
+/// messages.
 async fn enrol_in(
     tx: &mut Transaction<'_, Postgres>,
     campaign: &StoredCampaign,
     scored: &[ScoredCustomer],
     scoring_run_id: Option<Uuid>,
+    when: EnrolmentTime,
 ) -> Result<Enrolled, StoreError> {
     sqlx::query!("SELECT pg_advisory_xact_lock($1)", ENROLMENT_LOCK)
         .execute(&mut **tx)
@@ -425,6 +466,7 @@ async fn enrol_in(
         &view.audience,
         view.frequency_cap_days,
         scored,
+        when,
     )
     .await?;
     if candidates.is_empty() {
@@ -463,9 +505,14 @@ async fn enrol_in(
         return Ok(Enrolled::default());
     }
 
-    let now: DateTime<Utc> = sqlx::query_scalar!(r#"SELECT now() AS "now!""#)
-        .fetch_one(&mut **tx)
-        .await?;
+    let now: DateTime<Utc> = match when {
+        EnrolmentTime::Now => {
+            sqlx::query_scalar!(r#"SELECT now() AS "now!""#)
+                .fetch_one(&mut **tx)
+                .await?
+        }
+        EnrolmentTime::BackDated(at) => at,
+    };
     let expires_at = campaign.offer.expires_at(now);
     // Drawn before anything else awaits: the thread's generator stays on its thread.
     let mut personal_codes: Vec<String> = {
@@ -523,7 +570,7 @@ async fn enrol_in(
     )
     .execute(&mut **tx)
     .await?;
-    if view.channels.contains(&Channel::Email) {
+    if view.channels.contains(&Channel::Email) && when == EnrolmentTime::Now {
         outbox::publish_many(tx, OFFER_TOPIC, &offers).await?;
     }
     Ok(enrolled)

@@ -267,3 +267,154 @@ async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
         .await
         .expect("drop the test's MongoDB database");
 }
+
+/// `demo-retention` gives the demo shop its intelligence: a model trained on the shop's own
+/// history and active everywhere, every customer scored, a finished campaign whose measured
+/// results count exactly the answers the demo gave its treated customers (and nothing for
+/// the holdout, and no email sent for an offer whose moment has passed), and a running
+/// campaign whose offers go out through the outbox. The books stay consistent.
+#[api_test_stack::test]
+async fn demo_retention_trains_scores_and_leaves_a_measured_and_a_running_campaign() {
+    use churn_lab::models::ModelKind;
+    use storefront_api::demo::retention::{
+        self, LIVE_CAMPAIGN_NAME, PAST_CAMPAIGN_NAME, RetentionOutcome,
+    };
+
+    let app = TestApp::spawn().await;
+    let mongo = storage::mongo_database(&app.settings.mongodb)
+        .await
+        .expect("mongo");
+    let scope = HistoryScope::FirstCustomers(CUSTOMERS_WITH_HISTORY);
+    demo::load_with(&app.db, &mongo, demo::DEFAULT_SEED, demo::end_now(), scope)
+        .await
+        .expect("load");
+    let state = storefront_api::startup::build_state(app.settings.clone())
+        .await
+        .expect("state");
+    // One quick model: the test is about what the shop does with it.
+    let quick = |mut config: churn_lab::training::TrainingConfig| {
+        config.models = vec![ModelKind::Logistic];
+        config.search = false;
+        config
+    };
+    let outcome = retention::prepare(&state, demo::DEFAULT_SEED, quick)
+        .await
+        .expect("prepare");
+    let RetentionOutcome::Prepared(prepared) = outcome else {
+        panic!("a shop without a model gets one: {outcome:?}");
+    };
+    assert!(
+        prepared.scored >= CUSTOMERS_WITH_HISTORY / 2,
+        "{prepared:?}"
+    );
+    assert!(prepared.responses > 0, "{prepared:?}");
+
+    let staff = app.staff().await;
+    let get = |path: &'static str| {
+        let (app, staff) = (&app, staff.clone());
+        async move {
+            let response = app.request(Method::GET, path, Some(&staff), None).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    let models = get("/api/v1/admin/churn/models").await;
+    assert_eq!(models["meta"]["active"], json!(prepared.model_version));
+    let runs = get("/api/v1/admin/churn/runs").await;
+    assert_eq!(runs["runs"][0]["status"], "finished");
+    assert_eq!(runs["runs"][0]["customers"], json!(prepared.scored));
+
+    let campaigns = get("/api/v1/admin/campaigns").await;
+    let id_of = |name: &str| {
+        campaigns["campaigns"]
+            .as_array()
+            .expect("campaigns")
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {campaigns}"))["id"]
+            .as_str()
+            .expect("id")
+            .parse::<Uuid>()
+            .expect("uuid")
+    };
+    let (past, live) = (id_of(PAST_CAMPAIGN_NAME), id_of(LIVE_CAMPAIGN_NAME));
+    let response = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/admin/campaigns/{past}"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    let detail: Value = response.json().await.expect("json");
+    assert_eq!(detail["campaign"]["status"], "ended", "{detail}");
+    let results = &detail["results"];
+    assert_eq!(
+        results["purchase_rate_uplift"]["status"], "measured",
+        "{results}"
+    );
+    // Every answer whose order stands (not cancelled, not refunded whole) is a redemption.
+    let standing: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM discount_redemptions r JOIN orders o ON o.id = r.order_id
+           JOIN campaign_enrolments e ON e.discount_code_id = r.discount_code_id
+          WHERE e.campaign_id = $1 AND o.status <> 'cancelled' AND o.refunded_minor < o.total_minor",
+    )
+    .bind(past)
+    .fetch_one(&app.db)
+    .await
+    .expect("redemptions");
+    assert!(standing > 0 && standing <= prepared.responses as i64);
+    assert_eq!(results["treated"]["codes_redeemed"], json!(standing));
+    let consenting_treated: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM campaign_enrolments e JOIN accounts a ON a.id = e.account_id
+          WHERE e.campaign_id = $1 AND e.arm = 'treatment' AND a.marketing_consent",
+    )
+    .bind(past)
+    .fetch_one(&app.db)
+    .await
+    .expect("consenting");
+    assert_eq!(results["treated"]["emails_sent"], json!(consenting_treated));
+    for figure in ["codes_redeemed", "emails_sent", "banners_shown"] {
+        assert_eq!(results["held_out"][figure], 0, "{figure}: {results}");
+    }
+    assert!(
+        results["held_out"]["customers"].as_i64() > Some(0),
+        "{results}"
+    );
+
+    let offers = |campaign: Uuid| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM outbox WHERE topic = 'customer.offer_made'
+               AND payload->>'campaign_id' = $1::uuid::text",
+        )
+        .bind(campaign)
+        .fetch_one(&app.db)
+    };
+    assert_eq!(
+        offers(past).await.expect("outbox"),
+        0,
+        "no email for a past offer"
+    );
+    let live_treated: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM campaign_enrolments WHERE campaign_id = $1 AND arm = 'treatment'",
+    )
+    .bind(live)
+    .fetch_one(&app.db)
+    .await
+    .expect("live");
+    assert!(live_treated > 0);
+    assert_eq!(offers(live).await.expect("outbox"), live_treated);
+
+    let findings = storage::consistency::check(&app.db).await.expect("check");
+    let broken: Vec<_> = findings
+        .iter()
+        .filter(|f| f.count > 0)
+        .map(|f| (f.rule, f.examples.clone()))
+        .collect();
+    assert!(broken.is_empty(), "{broken:?}");
+
+    let again = retention::prepare(&state, demo::DEFAULT_SEED, quick)
+        .await
+        .expect("again");
+    assert_eq!(again, RetentionOutcome::AlreadyPresent);
+}

@@ -12,8 +12,7 @@ use churn_lab::{FEATURE_DEFINITION_VERSION, ModelArtifact, artifact::ArtifactErr
 use storefront_client::lists::CountMeta;
 use storefront_client::staff::campaigns::{ScoringRunList, ScoringSchedule};
 use storefront_client::staff::churn::{
-    ChurnDataset, ChurnEnvelope, JobEnvelope, ModelEnvelope, ModelList, ModelListMeta,
-    RegisteredModel, TopCustomer,
+    ChurnDataset, ChurnEnvelope, JobEnvelope, ModelEnvelope, ModelList, ModelListMeta, TopCustomer,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -71,25 +70,7 @@ pub async fn upload_model(
         };
         ApiError::Validation(vec![FieldError::new(field, error.to_string())])
     })?;
-    let model =
-        crate::storage::churn::register(&state.mongo, &artifact, &bytes, session.account_id)
-            .await?
-            .ok_or_else(|| {
-                ApiError::conflict(
-                    "version_exists",
-                    format!("model {} is already registered", artifact.version),
-                )
-            })?;
-    audit::record_alone(
-        &state.db,
-        session.account_id,
-        "churn_model.upload",
-        audit::Entity::ChurnModel,
-        model.id,
-        serde_json::Value::Null,
-        serde_json::json!({ "version": model.version, "kind": model.kind, "metrics": model.metrics }),
-    )
-    .await?;
+    let model = churn::register_model(&state, &artifact, &bytes, session.account_id).await?;
     Ok((StatusCode::CREATED, Json(ModelEnvelope { model })))
 }
 
@@ -120,45 +101,8 @@ pub async fn activate_model(
     CurrentSession(session): CurrentSession,
     Path(version): Path<String>,
 ) -> ApiResult<Json<ModelEnvelope>> {
-    let before = crate::storage::churn::active_version(&state.mongo).await?;
-    let model = crate::storage::churn::find(&state.mongo, &version)
-        .await?
-        .ok_or(ApiError::NotFound("churn model"))?;
-    if model.feature_definition_version != FEATURE_DEFINITION_VERSION {
-        return Err(ApiError::conflict(
-            "incompatible_model",
-            format!(
-                "model {version} uses feature definition {}; this server computes {FEATURE_DEFINITION_VERSION}",
-                model.feature_definition_version
-            ),
-        ));
-    }
-    crate::storage::churn::activate(&state.mongo, &version, session.account_id).await?;
-    switch_everywhere(&state, &version).await?;
-    audit::record_alone(
-        &state.db,
-        session.account_id,
-        "churn_model.activate",
-        audit::Entity::ChurnModel,
-        model.id,
-        serde_json::json!({ "active": before }),
-        serde_json::json!({ "active": version }),
-    )
-    .await?;
-    Ok(Json(ModelEnvelope {
-        model: RegisteredModel {
-            active: true,
-            ..model
-        },
-    }))
-}
-
-/// Loads the new model here before answering, then tells the other instances.
-async fn switch_everywhere(state: &AppState, version: &str) -> Result<(), ApiError> {
-    churn::sync_active(state)
-        .await
-        .map_err(|e| ApiError::unavailable(format!("loading model {version}: {e}")))?;
-    churn::announce(state, version).await
+    let model = churn::activate_model(&state, &version, session.account_id).await?;
+    Ok(Json(ModelEnvelope { model }))
 }
 
 /// Returns to the model that was active before the latest activation.
@@ -178,7 +122,7 @@ pub async fn roll_back(
                 "There is no earlier activation to return to.",
             )
         })?;
-    switch_everywhere(&state, &version).await?;
+    churn::switch_everywhere(&state, &version).await?;
     let model = crate::storage::churn::find(&state.mongo, &version)
         .await?
         .ok_or(ApiError::NotFound("churn model"))?;
