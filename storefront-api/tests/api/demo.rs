@@ -262,10 +262,11 @@ async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
         assert_eq!(body["session"]["account"]["role"], role);
     }
 
-    mongo
-        .drop()
-        .await
-        .expect("drop the test's MongoDB database");
+    // Best effort: the test server's data goes with it at the end of the run, and dropping
+    // tens of thousands of events can outlast the watchdog's probe on a loaded machine.
+    if let Err(error) = mongo.drop().await {
+        eprintln!("the test's MongoDB database was not dropped: {error}");
+    }
 }
 
 /// `demo-retention` gives the demo shop its intelligence: a model trained on the shop's own
