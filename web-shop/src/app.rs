@@ -13,6 +13,7 @@ use storefront_client::catalog::CategoryNode;
 use storefront_client::offers::PersonalOffer;
 
 use crate::api;
+use crate::offer_exposure::{self, ReportedExposures};
 use crate::pages::{
     account::{AccountPage, LoginPage, OrderPage, RegisterPage, Session},
     addresses::AddressPage,
@@ -92,11 +93,13 @@ pub fn App() -> impl IntoView {
     );
     provide_context(session);
     let api = api::client();
+    let reported = ReportedExposures::for_this_page();
     let offer: PersonalOfferResource = Resource::new(
         || (),
         move |_| {
             let api = api.clone();
-            api::sendable(async move { banner_offer(&api, session).await })
+            let reported = reported.clone();
+            api::sendable(async move { banner_offer(&api, session, &reported).await })
         },
     );
     provide_context(offer);
@@ -141,13 +144,21 @@ pub fn App() -> impl IntoView {
 pub type PersonalOfferResource = Resource<Option<PersonalOffer>>;
 
 /// The offer to show: the customer's soonest to expire. Fetching it to render is showing it,
-/// so the shop logs the exposure here — once per page load on the server; the API counts a
-/// customer once however often they see it.
-async fn banner_offer(api: &storefront_client::Client, session: Session) -> Option<PersonalOffer> {
-    session.await.ok()?;
+/// so the shop reports the exposure here, on the server — once per customer and campaign in a
+/// browser session (`offer_exposure`), not with every page load.
+async fn banner_offer(
+    api: &storefront_client::Client,
+    session: Session,
+    reported: &ReportedExposures,
+) -> Option<PersonalOffer> {
+    let account = session.await.ok()?;
     let offer = api.my_offers().await.ok()?.into_iter().next()?;
-    if let Err(error) = api.offer_shown(offer.campaign_id).await {
-        leptos::logging::warn!("offer exposure not logged: {error}");
+    let shown = offer_exposure::shown(&account, &offer);
+    if !reported.contains(&shown) {
+        match api.offer_shown(offer.campaign_id).await {
+            Ok(()) => reported.note(&shown),
+            Err(error) => leptos::logging::warn!("offer exposure not logged: {error}"),
+        }
     }
     Some(offer)
 }

@@ -12,6 +12,7 @@
 //! - `components.rs`: product cards, prices, ratings, pagers.
 //! - `csrf.rs`: the token every HTML form carries (double-submit cookie), checked by the server.
 //! - `events.rs`: behaviour events (views, searches, cart changes) sent to the API in batches.
+//! - `offer_exposure.rs`: the banner's offer reported shown once per browser session.
 
 // Leptos view types nest deeply; the compiler needs more room to lay them out.
 #![recursion_limit = "256"]
@@ -21,6 +22,7 @@ pub mod app;
 pub mod components;
 pub mod csrf;
 pub mod events;
+pub mod offer_exposure;
 pub mod pages;
 
 #[cfg(feature = "ssr")]

@@ -7,26 +7,20 @@ mod support;
 
 use fantoccini::{Client, Locator};
 use serde_json::Value;
+use storefront_client::account::LoginRequest;
+use storefront_client::offers::PersonalOffer;
+use storefront_client::staff::campaigns::{
+    AudienceRule, CampaignDraft, CampaignMode, Channel, OfferDraft,
+};
 
 use support::{Browser, Stack, Width};
 
 #[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shoppers_browse_search_and_choose_in_a_real_browser() {
     let stack = Stack::start().await;
-    let browser = Browser::start().await;
-    // Always close the browser, then report the scenario's panic, if any.
-    let outcome = tokio::spawn({
-        let client = browser.client.clone();
-        let shop = stack.shop_url.clone();
-        let api = stack.api_url.clone();
-        let events = stack.events().await;
-        async move { browse(&client, &shop, &api, &events).await }
-    })
-    .await;
-    browser.close().await;
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic.into_panic());
-    }
+    let (shop, api) = (stack.shop_url.clone(), stack.api_url.clone());
+    let events = stack.events().await;
+    Browser::run(|client| async move { browse(&client, &shop, &api, &events).await }).await;
 }
 
 /// A product with several variants, one of them in stock, from the API itself.
@@ -297,23 +291,14 @@ async fn browse(client: &Client, shop: &str, api: &str, events: &support::Events
 #[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_shopper_registers_is_declined_then_buys() {
     let stack = Stack::start().await;
-    let browser = Browser::start().await;
-    let outcome = tokio::spawn({
-        let client = browser.client.clone();
-        let shop = stack.shop_url.clone();
-        let api = stack.api_url.clone();
-        async move {
-            buy(&client, &shop, &api).await;
-            manage_account(&client, &shop).await;
-            choose_emails_and_reset_the_password(&client, &shop).await;
-            take_data_and_leave(&client, &shop, NEW_PASSWORD).await;
-        }
+    let (shop, api) = (stack.shop_url.clone(), stack.api_url.clone());
+    Browser::run(|client| async move {
+        buy(&client, &shop, &api).await;
+        manage_account(&client, &shop).await;
+        choose_emails_and_reset_the_password(&client, &shop).await;
+        take_data_and_leave(&client, &shop, NEW_PASSWORD).await;
     })
     .await;
-    browser.close().await;
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic.into_panic());
-    }
 }
 
 async fn buy(client: &Client, shop: &str, api: &str) {
@@ -336,20 +321,8 @@ async fn buy(client: &Client, shop: &str, api: &str) {
     );
     assert_eq!(support::text(client, ".account-link").await, "Hi, Ada");
 
-    // One item in the cart.
-    let product = product_with_choices(api).await;
+    let product = add_one_to_the_cart(client, shop, api).await;
     let slug = product["slug"].as_str().unwrap();
-    let variant = product["variants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["in_stock"].as_bool().unwrap())
-        .unwrap();
-    let variant_id = variant["id"].as_str().unwrap();
-    support::open(client, &format!("{shop}/products/{slug}"), Width::Desktop).await;
-    support::click(client, &format!("label[for='variant-{variant_id}']")).await;
-    support::click(client, "button.add-to-cart").await;
-    support::wait_text(client, ".add-outcome .ok").await;
 
     // Checkout from the cart, first with a card that is declined.
     support::open(client, &format!("{shop}/cart"), Width::Desktop).await;
@@ -361,15 +334,8 @@ async fn buy(client: &Client, shop: &str, api: &str) {
         support::screenshot(client, "checkout", width).await;
     }
     support::resize(client, Width::Desktop).await;
-    support::fill(client, "#full_name", "Ada Lovelace").await;
-    support::fill(client, "#line1", "12 St James's Square").await;
-    support::fill(client, "#postal_code", "10115").await;
-    support::fill(client, "#city", "Berlin").await;
-    support::select(client, "#country", "DE").await;
-    support::fill(client, "#card_number", "4000 0000 0000 0002").await;
-    support::fill(client, "#expiry", &support::card_expiry()).await;
-    support::fill(client, "#cvc", "123").await;
-    support::click(client, "button.place-order").await;
+    fill_delivery_address(client, "Ada Lovelace").await;
+    place_order(client, DECLINED_CARD).await;
     let error =
         support::wait_until_text(client, "[data-testid=checkout-error]", |t| !t.is_empty()).await;
     assert!(
@@ -389,22 +355,8 @@ async fn buy(client: &Client, shop: &str, api: &str) {
     );
 
     // Then with a card that is accepted: the confirmation, then the order in the history.
-    support::fill(client, "#card_number", "4242424242424242").await;
-    support::fill(client, "#expiry", &support::card_expiry()).await;
-    support::fill(client, "#cvc", "123").await;
-    support::click(client, "button.place-order").await;
-    let thanks = support::wait_text(client, ".confirmation h1").await;
-    assert_eq!(thanks, "Thank you for your order!");
-    let order_url = client.current_url().await.unwrap();
-    let order_id = order_url
-        .path_segments()
-        .and_then(|mut segments| segments.nth(2))
-        .expect("the confirmation is the order's page")
-        .to_owned();
-    assert_eq!(
-        support::text(client, "[data-testid=order-status]").await,
-        "Paid"
-    );
+    place_order(client, ACCEPTED_CARD).await;
+    let order_id = paid_order_confirmed(client).await;
     let confirmation = support::text(client, ".confirmation p").await;
     let number = confirmation
         .split_whitespace()
@@ -475,6 +427,67 @@ async fn buy(client: &Client, shop: &str, api: &str) {
     let refusal = support::wait_until_text(client, ".form-error", |t| !t.is_empty()).await;
     assert!(refusal.contains("already reviewed"), "{refusal}");
     assert_eq!(support::value(client, "#review-title").await, "Even better");
+}
+
+/// Cards of the test payment provider.
+const ACCEPTED_CARD: &str = "4242424242424242";
+const DECLINED_CARD: &str = "4000 0000 0000 0002";
+
+/// A variant of `product` that is in stock.
+fn in_stock_variant(product: &Value) -> &Value {
+    product["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["in_stock"].as_bool().unwrap())
+        .expect("a variant in stock")
+}
+
+/// Puts one of an in-stock variant into the cart from the product's page; the product.
+async fn add_one_to_the_cart(client: &Client, shop: &str, api: &str) -> Value {
+    let product = product_with_choices(api).await;
+    let slug = product["slug"].as_str().unwrap();
+    let variant_id = in_stock_variant(&product)["id"].as_str().unwrap();
+    support::open(client, &format!("{shop}/products/{slug}"), Width::Desktop).await;
+    support::click(client, &format!("label[for='variant-{variant_id}']")).await;
+    support::click(client, "button.add-to-cart").await;
+    support::wait_text(client, ".add-outcome .ok").await;
+    product
+}
+
+/// Fills the checkout's delivery address: in Berlin.
+async fn fill_delivery_address(client: &Client, full_name: &str) {
+    support::fill(client, "#full_name", full_name).await;
+    support::fill(client, "#line1", "12 St James's Square").await;
+    support::fill(client, "#postal_code", "10115").await;
+    support::fill(client, "#city", "Berlin").await;
+    support::select(client, "#country", "DE").await;
+}
+
+/// Places the checkout's order, paying with `card`.
+async fn place_order(client: &Client, card: &str) {
+    support::fill(client, "#card_number", card).await;
+    support::fill(client, "#expiry", &support::card_expiry()).await;
+    support::fill(client, "#cvc", "123").await;
+    support::click(client, "button.place-order").await;
+}
+
+/// Waits for the confirmation of a placed order, which is the order's page, and checks that
+/// it is paid; the order's id.
+async fn paid_order_confirmed(client: &Client) -> String {
+    let thanks = support::wait_text(client, ".confirmation h1").await;
+    assert_eq!(thanks, "Thank you for your order!");
+    let order_url = client.current_url().await.unwrap();
+    let order_id = order_url
+        .path_segments()
+        .and_then(|mut segments| segments.nth(2))
+        .expect("the confirmation is the order's page")
+        .to_owned();
+    assert_eq!(
+        support::text(client, "[data-testid=order-status]").await,
+        "Paid"
+    );
+    order_id
 }
 
 /// The account page: a new name, then an address added, edited and deleted.
@@ -713,13 +726,7 @@ async fn pages_work_without_javascript() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let variant = product["variants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["in_stock"].as_bool().unwrap())
-        .unwrap();
-    let variant_id = variant["id"].as_str().unwrap();
+    let variant_id = in_stock_variant(&product)["id"].as_str().unwrap();
     let add_with_token = |quantity: &'static str, token: &str| {
         browser
             .post(format!("{}/cart/add", stack.shop_url))
@@ -828,4 +835,265 @@ async fn pages_work_without_javascript() {
         .unwrap();
     assert!(form.contains("value=\"1 Harbour Road\""), "{form}");
     assert!(form.contains("value=\"Office\""), "{form}");
+}
+
+/// Every demo customer's password (README, "Demo logins").
+const DEMO_CUSTOMER_PASSWORD: &str = "NexusShopper!2026";
+
+/// The retention loop from the shopper's side: a customer at risk is scored, a campaign
+/// treats them, the shop's banner shows them their offer, one click applies it to the cart,
+/// they buy — and staff's results count the banner, the code, the buyer and the order.
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_treated_customer_buys_with_the_banners_offer_and_the_campaign_counts_it() {
+    let stack = Stack::start().await;
+    let db = stack.postgres().await;
+    let customer = lapsing_customer(&db).await;
+    score_as_the_only_high_risk(&db, &stack.mongo().await, &customer).await;
+    db.close().await;
+
+    let api = storefront_client::Client::new(&stack.api_url);
+    let staff = api.with_token(api_test_stack::staff_token(&stack.api_url).await);
+    let campaign = staff
+        .launch_campaign(&win_back_draft())
+        .await
+        .expect("the campaign launches on the latest scores");
+    assert_eq!(
+        (campaign.treated, campaign.held_out),
+        (1, 0),
+        "the only qualifying customer, alone in their band, is drawn into treatment"
+    );
+    let session = api
+        .login(&LoginRequest {
+            email: customer.email.clone(),
+            password: DEMO_CUSTOMER_PASSWORD.to_owned(),
+        })
+        .await
+        .expect("the demo customer logs in");
+    let offers = api.with_token(session.token).my_offers().await.unwrap();
+    assert_eq!(
+        offers.len(),
+        1,
+        "the treated customer holds one offer: {offers:?}"
+    );
+    let offer = offers.into_iter().next().unwrap();
+    assert_eq!(offer.campaign_id, campaign.id);
+
+    let (shop, api_url) = (stack.shop_url.clone(), stack.api_url.clone());
+    let bought = Browser::run(|client| async move {
+        take_the_offer(&client, &shop, &api_url, &customer, &offer).await
+    })
+    .await;
+
+    let order = staff
+        .staff_order(bought.order_id.parse().expect("an order id"))
+        .await
+        .expect("staff see the order")
+        .order;
+    assert_eq!(
+        order.totals.discount.amount_minor, bought.discount_minor,
+        "the order took the discount the cart showed"
+    );
+    let results = staff
+        .campaign(campaign.id)
+        .await
+        .expect("staff follow the campaign")
+        .results;
+    let treated = &results.treated;
+    assert_eq!(
+        (
+            treated.customers,
+            treated.banners_shown,
+            treated.codes_redeemed,
+            treated.buyers,
+            treated.orders
+        ),
+        (1, 1, 1, 1, 1),
+        "one customer, shown the banner, redeemed the code and bought once: {treated:?}"
+    );
+    assert_eq!(treated.emails_sent, 0, "a web-only campaign sends no email");
+    assert_eq!(
+        treated.revenue, order.totals.total,
+        "revenue is what the order came to after the discount"
+    );
+    assert_eq!(treated.discount_cost, order.totals.discount);
+    assert_eq!(results.held_out.customers, 0, "{results:?}");
+}
+
+/// A demo customer as the retention test needs one.
+#[derive(Debug)]
+struct DemoCustomer {
+    id: String,
+    email: String,
+    full_name: String,
+}
+
+/// A demo customer a win-back campaign may approach: their last paid order more than 30 days
+/// ago, they never said no to marketing, and no campaign has enrolled them (so they hold no
+/// other offer, and no other campaign's window or frequency cap keeps them out).
+async fn lapsing_customer(db: &sqlx::PgPool) -> DemoCustomer {
+    let (id, email, full_name) = sqlx::query_as::<_, (String, String, String)>(
+        "SELECT a.id::text, a.email::text, a.full_name FROM accounts a
+          WHERE a.role = 'customer'
+            AND (a.marketing_consent OR a.marketing_consent_changed_at IS NULL)
+            AND (SELECT MAX(o.paid_at) FROM orders o
+                  WHERE o.account_id = a.id AND o.status <> 'cancelled')
+                < now() - interval '30 days'
+            AND NOT EXISTS (SELECT 1 FROM campaign_enrolments e WHERE e.account_id = a.id)
+          ORDER BY a.email LIMIT 1",
+    )
+    .fetch_one(db)
+    .await
+    .expect("the demo shop has a customer who last ordered over 30 days ago");
+    DemoCustomer {
+        id,
+        email,
+        full_name,
+    }
+}
+
+/// Scores `customer` as a high churn risk, and nobody else, the way a score-all run leaves
+/// it: the run started, its scores in MongoDB, then the run finished — campaigns enrol from
+/// the latest finished run.
+async fn score_as_the_only_high_risk(
+    db: &sqlx::PgPool,
+    mongo: &mongodb::Database,
+    customer: &DemoCustomer,
+) {
+    const MODEL: &str = "e2e-model";
+    let run: String = sqlx::query_scalar(
+        "INSERT INTO scoring_runs (id, trigger, model_version)
+         VALUES (gen_random_uuid(), 'staff', $1) RETURNING id::text",
+    )
+    .bind(MODEL)
+    .fetch_one(db)
+    .await
+    .expect("a scoring run starts");
+    mongo
+        .collection::<mongodb::bson::Document>("churn_scores")
+        .insert_one(mongodb::bson::doc! {
+            "job_id": &run, "customer_id": &customer.id, "probability": 0.82, "band": "high",
+            "model_version": MODEL, "scored_at": mongodb::bson::DateTime::now(),
+        })
+        .await
+        .expect("the score is stored");
+    sqlx::query(
+        "UPDATE scoring_runs SET status = 'finished', customers = 1, enrolled = 0,
+                finished_at = now()
+          WHERE id = $1::uuid",
+    )
+    .bind(&run)
+    .execute(db)
+    .await
+    .expect("the scoring run finishes");
+}
+
+/// README's win-back campaign, in the shop only: 15 % off for two weeks to customers at
+/// medium or high risk who have not ordered for 30 days, a tenth held out.
+fn win_back_draft() -> CampaignDraft {
+    CampaignDraft {
+        name: "Win back lapsing regulars".to_owned(),
+        audience: AudienceRule {
+            risk_bands: vec!["medium".to_owned(), "high".to_owned()],
+            min_days_since_last_order: Some(30),
+            ..AudienceRule::default()
+        },
+        offer: OfferDraft {
+            percent_basis_points: Some(1500),
+            amount_minor: None,
+            currency: "EUR".to_owned(),
+            min_spend_minor: 0,
+            days_valid: 14,
+        },
+        channels: vec![Channel::Web],
+        holdout_percent: 10,
+        frequency_cap_days: 30,
+        max_recipients: None,
+        mode: CampaignMode::OneOff,
+    }
+}
+
+/// What the shopper bought with their offer.
+struct OfferTaken {
+    order_id: String,
+    /// The discount the cart showed, in minor units.
+    discount_minor: i64,
+}
+
+/// The customer logs in and meets their offer on the banner, applies it to the cart with one
+/// click, and buys with it.
+async fn take_the_offer(
+    client: &Client,
+    shop: &str,
+    api: &str,
+    customer: &DemoCustomer,
+    offer: &PersonalOffer,
+) -> OfferTaken {
+    support::open(client, &format!("{shop}/account/login"), Width::Desktop).await;
+    support::fill(client, "#email", &customer.email).await;
+    support::fill(client, "#password", DEMO_CUSTOMER_PASSWORD).await;
+    support::click(client, "form.stacked button[type=submit]").await;
+    support::wait_text(client, ".profile").await;
+    let banner = support::wait_text(client, "#offer-banner").await;
+    let until = offer.expires_at.format("%-d %B %Y").to_string();
+    assert!(
+        banner.contains(&offer.headline) && banner.contains(&offer.code) && banner.contains(&until),
+        "the banner shows the offer, its code and its expiry: {banner}"
+    );
+    // The shop reported the exposure and remembers so for the browser session: later pages
+    // do not report it again.
+    let reported = client
+        .get_named_cookie("nexus_offer_shown")
+        .await
+        .expect("the shop remembers for the session that the offer was reported shown");
+    assert_eq!(
+        reported.value(),
+        format!("{}.{}", customer.id, offer.campaign_id)
+    );
+    for width in Width::ALL {
+        support::resize(client, width).await;
+        support::screenshot(client, "offer-banner", width).await;
+    }
+    support::resize(client, Width::Desktop).await;
+
+    // Something to buy, then one click on the banner: the cart takes the code.
+    add_one_to_the_cart(client, shop, api).await;
+    support::click(client, "#offer-banner a.button").await;
+    let discount = support::wait_text(client, ".totals .discount").await;
+    assert_eq!(support::value(client, "#discount_code").await, offer.code);
+    let discount_minor = support::minor_units(&discount);
+    let mut subtotal = 0;
+    for line in client
+        .find_all(Locator::Css("tr.cart-line .line-total"))
+        .await
+        .unwrap()
+    {
+        subtotal += support::minor_units(&line.text().await.unwrap());
+    }
+    assert_eq!(
+        discount_minor,
+        (subtotal * 15 + 50) / 100,
+        "15 % off the goods ({subtotal}), rounded half up"
+    );
+    assert_eq!(
+        support::minor_units(&support::text(client, "[data-testid=cart-total]").await),
+        subtotal - discount_minor
+    );
+    support::screenshot(client, "cart-with-offer", Width::Desktop).await;
+
+    // The code goes on to the checkout with the cart; the order is paid with it.
+    support::click(client, "a.checkout-link").await;
+    support::wait_text(client, "form button.place-order").await;
+    support::wait_for_hydration(client).await;
+    assert_eq!(support::value(client, "#discount_code").await, offer.code);
+    fill_delivery_address(client, &customer.full_name).await;
+    place_order(client, ACCEPTED_CARD).await;
+    let order_id = paid_order_confirmed(client).await;
+    assert!(
+        client.find(Locator::Css("#offer-banner")).await.is_err(),
+        "a used code is no offer any more"
+    );
+    OfferTaken {
+        order_id,
+        discount_minor,
+    }
 }

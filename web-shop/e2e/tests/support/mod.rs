@@ -60,6 +60,31 @@ impl Stack {
             database: self.api.mongo().await,
         }
     }
+
+    /// The API's MongoDB database.
+    pub async fn mongo(&self) -> mongodb::Database {
+        self.api.mongo().await
+    }
+
+    /// The API's PostgreSQL database, for what no endpoint writes (a scoring run's results).
+    /// api-test-stack names it as it names the stack's MongoDB database (`nexus_test_<tag>`),
+    /// on the server `NEXUS_TEST_DATABASE_URL` names.
+    pub async fn postgres(&self) -> sqlx::PgPool {
+        let server = env_or(
+            "NEXUS_TEST_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432",
+        );
+        let url = format!(
+            "{}/{}",
+            server.trim_end_matches('/'),
+            self.api.mongo().await.name()
+        );
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("the stack's PostgreSQL database {url}: {e}"))
+    }
 }
 
 /// Reads the stack's behaviour events straight from MongoDB.
@@ -205,6 +230,19 @@ impl Browser {
             driver,
             _profile: profile,
         }
+    }
+
+    /// Runs `scenario` in a new browser and closes the browser however the scenario ends;
+    /// then reports the scenario's panic, if any, or returns what it found.
+    pub async fn run<T, F>(scenario: impl FnOnce(Client) -> F) -> T
+    where
+        T: Send + 'static,
+        F: Future<Output = T> + Send + 'static,
+    {
+        let browser = Self::start().await;
+        let outcome = tokio::spawn(scenario(browser.client.clone())).await;
+        browser.close().await;
+        outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
     }
 
     pub async fn close(mut self) {
