@@ -688,24 +688,19 @@ fn placed_order(
 }
 
 /// An order placed with a campaign's code, as a shopper answering an offer would: products
-/// by popularity until the offer's minimum spend is met, shipped to their first saved
-/// address (`None` without one, or when the shop had nothing to sell), priced with the
-/// discount and taken through its life up to `ends_at` like any other order.
+/// by popularity until the offer's minimum spend is met, shipped to `address` (where their
+/// last order went), priced with the discount and taken through its life up to the shop's
+/// end like any other order; `None` when the shop had nothing to sell.
 pub(super) fn offer_order(
     rng: &mut ChaCha8Rng,
     shop: &DemoShop,
     shelf: &Shelf<'_>,
     account_id: Uuid,
+    address: PostalAddress,
     placed_at: DateTime<Utc>,
     discount: Discount,
 ) -> Option<Order> {
     let checkout = Settings::defaults().checkout;
-    let address = shop
-        .addresses
-        .iter()
-        .find(|a| a.account_id == account_id)?
-        .postal
-        .clone();
     let mut lines: Vec<OrderLine> = Vec::new();
     let goods = |lines: &[OrderLine]| lines.iter().map(OrderLine::line_total_minor).sum::<i64>();
     for _ in 0..20 {

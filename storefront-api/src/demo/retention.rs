@@ -22,6 +22,7 @@ use churn_lab::{Events, ModelArtifact, Transactions};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sqlx::PgPool;
+use storefront_client::account::PostalAddress;
 use storefront_client::staff::campaigns::{
     AudienceRule, CampaignDraft, CampaignMode, CampaignResults, Channel, OfferDraft, Uplift,
 };
@@ -365,7 +366,9 @@ async fn past_campaign(
     .context("launching the demo's finished campaign failed")?;
 
     let treated: Vec<Treated> = sqlx::query_as(
-        "SELECT e.account_id, d.id AS code_id, d.code::text AS code, e.window_ends_at
+        "SELECT e.account_id, d.id AS code_id, d.code::text AS code, e.window_ends_at,
+                (SELECT o.shipping_address FROM orders o WHERE o.account_id = e.account_id
+                  ORDER BY o.placed_at DESC LIMIT 1) AS last_address
            FROM campaign_enrolments e JOIN discount_codes d ON d.id = e.discount_code_id
           WHERE e.campaign_id = $1 ORDER BY e.account_id",
     )
@@ -454,6 +457,8 @@ struct Treated {
     code_id: Uuid,
     code: String,
     window_ends_at: DateTime<Utc>,
+    /// Where their last order went (every scored customer has one).
+    last_address: Option<sqlx::types::Json<PostalAddress>>,
 }
 
 /// What the treated customers did with the offer.
@@ -492,6 +497,7 @@ fn responses(
         code_id,
         code,
         window_ends_at,
+        last_address,
     } in treated
     {
         let responds = rng.random_bool(RESPONSE_RATE);
@@ -504,7 +510,11 @@ fn responses(
             continue;
         }
         banners.push((*account, at - TimeDelta::minutes(2)));
-        let Some(order) = history::offer_order(&mut rng, shop, &shelf, *account, at, discount)
+        let Some(address) = last_address.as_ref().map(|address| address.0.clone()) else {
+            continue;
+        };
+        let Some(order) =
+            history::offer_order(&mut rng, shop, &shelf, *account, address, at, discount)
         else {
             continue;
         };
