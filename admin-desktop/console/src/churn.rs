@@ -1,6 +1,7 @@
 //! The churn screen: run the analysis on the shop's current data (churn-lab as a library, on
 //! the API's churn dataset — no database connection), compare the models, deploy the chosen
-//! one and activate it, see the model history and roll back, score every customer.
+//! one and activate it, see the model history and roll back, score every customer, and see
+//! the whole-shop scoring runs with the schedule.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +14,7 @@ use churn_lab::run::save_run;
 use churn_lab::shop::{event_from_wire, transaction_from_wire};
 use churn_lab::training::{self, Progress, TrainingConfig, TrainingError, TrainingSummary};
 use churn_lab::transactions::{Events, Transaction, Transactions};
+use storefront_client::staff::campaigns::ScoringRunList;
 use storefront_client::staff::churn::{JobEnvelope, ModelList, RegisteredModel};
 use uuid::Uuid;
 
@@ -306,6 +308,13 @@ impl Console {
 
     pub async fn score_job(&self, id: Uuid) -> Result<JobEnvelope, ConsoleError> {
         self.call(|api| async move { api.score_job(id).await })
+            .await
+    }
+
+    /// The latest whole-shop scoring runs, newest first — staff's (a score-all job is one, by
+    /// its id) and the schedule's, with how each ended — and the schedule.
+    pub async fn scoring_runs(&self) -> Result<ScoringRunList, ConsoleError> {
+        self.call(|api| async move { api.scoring_runs().await })
             .await
     }
 }

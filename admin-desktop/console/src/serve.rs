@@ -108,6 +108,7 @@ impl Console {
             Request::RollBackModel(_) => answer::<RollBackModel>(self.roll_back_model().await),
             Request::ScoreAll(_) => answer::<ScoreAll>(self.score_all().await),
             Request::GetScoreJob(c) => answer::<GetScoreJob>(self.score_job(c.id).await),
+            Request::ListScoringRuns(_) => answer::<ListScoringRuns>(self.scoring_runs().await),
             Request::ListWebhooks(_) => answer::<ListWebhooks>(self.webhooks().await),
             Request::ListWebhookTopics(_) => {
                 answer::<ListWebhookTopics>(self.webhook_topics().await)

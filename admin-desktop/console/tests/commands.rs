@@ -560,6 +560,10 @@ async fn staff_train_on_the_shop_deploy_and_roll_back() {
     let churn = view.churn.unwrap();
     assert!(churn.scorable);
     assert_eq!(churn.model_version, first.version());
+    assert!(
+        churn.lifetime.is_some(),
+        "a model trained now carries the lifetime value: {churn:?}"
+    );
     assert!(view.order_count >= 1);
 
     // A second model, activated; rolling back returns to the first.
@@ -746,6 +750,16 @@ async fn staff_preview_launch_and_end_a_campaign() {
     })
     .await;
     assert_eq!(console.score_job(job).await.unwrap().job.status, "finished");
+    // The job is the newest scoring run, recorded with how it ended; the test stack
+    // schedules none.
+    let runs = console.scoring_runs().await.unwrap();
+    let run = &runs.runs[0];
+    assert_eq!(
+        (run.id, run.trigger.as_str(), run.status.as_str()),
+        (job, "staff", "finished")
+    );
+    assert!(run.customers.is_some_and(|n| n > 0), "{run:?}");
+    assert!(!runs.schedule.enabled);
     // The job reads finished before its run is recorded as finished in PostgreSQL.
     wait_for("the scores to launch on", START_TIMEOUT, async || {
         console.preview_campaign(&form).await.is_ok()

@@ -522,6 +522,92 @@ async fn campaign_scenario(client: &Client, api: &str) {
     click(client, "#score-all-yes").await;
     wait_text(client, "#score-job p", |t| t.ends_with("finished")).await;
 
+    // The job is listed as the latest scoring run, with the customers it scored; the test
+    // stack schedules none.
+    let runs = staff_get(api, "/churn/runs").await;
+    let run = &runs["runs"][0];
+    assert_eq!(
+        (&run["status"], &run["trigger"]),
+        (&json!("finished"), &json!("staff")),
+        "{runs}"
+    );
+    let scored = run["customers"]
+        .as_i64()
+        .expect("a finished run counts them");
+    assert!(scored > 0, "{runs}");
+    let started: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(run["started_at"].clone()).unwrap();
+    let last = wait_text(client, "#last-scoring-run", |t| t.contains("finished")).await;
+    assert_eq!(
+        last,
+        format!(
+            "Last scoring run: {}, finished, {scored} customers",
+            started.format("%-d %b %Y %H:%M")
+        )
+    );
+    let latest = "#scoring-runs tbody tr:first-child";
+    let listed = wait(client, latest).await.attr("data-run").await.unwrap();
+    assert_eq!(listed.as_deref(), run["id"].as_str());
+    assert_eq!(
+        wait_text(client, &format!("{latest} .run-customers"), |t| !t
+            .is_empty())
+        .await,
+        scored.to_string()
+    );
+    assert_eq!(
+        wait_text(client, "#scoring-schedule", |t| !t.is_empty()).await,
+        "Scheduled scoring is off."
+    );
+    scroll_to(client, "#scoring-runs").await;
+    screenshot(client, "churn-scoring-runs").await;
+
+    // A regular customer's page: the value they are expected to bring next year and when
+    // they should order again, by the model just deployed.
+    let customer = customer_churn(api, LIFETIME_CUSTOMER).await;
+    let lifetime = &customer["lifetime"];
+    assert_eq!(lifetime["status"], "predicted", "{customer}");
+    let orders = lifetime["expected_orders_365"].as_f64().unwrap();
+    let value = lifetime["predicted_value_365_minor"].as_i64().unwrap();
+    let next: chrono::NaiveDate =
+        serde_json::from_value(lifetime["next_order_expected_on"].clone())
+            .expect("a regular customer is expected back within the year");
+    click(client, "#nav-customers").await;
+    fill(client, "#customer-search", LIFETIME_CUSTOMER).await;
+    wait_text(client, "#customers tbody", |t| {
+        t.contains(LIFETIME_CUSTOMER)
+    })
+    .await;
+    click(client, "button.customer-open").await;
+    let shown = wait_text(client, "#lifetime-value", |t| !t.is_empty()).await;
+    assert_eq!(
+        shown,
+        format!(
+            "Predicted value, next 365 days: {} (about {orders:.1} orders of {})",
+            euros(value),
+            euros((value as f64 / orders).round() as i64)
+        )
+    );
+    let due = wait_text(client, "#next-order", |t| !t.is_empty()).await;
+    assert_eq!(
+        due,
+        format!(
+            "Next order expected by {} ({:.1}% chance of an order within 365 days)",
+            next.format("%-d %b %Y"),
+            100.0 * lifetime["order_chance_365"].as_f64().unwrap()
+        )
+    );
+    // The reasons read in the shop's words, as the API wrote them.
+    let strongest = customer["drivers"][0]["description"]
+        .as_str()
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| panic!("the strongest driver in words: {customer}"));
+    let driver = "#churn-drivers tbody tr:first-child .driver";
+    assert_eq!(
+        wait_text(client, driver, |t| !t.is_empty()).await,
+        strongest
+    );
+    screenshot(client, "customers-lifetime").await;
+
     // A typo is the console's to refuse, naming the field and marking its input.
     click(client, "#nav-campaigns").await;
     fill(client, "#name", "Winter win-back").await;
@@ -695,9 +781,32 @@ fn number(text: &str) -> i64 {
 
 /// The campaign and its results as the API gives them to staff.
 async fn campaign_detail(api: &str, id: &str) -> Value {
+    staff_get(api, &format!("/campaigns/{id}")).await
+}
+
+/// A demo customer with orders on several days, long enough ago for a lifetime prediction.
+const LIFETIME_CUSTOMER: &str = "customer1@nexus.test";
+
+/// A customer's churn report (with the lifetime value) as the API gives it to staff.
+async fn customer_churn(api: &str, email: &str) -> Value {
+    let found = staff_get(api, &format!("/customers?q={email}")).await;
+    let id = found["customers"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{email} is a demo customer: {found}"))
+        .to_owned();
+    staff_get(api, &format!("/customers/{id}/churn")).await["churn"].clone()
+}
+
+/// Whole euros and cents as the console writes them (`€123.45`).
+fn euros(minor: i64) -> String {
+    format!("€{}.{:02}", minor / 100, minor % 100)
+}
+
+/// An answer of the admin API (`path` after `/api/v1/admin`) to the demo staff account.
+async fn staff_get(api: &str, path: &str) -> Value {
     let token = api_test_stack::staff_token(api).await;
     reqwest::Client::new()
-        .get(format!("{api}/api/v1/admin/campaigns/{id}"))
+        .get(format!("{api}/api/v1/admin{path}"))
         .bearer_auth(token)
         .send()
         .await

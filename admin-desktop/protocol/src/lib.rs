@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use storefront_client::catalog::{Product, ProductStatus, StockMovement};
 use storefront_client::staff::campaigns::{
-    AudiencePreview, Campaign, CampaignDetail, CampaignList, CampaignStatus,
+    AudiencePreview, Campaign, CampaignDetail, CampaignList, CampaignStatus, ScoringRunList,
 };
 use storefront_client::staff::catalog::{ProductDraft, ProductPatch, StaffProductList};
 use storefront_client::staff::churn::{JobEnvelope, ModelList, RegisteredModel};
@@ -117,6 +117,8 @@ commands! {
     RollBackModel -> RegisteredModel;
     ScoreAll -> JobEnvelope;
     GetScoreJob -> JobEnvelope;
+    /// The latest whole-shop scoring runs (staff's and the schedule's) and the schedule.
+    ListScoringRuns -> ScoringRunList;
     ListWebhooks -> WebhookEndpointList;
     /// The topics an endpoint can subscribe to.
     ListWebhookTopics -> Vec<String>;
@@ -296,6 +298,9 @@ pub struct ScoreAll {}
 pub struct GetScoreJob {
     pub id: Uuid,
 }
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListScoringRuns {}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListWebhooks {}

@@ -1,10 +1,15 @@
 //! How the console writes numbers and dates.
 
-use chrono::{DateTime, Utc};
-use storefront_client::money::Money;
+use chrono::{DateTime, NaiveDate, Utc};
+use storefront_client::money::{Currency, Money};
 
 pub fn money(money: &Money) -> String {
     money.to_shopper_string()
+}
+
+/// A mean or a prediction in minor units, to the nearest minor unit.
+pub fn money_of(minor: f64, currency: Currency) -> String {
+    money(&Money::new(minor.round() as i64, currency))
 }
 
 pub fn when(at: &DateTime<Utc>) -> String {
@@ -12,7 +17,16 @@ pub fn when(at: &DateTime<Utc>) -> String {
 }
 
 pub fn day(at: &DateTime<Utc>) -> String {
-    at.format("%-d %b %Y").to_string()
+    date(at.date_naive())
+}
+
+pub fn date(day: NaiveDate) -> String {
+    day.format("%-d %b %Y").to_string()
+}
+
+/// The window's clock.
+pub fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
 }
 
 pub fn percent(value: f64) -> String {
@@ -50,4 +64,24 @@ pub fn options(options: &serde_json::Value) -> String {
                 .join(", ")
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fraction_of_a_minor_unit_is_rounded() {
+        let euro = Currency::parse("EUR").unwrap();
+        assert_eq!(money_of(1234.5, euro), "€12.35");
+        assert_eq!(money_of(5367.4, euro), "€53.67");
+    }
+
+    #[test]
+    fn days_read_the_same_from_a_date_or_a_time() {
+        let day = NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+        assert_eq!(date(day), "4 Jan 2027");
+        let at = day.and_hms_opt(23, 59, 0).unwrap().and_utc();
+        assert_eq!(super::day(&at), "4 Jan 2027");
+    }
 }

@@ -9,7 +9,7 @@ use crate::catalog::StockMovement;
 use crate::catalog::{Product, ProductEnvelope};
 use crate::staff::campaigns::{
     AudiencePreview, AudiencePreviewEnvelope, Campaign, CampaignDetail, CampaignDraft,
-    CampaignEnvelope, CampaignList, CampaignPatch, CampaignStatus,
+    CampaignEnvelope, CampaignList, CampaignPatch, CampaignStatus, ScoringRunList,
 };
 use crate::staff::catalog::{
     MovementEnvelope, MovementList, ProductDraft, ProductPatch, StaffListParams, StaffProductList,
@@ -291,6 +291,12 @@ impl Client {
     /// `GET /admin/churn/jobs/{id}`.
     pub async fn score_job(&self, id: Uuid) -> Result<JobEnvelope, ClientError> {
         self.get(&format!("/admin/churn/jobs/{id}"), &()).await
+    }
+
+    /// `GET /admin/churn/runs`: the latest whole-shop scoring runs (staff's and the
+    /// schedule's), newest first, and the schedule.
+    pub async fn scoring_runs(&self) -> Result<ScoringRunList, ClientError> {
+        self.get("/admin/churn/runs", &()).await
     }
 
     /// `GET /admin/churn/dataset`: the shop's orders and events as churn-lab reads them.

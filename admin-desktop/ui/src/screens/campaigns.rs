@@ -3,7 +3,7 @@
 //! it could prove before launching; and each campaign's results per arm, the uplifts with
 //! their 95 % intervals, the cumulative purchase rate drawn per arm, pause, resume and end.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use console_protocol::campaigns::{CampaignForm, OfferKind, RISK_BANDS, TOO_SMALL_POINTS, marks};
 use console_protocol::{
     GetCampaign, LaunchCampaign, ListCampaigns, PreviewCampaign, SetCampaignStatus,
@@ -439,7 +439,7 @@ fn ResultsView(
     refresh: impl Fn() + Copy + 'static,
 ) -> impl IntoView {
     let CampaignDetail { campaign, results } = detail;
-    let now = now();
+    let now = format::now();
     let currency = results.treated.revenue.currency;
     let counting = results.final_at.is_some_and(|at| at > now);
     let status = campaign.status;
@@ -530,14 +530,9 @@ fn figures(
         row(
             "net-revenue-per-customer",
             "Net revenue per customer",
-            &|a| money_of(a.net_revenue_per_customer_minor, a.revenue.currency),
+            &|a| format::money_of(a.net_revenue_per_customer_minor, a.revenue.currency),
         ),
     ]
-}
-
-/// A mean in minor units, to the nearest minor unit.
-fn money_of(minor: f64, currency: Currency) -> String {
-    Money::new(minor.round() as i64, currency).to_shopper_string()
 }
 
 /// How the campaign is set up, in one line.
@@ -686,10 +681,6 @@ fn signed_money(minor: f64, currency: Currency) -> String {
     }
 }
 
-fn now() -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
-}
-
 // The chart's drawing area, in SVG units (it scales to the panel's width).
 const WIDTH: f64 = 560.0;
 const HEIGHT: f64 = 220.0;
@@ -817,7 +808,7 @@ fn PurchaseRateChart(daily: Vec<DailyRates>) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     use super::*;
 
@@ -947,6 +938,5 @@ mod tests {
         assert_eq!(signed(-0.04, 1), "0.0");
         assert_eq!(signed_money(-40.4, euro()), "−€0.40");
         assert_eq!(signed_money(0.3, euro()), "€0.00");
-        assert_eq!(money_of(1234.5, euro()), "€12.35");
     }
 }

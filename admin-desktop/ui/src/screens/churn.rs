@@ -1,19 +1,22 @@
 //! Churn: train on the shop's current data with progress (and cancel), compare the models,
-//! deploy and activate the chosen one, see the model history, roll back, score everyone.
+//! deploy and activate the chosen one, see the model history, roll back, score everyone, and
+//! the whole-shop scoring runs (staff's and the schedule's) with the schedule.
 
+use chrono::{DateTime, Duration, Utc};
 use console_protocol::churn::{TrainedRunView, TrainingOptions, TrainingStep};
 use console_protocol::{
     ActivateModel, CancelTraining, DeployLastRun, GetLastRun, GetScoreJob, ListModels,
-    RollBackModel, ScoreAll, TRAINING_PROGRESS, Train,
+    ListScoringRuns, RollBackModel, ScoreAll, TRAINING_PROGRESS, Train,
 };
 use leptos::prelude::*;
 use serde_json::Value;
+use storefront_client::staff::campaigns::{ScoringRun, ScoringRunList};
 use storefront_client::staff::churn::{JobEnvelope, RegisteredModel};
 
 use crate::app::Frame;
 use crate::format;
 use crate::invoke::{CommandError, call, listen};
-use crate::screens::{Confirmed, Problem};
+use crate::screens::{Confirmed, Problem, failed};
 
 /// A change to the model registry; each answers with the model it concerns.
 #[derive(Debug, Clone)]
@@ -42,6 +45,7 @@ pub fn ChurnScreen() -> impl IntoView {
     let error = RwSignal::new(None::<CommandError>);
     let notice = RwSignal::new(String::new());
     let models = LocalResource::new(|| call(ListModels {}));
+    let runs = LocalResource::new(|| call(ListScoringRuns {}));
     listen(TRAINING_PROGRESS, move |s: TrainingStep| step.set(Some(s)));
     leptos::task::spawn_local(async move {
         if let Ok(Some(last)) = call(GetLastRun {}).await {
@@ -121,6 +125,8 @@ pub fn ChurnScreen() -> impl IntoView {
                             }
                         }
                     }
+                    // The job is a scoring run, recorded with how it ended.
+                    runs.refetch();
                 }
                 Err(e) => {
                     frame.check(&e);
@@ -196,7 +202,87 @@ pub fn ChurnScreen() -> impl IntoView {
                 <p class="muted">{format!("Scoring with {}: {} of {} — {}", j.job.model_version, j.job.done, j.job.total, j.job.status)}</p>
             </div>
         })}
+        <h2>"Scoring runs"</h2>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match runs.await {
+                    Ok(list) => view! { <ScoringRuns list/> }.into_any(),
+                    Err(e) => failed(frame, e),
+                }
+            })}
+        </Transition>
     }
+}
+
+/// The latest scoring run in a sentence, the schedule, and the recent runs.
+#[component]
+fn ScoringRuns(list: ScoringRunList) -> impl IntoView {
+    view! {
+        <p id="last-scoring-run">{last_run(list.runs.first())}</p>
+        <p id="scoring-schedule" class="muted">{schedule(&list, format::now())}</p>
+        {(!list.runs.is_empty()).then(|| view! {
+            <table id="scoring-runs">
+                <thead><tr><th>"Started"</th><th>"By"</th><th>"Model"</th><th>"Outcome"</th><th>"Customers scored"</th><th>"Enrolled in campaigns"</th></tr></thead>
+                <tbody>
+                    {list.runs.iter().map(|run| view! {
+                        <tr data-run=run.id.to_string()>
+                            <td>{format::when(&run.started_at)}</td>
+                            <td>{run.trigger.clone()}</td>
+                            <td><code>{run.model_version.clone()}</code></td>
+                            <td class="run-outcome">{outcome(run)}</td>
+                            <td class="run-customers">{run.customers.map(|n| n.to_string())}</td>
+                            <td class="run-enrolled">{run.enrolled.map(|n| n.to_string())}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        })}
+    }
+}
+
+/// `finished`, `running`, or `failed: <why>`.
+fn outcome(run: &ScoringRun) -> String {
+    match &run.error {
+        Some(error) if run.status == "failed" => format!("failed: {error}"),
+        _ => run.status.clone(),
+    }
+}
+
+/// `Last scoring run: 6 Dec 2026 21:14, finished, 187 customers`.
+fn last_run(run: Option<&ScoringRun>) -> String {
+    let Some(run) = run else {
+        return "No scoring run yet.".to_owned();
+    };
+    let customers = match run.customers {
+        Some(1) => ", 1 customer".to_owned(),
+        Some(n) => format!(", {n} customers"),
+        None => String::new(),
+    };
+    format!(
+        "Last scoring run: {}, {}{customers}",
+        format::when(&run.started_at),
+        outcome(run)
+    )
+}
+
+/// When every customer is scored again by the schedule. The API says how often; when the next
+/// run is due follows its rule (`storage/scoring_runs.rs::claim_scheduled`): `every_hours`
+/// after the latest run of any kind started.
+fn schedule(list: &ScoringRunList, now: DateTime<Utc>) -> String {
+    let schedule = list.schedule;
+    if !schedule.enabled {
+        return "Scheduled scoring is off.".to_owned();
+    }
+    let due = list
+        .runs
+        .first()
+        .map(|latest| latest.started_at + Duration::hours(i64::from(schedule.every_hours)))
+        .filter(|due| *due > now)
+        .map_or_else(|| "now".to_owned(), |due| format::when(&due));
+    format!(
+        "Re-scored every {} h; next run due {due}.",
+        schedule.every_hours
+    )
 }
 
 #[component]
@@ -277,4 +363,83 @@ async fn gloo_sleep(ms: i32) {
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use storefront_client::lists::CountMeta;
+    use storefront_client::staff::campaigns::ScoringSchedule;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn run(status: &str, customers: Option<i32>, error: Option<&str>) -> ScoringRun {
+        ScoringRun {
+            id: Uuid::nil(),
+            trigger: "staff".into(),
+            model_version: "logistic-20261206".into(),
+            status: status.into(),
+            customers,
+            enrolled: customers.map(|_| 0),
+            error: error.map(str::to_owned),
+            started_at: Utc.with_ymd_and_hms(2026, 12, 6, 21, 14, 0).unwrap(),
+            finished_at: None,
+        }
+    }
+
+    fn runs(runs: Vec<ScoringRun>, enabled: bool) -> ScoringRunList {
+        ScoringRunList {
+            meta: CountMeta::of(&runs),
+            runs,
+            schedule: ScoringSchedule {
+                enabled,
+                every_hours: 24,
+            },
+        }
+    }
+
+    #[test]
+    fn the_last_run_reads_as_a_sentence() {
+        assert_eq!(
+            last_run(Some(&run("finished", Some(187), None))),
+            "Last scoring run: 6 Dec 2026 21:14, finished, 187 customers"
+        );
+        assert_eq!(
+            last_run(Some(&run("finished", Some(1), None))),
+            "Last scoring run: 6 Dec 2026 21:14, finished, 1 customer"
+        );
+        assert_eq!(
+            last_run(Some(&run("running", None, None))),
+            "Last scoring run: 6 Dec 2026 21:14, running"
+        );
+        assert_eq!(
+            last_run(Some(&run("failed", None, Some("MongoDB is down")))),
+            "Last scoring run: 6 Dec 2026 21:14, failed: MongoDB is down"
+        );
+        assert_eq!(last_run(None), "No scoring run yet.");
+    }
+
+    #[test]
+    fn the_next_run_is_due_a_period_after_the_latest_started() {
+        let started = Utc.with_ymd_and_hms(2026, 12, 6, 21, 14, 0).unwrap();
+        let latest = runs(vec![run("finished", Some(187), None)], true);
+        assert_eq!(
+            schedule(&latest, started + Duration::hours(1)),
+            "Re-scored every 24 h; next run due 7 Dec 2026 21:14."
+        );
+        // Overdue (no model was active), or never run: the next check starts one.
+        assert_eq!(
+            schedule(&latest, started + Duration::hours(25)),
+            "Re-scored every 24 h; next run due now."
+        );
+        assert_eq!(
+            schedule(&runs(Vec::new(), true), started),
+            "Re-scored every 24 h; next run due now."
+        );
+        assert_eq!(
+            schedule(&runs(Vec::new(), false), started),
+            "Scheduled scoring is off."
+        );
+    }
 }

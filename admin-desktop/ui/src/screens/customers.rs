@@ -1,8 +1,12 @@
-//! Customers: search; the detail with orders, the churn score with its reasons, and the
-//! emails the shop sent them (support can send one again).
+//! Customers: search; the detail with orders, the churn score with its reasons in the shop's
+//! words, the value they are expected to bring over the next year, and the emails the shop
+//! sent them (support can send one again).
 
 use console_protocol::{FindCustomers, GetCustomer, ResendCustomerEmail};
 use leptos::prelude::*;
+use storefront_client::money::{Currency, Money};
+use storefront_client::orders::OrderSummary;
+use storefront_client::staff::churn::{Driver, LifetimeValue};
 use storefront_client::staff::customers::{CustomerEmail, EmailStatus};
 use uuid::Uuid;
 
@@ -94,15 +98,15 @@ fn CustomerDetailPanel(id: Uuid) -> impl IntoView {
                                         <strong>{churn.risk_band.clone()}</strong>
                                         <span class="muted">{format!(" (model {})", churn.model_version)}</span>
                                     </p>
-                                    <table>
-                                        <thead><tr><th>"Pushing it up"</th><th>"This customer"</th><th>"Typical"</th><th>"Effect"</th></tr></thead>
+                                    <table id="churn-drivers">
+                                        <thead><tr><th>"Pushing it up"</th><th>"Effect"</th></tr></thead>
                                         <tbody>
                                             {churn.drivers.iter().map(|d| view! {
-                                                <tr><td>{d.feature.replace('_', " ")}</td><td>{format!("{:.1}", d.value)}</td>
-                                                    <td>{format!("{:.1}", d.typical)}</td><td>{format!("+{}", format::percent(d.effect))}</td></tr>
+                                                <tr><td class="driver">{driver(d)}</td><td>{format!("+{}", format::percent(d.effect))}</td></tr>
                                             }).collect_view()}
                                         </tbody>
                                     </table>
+                                    <LifetimeLines lifetime=churn.lifetime currency=spending_currency(&v.orders)/>
                                 }.into_any(),
                                 Ok(churn) => view! { <p class="muted">{churn.reason.unwrap_or_default()}</p> }.into_any(),
                                 Err(error) => view! { <p class="muted">{error.message}</p> }.into_any(),
@@ -148,6 +152,90 @@ fn CustomerDetailPanel(id: Uuid) -> impl IntoView {
     }
 }
 
+/// A driver in the shop's words ("42 days past their usual 25-day rhythm"); the feature's
+/// name and the two numbers where the API has no words for it.
+fn driver(driver: &Driver) -> String {
+    if driver.description.is_empty() {
+        format!(
+            "{}: {:.1} (typical {:.1})",
+            driver.feature.replace('_', " "),
+            driver.value,
+            driver.typical
+        )
+    } else {
+        driver.description.clone()
+    }
+}
+
+/// The currency the customer buys in: the one of their orders. The API's lifetime value is
+/// in minor units of it; a customer whose orders are in several has no one currency.
+fn spending_currency(orders: &[OrderSummary]) -> Option<Currency> {
+    let currency = orders.first()?.total.currency;
+    orders
+        .iter()
+        .all(|order| order.total.currency == currency)
+        .then_some(currency)
+}
+
+/// The lifetime value's lines: the value over the next year (or why there is none), and when
+/// the next order is expected.
+fn lifetime_lines(
+    lifetime: &LifetimeValue,
+    currency: Option<Currency>,
+) -> (String, Option<String>) {
+    match lifetime {
+        LifetimeValue::NotEnoughHistory { message, .. } => (message.clone(), None),
+        LifetimeValue::Predicted {
+            expected_orders_365,
+            predicted_value_365_minor,
+            order_chance_365,
+            next_order_expected_on,
+        } => {
+            let orders = format!("{expected_orders_365:.1}");
+            let value = match currency {
+                // The value is the expected orders times the expected spend per order.
+                Some(currency) if orders != "0.0" => format!(
+                    "{} (about {orders} orders of {})",
+                    format::money(&Money::new(*predicted_value_365_minor, currency)),
+                    format::money_of(
+                        *predicted_value_365_minor as f64 / expected_orders_365,
+                        currency
+                    )
+                ),
+                Some(currency) => format::money(&Money::new(*predicted_value_365_minor, currency)),
+                None => format!(
+                    "about {orders} orders (their orders are in several currencies: no one amount)"
+                ),
+            };
+            let chance = format::percent(*order_chance_365);
+            let next = match next_order_expected_on {
+                Some(day) => format!(
+                    "Next order expected by {} ({chance} chance of an order within 365 days)",
+                    format::date(*day)
+                ),
+                None => format!("Another order within 365 days is unlikely ({chance} chance)"),
+            };
+            (
+                format!("Predicted value, next 365 days: {value}"),
+                Some(next),
+            )
+        }
+    }
+}
+
+/// What the customer is expected to bring over the next year; nothing when the active model
+/// predicts no lifetime value (trained before it did).
+#[component]
+fn LifetimeLines(lifetime: Option<LifetimeValue>, currency: Option<Currency>) -> impl IntoView {
+    lifetime.map(|lifetime| {
+        let (value, next) = lifetime_lines(&lifetime, currency);
+        view! {
+            <p id="lifetime-value">{value}</p>
+            {next.map(|next| view! { <p id="next-order">{next}</p> })}
+        }
+    })
+}
+
 /// One email: what it was, when, how it went (and why not), and "Send again" once it is
 /// no longer on its way.
 #[component]
@@ -178,5 +266,106 @@ fn EmailRow(email: CustomerEmail, resend: impl Fn(i64) + Copy + 'static) -> impl
                 <button class="secondary email-resend" on:click=move |_| resend(id)>"Send again"</button>
             })}</td>
         </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use storefront_client::orders::OrderStatus;
+
+    use super::*;
+
+    fn euro() -> Currency {
+        Currency::parse("EUR").unwrap()
+    }
+
+    fn order(currency: Currency) -> OrderSummary {
+        OrderSummary {
+            id: Uuid::nil(),
+            number: 1001,
+            status: OrderStatus::Delivered,
+            total: Money::new(4990, currency),
+            item_count: 1,
+            placed_at: Utc.with_ymd_and_hms(2026, 11, 2, 10, 0, 0).unwrap(),
+        }
+    }
+
+    fn predicted(orders: f64, minor: i64, next: Option<NaiveDate>) -> LifetimeValue {
+        LifetimeValue::Predicted {
+            expected_orders_365: orders,
+            predicted_value_365_minor: minor,
+            order_chance_365: 0.874,
+            next_order_expected_on: next,
+        }
+    }
+
+    #[test]
+    fn a_prediction_reads_in_the_customers_currency() {
+        let next = NaiveDate::from_ymd_opt(2027, 1, 4);
+        let (value, due) = lifetime_lines(&predicted(2.3, 12345, next), Some(euro()));
+        assert_eq!(
+            value,
+            "Predicted value, next 365 days: €123.45 (about 2.3 orders of €53.67)"
+        );
+        assert_eq!(
+            due.as_deref(),
+            Some("Next order expected by 4 Jan 2027 (87.4% chance of an order within 365 days)")
+        );
+        let (value, due) = lifetime_lines(&predicted(0.04, 212, None), Some(euro()));
+        assert_eq!(value, "Predicted value, next 365 days: €2.12");
+        assert_eq!(
+            due.as_deref(),
+            Some("Another order within 365 days is unlikely (87.4% chance)")
+        );
+        let (value, _) = lifetime_lines(&predicted(2.3, 12345, next), None);
+        assert_eq!(
+            value,
+            "Predicted value, next 365 days: about 2.3 orders (their orders are in several \
+             currencies: no one amount)"
+        );
+    }
+
+    #[test]
+    fn too_short_a_history_says_why() {
+        let short = LifetimeValue::NotEnoughHistory {
+            reason: "single_order_day".into(),
+            message: "Not enough history for a prediction: has ordered on one day only.".into(),
+        };
+        assert_eq!(
+            lifetime_lines(&short, Some(euro())),
+            (
+                "Not enough history for a prediction: has ordered on one day only.".to_owned(),
+                None
+            )
+        );
+    }
+
+    #[test]
+    fn the_currency_is_the_one_their_orders_share() {
+        let dollar = Currency::parse("USD").unwrap();
+        assert_eq!(
+            spending_currency(&[order(euro()), order(euro())]),
+            Some(euro())
+        );
+        assert_eq!(spending_currency(&[order(euro()), order(dollar)]), None);
+        assert_eq!(spending_currency(&[]), None);
+    }
+
+    #[test]
+    fn drivers_read_in_the_shops_words() {
+        let mut recency = Driver {
+            feature: "recency_days".into(),
+            value: 67.0,
+            typical: 31.0,
+            effect: 0.12,
+            description: "last order 67 days ago, 42 days past their usual 25-day rhythm".into(),
+        };
+        assert_eq!(
+            driver(&recency),
+            "last order 67 days ago, 42 days past their usual 25-day rhythm"
+        );
+        recency.description.clear();
+        assert_eq!(driver(&recency), "recency days: 67.0 (typical 31.0)");
     }
 }
