@@ -25,13 +25,15 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin nexus
+ && groupadd --system --gid 10001 nexus \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin nexus
 COPY --from=builder /usr/local/bin/storefront-api /usr/local/bin/storefront-api
-USER nexus
+# Numeric, so that Kubernetes can check runAsNonRoot without reading /etc/passwd.
+USER 10001:10001
 ENV NEXUS_HTTP__HOST=0.0.0.0 \
     NEXUS_LOG__FILTER=info
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=6 \
-  CMD curl -fsS -o /dev/null http://127.0.0.1:8080/healthz || exit 1
+  CMD ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:8080/healthz"]
 ENTRYPOINT ["storefront-api"]
 CMD ["serve"]

@@ -21,15 +21,17 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin nexus
+ && groupadd --system --gid 10001 nexus \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin nexus
 COPY --from=builder /usr/local/bin/web-shop /usr/local/bin/web-shop
 COPY --from=builder /srv/site /srv/site
-USER nexus
+# Numeric, so that Kubernetes can check runAsNonRoot without reading /etc/passwd.
+USER 10001:10001
 ENV NEXUS_SHOP_ADDR=0.0.0.0:3000 \
     NEXUS_SHOP_API_URL=http://storefront-api:8080 \
     LEPTOS_SITE_ROOT=/srv/site \
     RUST_LOG=info
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=6 \
-  CMD curl -fsS -o /dev/null http://127.0.0.1:3000/healthz || exit 1
+  CMD ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:3000/healthz"]
 ENTRYPOINT ["web-shop"]

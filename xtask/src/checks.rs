@@ -3,7 +3,8 @@
 //! `secantusd-py` the readiness test starts on its own), drops leftover test databases, then
 //! runs, stopping at the first failure: rustfmt, clippy (host and the shop's wasm32 side), the
 //! workspace tests (the browser tests with the API and shop binaries built first), the fuzz
-//! targets for a few seconds each, and the docker-compose file check.
+//! targets for a few seconds each, the docker-compose file check and the deployment check
+//! (`infra`).
 
 use std::process::Command;
 use std::time::Instant;
@@ -25,7 +26,7 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
     mongo::ensure_venv(ws)?;
     drop_test_databases()?;
     drop_test_mongo_databases(ws);
-    let total = 6;
+    let total = 7;
     let step = |index: usize, title: &str, mut command: Command| -> Result<()> {
         println!("==> [{index}/{total}] {title}");
         let started = Instant::now();
@@ -88,8 +89,10 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
         "==> fuzz targets passed in {} s",
         started.elapsed().as_secs()
     );
-    println!("==> [{total}/{total}] docker-compose.yml");
+    println!("==> [6/{total}] docker-compose.yml");
     check_compose_file(ws)?;
+    println!("==> [{total}/{total}] the deployment (infrastructure/)");
+    crate::infra::check(ws)?;
     println!("all checks passed");
     Ok(())
 }

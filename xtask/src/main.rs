@@ -6,7 +6,10 @@
 //! * `down` stops exactly what `up` and `test` started, nothing else.
 //! * `test [-- ARGS]` installs what the checks need when it is missing (Debian packages, Rust
 //!   components, wasm-bindgen-cli, tauri-driver), ensures the backing services, then runs fmt,
-//!   clippy, the tests and the compose-file check.
+//!   clippy, the tests, the compose-file check and `infra-check`.
+//! * `infra-check` checks the deployment in `infrastructure/` offline: the Kubernetes overlays
+//!   rendered, validated against the schemas and policy-scanned, the Dockerfiles and deploy.sh
+//!   linted, deploy.sh run dry; each validator must refuse its broken fixture.
 //! * `shop-build [--debug]` builds the web shop (server binary and site directory) and prints
 //!   where they are; the container image uses it.
 //! * `fuzz [TARGET…] [--seconds N]` runs the `cargo fuzz` targets of the parsers that take
@@ -23,6 +26,7 @@ mod cmd;
 mod console;
 mod down;
 mod fuzz;
+mod infra;
 mod prerequisites;
 mod process;
 mod services;
@@ -61,12 +65,15 @@ enum Command {
     /// Stop exactly what `up` and `test` started (processes with a pid file in .nexus/run).
     Down,
     /// Install what the checks need, ensure the backing services, then run fmt, clippy, the
-    /// workspace tests and the compose check.
+    /// workspace tests, the compose check and the deployment check.
     Test {
         /// Extra arguments passed through to `cargo test --workspace`.
         #[arg(last = true)]
         cargo_test_args: Vec<String>,
     },
+    /// Check the deployment offline: render the Kubernetes overlays, validate them against the
+    /// schemas, scan them with checkov, lint the Dockerfiles and deploy.sh, dry-run deploy.sh.
+    InfraCheck,
     /// Build the web shop (server binary, wasm bundle, assets) and print where they are.
     ShopBuild {
         /// A debug build instead of a release build.
@@ -102,6 +109,7 @@ fn main() -> Result<()> {
         Command::Console { release } => console::console(&ws, release),
         Command::Down => down::down(&ws),
         Command::Test { cargo_test_args } => checks::test(&ws, &cargo_test_args),
+        Command::InfraCheck => infra::check(&ws),
         Command::ShopBuild { debug } => {
             let build = shop::build(&ws, !debug)?;
             println!("server binary: {}", build.binary.display());

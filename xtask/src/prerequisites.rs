@@ -1,7 +1,8 @@
 //! What the chores need from the machine beyond a Rust toolchain and python3, installed when
 //! missing: Debian packages (through apt-get, as root or with password-less sudo), rustup
 //! components and targets, the cargo-installed tools (wasm-bindgen-cli, tauri-driver) and the
-//! Python tools from PyPI, each in a venv of its own (SecantusDB, schemathesis).
+//! Python tools from PyPI, each in a venv of its own (SecantusDB, schemathesis, and the
+//! deployment's validators, which `infra` lists).
 //! Each is probed first, so a second run installs nothing; each installation says why.
 //! Where xtask cannot install (no apt-get, not root and no sudo), it stops with the command
 //! to run by hand.
@@ -131,6 +132,7 @@ pub fn ensure_for_tests(ws: &Workspace) -> Result<()> {
         "prints the stacks of a MongoDB-wire server the tests' watchdog finds hung",
     )?;
     crate::services::mail::ensure_installed(ws)?;
+    crate::infra::ensure_tools(ws)?;
     Ok(())
 }
 
@@ -143,6 +145,25 @@ pub const SCHEMATHESIS_REQUIREMENT: &str = "schemathesis==4.32.5";
 /// Installs `requirement` from PyPI into the venv that holds `program` (`<venv>/bin/<name>`),
 /// unless `program` is already there. Pre-releases are allowed: the pin says which.
 pub fn ensure_python_tool(program: &std::path::Path, requirement: &str, why: &str) -> Result<()> {
+    install_python_tool(program, requirement, why, true)
+}
+
+/// The same for a tool whose dependencies must be final releases too (checkov's dozens:
+/// `--pre` would take any release candidate among them as soon as it is published).
+pub fn ensure_python_release(
+    program: &std::path::Path,
+    requirement: &str,
+    why: &str,
+) -> Result<()> {
+    install_python_tool(program, requirement, why, false)
+}
+
+fn install_python_tool(
+    program: &std::path::Path,
+    requirement: &str,
+    why: &str,
+    pre_releases: bool,
+) -> Result<()> {
     if program.exists() {
         return Ok(());
     }
@@ -159,12 +180,13 @@ pub fn ensure_python_tool(program: &std::path::Path, requirement: &str, why: &st
             "cannot create the venv (on Debian's python3: apt-get install python3-venv)",
         )?;
     }
-    cmd::run(
-        Command::new(venv.join("bin/pip"))
-            .args(["install", "--disable-pip-version-check", "--pre"])
-            .arg(requirement),
-    )
-    .with_context(|| format!("cannot install {requirement} from PyPI"))
+    let mut pip = Command::new(venv.join("bin/pip"));
+    pip.args(["install", "--disable-pip-version-check"]);
+    if pre_releases {
+        pip.arg("--pre");
+    }
+    cmd::run(pip.arg(requirement))
+        .with_context(|| format!("cannot install {requirement} from PyPI"))
 }
 
 /// The Debian packages the staff console's build links against, installed when missing.

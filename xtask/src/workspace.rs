@@ -88,6 +88,12 @@ impl Workspace {
         self.root.join(".venv-schemathesis/bin/schemathesis")
     }
 
+    /// `.venv-infra/`: the deployment's validators and renderer, a venv each
+    /// (`infrastructure/tools.txt`).
+    pub fn infra_venv(&self) -> PathBuf {
+        self.root.join(".venv-infra")
+    }
+
     /// Cargo's target directory as the nested cargo invocations will use it.
     pub fn target_dir(&self) -> PathBuf {
         ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"]
