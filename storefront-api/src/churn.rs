@@ -23,7 +23,7 @@ use storefront_client::staff::churn::{
 use uuid::Uuid;
 
 use crate::{
-    domain::account::Role,
+    domain::{account::Role, money::Currency},
     error::ApiError,
     state::AppState,
     storage::{
@@ -32,7 +32,8 @@ use crate::{
         scoring_runs::Trigger,
     },
 };
-use storefront_client::staff::campaigns::ScoringRun;
+use storefront_client::lists::CountMeta;
+use storefront_client::staff::campaigns::{ScoringRun, ScoringRunList, ScoringSchedule};
 pub use storefront_client::staff::churn::ScoreJob;
 
 /// The model requests score with. A request takes the `Arc` once and finishes on it even if
@@ -257,7 +258,13 @@ pub async fn explain_customer(
                     description: d.description,
                 })
                 .collect(),
-            lifetime: churn.score.lifetime.as_ref().map(lifetime_value),
+            lifetime: match &churn.score.lifetime {
+                Some(lifetime) => Some(lifetime_value(
+                    lifetime,
+                    storage::churn::spending_currency(&state.db, customer_id).await?,
+                )),
+                None => None,
+            },
             features: churn.features.into_iter().collect(),
         },
     })
@@ -290,8 +297,8 @@ fn minor_units(major: f64) -> i64 {
     (major * 100.0).round() as i64
 }
 
-/// A lifetime prediction as staff read it.
-fn lifetime_value(lifetime: &Lifetime) -> LifetimeValue {
+/// A lifetime prediction as staff read it, in the currency the customer buys in.
+fn lifetime_value(lifetime: &Lifetime, currency: Option<Currency>) -> LifetimeValue {
     match lifetime {
         Lifetime::NotEnoughHistory { reason } => LifetimeValue::NotEnoughHistory {
             reason: reason.as_str().to_owned(),
@@ -299,13 +306,15 @@ fn lifetime_value(lifetime: &Lifetime) -> LifetimeValue {
         },
         Lifetime::Predicted {
             expected_orders_365,
+            expected_order_value,
             value_365,
             order_chance_365,
             next_order,
-            ..
         } => LifetimeValue::Predicted {
             expected_orders_365: *expected_orders_365,
+            expected_order_value_minor: minor_units(*expected_order_value),
             predicted_value_365_minor: minor_units(*value_365),
+            currency,
             order_chance_365: *order_chance_365,
             next_order_expected_on: match next_order {
                 NextOrder::ExpectedBy { date, .. } => Some(*date),
@@ -398,6 +407,26 @@ pub async fn scheduled_run(state: &AppState) -> anyhow::Result<Option<Uuid>> {
     Ok(Some(id))
 }
 
+/// The latest whole-shop scoring runs, newest first, and the schedule with when it next runs.
+pub async fn scoring_runs(state: &AppState) -> Result<ScoringRunList, ApiError> {
+    let runs = storage::scoring_runs::recent(&state.db, 20).await?;
+    let scoring = state.settings.scoring;
+    let next_due_at = if scoring.schedule_enabled && state.churn.current().is_some() {
+        Some(storage::scoring_runs::next_due(&state.db, scoring.every_hours).await?)
+    } else {
+        None
+    };
+    Ok(ScoringRunList {
+        meta: CountMeta::of(&runs),
+        runs,
+        schedule: ScoringSchedule {
+            enabled: scoring.schedule_enabled,
+            every_hours: scoring.every_hours,
+            next_due_at,
+        },
+    })
+}
+
 /// Scores every customer with the active model now and returns when the run has ended, with
 /// how many were scored and enrolled (the demo's first scoring; staff's runs go in the
 /// background).
@@ -448,7 +477,7 @@ async fn run_score_all(
 ) -> anyhow::Result<(usize, u64)> {
     let transactions = storage::churn::transactions(&state.db, None).await?;
     let events = if model.uses_events() {
-        storage::churn::events(&state.mongo, None).await?
+        storage::churn::events(&state.batch_mongo, None).await?
     } else {
         Vec::new()
     };
@@ -464,10 +493,10 @@ async fn run_score_all(
         .await?;
     let stored: Vec<storage::churn::StoredScore> = scores.into_iter().map(stored_score).collect();
     for batch in stored.chunks(1000) {
-        storage::churn::insert_scores(&state.mongo, id, &model.version, batch).await?;
+        storage::churn::insert_scores(&state.batch_mongo, id, &model.version, batch).await?;
         jobs(state).add_done(id, batch.len()).await?;
     }
-    storage::churn::drop_scores_of_other_jobs(&state.mongo, id).await?;
+    storage::churn::drop_scores_of_other_jobs(&state.batch_mongo, id).await?;
     let scored: Vec<_> = stored
         .iter()
         .filter_map(storage::churn::StoredScore::scored)
@@ -507,6 +536,23 @@ pub async fn latest_scores(
     Ok((run, scores))
 }
 
+/// The shop's history as churn-lab trains on it (`ChurnDataset`'s JSON), streamed: see
+/// [`dataset_stream`]. MongoDB down is a 503 naming it, before the answer starts; the events
+/// are read through the batch client, whose monitor waits out a server busy handing them over.
+pub async fn dataset(
+    state: &AppState,
+) -> Result<
+    impl futures::Stream<Item = std::io::Result<axum::body::Bytes>> + Send + 'static + use<>,
+    ApiError,
+> {
+    let exported_at = Utc::now();
+    storage::health::ping_mongo(&state.mongo).await?;
+    let transactions = storage::churn::transactions(&state.db, None).await?;
+    let mongo = state.batch_mongo.clone();
+    let events = async move { storage::churn::event_stream(&mongo, None).await };
+    dataset_stream(exported_at, &transactions, events)
+}
+
 /// Events per chunk of the streamed dataset: big enough that chunk overhead is nothing,
 /// small enough that the first bytes leave at once.
 const DATASET_CHUNK: usize = 2_000;
@@ -517,18 +563,22 @@ const DATASET_CHUNK: usize = 2_000;
 /// hundreds of thousands of events in memory. A failure half-way
 /// ends the stream with an error, which truncates the JSON: a client never mistakes a cut
 /// export for a complete one.
-pub fn dataset_stream<Events>(
+pub fn dataset_stream<Events, OpenEvents>(
     exported_at: chrono::DateTime<Utc>,
     transactions: &[churn_lab::transactions::Transaction],
-    events: impl Future<Output = mongodb::error::Result<Events>> + Send + 'static,
+    events: OpenEvents,
 ) -> Result<
-    impl futures::Stream<Item = std::io::Result<axum::body::Bytes>> + Send + 'static,
+    impl futures::Stream<Item = std::io::Result<axum::body::Bytes>>
+    + Send
+    + 'static
+    + use<Events, OpenEvents>,
     ApiError,
 >
 where
     Events: futures::Stream<Item = mongodb::error::Result<churn_lab::transactions::Event>>
         + Send
         + 'static,
+    OpenEvents: Future<Output = mongodb::error::Result<Events>> + Send + 'static,
 {
     use futures::{TryStreamExt, stream};
     let transactions: Vec<_> = transactions

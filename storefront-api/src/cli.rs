@@ -137,7 +137,7 @@ pub async fn run() -> anyhow::Result<()> {
             history_customers,
         } => {
             let db = storage::pg_pool(&settings.database)?;
-            let mongo = storage::mongo_database(&settings.mongodb)
+            let mongo = storage::mongo_batch_database(&settings.mongodb)
                 .await
                 .context("invalid MongoDB settings")?;
             let scope = history_customers.map_or(
@@ -150,12 +150,6 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::DemoRetention { seed } => {
-            let mut settings = settings;
-            // A batch job reading every event at once: a server busy handing over large
-            // batches may take longer than a request's budget to answer the driver's
-            // monitor, which would otherwise drop the connection mid-read.
-            settings.mongodb.server_selection_timeout_ms =
-                settings.mongodb.server_selection_timeout_ms.max(120_000);
             let state = crate::startup::build_state(settings).await?;
             let outcome = crate::demo::retention::prepare(&state, seed, |config| config).await?;
             println!("{outcome}");

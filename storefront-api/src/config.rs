@@ -170,7 +170,13 @@ pub struct RedisSettings {
 pub struct MongoSettings {
     pub uri: SecretString,
     pub database: String,
+    /// How long a request waits for MongoDB (to find it, to connect, for the driver's
+    /// monitor to hear back) before it fails with 503.
     pub server_selection_timeout_ms: u64,
+    /// The same for whole-shop batch work (scoring every customer, the training dataset, the
+    /// demo): a server busy handing over hundreds of thousands of events may answer the
+    /// monitor late, and at a request's budget the driver would drop the connection mid-read.
+    pub batch_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

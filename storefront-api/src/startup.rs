@@ -37,6 +37,9 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     let mongo = storage::mongo_database(&settings.mongodb)
         .await
         .context("invalid MongoDB URI")?;
+    let batch_mongo = storage::mongo_batch_database(&settings.mongodb)
+        .await
+        .context("invalid MongoDB URI")?;
     let prefix = settings.redis.key_prefix.clone();
     let payments = Arc::new(crate::payments::SimulatedProvider::new(db.clone()));
     Ok(AppState {
@@ -52,6 +55,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         db,
         redis,
         mongo,
+        batch_mongo,
         settings: Arc::new(settings),
         payments,
         churn: Arc::new(crate::churn::ChurnModels::default()),

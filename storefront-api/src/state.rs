@@ -16,6 +16,9 @@ pub struct AppState {
     pub db: PgPool,
     pub redis: redis::aio::ConnectionManager,
     pub mongo: mongodb::Database,
+    /// The same database through a client for whole-shop batch work (score-all, the training
+    /// dataset), patient where requests fail fast (`storage::mongo_batch_database`).
+    pub batch_mongo: mongodb::Database,
     pub sessions: SessionStore,
     pub catalog_cache: CatalogCache,
     pub carts: CartStore,

@@ -568,6 +568,8 @@ async fn campaign_scenario(client: &Client, api: &str) {
     assert_eq!(lifetime["status"], "predicted", "{customer}");
     let orders = lifetime["expected_orders_365"].as_f64().unwrap();
     let value = lifetime["predicted_value_365_minor"].as_i64().unwrap();
+    let per_order = lifetime["expected_order_value_minor"].as_i64().unwrap();
+    assert_eq!(lifetime["currency"], "EUR", "{customer}");
     let next: chrono::NaiveDate =
         serde_json::from_value(lifetime["next_order_expected_on"].clone())
             .expect("a regular customer is expected back within the year");
@@ -584,7 +586,7 @@ async fn campaign_scenario(client: &Client, api: &str) {
         format!(
             "Predicted value, next 365 days: {} (about {orders:.1} orders of {})",
             euros(value),
-            euros((value as f64 / orders).round() as i64)
+            euros(per_order)
         )
     );
     let due = wait_text(client, "#next-order", |t| !t.is_empty()).await;

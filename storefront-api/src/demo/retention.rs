@@ -220,7 +220,7 @@ pub async fn prepare(
     let admin = admin_id(&state.db).await?;
 
     let records = storage::churn::transactions(&state.db, None).await?;
-    let event_records = storage::churn::events(&state.mongo, None).await?;
+    let event_records = storage::churn::events(&state.batch_mongo, None).await?;
     let started = std::time::Instant::now();
     let (artifact, test_roc_auc, transactions, events) = tokio::task::spawn_blocking(move || {
         let transactions = Transactions::from_records(&records).with_source("the demo shop");

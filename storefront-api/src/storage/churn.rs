@@ -14,6 +14,9 @@ use mongodb::{
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::StoreError;
+use crate::domain::money::Currency;
+
 pub use storefront_client::staff::churn::RegisteredModel;
 
 const MODELS: &str = "churn_models";
@@ -377,6 +380,28 @@ pub async fn transactions(
     customer: Option<Uuid>,
 ) -> Result<Vec<Transaction>, sqlx::Error> {
     churn_lab::shop::orders(db, customer).await
+}
+
+/// The one currency of a customer's orders as churn-lab reads them (every order but those
+/// waiting for payment), which its amounts for the customer are in; `None` when there are
+/// none or several.
+pub async fn spending_currency(
+    db: &PgPool,
+    customer: Uuid,
+) -> Result<Option<Currency>, StoreError> {
+    let currencies = sqlx::query_scalar!(
+        r#"SELECT DISTINCT currency AS "currency!" FROM orders
+            WHERE account_id = $1 AND status <> 'pending_payment'"#,
+        customer
+    )
+    .fetch_all(db)
+    .await?;
+    match currencies.as_slice() {
+        [one] => Currency::parse(one)
+            .map(Some)
+            .map_err(|_| StoreError::Corrupt(format!("orders of {customer}: unknown currency"))),
+        _ => Ok(None),
+    }
 }
 
 /// Behaviour events of known customers as the server sends them (exports stream them on).

@@ -165,11 +165,34 @@ pub fn redis_connection(
     redis::aio::ConnectionManager::new_lazy_with_config(client, config)
 }
 
+/// The MongoDB database requests use: they fail fast when it is away.
 pub async fn mongo_database(settings: &MongoSettings) -> mongodb::error::Result<mongodb::Database> {
+    mongo_client(
+        settings,
+        settings.server_selection_timeout_ms,
+        "storefront-api",
+    )
+    .await
+}
+
+/// The MongoDB database of whole-shop batch work, its own client with a patient monitor
+/// (`batch_timeout_ms`), so a long read is not cut off while requests keep their budget.
+pub async fn mongo_batch_database(
+    settings: &MongoSettings,
+) -> mongodb::error::Result<mongodb::Database> {
+    mongo_client(settings, settings.batch_timeout_ms, "storefront-api-batch").await
+}
+
+async fn mongo_client(
+    settings: &MongoSettings,
+    timeout_ms: u64,
+    app_name: &str,
+) -> mongodb::error::Result<mongodb::Database> {
     let mut options = mongodb::options::ClientOptions::parse(settings.uri.expose_secret()).await?;
-    options.server_selection_timeout =
-        Some(Duration::from_millis(settings.server_selection_timeout_ms));
-    options.connect_timeout = Some(Duration::from_millis(settings.server_selection_timeout_ms));
-    options.app_name = Some("storefront-api".into());
+    options.server_selection_timeout = Some(Duration::from_millis(timeout_ms));
+    // The monitor's checks time out after the connect timeout too: a server slower than
+    // this to answer one is taken as down and the connections in use are closed.
+    options.connect_timeout = Some(Duration::from_millis(timeout_ms));
+    options.app_name = Some(app_name.into());
     Ok(mongodb::Client::with_options(options)?.database(&settings.database))
 }

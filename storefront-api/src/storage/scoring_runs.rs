@@ -3,6 +3,7 @@
 //! know whose scores are current. The schedule claims its runs here under an advisory lock,
 //! so however many instances run it, each due run happens once.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use storefront_client::staff::campaigns::ScoringRun;
 use uuid::Uuid;
@@ -71,6 +72,19 @@ pub async fn claim_scheduled(
     }
     tx.commit().await?;
     Ok(due)
+}
+
+/// When [`claim_scheduled`] will next find a run due: `every_hours` after the latest run
+/// started, or now when that has passed (or no run ever started). The same rule, read without
+/// claiming.
+pub async fn next_due(db: &PgPool, every_hours: i32) -> Result<DateTime<Utc>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT GREATEST(now(), max(started_at) + make_interval(hours => $1)) AS "due!"
+             FROM scoring_runs"#,
+        every_hours
+    )
+    .fetch_one(db)
+    .await?)
 }
 
 /// Records the start of a run staff asked for; 409 `scoring_running` while another run is

@@ -682,6 +682,7 @@ async fn two_instances_on_the_schedule_score_once_and_automatic_campaigns_enrol_
     // and the other, once it has the lock, finds that run under way.
     let mut daily = app.settings.clone();
     daily.scoring.every_hours = 24;
+    daily.scoring.schedule_enabled = true; // read by the runs' list; nothing spawns it here
     let one = build_state(daily.clone()).await.expect("state");
     let two = build_state(daily).await.expect("state");
     churn::sync_active(&one).await.expect("model");
@@ -696,6 +697,12 @@ async fn two_instances_on_the_schedule_score_once_and_automatic_campaigns_enrol_
         churn::scheduled_run(&one).await.expect("tick"),
         None,
         "not due again for a day"
+    );
+    let listed = churn::scoring_runs(&one).await.expect("runs");
+    assert_eq!(
+        listed.schedule.next_due_at,
+        Some(listed.runs[0].started_at + chrono::Duration::hours(24)),
+        "staff are told the next run is due a day after this one started"
     );
     let runs: Vec<(String, String, Option<i32>)> =
         sqlx::query_as("SELECT trigger, status, customers FROM scoring_runs")
@@ -726,11 +733,17 @@ async fn two_instances_on_the_schedule_score_once_and_automatic_campaigns_enrol_
         regular_churn["lifetime"]["status"], "predicted",
         "{regular_churn}"
     );
+    // In the currency of their orders; the year's value is the expected orders times the
+    // expected spend per order (each rounded to a cent).
+    let lifetime = &regular_churn["lifetime"];
+    assert_eq!(lifetime["currency"], "EUR");
+    let value = lifetime["predicted_value_365_minor"].as_i64().unwrap();
+    let orders = lifetime["expected_orders_365"].as_f64().unwrap();
+    let per_order = lifetime["expected_order_value_minor"].as_i64().unwrap();
+    assert!(value > 0 && per_order > 0, "{lifetime}");
     assert!(
-        regular_churn["lifetime"]["predicted_value_365_minor"]
-            .as_i64()
-            .unwrap()
-            > 0
+        (orders * per_order as f64 - value as f64).abs() <= orders + 1.0,
+        "{lifetime}"
     );
     assert!(
         regular_churn["drivers"]
@@ -801,4 +814,9 @@ async fn two_instances_on_the_schedule_score_once_and_automatic_campaigns_enrol_
     assert_eq!(runs["runs"][0]["enrolled"], 3);
     assert_eq!(runs["runs"][0]["status"], "finished");
     assert_eq!(runs["schedule"]["every_hours"], 0);
+    assert_eq!(
+        runs["schedule"]["next_due_at"],
+        Value::Null,
+        "this instance's schedule is off: nothing is due"
+    );
 }

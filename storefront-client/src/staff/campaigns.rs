@@ -396,6 +396,10 @@ pub struct ScoringRun {
 pub struct ScoringSchedule {
     pub enabled: bool,
     pub every_hours: i32,
+    /// When the next scheduled run is due: `every_hours` after the latest run of any kind
+    /// started, or now if that has passed (a run still going is waited for). `null` when the
+    /// schedule is off or no churn model is active, so nothing would be scored.
+    pub next_due_at: Option<DateTime<Utc>>,
 }
 
 /// `GET /api/v1/admin/churn/runs`: the latest runs, newest first, and the schedule.

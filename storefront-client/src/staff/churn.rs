@@ -100,8 +100,16 @@ pub enum LifetimeValue {
     Predicted {
         /// Orders expected over the next 365 days.
         expected_orders_365: f64,
-        /// Spend expected over the next 365 days, in minor units of the shop's currency.
+        /// Spend expected per order, in minor units of `currency`.
+        expected_order_value_minor: i64,
+        /// Spend expected over the next 365 days (the two above multiplied), in minor units of
+        /// `currency`.
         predicted_value_365_minor: i64,
+        /// The currency of the customer's orders, which the amounts are in; `null` when they
+        /// bought in several, and the amounts add up different currencies (read them as a
+        /// rough size only).
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "EUR"))]
+        currency: Option<crate::money::Currency>,
         /// The chance of at least one order within 365 days.
         order_chance_365: f64,
         /// The day by which another order is more likely than not; `null` when that day does

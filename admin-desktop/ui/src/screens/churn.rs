@@ -2,7 +2,7 @@
 //! deploy and activate the chosen one, see the model history, roll back, score everyone, and
 //! the whole-shop scoring runs (staff's and the schedule's) with the schedule.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use console_protocol::churn::{TrainedRunView, TrainingOptions, TrainingStep};
 use console_protocol::{
     ActivateModel, CancelTraining, DeployLastRun, GetLastRun, GetScoreJob, ListModels,
@@ -265,20 +265,17 @@ fn last_run(run: Option<&ScoringRun>) -> String {
     )
 }
 
-/// When every customer is scored again by the schedule. The API says how often; when the next
-/// run is due follows its rule (`storage/scoring_runs.rs::claim_scheduled`): `every_hours`
-/// after the latest run of any kind started.
+/// When every customer is scored again by the schedule, as the API says.
 fn schedule(list: &ScoringRunList, now: DateTime<Utc>) -> String {
     let schedule = list.schedule;
     if !schedule.enabled {
         return "Scheduled scoring is off.".to_owned();
     }
-    let due = list
-        .runs
-        .first()
-        .map(|latest| latest.started_at + Duration::hours(i64::from(schedule.every_hours)))
-        .filter(|due| *due > now)
-        .map_or_else(|| "now".to_owned(), |due| format::when(&due));
+    let due = match schedule.next_due_at {
+        None => "once a churn model is active".to_owned(),
+        Some(due) if due > now => format::when(&due),
+        Some(_) => "now".to_owned(),
+    };
     format!(
         "Re-scored every {} h; next run due {due}.",
         schedule.every_hours
@@ -367,7 +364,7 @@ async fn gloo_sleep(ms: i32) {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::{Duration, TimeZone};
     use storefront_client::lists::CountMeta;
     use storefront_client::staff::campaigns::ScoringSchedule;
     use uuid::Uuid;
@@ -388,13 +385,15 @@ mod tests {
         }
     }
 
-    fn runs(runs: Vec<ScoringRun>, enabled: bool) -> ScoringRunList {
+    fn runs(enabled: bool, next_due_at: Option<DateTime<Utc>>) -> ScoringRunList {
+        let runs = vec![run("finished", Some(187), None)];
         ScoringRunList {
             meta: CountMeta::of(&runs),
             runs,
             schedule: ScoringSchedule {
                 enabled,
                 every_hours: 24,
+                next_due_at,
             },
         }
     }
@@ -421,24 +420,24 @@ mod tests {
     }
 
     #[test]
-    fn the_next_run_is_due_a_period_after_the_latest_started() {
-        let started = Utc.with_ymd_and_hms(2026, 12, 6, 21, 14, 0).unwrap();
-        let latest = runs(vec![run("finished", Some(187), None)], true);
+    fn the_schedule_says_when_the_api_will_run_it_next() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 6, 22, 14, 0).unwrap();
+        let due = Utc.with_ymd_and_hms(2026, 12, 7, 21, 14, 0).unwrap();
         assert_eq!(
-            schedule(&latest, started + Duration::hours(1)),
+            schedule(&runs(true, Some(due)), now),
             "Re-scored every 24 h; next run due 7 Dec 2026 21:14."
         );
-        // Overdue (no model was active), or never run: the next check starts one.
+        // Due already: the next check starts it.
         assert_eq!(
-            schedule(&latest, started + Duration::hours(25)),
+            schedule(&runs(true, Some(due)), due + Duration::minutes(1)),
             "Re-scored every 24 h; next run due now."
         );
         assert_eq!(
-            schedule(&runs(Vec::new(), true), started),
-            "Re-scored every 24 h; next run due now."
+            schedule(&runs(true, None), now),
+            "Re-scored every 24 h; next run due once a churn model is active."
         );
         assert_eq!(
-            schedule(&runs(Vec::new(), false), started),
+            schedule(&runs(false, None), now),
             "Scheduled scoring is off."
         );
     }

@@ -4,8 +4,7 @@
 
 use console_protocol::{FindCustomers, GetCustomer, ResendCustomerEmail};
 use leptos::prelude::*;
-use storefront_client::money::{Currency, Money};
-use storefront_client::orders::OrderSummary;
+use storefront_client::money::Money;
 use storefront_client::staff::churn::{Driver, LifetimeValue};
 use storefront_client::staff::customers::{CustomerEmail, EmailStatus};
 use uuid::Uuid;
@@ -106,7 +105,7 @@ fn CustomerDetailPanel(id: Uuid) -> impl IntoView {
                                             }).collect_view()}
                                         </tbody>
                                     </table>
-                                    <LifetimeLines lifetime=churn.lifetime currency=spending_currency(&v.orders)/>
+                                    <LifetimeLines lifetime=churn.lifetime/>
                                 }.into_any(),
                                 Ok(churn) => view! { <p class="muted">{churn.reason.unwrap_or_default()}</p> }.into_any(),
                                 Err(error) => view! { <p class="muted">{error.message}</p> }.into_any(),
@@ -167,42 +166,27 @@ fn driver(driver: &Driver) -> String {
     }
 }
 
-/// The currency the customer buys in: the one of their orders. The API's lifetime value is
-/// in minor units of it; a customer whose orders are in several has no one currency.
-fn spending_currency(orders: &[OrderSummary]) -> Option<Currency> {
-    let currency = orders.first()?.total.currency;
-    orders
-        .iter()
-        .all(|order| order.total.currency == currency)
-        .then_some(currency)
-}
-
 /// The lifetime value's lines: the value over the next year (or why there is none), and when
 /// the next order is expected.
-fn lifetime_lines(
-    lifetime: &LifetimeValue,
-    currency: Option<Currency>,
-) -> (String, Option<String>) {
+fn lifetime_lines(lifetime: &LifetimeValue) -> (String, Option<String>) {
     match lifetime {
         LifetimeValue::NotEnoughHistory { message, .. } => (message.clone(), None),
         LifetimeValue::Predicted {
             expected_orders_365,
+            expected_order_value_minor,
             predicted_value_365_minor,
+            currency,
             order_chance_365,
             next_order_expected_on,
         } => {
             let orders = format!("{expected_orders_365:.1}");
             let value = match currency {
-                // The value is the expected orders times the expected spend per order.
                 Some(currency) if orders != "0.0" => format!(
                     "{} (about {orders} orders of {})",
-                    format::money(&Money::new(*predicted_value_365_minor, currency)),
-                    format::money_of(
-                        *predicted_value_365_minor as f64 / expected_orders_365,
-                        currency
-                    )
+                    format::money(&Money::new(*predicted_value_365_minor, *currency)),
+                    format::money(&Money::new(*expected_order_value_minor, *currency)),
                 ),
-                Some(currency) => format::money(&Money::new(*predicted_value_365_minor, currency)),
+                Some(currency) => format::money(&Money::new(*predicted_value_365_minor, *currency)),
                 None => format!(
                     "about {orders} orders (their orders are in several currencies: no one amount)"
                 ),
@@ -226,9 +210,9 @@ fn lifetime_lines(
 /// What the customer is expected to bring over the next year; nothing when the active model
 /// predicts no lifetime value (trained before it did).
 #[component]
-fn LifetimeLines(lifetime: Option<LifetimeValue>, currency: Option<Currency>) -> impl IntoView {
+fn LifetimeLines(lifetime: Option<LifetimeValue>) -> impl IntoView {
     lifetime.map(|lifetime| {
-        let (value, next) = lifetime_lines(&lifetime, currency);
+        let (value, next) = lifetime_lines(&lifetime);
         view! {
             <p id="lifetime-value">{value}</p>
             {next.map(|next| view! { <p id="next-order">{next}</p> })}
@@ -271,8 +255,8 @@ fn EmailRow(email: CustomerEmail, resend: impl Fn(i64) + Copy + 'static) -> impl
 
 #[cfg(test)]
 mod tests {
-    use chrono::{NaiveDate, TimeZone, Utc};
-    use storefront_client::orders::OrderStatus;
+    use chrono::NaiveDate;
+    use storefront_client::money::Currency;
 
     use super::*;
 
@@ -280,21 +264,18 @@ mod tests {
         Currency::parse("EUR").unwrap()
     }
 
-    fn order(currency: Currency) -> OrderSummary {
-        OrderSummary {
-            id: Uuid::nil(),
-            number: 1001,
-            status: OrderStatus::Delivered,
-            total: Money::new(4990, currency),
-            item_count: 1,
-            placed_at: Utc.with_ymd_and_hms(2026, 11, 2, 10, 0, 0).unwrap(),
-        }
-    }
-
-    fn predicted(orders: f64, minor: i64, next: Option<NaiveDate>) -> LifetimeValue {
+    fn predicted(
+        orders: f64,
+        per_order: i64,
+        minor: i64,
+        currency: Option<Currency>,
+        next: Option<NaiveDate>,
+    ) -> LifetimeValue {
         LifetimeValue::Predicted {
             expected_orders_365: orders,
+            expected_order_value_minor: per_order,
             predicted_value_365_minor: minor,
+            currency,
             order_chance_365: 0.874,
             next_order_expected_on: next,
         }
@@ -303,7 +284,7 @@ mod tests {
     #[test]
     fn a_prediction_reads_in_the_customers_currency() {
         let next = NaiveDate::from_ymd_opt(2027, 1, 4);
-        let (value, due) = lifetime_lines(&predicted(2.3, 12345, next), Some(euro()));
+        let (value, due) = lifetime_lines(&predicted(2.3, 5367, 12345, Some(euro()), next));
         assert_eq!(
             value,
             "Predicted value, next 365 days: €123.45 (about 2.3 orders of €53.67)"
@@ -312,13 +293,13 @@ mod tests {
             due.as_deref(),
             Some("Next order expected by 4 Jan 2027 (87.4% chance of an order within 365 days)")
         );
-        let (value, due) = lifetime_lines(&predicted(0.04, 212, None), Some(euro()));
+        let (value, due) = lifetime_lines(&predicted(0.04, 5300, 212, Some(euro()), None));
         assert_eq!(value, "Predicted value, next 365 days: €2.12");
         assert_eq!(
             due.as_deref(),
             Some("Another order within 365 days is unlikely (87.4% chance)")
         );
-        let (value, _) = lifetime_lines(&predicted(2.3, 12345, next), None);
+        let (value, _) = lifetime_lines(&predicted(2.3, 5367, 12345, None, next));
         assert_eq!(
             value,
             "Predicted value, next 365 days: about 2.3 orders (their orders are in several \
@@ -333,23 +314,12 @@ mod tests {
             message: "Not enough history for a prediction: has ordered on one day only.".into(),
         };
         assert_eq!(
-            lifetime_lines(&short, Some(euro())),
+            lifetime_lines(&short),
             (
                 "Not enough history for a prediction: has ordered on one day only.".to_owned(),
                 None
             )
         );
-    }
-
-    #[test]
-    fn the_currency_is_the_one_their_orders_share() {
-        let dollar = Currency::parse("USD").unwrap();
-        assert_eq!(
-            spending_currency(&[order(euro()), order(euro())]),
-            Some(euro())
-        );
-        assert_eq!(spending_currency(&[order(euro()), order(dollar)]), None);
-        assert_eq!(spending_currency(&[]), None);
     }
 
     #[test]

@@ -7,10 +7,8 @@ use axum::{
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
-use chrono::Utc;
 use churn_lab::{FEATURE_DEFINITION_VERSION, ModelArtifact, artifact::ArtifactError};
-use storefront_client::lists::CountMeta;
-use storefront_client::staff::campaigns::{ScoringRunList, ScoringSchedule};
+use storefront_client::staff::campaigns::ScoringRunList;
 use storefront_client::staff::churn::{
     ChurnDataset, ChurnEnvelope, JobEnvelope, ModelEnvelope, ModelList, ModelListMeta, TopCustomer,
 };
@@ -205,16 +203,7 @@ pub async fn score_job(
     responses((status = 200, body = ScoringRunList)),
     security(("bearer" = ["churn"])))]
 pub async fn scoring_runs(State(state): State<AppState>) -> ApiResult<Json<ScoringRunList>> {
-    let runs = crate::storage::scoring_runs::recent(&state.db, 20).await?;
-    let scoring = state.settings.scoring;
-    Ok(Json(ScoringRunList {
-        meta: CountMeta::of(&runs),
-        runs,
-        schedule: ScoringSchedule {
-            enabled: scoring.schedule_enabled,
-            every_hours: scoring.every_hours,
-        },
-    }))
+    Ok(Json(churn::scoring_runs(&state).await?))
 }
 
 /// The shop's history as churn-lab trains on it: every customer's orders (paid, refunded,
@@ -225,13 +214,7 @@ pub async fn scoring_runs(State(state): State<AppState>) -> ApiResult<Json<Scori
 #[utoipa::path(get, path = "/api/v1/admin/churn/dataset", tag = "churn",
     responses((status = 200, body = ChurnDataset)), security(("bearer" = ["churn"])))]
 pub async fn dataset(State(state): State<AppState>) -> ApiResult<Response> {
-    let exported_at = Utc::now();
-    // MongoDB down is a 503 naming it, before the answer starts.
-    crate::storage::health::ping_mongo(&state.mongo).await?;
-    let transactions = crate::storage::churn::transactions(&state.db, None).await?;
-    let mongo = state.mongo.clone();
-    let events = async move { crate::storage::churn::event_stream(&mongo, None).await };
-    let body = churn::dataset_stream(exported_at, &transactions, events)?;
+    let body = churn::dataset(&state).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
         Body::from_stream(body),
