@@ -88,10 +88,19 @@ async fn wait_within(
         .unwrap_or_else(|e| panic!("`{css}` did not appear: {e}"))
 }
 
+/// Types `text` into the field, again if it did not all arrive: the login form's `autofocus`
+/// may move the focus to another field half-way through the keys on a loaded machine.
 async fn fill(client: &Client, css: &str, text: &str) {
     let input = wait(client, css).await;
-    input.clear().await.unwrap();
-    input.send_keys(text).await.unwrap();
+    for _ in 0..5 {
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
+        if input.prop("value").await.unwrap().as_deref() == Some(text) {
+            return;
+        }
+    }
+    let value = input.prop("value").await.unwrap();
+    panic!("`{css}` reads {value:?} after typing {text:?} five times");
 }
 
 /// Waits until the element's text satisfies `wanted`.

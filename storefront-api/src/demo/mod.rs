@@ -387,6 +387,7 @@ async fn load_locked(
     crate::storage::catalog::refresh_search_lexicon(db)
         .await
         .context("refreshing the search lexicon failed")?;
+    insert::analyze(db).await?;
     let postgres = writing.elapsed();
 
     let writing = Instant::now();

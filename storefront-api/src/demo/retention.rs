@@ -263,6 +263,9 @@ pub async fn prepare(
     churn::activate_model(state, &artifact.version, admin)
         .await
         .map_err(api)?;
+    // The past campaign's enrolments and orders, in the statistics before the live one's
+    // audience and staff's results are read.
+    super::insert::analyze(&state.db).await?;
     let (_, scored, _) = churn::score_all_now(state).await?;
     let live_campaign = match campaigns::launch(state, &live_draft(), admin).await {
         Ok(campaign) => Some((campaign.id, campaign.treated, campaign.held_out)),

@@ -17,7 +17,13 @@ pub fn LoginScreen() -> impl IntoView {
     let busy = RwSignal::new(false);
     leptos::task::spawn_local(async move {
         if let Ok(settings) = call(GetSettings {}).await {
-            address.set(settings.api_address);
+            // The remembered address arrives a moment after the form: never over what staff
+            // have begun typing meanwhile.
+            address.update(|typed| {
+                if typed.is_empty() {
+                    *typed = settings.api_address;
+                }
+            });
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
