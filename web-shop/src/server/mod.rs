@@ -98,9 +98,7 @@ pub async fn main() -> ExitCode {
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(shutdown_signal())
     .await
     {
         Ok(()) => ExitCode::SUCCESS,
@@ -112,6 +110,22 @@ pub async fn main() -> ExitCode {
 }
 
 /// The HTML forms' posts, each checked for its CSRF token first.
+/// Ctrl-C or SIGTERM (what a container runtime or Kubernetes sends): stop taking connections
+/// and finish the requests in flight.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => drop(signal.recv().await),
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
 fn form_routes() -> Router<Shop> {
     Router::new()
         // add, update or remove
