@@ -150,6 +150,23 @@ pub struct HttpSettings {
     pub trust_forwarded_for: bool,
     /// How long `/readyz` waits for each dependency.
     pub readiness_timeout_ms: u64,
+    /// This instance's name in every response's `X-Nexus-Instance` header, so that behind a
+    /// gateway one can tell which instance answered. Empty: `<host name>:<port>`.
+    pub instance_name: String,
+}
+
+impl HttpSettings {
+    /// The name `X-Nexus-Instance` carries, for an instance listening on `port`.
+    pub fn instance(&self, port: u16) -> String {
+        if !self.instance_name.is_empty() {
+            return self.instance_name.clone();
+        }
+        let host = hostname::get().map_or_else(
+            |_| "localhost".to_owned(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        format!("{host}:{port}")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

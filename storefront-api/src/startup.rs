@@ -6,6 +6,7 @@ use anyhow::Context;
 use axum::{
     Router,
     extract::{ConnectInfo, DefaultBodyLimit, Request, State},
+    http::{HeaderName, HeaderValue},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
@@ -62,8 +63,8 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     })
 }
 
-/// The complete router with every layer.
-pub fn app(state: AppState) -> anyhow::Result<Router> {
+/// The complete router with every layer; `instance` names this instance on every response.
+pub fn app(state: AppState, instance: HeaderValue) -> anyhow::Result<Router> {
     let http = state.settings.http.clone();
     let router = routes::router(state)?
         .layer(DefaultBodyLimit::max(http.body_limit_bytes))
@@ -72,8 +73,25 @@ pub fn app(state: AppState) -> anyhow::Result<Router> {
             deadline,
         ))
         .layer(CompressionLayer::new())
-        .layer(middleware::from_fn(refuse_too_many_headers));
+        .layer(middleware::from_fn(refuse_too_many_headers))
+        .layer(middleware::from_fn_with_state(instance, name_instance));
     Ok(telemetry::instrument(router))
+}
+
+/// Which instance answered, on every response: behind the gateway, it tells requests spread
+/// over the instances (and a retry landing on another) apart.
+pub const INSTANCE_HEADER: &str = "x-nexus-instance";
+
+async fn name_instance(
+    State(instance): State<HeaderValue>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(HeaderName::from_static(INSTANCE_HEADER), instance);
+    response
 }
 
 /// Header fields a request may carry (as Apache's and Tomcat's defaults); more is a 431.
@@ -113,6 +131,9 @@ impl Application {
         let listener = TcpListener::bind(&address)
             .await
             .with_context(|| format!("could not listen on {address}"))?;
+        let instance = settings.http.instance(listener.local_addr()?.port());
+        let instance = HeaderValue::from_str(&instance)
+            .with_context(|| format!("http.instance_name `{instance}` cannot be a header value"))?;
         let state = build_state(settings).await?;
         // Index creation must not hold up the start (MongoDB may be down; /readyz says so).
         let mongo = state.mongo.clone();
@@ -141,7 +162,7 @@ impl Application {
         }
         Ok(Self {
             listener,
-            router: app(state)?,
+            router: app(state, instance)?,
         })
     }
 

@@ -77,6 +77,23 @@ async fn health_metrics_request_ids_and_docs() {
         .expect("id")
         .to_owned();
     assert_eq!(request_id.len(), 36, "a uuid request id: {request_id}");
+    // Which instance answered (the gateway passes it on): its host name and port by default,
+    // on every answer, a 404 too.
+    let port = app.address.rsplit(':').next().expect("port");
+    let instance = response.headers()["x-nexus-instance"]
+        .to_str()
+        .expect("instance");
+    assert!(instance.ends_with(&format!(":{port}")), "{instance}");
+    let missing = app.get("/api/v1/no-such-thing").await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(missing.headers()["x-nexus-instance"], instance);
+    let named = TestApp::spawn_with(Options {
+        settings: Some(|settings| settings.http.instance_name = "api-2".into()),
+        ..Options::default()
+    })
+    .await;
+    let response = named.get("/healthz").await;
+    assert_eq!(response.headers()["x-nexus-instance"], "api-2");
 
     // A caller's own request id is kept.
     let response = app
