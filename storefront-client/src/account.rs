@@ -262,6 +262,9 @@ pub struct SessionInfo {
     pub expires_at: DateTime<Utc>,
     /// Who is logged in.
     pub account: Account,
+    /// What the account's role may do under `/api/v1/admin` (none for a customer): the
+    /// staff console shows only the screens these open. The API checks them on every call.
+    pub permissions: Vec<Permission>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -129,6 +129,7 @@ impl Console {
             api_address: address.clone(),
             account: info.account,
             expires_at: info.expires_at,
+            permissions: info.permissions,
         };
         self.save_settings(&Settings {
             api_address: address,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use storefront_client::account::Account;
+use storefront_client::account::{Account, Permission};
 
 /// What the console remembers between runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,4 +26,7 @@ pub struct Session {
     pub api_address: String,
     pub account: Account,
     pub expires_at: DateTime<Utc>,
+    /// What the account's role may do (the API's answer at login): the window shows only
+    /// the screens these open.
+    pub permissions: Vec<Permission>,
 }

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use console_protocol::session::Session;
 use console_protocol::{Command, GetSession, LogOut};
+use storefront_client::account::Permission;
 
 use crate::invoke::call;
 use crate::screens::{
@@ -33,6 +34,28 @@ impl Screen {
         Self::Campaigns,
         Self::Webhooks,
     ];
+
+    /// The permission the screen's data needs: without it the API refuses every call the
+    /// screen makes, so the screen is not offered.
+    fn permission(self) -> Permission {
+        match self {
+            Self::Dashboard => Permission::Dashboard,
+            Self::Catalog => Permission::Catalog,
+            Self::Orders => Permission::Orders,
+            Self::Customers => Permission::Customers,
+            Self::Churn => Permission::Churn,
+            Self::Campaigns => Permission::Campaigns,
+            Self::Webhooks => Permission::Integrations,
+        }
+    }
+
+    /// The screens `session`'s role may use, in the navigation's order.
+    pub fn open_to(session: &Session) -> Vec<Self> {
+        Self::ALL
+            .into_iter()
+            .filter(|screen| session.permissions.contains(&screen.permission()))
+            .collect()
+    }
 
     fn title(self) -> &'static str {
         match self {
@@ -104,11 +127,15 @@ pub fn App() -> impl IntoView {
             frame.session.set(Some(session));
         }
     });
-    // Ctrl+1…7 switch screens.
+    // Ctrl+1, Ctrl+2… switch to the first, second… screen the role may use.
     let _ = window_event_listener(leptos::ev::keydown, move |ev| {
+        let open = frame
+            .session
+            .with_untracked(|session| session.as_ref().map(Screen::open_to))
+            .unwrap_or_default();
         if ev.ctrl_key()
             && let Some(digit) = ev.key().chars().next().and_then(|c| c.to_digit(10))
-            && let Some(screen) = Screen::ALL.get((digit as usize).wrapping_sub(1))
+            && let Some(screen) = open.get((digit as usize).wrapping_sub(1))
         {
             ev.prevent_default();
             frame.screen.set(*screen);
@@ -125,6 +152,13 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Shell(session: Session) -> impl IntoView {
     let frame = expect_context::<Frame>();
+    let open = Screen::open_to(&session);
+    // The screen the previous login left open may be one this role cannot use.
+    if !open.contains(&frame.screen.get_untracked()) {
+        frame
+            .screen
+            .set(open.first().copied().unwrap_or(Screen::Dashboard));
+    }
     let log_out = move |_| {
         leptos::task::spawn_local(async move {
             let _ = call(LogOut {}).await;
@@ -135,7 +169,7 @@ fn Shell(session: Session) -> impl IntoView {
         <div class="shell">
             <nav class="side" aria-label="Screens">
                 <div class="brand">"Nexus Console"</div>
-                {Screen::ALL.into_iter().enumerate().map(|(i, screen)| view! {
+                {open.into_iter().enumerate().map(|(i, screen)| view! {
                     <button
                         id=format!("nav-{}", screen.title().to_lowercase())
                         aria-current=move || (frame.screen.get() == screen).then_some("page")

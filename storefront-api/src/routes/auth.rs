@@ -16,6 +16,7 @@ use crate::{
     cookies,
     domain::{
         FieldError,
+        access::RolePermissions,
         account::{
             Email, MAX_FULL_NAME, NewPassword, Role, decoy_hash, verify_password, views::Account,
         },
@@ -72,6 +73,7 @@ fn logged_in(
         session: SessionInfo {
             token,
             expires_at: session.expires_at,
+            permissions: account.role.permissions().to_vec(),
             account,
         },
     };

@@ -3,7 +3,7 @@
 //! OpenAPI document, which is generated from the router itself, so a new admin route is
 //! covered without touching this test.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -21,7 +21,18 @@ async fn every_admin_route_enforces_its_declared_permission_for_every_role() {
     let (customer, _) = app.customer().await;
     let mut staff = Vec::new();
     for role in Role::ALL.into_iter().filter(|role| role.is_staff()) {
-        staff.push((role, app.staff_as(role).await));
+        let session = app.staff_session_as(role).await;
+        // The login tells each role what it may do (the console shows only those screens):
+        // exactly the permissions the routes below enforce.
+        let told: BTreeSet<Permission> = serde_json::from_value(session["permissions"].clone())
+            .expect("the session lists permissions");
+        let enforced: BTreeSet<Permission> = Permission::ALL
+            .into_iter()
+            .filter(|permission| role.may(*permission))
+            .collect();
+        assert_eq!(told, enforced, "{role:?}");
+        let token = session["token"].as_str().expect("token").to_owned();
+        staff.push((role, token));
     }
     let openapi: Value = app
         .get("/openapi.json")

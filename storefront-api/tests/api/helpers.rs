@@ -412,6 +412,12 @@ impl TestApp {
 
     /// Creates a staff account with `role` the way the CLI does, logs it in, returns its token.
     pub async fn staff_as(&self, role: Role) -> String {
+        let session = self.staff_session_as(role).await;
+        session["token"].as_str().expect("token").to_owned()
+    }
+
+    /// A new staff account of `role`, logged in: the session the API answered.
+    pub async fn staff_session_as(&self, role: Role) -> Value {
         let email = unique_email(role.as_str());
         let parsed = Email::parse(&email).expect("email");
         storage::accounts::upsert_staff(
@@ -433,7 +439,7 @@ impl TestApp {
             .await;
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = response.json().await.expect("json");
-        body["session"]["token"].as_str().expect("token").to_owned()
+        body["session"].clone()
     }
 }
 
