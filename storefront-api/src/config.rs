@@ -146,6 +146,12 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     /// Requests slower than this are answered with a 503 and abandoned.
     pub request_timeout_secs: u64,
+    /// A client must send a request's headers within this; then its connection is closed
+    /// (a slow client cannot hold a connection slot forever).
+    pub header_read_timeout_secs: u64,
+    /// On SIGTERM/SIGINT, how long the requests in flight (and streaming answers) may take
+    /// to finish before the process exits anyway.
+    pub drain_timeout_secs: u64,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted gateway).
     pub trust_forwarded_for: bool,
     /// How long `/readyz` waits for each dependency.

@@ -123,6 +123,8 @@ async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    header_read_timeout: Duration,
+    drain_timeout: Duration,
 }
 
 impl Application {
@@ -134,6 +136,8 @@ impl Application {
         let instance = settings.http.instance(listener.local_addr()?.port());
         let instance = HeaderValue::from_str(&instance)
             .with_context(|| format!("http.instance_name `{instance}` cannot be a header value"))?;
+        let header_read_timeout = Duration::from_secs(settings.http.header_read_timeout_secs);
+        let drain_timeout = Duration::from_secs(settings.http.drain_timeout_secs);
         let state = build_state(settings).await?;
         // Index creation must not hold up the start (MongoDB may be down; /readyz says so).
         let mongo = state.mongo.clone();
@@ -163,6 +167,8 @@ impl Application {
         Ok(Self {
             listener,
             router: app(state, instance)?,
+            header_read_timeout,
+            drain_timeout,
         })
     }
 
@@ -170,19 +176,26 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+    /// Serves until SIGINT/SIGTERM, then stops taking connections and lets the requests in
+    /// flight finish, for `http.drain_timeout_secs` at most.
     ///
     /// hyper is driven directly rather than through `axum::serve`, which does not expose its
     /// limits: it parses up to `MAX_PARSED_HEADERS` header fields, so that a request with too
     /// many is answered by `refuse_too_many_headers` with the error envelope (hyper's own 431
-    /// has an empty body), and a client gets 30 s to send its headers.
+    /// has an empty body), and a client gets `http.header_read_timeout_secs` to send its
+    /// headers.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { listener, router } = self;
+        let Self {
+            listener,
+            router,
+            header_read_timeout,
+            drain_timeout,
+        } = self;
         tracing::info!(address = %listener.local_addr()?, "storefront-api listening");
         let mut http = hyper::server::conn::http1::Builder::new();
         http.max_headers(MAX_PARSED_HEADERS)
             .timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(30));
+            .header_read_timeout(header_read_timeout);
         let connections = hyper_util::server::graceful::GracefulShutdown::new();
         let mut stopping = std::pin::pin!(shutdown_signal());
         loop {
@@ -212,8 +225,24 @@ impl Application {
                 }
             });
         }
+        // Closing the listener refuses new connections at once (a gateway sends them to
+        // another instance); idle keep-alive connections close, busy ones after their answer.
         drop(listener);
-        connections.shutdown().await;
+        let open = connections.count();
+        if tokio::time::timeout(drain_timeout, connections.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                drain_timeout_secs = drain_timeout.as_secs(),
+                "requests still running when the drain deadline passed were cut off"
+            );
+        } else {
+            tracing::info!(
+                connections = open,
+                "drained: every request in flight finished"
+            );
+        }
         Ok(())
     }
 }

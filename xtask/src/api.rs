@@ -1,7 +1,8 @@
 //! `cargo xtask up`: ensures the backing services, builds `storefront-api`, runs its `migrate`,
 //! `demo-data` and `demo-retention` subcommands (the shop, then its churn model, scores and
 //! campaigns), (re)starts `storefront-api serve` detached, waits for `GET /readyz` to return
-//! 200 and prints where everything is.
+//! 200 and prints where everything is. With `--instances N` it starts N instances of the API
+//! and puts the nginx gateway in front of them and the shop (`crate::gateway`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -11,14 +12,22 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::stack::{API, API_ENV, API_PORT, API_READY_TIMEOUT_SECS, DEMO_LOGINS, HOST};
+use crate::stack::{
+    API, API_ENV, API_PORT, API_READY_TIMEOUT_SECS, DEMO_LOGINS, HOST, MAX_INSTANCES, Managed,
+};
 use crate::workspace::Workspace;
 use crate::{cmd, process, services, shop};
 
 /// Path polled until the API reports itself ready.
 const READINESS_PATH: &str = "/readyz";
 
-pub fn up(ws: &Workspace, debug: bool) -> Result<()> {
+pub fn up(ws: &Workspace, debug: bool, instances: usize) -> Result<()> {
+    if !(1..=MAX_INSTANCES).contains(&instances) {
+        bail!("--instances takes 1 to {MAX_INSTANCES} API instances, not {instances}");
+    }
+    if instances > 1 {
+        crate::prerequisites::ensure_for_gateway()?;
+    }
     services::ensure_all(ws)?;
     services::mail::ensure(ws)?;
     let binary = build(ws, debug)?;
@@ -30,11 +39,43 @@ pub fn up(ws: &Workspace, debug: bool) -> Result<()> {
     // campaign's offers to the mail catcher.
     cmd::run(&mut api_command(ws, &binary, "demo-retention"))
         .context("`storefront-api demo-retention` failed")?;
-    serve(ws, &binary)?;
+    // Instances a previous `up --instances` started beyond this run's number, and its
+    // gateway, stop: what runs is what this command asked for.
+    for index in instances..MAX_INSTANCES {
+        process::stop_tracked(ws, &instance(index))?;
+    }
+    crate::gateway::stop(ws)?;
+    let behind_gateway = instances > 1;
+    for index in 0..instances {
+        serve(ws, &binary, index, behind_gateway)?;
+    }
     let shop = shop::build(ws, !debug)?;
     shop::serve(ws, &shop)?;
-    print_summary(ws);
+    if behind_gateway {
+        let ports: Vec<u16> = (0..instances).map(instance_port).collect();
+        let gateway = crate::gateway::serve(ws, &ports)?;
+        print_summary(ws);
+        crate::gateway::print_summary(&gateway, &ports);
+    } else {
+        print_summary(ws);
+    }
     Ok(())
+}
+
+/// The `index`-th API instance (0-based): the first is the API of a plain `up`, on its port;
+/// the others follow on the next ports, each with its own pid and log file.
+pub fn instance(index: usize) -> Managed {
+    match index {
+        0 => API,
+        _ => Managed {
+            name: crate::stack::INSTANCE_NAMES[index],
+            cmdline_marker: API.cmdline_marker,
+        },
+    }
+}
+
+pub fn instance_port(index: usize) -> u16 {
+    API_PORT + u16::try_from(index).expect("a handful of instances")
 }
 
 /// Builds storefront-api and returns the path of its binary.
@@ -70,33 +111,52 @@ fn api_command(ws: &Workspace, binary: &Path, subcommand: &str) -> Command {
 }
 
 pub fn api_address() -> SocketAddr {
-    let host: IpAddr = HOST.parse().expect("HOST is an IP address");
-    SocketAddr::new(host, API_PORT)
+    instance_address(0)
 }
 
-/// Replaces a previous `serve` started by `up`, then starts the new build and waits for it.
-fn serve(ws: &Workspace, binary: &Path) -> Result<()> {
-    process::stop_tracked(ws, &API)?;
-    if process::tcp_accepts(api_address()) {
+fn instance_address(index: usize) -> SocketAddr {
+    let host: IpAddr = HOST.parse().expect("HOST is an IP address");
+    SocketAddr::new(host, instance_port(index))
+}
+
+/// Replaces instance `index` started by an earlier `up`, then starts the new build and waits
+/// for it. Behind the gateway, instances are named `api-<n>` in `x-nexus-instance`, take the
+/// client's address from the gateway's `X-Forwarded-For`, and link emails to the gateway.
+fn serve(ws: &Workspace, binary: &Path, index: usize, behind_gateway: bool) -> Result<()> {
+    let managed = instance(index);
+    let address = instance_address(index);
+    process::stop_tracked(ws, &managed)?;
+    if process::tcp_accepts(address) {
         bail!(
-            "{HOST}:{API_PORT} is already taken by a process that `cargo xtask up` did not start; \
+            "{address} is already taken by a process that `cargo xtask up` did not start; \
              stop it and run `cargo xtask up` again"
         );
     }
-    let log = ws.log_file(API.name);
+    let log = ws.log_file(managed.name);
     let mut serve = api_command(ws, binary, "serve");
-    let mut child = process::spawn_detached(&mut serve, &log, &ws.pid_file(API.name))?;
-    wait_until_ready(&mut child, &log)
+    serve.env("NEXUS_HTTP__PORT", address.port().to_string());
+    if behind_gateway {
+        serve
+            .env("NEXUS_HTTP__INSTANCE_NAME", format!("api-{}", index + 1))
+            .env("NEXUS_HTTP__TRUST_FORWARDED_FOR", "true");
+        cmd::env_default(
+            &mut serve,
+            "NEXUS_SHOP__PUBLIC_URL",
+            crate::gateway::https_url(),
+        );
+    }
+    let mut child = process::spawn_detached(&mut serve, &log, &ws.pid_file(managed.name))?;
+    wait_until_ready(&mut child, address, &log)
 }
 
-fn wait_until_ready(child: &mut Child, log: &Path) -> Result<()> {
+fn wait_until_ready(child: &mut Child, address: SocketAddr, log: &Path) -> Result<()> {
     println!(
-        "waiting up to {API_READY_TIMEOUT_SECS} s for GET http://{HOST}:{API_PORT}{READINESS_PATH} to return 200"
+        "waiting up to {API_READY_TIMEOUT_SECS} s for GET http://{address}{READINESS_PATH} to return 200"
     );
     let timeout = Duration::from_secs(API_READY_TIMEOUT_SECS);
     let ready = process::poll_until(timeout, || {
         process::ensure_alive(child, "storefront-api serve", log)?;
-        Ok(http_status(api_address(), READINESS_PATH).ok() == Some(200))
+        Ok(http_status(address, READINESS_PATH).ok() == Some(200))
     })?;
     if ready {
         return Ok(());

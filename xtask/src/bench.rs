@@ -53,7 +53,7 @@ end
 "#;
 
 pub fn bench(ws: &Workspace, seconds: u32, connections: u32) -> Result<()> {
-    api::up(ws, false)?;
+    api::up(ws, false, 1)?;
     ensure_program("wrk", "wrk")?;
     let slug = first_product_slug()?;
     let api = format!("http://{HOST}:{API_PORT}");

@@ -9,15 +9,22 @@ use anyhow::{Context, Result};
 
 use crate::process;
 use crate::services::postgres;
-use crate::stack::{API, MAILDEV, MONGO, Managed, POSTGRES, REDIS, SHOP};
+use crate::stack::{GATEWAY, MAILDEV, MAX_INSTANCES, MONGO, Managed, POSTGRES, REDIS, SHOP};
 use crate::workspace::Workspace;
 
-/// Stopped in this order: the shop, the API, then what they depend on.
-const SIGNALLED: [Managed; 5] = [SHOP, API, MAILDEV, MONGO, REDIS];
+/// Stopped in this order: the gateway, the shop, the API instances, then what they depend on.
+fn signalled() -> Vec<Managed> {
+    let instances = (0..MAX_INSTANCES).map(crate::api::instance);
+    [GATEWAY, SHOP]
+        .into_iter()
+        .chain(instances)
+        .chain([MAILDEV, MONGO, REDIS])
+        .collect()
+}
 
 pub fn down(ws: &Workspace) -> Result<()> {
     let mut stopped = Vec::new();
-    for managed in SIGNALLED {
+    for managed in signalled() {
         if let Some(pid) = process::stop_tracked(ws, &managed)? {
             stopped.push(format!("{} (pid {pid})", managed.name));
         }
@@ -42,7 +49,7 @@ fn report_unknown_pid_files(ws: &Workspace) -> Result<()> {
         Err(err) if err.kind() == ErrorKind::NotFound => return Ok(()),
         Err(err) => return Err(err).with_context(|| format!("cannot list {}", run_dir.display())),
     };
-    let known: Vec<String> = SIGNALLED
+    let known: Vec<String> = signalled()
         .iter()
         .chain([&POSTGRES])
         .map(|managed| format!("{}.pid", managed.name))

@@ -1,7 +1,8 @@
 //! `cargo xtask`: project chores for the Nexus workspace.
 //!
-//! * `up [--debug]` brings the local stack up (PostgreSQL, Redis, a MongoDB-wire server,
-//!   `storefront-api serve` and the web shop), idempotently.
+//! * `up [--debug] [--instances N]` brings the local stack up (PostgreSQL, Redis, a
+//!   MongoDB-wire server, `storefront-api serve` and the web shop), idempotently; with
+//!   `--instances N`, N API instances behind the nginx gateway over HTTPS.
 //! * `console [--release]` builds the staff console and opens it (log in against `up`'s API).
 //! * `down` stops exactly what `up` and `test` started, nothing else.
 //! * `test [-- ARGS]` installs what the checks need when it is missing (Debian packages, Rust
@@ -26,6 +27,7 @@ mod cmd;
 mod console;
 mod down;
 mod fuzz;
+mod gateway;
 mod infra;
 mod prerequisites;
 mod process;
@@ -55,6 +57,10 @@ enum Command {
         /// Build and serve debug builds of storefront-api and the shop instead of release builds.
         #[arg(long)]
         debug: bool,
+        /// Run this many API instances (2 to 8) behind the nginx gateway of
+        /// infrastructure/nginx, on https://localhost:8443, as the containers run.
+        #[arg(long, default_value_t = 1)]
+        instances: usize,
     },
     /// Build the staff console (its window and the Tauri app) and open it.
     Console {
@@ -105,7 +111,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let ws = Workspace::locate();
     match cli.command {
-        Command::Up { debug } => api::up(&ws, debug),
+        Command::Up { debug, instances } => api::up(&ws, debug, instances),
         Command::Console { release } => console::console(&ws, release),
         Command::Down => down::down(&ws),
         Command::Test { cargo_test_args } => checks::test(&ws, &cargo_test_args),

@@ -73,6 +73,24 @@ const CONSOLE_PACKAGES: &[Package] = &[
     },
 ];
 
+/// Debian's nginx (in /usr/sbin, which is not on every user's PATH).
+pub const GATEWAY_NGINX: &str = "/usr/sbin/nginx";
+
+/// What `up --instances N` needs for its gateway.
+const GATEWAY_PACKAGES: &[Package] = &[
+    Package {
+        // Debian's full nginx (bookworm's nginx-light is only a name for it).
+        name: "nginx",
+        present: Present::File(GATEWAY_NGINX),
+        why: "the gateway (infrastructure/nginx/nginx.conf) of `up --instances` and its tests",
+    },
+    Package {
+        name: "openssl",
+        present: Present::Program("openssl"),
+        why: "the gateway's self-signed certificate",
+    },
+];
+
 /// What `cargo xtask test` needs beyond the console's packages and the backing services
 /// (which `services` installs).
 const TEST_PACKAGES: &[Package] = &[
@@ -115,7 +133,10 @@ const TEST_PACKAGES: &[Package] = &[
 
 /// Everything `cargo xtask test` needs that is not a backing service, installed when missing.
 pub fn ensure_for_tests(ws: &Workspace) -> Result<()> {
-    ensure_packages("cargo xtask test", &[CONSOLE_PACKAGES, TEST_PACKAGES])?;
+    ensure_packages(
+        "cargo xtask test",
+        &[CONSOLE_PACKAGES, TEST_PACKAGES, GATEWAY_PACKAGES],
+    )?;
     ensure_rust_component("rustfmt", &["fmt", "--version"], "the formatting check")?;
     ensure_rust_component("clippy", &["clippy", "--version"], "the lint step")?;
     shop::ensure_wasm_target()?;
@@ -210,6 +231,11 @@ fn ensure_packages(chore: &str, lists: &[&[Package]]) -> Result<()> {
     }
     let names: Vec<&str> = missing.iter().map(|package| package.name).collect();
     apt_install(&names)
+}
+
+/// What the gateway in front of several API instances needs, installed when missing.
+pub fn ensure_for_gateway() -> Result<()> {
+    ensure_packages("cargo xtask up --instances", &[GATEWAY_PACKAGES])
 }
 
 /// Installs `package` unless `program` is already on `PATH`.

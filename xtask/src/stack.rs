@@ -7,6 +7,11 @@ pub const POSTGRES_PORT: u16 = 5432;
 pub const REDIS_PORT: u16 = 6379;
 pub const MONGO_PORT: u16 = 27017;
 pub const API_PORT: u16 = 8080;
+/// `up --instances N`: the API instances take ports 8080 to 8080 + N - 1, and the gateway
+/// serves HTTPS on 8443 (plain HTTP on 8088 redirects there).
+pub const MAX_INSTANCES: usize = 8;
+pub const GATEWAY_HTTP_PORT: u16 = 8088;
+pub const GATEWAY_HTTPS_PORT: u16 = 8443;
 pub const SHOP_PORT: u16 = 3000;
 /// The local mail catcher: SMTP in, web inbox out.
 pub const SMTP_PORT: u16 = 1025;
@@ -73,6 +78,23 @@ pub struct Managed {
 pub const API: Managed = Managed {
     name: "storefront-api",
     cmdline_marker: "storefront-api",
+};
+/// The pid and log names of the API instances of `up --instances N` (the first is `API`).
+pub const INSTANCE_NAMES: [&str; MAX_INSTANCES] = [
+    "storefront-api",
+    "storefront-api-2",
+    "storefront-api-3",
+    "storefront-api-4",
+    "storefront-api-5",
+    "storefront-api-6",
+    "storefront-api-7",
+    "storefront-api-8",
+];
+/// nginx's master process of `up --instances N` (its pid file is written by xtask, not nginx);
+/// its command line names its folder, so no other nginx is ever signalled.
+pub const GATEWAY: Managed = Managed {
+    name: "gateway",
+    cmdline_marker: ".nexus/gateway",
 };
 pub const SHOP: Managed = Managed {
     name: "web-shop",

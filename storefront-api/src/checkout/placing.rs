@@ -157,6 +157,17 @@ pub async fn place_and_pay(
     fail::fail_point!("checkout::charged", |_| -> Result<Outcome, ApiError> {
         std::process::abort()
     });
+    // Tests hold a checkout here, charged but not yet recorded, while they kill or stop its
+    // instance (the gateway's tests): `checkout::charged_hold=return(MILLIS)` waits without
+    // blocking the runtime, as a `sleep` action would, stalling every request of the instance.
+    #[cfg(feature = "failpoints")]
+    if let Some(millis) = fail::eval("checkout::charged_hold", |millis| {
+        millis.and_then(|millis| millis.parse::<u64>().ok())
+    })
+    .flatten()
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+    }
     let provider = state.payments.name();
     match charge {
         Ok(ChargeOutcome::Approved { reference }) => {

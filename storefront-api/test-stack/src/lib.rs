@@ -106,17 +106,39 @@ pub async fn answers(url: &str) -> bool {
 /// storefront-api serving the demo shop (the whole catalog and every account; orders and
 /// events for `history_customers` customers), its history ending at the last UTC midnight:
 /// recent enough for the dashboard's last 30 days, and with the same orders in the same
-/// states whatever the hour the tests run.
+/// states whatever the hour the tests run. One instance, or several serving the same shop
+/// (`start_instances`) as behind the gateway.
 pub struct ApiStack {
+    /// The first instance.
     pub url: String,
-    child: Child,
+    api_bin: String,
+    env: Vec<(&'static str, String)>,
+    instances: Vec<Instance>,
     database_url: String,
     mongo_uri: String,
     mongo_database: String,
 }
 
+/// One `storefront-api serve` of the stack, on a port of its own that it keeps across
+/// restarts; behind a lock so that a test can kill it while requests to it are in flight.
+struct Instance {
+    port: u16,
+    child: std::sync::Mutex<Option<Child>>,
+}
+
 impl ApiStack {
     pub async fn start(history_customers: u32) -> Self {
+        Self::start_instances(history_customers, 1, &[]).await
+    }
+
+    /// `count` instances of one shop (one database, Redis prefix and MongoDB database), the
+    /// n-th named `api-<n>` in its `x-nexus-instance` header; `settings` are added to (or
+    /// override) the stack's environment, e.g. `("NEXUS_HTTP__REQUEST_TIMEOUT_SECS", "10")`.
+    pub async fn start_instances(
+        history_customers: u32,
+        count: usize,
+        settings: &[(&'static str, &str)],
+    ) -> Self {
         let api_bin = required("NEXUS_TEST_API_BIN");
         let tag = format!("stack_{}_{}", std::process::id(), free_port());
         let server = env_or(
@@ -126,8 +148,7 @@ impl ApiStack {
         let database_url = format!("{}/nexus_test_{tag}", server.trim_end_matches('/'));
         let mongo_uri = mongo_uri();
         let mongo_database = format!("nexus_test_{tag}");
-        let port = free_port();
-        let env = [
+        let mut env = vec![
             ("NEXUS_DATABASE__URL", database_url.clone()),
             (
                 "NEXUS_REDIS__URL",
@@ -136,7 +157,6 @@ impl ApiStack {
             ("NEXUS_REDIS__KEY_PREFIX", format!("nexus_test_{tag}:")),
             ("NEXUS_MONGODB__URI", mongo_uri.clone()),
             ("NEXUS_MONGODB__DATABASE", mongo_database.clone()),
-            ("NEXUS_HTTP__PORT", port.to_string()),
             ("NEXUS_HTTP__TRUST_FORWARDED_FOR", "true".to_owned()),
             ("NEXUS_LOG__FORMAT", "json".to_owned()),
             ("RUST_LOG", "warn".to_owned()),
@@ -151,6 +171,10 @@ impl ApiStack {
             // Customer emails to the tests' own SMTP server.
             ("NEXUS_SMTP__URL", mail_server().smtp_url()),
         ];
+        for (key, value) in settings {
+            env.retain(|(k, _)| k != key);
+            env.push((key, (*value).to_owned()));
+        }
         let history = history_customers.to_string();
         let ends_at = last_midnight();
         for step in [
@@ -171,25 +195,95 @@ impl ApiStack {
                 .unwrap_or_else(|e| panic!("cannot run {api_bin} {step:?}: {e}"));
             assert!(status.success(), "storefront-api {step:?} failed: {status}");
         }
-        let child = Command::new(&api_bin)
-            .arg("serve")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("storefront-api serve starts");
+        let instances = (0..count)
+            .map(|_| Instance {
+                port: free_port(),
+                child: std::sync::Mutex::default(),
+            })
+            .collect::<Vec<_>>();
         let stack = Self {
-            url: format!("http://127.0.0.1:{port}"),
-            child,
+            url: format!("http://127.0.0.1:{}", instances[0].port),
+            api_bin,
+            env,
+            instances,
             database_url,
             mongo_uri,
             mongo_database,
         };
-        let readyz = format!("{}/readyz", stack.url);
+        for index in 0..count {
+            stack.start_instance(index).await;
+        }
+        stack
+    }
+
+    /// Starts instance `index` (again) on its port and waits until it is ready.
+    pub async fn start_instance(&self, index: usize) {
+        let port = self.instances[index].port;
+        let child = Command::new(&self.api_bin)
+            .arg("serve")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env("NEXUS_HTTP__PORT", port.to_string())
+            .env("NEXUS_HTTP__INSTANCE_NAME", format!("api-{}", index + 1))
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("storefront-api serve starts");
+        *self.child(index) = Some(child);
+        let readyz = format!("{}/readyz", self.instance_url(index));
         wait_for("storefront-api", START_TIMEOUT, async || {
             answers(&readyz).await
         })
         .await;
-        stack
+    }
+
+    /// The address of instance `index` (its name in `x-nexus-instance` is `api-<index + 1>`).
+    pub fn instance_address(&self, index: usize) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], self.instances[index].port))
+    }
+
+    pub fn instance_url(&self, index: usize) -> String {
+        format!("http://{}", self.instance_address(index))
+    }
+
+    pub fn instance_count(&self) -> usize {
+        self.instances.len()
+    }
+
+    /// SIGKILL to instance `index`: no shutdown, no flush, requests in flight cut off.
+    pub fn kill(&self, index: usize) {
+        if let Some(mut child) = self.child(index).take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM to instance `index` (what an orchestrator sends before it replaces an
+    /// instance); `stopped` tells when it has exited.
+    pub fn terminate(&self, index: usize) {
+        let pid = self.child(index).as_ref().expect("the instance runs").id();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM reached the instance");
+    }
+
+    /// Whether instance `index` has exited, and how; `None` while it runs.
+    pub fn stopped(&self, index: usize) -> Option<std::process::ExitStatus> {
+        let mut child = self.child(index);
+        let status = child
+            .as_mut()?
+            .try_wait()
+            .expect("the instance can be waited for")?;
+        *child = None;
+        Some(status)
+    }
+
+    fn child(&self, index: usize) -> std::sync::MutexGuard<'_, Option<Child>> {
+        // A test that panicked while holding it left the child as it was: still usable.
+        self.instances[index]
+            .child
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The stack's MongoDB database, to check what the API stored.
@@ -278,8 +372,9 @@ pub async fn deliver(api_url: &str, order_id: &str) {
 
 impl Drop for ApiStack {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for index in 0..self.instances.len() {
+            self.kill(index);
+        }
         // Best effort: `cargo xtask test` drops leftover nexus_test_* databases anyway.
         if let Some((server, name)) = self.database_url.rsplit_once('/') {
             let _ = Command::new("psql")

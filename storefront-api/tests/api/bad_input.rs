@@ -410,3 +410,54 @@ async fn too_many_headers_get_the_envelope() {
     assert_eq!(body["error"]["code"], "too_many_headers");
     assert_eq!(body["error"]["details"]["limit"], 100);
 }
+
+/// A client that never finishes its request's headers (a slow-loris) loses its connection
+/// after `http.header_read_timeout_secs`, and meanwhile others are served as usual.
+#[api_test_stack::test]
+async fn a_client_too_slow_to_send_its_headers_is_disconnected() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    let app = TestApp::spawn_with(crate::helpers::Options {
+        settings: Some(|settings| settings.http.header_read_timeout_secs = 1),
+        ..Default::default()
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut slow = std::net::TcpStream::connect(&address).expect("connect");
+    slow.write_all(b"GET /api/v1/categories HTTP/1.1\r\nHost: shop\r\nX-Slow: 1")
+        .expect("a first part of the headers");
+    let served = app
+        .client
+        .get(app.url("/api/v1/categories"))
+        .send()
+        .await
+        .expect("another client");
+    assert_eq!(served.status(), StatusCode::OK);
+
+    // The test's own patience is far longer: the server, not the test, ends the connection.
+    let started = Instant::now();
+    let answer = tokio::task::spawn_blocking(move || {
+        slow.set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("a read timeout");
+        let mut answer = Vec::new();
+        match slow.read_to_end(&mut answer) {
+            Ok(_) => answer,
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => answer,
+            Err(error) => panic!("the connection was not closed: {error}"),
+        }
+    })
+    .await
+    .expect("the slow client");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "closed only after {:?}",
+        started.elapsed()
+    );
+    // Nothing was served on it (hyper may say 408 before closing).
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+}
