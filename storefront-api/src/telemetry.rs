@@ -2,7 +2,7 @@
 //!
 //! Every log line is JSON (or pretty for local reading) and carries the request id of the
 //! request it belongs to; the same id is returned in the `x-request-id` response header.
-//! Prometheus metrics count requests and time them per route template.
+//! Prometheus metrics count requests, time them and gauge those in flight per route template.
 
 use std::{sync::OnceLock, time::Instant};
 
@@ -69,6 +69,11 @@ fn prometheus() -> &'static PrometheusHandle {
             metrics::Unit::Seconds,
             "Time to answer an HTTP request, by method, route template and status."
         );
+        metrics::describe_gauge!(
+            "http_requests_in_flight",
+            "HTTP requests being answered now, by method and route template: an instance's \
+             saturation, and what a rolling restart still has to drain."
+        );
         metrics::describe_counter!(
             "catalog_cache_total",
             "Public catalog reads by cache result (hit or miss)."
@@ -102,7 +107,9 @@ async fn record_metrics(request: Request, next: Next) -> Response {
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
     let method = request.method().to_string();
     let started = Instant::now();
+    let in_flight = InFlight::enter(&method, &route);
     let response = next.run(request).await;
+    drop(in_flight);
     let labels = [
         ("method", method),
         ("route", route),
@@ -112,6 +119,29 @@ async fn record_metrics(request: Request, next: Next) -> Response {
     metrics::histogram!("http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// One request counted in `http_requests_in_flight` until dropped — also when the client
+/// goes away and the request's future is dropped mid-way, which a decrement after `.await`
+/// would miss.
+struct InFlight(metrics::Gauge);
+
+impl InFlight {
+    fn enter(method: &str, route: &str) -> Self {
+        let gauge = metrics::gauge!(
+            "http_requests_in_flight",
+            "method" => method.to_owned(),
+            "route" => route.to_owned()
+        );
+        gauge.increment(1.0);
+        Self(gauge)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -281,13 +281,13 @@ async fn instances_killed_or_stopped_under_load_cost_no_request() {
         BTreeSet::from(["api-1".to_owned(), "api-2".to_owned(), "api-3".to_owned()])
     );
 
-    let variant = site.stocked_variant(40).await;
+    let variant = site.stocked_variant(80).await;
     let admin = admin_token(&site.api.url).await;
     let load = ReadLoad::start(&site);
     load.wait_for_more(100).await;
 
     // SIGKILL to api-2 while it holds checkouts.
-    let (buyers, outcomes) = checkouts_meanwhile(&site, &variant, &admin, async || {
+    let (buyers, outcomes) = checkouts_meanwhile(&site, &variant, &admin, 1, async || {
         site.api.kill(1);
         // From here on, only the instances alive answer.
         load.instances().await;
@@ -318,7 +318,7 @@ async fn instances_killed_or_stopped_under_load_cost_no_request() {
     .await;
 
     // SIGTERM to api-3 while it holds checkouts: it finishes them, then exits cleanly.
-    let (buyers, outcomes) = checkouts_meanwhile(&site, &variant, &admin, async || {
+    let (buyers, outcomes) = checkouts_meanwhile(&site, &variant, &admin, 2, async || {
         site.api.terminate(2);
     })
     .await;
@@ -442,33 +442,66 @@ impl ReadLoad {
     }
 }
 
-/// Six new customers check out `variant` at once, each as `checkout_until_final`; once all
-/// six checkouts are in flight (their orders await payment), `meanwhile` runs. The customers'
-/// tokens and their checkouts' outcomes, in the same order.
+/// Waves of six new customers check out `variant` at once, each as `checkout_until_final`,
+/// until a wave has one in flight on the instance `target` (the gateway's least-conn choice
+/// is not ours to make); then, while that wave's checkouts are held, `meanwhile` runs. The
+/// customers' tokens and their checkouts' outcomes, in the same order, over all waves.
 async fn checkouts_meanwhile(
     site: &Site,
     variant: &str,
     admin: &str,
+    target: usize,
     meanwhile: impl AsyncFnOnce(),
 ) -> (Vec<String>, Vec<CheckoutOutcome>) {
-    let buyers = shoppers(site, variant, 6).await;
-    let pending_before = pending_payment(site, admin).await;
-    let checkouts = buyers
-        .iter()
-        .map(|token| checkout_until_final(site, token))
-        .collect::<Vec<_>>();
-    let checkouts = async { join_all(checkouts).await };
-    let act = async {
-        api_test_stack::wait_for(
-            "six checkouts in flight",
-            Duration::from_secs(20),
-            async || pending_payment(site, admin).await >= pending_before + 6,
-        )
-        .await;
-        meanwhile().await;
-    };
-    let (outcomes, ()) = tokio::join!(checkouts, act);
-    (buyers, outcomes)
+    let mut meanwhile = Some(meanwhile);
+    let (mut all_buyers, mut all_outcomes) = (Vec::new(), Vec::new());
+    for _wave in 0..5 {
+        let buyers = shoppers(site, variant, 6).await;
+        let pending_before = pending_payment(site, admin).await;
+        let checkouts = buyers
+            .iter()
+            .map(|token| checkout_until_final(site, token))
+            .collect::<Vec<_>>();
+        let checkouts = async { join_all(checkouts).await };
+        let act = async {
+            api_test_stack::wait_for(
+                "six checkouts in flight",
+                Duration::from_secs(20),
+                async || pending_payment(site, admin).await >= pending_before + 6,
+            )
+            .await;
+            if checkouts_in_flight(site, target).await >= 1.0 {
+                let meanwhile = meanwhile.take().expect("acts once");
+                meanwhile().await;
+            }
+        };
+        let (outcomes, ()) = tokio::join!(checkouts, act);
+        all_buyers.extend(buyers);
+        all_outcomes.extend(outcomes);
+        if meanwhile.is_none() {
+            return (all_buyers, all_outcomes);
+        }
+    }
+    panic!("five waves of checkouts, none held by instance {target}: {all_outcomes:?}");
+}
+
+/// The checkouts instance `index` is answering now, from its own `/metrics`.
+async fn checkouts_in_flight(site: &Site, index: usize) -> f64 {
+    let metrics = reqwest::get(format!("{}/metrics", site.api.instance_url(index)))
+        .await
+        .expect("the instance answers")
+        .text()
+        .await
+        .expect("metrics");
+    metrics
+        .lines()
+        .filter(|line| {
+            line.starts_with("http_requests_in_flight{")
+                && line.contains(r#"method="POST""#)
+                && line.contains(r#"route="/api/v1/checkout""#)
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
 
 /// `count` new customers, each with one of `variant` in the cart.

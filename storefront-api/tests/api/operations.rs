@@ -117,6 +117,18 @@ async fn health_metrics_request_ids_and_docs() {
         metrics.contains("http_request_duration_seconds_bucket"),
         "latency histogram missing"
     );
+    // The scrape itself is in flight on its route while it renders (other tests in this
+    // process share the recorder, so at least one).
+    let scrapes_in_flight = metrics
+        .lines()
+        .find(|line| {
+            line.starts_with("http_requests_in_flight{") && line.contains("route=\"/metrics\"")
+        })
+        .and_then(|line| line.rsplit(' ').next()?.parse::<f64>().ok());
+    assert!(
+        scrapes_in_flight.is_some_and(|count| count >= 1.0),
+        "in-flight gauge missing:\n{metrics}"
+    );
 
     let openapi: Value = app
         .get("/openapi.json")
