@@ -120,6 +120,15 @@ impl Client {
         }
     }
 
+    /// A client over a `reqwest::Client` configured by the caller (its own trusted
+    /// certificates, pool or timeouts — a load generator reaching a gateway over HTTPS).
+    pub fn with_http(base_url: impl Into<String>, http: reqwest::Client) -> Self {
+        Self {
+            http,
+            ..Self::new(base_url)
+        }
+    }
+
     /// The same API, acting with a session token (`Authorization: Bearer`).
     pub fn with_token(&self, token: impl Into<String>) -> Self {
         Self {

@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: brings the stack up with a release build and the demo data, then
 //! measures the public catalog reads and the web shop's server-rendered pages with wrk over
-//! loopback (bounded in time), and the shop's bundle and page weights, and prints Markdown
-//! tables for BENCHMARKS.md. Every scenario starts with a cold catalog cache. Last, the outbox
+//! loopback (bounded in time), checkouts and MongoDB-backed staff reads (`bench_load.rs`), and the shop's bundle and page
+//! weights, and prints Markdown tables for BENCHMARKS.md. Every read scenario starts with a
+//! cold catalog cache. Last, the outbox
 //! relay's throughput to a local webhook receiver, beside that receiver's own ceiling
 //! (`bench_relay.rs`).
 
@@ -10,7 +11,9 @@ use std::{fs, process::Command};
 use anyhow::{Context, Result, bail};
 
 use crate::{
-    api, cmd,
+    api,
+    bench_load::{self, Load},
+    cmd,
     prerequisites::ensure_program,
     stack::{API_PORT, API_REDIS_PREFIX, HOST, SHOP_PORT},
     workspace::Workspace,
@@ -52,8 +55,8 @@ request = function()
 end
 "#;
 
-pub fn bench(ws: &Workspace, seconds: u32, connections: u32) -> Result<()> {
-    api::up(ws, false, 1)?;
+pub fn bench(ws: &Workspace, seconds: u32, connections: u32, instances: usize) -> Result<()> {
+    api::up(ws, false, instances)?;
     ensure_program("wrk", "wrk")?;
     let slug = first_product_slug()?;
     let api = format!("http://{HOST}:{API_PORT}");
@@ -106,13 +109,7 @@ pub fn bench(ws: &Workspace, seconds: u32, connections: u32) -> Result<()> {
     for (index, scenario) in scenarios.iter().enumerate() {
         start_cold()?;
         let base = &scenario.base;
-        let mut wrk = Command::new("wrk");
-        wrk.args([
-            "-t2",
-            &format!("-c{connections}"),
-            &format!("-d{seconds}s"),
-            "--latency",
-        ]);
+        let mut wrk = wrk(connections, seconds);
         match &scenario.target {
             Target::Path(path) => {
                 wrk.arg(format!("{base}{path}"));
@@ -147,7 +144,97 @@ pub fn bench(ws: &Workspace, seconds: u32, connections: u32) -> Result<()> {
     for row in relay {
         println!("{row}");
     }
+    // Last: its orders leave messages in the outbox, which the relay's burst must not meet.
+    print_loads(ws, seconds, connections, instances)?;
     Ok(())
+}
+
+/// Checkouts at half, once and twice `connections` concurrent customers over many variants,
+/// and at `connections` on one variant; the MongoDB-backed reads with 8 clients each; behind
+/// the gateway, reads and checkouts through it beside the same straight to the first instance.
+fn print_loads(ws: &Workspace, seconds: u32, connections: u32, instances: usize) -> Result<()> {
+    let generator = bench_load::build(ws)?;
+    let api = format!("http://{HOST}:{API_PORT}");
+    let gateway =
+        (instances > 1).then(|| (crate::gateway::https_url(), crate::gateway::authority(ws)));
+    let mut loads = Vec::new();
+    for customers in [connections / 2, connections, connections * 2] {
+        loads.push(Load::Checkout {
+            customers,
+            hot: false,
+            through: None,
+        });
+    }
+    loads.push(Load::Checkout {
+        customers: connections,
+        hot: true,
+        through: None,
+    });
+    if let Some(gateway) = &gateway {
+        loads.push(Load::Checkout {
+            customers: connections,
+            hot: false,
+            through: Some(gateway.clone()),
+        });
+    }
+    for route in ["dashboard", "churn-models", "customer-churn", "reviews"] {
+        loads.push(Load::MongoReads { route, clients: 8 });
+    }
+    let mut rows = Vec::new();
+    for load in &loads {
+        rows.push(bench_load::measure(&generator, &api, load, seconds)?);
+    }
+    println!();
+    println!(
+        "{instances} API instance{}, release build, simulated payment provider, loopback, \
+         {seconds} s each:",
+        if instances == 1 {
+            ""
+        } else {
+            "s behind the gateway"
+        }
+    );
+    println!();
+    println!("| scenario | done/s | p50 | p90 | p99 | failed requests |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for row in rows {
+        println!("{row}");
+    }
+    if let Some((url, _)) = &gateway {
+        println!();
+        println!(
+            "| cached product list, wrk -t2 -c{connections} -d{seconds}s | requests/s | p50 \
+             | p90 | p99 | non-2xx |"
+        );
+        println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+        for (name, base) in [
+            ("straight to api-1", api.as_str()),
+            ("through the gateway (HTTPS)", url.as_str()),
+        ] {
+            start_cold()?;
+            let mut wrk = wrk(connections, seconds);
+            wrk.arg(format!("{base}/api/v1/products?limit=24"));
+            let output = cmd::output(&mut wrk).with_context(|| format!("wrk failed {name}"))?;
+            let result = WrkResult::parse(&output)?;
+            println!(
+                "| {name} | {:.0} | {} | {} | {} | {} |",
+                result.requests_per_sec, result.p50, result.p90, result.p99, result.non_2xx
+            );
+        }
+    }
+    Ok(())
+}
+
+/// wrk on two threads with `connections` for `seconds`, reporting latency percentiles.
+fn wrk(connections: u32, seconds: u32) -> Command {
+    let mut wrk = Command::new("wrk");
+    wrk.args([
+        "-t2",
+        &format!("-c{connections}"),
+        &format!("-d{seconds}s"),
+        "--latency",
+    ]);
+    wrk
 }
 
 /// The browser bundle (raw and gzipped, as served) and what the home page weighs.

@@ -1,10 +1,10 @@
 //! `cargo xtask test`: installs what the checks need when it is missing (`prerequisites`),
 //! ensures the backing services exactly as `up` does (plus the
 //! `secantusd-py` the readiness test starts on its own), drops leftover test databases, then
-//! runs, stopping at the first failure: rustfmt, clippy (host and the shop's wasm32 side), the
-//! workspace tests (the browser tests with the API and shop binaries built first), the fuzz
-//! targets for a few seconds each, the docker-compose file check and the deployment check
-//! (`infra`).
+//! runs, stopping at the first failure: rustfmt, clippy (host, the fuzz targets and the
+//! shop's wasm32 side), the workspace tests (the browser tests with the API and shop binaries
+//! built first), the fuzz targets for a few seconds each, the docker-compose file check and
+//! the deployment check (`infra`).
 
 use std::process::Command;
 use std::time::Instant;
@@ -40,7 +40,12 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
         "rustfmt (fuzz targets)",
         rustfmt_check(ws, Some("fuzz/Cargo.toml")),
     )?;
-    step(2, "clippy", clippy(ws))?;
+    step(2, "clippy", clippy(ws, None))?;
+    step(
+        2,
+        "clippy (fuzz targets)",
+        clippy(ws, Some("fuzz/Cargo.toml")),
+    )?;
     step(
         3,
         "clippy (web shop and console window, wasm32)",
@@ -97,15 +102,15 @@ pub fn test(ws: &Workspace, cargo_test_args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn clippy(ws: &Workspace) -> Command {
-    let args = [
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ];
+/// Clippy on the workspace, or on the fuzz targets' own workspace at `manifest` (their
+/// plain build, without the fuzzer's instrumentation: lints do not depend on it).
+fn clippy(ws: &Workspace, manifest: Option<&str>) -> Command {
+    let mut args = vec!["clippy"];
+    match manifest {
+        Some(manifest) => args.extend(["--manifest-path", manifest, "--bins"]),
+        None => args.extend(["--workspace", "--all-targets"]),
+    }
+    args.extend(["--", "-D", "warnings"]);
     cargo(ws, &args)
 }
 

@@ -20,6 +20,16 @@ pub fn https_url() -> String {
     format!("https://localhost:{GATEWAY_HTTPS_PORT}")
 }
 
+/// Where the rendered configuration, its certificates and nginx's temporary files live.
+fn dir(ws: &Workspace) -> std::path::PathBuf {
+    ws.nexus_dir().join("gateway")
+}
+
+/// The authority that signed the gateway's certificate, for clients that verify it.
+pub fn authority(ws: &Workspace) -> std::path::PathBuf {
+    Gateway::certificate_in(&dir(ws))
+}
+
 fn address(port: u16) -> SocketAddr {
     SocketAddr::new(HOST.parse().expect("HOST is an IP address"), port)
 }
@@ -44,7 +54,7 @@ pub fn serve(ws: &Workspace, api_ports: &[u16]) -> Result<Gateway> {
         api: api_ports.iter().copied().map(address).collect(),
         shop: address(SHOP_PORT),
     };
-    let gateway = Gateway::prepare(&template, local, &ws.nexus_dir().join("gateway"))?;
+    let gateway = Gateway::prepare(&template, local, &dir(ws))?;
     let nginx = gateway::nginx_binary()
         .context("nginx is not installed (Debian's nginx-light; `cargo xtask up` installs it)")?;
     // A configuration nginx refuses says why here, not in a log.

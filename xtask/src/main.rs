@@ -17,10 +17,13 @@
 //!   untrusted bytes, each for a bounded time.
 //! * `sqlx-prepare` regenerates the sqlx offline query metadata in `storefront-api/.sqlx`.
 //! * `bench` measures the public catalog reads and the shop's pages of a release build with wrk,
-//!   and the shop's bundle and page weights.
+//!   checkouts and MongoDB-backed staff reads with storefront-client's load generator, the
+//!   shop's bundle and page weights and the outbox relay; with `--instances N`, reads and
+//!   checkouts through the gateway too.
 
 mod api;
 mod bench;
+mod bench_load;
 mod bench_relay;
 mod checks;
 mod cmd;
@@ -96,7 +99,8 @@ enum Command {
     },
     /// Regenerate the sqlx offline query metadata in storefront-api/.sqlx.
     SqlxPrepare,
-    /// Bring the stack up (release) and measure the API's reads and the shop's pages with wrk.
+    /// Bring the stack up (release) and measure the API's reads, checkouts, the shop's pages
+    /// and the outbox relay.
     Bench {
         /// Seconds per scenario.
         #[arg(long, default_value_t = 10)]
@@ -104,6 +108,10 @@ enum Command {
         /// Concurrent connections.
         #[arg(long, default_value_t = 32)]
         connections: u32,
+        /// Run this many API instances behind the gateway, and measure reads and checkouts
+        /// through it as well.
+        #[arg(long, default_value_t = 1)]
+        instances: usize,
     },
 }
 
@@ -127,6 +135,7 @@ fn main() -> Result<()> {
         Command::Bench {
             seconds,
             connections,
-        } => bench::bench(&ws, seconds, connections),
+            instances,
+        } => bench::bench(&ws, seconds, connections, instances),
     }
 }

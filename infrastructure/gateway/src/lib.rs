@@ -181,7 +181,12 @@ impl Gateway {
     /// The authority that signed the certificate HTTPS serves (PEM): clients that should
     /// trust the gateway add it (`curl --cacert`, a browser's authorities).
     pub fn certificate(&self) -> PathBuf {
-        self.dir.join("tls/authority.crt")
+        Self::certificate_in(&self.dir)
+    }
+
+    /// The same, for a gateway prepared in `dir` by another process.
+    pub fn certificate_in(dir: &Path) -> PathBuf {
+        dir.join("tls/authority.crt")
     }
 
     /// The pid file of nginx's master process.
