@@ -29,7 +29,7 @@ use crate::{
     storage::{
         self, audit, model_activations,
         score_jobs::{JobUpdate, Jobs},
-        scoring_runs::Trigger,
+        scoring_runs::{RunCounts, Trigger},
     },
 };
 use storefront_client::lists::CountMeta;
@@ -435,8 +435,8 @@ pub async fn score_all_now(state: &AppState) -> anyhow::Result<(Uuid, usize, u64
     let id = Uuid::now_v7();
     storage::scoring_runs::start(&state.db, id, Trigger::Staff, &model.version).await?;
     track(state, id, &model).await?;
-    let (scored, enrolled) = score_all(state, id, model).await?;
-    Ok((id, scored, enrolled))
+    let counts = score_all(state, id, model).await?;
+    Ok((id, counts.customers, counts.enrolled))
 }
 
 /// Runs a whole-shop scoring to its end and records how it went, in Redis and PostgreSQL.
@@ -444,7 +444,7 @@ async fn score_all(
     state: &AppState,
     id: Uuid,
     model: Arc<ModelArtifact>,
-) -> anyhow::Result<(usize, u64)> {
+) -> anyhow::Result<RunCounts> {
     let outcome = run_score_all(state, id, model).await;
     if let Err(error) = &outcome {
         tracing::error!(error = format!("{error:#}"), job = %id, "score-all job failed");
@@ -469,12 +469,12 @@ async fn score_all(
 }
 
 /// Scores every customer, stores the scores, then lets automatic campaigns enrol who newly
-/// qualifies. Returns how many were scored and enrolled.
+/// qualifies. Returns how many were scored, per risk band, and enrolled.
 async fn run_score_all(
     state: &AppState,
     id: Uuid,
     model: Arc<ModelArtifact>,
-) -> anyhow::Result<(usize, u64)> {
+) -> anyhow::Result<RunCounts> {
     let transactions = storage::churn::transactions(&state.db, None).await?;
     let events = if model.uses_events() {
         storage::churn::events(&state.batch_mongo, None).await?
@@ -502,7 +502,15 @@ async fn run_score_all(
         .filter_map(storage::churn::StoredScore::scored)
         .collect();
     let enrolled = storage::campaigns::enrol_automatic(&state.db, &scored, id).await?;
-    Ok((stored.len(), enrolled))
+    let mut counts = RunCounts {
+        customers: stored.len(),
+        enrolled,
+        ..RunCounts::default()
+    };
+    for score in &stored {
+        counts.count_band(score.band);
+    }
+    Ok(counts)
 }
 
 /// A score as it is stored and campaigns read it.

@@ -13,9 +13,9 @@
 //!   with `--hot` all buy the same one; a staff login restocks the variants first, so that
 //!   stock never runs out mid-run (a `restock` movement noted "checkout benchmark"). It
 //!   writes real orders: run it against a development database, never a shop's.
-//! * `mongo-reads`: `--clients` staff sessions (or shoppers, for reviews) reading one of the
-//!   MongoDB-backed routes in a loop: the dashboard, the churn model registry, a customer's
-//!   churn scores, a product's reviews.
+//! * `mongo-reads`: `--clients` staff sessions reading one of the routes MongoDB answers (or
+//!   answered) in a loop: the dashboard, the churn model registry, a customer's churn
+//!   scores, a product's reviews.
 //!
 //! Prints a summary on stderr and one JSON object on stdout: completed operations per
 //! second, their latency percentiles, and the failed requests by step and status.
@@ -84,7 +84,8 @@ enum Workload {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum MongoRoute {
-    /// `GET /admin/dashboard`: sales from PostgreSQL, churn bands from MongoDB.
+    /// `GET /admin/dashboard`: it grouped every churn score in MongoDB per view until the
+    /// scoring runs counted their bands; measured still, as staff open it most.
     Dashboard,
     /// `GET /admin/churn/models`: the model registry.
     ChurnModels,

@@ -1,11 +1,9 @@
-//! The staff dashboard's figures: sales from PostgreSQL, churn risk bands from the latest
-//! score-all job's scores in MongoDB.
+//! The staff dashboard's sales, orders and stock figures, from PostgreSQL. Its churn risk
+//! bands are counted by each scoring run as it ends (`scoring_runs::latest_bands`).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use futures::TryStreamExt;
-use mongodb::bson::{Document, doc};
 use sqlx::PgPool;
-use storefront_client::staff::dashboard::{DailySales, LowStock, RiskBands, Sales};
+use storefront_client::staff::dashboard::{DailySales, LowStock, Sales};
 
 use super::{StoreError, money};
 
@@ -92,69 +90,4 @@ pub async fn low_stock(
     )
     .fetch_all(db)
     .await?)
-}
-
-/// Customers per risk band in the latest complete score-all job. A job's scores replace the
-/// earlier job's only once it has stored them all, so while a job runs there are two jobs'
-/// scores and the earlier one is the complete one.
-pub async fn risk_bands(db: &mongodb::Database) -> Result<Option<RiskBands>, StoreError> {
-    let groups: Vec<Document> = db
-        .collection::<Document>(super::churn::SCORES)
-        .aggregate([doc! { "$group": {
-            "_id": { "job": "$job_id", "band": "$band" },
-            "n": { "$sum": 1 },
-            "scored_at": { "$max": "$scored_at" },
-            "model_version": { "$first": "$model_version" },
-        }}])
-        .await?
-        .try_collect()
-        .await?;
-    let mut jobs: Vec<(String, RiskBands)> = Vec::new();
-    for group in &groups {
-        let Ok(id) = group.get_document("_id") else {
-            continue;
-        };
-        let (Ok(job), Ok(band)) = (id.get_str("job"), id.get_str("band")) else {
-            continue;
-        };
-        let n = group
-            .get_i32("n")
-            .map(i64::from)
-            .or_else(|_| group.get_i64("n"))
-            .unwrap_or(0)
-            .max(0) as u64;
-        let scored_at = group
-            .get_datetime("scored_at")
-            .ok()
-            .and_then(|at| DateTime::from_timestamp_millis(at.timestamp_millis()))
-            .unwrap_or_default();
-        let index = match jobs.iter().position(|(j, _)| j == job) {
-            Some(index) => index,
-            None => {
-                jobs.push((
-                    job.to_owned(),
-                    RiskBands {
-                        model_version: group.get_str("model_version").unwrap_or("").to_owned(),
-                        scored_at,
-                        low: 0,
-                        medium: 0,
-                        high: 0,
-                    },
-                ));
-                jobs.len() - 1
-            }
-        };
-        let bands = &mut jobs[index].1;
-        bands.scored_at = bands.scored_at.max(scored_at);
-        match band {
-            "low" => bands.low += n,
-            "medium" => bands.medium += n,
-            "high" => bands.high += n,
-            _ => {}
-        }
-    }
-    Ok(jobs
-        .into_iter()
-        .map(|(_, bands)| bands)
-        .min_by_key(|bands| bands.scored_at))
 }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use storefront_client::staff::campaigns::ScoringRun;
+use storefront_client::staff::{campaigns::ScoringRun, dashboard::RiskBands};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -122,34 +122,78 @@ pub async fn start(
     Ok(())
 }
 
-/// Records how a run ended: the customers scored and enrolled, or the error.
+/// What a finished run did: the customers it scored, how many of them fell in each risk
+/// band, and how many automatic campaigns enrolled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub customers: usize,
+    pub enrolled: u64,
+    pub low_risk: u64,
+    pub medium_risk: u64,
+    pub high_risk: u64,
+}
+
+impl RunCounts {
+    /// Counts `band` ("low", "medium" or "high"; any other is scored but in no band).
+    pub fn count_band(&mut self, band: &str) {
+        match band {
+            "low" => self.low_risk += 1,
+            "medium" => self.medium_risk += 1,
+            "high" => self.high_risk += 1,
+            _ => {}
+        }
+    }
+}
+
+/// Records how a run ended: its counts, or the error.
 pub async fn finish(
     db: &PgPool,
     id: Uuid,
-    outcome: Result<(usize, u64), &str>,
+    outcome: Result<RunCounts, &str>,
 ) -> Result<(), StoreError> {
-    let (status, customers, enrolled, error) = match outcome {
-        Ok((customers, enrolled)) => (
-            "finished",
-            i32::try_from(customers).ok(),
-            i32::try_from(enrolled).ok(),
-            None,
-        ),
-        Err(error) => ("failed", None, None, Some(error)),
+    let count = |n: u64| i32::try_from(n).ok();
+    let (status, counts, error) = match outcome {
+        Ok(counts) => ("finished", Some(counts), None),
+        Err(error) => ("failed", None, Some(error)),
     };
     sqlx::query!(
         "UPDATE scoring_runs SET status = $2, customers = $3, enrolled = $4, error = $5,
-                finished_at = now()
+                low_risk = $6, medium_risk = $7, high_risk = $8, finished_at = now()
           WHERE id = $1",
         id,
         status,
-        customers,
-        enrolled,
-        error
+        counts.and_then(|c| i32::try_from(c.customers).ok()),
+        counts.and_then(|c| count(c.enrolled)),
+        error,
+        counts.and_then(|c| count(c.low_risk)),
+        counts.and_then(|c| count(c.medium_risk)),
+        counts.and_then(|c| count(c.high_risk)),
     )
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Customers per risk band as the latest finished run left them, with its model and when it
+/// finished; `None` before the first run (or when the latest ended before runs counted bands).
+pub async fn latest_bands(db: &PgPool) -> Result<Option<RiskBands>, StoreError> {
+    let row = sqlx::query!(
+        r#"SELECT model_version, finished_at AS "finished_at!", low_risk, medium_risk, high_risk
+             FROM scoring_runs WHERE status = 'finished'
+            ORDER BY finished_at DESC, id DESC LIMIT 1"#
+    )
+    .fetch_optional(db)
+    .await?;
+    let band = |n: Option<i32>| n.and_then(|n| u64::try_from(n).ok());
+    Ok(row.and_then(|row| {
+        Some(RiskBands {
+            model_version: row.model_version,
+            scored_at: row.finished_at,
+            low: band(row.low_risk)?,
+            medium: band(row.medium_risk)?,
+            high: band(row.high_risk)?,
+        })
+    }))
 }
 
 /// The latest runs, newest first.

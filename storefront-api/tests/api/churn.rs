@@ -290,6 +290,10 @@ async fn staff_deploy_models_and_every_instance_scores_with_the_active_one() {
         1
     );
 
+    // Nobody scored yet: the dashboard has no risk bands.
+    let dashboard = app.dashboard(&staff).await;
+    assert!(dashboard["churn_risk"].is_null(), "{dashboard}");
+
     // Score everyone: a job whose progress can be read, every score stored.
     let response = post(&app, &staff, "/api/v1/admin/churn/score-all").await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
@@ -328,6 +332,18 @@ async fn staff_deploy_models_and_every_instance_scores_with_the_active_one() {
         finished["top_customers"][0]["customer_id"],
         regular.to_string()
     );
+    // The dashboard counts the run's customers per band, with the model that scored them.
+    let band = finished["top_customers"][0]["risk_band"].as_str().unwrap();
+    let dashboard = app.dashboard(&staff).await;
+    let bands = &dashboard["churn_risk"];
+    assert_eq!(
+        bands["model_version"],
+        first.version.as_str(),
+        "{dashboard}"
+    );
+    for name in ["low", "medium", "high"] {
+        assert_eq!(bands[name], u64::from(name == band), "{dashboard}");
+    }
     let (_, direct) = churn_of(&app.address, &staff, regular).await;
     assert!(
         (finished["top_customers"][0]["probability"]

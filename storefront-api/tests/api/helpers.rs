@@ -405,6 +405,15 @@ impl TestApp {
         (token, id)
     }
 
+    /// `GET /api/v1/admin/dashboard` as `staff`, which must answer 200.
+    pub async fn dashboard(&self, staff: &str) -> Value {
+        let response = self
+            .request(Method::GET, "/api/v1/admin/dashboard", Some(staff), None)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("the dashboard")
+    }
+
     /// Creates a staff account the way the CLI does, logs it in, returns its token.
     pub async fn staff(&self) -> String {
         self.staff_as(Role::Staff).await

@@ -349,19 +349,11 @@ async fn staff_filter_orders_by_status_customer_and_total() {
     );
 }
 
-async fn dashboard(app: &TestApp, staff: &str) -> Value {
-    let response = app
-        .request(Method::GET, "/api/v1/admin/dashboard", Some(staff), None)
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json::<Value>().await.expect("json")
-}
-
 #[api_test_stack::test]
 async fn the_dashboard_counts_todays_sales_waiting_orders_and_low_stock() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
-    let empty = dashboard(&app, &staff).await;
+    let empty = app.dashboard(&staff).await;
     assert_eq!(empty["awaiting_fulfilment"], 0);
     assert_eq!(empty["today"], json!([]));
     assert!(empty["churn_risk"].is_null());
@@ -381,7 +373,7 @@ async fn the_dashboard_counts_todays_sales_waiting_orders_and_low_stock() {
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
 
-    let now = dashboard(&app, &staff).await;
+    let now = app.dashboard(&staff).await;
     assert_eq!(now["awaiting_fulfilment"], 2);
     // Two orders of 71.40, one refunded by 14.00: net 128.80.
     assert_eq!(
@@ -404,7 +396,7 @@ async fn the_dashboard_counts_todays_sales_waiting_orders_and_low_stock() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let after = dashboard(&app, &staff).await;
+    let after = app.dashboard(&staff).await;
     assert_eq!(after["awaiting_fulfilment"], 1);
     assert_eq!(after["today"][0]["orders"], 1);
 

@@ -36,7 +36,8 @@ pub struct LowStock {
     pub stock_on_hand: i32,
 }
 
-/// Customers per churn risk band, from the latest finished score-all job.
+/// Customers per churn risk band, as the latest finished scoring of every customer counted
+/// them when it ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RiskBands {
@@ -64,10 +65,8 @@ pub struct Dashboard {
     /// Active variants with at most `low_stock_threshold` units, fewest first (up to 20).
     pub low_stock: Vec<LowStock>,
     pub low_stock_threshold: i32,
-    /// `None` until a score-all job has finished (or while its store does not answer).
+    /// Customers per churn risk band as the latest finished scoring of every customer left
+    /// them; `None` until one has finished. Every figure comes from PostgreSQL, so the
+    /// dashboard answers whole while MongoDB does not.
     pub churn_risk: Option<RiskBands>,
-    /// The churn scores' store (MongoDB) did not answer: `churn_risk` is left out, every
-    /// other figure is current. The dashboard degrades rather than failing whole.
-    #[serde(default)]
-    pub churn_risk_unavailable: bool,
 }

@@ -72,7 +72,6 @@ fn Figures(dashboard: Dashboard) -> impl IntoView {
         </div>
         <h2>"Customers by churn risk"</h2>
         {match dashboard.churn_risk.clone() {
-            None if dashboard.churn_risk_unavailable => view! { <p class="muted" id="risk-unavailable">"Churn scores cannot be read right now (their store is not answering); the other figures are current."</p> }.into_any(),
             None => view! { <p class="muted">"No customers scored yet: deploy a model and score everyone on the Churn screen."</p> }.into_any(),
             Some(bands) => {
                 let total = (bands.low + bands.medium + bands.high).max(1);

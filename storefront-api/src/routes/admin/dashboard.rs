@@ -8,7 +8,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     error::{ApiResult, Json},
     state::AppState,
-    storage::dashboard,
+    storage::{dashboard, scoring_runs},
 };
 
 /// A variant with this many units or fewer is low on stock.
@@ -35,22 +35,14 @@ fn periods(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>, DateTime<Utc>) 
 pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Dashboard>> {
     let as_of = Utc::now();
     let (today, month_start, tomorrow) = periods(as_of);
-    let (today_sales, month_sales, daily, awaiting, low_stock) = tokio::try_join!(
+    let (today_sales, month_sales, daily, awaiting, low_stock, churn_risk) = tokio::try_join!(
         dashboard::sales(&state.db, today, tomorrow),
         dashboard::sales(&state.db, month_start, tomorrow),
         dashboard::daily_sales(&state.db, month_start, tomorrow),
         dashboard::awaiting_fulfilment(&state.db),
         dashboard::low_stock(&state.db, LOW_STOCK_THRESHOLD, LOW_STOCK_SHOWN),
+        scoring_runs::latest_bands(&state.db),
     )?;
-    // Sales, orders and stock live in PostgreSQL: a MongoDB outage leaves out the churn
-    // bands only.
-    let (churn_risk, churn_risk_unavailable) = match dashboard::risk_bands(&state.mongo).await {
-        Ok(bands) => (bands, false),
-        Err(error) => {
-            tracing::warn!(%error, "dashboard without churn risk bands");
-            (None, true)
-        }
-    };
     Ok(Json(Dashboard {
         as_of,
         today: today_sales,
@@ -60,7 +52,6 @@ pub async fn dashboard(State(state): State<AppState>) -> ApiResult<Json<Dashboar
         low_stock,
         low_stock_threshold: LOW_STOCK_THRESHOLD,
         churn_risk,
-        churn_risk_unavailable,
     }))
 }
 
