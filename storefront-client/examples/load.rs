@@ -13,9 +13,10 @@
 //!   with `--hot` all buy the same one; a staff login restocks the variants first, so that
 //!   stock never runs out mid-run (a `restock` movement noted "checkout benchmark"). It
 //!   writes real orders: run it against a development database, never a shop's.
-//! * `mongo-reads`: `--clients` staff sessions reading one of the routes MongoDB answers (or
+//! * `mongo-reads`: `--clients` staff sessions calling one of the routes MongoDB answers (or
 //!   answered) in a loop: the dashboard, the churn model registry, a customer's churn
-//!   scores, a product's reviews.
+//!   scores, a product's reviews, and the one write among them, activating the active model
+//!   again.
 //!
 //! Prints a summary on stderr and one JSON object on stdout: completed operations per
 //! second, their latency percentiles, and the failed requests by step and status.
@@ -93,6 +94,9 @@ enum MongoRoute {
     CustomerChurn,
     /// `GET /products/{slug}/reviews`: a product's reviews, as shoppers read them.
     Reviews,
+    /// `POST /admin/churn/models/{version}/activate`, again for the active model: the
+    /// registry's write, the model loaded and announced to every instance, the audit entry.
+    Activate,
 }
 
 /// What one client's loop measured.
@@ -215,6 +219,7 @@ enum MongoRead {
     ChurnModels(Client),
     CustomerChurn(Client, Uuid),
     Reviews(Client, String),
+    Activate(Client, String),
 }
 
 impl MongoRead {
@@ -235,6 +240,11 @@ impl MongoRead {
                     .context("the shop has no customers")?;
                 Self::CustomerChurn(staff.clone(), customer.id)
             }
+            MongoRoute::Activate => {
+                let models = staff.churn_models().await?;
+                let active = models.meta.active.context("no churn model is active")?;
+                Self::Activate(staff.clone(), active)
+            }
             MongoRoute::Reviews => {
                 let list = staff.products(&ListParams::default()).await?;
                 let product = list.products.first().context("the shop has no products")?;
@@ -249,6 +259,7 @@ impl MongoRead {
             Self::ChurnModels(_) => "GET /admin/churn/models",
             Self::CustomerChurn(..) => "GET /admin/customers/{id}/churn",
             Self::Reviews(..) => "GET /products/{slug}/reviews",
+            Self::Activate(..) => "POST /admin/churn/models/{version}/activate",
         }
     }
 
@@ -264,6 +275,7 @@ impl MongoRead {
                     .reviews(slug, &ReviewPageParams::default())
                     .await
                     .map(drop),
+                Self::Activate(staff, version) => staff.activate_model(version).await.map(drop),
             };
             match result {
                 Ok(()) => tally.latencies.push(started.elapsed()),

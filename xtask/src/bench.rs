@@ -177,7 +177,13 @@ fn print_loads(ws: &Workspace, seconds: u32, connections: u32, instances: usize)
             through: Some(gateway.clone()),
         });
     }
-    for route in ["dashboard", "churn-models", "customer-churn", "reviews"] {
+    for route in [
+        "dashboard",
+        "churn-models",
+        "customer-churn",
+        "reviews",
+        "activate",
+    ] {
         loads.push(Load::MongoReads { route, clients: 8 });
     }
     let mut rows = Vec::new();
