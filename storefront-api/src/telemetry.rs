@@ -71,8 +71,8 @@ fn prometheus() -> &'static PrometheusHandle {
         );
         metrics::describe_gauge!(
             "http_requests_in_flight",
-            "HTTP requests being answered now, by method and route template: an instance's \
-             saturation, and what a rolling restart still has to drain."
+            "HTTP requests being answered now, by method and route template, until their \
+             answer starts (a streamed body is not counted): an instance's saturation."
         );
         metrics::describe_counter!(
             "catalog_cache_total",

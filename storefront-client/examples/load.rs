@@ -40,6 +40,10 @@ use storefront_client::{
 };
 use uuid::Uuid;
 
+/// A client's pause before trying again after a failed request, as a real one would rather
+/// than hammering a failing server (and counting thousands of failures a second).
+const PAUSE_AFTER_FAILURE: Duration = Duration::from_millis(100);
+
 #[derive(Parser)]
 struct Args {
     /// An API instance: where customers register and staff log in.
@@ -279,7 +283,10 @@ impl MongoRead {
             };
             match result {
                 Ok(()) => tally.latencies.push(started.elapsed()),
-                Err(error) => tally.failed(self.name(), &error),
+                Err(error) => {
+                    tally.failed(self.name(), &error);
+                    tokio::time::sleep(PAUSE_AFTER_FAILURE).await;
+                }
             }
         }
         tally
@@ -347,6 +354,7 @@ async fn shop_until(customer: Client, variant: Uuid, deadline: Instant) -> Tally
         };
         if let Err(error) = customer.add_to_cart(&item).await {
             tally.failed("add to cart", &error);
+            tokio::time::sleep(PAUSE_AFTER_FAILURE).await;
             continue;
         }
         let started = Instant::now();
@@ -357,6 +365,7 @@ async fn shop_until(customer: Client, variant: Uuid, deadline: Instant) -> Tally
             Ok(_) => tally.latencies.push(started.elapsed()),
             Err(error) => {
                 tally.failed("checkout", &error);
+                tokio::time::sleep(PAUSE_AFTER_FAILURE).await;
                 // Whatever the cart holds goes, so the next round buys one item again.
                 let _ = customer.clear_cart().await;
             }

@@ -158,7 +158,7 @@ fn print_loads(ws: &Workspace, seconds: u32, connections: u32, instances: usize)
     let gateway =
         (instances > 1).then(|| (crate::gateway::https_url(), crate::gateway::authority(ws)));
     let mut loads = Vec::new();
-    for customers in [connections / 2, connections, connections * 2] {
+    for customers in [(connections / 2).max(1), connections, connections * 2] {
         loads.push(Load::Checkout {
             customers,
             hot: false,
