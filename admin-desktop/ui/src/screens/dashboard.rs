@@ -72,7 +72,7 @@ fn Figures(dashboard: Dashboard) -> impl IntoView {
         </div>
         <h2>"Customers by churn risk"</h2>
         {match dashboard.churn_risk.clone() {
-            None => view! { <p class="muted">"No customers scored yet: deploy a model and score everyone on the Churn screen."</p> }.into_any(),
+            None => view! { <p class="muted">"No risk bands yet: they come with the next scoring of every customer (Score all on the Churn screen, or the daily schedule once a model is deployed)."</p> }.into_any(),
             Some(bands) => {
                 let total = (bands.low + bands.medium + bands.high).max(1);
                 let row = move |name: &'static str, n: u64| view! {
