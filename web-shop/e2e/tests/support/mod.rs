@@ -413,13 +413,17 @@ pub async fn wait_until_text(client: &Client, css: &str, wanted: impl Fn(&str) -
         if started.elapsed() > Duration::from_secs(30) {
             fail(client, format!("`{css}` still reads `{found}`")).await;
         }
-        client
-            .execute_async(
-                "const done = arguments[0]; requestAnimationFrame(() => done());",
-                vec![],
-            )
-            .await
-            .unwrap();
+        // Until the next frame is painted. While a form post navigates, the old page may
+        // never paint another frame and the script times out: that is a frame waited too, and
+        // the loop looks again (the page is there by then; the deadline above still holds).
+        drop(
+            client
+                .execute_async(
+                    "const done = arguments[0]; requestAnimationFrame(() => done());",
+                    vec![],
+                )
+                .await,
+        );
     }
 }
 
