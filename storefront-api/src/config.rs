@@ -21,6 +21,7 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub cart: CartSettings,
     pub checkout: CheckoutSettings,
+    pub returns: ReturnSettings,
     pub relay: RelaySettings,
     pub scoring: ScoringSettings,
     pub webhooks: WebhookSettings,
@@ -129,6 +130,14 @@ pub struct CheckoutSettings {
     pub recovery_interval_secs: u64,
     /// ISO 3166-1 alpha-2 code → tax and shipping of that country.
     pub countries: std::collections::BTreeMap<String, CountrySettings>,
+}
+
+/// The shop's return policy.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct ReturnSettings {
+    pub window_days: u32,
+    /// Refund shipping when a return completes the order.
+    pub refund_shipping: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

@@ -20,6 +20,7 @@ pub mod payments;
 pub mod personal_data;
 pub mod refunds;
 pub mod relay;
+pub mod returns;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -14,6 +14,7 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 use serde_json::Value;
 use storefront_client::orders::Order;
+use storefront_client::returns::{OrderReturn, ReturnStatus};
 use uuid::Uuid;
 
 use crate::{
@@ -152,7 +153,7 @@ struct ShopView {
 }
 
 /// The templates, compiled into the binary: a shop that starts can write every email.
-const TEMPLATES: [(&str, &str); 14] = [
+const TEMPLATES: [(&str, &str); 16] = [
     (
         "layout.html",
         include_str!("../templates/email/layout.html"),
@@ -189,6 +190,14 @@ const TEMPLATES: [(&str, &str); 14] = [
     (
         "order_refunded.txt",
         include_str!("../templates/email/order_refunded.txt"),
+    ),
+    (
+        "return_update.html",
+        include_str!("../templates/email/return_update.html"),
+    ),
+    (
+        "return_update.txt",
+        include_str!("../templates/email/return_update.txt"),
     ),
     (
         "password_reset.html",
@@ -268,7 +277,31 @@ impl Writer {
                     }
                     EmailKind::OrderShipped => format!("Order {} is on its way", order.number),
                     EmailKind::OrderDelivered => format!("Order {} was delivered", order.number),
+                    EmailKind::ReturnUpdate => {
+                        let order_return = return_of(data, &order)?;
+                        let step = match return_step(body, order_return) {
+                            ReturnStatus::Requested => "we have your request",
+                            ReturnStatus::Approved => "approved, please send the items",
+                            ReturnStatus::Refused => "refused",
+                            ReturnStatus::Received => "items received",
+                            ReturnStatus::Refunded => "refunded",
+                        };
+                        format!(
+                            "Return {} for order {}: {step}",
+                            order_return.number, order.number
+                        )
+                    }
                     _ => format!("Refund for order {}", order.number),
+                };
+                let order_return = match kind {
+                    EmailKind::ReturnUpdate => {
+                        let order_return = return_of(data, &order)?;
+                        Some(ReturnView::new(
+                            order_return,
+                            return_step(body, order_return),
+                        ))
+                    }
+                    _ => None,
                 };
                 let refund = data
                     .get("amount_minor")
@@ -282,6 +315,7 @@ impl Writer {
                     customer => customer,
                     order => view,
                     refund => refund,
+                    order_return => order_return,
                 };
                 (subject, context)
             }
@@ -308,6 +342,59 @@ fn field<T: serde::de::DeserializeOwned>(data: &Value, name: &str) -> anyhow::Re
         .get(name)
         .with_context(|| format!("the message has no {name}"))?;
     serde_json::from_value(value.clone()).with_context(|| format!("the message's {name}"))
+}
+
+/// The return a message of a return topic is about, from the order the relay attached: as
+/// it stands when the email is written (a later step has its own email).
+fn return_of<'a>(data: &Value, order: &'a Order) -> anyhow::Result<&'a OrderReturn> {
+    let return_id: Uuid = field(data, "return_id")?;
+    order
+        .returns
+        .iter()
+        .find(|r| r.id == return_id)
+        .with_context(|| format!("order {} has no return {return_id}", order.number))
+}
+
+/// The step a return message announces (its topic, `return.{status}`): the return may have
+/// moved on by the time its email is written, and each step has its own email.
+fn return_step(body: &Value, order_return: &OrderReturn) -> ReturnStatus {
+    body.get("type")
+        .and_then(Value::as_str)
+        .and_then(|topic| topic.strip_prefix("return."))
+        .and_then(ReturnStatus::parse)
+        .unwrap_or(order_return.status)
+}
+
+/// A return as the templates show it.
+#[derive(Debug, Serialize)]
+struct ReturnView {
+    number: i64,
+    status: &'static str,
+    lines: Vec<String>,
+    refusal_reason: Option<String>,
+}
+
+impl ReturnView {
+    fn new(order_return: &OrderReturn, step: ReturnStatus) -> Self {
+        Self {
+            number: order_return.number,
+            status: step.as_str(),
+            lines: order_return
+                .lines
+                .iter()
+                .map(|line| {
+                    format!(
+                        "{} × {} ({}) — {}",
+                        line.quantity,
+                        line.product_name,
+                        line.variant_title,
+                        line.reason.label()
+                    )
+                })
+                .collect(),
+            refusal_reason: order_return.refusal_reason.clone(),
+        }
+    }
 }
 
 /// A personal offer as its message carries it.
@@ -407,6 +494,7 @@ mod tests {
             "account_id": "0192f0c4-0000-7000-8000-0000000000aa",
             "status": "shipped",
             "lines": [{
+                "line_number": 1,
                 "variant_id": "0192f0c4-0000-7000-8000-000000000002",
                 "product_id": "0192f0c4-0000-7000-8000-000000000003",
                 "product_slug": "desk-lamp",
@@ -436,6 +524,25 @@ mod tests {
             "shipped_at": "2026-12-06T12:00:00Z",
             "delivered_at": null,
             "cancelled_at": null,
+            "returnable_until": null,
+            "returns": [{
+                "id": "0192f0c4-0000-7000-8000-0000000000e1",
+                "number": 5001,
+                "order_id": "0192f0c4-0000-7000-8000-000000000001",
+                "status": "received",
+                "lines": [{"line_number": 1, "sku": "LAMP-1", "product_name": "Desk <Lamp> & Shade",
+                           "variant_title": "Brass", "quantity": 1, "reason": "damaged",
+                           "restocked": false}],
+                "customer_note": null,
+                "refusal_reason": "Worn & torn",
+                "refund_due": null,
+                "refunded": null,
+                "requested_at": "2026-12-07T10:00:00Z",
+                "approved_at": null,
+                "refused_at": null,
+                "received_at": null,
+                "refunded_at": null,
+            }],
         })
     }
 
@@ -450,7 +557,8 @@ mod tests {
     #[test]
     fn every_kind_is_written_in_html_and_plain_text() {
         let writer = writer();
-        let order_body = json!({"data": {"order_id": "x", "order": order(), "amount_minor": 1000}});
+        let order_body = json!({"data": {"order_id": "x", "order": order(), "amount_minor": 1000,
+            "return_id": "0192f0c4-0000-7000-8000-0000000000e1"}});
         let offer_body = json!({"data": {"customer_id": Uuid::from_u128(0xaa), "offer": {
             "code": "COMEBACK-7Q2X", "headline": "15 % off your next order",
             "minimum_spend": "€30.00", "expires_at": "2026-12-20T23:59:00Z"}}});
@@ -497,6 +605,41 @@ mod tests {
             written.text.contains("Hauptstraße 1\n10115 Berlin\n"),
             "{}",
             written.text
+        );
+    }
+
+    #[test]
+    fn a_return_email_says_the_step_its_message_announced() {
+        let body = |topic: &str| {
+            json!({"type": topic, "data": {"order": order(),
+                "return_id": "0192f0c4-0000-7000-8000-0000000000e1"}})
+        };
+        let refused = writer()
+            .write(EmailKind::ReturnUpdate, &body("return.refused"), &to())
+            .expect("written");
+        assert_eq!(refused.subject, "Return 5001 for order 100042: refused");
+        assert!(
+            refused.text.contains("Why: Worn & torn"),
+            "{}",
+            refused.text
+        );
+        assert!(refused.html.contains("Why: Worn &amp; torn"));
+        assert!(
+            refused
+                .text
+                .contains("1 × Desk <Lamp> & Shade (Brass) — Arrived damaged")
+        );
+        // Approved, though the return has been received since: the approval's email.
+        let approved = writer()
+            .write(EmailKind::ReturnUpdate, &body("return.approved"), &to())
+            .expect("written");
+        assert!(approved.text.contains("is approved"), "{}", approved.text);
+        let unknown = json!({"type": "return.approved", "data": {"order": order(),
+            "return_id": "0192f0c4-0000-7000-8000-0000000000e2"}});
+        assert!(
+            writer()
+                .write(EmailKind::ReturnUpdate, &unknown, &to())
+                .is_err()
         );
     }
 

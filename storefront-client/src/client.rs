@@ -554,6 +554,22 @@ impl Client {
         Ok(envelope.order)
     }
 
+    /// `POST /orders/{id}/returns`: asks to return lines of a delivered order.
+    pub async fn request_return(
+        &self,
+        order_id: uuid::Uuid,
+        request: &crate::returns::ReturnRequest,
+    ) -> Result<crate::returns::OrderReturn, ClientError> {
+        let envelope: crate::returns::ReturnEnvelope = self
+            .send_json(
+                reqwest::Method::POST,
+                &format!("/orders/{order_id}/returns"),
+                request,
+            )
+            .await?;
+        Ok(envelope.order_return)
+    }
+
     /// `DELETE /cart`.
     pub async fn clear_cart(&self) -> Result<(), ClientError> {
         self.send_empty(self.request(reqwest::Method::DELETE, "/cart"))

@@ -77,6 +77,8 @@ impl OrderStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderLine {
+    /// The line's number within the order (1, 2, …): what a return names.
+    pub line_number: i32,
     pub variant_id: Uuid,
     pub product_id: Uuid,
     /// The product's slug now (its page and reviews are at `/products/{slug}`).
@@ -134,6 +136,12 @@ pub struct Order {
     pub shipped_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Until when the customer may ask to return items (set when the order is delivered,
+    /// from the shop's return window then).
+    pub returnable_until: Option<DateTime<Utc>>,
+    /// Its returns, oldest first.
+    #[serde(default)]
+    pub returns: Vec<crate::returns::OrderReturn>,
 }
 
 /// One order in a history list.
@@ -198,4 +206,35 @@ pub struct CheckoutRequest {
     /// A discount code, e.g. `WELCOME10`.
     pub discount_code: Option<String>,
     pub payment: PaymentDetails,
+}
+
+impl Order {
+    /// Units of an order line that may still be returned: bought, less those in returns
+    /// that were not refused.
+    pub fn returnable_quantity(&self, line_number: i32) -> i32 {
+        let bought = self
+            .lines
+            .iter()
+            .find(|line| line.line_number == line_number)
+            .map_or(0, |line| line.quantity);
+        let held: i32 = self
+            .returns
+            .iter()
+            .filter(|r| r.status != crate::returns::ReturnStatus::Refused)
+            .flat_map(|r| &r.lines)
+            .filter(|line| line.line_number == line_number)
+            .map(|line| line.quantity)
+            .sum();
+        (bought - held).max(0)
+    }
+
+    /// Whether the customer may ask to return something of it at `now`.
+    pub fn may_return_at(&self, now: DateTime<Utc>) -> bool {
+        self.returnable_until.is_some_and(|until| now < until)
+            && matches!(self.status, OrderStatus::Delivered)
+            && self
+                .lines
+                .iter()
+                .any(|line| self.returnable_quantity(line.line_number) > 0)
+    }
 }

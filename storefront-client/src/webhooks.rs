@@ -27,7 +27,7 @@ pub const SECRET_PREFIX: &str = "whsec_";
 pub const DEFAULT_TOLERANCE_SECS: i64 = 5 * 60;
 
 /// The topics an endpoint can subscribe to: what happened in the shop.
-pub const TOPICS: [&str; 12] = [
+pub const TOPICS: [&str; 16] = [
     "order.placed",
     "order.paid",
     "order.cancelled",
@@ -35,6 +35,10 @@ pub const TOPICS: [&str; 12] = [
     "order.shipped",
     "order.delivered",
     "order.refunded",
+    "return.requested",
+    "return.approved",
+    "return.refused",
+    "return.received",
     "customer.registered",
     "customer.erased",
     "customer.password_reset_requested",

@@ -91,3 +91,17 @@ pub fn new_idempotency_key() -> String {
             .unwrap_or_default()
     }
 }
+
+/// The time now, on either side: the server's clock while rendering, the browser's once
+/// hydrated (a page's questions of time, like "may this order still be returned", are asked
+/// seconds apart on both, so they agree but at the very instant of a deadline).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    #[cfg(feature = "hydrate")]
+    {
+        chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        chrono::DateTime::from(std::time::SystemTime::now())
+    }
+}

@@ -132,6 +132,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/unsubscribe") view=UnsubscribePage ssr=SsrMode::Async/>
                     <Route path=path!("/account/orders/:id") view=OrderPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/orders/:id/return") view=crate::pages::returns::ReturnPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/addresses/:id") view=AddressPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -65,11 +65,6 @@ mod browser {
         static FALLBACK_ID: RefCell<Option<String>> = const { RefCell::new(None) };
     }
 
-    fn now() -> chrono::DateTime<chrono::Utc> {
-        let millis = js_sys::Date::now() as i64;
-        chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default()
-    }
-
     fn random_id() -> String {
         web_sys::window()
             .and_then(|w| w.crypto().ok())
@@ -95,7 +90,7 @@ mod browser {
         let event = ShopEvent {
             kind,
             anonymous_id: anonymous_id(),
-            occurred_at: now(),
+            occurred_at: crate::api::now(),
             properties,
         };
         let full = QUEUE.with(|queue| {

@@ -347,6 +347,7 @@ async fn insert_products(conn: &mut PgConnection, products: &[Product]) -> Resul
         .bind(chunk.iter().map(|p| p.in_stock).collect::<Vec<_>>())
         .bind(chunk.iter().map(|p| p.created_at).collect::<Vec<_>>())
         .bind(CURRENCY)
+        .bind(RETURN_WINDOW_DAYS)
         .execute(&mut *conn)
         .await?;
     }
@@ -474,6 +475,10 @@ async fn insert_opening_stock(
     Ok(())
 }
 
+/// The history's orders were delivered under the shop's default return policy
+/// (`returns.window_days` in config/default.toml): the last weeks' can still be returned.
+const RETURN_WINDOW_DAYS: i32 = 30;
+
 /// Orders numbered in the order they were placed, from the sequence's next number on; the
 /// sequence is then set to the last one, so checkout numbers continue after the history.
 pub(super) async fn insert_orders(
@@ -496,11 +501,13 @@ pub(super) async fn insert_orders(
                                  discount_minor, shipping_minor, tax_rate_basis_points, tax_minor,
                                  total_minor, refunded_minor, shipping_method, shipping_address,
                                  cancel_reason, tracking_number, placed_at, paid_at, fulfilled_at,
-                                 shipped_at, delivered_at, cancelled_at, updated_at)
+                                 shipped_at, delivered_at, cancelled_at, updated_at,
+                                 returnable_until)
              SELECT id, number, account_id, status::order_status, $23, subtotal, discount,
                     shipping, tax_rate, tax, total, refunded, method, address,
                     cancel_reason, tracking, placed_at, paid_at, fulfilled_at, shipped_at,
-                    delivered_at, cancelled_at, updated_at
+                    delivered_at, cancelled_at, updated_at,
+                    delivered_at + make_interval(days => $24)
                FROM UNNEST($1::uuid[], $2::int8[], $3::uuid[], $4::text[], $5::int8[],
                            $6::int8[], $7::int8[], $8::int4[], $9::int8[], $10::int8[],
                            $11::int8[], $12::text[], $13::jsonb[], $14::text[], $15::text[],
@@ -575,6 +582,7 @@ pub(super) async fn insert_orders(
         .bind(chunk.iter().map(|o| o.cancelled_at).collect::<Vec<_>>())
         .bind(chunk.iter().map(|o| o.updated_at).collect::<Vec<_>>())
         .bind(CURRENCY)
+        .bind(RETURN_WINDOW_DAYS)
         .execute(&mut *conn)
         .await?;
     }

@@ -1,7 +1,8 @@
 //! The emails the shop sends its customers, which outbox topic each answers, and the signed
 //! links they carry.
 //!
-//! Transactional emails (an order's confirmation, its shipping, a refund, a password reset)
+//! Transactional emails (an order's confirmation, its shipping, a return's progress, a
+//! refund, a password reset)
 //! go to every customer; marketing emails (offers) only to those who gave consent, and each
 //! carries a signed link that withdraws it without logging in.
 
@@ -16,17 +17,21 @@ pub enum EmailKind {
     OrderShipped,
     OrderDelivered,
     OrderRefunded,
+    /// A return's progress: asked for, approved, refused, received (its refund is
+    /// `OrderRefunded`).
+    ReturnUpdate,
     PasswordReset,
     /// A personal offer (a discount code) from a retention campaign: marketing.
     Offer,
 }
 
 impl EmailKind {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::OrderConfirmation,
         Self::OrderShipped,
         Self::OrderDelivered,
         Self::OrderRefunded,
+        Self::ReturnUpdate,
         Self::PasswordReset,
         Self::Offer,
     ];
@@ -39,6 +44,9 @@ impl EmailKind {
             "order.shipped" => Some(Self::OrderShipped),
             "order.delivered" => Some(Self::OrderDelivered),
             "order.refunded" => Some(Self::OrderRefunded),
+            "return.requested" | "return.approved" | "return.refused" | "return.received" => {
+                Some(Self::ReturnUpdate)
+            }
             PASSWORD_RESET_TOPIC => Some(Self::PasswordReset),
             OFFER_TOPIC => Some(Self::Offer),
             _ => None,
@@ -51,6 +59,7 @@ impl EmailKind {
             Self::OrderShipped => "order_shipped",
             Self::OrderDelivered => "order_delivered",
             Self::OrderRefunded => "order_refunded",
+            Self::ReturnUpdate => "return_update",
             Self::PasswordReset => "password_reset",
             Self::Offer => "offer",
         }

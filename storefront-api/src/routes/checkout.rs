@@ -1,13 +1,15 @@
-//! Checkout and the customer's orders. The checkout itself is the `checkout` service; this
-//! module parses the request and shapes the answer.
+//! Checkout and the customer's orders and returns. The checkout itself is the `checkout`
+//! service, returns the `returns` service; this module parses the request and shapes the
+//! answer.
 
 use axum::{
     extract::State,
-    http::HeaderMap,
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use storefront_client::orders::{
-    CheckoutRequest, IDEMPOTENCY_KEY, OrderEnvelope, OrderList, OrderListParams,
+use storefront_client::{
+    orders::{CheckoutRequest, IDEMPOTENCY_KEY, OrderEnvelope, OrderList, OrderListParams},
+    returns::{ReturnEnvelope, ReturnRequest},
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -15,8 +17,12 @@ use uuid::Uuid;
 use crate::{
     auth::CurrentSession,
     checkout,
-    domain::checkout::{IdempotencyKey, KeyProblem},
+    domain::{
+        checkout::{IdempotencyKey, KeyProblem},
+        returns::NewReturn,
+    },
     error::{ApiError, ApiResult, Json, Path, Query},
+    returns,
     routes::paging::Page,
     state::AppState,
     storage::{orders, paged},
@@ -27,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(checkout))
         .routes(routes!(my_orders))
         .routes(routes!(my_order))
+        .routes(routes!(request_return))
 }
 
 fn key_error(problem: KeyProblem) -> ApiError {
@@ -96,8 +103,38 @@ pub async fn my_order(
     CurrentSession(session): CurrentSession,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<OrderEnvelope>> {
+    let mut order = orders::order(&state.db, id, Some(session.account_id))
+        .await?
+        .ok_or(ApiError::NotFound("order"))?;
+    returns::show_refunds_due(&state, &mut order).await?;
+    Ok(Json(OrderEnvelope { order }))
+}
+
+/// Asks to return lines of one of the caller's delivered orders, within its return window
+/// (`returnable_until`): never more units than were bought, less those in other returns that
+/// were not refused. Staff then approve or refuse it; each step is emailed.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/returns", tag = "checkout",
+    request_body = ReturnRequest,
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses((status = 201, body = ReturnEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 409, description = "Not delivered, window closed, or more than is left to return", body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = []), ("cookie" = [])))]
+pub async fn request_return(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Path(id): Path<Uuid>,
+    Json(request): Json<ReturnRequest>,
+) -> ApiResult<(StatusCode, Json<ReturnEnvelope>)> {
+    let new = NewReturn::parse(&request).map_err(ApiError::Validation)?;
+    let return_id = returns::request(&state, id, session.account_id, &new).await?;
     let order = orders::order(&state.db, id, Some(session.account_id))
         .await?
         .ok_or(ApiError::NotFound("order"))?;
-    Ok(Json(OrderEnvelope { order }))
+    let order_return = order
+        .returns
+        .into_iter()
+        .find(|r| r.id == return_id)
+        .ok_or(ApiError::NotFound("return"))?;
+    Ok((StatusCode::CREATED, Json(ReturnEnvelope { order_return })))
 }

@@ -88,6 +88,33 @@ const RULES: &[(&str, &str)] = &[
                 (SELECT sum(m.delta) FROM stock_movements m WHERE m.variant_id = v.id), 0)",
     ),
     (
+        "no order line is in returns (not refused) for more units than were sold",
+        "SELECT o.number::text || ' line ' || l.line_number FROM order_lines l
+           JOIN orders o ON o.id = l.order_id
+          WHERE l.quantity < (SELECT COALESCE(sum(rl.quantity), 0) FROM return_lines rl
+                                JOIN returns r ON r.id = rl.return_id
+                               WHERE rl.order_id = l.order_id AND rl.line_number = l.line_number
+                                 AND r.status <> 'refused')",
+    ),
+    (
+        "a return put back on the shelf exactly the units of its restocked lines",
+        "SELECT r.number::text FROM returns r
+          WHERE (SELECT COALESCE(sum(rl.quantity), 0) FROM return_lines rl
+                  WHERE rl.return_id = r.id AND rl.restocked)
+             <> (SELECT COALESCE(sum(m.delta), 0) FROM stock_movements m
+                  WHERE m.order_id = r.order_id AND m.reason = 'returned'
+                    AND m.note = 'return ' || r.number)",
+    ),
+    (
+        "a refunded return's refund is among its order's refunds, of its amount",
+        "SELECT r.number::text FROM returns r
+          WHERE r.refund_id IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM payments p
+                             WHERE p.id = r.refund_id AND p.order_id = r.order_id
+                               AND p.kind = 'refund' AND p.amount_minor = r.refund_minor
+                               AND p.outcome IN ('succeeded', 'pending'))",
+    ),
+    (
         "no checkout is left interrupted (the reaper settles them within a sweep)",
         "SELECT r.idempotency_key FROM checkout_requests r
           WHERE r.completed_at IS NULL AND r.lease_expires_at < now() - interval '5 minutes'",

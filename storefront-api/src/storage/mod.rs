@@ -20,6 +20,7 @@ pub mod orders;
 pub mod outbox;
 pub mod password_resets;
 pub mod rate_limit;
+pub mod returns;
 pub mod reviews;
 pub mod score_jobs;
 pub mod scoring_runs;

@@ -380,6 +380,25 @@ impl TestApp {
         paid.json().await.expect("json")
     }
 
+    /// Takes a paid order to delivered, as staff do: fulfilled, shipped, delivered.
+    pub async fn deliver(&self, staff: &str, order_id: &str) {
+        for step in [
+            json!({"to": "fulfilled"}),
+            json!({"to": "shipped", "tracking_number": "DHL-1"}),
+            json!({"to": "delivered"}),
+        ] {
+            let moved = self
+                .request(
+                    Method::POST,
+                    &format!("/api/v1/admin/orders/{order_id}/transitions"),
+                    Some(staff),
+                    Some(step),
+                )
+                .await;
+            assert_eq!(moved.status(), StatusCode::OK);
+        }
+    }
+
     /// Registers a customer and returns (token, account id).
     pub async fn customer(&self) -> (String, Uuid) {
         let response = self

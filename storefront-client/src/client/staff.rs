@@ -28,6 +28,10 @@ use crate::staff::orders::{
     NoteRequest, RefundRequest, StaffOrder, StaffOrderEnvelope, StaffOrderList,
     StaffOrderListParams, TransitionRequest,
 };
+use crate::staff::returns::{
+    ReceiveReturnRequest, RefundReturnRequest, RefuseReturnRequest, StaffReturnEnvelope,
+    StaffReturnList, StaffReturnListParams,
+};
 use crate::staff::webhooks::{
     DeliveryQuery, NewWebhookEndpoint, WebhookDelivery, WebhookDeliveryEnvelope,
     WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointEnvelope, WebhookEndpointList,
@@ -185,6 +189,71 @@ impl Client {
             )
             .await?;
         Ok(envelope.order)
+    }
+
+    /// `GET /admin/returns`: the returns queue.
+    pub async fn staff_returns(
+        &self,
+        params: &StaffReturnListParams,
+    ) -> Result<StaffReturnList, ClientError> {
+        self.get("/admin/returns", params).await
+    }
+
+    /// `GET /admin/returns/{id}`: a return with its order.
+    pub async fn staff_return(&self, id: Uuid) -> Result<StaffReturnEnvelope, ClientError> {
+        self.get(&format!("/admin/returns/{id}"), &()).await
+    }
+
+    /// `POST /admin/returns/{id}/approve`.
+    pub async fn approve_return(&self, id: Uuid) -> Result<StaffReturnEnvelope, ClientError> {
+        self.send_json(
+            Method::POST,
+            &format!("/admin/returns/{id}/approve"),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// `POST /admin/returns/{id}/refuse`.
+    pub async fn refuse_return(
+        &self,
+        id: Uuid,
+        request: &RefuseReturnRequest,
+    ) -> Result<StaffReturnEnvelope, ClientError> {
+        self.send_json(
+            Method::POST,
+            &format!("/admin/returns/{id}/refuse"),
+            request,
+        )
+        .await
+    }
+
+    /// `POST /admin/returns/{id}/receive`.
+    pub async fn receive_return(
+        &self,
+        id: Uuid,
+        request: &ReceiveReturnRequest,
+    ) -> Result<StaffReturnEnvelope, ClientError> {
+        self.send_json(
+            Method::POST,
+            &format!("/admin/returns/{id}/receive"),
+            request,
+        )
+        .await
+    }
+
+    /// `POST /admin/returns/{id}/refund`.
+    pub async fn refund_return(
+        &self,
+        id: Uuid,
+        request: &RefundReturnRequest,
+    ) -> Result<StaffReturnEnvelope, ClientError> {
+        self.send_json(
+            Method::POST,
+            &format!("/admin/returns/{id}/refund"),
+            request,
+        )
+        .await
     }
 
     /// `POST /admin/orders/{id}/notes`.

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod discounts;
 pub mod orders;
+pub mod returns;
 pub mod team;
 pub mod webhooks;
 

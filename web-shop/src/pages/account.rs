@@ -336,13 +336,12 @@ fn AddressBook(addresses: Result<Vec<Address>, ClientError>) -> impl IntoView {
     }
 }
 
-#[component]
-pub fn OrderPage() -> impl IntoView {
+/// The order of the route's `:id`, the caller's: `None` when the id is no order id.
+pub fn order_of_route() -> Resource<Result<Option<Order>, ClientError>> {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    let placed = use_query_map().get_untracked().get("placed").is_some();
     let api = api::client();
-    let order = Resource::new(id, move |id| {
+    Resource::new(id, move |id| {
         let api = api.clone();
         api::sendable(async move {
             match id.parse() {
@@ -350,7 +349,13 @@ pub fn OrderPage() -> impl IntoView {
                 Err(_) => Ok(None),
             }
         })
-    });
+    })
+}
+
+#[component]
+pub fn OrderPage() -> impl IntoView {
+    let placed = use_query_map().get_untracked().get("placed").is_some();
+    let order = order_of_route();
     view! {
         <Meta name="robots" content="noindex"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -431,6 +436,7 @@ fn OrderDetail(order: Order, placed: bool) -> impl IntoView {
                 })}
             </dl>
         </div>
+        <crate::pages::returns::OrderReturns order=order.clone()/>
         <p><A href="/account">"← All your orders"</A></p>
     }
 }

@@ -8,5 +8,6 @@ pub mod marketing;
 pub mod not_found;
 pub mod password_reset;
 pub mod product;
+pub mod returns;
 pub mod review;
 pub mod search;

@@ -153,6 +153,7 @@ fn form_routes() -> Router<Shop> {
             post(account::delete_address_form),
         )
         .route("/reviews", post(forms::reviews::review_form))
+        .route("/returns", post(forms::returns::return_form))
         .route_layer(axum::middleware::from_fn(csrf::require_token))
 }
 

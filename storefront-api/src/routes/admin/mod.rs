@@ -11,6 +11,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod discounts;
 pub mod orders;
+pub mod returns;
 pub mod team;
 pub mod webhooks;
 
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(campaigns::router())
         .merge(discounts::router())
         .merge(orders::router())
+        .merge(returns::router())
         .merge(team::router())
         .merge(webhooks::router())
         .merge(crate::routes::reviews::admin_router())

@@ -69,10 +69,12 @@ pub async fn list_orders(
     }))
 }
 
-async fn staff_order(state: &AppState, id: Uuid) -> ApiResult<StaffOrder> {
-    let order = orders::order(&state.db, id, None)
+/// One order as staff see it, with what each received return would refund now.
+pub(crate) async fn staff_order(state: &AppState, id: Uuid) -> ApiResult<StaffOrder> {
+    let mut order = orders::order(&state.db, id, None)
         .await?
         .ok_or(ApiError::NotFound("order"))?;
+    crate::returns::show_refunds_due(state, &mut order).await?;
     Ok(StaffOrder {
         order,
         notes: orders::notes(&state.db, id).await?,
@@ -94,7 +96,7 @@ pub async fn order_detail(
     }))
 }
 
-fn change_error(error: OrderChangeError) -> ApiError {
+pub(crate) fn change_error(error: OrderChangeError) -> ApiError {
     match error {
         OrderChangeError::NotFound => ApiError::NotFound("order"),
         OrderChangeError::RefundNotPermitted => ApiError::MissingPermission(Permission::Refunds),
@@ -159,6 +161,7 @@ pub async fn transition(
             actor_id: session.account_id,
             refunds: refunds::terms(&state),
             may_refund: session.role.may(Permission::Refunds),
+            return_window_days: state.settings.returns.window_days,
         },
     )
     .await

@@ -22,7 +22,7 @@ pub async fn order(
                   subtotal_minor, discount_minor, shipping_minor, tax_rate_basis_points,
                   tax_minor, total_minor, refunded_minor, shipping_method, shipping_address,
                   cancel_reason, tracking_number, placed_at, paid_at, fulfilled_at, shipped_at,
-                  delivered_at, cancelled_at
+                  delivered_at, cancelled_at, returnable_until
              FROM orders WHERE id = $1 AND ($2::uuid IS NULL OR account_id = $2)"#,
         order_id,
         account_id
@@ -34,7 +34,7 @@ pub async fn order(
     };
     let currency = row.currency.as_str();
     let lines = sqlx::query!(
-        r#"SELECT l.variant_id, l.product_id, p.slug AS product_slug, l.sku, l.product_name,
+        r#"SELECT l.line_number, l.variant_id, l.product_id, p.slug AS product_slug, l.sku, l.product_name,
                   l.variant_title, l.unit_price_minor, l.quantity, l.line_total_minor
              FROM order_lines l JOIN products p ON p.id = l.product_id
             WHERE l.order_id = $1 ORDER BY l.line_number"#,
@@ -44,6 +44,7 @@ pub async fn order(
     .await?
     .into_iter()
     .map(|line| OrderLine {
+        line_number: line.line_number,
         variant_id: line.variant_id,
         product_id: line.product_id,
         product_slug: line.product_slug,
@@ -101,6 +102,8 @@ pub async fn order(
         shipped_at: row.shipped_at,
         delivered_at: row.delivered_at,
         cancelled_at: row.cancelled_at,
+        returnable_until: row.returnable_until,
+        returns: crate::storage::returns::of_order(db, order_id, currency).await?,
     }))
 }
 

@@ -57,6 +57,8 @@ pub struct TransitionInput<'a> {
     pub refunds: RefundTerms<'a>,
     /// Whether the caller may give money back: cancelling a paid order refunds it.
     pub may_refund: bool,
+    /// How long after delivery the customer may ask to return it.
+    pub return_window_days: u32,
 }
 
 /// What a staff transition leaves to do.
@@ -129,6 +131,9 @@ pub async fn transition(
                fulfilled_at = CASE WHEN $2 = 'fulfilled'::order_status THEN now() ELSE fulfilled_at END,
                shipped_at = CASE WHEN $2 = 'shipped'::order_status THEN now() ELSE shipped_at END,
                delivered_at = CASE WHEN $2 = 'delivered'::order_status THEN now() ELSE delivered_at END,
+               returnable_until = CASE WHEN $2 = 'delivered'::order_status
+                                       THEN now() + make_interval(days => $6)
+                                       ELSE returnable_until END,
                cancelled_at = CASE WHEN $2 = 'cancelled'::order_status THEN now() ELSE cancelled_at END,
                cancel_reason = CASE WHEN $2 = 'cancelled'::order_status THEN $3 ELSE cancel_reason END,
                tracking_number = COALESCE($4, tracking_number),
@@ -140,6 +145,7 @@ pub async fn transition(
         input.reason,
         input.tracking_number,
         refund_minor,
+        i32::try_from(input.return_window_days).unwrap_or(i32::MAX),
     )
     .execute(&mut *tx)
     .await?;
@@ -206,12 +212,27 @@ pub async fn reserve_refund(
     terms: RefundTerms<'_>,
 ) -> Result<RefundDue, OrderChangeError> {
     let mut tx = db.begin().await?;
+    let due = reserve_refund_in(&mut tx, order_id, amount_minor, reason, actor_id, terms).await?;
+    tx.commit().await?;
+    Ok(due)
+}
+
+/// [`reserve_refund`] in the caller's transaction (a return's refund is reserved with the
+/// return's move to `refunded`); takes the order's row lock.
+pub async fn reserve_refund_in(
+    tx: &mut Transaction<'_, Postgres>,
+    order_id: Uuid,
+    amount_minor: i64,
+    reason: &str,
+    actor_id: Uuid,
+    terms: RefundTerms<'_>,
+) -> Result<RefundDue, OrderChangeError> {
     let current = sqlx::query!(
         r#"SELECT status AS "status: OrderStatus", total_minor, refunded_minor, paid_at
              FROM orders WHERE id = $1 FOR UPDATE"#,
         order_id
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?
     .ok_or(OrderChangeError::NotFound)?;
     let refundable_status = current.status.is_refundable()
@@ -238,9 +259,9 @@ pub async fn reserve_refund(
         amount_minor,
         status as OrderStatus
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    audit::record(&mut tx,
+    audit::record(tx,
         actor_id,
         "order.refund",
         Entity::Order,
@@ -249,9 +270,7 @@ pub async fn reserve_refund(
         serde_json::json!({ "status": status, "refunded_minor": current.refunded_minor + amount_minor, "reason": reason }),
     )
     .await?;
-    let due = reserve_pending_refund(&mut tx, order_id, amount_minor, terms).await?;
-    tx.commit().await?;
-    Ok(due)
+    reserve_pending_refund(tx, order_id, amount_minor, terms).await
 }
 
 /// Writes the pending refund row in the reserving transaction.
@@ -325,6 +344,15 @@ pub async fn settle_refund(
         .await?;
     }
     if let RefundSettlement::Refused { code } = answer {
+        // A return refunded with it is received again: staff may refund it once more.
+        sqlx::query!(
+            r#"UPDATE returns SET status = 'received', refund_id = NULL, refund_minor = NULL,
+                                  refunded_at = NULL, updated_at = now()
+                WHERE refund_id = $1"#,
+            refund_id
+        )
+        .execute(&mut *tx)
+        .await?;
         let restored = sqlx::query_scalar!(
             r#"UPDATE orders SET refunded_minor = refunded_minor - $2,
                    status = CASE WHEN status = 'refunded'

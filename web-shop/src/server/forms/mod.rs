@@ -5,6 +5,7 @@
 pub(crate) mod account;
 pub(crate) mod cart;
 pub(crate) mod checkout;
+pub(crate) mod returns;
 pub(crate) mod reviews;
 
 use std::net::SocketAddr;
