@@ -1,10 +1,15 @@
 //! The orders screens: lists with filters; the detail with lines, payments and audit trail;
-//! fulfil, ship, deliver, cancel, refund, notes.
+//! fulfil, ship, deliver, cancel, refund, notes; the returns queue and each return's steps.
 
 use storefront_client::money::Money;
 use storefront_client::orders::OrderStatus;
+use storefront_client::returns::ReturnStatus;
 use storefront_client::staff::orders::{
     NoteRequest, RefundRequest, StaffOrder, StaffOrderList, StaffOrderListParams, TransitionRequest,
+};
+use storefront_client::staff::returns::{
+    ReceiveReturnRequest, ReceivedLine, RefundReturnRequest, RefuseReturnRequest, StaffReturnList,
+    StaffReturnListParams,
 };
 use uuid::Uuid;
 
@@ -40,6 +45,22 @@ impl Console {
             ..StaffOrderListParams::default()
         })
         .await
+    }
+
+    /// Returns in `status` (any when `None`), newest first.
+    pub async fn returns(
+        &self,
+        status: Option<ReturnStatus>,
+        page: i64,
+    ) -> Result<StaffReturnList, ConsoleError> {
+        let params = StaffReturnListParams {
+            status,
+            page: Some(page.max(1)),
+            limit: Some(25),
+            ..StaffReturnListParams::default()
+        };
+        self.call(|api| async move { api.staff_returns(&params).await })
+            .await
     }
 
     pub async fn order(&self, id: Uuid) -> Result<OrderView, ConsoleError> {
@@ -116,6 +137,56 @@ impl Console {
                 return self
                     .call(|api| async move { api.add_order_note(id, &note).await })
                     .await;
+            }
+            OrderAction::ApproveReturn { return_id } => {
+                return self
+                    .call(|api| async move { api.approve_return(return_id).await })
+                    .await
+                    .map(|done| done.order);
+            }
+            OrderAction::RefuseReturn { return_id, reason } => {
+                let request = RefuseReturnRequest { reason };
+                return self
+                    .call(|api| async move { api.refuse_return(return_id, &request).await })
+                    .await
+                    .map(|done| done.order);
+            }
+            OrderAction::ReceiveReturn {
+                return_id,
+                written_off,
+            } => {
+                let request = ReceiveReturnRequest {
+                    lines: written_off
+                        .into_iter()
+                        .map(|line_number| ReceivedLine {
+                            line_number,
+                            restock: false,
+                        })
+                        .collect(),
+                };
+                return self
+                    .call(|api| async move { api.receive_return(return_id, &request).await })
+                    .await
+                    .map(|done| done.order);
+            }
+            OrderAction::RefundReturn { return_id, amount } => {
+                let amount_minor = match amount.trim() {
+                    "" => None,
+                    typed => {
+                        let order = self
+                            .call(|api| async move { api.staff_order(id).await })
+                            .await?;
+                        let currency = order.order.totals.total.currency;
+                        let amount = Money::parse_amount(typed, currency)
+                            .map_err(|message| ConsoleError::invalid("amount", message))?;
+                        Some(amount.amount_minor)
+                    }
+                };
+                let request = RefundReturnRequest { amount_minor };
+                return self
+                    .call(|api| async move { api.refund_return(return_id, &request).await })
+                    .await
+                    .map(|done| done.order);
             }
         };
         self.call(|api| async move { api.transition_order(id, &request).await })

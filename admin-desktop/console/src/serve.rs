@@ -79,6 +79,7 @@ impl Console {
             Request::FindOrders(c) => answer::<FindOrders>(self.find_orders(c.filter).await),
             Request::GetOrder(c) => answer::<GetOrder>(self.order(c.id).await),
             Request::ActOnOrder(c) => answer::<ActOnOrder>(self.act_on_order(c.id, c.action).await),
+            Request::FindReturns(c) => answer::<FindReturns>(self.returns(c.status, c.page).await),
             Request::FindCustomers(c) => {
                 answer::<FindCustomers>(self.customers(c.text.as_deref(), c.page).await)
             }

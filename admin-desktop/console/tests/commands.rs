@@ -14,6 +14,7 @@ use staff_console::orders::{OrderAction, OrderFilter};
 use staff_console::{Console, ConsoleError};
 use storefront_client::catalog::{ProductStatus, VariantStatus};
 use storefront_client::orders::OrderStatus;
+use storefront_client::returns::ReturnStatus;
 use storefront_client::staff::catalog::{ProductDraft, ProductPatch};
 
 fn console_dir(name: &str) -> std::path::PathBuf {
@@ -477,6 +478,83 @@ async fn staff_log_in_edit_a_price_and_ship_an_order() {
         .await
         .unwrap_err();
     assert!(matches!(backwards, ConsoleError::Invalid { .. }));
+
+    // Returns: answer the oldest waiting request, receive its items and refund them.
+    let waiting = console
+        .returns(Some(ReturnStatus::Requested), 1)
+        .await
+        .unwrap();
+    assert!(waiting.meta.total > 0, "the demo has returns waiting");
+    let waiting = waiting.returns.last().unwrap().clone();
+    let returned = |view: &staff_console::orders::OrderView| {
+        view.detail
+            .order
+            .returns
+            .iter()
+            .find(|r| r.id == waiting.id)
+            .cloned()
+            .expect("the order shows its return")
+    };
+    let approved = console
+        .act_on_order(
+            waiting.order_id,
+            OrderAction::ApproveReturn {
+                return_id: waiting.id,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(returned(&approved).status, ReturnStatus::Approved);
+    let twice = console
+        .act_on_order(
+            waiting.order_id,
+            OrderAction::ApproveReturn {
+                return_id: waiting.id,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(twice.code(), Some("illegal_return_step"));
+    let received = console
+        .act_on_order(
+            waiting.order_id,
+            OrderAction::ReceiveReturn {
+                return_id: waiting.id,
+                written_off: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    let due = returned(&received)
+        .refund_due
+        .expect("a received return's refund");
+    assert!(due.amount_minor > 0);
+    let typo = console
+        .act_on_order(
+            waiting.order_id,
+            OrderAction::RefundReturn {
+                return_id: waiting.id,
+                amount: "lots".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(typo, ConsoleError::Invalid { .. }), "{typo:?}");
+    let refunded = console
+        .act_on_order(
+            waiting.order_id,
+            OrderAction::RefundReturn {
+                return_id: waiting.id,
+                amount: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(returned(&refunded).refunded, Some(due));
+    assert_eq!(
+        refunded.detail.order.totals.refunded.amount_minor,
+        due.amount_minor
+    );
 
     // Logging out ends the session at the API too.
     console.log_out().await;

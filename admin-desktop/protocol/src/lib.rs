@@ -20,6 +20,7 @@ pub mod session;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use storefront_client::catalog::{Product, ProductStatus, StockMovement};
+use storefront_client::returns::ReturnStatus;
 use storefront_client::staff::campaigns::{
     AudiencePreview, Campaign, CampaignDetail, CampaignList, CampaignStatus, ScoringRunList,
 };
@@ -28,6 +29,7 @@ use storefront_client::staff::churn::{JobEnvelope, ModelList, RegisteredModel};
 use storefront_client::staff::customers::{CustomerEmail, CustomerList};
 use storefront_client::staff::dashboard::Dashboard;
 use storefront_client::staff::orders::StaffOrderList;
+use storefront_client::staff::returns::StaffReturnList;
 use storefront_client::staff::webhooks::{
     DeliveryStatus, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
     WebhookEndpointWithSecret,
@@ -102,6 +104,8 @@ commands! {
     FindOrders -> StaffOrderList;
     GetOrder -> OrderView;
     ActOnOrder -> OrderView;
+    /// Returns by status, newest first (`requested`: the queue to answer).
+    FindReturns -> StaffReturnList;
     FindCustomers -> CustomerList;
     GetCustomer -> CustomerView;
     /// Sends a customer's sent, dead or skipped email again.
@@ -244,6 +248,12 @@ pub struct GetOrder {
 pub struct ActOnOrder {
     pub id: Uuid,
     pub action: OrderAction,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindReturns {
+    pub status: Option<ReturnStatus>,
+    pub page: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

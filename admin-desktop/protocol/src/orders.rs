@@ -6,6 +6,7 @@ use storefront_client::account::Account;
 use storefront_client::money::{Currency, Money};
 use storefront_client::orders::OrderStatus;
 use storefront_client::staff::orders::{StaffOrder, StaffOrderListParams};
+use uuid::Uuid;
 
 use crate::ConsoleError;
 
@@ -28,6 +29,25 @@ pub enum OrderAction {
     },
     Note {
         body: String,
+    },
+    /// A customer's requested return: accept it (they are told to send the items).
+    ApproveReturn {
+        return_id: Uuid,
+    },
+    RefuseReturn {
+        return_id: Uuid,
+        reason: String,
+    },
+    /// The items arrived: back on the shelf, except the lines written off (damaged).
+    ReceiveReturn {
+        return_id: Uuid,
+        written_off: Vec<i32>,
+    },
+    /// An amount as typed in the order's currency; empty refunds what the return is worth
+    /// back under the shop's policy.
+    RefundReturn {
+        return_id: Uuid,
+        amount: String,
     },
 }
 

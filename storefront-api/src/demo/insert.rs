@@ -23,7 +23,7 @@ use crate::domain::account::Role;
 
 /// Rows per statement: large enough to make round trips rare, small enough to keep each
 /// statement's parameters a few megabytes at most.
-const ROWS_PER_STATEMENT: usize = 2_000;
+pub(super) const ROWS_PER_STATEMENT: usize = 2_000;
 
 /// Serialises concurrent demo loads (an arbitrary key, "NexusDem" in ASCII).
 const LOAD_LOCK_KEY: i64 = 0x4e65_7875_7344_656d;
@@ -189,6 +189,10 @@ pub(super) async fn write(
     insert_payments(&mut tx, &history.orders)
         .await
         .context("inserting demo payments failed")?;
+    let returns = super::returns::returns_of(&history.orders, shop.ends_at);
+    super::returns::insert_returns(&mut tx, &returns)
+        .await
+        .context("inserting demo returns failed")?;
     tx.commit()
         .await
         .context("committing the demo data failed")?;
@@ -477,7 +481,7 @@ async fn insert_opening_stock(
 
 /// The history's orders were delivered under the shop's default return policy
 /// (`returns.window_days` in config/default.toml): the last weeks' can still be returned.
-const RETURN_WINDOW_DAYS: i32 = 30;
+pub(super) const RETURN_WINDOW_DAYS: i32 = 30;
 
 /// Orders numbered in the order they were placed, from the sequence's next number on; the
 /// sequence is then set to the last one, so checkout numbers continue after the history.
@@ -717,6 +721,48 @@ pub(super) async fn insert_payments(
         )
         .bind(chunk.iter().map(|(_, p)| p.created_at).collect::<Vec<_>>())
         .bind(PAYMENT_PROVIDER)
+        .execute(&mut *conn)
+        .await?;
+    }
+    record_at_the_simulated_network(conn, orders).await
+}
+
+/// The simulated payment network's own books of the same payments (`payments::simulated`
+/// keeps them, as a real provider would on its side): without them the network knows none
+/// of the history's charges, and staff could refund no order of the demo.
+async fn record_at_the_simulated_network(
+    conn: &mut PgConnection,
+    orders: &[Order],
+) -> Result<(), sqlx::Error> {
+    for chunk in orders.chunks(ROWS_PER_STATEMENT) {
+        let ids: Vec<Uuid> = chunk.iter().map(|order| order.id).collect();
+        sqlx::query(
+            "INSERT INTO simulated_provider_charges (order_id, outcome, reference, decline_code,
+                                                     amount_minor, currency, card_brand,
+                                                     card_last4, created_at)
+             SELECT p.order_id,
+                    CASE p.outcome WHEN 'succeeded' THEN 'approved' ELSE 'declined' END,
+                    p.provider_reference, p.failure_code, p.amount_minor, o.currency,
+                    p.card_brand, p.card_last4, p.created_at
+               FROM payments p JOIN orders o ON o.id = p.order_id
+              WHERE p.order_id = ANY($1) AND p.kind = 'charge'
+             ON CONFLICT (order_id) DO NOTHING",
+        )
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO simulated_provider_refunds (refund_id, charge_reference, amount_minor,
+                                                     outcome, reference, created_at)
+             SELECT r.id, c.provider_reference, r.amount_minor, 'refunded',
+                    r.provider_reference, r.created_at
+               FROM payments r
+               JOIN payments c ON c.order_id = r.order_id AND c.kind = 'charge'
+                              AND c.outcome = 'succeeded'
+              WHERE r.order_id = ANY($1) AND r.kind = 'refund' AND r.outcome = 'succeeded'
+             ON CONFLICT (refund_id) DO NOTHING",
+        )
+        .bind(&ids)
         .execute(&mut *conn)
         .await?;
     }

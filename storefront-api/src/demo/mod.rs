@@ -27,6 +27,7 @@ mod insert;
 mod insert_events;
 mod people;
 pub mod retention;
+mod returns;
 #[cfg(test)]
 mod tests;
 mod words;

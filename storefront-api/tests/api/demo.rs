@@ -252,6 +252,39 @@ async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
         "{dashboard}"
     );
 
+    // Returns: every order refunded after delivery came back as a refunded return; some
+    // recent deliveries have one waiting in the staff's queue; the books agree.
+    let returns = app
+        .get_json("/api/v1/admin/returns?status=refunded&limit=1", admin_token)
+        .await;
+    let refunded_after_delivery = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM orders WHERE status = 'refunded' AND delivered_at IS NOT NULL"#
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("count");
+    assert!(refunded_after_delivery > 0);
+    assert_eq!(returns["meta"]["total"], refunded_after_delivery);
+    let waiting = app
+        .get_json("/api/v1/admin/returns?status=requested", admin_token)
+        .await;
+    let first = &waiting["returns"][0];
+    assert!(first["id"].is_string(), "a return waits: {waiting}");
+    let order_path = format!(
+        "/api/v1/admin/orders/{}",
+        first["order_id"].as_str().unwrap()
+    );
+    let order = app.get_json(&order_path, admin_token).await;
+    assert_eq!(order["order"]["status"], "delivered");
+    assert!(
+        order["order"]["returnable_until"]
+            .as_str()
+            .and_then(|until| until.parse::<chrono::DateTime<Utc>>().ok())
+            .is_some_and(|until| until > ends_at),
+        "a waiting return's order is within its window: {order}"
+    );
+    crate::helpers::assert_consistent(&app).await;
+
     let customer = demo::customer_email(1);
     for (email, password, role) in [
         (demo::ADMIN_EMAIL, demo::ADMIN_PASSWORD, "admin"),

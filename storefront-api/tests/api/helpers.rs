@@ -342,6 +342,13 @@ impl TestApp {
         request.send().await.expect("request")
     }
 
+    /// `GET path` as `token`, which must answer 200; its JSON.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let response = self.request(Method::GET, path, Some(token), None).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("json")
+    }
+
     /// `POST /api/v1/checkout` of the caller's cart with an approved card, under `key`.
     pub async fn checkout_approved(&self, token: &str, key: &str) -> Response {
         self.client

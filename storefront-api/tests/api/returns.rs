@@ -67,17 +67,9 @@ async fn a_return_is_approved_received_restocked_and_refunded_and_the_rest_compl
     let (order_id, variant) = delivered_order(&app, &staff, &customer).await;
     assert_eq!(stock_of(&app, variant).await, 8);
 
-    let order: Value = app
-        .request(
-            Method::GET,
-            &format!("/api/v1/orders/{order_id}"),
-            Some(&customer),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
+    let order = app
+        .get_json(&format!("/api/v1/orders/{order_id}"), &customer)
+        .await;
     assert!(order["order"]["returnable_until"].is_string(), "{order}");
     assert_eq!(order["order"]["lines"][0]["line_number"], 1);
 
@@ -225,17 +217,12 @@ async fn a_return_is_approved_received_restocked_and_refunded_and_the_rest_compl
         "not_returnable"
     );
 
-    let queue: Value = app
-        .request(
-            Method::GET,
+    let queue = app
+        .get_json(
             &format!("/api/v1/admin/returns?order_id={order_id}"),
-            Some(&staff),
-            None,
+            &staff,
         )
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     assert_eq!(queue["meta"]["total"], 2);
     assert_eq!(queue["returns"][0]["id"], last_id.as_str(), "newest first");
     assert_eq!(queue["returns"][0]["item_count"], 1);

@@ -427,6 +427,45 @@ async fn buy(client: &Client, shop: &str, api: &str) {
     let refusal = support::wait_until_text(client, ".form-error", |t| !t.is_empty()).await;
     assert!(refusal.contains("already reviewed"), "{refusal}");
     assert_eq!(support::value(client, "#review-title").await, "Even better");
+
+    return_it(client, shop, &order_id).await;
+}
+
+/// The delivered order's page offers to return its item within the window; the form asks
+/// how many and why, and the order page then lists the return as requested.
+async fn return_it(client: &Client, shop: &str, order_id: &str) {
+    let order_page = format!("{shop}/account/orders/{order_id}");
+    support::open(client, &order_page, Width::Desktop).await;
+    let offer = support::text(client, ".order-returns").await;
+    assert!(offer.contains("possible until"), "{offer}");
+    support::click(client, "a.return-items").await;
+    support::wait_text(client, "form.return-form").await;
+    support::wait_for_hydration(client).await;
+    // Nothing chosen: the form says so and nothing is asked.
+    support::click(client, "form.return-form button[type=submit]").await;
+    let refusal = support::wait_until_text(client, ".form-error", |t| !t.is_empty()).await;
+    assert!(refusal.contains("at least one item"), "{refusal}");
+    support::select(client, "#quantity-1", "1").await;
+    support::select(client, "#reason-1", "does_not_fit").await;
+    support::fill(client, "#return-note", "A size too small.").await;
+    for width in Width::ALL {
+        support::resize(client, width).await;
+        support::screenshot(client, "return-form", width).await;
+    }
+    support::resize(client, Width::Desktop).await;
+    support::click(client, "form.return-form button[type=submit]").await;
+    let asked = support::wait_text(client, ".order-returns .confirmation").await;
+    assert!(asked.contains("is requested"), "{asked}");
+    let listed = support::text(client, "[data-testid=order-return]").await;
+    assert!(
+        listed.contains("Requested") && listed.contains("Does not fit"),
+        "{listed}"
+    );
+    assert!(
+        client.find(Locator::Css("a.return-items")).await.is_err(),
+        "the only unit is in the return: nothing more to return"
+    );
+    support::screenshot(client, "order-with-return", Width::Desktop).await;
 }
 
 /// Cards of the test payment provider.

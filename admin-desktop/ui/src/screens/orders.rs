@@ -1,11 +1,13 @@
-//! Orders: a list filtered by status, days, customer and total; the detail with lines,
-//! payments, notes and the audit trail; fulfil, ship, deliver, cancel, refund and notes, each
-//! confirmed first.
+//! Orders: a list filtered by status, days, customer and total; the returns waiting for an
+//! answer or a refund; the detail with lines, returns, payments, notes and the audit trail;
+//! fulfil, ship, deliver, cancel, refund, notes and each step of a return, each confirmed
+//! first.
 
 use console_protocol::orders::{OrderAction, OrderFilter, OrderView};
-use console_protocol::{ActOnOrder, FindOrders, GetOrder};
+use console_protocol::{ActOnOrder, FindOrders, FindReturns, GetOrder};
 use leptos::prelude::*;
 use storefront_client::orders::OrderStatus;
+use storefront_client::returns::{OrderReturn, ReturnStatus};
 use uuid::Uuid;
 
 use crate::app::Frame;
@@ -148,6 +150,7 @@ pub fn OrdersScreen() -> impl IntoView {
                 page.set(1);
             }>"Show all"</button>
         </form>
+        <ReturnsQueue selected/>
         <div class="split">
             <section aria-label="Order list">
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -271,6 +274,12 @@ fn OrderDetail(id: Uuid, on_change: impl Fn() + Copy + Send + Sync + 'static) ->
                             </div>
                         })}
                     </div>
+                    {(!o.order.returns.is_empty()).then(|| view! {
+                        <h2>"Returns"</h2>
+                        <ul id="order-returns">
+                            {o.order.returns.clone().into_iter().map(|r| view! { <ReturnSteps r act/> }).collect_view()}
+                        </ul>
+                    })}
                     <h2>"Notes"</h2>
                     <ul>{o.notes.iter().map(|n| view! { <li>{n.body.clone()} <span class="muted">{format::when(&n.created_at)}</span></li> }).collect_view()}</ul>
                     <form class="row" on:submit=move |ev| { ev.prevent_default(); act(OrderAction::Note { body: note.get_untracked() }, "Note added."); note.set(String::new()); }>
@@ -285,5 +294,140 @@ fn OrderDetail(id: Uuid, on_change: impl Fn() + Copy + Send + Sync + 'static) ->
                 }
             })}
         </div>
+    }
+}
+
+/// Returns waiting for staff, by status: `requested` to answer, `received` to refund. A return
+/// opens its order.
+#[component]
+fn ReturnsQueue(selected: RwSignal<Option<Uuid>>) -> impl IntoView {
+    let frame = expect_context::<Frame>();
+    let status = RwSignal::new(Some(ReturnStatus::Requested));
+    let page = RwSignal::new(1i64);
+    let list = LocalResource::new(move || {
+        crate::invoke::call(FindReturns {
+            status: status.get(),
+            page: page.get(),
+        })
+    });
+    view! {
+        <details class="panel" id="returns-queue" open>
+            <summary>"Returns"</summary>
+            <div class="row">
+                <label for="return-status-filter">"Status"</label>
+                <select id="return-status-filter" on:change=move |ev| {
+                    page.set(1);
+                    status.set(ReturnStatus::parse(&event_target_value(&ev)));
+                }>
+                    {ReturnStatus::ALL.into_iter().map(|s| view! {
+                        <option value=s.as_str() selected=move || status.get() == Some(s)>{s.as_str()}</option>
+                    }).collect_view()}
+                    <option value="" selected=move || status.get().is_none()>"any"</option>
+                </select>
+            </div>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(list) if list.returns.is_empty() => view! { <p class="muted" id="return-count">"No returns."</p> }.into_any(),
+                        Ok(list) => {
+                            let pages = page_count(list.meta.total, list.meta.limit);
+                            view! {
+                                <p class="muted" id="return-count">{format!("{} returns", list.meta.total)}</p>
+                                <table id="returns">
+                                    <thead><tr><th>"Return"</th><th>"Order"</th><th>"Customer"</th><th>"Items"</th><th>"Asked"</th><th>"Status"</th></tr></thead>
+                                    <tbody>
+                                        {list.returns.into_iter().map(|r| {
+                                            let order_id = r.order_id;
+                                            view! {
+                                                <tr>
+                                                    <td><button class="secondary return-open" on:click=move |_| selected.set(Some(order_id))>{r.number}</button></td>
+                                                    <td>{format!("#{}", r.order_number)}</td>
+                                                    <td>{r.customer_email.unwrap_or_default()}</td>
+                                                    <td>{r.item_count}</td>
+                                                    <td>{format::when(&r.requested_at)}</td>
+                                                    <td>{r.status.as_str()}</td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                <Pager page pages/>
+                            }.into_any()
+                        }
+                        Err(error) => failed(frame, error),
+                    }
+                })}
+            </Transition>
+        </details>
+    }
+}
+
+/// One return of the order and the step it waits for: approve or refuse a request, receive
+/// the items (each line back on the shelf unless ticked damaged), refund what it is worth.
+#[component]
+fn ReturnSteps(
+    r: OrderReturn,
+    act: impl Fn(OrderAction, &'static str) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let return_id = r.id;
+    let reason = RwSignal::new(String::new());
+    let amount = RwSignal::new(String::new());
+    let written_off = RwSignal::new(Vec::<i32>::new());
+    let lines = r.lines.clone();
+    view! {
+        <li class="order-return" data-status=r.status.as_str()>
+            <strong>{format!("Return {}", r.number)}</strong> " · " {r.status.label()}
+            {r.refunded.map(|money| format!(" · refunded {}", format::money(&money)))}
+            <ul>
+                {r.lines.iter().map(|line| view! {
+                    <li>{format!("{} × {} ({}) — {}", line.quantity, line.product_name, line.variant_title, line.reason.label())}
+                        {line.restocked.map(|back| if back { " · back on the shelf" } else { " · written off" })}</li>
+                }).collect_view()}
+            </ul>
+            {r.customer_note.map(|note| view! { <p class="muted">{format!("Customer: {note}")}</p> })}
+            {r.refusal_reason.map(|why| view! { <p class="muted">{format!("Refused: {why}")}</p> })}
+            {(r.status == ReturnStatus::Requested).then(|| view! {
+                <div class="row">
+                    <Confirmed id="approve-return" label="Approve" question="Approve this return?".into()
+                        action=move || act(OrderAction::ApproveReturn { return_id }, "Return approved.")/>
+                    <label for="refuse-reason">"or refuse because"</label>
+                    <input id="refuse-reason" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>
+                    <Confirmed id="refuse-return" label="Refuse" danger=true question="Refuse this return?".into()
+                        action=move || act(OrderAction::RefuseReturn { return_id, reason: reason.get_untracked() }, "Return refused.")/>
+                </div>
+            })}
+            {(r.status == ReturnStatus::Approved).then(|| view! {
+                <div class="row">
+                    {lines.into_iter().map(|line| {
+                        let n = line.line_number;
+                        let id = format!("damaged-{n}");
+                        view! {
+                            <input type="checkbox" id=id.clone() on:change=move |ev| {
+                                let ticked = event_target_checked(&ev);
+                                written_off.update(|lines| {
+                                    lines.retain(|l| *l != n);
+                                    if ticked { lines.push(n); }
+                                });
+                            }/>
+                            <label for=id>{format!("{} damaged", line.sku)}</label>
+                        }
+                    }).collect_view()}
+                    <Confirmed id="receive-return" label="Items received" question="Mark the items received (undamaged ones back on the shelf)?".into()
+                        action=move || act(OrderAction::ReceiveReturn { return_id, written_off: written_off.get_untracked() }, "Return received.")/>
+                </div>
+            })}
+            {(r.status == ReturnStatus::Received).then(|| {
+                let due = r.refund_due.map(|due| format::money(&due)).unwrap_or_default();
+                view! {
+                    <div class="row">
+                        <label for="return-refund-amount">"Refund"</label>
+                        <input id="return-refund-amount" size="8" placeholder=due.clone() prop:value=amount on:input=move |ev| amount.set(event_target_value(&ev))/>
+                        <span class="muted">{format!("due {due}")}</span>
+                        <Confirmed id="refund-return" label="Refund return" danger=true question="Refund this return to the card?".into()
+                            action=move || act(OrderAction::RefundReturn { return_id, amount: amount.get_untracked() }, "Return refunded.")/>
+                    </div>
+                }
+            })}
+        </li>
     }
 }
