@@ -30,6 +30,10 @@ CREATE TABLE returns (
     -- refuses (the return is then received, to refund again).
     refund_minor    bigint CHECK (refund_minor >= 0),
     refund_id       uuid UNIQUE REFERENCES payments (id),
+    -- What the return policy said it was worth back when it was refunded (staff may have
+    -- refunded less): the next return of the order refunds the policy's value of everything
+    -- returned less these, so the returns add up to the whole whatever order they come in.
+    policy_minor    bigint CHECK (policy_minor >= 0),
     requested_at    timestamptz NOT NULL DEFAULT now(),
     approved_at     timestamptz,
     refused_at      timestamptz,
@@ -38,6 +42,7 @@ CREATE TABLE returns (
     updated_at      timestamptz NOT NULL DEFAULT now(),
     CHECK ((status = 'refused') = (refused_at IS NOT NULL)),
     CHECK ((status = 'refunded') = (refund_minor IS NOT NULL)),
+    CHECK ((refund_minor IS NULL) = (policy_minor IS NULL)),
     CHECK (refund_id IS NULL OR refund_minor > 0)
 );
 CREATE INDEX returns_order_idx ON returns (order_id, requested_at);

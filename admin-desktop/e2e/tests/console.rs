@@ -425,6 +425,25 @@ async fn scenario(client: &Client, api: &str) {
         .unwrap_or_default();
     assert_eq!(typed, email);
 
+    // Returns: the orders screen opens with the requests waiting; one opens its order, whose
+    // return is approved after a confirmation.
+    let waiting = wait_text(client, "#return-count", |t| t.ends_with("returns")).await;
+    assert!(!waiting.starts_with("0 "), "{waiting}");
+    click(client, "button.return-open").await;
+    click(
+        client,
+        "#order-returns li[data-status=requested] button[id^=approve-return-]",
+    )
+    .await;
+    click(
+        client,
+        "#order-returns button[id^=approve-return-][id$=-yes]",
+    )
+    .await;
+    wait_text(client, "#order-notice", |t| t == "Return approved.").await;
+    wait(client, "#order-returns li[data-status=approved]").await;
+    screenshot(client, "returns").await;
+
     // Churn: train on the shop's data, deploy and activate; the active model changes.
     click(client, "#nav-churn").await;
     wait_text(client, "#active-model", |t| t == "none").await;

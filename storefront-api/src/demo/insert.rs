@@ -351,7 +351,6 @@ async fn insert_products(conn: &mut PgConnection, products: &[Product]) -> Resul
         .bind(chunk.iter().map(|p| p.in_stock).collect::<Vec<_>>())
         .bind(chunk.iter().map(|p| p.created_at).collect::<Vec<_>>())
         .bind(CURRENCY)
-        .bind(RETURN_WINDOW_DAYS)
         .execute(&mut *conn)
         .await?;
     }

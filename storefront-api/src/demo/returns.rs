@@ -137,9 +137,10 @@ pub(super) async fn insert_returns(
         // In request order, so the sequence numbers them in time.
         sqlx::query(
             "INSERT INTO returns (id, order_id, status, customer_note, refund_minor, refund_id,
-                                  requested_at, approved_at, received_at, refunded_at,
-                                  updated_at)
+                                  policy_minor, requested_at, approved_at, received_at,
+                                  refunded_at, updated_at)
              SELECT id, order_id, status::return_status, note, refund_minor, refund_id,
+                    refund_minor,
                     requested_at, approved_at, received_at, refunded_at,
                     COALESCE(refunded_at, received_at, approved_at, requested_at)
                FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int8[],

@@ -179,22 +179,30 @@ pub fn refund_for(order: &PaidTotals, goods: ReturnedGoods, refund_shipping: boo
     with_tax.min(order.total_minor)
 }
 
-/// What one return refunds: what everything returned would be worth back with it, less what
-/// the returns refunded before it were. So the refunds of all of an order's returns add up to
-/// exactly what returning it all at once would refund — no cent lost or given twice to
-/// rounding.
+/// What one return refunds under the policy: what the goods of every refunded return and
+/// this one are worth back together, less what the policy counted for the refunded ones. So
+/// the refunds of all of an order's returns add up to exactly what returning it at once would
+/// refund — no cent lost or given twice to rounding — in whatever order they are refunded,
+/// and still when a refund the provider refused is made again.
 pub fn refund_of_return(
     order: &PaidTotals,
-    before: ReturnedGoods,
+    refunded: RefundedBefore,
     this_goods_minor: i64,
     completes_order: bool,
     refund_shipping: bool,
 ) -> i64 {
     let after = ReturnedGoods {
-        goods_minor: before.goods_minor + this_goods_minor,
+        goods_minor: refunded.goods_minor + this_goods_minor,
         completes_order,
     };
-    (refund_for(order, after, refund_shipping) - refund_for(order, before, refund_shipping)).max(0)
+    (refund_for(order, after, refund_shipping) - refunded.policy_minor).max(0)
+}
+
+/// The order's returns refunded already: their goods, and what the policy counted for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RefundedBefore {
+    pub goods_minor: i64,
+    pub policy_minor: i64,
 }
 
 #[cfg(test)]
@@ -259,6 +267,32 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_refund_made_again_after_the_provider_refused_it_refunds_the_same() {
+        // 2 × 10.00 at 19 % VAT with 4.90 shipping, refunded with the return that completes
+        // the order: total 20.00 + 4.90 + 4.73 = 29.63.
+        let order = PaidTotals {
+            subtotal_minor: 2000,
+            discount_minor: 0,
+            shipping_minor: 490,
+            tax_rate_basis_points: 1900,
+            total_minor: 2963,
+        };
+        let first = refund_of_return(&order, RefundedBefore::default(), 1000, false, true);
+        assert_eq!(first, 1190);
+        let before = |policy_minor| RefundedBefore {
+            goods_minor: 1000,
+            policy_minor,
+        };
+        let second = refund_of_return(&order, before(first), 1000, true, true);
+        assert_eq!(second, 2963 - 1190);
+        // The first refund is refused and made again, after the second.
+        assert_eq!(
+            refund_of_return(&order, before(second), 1000, true, true),
+            first
+        );
+    }
+
     /// 10,000 random orders, returned line by line in random pieces: each refund is ≥ 0, the
     /// refunds add up to exactly what returning everything refunds — the whole total when
     /// shipping is refunded — and never more than was paid.
@@ -303,10 +337,7 @@ mod tests {
             for i in (1..units.len()).rev() {
                 units.swap(i, rng.random_range(0..=i));
             }
-            let mut before = ReturnedGoods {
-                goods_minor: 0,
-                completes_order: false,
-            };
+            let mut before = RefundedBefore::default();
             let mut refunded = 0;
             let mut left = units.as_slice();
             while !left.is_empty() {
@@ -318,6 +349,7 @@ mod tests {
                 assert!(refund >= 0, "{order:?}");
                 refunded += refund;
                 before.goods_minor += goods;
+                before.policy_minor += refund;
             }
             let whole = refund_for(
                 &order,

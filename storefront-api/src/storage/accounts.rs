@@ -690,6 +690,35 @@ pub async fn erase_customer(db: &PgPool, account_id: Uuid) -> Result<(), StoreEr
     )
     .execute(&mut *tx)
     .await?;
+    // What they wrote with their returns, wherever it was copied: the return, its audit
+    // entry, and the order bodies of the messages about it.
+    sqlx::query!(
+        "UPDATE returns SET customer_note = NULL
+          WHERE order_id IN (SELECT id FROM orders WHERE account_id = $1)",
+        account_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE audit_log SET after = after - 'note'
+          WHERE action = 'return.requested' AND entity = 'order'
+            AND entity_id IN (SELECT id FROM orders WHERE account_id = $1)",
+        account_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"UPDATE outbox o
+              SET body = jsonb_set(o.body, '{data,order,returns}',
+                      (SELECT jsonb_agg(r || '{"customer_note": null}')
+                         FROM jsonb_array_elements(o.body #> '{data,order,returns}') r))
+            WHERE o.ordering_key IN (SELECT id::text FROM orders WHERE account_id = $1::uuid)
+              AND jsonb_typeof(o.body #> '{data,order,returns}') = 'array'
+              AND jsonb_array_length(o.body #> '{data,order,returns}') > 0"#,
+        account_id
+    )
+    .execute(&mut *tx)
+    .await?;
     audit::record(
         &mut tx,
         account_id,

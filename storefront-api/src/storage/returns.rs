@@ -20,7 +20,7 @@ use crate::domain::{
     catalog::StockReason,
     order::OrderStatus,
     returns::{
-        NewReturn, PaidTotals, ReturnReason, ReturnStatus, ReturnStep, ReturnedGoods, StepRefused,
+        NewReturn, PaidTotals, RefundedBefore, ReturnReason, ReturnStatus, ReturnStep, StepRefused,
         refund_of_return,
     },
 };
@@ -335,11 +335,16 @@ async fn announce(
 struct Due {
     order_id: Uuid,
     number: i64,
+    /// What the policy says the return is worth back.
     refund_due_minor: i64,
+    /// What is left to refund of the order (staff may have refunded part of it by hand).
+    refundable_minor: i64,
 }
 
-/// Computes what a return refunds: the goods of every return of the order refunded before
-/// it, then with it (see `domain::returns::refund_of_return`).
+/// Computes what a return refunds: the policy's value of the goods of the order's refunded
+/// returns and this one, less what the policy counted for those (see
+/// `domain::returns::refund_of_return`). Exact when the caller holds the order's row lock
+/// (no other return of the order is being refunded meanwhile).
 async fn refund_due(
     tx: &mut Transaction<'_, Postgres>,
     return_id: Uuid,
@@ -347,7 +352,7 @@ async fn refund_due(
 ) -> Result<Due, ReturnError> {
     let row = sqlx::query!(
         r#"SELECT r.order_id, r.number, o.subtotal_minor, o.discount_minor, o.shipping_minor,
-                  o.tax_rate_basis_points, o.total_minor,
+                  o.tax_rate_basis_points, o.total_minor, o.refunded_minor,
                   (SELECT SUM(quantity) FROM order_lines WHERE order_id = r.order_id)::bigint
                       AS "units_sold!",
                   (SELECT COALESCE(SUM(l.unit_price_minor * rl.quantity), 0)
@@ -365,7 +370,10 @@ async fn refund_due(
                   (SELECT COALESCE(SUM(rl.quantity), 0)
                      FROM returns p JOIN return_lines rl ON rl.return_id = p.id
                     WHERE p.order_id = r.order_id AND p.status = 'refunded' AND p.id <> r.id)::bigint
-                      AS "units_before!"
+                      AS "units_before!",
+                  (SELECT COALESCE(SUM(p.policy_minor), 0) FROM returns p
+                    WHERE p.order_id = r.order_id AND p.status = 'refunded' AND p.id <> r.id)::bigint
+                      AS "policy_before!"
              FROM returns r JOIN orders o ON o.id = r.order_id
             WHERE r.id = $1"#,
         return_id
@@ -379,15 +387,16 @@ async fn refund_due(
         tax_rate_basis_points: u32::try_from(row.tax_rate_basis_points).unwrap_or(0),
         total_minor: row.total_minor,
     };
-    let before = ReturnedGoods {
+    let before = RefundedBefore {
         goods_minor: row.goods_before,
-        completes_order: false,
+        policy_minor: row.policy_before,
     };
     let completes = row.units_before + row.units >= row.units_sold;
     Ok(Due {
         order_id: row.order_id,
         number: row.number,
         refund_due_minor: refund_of_return(&order, before, row.goods, completes, refund_shipping),
+        refundable_minor: row.total_minor - row.refunded_minor,
     })
 }
 
@@ -422,8 +431,17 @@ pub async fn reserve_refund(
     ReturnStep::Refund
         .check(status)
         .map_err(ReturnError::Step)?;
+    // The order next (return, then order): another return of it refunded at the same moment
+    // waits, so each sees what the other's refund counted.
+    sqlx::query!(
+        "SELECT 1 AS locked FROM orders WHERE id = (SELECT order_id FROM returns WHERE id = $1)
+            FOR UPDATE",
+        return_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let due = refund_due(&mut tx, return_id, refund_shipping).await?;
-    let amount = amount_minor.unwrap_or(due.refund_due_minor);
+    let amount = amount_minor.unwrap_or(due.refund_due_minor.min(due.refundable_minor));
     if amount > due.refund_due_minor {
         return Err(ReturnError::ExceedsDue {
             refund_due_minor: due.refund_due_minor,
@@ -437,11 +455,12 @@ pub async fn reserve_refund(
     };
     sqlx::query!(
         r#"UPDATE returns SET status = 'refunded', refund_minor = $2, refund_id = $3,
-                              refunded_at = now(), updated_at = now()
+                              policy_minor = $4, refunded_at = now(), updated_at = now()
             WHERE id = $1"#,
         return_id,
         amount,
         refund.as_ref().map(|due| due.refund_id),
+        due.refund_due_minor,
     )
     .execute(&mut *tx)
     .await?;
@@ -468,7 +487,9 @@ pub async fn reserve_refund(
     })
 }
 
-/// What a received return would refund now, for showing before staff refund it.
+/// What a received return would refund now, for showing before staff refund it: the
+/// policy's amount, or what is left of the order's payment when staff refunded part of it by
+/// hand.
 pub async fn refund_due_now(
     db: &PgPool,
     return_id: Uuid,
@@ -477,7 +498,7 @@ pub async fn refund_due_now(
     let mut tx = db.begin().await?;
     let due = refund_due(&mut tx, return_id, refund_shipping).await?;
     tx.rollback().await?;
-    Ok(due.refund_due_minor)
+    Ok(due.refund_due_minor.min(due.refundable_minor).max(0))
 }
 
 /// The returns of an order, oldest first (`refund_due` left for the caller, who knows the

@@ -104,6 +104,17 @@ async fn deleting_an_account_erases_the_person_and_keeps_the_books() {
     let open = delete(PASSWORD).await;
     assert_eq!(error_code(open, StatusCode::CONFLICT).await, "orders_open");
     app.deliver(&staff, &order).await;
+    // What they wrote with a return goes too.
+    let note = "Call me on 0151 555 0199 before collecting";
+    let asked = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/orders/{order}/returns"),
+            Some(&token),
+            Some(json!({"lines": [{"line_number": 1, "quantity": 1, "reason": "other"}], "note": note})),
+        )
+        .await;
+    assert_eq!(asked.status(), StatusCode::CREATED);
     let wrong = delete("not my password").await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let deleted = delete(PASSWORD).await;
@@ -119,6 +130,17 @@ async fn deleting_an_account_erases_the_person_and_keeps_the_books() {
     .await
     .expect("count");
     assert_eq!(naming, 0, "the outbox forgets the person too");
+    let noted = sqlx::query_scalar!(
+        r#"SELECT (SELECT count(*) FROM returns WHERE customer_note IS NOT NULL)
+                + (SELECT count(*) FROM audit_log WHERE after::text LIKE '%' || $1 || '%')
+                + (SELECT count(*) FROM outbox WHERE coalesce(body::text, '') LIKE '%' || $1 || '%')
+                AS "count!""#,
+        note
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("count");
+    assert_eq!(noted, 0, "the return's note is gone everywhere");
 
     // Logged out everywhere; the old email and password open nothing, and the email is free.
     let after = app

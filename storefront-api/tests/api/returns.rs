@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use storefront_api::config::Settings;
 use uuid::Uuid;
 
-use crate::helpers::{Options, TestApp, assert_consistent, error_code, unique_email};
+use crate::helpers::{Options, ProductSpec, TestApp, assert_consistent, error_code, unique_email};
 
 async fn ask_return(
     app: &TestApp,
@@ -471,4 +471,72 @@ async fn the_customer_is_emailed_at_each_step_of_a_return() {
     );
     let refund = inbox.wait_for(&email, "Refund for order").await;
     assert!(refund.text.contains("€29.75"), "{}", refund.text);
+}
+
+/// Two returns of one order refunded at the same moment: the second to take the order sees
+/// the first, so together they refund the whole total, shipping included, to the cent.
+#[api_test_stack::test]
+async fn two_returns_of_one_order_refunded_at_once_add_up_to_the_whole() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let (customer, _) = app.customer().await;
+    // 2 × 10.00 pays shipping: 20.00 + 4.90 + 19 % VAT = 29.63.
+    let category = app.category(&staff, "Mugs", None).await;
+    let (_, variants) = app
+        .product(
+            &staff,
+            ProductSpec {
+                name: "Enamel Mug",
+                description: "A mug.",
+                category,
+                variants: &[("MUG-1", 1000, 10)],
+            },
+        )
+        .await;
+    let paid = app.buy(&customer, variants[0], 2).await;
+    assert_eq!(paid["order"]["totals"]["total"]["amount_minor"], 2963);
+    let order_id = paid["order"]["id"].as_str().expect("id").to_owned();
+    app.deliver(&staff, &order_id).await;
+    let mut returns = Vec::new();
+    for _ in 0..2 {
+        let asked = ask_return(
+            &app,
+            &customer,
+            &order_id,
+            json!({"lines": [{"line_number": 1, "quantity": 1, "reason": "changed_mind"}]}),
+        )
+        .await;
+        assert_eq!(asked.status(), StatusCode::CREATED);
+        let asked: Value = asked.json().await.expect("json");
+        let id = asked["return"]["id"].as_str().expect("id").to_owned();
+        for name in ["approve", "receive"] {
+            assert_eq!(
+                step(&app, &staff, &id, name, json!({})).await.status(),
+                StatusCode::OK
+            );
+        }
+        returns.push(id);
+    }
+    let refunds = futures::future::join_all(
+        returns
+            .iter()
+            .map(|id| step(&app, &staff, id, "refund", json!({}))),
+    )
+    .await;
+    assert!(refunds.iter().all(|r| r.status() == StatusCode::CREATED));
+    let order = app
+        .get_json(&format!("/api/v1/admin/orders/{order_id}"), &staff)
+        .await;
+    assert_eq!(order["order"]["totals"]["refunded"]["amount_minor"], 2963);
+    assert_eq!(order["order"]["status"], "refunded");
+    let mut paid: Vec<i64> = order["order"]["returns"]
+        .as_array()
+        .expect("returns")
+        .iter()
+        .map(|r| r["refunded"]["amount_minor"].as_i64().expect("refunded"))
+        .collect();
+    paid.sort_unstable();
+    // One unit with its VAT; then the rest of the total, shipping included.
+    assert_eq!(paid, [1190, 2963 - 1190]);
+    assert_consistent(&app).await;
 }

@@ -336,8 +336,12 @@ fn AddressBook(addresses: Result<Vec<Address>, ClientError>) -> impl IntoView {
     }
 }
 
-/// The order of the route's `:id`, the caller's: `None` when the id is no order id.
-pub fn order_of_route() -> Resource<Result<Option<Order>, ClientError>> {
+/// The order of the route's `:id`, the caller's (`None` when the id is no order id), with
+/// the moment it was read: what "may it still be returned?" is asked against, so the server's
+/// page and the hydrated one give the same answer.
+pub type OrderRead = (Order, chrono::DateTime<chrono::Utc>);
+
+pub fn order_of_route() -> Resource<Result<Option<OrderRead>, ClientError>> {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let api = api::client();
@@ -345,7 +349,7 @@ pub fn order_of_route() -> Resource<Result<Option<Order>, ClientError>> {
         let api = api.clone();
         api::sendable(async move {
             match id.parse() {
-                Ok(id) => api.order(id).await.map(Some),
+                Ok(id) => api.order(id).await.map(|order| Some((order, api::now()))),
                 Err(_) => Ok(None),
             }
         })
@@ -361,7 +365,7 @@ pub fn OrderPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match order.await {
-                    Ok(Some(order)) => view! { <OrderDetail order placed/> }.into_any(),
+                    Ok(Some((order, now))) => view! { <OrderDetail order now placed/> }.into_any(),
                     Ok(None) => view! { <crate::pages::not_found::NotFound/> }.into_any(),
                     Err(error) if error.is_not_found() => view! { <crate::pages::not_found::NotFound/> }.into_any(),
                     Err(error) if error.status() == Some(401) => view! {
@@ -376,7 +380,7 @@ pub fn OrderPage() -> impl IntoView {
 }
 
 #[component]
-fn OrderDetail(order: Order, placed: bool) -> impl IntoView {
+fn OrderDetail(order: Order, now: chrono::DateTime<chrono::Utc>, placed: bool) -> impl IntoView {
     let address_lines = order.shipping_address.lines();
     let totals = order.totals.clone();
     let delivered = order.status == OrderStatus::Delivered;
@@ -436,7 +440,7 @@ fn OrderDetail(order: Order, placed: bool) -> impl IntoView {
                 })}
             </dl>
         </div>
-        <crate::pages::returns::OrderReturns order=order.clone()/>
+        <crate::pages::returns::OrderReturns order=order.clone() now/>
         <p><A href="/account">"← All your orders"</A></p>
     }
 }

@@ -4,14 +4,14 @@
 //! and says why not.
 
 use crate::csrf::CsrfField;
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
-use storefront_client::orders::Order;
+use storefront_client::orders::{Order, OrderStatus};
 use storefront_client::returns::{OrderReturn, ReturnReason, ReturnStatus};
 
-use crate::api;
 use crate::components::{ApiProblem, FormError};
 use crate::pages::account::{LogInFirst, order_of_route};
 use crate::pages::not_found::NotFound;
@@ -24,7 +24,7 @@ pub fn ReturnPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match order.await {
-                    Ok(Some(order)) => view! { <ReturnForm order/> }.into_any(),
+                    Ok(Some((order, now))) => view! { <ReturnForm order now/> }.into_any(),
                     Ok(None) => view! { <NotFound/> }.into_any(),
                     Err(error) if error.is_not_found() => view! { <NotFound/> }.into_any(),
                     Err(error) if error.status() == Some(401) => view! {
@@ -39,28 +39,30 @@ pub fn ReturnPage() -> impl IntoView {
 }
 
 #[component]
-fn ReturnForm(order: Order) -> impl IntoView {
+fn ReturnForm(order: Order, now: DateTime<Utc>) -> impl IntoView {
     let note = use_query_map()
         .get_untracked()
         .get("note")
         .unwrap_or_default();
     let back = format!("/account/orders/{}", order.id);
     let title = format!("Return items of order #{}", order.number);
-    if !order.may_return_at(api::now()) {
+    if !order.may_return_at(now) {
+        let something_left = order
+            .lines
+            .iter()
+            .any(|l| order.returnable_quantity(l.line_number) > 0);
         let why = match order.returnable_until {
-            Some(until)
-                if order
-                    .lines
-                    .iter()
-                    .any(|l| order.returnable_quantity(l.line_number) > 0) =>
-            {
-                format!(
-                    "The return window of this order closed on {}.",
-                    until.format("%-d %B %Y")
-                )
+            _ if order.status == OrderStatus::Refunded => {
+                "This order has been refunded; there is nothing left to return.".to_owned()
             }
-            Some(_) => "Every item of this order is already in a return.".to_owned(),
-            None => "Items can be returned once the order has been delivered.".to_owned(),
+            Some(until) if order.status == OrderStatus::Delivered && something_left => format!(
+                "The return window of this order closed on {}.",
+                until.format("%-d %B %Y")
+            ),
+            Some(_) if order.status == OrderStatus::Delivered => {
+                "Every item of this order is already in a return.".to_owned()
+            }
+            _ => "Items can be returned once the order has been delivered.".to_owned(),
         };
         return view! {
             <Title text=title.clone()/>
@@ -122,9 +124,9 @@ fn ReturnForm(order: Order) -> impl IntoView {
 /// An order's returns, for its page: each with its number, where it stands and what it
 /// refunded.
 #[component]
-pub fn OrderReturns(order: Order) -> impl IntoView {
+pub fn OrderReturns(order: Order, now: DateTime<Utc>) -> impl IntoView {
     let just_asked = use_query_map().get_untracked().get("return");
-    let may_return = order.may_return_at(api::now());
+    let may_return = order.may_return_at(now);
     let until = order
         .returnable_until
         .map(|until| until.format("%-d %B %Y").to_string());

@@ -36,7 +36,7 @@ pub fn Problem(error: RwSignal<Option<CommandError>>) -> impl IntoView {
 /// form they sit in: the question comes first.
 #[component]
 pub fn Confirmed(
-    id: &'static str,
+    #[prop(into)] id: String,
     label: &'static str,
     question: String,
     #[prop(optional)] danger: bool,
@@ -46,6 +46,7 @@ pub fn Confirmed(
     view! {
         {move || if asking.get() {
             let action = action.clone();
+            let id = id.clone();
             view! {
                 <span class="confirm" role="group" aria-label="Confirm">
                     {question.clone()} " "
@@ -55,7 +56,7 @@ pub fn Confirmed(
                 </span>
             }.into_any()
         } else {
-            view! { <button type="button" id=id class:danger=danger on:click=move |_| asking.set(true)>{label}</button> }.into_any()
+            view! { <button type="button" id=id.clone() class:danger=danger on:click=move |_| asking.set(true)>{label}</button> }.into_any()
         }}
     }
 }

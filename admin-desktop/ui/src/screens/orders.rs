@@ -110,6 +110,8 @@ pub fn OrdersScreen() -> impl IntoView {
     let applied = RwSignal::new(first);
     let page = RwSignal::new(1i64);
     let selected = RwSignal::new(None::<Uuid>);
+    // Bumped by every action on an order, so the returns queue shows what it left.
+    let acted = RwSignal::new(0u64);
     let list = LocalResource::new(move || {
         let filter = OrderFilter {
             page: page.get(),
@@ -150,7 +152,7 @@ pub fn OrdersScreen() -> impl IntoView {
                 page.set(1);
             }>"Show all"</button>
         </form>
-        <ReturnsQueue selected/>
+        <ReturnsQueue selected acted/>
         <div class="split">
             <section aria-label="Order list">
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -185,7 +187,10 @@ pub fn OrdersScreen() -> impl IntoView {
                 </Transition>
             </section>
             <section aria-label="Order">
-                {move || selected.get().map(|id| view! { <OrderDetail id on_change=move || list.refetch()/> })}
+                {move || selected.get().map(|id| view! { <OrderDetail id on_change=move || {
+                    list.refetch();
+                    acted.update(|n| *n += 1);
+                }/> })}
             </section>
         </div>
     }
@@ -300,11 +305,12 @@ fn OrderDetail(id: Uuid, on_change: impl Fn() + Copy + Send + Sync + 'static) ->
 /// Returns waiting for staff, by status: `requested` to answer, `received` to refund. A return
 /// opens its order.
 #[component]
-fn ReturnsQueue(selected: RwSignal<Option<Uuid>>) -> impl IntoView {
+fn ReturnsQueue(selected: RwSignal<Option<Uuid>>, acted: RwSignal<u64>) -> impl IntoView {
     let frame = expect_context::<Frame>();
     let status = RwSignal::new(Some(ReturnStatus::Requested));
     let page = RwSignal::new(1i64);
     let list = LocalResource::new(move || {
+        acted.track();
         crate::invoke::call(FindReturns {
             status: status.get(),
             page: page.get(),
@@ -370,13 +376,14 @@ fn ReturnSteps(
     act: impl Fn(OrderAction, &'static str) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let return_id = r.id;
+    let number = r.number;
     let reason = RwSignal::new(String::new());
     let amount = RwSignal::new(String::new());
     let written_off = RwSignal::new(Vec::<i32>::new());
     let lines = r.lines.clone();
     view! {
         <li class="order-return" data-status=r.status.as_str()>
-            <strong>{format!("Return {}", r.number)}</strong> " · " {r.status.label()}
+            <strong>{format!("Return {}", number)}</strong> " · " {r.status.label()}
             {r.refunded.map(|money| format!(" · refunded {}", format::money(&money)))}
             <ul>
                 {r.lines.iter().map(|line| view! {
@@ -388,11 +395,11 @@ fn ReturnSteps(
             {r.refusal_reason.map(|why| view! { <p class="muted">{format!("Refused: {why}")}</p> })}
             {(r.status == ReturnStatus::Requested).then(|| view! {
                 <div class="row">
-                    <Confirmed id="approve-return" label="Approve" question="Approve this return?".into()
+                    <Confirmed id=format!("approve-return-{}", number) label="Approve" question="Approve this return?".into()
                         action=move || act(OrderAction::ApproveReturn { return_id }, "Return approved.")/>
-                    <label for="refuse-reason">"or refuse because"</label>
-                    <input id="refuse-reason" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>
-                    <Confirmed id="refuse-return" label="Refuse" danger=true question="Refuse this return?".into()
+                    <label for=format!("refuse-reason-{}", number)>"or refuse because"</label>
+                    <input id=format!("refuse-reason-{}", number) prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>
+                    <Confirmed id=format!("refuse-return-{}", number) label="Refuse" danger=true question="Refuse this return?".into()
                         action=move || act(OrderAction::RefuseReturn { return_id, reason: reason.get_untracked() }, "Return refused.")/>
                 </div>
             })}
@@ -400,7 +407,7 @@ fn ReturnSteps(
                 <div class="row">
                     {lines.into_iter().map(|line| {
                         let n = line.line_number;
-                        let id = format!("damaged-{n}");
+                        let id = format!("damaged-{}-{n}", number);
                         view! {
                             <input type="checkbox" id=id.clone() on:change=move |ev| {
                                 let ticked = event_target_checked(&ev);
@@ -412,7 +419,7 @@ fn ReturnSteps(
                             <label for=id>{format!("{} damaged", line.sku)}</label>
                         }
                     }).collect_view()}
-                    <Confirmed id="receive-return" label="Items received" question="Mark the items received (undamaged ones back on the shelf)?".into()
+                    <Confirmed id=format!("receive-return-{}", number) label="Items received" question="Mark the items received (undamaged ones back on the shelf)?".into()
                         action=move || act(OrderAction::ReceiveReturn { return_id, written_off: written_off.get_untracked() }, "Return received.")/>
                 </div>
             })}
@@ -420,10 +427,10 @@ fn ReturnSteps(
                 let due = r.refund_due.map(|due| format::money(&due)).unwrap_or_default();
                 view! {
                     <div class="row">
-                        <label for="return-refund-amount">"Refund"</label>
-                        <input id="return-refund-amount" size="8" placeholder=due.clone() prop:value=amount on:input=move |ev| amount.set(event_target_value(&ev))/>
+                        <label for=format!("return-refund-amount-{}", number)>"Refund"</label>
+                        <input id=format!("return-refund-amount-{}", number) size="8" placeholder=due.clone() prop:value=amount on:input=move |ev| amount.set(event_target_value(&ev))/>
                         <span class="muted">{format!("due {due}")}</span>
-                        <Confirmed id="refund-return" label="Refund return" danger=true question="Refund this return to the card?".into()
+                        <Confirmed id=format!("refund-return-{}", number) label="Refund return" danger=true question="Refund this return to the card?".into()
                             action=move || act(OrderAction::RefundReturn { return_id, amount: amount.get_untracked() }, "Return refunded.")/>
                     </div>
                 }

@@ -347,7 +347,7 @@ pub async fn settle_refund(
         // A return refunded with it is received again: staff may refund it once more.
         sqlx::query!(
             r#"UPDATE returns SET status = 'received', refund_id = NULL, refund_minor = NULL,
-                                  refunded_at = NULL, updated_at = now()
+                                  policy_minor = NULL, refunded_at = NULL, updated_at = now()
                 WHERE refund_id = $1"#,
             refund_id
         )
