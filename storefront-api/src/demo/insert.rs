@@ -145,12 +145,14 @@ pub(super) async fn holds(
     .await
 }
 
-/// Writes the whole shop and its order history in one transaction; `false` (and nothing
-/// written) if demo data turned up meanwhile.
+/// Writes the whole shop and its order history in one transaction, with the products'
+/// ratings from `reviews` (which go to MongoDB later); `false` (and nothing written) if demo
+/// data turned up meanwhile.
 pub(super) async fn write(
     db: &PgPool,
     shop: &DemoShop,
     history: &History,
+    reviews: &[super::reviews::DemoReview],
     hashes: &PasswordHashes,
 ) -> anyhow::Result<bool> {
     let mut tx = db.begin().await.context("could not start a transaction")?;
@@ -193,6 +195,23 @@ pub(super) async fn write(
     super::returns::insert_returns(&mut tx, &returns)
         .await
         .context("inserting demo returns failed")?;
+    let ratings = super::reviews::ratings(reviews);
+    sqlx::query(
+        "UPDATE products p SET rating_count = r.count, rating_sum = r.sum
+           FROM UNNEST($1::uuid[], $2::int4[], $3::int8[]) AS r(id, count, sum)
+          WHERE p.id = r.id",
+    )
+    .bind(ratings.keys().copied().collect::<Vec<_>>())
+    .bind(
+        ratings
+            .values()
+            .map(|(count, _)| *count)
+            .collect::<Vec<_>>(),
+    )
+    .bind(ratings.values().map(|(_, sum)| *sum).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await
+    .context("writing the demo products' ratings failed")?;
     tx.commit()
         .await
         .context("committing the demo data failed")?;

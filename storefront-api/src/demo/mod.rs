@@ -28,6 +28,7 @@ mod insert_events;
 mod people;
 pub mod retention;
 mod returns;
+mod reviews;
 #[cfg(test)]
 mod tests;
 mod words;
@@ -365,6 +366,7 @@ async fn load_locked(
     )
     .context("generating the demo shop failed")?;
     let (shop, history, generation) = generated;
+    let reviews = reviews::reviews_of(&history.orders, &shop.accounts, shop.ends_at);
 
     if shop_present {
         // An earlier load committed the shop but not its events. Add them only if the shop
@@ -373,6 +375,7 @@ async fn load_locked(
             return Ok(DemoOutcome::AlreadyPresent);
         }
         let events = insert_events::write(mongo, &history.events).await?;
+        reviews::write(mongo, &reviews).await?;
         return Ok(DemoOutcome::EventsAdded {
             seed,
             ends_at: shop.ends_at,
@@ -382,7 +385,7 @@ async fn load_locked(
     }
 
     let writing = Instant::now();
-    if !insert::write(db, &shop, &history, &hashes).await? {
+    if !insert::write(db, &shop, &history, &reviews, &hashes).await? {
         return Ok(DemoOutcome::AlreadyPresent);
     }
     crate::storage::catalog::refresh_search_lexicon(db)
@@ -401,6 +404,9 @@ async fn load_locked(
     insert_events::write(mongo, &history.events)
         .await
         .context("the demo shop is loaded but not all its behaviour events; delete the demo events (`demo: true`) and run demo-data again to add them")?;
+    reviews::write(mongo, &reviews)
+        .await
+        .context("the demo shop is loaded but not its reviews; delete the demo events (`demo: true`) and run demo-data again to add them")?;
     let events = writing.elapsed();
     Ok(DemoOutcome::Loaded {
         seed,

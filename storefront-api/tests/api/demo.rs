@@ -285,6 +285,41 @@ async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
     );
     crate::helpers::assert_consistent(&app).await;
 
+    // Reviews: customers reviewed what they received; a product's page shows as many as its
+    // rating counts, newest first, and the rating is their mean.
+    let (slug, count, sum) = sqlx::query!(
+        r#"SELECT slug, rating_count, rating_sum FROM products
+            ORDER BY rating_count DESC, slug LIMIT 1"#
+    )
+    .fetch_one(&app.db)
+    .await
+    .map(|row| (row.slug, row.rating_count, row.rating_sum))
+    .expect("the most reviewed product");
+    assert!(count >= 10, "{slug} has {count} reviews");
+    let product = app
+        .get_json(&format!("/api/v1/products/{slug}"), admin_token)
+        .await;
+    assert_eq!(product["product"]["rating"]["count"], count);
+    let mean = product["product"]["rating"]["average"]
+        .as_f64()
+        .expect("a mean");
+    assert!(
+        (mean - sum as f64 / f64::from(count)).abs() < 0.01,
+        "{mean}"
+    );
+    let reviews = app
+        .get_json(&format!("/api/v1/products/{slug}/reviews"), admin_token)
+        .await;
+    assert_eq!(reviews["meta"]["total"], count);
+    let first = &reviews["reviews"][0];
+    assert!(
+        first["reviewer"]
+            .as_str()
+            .is_some_and(|name| name.ends_with('.')),
+        "signed with a short name: {first}"
+    );
+    assert!((1..=5).contains(&first["rating"].as_i64().expect("stars")));
+
     let customer = demo::customer_email(1);
     for (email, password, role) in [
         (demo::ADMIN_EMAIL, demo::ADMIN_PASSWORD, "admin"),
