@@ -119,6 +119,9 @@ fn refused(error: ReturnError) -> ApiError {
                 format!("the order has no line {line_number}"),
             )])
         }
+        ReturnError::NotInReturn { line_number } => {
+            ApiError::invalid("lines", format!("the return has no line {line_number}"))
+        }
         ReturnError::ExceedsOrder {
             line_number,
             returnable,

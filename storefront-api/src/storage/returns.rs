@@ -49,6 +49,10 @@ pub enum ReturnError {
         index: usize,
         line_number: i32,
     },
+    /// A receipt names a line the return does not have.
+    NotInReturn {
+        line_number: i32,
+    },
     /// More units than are left to return of a line.
     ExceedsOrder {
         line_number: i32,
@@ -195,8 +199,9 @@ pub struct StepInput<'a> {
     pub actor_id: Uuid,
     /// For a refusal: why, as the customer is told.
     pub refusal_reason: Option<&'a str>,
-    /// For a receipt: the lines whose units do not go back on the shelf (damaged).
-    pub written_off: &'a [i32],
+    /// For a receipt: `(line number, back on the shelf?)` for the lines staff named; a line
+    /// not named goes back on the shelf.
+    pub receipt: &'a [(i32, bool)],
 }
 
 /// Approves, refuses or receives a return — once: the step is a conditional move of the
@@ -237,6 +242,13 @@ pub async fn take_step(
     .await?
     .ok_or(ReturnError::NotFound("return"))?;
     let to = step.check(current.status).map_err(ReturnError::Step)?;
+    if let Some(&(line_number, _)) = input
+        .receipt
+        .iter()
+        .find(|(n, _)| !lines.iter().any(|line| line.line_number == *n))
+    {
+        return Err(ReturnError::NotInReturn { line_number });
+    }
     sqlx::query!(
         r#"UPDATE returns SET
                status = $2,
@@ -255,7 +267,10 @@ pub async fn take_step(
     let mut restocked = Vec::new();
     if step == ReturnStep::Receive {
         for line in &lines {
-            let restock = !input.written_off.contains(&line.line_number);
+            let restock = !input
+                .receipt
+                .iter()
+                .any(|&(n, back)| n == line.line_number && !back);
             sqlx::query!(
                 "UPDATE return_lines SET restocked = $3 WHERE return_id = $1 AND line_number = $2",
                 return_id,

@@ -114,6 +114,16 @@ async fn a_return_is_approved_received_restocked_and_refunded_and_the_rest_compl
         "illegal_return_step"
     );
 
+    // A receipt naming a line the return does not have changes nothing.
+    let typo = step(
+        &app,
+        &staff,
+        &return_id,
+        "receive",
+        json!({"lines": [{"line_number": 9, "restock": false}]}),
+    )
+    .await;
+    assert_eq!(typo.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let received = step(&app, &staff, &return_id, "receive", json!({"lines": []})).await;
     assert_eq!(received.status(), StatusCode::OK);
     let received: Value = received.json().await.expect("json");

@@ -100,7 +100,7 @@ pub async fn approve(
     let input = StepInput {
         actor_id: session.account_id,
         refusal_reason: None,
-        written_off: &[],
+        receipt: &[],
     };
     returns::take_step(&state, id, ReturnStep::Approve, &input).await?;
     Ok(Json(envelope(&state, id).await?))
@@ -124,7 +124,7 @@ pub async fn refuse(
     let input = StepInput {
         actor_id: session.account_id,
         refusal_reason: Some(&reason),
-        written_off: &[],
+        receipt: &[],
     };
     returns::take_step(&state, id, ReturnStep::Refuse, &input).await?;
     Ok(Json(envelope(&state, id).await?))
@@ -144,28 +144,15 @@ pub async fn receive(
     Path(id): Path<Uuid>,
     Json(request): Json<ReceiveReturnRequest>,
 ) -> ApiResult<Json<StaffReturnEnvelope>> {
-    let current = envelope(&state, id).await?;
-    let mut written_off = Vec::new();
-    for (index, line) in request.lines.iter().enumerate() {
-        if !current
-            .order_return
-            .lines
-            .iter()
-            .any(|returned| returned.line_number == line.line_number)
-        {
-            return Err(ApiError::invalid(
-                &format!("lines[{index}].line_number"),
-                format!("the return has no line {}", line.line_number),
-            ));
-        }
-        if !line.restock {
-            written_off.push(line.line_number);
-        }
-    }
+    let receipt: Vec<(i32, bool)> = request
+        .lines
+        .iter()
+        .map(|line| (line.line_number, line.restock))
+        .collect();
     let input = StepInput {
         actor_id: session.account_id,
         refusal_reason: None,
-        written_off: &written_off,
+        receipt: &receipt,
     };
     returns::take_step(&state, id, ReturnStep::Receive, &input).await?;
     Ok(Json(envelope(&state, id).await?))
