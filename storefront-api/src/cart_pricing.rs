@@ -1,9 +1,10 @@
 //! Cart pricing, the application service the cart routes and checkout share: a cart read
-//! once from Redis, re-priced from the catalog, with its problems per line, its currency, a
-//! discount code the owner may use now, and totals (shipping and tax when there is a
-//! destination); and whether units of a variant may be sold into a cart at all.
+//! once from Redis, re-priced from the catalog, with its problems per line, its currency, the
+//! promotions running for it, a discount code the owner may use now, and totals (shipping and
+//! tax when there is a destination); and whether units of a variant may be sold into a cart
+//! at all.
 
-use storefront_client::cart::{Cart, CartLine};
+use storefront_client::cart::Cart;
 use uuid::Uuid;
 
 use crate::{
@@ -12,14 +13,12 @@ use crate::{
         account::parse_country,
         cart::{cart_lines, purchasable},
         money::Currency,
-        order::{
-            CountryRates, Discount, DiscountRejection, PricingError, ShippingMethod, Totals, price,
-            shipping_minor,
-        },
+        order::{CountryRates, Discount, DiscountRejection, PricingError, ShippingMethod},
+        promotions::{CartItem, Delivery, price_items},
     },
     error::{ApiError, ApiResult},
     state::AppState,
-    storage::{carts::CartOwner, catalog::cart_variants, discounts},
+    storage::{carts::CartOwner, catalog::cart_variants, discounts, promotions},
 };
 
 /// Where the goods go and how: the rates of the country, and the shipping method.
@@ -30,6 +29,13 @@ pub struct PricedCart {
     pub cart: Cart,
     /// The discount code applied to the totals, when one was asked for.
     pub discount: Option<AppliedDiscount>,
+}
+
+impl PricedCart {
+    /// What promotions take off the goods.
+    pub fn promotion_goods_minor(&self) -> i64 {
+        self.cart.promotions.iter().map(|p| p.discount_minor).sum()
+    }
 }
 
 /// A discount code the owner may use now.
@@ -66,9 +72,9 @@ pub fn country_rates(
     ))
 }
 
-/// Reads the owner's cart once and prices it: with a `destination`, shipping and tax too;
-/// with a `discount_code`, the code is checked for this owner and the cart's currency (a 422
-/// saying why it cannot be used) and applied.
+/// Reads the owner's cart once and prices it with the promotions running now: with a
+/// `destination`, shipping and tax too; with a `discount_code`, the code is checked for this
+/// owner and the cart's currency (a 422 saying why it cannot be used) and applied.
 pub async fn load_cart(
     state: &AppState,
     owner: Option<&CartOwner>,
@@ -85,7 +91,7 @@ pub async fn load_cart(
     } else {
         cart_variants(&state.db, &ids).await?
     };
-    let lines = cart_lines(&quantities, &catalog);
+    let mut lines = cart_lines(&quantities, &catalog);
     let currency = lines.first().map(|line| line.unit_price.currency);
     let code = discount_code.map(str::trim).filter(|code| !code.is_empty());
     let discount = match code {
@@ -103,12 +109,27 @@ pub async fn load_cart(
             })
         }
     };
-    let totals = totals(
-        &state.settings.checkout,
-        &lines,
-        destination,
+    let running = match currency {
+        Some(currency) => promotions::running(&state.db, currency, chrono::Utc::now()).await?,
+        None => Vec::new(),
+    };
+    let (indexes, items): (Vec<usize>, Vec<CartItem>) =
+        purchasable(&lines, &catalog).into_iter().unzip();
+    let delivery = destination.map(|(rates, method)| Delivery {
+        method,
+        rates,
+        free_standard_from_minor: state.settings.checkout.free_standard_shipping_from_minor,
+    });
+    let priced = price_items(
+        &items,
+        &running,
         discount.as_ref().map(|applied| applied.discount),
-    )?;
+        delivery,
+    )
+    .map_err(pricing_error)?;
+    for (index, line_discount) in indexes.into_iter().zip(&priced.line_discounts) {
+        lines[index].promotion_discount_minor = *line_discount;
+    }
     let cart = Cart {
         token: match owner {
             Some(CartOwner::Guest(token)) => Some(token.clone()),
@@ -121,8 +142,10 @@ pub async fn load_cart(
             .sum(),
         currency,
         ready_for_checkout: !lines.is_empty() && lines.iter().all(|line| line.problem.is_none()),
-        totals: Some(totals),
+        totals: Some(priced.totals),
         lines,
+        promotions: priced.applied,
+        promotion_hints: priced.hints,
     };
     Ok(PricedCart { cart, discount })
 }
@@ -152,32 +175,6 @@ fn pricing_error(error: PricingError) -> ApiError {
         ),
         PricingError::Overflow => ApiError::invalid("quantity", "the cart total is too large"),
     }
-}
-
-/// Totals of the purchasable lines: subtotal less any discount, and with shipping and tax
-/// when there is a destination.
-fn totals(
-    settings: &CheckoutSettings,
-    lines: &[CartLine],
-    destination: Option<Destination>,
-    discount: Option<Discount>,
-) -> ApiResult<Totals> {
-    let inputs = purchasable(lines);
-    let goods = price(&inputs, discount, 0, 0).map_err(pricing_error)?;
-    let Some((rates, method)) = destination else {
-        return Ok(goods);
-    };
-    let shipping = if inputs.is_empty() {
-        0
-    } else {
-        shipping_minor(
-            method,
-            rates,
-            goods.subtotal_minor - goods.discount_minor,
-            settings.free_standard_shipping_from_minor,
-        )
-    };
-    price(&inputs, discount, shipping, rates.tax_basis_points).map_err(pricing_error)
 }
 
 /// Checks that `quantity` units of the variant can be sold into this cart.

@@ -70,6 +70,9 @@ pub struct CartLine {
     pub compare_at_price: Option<Money>,
     pub quantity: i32,
     pub line_total: Money,
+    /// What promotions take off this line (part of the totals' discount).
+    #[serde(default)]
+    pub promotion_discount_minor: i64,
     /// Units in stock right now.
     pub available_quantity: i32,
     /// Set when the line cannot be checked out as it is; such lines do not count in the totals.
@@ -92,6 +95,14 @@ pub struct Cart {
     pub totals: Option<Totals>,
     /// True when every line can be checked out as it is.
     pub ready_for_checkout: bool,
+    /// The automatic promotions the cart gets, each with what it takes off and why (their
+    /// goods discounts are part of `totals.discount_minor`; free shipping is in
+    /// `totals.shipping_minor` already).
+    #[serde(default)]
+    pub promotions: Vec<crate::promotions::AppliedPromotion>,
+    /// Promotions within reach, and what the cart lacks for each.
+    #[serde(default)]
+    pub promotion_hints: Vec<crate::promotions::PromotionHint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

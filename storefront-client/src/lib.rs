@@ -15,6 +15,7 @@ pub mod lists;
 pub mod money;
 pub mod offers;
 pub mod orders;
+pub mod promotions;
 pub mod returns;
 pub mod reviews;
 pub mod staff;

@@ -89,6 +89,9 @@ pub struct OrderLine {
     pub unit_price: Money,
     pub quantity: i32,
     pub line_total: Money,
+    /// What promotions took off this line (part of the order's discount).
+    #[serde(default)]
+    pub promotion_discount_minor: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,6 +145,9 @@ pub struct Order {
     /// Its returns, oldest first.
     #[serde(default)]
     pub returns: Vec<crate::returns::OrderReturn>,
+    /// The automatic promotions it was given.
+    #[serde(default)]
+    pub promotions: Vec<crate::promotions::OrderPromotion>,
 }
 
 /// One order in a history list.

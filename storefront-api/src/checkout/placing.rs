@@ -102,6 +102,7 @@ pub async fn place_and_pay(
             variant_title: line.variant_title.clone(),
             unit_price_minor: line.unit_price.amount_minor,
             quantity: line.quantity,
+            promotion_discount_minor: line.promotion_discount_minor,
         })
         .collect();
     let new = NewOrder {
@@ -112,6 +113,7 @@ pub async fn place_and_pay(
             .map(|applied| (applied.id, applied.code.as_str())),
         currency,
         lines: &lines,
+        promotions: &cart.promotions,
         totals,
         shipping_method: request.shipping_method,
         shipping_address: address,
@@ -137,6 +139,15 @@ pub async fn place_and_pay(
                 "discount_code",
                 rejection.to_string(),
             )));
+        }
+        Err(PlaceError::PromotionEnded { title }) => {
+            return Ok(Outcome::Refused(ApiError::Conflict {
+                code: "promotion_exhausted",
+                message: format!(
+                    "The promotion “{title}” has just run out; the cart is priced without it now. Review it and place the order again."
+                ),
+                details: json!({ "promotion": title }),
+            }));
         }
         Err(PlaceError::Store(error)) => return Err(error.into()),
     };

@@ -195,6 +195,9 @@ pub(super) async fn write(
     super::returns::insert_returns(&mut tx, &returns)
         .await
         .context("inserting demo returns failed")?;
+    super::promotions::insert_promotions(&mut tx, shop)
+        .await
+        .context("inserting demo promotions failed")?;
     let ratings = super::reviews::ratings(reviews);
     sqlx::query(
         "UPDATE products p SET rating_count = r.count, rating_sum = r.sum

@@ -26,6 +26,7 @@ mod history;
 mod insert;
 mod insert_events;
 mod people;
+mod promotions;
 pub mod retention;
 mod returns;
 mod reviews;

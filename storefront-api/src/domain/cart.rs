@@ -5,7 +5,7 @@ use uuid::Uuid;
 use super::{
     catalog::{ProductStatus, VariantStatus},
     money::{Currency, Money},
-    order::LineInput,
+    promotions::CartItem,
 };
 
 /// The cart's read view is the wire type shared with the API's clients.
@@ -28,6 +28,8 @@ pub struct CatalogVariant {
     pub product_status: ProductStatus,
     pub currency: Currency,
     pub image_url: Option<String>,
+    /// The product's category and every category above it (promotions' scopes).
+    pub categories: Vec<Uuid>,
 }
 
 impl CatalogVariant {
@@ -71,20 +73,34 @@ pub fn cart_lines(quantities: &[(Uuid, i32)], catalog: &[CatalogVariant]) -> Vec
                     variant.currency,
                 ),
                 available_quantity: variant.stock_on_hand.max(0),
+                promotion_discount_minor: 0,
                 problem,
             })
         })
         .collect()
 }
 
-/// The lines that can be bought, as pricing input.
-pub fn purchasable(lines: &[CartLine]) -> Vec<LineInput> {
+/// The lines that can be bought, as pricing input, each with its index among the lines.
+pub fn purchasable(lines: &[CartLine], catalog: &[CatalogVariant]) -> Vec<(usize, CartItem)> {
     lines
         .iter()
-        .filter(|line| line.problem.is_none())
-        .map(|line| LineInput {
-            unit_price_minor: line.unit_price.amount_minor,
-            quantity: line.quantity,
+        .enumerate()
+        .filter(|(_, line)| line.problem.is_none())
+        .map(|(index, line)| {
+            let categories = catalog
+                .iter()
+                .find(|variant| variant.variant_id == line.variant_id)
+                .map(|variant| variant.categories.clone())
+                .unwrap_or_default();
+            (
+                index,
+                CartItem {
+                    product_id: line.product_id,
+                    categories,
+                    unit_price_minor: line.unit_price.amount_minor,
+                    quantity: line.quantity,
+                },
+            )
         })
         .collect()
 }
@@ -109,6 +125,7 @@ mod tests {
             product_status: ProductStatus::Active,
             currency: Currency::parse("EUR").unwrap(),
             image_url: None,
+            categories: vec![Uuid::from_u128(3)],
         }
     }
 
@@ -125,7 +142,9 @@ mod tests {
         );
         let gone = cart_lines(&[(id, 1)], &[variant(5, VariantStatus::Archived)]);
         assert_eq!(gone[0].problem, Some(LineProblem::Unavailable));
-        assert!(purchasable(&gone).is_empty());
+        assert!(purchasable(&gone, &[variant(5, VariantStatus::Archived)]).is_empty());
+        let priced = purchasable(&ok, &[variant(5, VariantStatus::Active)]);
+        assert_eq!(priced[0].1.categories, [Uuid::from_u128(3)]);
         assert!(
             cart_lines(
                 &[(Uuid::from_u128(2), 1)],

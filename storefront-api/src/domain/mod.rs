@@ -13,6 +13,7 @@ pub mod events;
 pub mod measurement;
 pub mod order;
 pub mod payment;
+pub mod promotions;
 pub mod returns;
 pub mod reviews;
 pub mod text;

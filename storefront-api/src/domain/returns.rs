@@ -149,7 +149,19 @@ pub struct PaidTotals {
     pub total_minor: i64,
 }
 
-/// Goods sent back, by their price when bought (unit price × units).
+/// What `units` of an order line were sold for: their price less their share of what
+/// promotions took off the line (rounded down, so all of a line's units come to exactly what
+/// the line cost).
+pub fn sold_for(unit_price_minor: i64, quantity: i32, promotion_minor: i64, units: i32) -> i64 {
+    if quantity <= 0 {
+        return 0;
+    }
+    let units = units.clamp(0, quantity);
+    let promotion_share = i128::from(promotion_minor) * i128::from(units) / i128::from(quantity);
+    unit_price_minor.saturating_mul(i64::from(units)) - i64::try_from(promotion_share).unwrap_or(0)
+}
+
+/// Goods sent back, by what they were sold for (see `SoldGoods`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReturnedGoods {
     pub goods_minor: i64,

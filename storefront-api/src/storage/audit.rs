@@ -21,10 +21,11 @@ pub enum Entity {
     Account,
     WebhookEndpoint,
     Campaign,
+    Promotion,
 }
 
 impl Entity {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Product,
         Self::Variant,
         Self::Category,
@@ -35,6 +36,7 @@ impl Entity {
         Self::Account,
         Self::WebhookEndpoint,
         Self::Campaign,
+        Self::Promotion,
     ];
 
     pub fn parse(name: &str) -> Option<Self> {
@@ -53,6 +55,7 @@ impl Entity {
             Self::Account => "account",
             Self::WebhookEndpoint => "webhook_endpoint",
             Self::Campaign => "campaign",
+            Self::Promotion => "promotion",
         }
     }
 }
@@ -105,6 +108,14 @@ pub async fn snapshot(
             Entity::Campaign => {
                 sqlx::query_scalar!(
                     r#"SELECT to_jsonb(c) AS "row!" FROM campaigns c WHERE id = $1"#,
+                    id
+                )
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+            Entity::Promotion => {
+                sqlx::query_scalar!(
+                    r#"SELECT to_jsonb(p) AS "row!" FROM promotions p WHERE id = $1"#,
                     id
                 )
                 .fetch_optional(&mut **tx)

@@ -19,6 +19,7 @@ pub mod model_activations;
 pub mod orders;
 pub mod outbox;
 pub mod password_resets;
+pub mod promotions;
 pub mod rate_limit;
 pub mod returns;
 pub mod reviews;

@@ -21,7 +21,7 @@ use crate::domain::{
     order::OrderStatus,
     returns::{
         NewReturn, PaidTotals, RefundedBefore, ReturnReason, ReturnStatus, ReturnStep, StepRefused,
-        refund_of_return,
+        refund_of_return, sold_for,
     },
 };
 use crate::storage::{
@@ -366,26 +366,8 @@ async fn refund_due(
     refund_shipping: bool,
 ) -> Result<Due, ReturnError> {
     let row = sqlx::query!(
-        r#"SELECT r.order_id, r.number, o.subtotal_minor, o.discount_minor, o.shipping_minor,
+        r#"SELECT r.order_id, r.number, o.discount_minor, o.shipping_minor,
                   o.tax_rate_basis_points, o.total_minor, o.refunded_minor,
-                  (SELECT SUM(quantity) FROM order_lines WHERE order_id = r.order_id)::bigint
-                      AS "units_sold!",
-                  (SELECT COALESCE(SUM(l.unit_price_minor * rl.quantity), 0)
-                     FROM return_lines rl
-                     JOIN order_lines l ON l.order_id = rl.order_id AND l.line_number = rl.line_number
-                    WHERE rl.return_id = r.id)::bigint AS "goods!",
-                  (SELECT COALESCE(SUM(rl.quantity), 0)
-                     FROM return_lines rl WHERE rl.return_id = r.id)::bigint AS "units!",
-                  (SELECT COALESCE(SUM(l.unit_price_minor * rl.quantity), 0)
-                     FROM returns p
-                     JOIN return_lines rl ON rl.return_id = p.id
-                     JOIN order_lines l ON l.order_id = rl.order_id AND l.line_number = rl.line_number
-                    WHERE p.order_id = r.order_id AND p.status = 'refunded' AND p.id <> r.id)::bigint
-                      AS "goods_before!",
-                  (SELECT COALESCE(SUM(rl.quantity), 0)
-                     FROM returns p JOIN return_lines rl ON rl.return_id = p.id
-                    WHERE p.order_id = r.order_id AND p.status = 'refunded' AND p.id <> r.id)::bigint
-                      AS "units_before!",
                   (SELECT COALESCE(SUM(p.policy_minor), 0) FROM returns p
                     WHERE p.order_id = r.order_id AND p.status = 'refunded' AND p.id <> r.id)::bigint
                       AS "policy_before!"
@@ -395,22 +377,64 @@ async fn refund_due(
     )
     .fetch_one(&mut **tx)
     .await?;
+    // Each line of the order with the units of it refunded before and in this return.
+    let lines = sqlx::query!(
+        r#"SELECT l.unit_price_minor, l.quantity, l.promotion_discount_minor,
+                  (SELECT COALESCE(SUM(rl.quantity), 0) FROM return_lines rl
+                     JOIN returns p ON p.id = rl.return_id
+                    WHERE rl.order_id = l.order_id AND rl.line_number = l.line_number
+                      AND p.status = 'refunded' AND p.id <> $2)::integer AS "units_before!",
+                  (SELECT COALESCE(SUM(rl.quantity), 0) FROM return_lines rl
+                    WHERE rl.return_id = $2 AND rl.line_number = l.line_number)::integer
+                      AS "units_now!"
+             FROM order_lines l WHERE l.order_id = $1"#,
+        row.order_id,
+        return_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let (mut sold, mut promotions, mut goods_before, mut goods_after) = (0, 0, 0, 0);
+    let (mut units_sold, mut units_back) = (0, 0);
+    for line in &lines {
+        let of = |units| {
+            sold_for(
+                line.unit_price_minor,
+                line.quantity,
+                line.promotion_discount_minor,
+                units,
+            )
+        };
+        sold += of(line.quantity);
+        promotions += line.promotion_discount_minor;
+        goods_before += of(line.units_before);
+        goods_after += of(line.units_before + line.units_now);
+        units_sold += line.quantity;
+        units_back += line.units_before + line.units_now;
+    }
     let order = PaidTotals {
-        subtotal_minor: row.subtotal_minor,
-        discount_minor: row.discount_minor,
+        // Promotions are already off the lines' goods; the rest of the discount (a code) is
+        // the order's, shared by what the goods cost.
+        subtotal_minor: sold,
+        discount_minor: row.discount_minor - promotions,
         shipping_minor: row.shipping_minor,
         tax_rate_basis_points: u32::try_from(row.tax_rate_basis_points).unwrap_or(0),
         total_minor: row.total_minor,
     };
     let before = RefundedBefore {
-        goods_minor: row.goods_before,
+        goods_minor: goods_before,
         policy_minor: row.policy_before,
     };
-    let completes = row.units_before + row.units >= row.units_sold;
+    let completes = units_back >= units_sold;
     Ok(Due {
         order_id: row.order_id,
         number: row.number,
-        refund_due_minor: refund_of_return(&order, before, row.goods, completes, refund_shipping),
+        refund_due_minor: refund_of_return(
+            &order,
+            before,
+            goods_after - goods_before,
+            completes,
+            refund_shipping,
+        ),
         refundable_minor: row.total_minor - row.refunded_minor,
     })
 }

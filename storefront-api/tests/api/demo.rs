@@ -320,6 +320,36 @@ async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
     );
     assert!((1..=5).contains(&first["rating"].as_i64().expect("stars")));
 
+    // Promotions run: three T-shirts in a customer's cart get the third free.
+    let running = app.get_json("/api/v1/admin/promotions", admin_token).await;
+    assert_eq!(running["meta"]["total"], 4, "{running}");
+    let tee = sqlx::query_scalar!(
+        r#"SELECT v.id FROM variants v JOIN products p ON p.id = v.product_id
+             JOIN categories c ON c.id = p.category_id
+            WHERE c.name = 'T-Shirts & Tops' AND v.stock_on_hand >= 3 AND v.status = 'active'
+              AND p.status = 'active'
+            ORDER BY v.sku LIMIT 1"#
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("a T-shirt in stock");
+    let shopper = login(&app, &demo::customer_email(2), demo::CUSTOMER_PASSWORD).await;
+    let shopper = shopper["session"]["token"].as_str().expect("token");
+    let added = app
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/cart/items",
+            Some(shopper),
+            Some(serde_json::json!({"variant_id": tee, "quantity": 3})),
+        )
+        .await;
+    assert_eq!(added.status(), reqwest::StatusCode::OK);
+    let cart = app.get_json("/api/v1/cart", shopper).await;
+    assert_eq!(
+        cart["cart"]["promotions"][0]["title"], "3 for 2 on T-shirts & tops",
+        "{cart}"
+    );
+
     let customer = demo::customer_email(1);
     for (email, password, role) in [
         (demo::ADMIN_EMAIL, demo::ADMIN_PASSWORD, "admin"),

@@ -24,6 +24,7 @@ mod faults;
 mod operations;
 mod orders_admin;
 mod personal_data;
+mod promotions;
 mod returns;
 mod reviews;
 mod stock;

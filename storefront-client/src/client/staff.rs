@@ -28,6 +28,9 @@ use crate::staff::orders::{
     NoteRequest, RefundRequest, StaffOrder, StaffOrderEnvelope, StaffOrderList,
     StaffOrderListParams, TransitionRequest,
 };
+use crate::staff::promotions::{
+    PromotionDraft, PromotionEnvelope, PromotionList, PromotionPatch, StaffPromotion,
+};
 use crate::staff::returns::{
     ReceiveReturnRequest, RefundReturnRequest, RefuseReturnRequest, StaffReturnEnvelope,
     StaffReturnList, StaffReturnListParams,
@@ -189,6 +192,38 @@ impl Client {
             )
             .await?;
         Ok(envelope.order)
+    }
+
+    /// `GET /admin/promotions`: every promotion, newest first.
+    pub async fn promotions(&self) -> Result<PromotionList, ClientError> {
+        self.get("/admin/promotions", &()).await
+    }
+
+    /// `POST /admin/promotions`.
+    pub async fn create_promotion(
+        &self,
+        draft: &PromotionDraft,
+    ) -> Result<StaffPromotion, ClientError> {
+        let envelope: PromotionEnvelope = self
+            .send_json(Method::POST, "/admin/promotions", draft)
+            .await?;
+        Ok(envelope.promotion)
+    }
+
+    /// `PATCH /admin/promotions/{id}`: pauses or resumes it.
+    pub async fn set_promotion_active(
+        &self,
+        id: Uuid,
+        active: bool,
+    ) -> Result<StaffPromotion, ClientError> {
+        let envelope: PromotionEnvelope = self
+            .send_json(
+                Method::PATCH,
+                &format!("/admin/promotions/{id}"),
+                &PromotionPatch { active },
+            )
+            .await?;
+        Ok(envelope.promotion)
     }
 
     /// `GET /admin/returns`: the returns queue.

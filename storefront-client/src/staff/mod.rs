@@ -1,5 +1,5 @@
 //! What staff send and receive under `/api/v1/admin`: catalog management, orders, customers,
-//! discount codes, the churn model registry and scores, the dashboard, webhook endpoints and
+//! discount codes, promotions, the churn model registry and scores, the dashboard, webhook endpoints and
 //! their delivery logs, and the audit log.
 
 pub mod campaigns;
@@ -9,6 +9,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod discounts;
 pub mod orders;
+pub mod promotions;
 pub mod returns;
 pub mod team;
 pub mod webhooks;

@@ -13,6 +13,7 @@ use crate::api;
 use crate::app::CartState;
 use crate::components::ApiProblem;
 use storefront_client::events::EventKind;
+use storefront_client::promotions::{MissingForPromotion, PromotionHint};
 
 /// The destination and discount the cart's address asks for (`/cart?country=DE&…`).
 pub fn destination(query: &ParamsMap) -> Destination {
@@ -137,6 +138,9 @@ fn CartView(priced: PricedCart, notice: RwSignal<Option<String>>) -> impl IntoVi
         _ => "/checkout".to_owned(),
     };
     let with_destination = wanted.country.is_some() && priced.country_problem.is_none();
+    let promotion_minor: i64 = cart.promotions.iter().map(|p| p.discount_minor).sum();
+    let applied = cart.promotions.clone();
+    let hints = cart.promotion_hints.clone();
     view! {
         <table class="cart-lines">
             <caption class="visually-hidden">"Items in your cart"</caption>
@@ -186,11 +190,44 @@ fn CartView(priced: PricedCart, notice: RwSignal<Option<String>>) -> impl IntoVi
                 </fieldset>
                 <button type="submit">"Update totals"</button>
             </form>
+            {(!applied.is_empty()).then(|| view! {
+                <section class="promotions" aria-labelledby="promotions-heading">
+                    <h2 id="promotions-heading">"Offers applied"</h2>
+                    <ul>
+                        {applied.into_iter().map(|offer| {
+                            let saving = if offer.discount_minor > 0 {
+                                format!("−{}", money(offer.discount_minor))
+                            } else if offer.shipping_discount_minor > 0 {
+                                format!("free shipping (−{})", money(offer.shipping_discount_minor))
+                            } else {
+                                String::new()
+                            };
+                            view! {
+                                <li data-testid="applied-promotion">
+                                    <strong>{offer.title}</strong>
+                                    <span class="reason">{offer.reason}</span>
+                                    <span class="saving">{saving}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </section>
+            })}
+            {(!hints.is_empty()).then(|| view! {
+                <ul class="promotion-hints" aria-label="Offers within reach">
+                    {hints.into_iter().map(|hint| view! {
+                        <li data-testid="promotion-hint">{hint_text(&hint, &money)}</li>
+                    }).collect_view()}
+                </ul>
+            })}
             {totals.map(|t| view! {
                 <dl class="totals">
                     <dt>"Subtotal"</dt><dd>{money(t.subtotal_minor)}</dd>
-                    {(t.discount_minor > 0).then(|| view! {
-                        <dt>"Discount"</dt><dd class="discount">{format!("−{}", money(t.discount_minor))}</dd>
+                    {(promotion_minor > 0).then(|| view! {
+                        <dt>"Offers"</dt><dd class="offers">{format!("−{}", money(promotion_minor))}</dd>
+                    })}
+                    {(t.discount_minor > promotion_minor).then(|| view! {
+                        <dt>"Discount"</dt><dd class="discount">{format!("−{}", money(t.discount_minor - promotion_minor))}</dd>
                     })}
                     {with_destination.then(|| view! {
                         <dt>"Shipping"</dt>
@@ -212,6 +249,21 @@ fn CartView(priced: PricedCart, notice: RwSignal<Option<String>>) -> impl IntoVi
                 }.into_any()
             }}
         </div>
+    }
+}
+
+/// What a promotion within reach needs, in the shopper's words.
+fn hint_text(hint: &PromotionHint, money: &impl Fn(i64) -> String) -> String {
+    match &hint.missing {
+        MissingForPromotion::Units { units: 1 } => format!("{}: add 1 more item", hint.title),
+        MissingForPromotion::Units { units } => format!("{}: add {units} more items", hint.title),
+        MissingForPromotion::Spend { amount_minor } => {
+            format!("{}: spend {} more", hint.title, money(*amount_minor))
+        }
+        MissingForPromotion::BetterOffer { applied } => format!(
+            "{} does not combine with {applied}, which saves you more",
+            hint.title
+        ),
     }
 }
 

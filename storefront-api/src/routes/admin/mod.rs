@@ -11,6 +11,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod discounts;
 pub mod orders;
+pub mod promotions;
 pub mod returns;
 pub mod team;
 pub mod webhooks;
@@ -28,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(campaigns::router())
         .merge(discounts::router())
         .merge(orders::router())
+        .merge(promotions::router())
         .merge(returns::router())
         .merge(team::router())
         .merge(webhooks::router())

@@ -165,7 +165,12 @@ pub async fn cart_variants(
         r#"SELECT v.id, v.sku, v.title, v.options, v.price_minor, v.compare_at_minor,
                   v.stock_on_hand, v.status AS "variant_status: VariantStatus",
                   p.id AS product_id, p.slug, p.name, p.status AS "product_status: ProductStatus",
-                  p.currency, p.image_urls[1] AS image_url
+                  p.currency, p.image_urls[1] AS image_url,
+                  (WITH RECURSIVE up AS (
+                       SELECT c.id, c.parent_id FROM categories c WHERE c.id = p.category_id
+                       UNION ALL
+                       SELECT c.id, c.parent_id FROM categories c JOIN up ON c.id = up.parent_id)
+                   SELECT array_agg(id) FROM up) AS "categories!"
              FROM variants v JOIN products p ON p.id = v.product_id
             WHERE v.id = ANY($1)"#,
         variant_ids
@@ -189,6 +194,7 @@ pub async fn cart_variants(
             product_status: row.product_status,
             currency: Currency::parse(&row.currency).unwrap_or(Currency::NONE),
             image_url: row.image_url,
+            categories: row.categories,
         })
         .collect())
 }

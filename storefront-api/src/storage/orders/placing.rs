@@ -4,6 +4,7 @@
 
 use sqlx::PgPool;
 use storefront_client::account::PostalAddress;
+use storefront_client::promotions::AppliedPromotion;
 use uuid::Uuid;
 
 use super::{
@@ -26,6 +27,8 @@ pub struct LineToBuy {
     pub variant_title: String,
     pub unit_price_minor: i64,
     pub quantity: i32,
+    /// What promotions take off the line.
+    pub promotion_discount_minor: i64,
 }
 
 pub struct NewOrder<'a> {
@@ -35,6 +38,8 @@ pub struct NewOrder<'a> {
     pub discount_code: Option<(Uuid, &'a str)>,
     pub currency: Currency,
     pub lines: &'a [LineToBuy],
+    /// The promotions the quote applied, whose budgets the order spends.
+    pub promotions: &'a [AppliedPromotion],
     pub totals: Totals,
     pub shipping_method: ShippingMethod,
     pub shipping_address: &'a PostalAddress,
@@ -53,6 +58,10 @@ pub enum PlaceError {
     },
     /// The discount code could no longer be used (its limit was reached meanwhile, …).
     DiscountRejected(crate::domain::order::DiscountRejection),
+    /// A promotion of the quote ended or has not enough budget left for this order.
+    PromotionEnded {
+        title: String,
+    },
     Store(StoreError),
 }
 
@@ -114,6 +123,11 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
     {
         return Err(PlaceError::DiscountRejected(rejection));
     }
+    if let Err(title) =
+        crate::storage::promotions::redeem(&mut tx, order_id, new.promotions).await?
+    {
+        return Err(PlaceError::PromotionEnded { title });
+    }
     let mut lines: Vec<&LineToBuy> = new.lines.iter().collect();
     lines.sort_by_key(|line| line.variant_id);
     for (index, line) in lines.iter().enumerate() {
@@ -146,8 +160,8 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
         sqlx::query!(
             r#"INSERT INTO order_lines (order_id, line_number, variant_id, product_id, sku,
                                         product_name, variant_title, unit_price_minor, quantity,
-                                        line_total_minor)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"#,
+                                        line_total_minor, promotion_discount_minor)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"#,
             order_id,
             i32::try_from(index + 1).unwrap_or(i32::MAX),
             line.variant_id,
@@ -158,6 +172,7 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
             line.unit_price_minor,
             line.quantity,
             line.unit_price_minor * i64::from(line.quantity),
+            line.promotion_discount_minor,
         )
         .execute(&mut *tx)
         .await?;
@@ -232,6 +247,7 @@ pub async fn cancel_unpaid(
     }
     stock::return_to_shelf(&mut tx, order_id, &lines, None).await?;
     crate::storage::discounts::release(&mut tx, order_id).await?;
+    crate::storage::promotions::release(&mut tx, order_id).await?;
     if let Some(payment) = payment {
         record_payment(&mut tx, order_id, payment).await?;
     }

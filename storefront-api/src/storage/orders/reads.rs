@@ -35,7 +35,8 @@ pub async fn order(
     let currency = row.currency.as_str();
     let lines = sqlx::query!(
         r#"SELECT l.line_number, l.variant_id, l.product_id, p.slug AS product_slug, l.sku, l.product_name,
-                  l.variant_title, l.unit_price_minor, l.quantity, l.line_total_minor
+                  l.variant_title, l.unit_price_minor, l.quantity, l.line_total_minor,
+                  l.promotion_discount_minor
              FROM order_lines l JOIN products p ON p.id = l.product_id
             WHERE l.order_id = $1 ORDER BY l.line_number"#,
         order_id
@@ -54,6 +55,7 @@ pub async fn order(
         unit_price: money(line.unit_price_minor, currency),
         quantity: line.quantity,
         line_total: money(line.line_total_minor, currency),
+        promotion_discount_minor: line.promotion_discount_minor,
     })
     .collect();
     let payments = sqlx::query!(
@@ -104,6 +106,7 @@ pub async fn order(
         cancelled_at: row.cancelled_at,
         returnable_until: row.returnable_until,
         returns: crate::storage::returns::of_order(db, order_id, currency).await?,
+        promotions: crate::storage::promotions::of_order(db, order_id).await?,
     }))
 }
 
