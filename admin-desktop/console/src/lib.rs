@@ -9,7 +9,7 @@
 //! - `error.rs`: the API's refusals as [`ConsoleError`]s (defined in console-protocol).
 //! - `serve.rs`: [`Console::serve`], each command of the protocol to its function.
 //! - One module per screen: `dashboard`, `catalog`, `orders`, `customers`, `churn`,
-//!   `webhooks`, `campaigns`.
+//!   `webhooks`, `campaigns`, `promotions`.
 
 pub mod campaigns;
 pub mod catalog;
@@ -19,6 +19,7 @@ pub mod customers;
 pub mod dashboard;
 mod error;
 pub mod orders;
+pub mod promotions;
 mod serve;
 pub mod webhooks;
 

@@ -137,6 +137,13 @@ impl Console {
             Request::SetCampaignStatus(c) => {
                 answer::<SetCampaignStatus>(self.set_campaign_status(c.id, c.status).await)
             }
+            Request::ListPromotions(_) => answer::<ListPromotions>(self.promotions().await),
+            Request::CreatePromotion(c) => {
+                answer::<CreatePromotion>(self.create_promotion(&c.form).await)
+            }
+            Request::SetPromotionActive(c) => {
+                answer::<SetPromotionActive>(self.set_promotion_active(c.id, c.active).await)
+            }
         }
     }
 }

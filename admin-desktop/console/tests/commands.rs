@@ -909,3 +909,81 @@ async fn staff_preview_launch_and_end_a_campaign() {
     assert_eq!(refused.code(), Some("campaign_ended"), "{refused:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Staff start a promotion from the console's form — a quantity tier on a category of the
+/// demo — see it listed beside the demo's, and pause it; a mistyped tier names its field
+/// before anything is sent, and one the API refuses names the API's.
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_start_and_pause_a_promotion() {
+    use staff_console::promotions::{PromotionForm, PromotionKind, TierForm};
+    use storefront_client::staff::promotions::{PromotionRule, PromotionScope};
+
+    let api = ApiStack::start(200).await;
+    let console = Console::open(&console_dir("promotions")).unwrap();
+    console
+        .log_in(&api.url, STAFF_EMAIL, STAFF_PASSWORD)
+        .await
+        .unwrap();
+    let demo = console.promotions().await.unwrap();
+    assert_eq!(demo.promotions.len(), 4, "the demo's run");
+    let beauty = match &demo
+        .promotions
+        .iter()
+        .find(|p| p.title.starts_with("Beauty"))
+        .expect("the demo's Beauty tiers")
+        .scope
+    {
+        PromotionScope::Categories { category_ids } => category_ids[0],
+        other => panic!("{other:?}"),
+    };
+    let tiers = |threshold: &str, off: &str| TierForm {
+        threshold: threshold.into(),
+        off: off.into(),
+    };
+    let mut form = PromotionForm {
+        title: "Beauty week".into(),
+        kind: PromotionKind::QuantityTiers,
+        tiers: vec![tiers("2", "five"), TierForm::default(), TierForm::default()],
+        category_id: Some(beauty),
+        budget_uses: "100".into(),
+        ..PromotionForm::default()
+    };
+    match console.create_promotion(&form).await.unwrap_err() {
+        ConsoleError::Invalid { field, .. } => assert_eq!(field, "tiers[0].off"),
+        other => panic!("{other:?}"),
+    }
+    form.tiers[0] = tiers("2", "5");
+    form.tiers[1] = tiers("2", "8");
+    match console.create_promotion(&form).await.unwrap_err() {
+        ConsoleError::Refused { fields, .. } => {
+            assert_eq!(fields[0].field, "rule.tiers[1].min_quantity")
+        }
+        other => panic!("{other:?}"),
+    }
+    form.tiers[1] = tiers("4", "8");
+    let started = console.create_promotion(&form).await.unwrap();
+    assert_eq!(
+        started.rule,
+        PromotionRule::QuantityTiers {
+            tiers: vec![
+                storefront_client::staff::promotions::QuantityTier {
+                    min_quantity: 2,
+                    off_basis_points: 500
+                },
+                storefront_client::staff::promotions::QuantityTier {
+                    min_quantity: 4,
+                    off_basis_points: 800
+                },
+            ]
+        }
+    );
+    assert_eq!(started.budget_uses, Some(100));
+    let listed = console.promotions().await.unwrap();
+    assert_eq!(listed.promotions.len(), 5);
+    assert_eq!(listed.promotions[0].id, started.id, "newest first");
+    let paused = console
+        .set_promotion_active(started.id, false)
+        .await
+        .unwrap();
+    assert!(!paused.active);
+}

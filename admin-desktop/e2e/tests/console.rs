@@ -444,6 +444,28 @@ async fn scenario(client: &Client, api: &str) {
     wait(client, "#order-returns li[data-status=approved]").await;
     screenshot(client, "returns").await;
 
+    // Promotions: the demo's four run; staff start a fifth and pause it.
+    click(client, "#nav-promotions").await;
+    wait(client, "#promotions").await;
+    let running = client
+        .find_all(Locator::Css("#promotions tr.promotion"))
+        .await
+        .unwrap();
+    assert_eq!(running.len(), 4);
+    fill(client, "#promotion-title", "Winter socks: 3 for 2").await;
+    click(client, "#promotion-create").await;
+    wait_text(client, "#promotion-created", |t| t.contains("Winter socks")).await;
+    wait_text(client, "#promotions tr.promotion strong", |t| {
+        t == "Winter socks: 3 for 2"
+    })
+    .await;
+    click(client, "#promotions tr.promotion .promotion-toggle").await;
+    wait_text(client, "#promotions tr.promotion .promotion-state", |t| {
+        t == "paused"
+    })
+    .await;
+    screenshot(client, "promotions").await;
+
     // Churn: train on the shop's data, deploy and activate; the active model changes.
     click(client, "#nav-churn").await;
     wait_text(client, "#active-model", |t| t == "none").await;
@@ -487,7 +509,8 @@ async fn scenario(client: &Client, api: &str) {
             "Orders",
             "Customers",
             "Churn",
-            "Campaigns"
+            "Campaigns",
+            "Promotions"
         ]
     );
     click(client, "#log-out").await;

@@ -91,16 +91,8 @@ impl Default for CampaignForm {
 impl CampaignForm {
     /// The API's draft, or the first field staff must correct.
     pub fn to_draft(&self) -> Result<CampaignDraft, ConsoleError> {
-        let currency = Currency::parse(&self.currency.trim().to_ascii_uppercase())
-            .map_err(|message| ConsoleError::invalid("currency", message))?;
-        let amount = |field: &str, text: &str| -> Result<Option<i64>, ConsoleError> {
-            match text.trim() {
-                "" => Ok(None),
-                text => Money::parse_amount(text, currency)
-                    .map(|money| Some(money.amount_minor))
-                    .map_err(|message| ConsoleError::invalid(field, message)),
-            }
-        };
+        let currency = currency_of(&self.currency)?;
+        let amount = |field: &str, text: &str| optional_amount(field, text, currency);
         let probability = |field: &str, text: &str| -> Result<Option<f64>, ConsoleError> {
             match text.trim() {
                 "" => Ok(None),
@@ -186,8 +178,28 @@ impl CampaignForm {
     }
 }
 
+/// A form's currency as typed (`eur` is EUR).
+pub(crate) fn currency_of(text: &str) -> Result<Currency, ConsoleError> {
+    Currency::parse(&text.trim().to_ascii_uppercase())
+        .map_err(|message| ConsoleError::invalid("currency", message))
+}
+
+/// An amount in `currency` as typed (`49.90`) in minor units; empty for none.
+pub(crate) fn optional_amount(
+    field: &str,
+    text: &str,
+    currency: Currency,
+) -> Result<Option<i64>, ConsoleError> {
+    match text.trim() {
+        "" => Ok(None),
+        text => Money::parse_amount(text, currency)
+            .map(|money| Some(money.amount_minor))
+            .map_err(|message| ConsoleError::invalid(field, message)),
+    }
+}
+
 /// A whole number (of days, percent or customers) as typed; empty for none.
-fn whole(field: &str, text: &str) -> Result<Option<i32>, ConsoleError> {
+pub(crate) fn whole(field: &str, text: &str) -> Result<Option<i32>, ConsoleError> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
@@ -208,7 +220,7 @@ fn required(field: &str, text: &str) -> Result<i32, ConsoleError> {
 
 /// A percentage as typed (`15`, `12.5`, `7,25 %`) in hundredths of a percent (basis points),
 /// without floats, so `12.5` is exactly 1250.
-fn hundredths_of_percent(text: &str) -> Result<u32, String> {
+pub(crate) fn hundredths_of_percent(text: &str) -> Result<u32, String> {
     let cleaned = text.trim().trim_end_matches('%').trim();
     let invalid = || format!("`{}` is not a percentage like 15 or 12.5", text.trim());
     let (whole, fraction) = cleaned.split_once(['.', ',']).unwrap_or((cleaned, ""));

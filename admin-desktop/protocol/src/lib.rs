@@ -7,7 +7,7 @@
 //! - `error.rs`: [`ConsoleError`], what went wrong in words for staff, and
 //!   [`CommandError`], its form on the wire.
 //! - One module per screen for the types only the console uses: `session`, `catalog`,
-//!   `orders`, `customers`, `churn`, `campaigns`.
+//!   `orders`, `customers`, `churn`, `campaigns`, `promotions`.
 
 pub mod campaigns;
 pub mod catalog;
@@ -15,6 +15,7 @@ pub mod churn;
 pub mod customers;
 mod error;
 pub mod orders;
+pub mod promotions;
 pub mod session;
 
 use serde::de::DeserializeOwned;
@@ -29,6 +30,7 @@ use storefront_client::staff::churn::{JobEnvelope, ModelList, RegisteredModel};
 use storefront_client::staff::customers::{CustomerEmail, CustomerList};
 use storefront_client::staff::dashboard::Dashboard;
 use storefront_client::staff::orders::StaffOrderList;
+use storefront_client::staff::promotions::{PromotionList, StaffPromotion};
 use storefront_client::staff::returns::StaffReturnList;
 use storefront_client::staff::webhooks::{
     DeliveryStatus, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
@@ -43,6 +45,7 @@ use catalog::{CategoryChoice, NewVariant, VariantEdit};
 use churn::{TrainedRunView, TrainingOptions};
 use customers::CustomerView;
 use orders::{OrderAction, OrderFilter, OrderView};
+use promotions::PromotionForm;
 use session::{Session, Settings};
 
 /// The one Tauri command; its single argument is `request`.
@@ -142,6 +145,26 @@ commands! {
     GetCampaign -> CampaignDetail;
     /// Pauses, resumes (`running`) or ends a campaign.
     SetCampaignStatus -> Campaign;
+    /// Every promotion, newest first, with what it used of its budget.
+    ListPromotions -> PromotionList;
+    /// Creates the form's promotion; it runs at once.
+    CreatePromotion -> StaffPromotion;
+    /// Pauses or resumes a promotion.
+    SetPromotionActive -> StaffPromotion;
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListPromotions {}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatePromotion {
+    pub form: PromotionForm,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPromotionActive {
+    pub id: Uuid,
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

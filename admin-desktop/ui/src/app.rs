@@ -10,7 +10,7 @@ use crate::invoke::call;
 use crate::screens::{
     campaigns::CampaignsScreen, catalog::CatalogScreen, churn::ChurnScreen,
     customers::CustomersScreen, dashboard::DashboardScreen, login::LoginScreen,
-    orders::OrdersScreen, webhooks::WebhooksScreen,
+    orders::OrdersScreen, promotions::PromotionsScreen, webhooks::WebhooksScreen,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,17 +21,19 @@ pub enum Screen {
     Customers,
     Churn,
     Campaigns,
+    Promotions,
     Webhooks,
 }
 
 impl Screen {
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::Dashboard,
         Self::Catalog,
         Self::Orders,
         Self::Customers,
         Self::Churn,
         Self::Campaigns,
+        Self::Promotions,
         Self::Webhooks,
     ];
 
@@ -45,6 +47,7 @@ impl Screen {
             Self::Customers => Permission::Customers,
             Self::Churn => Permission::Churn,
             Self::Campaigns => Permission::Campaigns,
+            Self::Promotions => Permission::Campaigns,
             Self::Webhooks => Permission::Integrations,
         }
     }
@@ -65,6 +68,7 @@ impl Screen {
             Self::Customers => "Customers",
             Self::Churn => "Churn",
             Self::Campaigns => "Campaigns",
+            Self::Promotions => "Promotions",
             Self::Webhooks => "Webhooks",
         }
     }
@@ -191,6 +195,7 @@ fn Shell(session: Session) -> impl IntoView {
                     Screen::Customers => view! { <CustomersScreen/> }.into_any(),
                     Screen::Churn => view! { <ChurnScreen/> }.into_any(),
                     Screen::Campaigns => view! { <CampaignsScreen/> }.into_any(),
+                    Screen::Promotions => view! { <PromotionsScreen/> }.into_any(),
                     Screen::Webhooks => view! { <WebhooksScreen/> }.into_any(),
                 }}
             </main>

@@ -5,6 +5,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod login;
 pub mod orders;
+pub mod promotions;
 pub mod webhooks;
 
 use leptos::prelude::*;
