@@ -14,7 +14,7 @@ use crate::{
         cart::{cart_lines, purchasable},
         money::Currency,
         order::{CountryRates, Discount, DiscountRejection, PricingError, ShippingMethod},
-        promotions::{CartItem, Delivery, price_items},
+        promotions::{CartItem, Delivery, Promotion, price_items},
     },
     error::{ApiError, ApiResult},
     state::AppState,
@@ -113,6 +113,7 @@ pub async fn load_cart(
         Some(currency) => promotions::running(&state.db, currency, chrono::Utc::now()).await?,
         None => Vec::new(),
     };
+    let running = for_this_customer(state, owner, running).await;
     let (indexes, items): (Vec<usize>, Vec<CartItem>) =
         purchasable(&lines, &catalog).into_iter().unzip();
     let delivery = destination.map(|(rates, method)| Delivery {
@@ -148,6 +149,40 @@ pub async fn load_cart(
         promotion_hints: priced.hints,
     };
     Ok(PricedCart { cart, discount })
+}
+
+/// The running promotions this cart's owner may have: a segment's promotion only for a
+/// signed-in member (each segment asked once).
+async fn for_this_customer(
+    state: &AppState,
+    owner: Option<&CartOwner>,
+    running: Vec<Promotion>,
+) -> Vec<Promotion> {
+    let account = match owner {
+        Some(CartOwner::Account(id)) => Some(*id),
+        _ => None,
+    };
+    let mut answers: Vec<(Uuid, bool)> = Vec::new();
+    let mut kept = Vec::with_capacity(running.len());
+    for promotion in running {
+        let Some(segment_id) = promotion.segment_id else {
+            kept.push(promotion);
+            continue;
+        };
+        let Some(account) = account else { continue };
+        let member = match answers.iter().find(|(id, _)| *id == segment_id) {
+            Some((_, member)) => *member,
+            None => {
+                let member = crate::segments::includes(state, segment_id, account).await;
+                answers.push((segment_id, member));
+                member
+            }
+        };
+        if member {
+            kept.push(promotion);
+        }
+    }
+    kept
 }
 
 /// A discount code the caller may use now, or a 422 saying why not.

@@ -22,6 +22,7 @@ pub mod refunds;
 pub mod relay;
 pub mod returns;
 pub mod routes;
+pub mod segments;
 pub mod startup;
 pub mod state;
 pub mod storage;

@@ -212,6 +212,7 @@ impl PromotionForm {
             combines: self.combines,
             budget_uses: whole("budget_uses", &self.budget_uses)?,
             budget_minor: amount("budget_amount", &self.budget_amount)?,
+            segment_id: None,
         })
     }
 }

@@ -144,7 +144,7 @@ pub async fn place_and_pay(
             return Ok(Outcome::Refused(ApiError::Conflict {
                 code: "promotion_exhausted",
                 message: format!(
-                    "The promotion “{title}” has just run out; the cart is priced without it now. Review it and place the order again."
+                    "The promotion “{title}” has just ended or run out; the cart is priced without it now. Review it and place the order again."
                 ),
                 details: json!({ "promotion": title }),
             }));

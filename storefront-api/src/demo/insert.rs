@@ -198,6 +198,9 @@ pub(super) async fn write(
     super::promotions::insert_promotions(&mut tx, shop)
         .await
         .context("inserting demo promotions failed")?;
+    super::segments::insert_segments(&mut tx, shop)
+        .await
+        .context("inserting demo segments failed")?;
     let ratings = super::reviews::ratings(reviews);
     sqlx::query(
         "UPDATE products p SET rating_count = r.count, rating_sum = r.sum

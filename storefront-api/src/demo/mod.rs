@@ -30,6 +30,7 @@ mod promotions;
 pub mod retention;
 mod returns;
 mod reviews;
+mod segments;
 #[cfg(test)]
 mod tests;
 mod words;

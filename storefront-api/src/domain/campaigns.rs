@@ -107,54 +107,8 @@ pub fn parse_draft(draft: &CampaignDraft) -> Result<NewCampaign, Vec<FieldError>
         .unwrap_or_default();
 
     let audience = &draft.audience;
-    for band in &audience.risk_bands {
-        if !RISK_BANDS.contains(&band.as_str()) {
-            refuse("audience.risk_bands", "bands are low, medium and high");
-            break;
-        }
-    }
-    let probability_ok = |p: Option<f64>| p.is_none_or(|p| (0.0..=1.0).contains(&p));
-    if !probability_ok(audience.min_probability) {
-        refuse("audience.min_probability", "must be between 0 and 1");
-    }
-    if !probability_ok(audience.max_probability) {
-        refuse("audience.max_probability", "must be between 0 and 1");
-    }
-    if let (Some(min), Some(max)) = (audience.min_probability, audience.max_probability)
-        && min > max
-    {
-        refuse(
-            "audience.max_probability",
-            "must not be below min_probability",
-        );
-    }
-    if audience.min_predicted_value_minor.is_some_and(|v| v < 0) {
-        refuse("audience.min_predicted_value_minor", "must not be negative");
-    }
-    for (field, days) in [
-        (
-            "audience.min_days_since_last_order",
-            audience.min_days_since_last_order,
-        ),
-        (
-            "audience.max_days_since_last_order",
-            audience.max_days_since_last_order,
-        ),
-    ] {
-        if days.is_some_and(|d| !(0..=3650).contains(&d)) {
-            refuse(field, "must be 0-3650 days");
-        }
-    }
-    if let (Some(min), Some(max)) = (
-        audience.min_days_since_last_order,
-        audience.max_days_since_last_order,
-    ) && min > max
-    {
-        refuse(
-            "audience.max_days_since_last_order",
-            "must not be below min_days_since_last_order",
-        );
-    }
+    check_audience("audience", audience, &mut errors);
+    let mut refuse = |field: &str, message: &str| errors.push(FieldError::new(field, message));
 
     let offer = &draft.offer;
     let currency = Currency::parse(&offer.currency)
@@ -369,6 +323,61 @@ pub fn personal_code(rng: &mut impl rand::Rng) -> String {
         .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
         .collect();
     format!("BACK-{tail}")
+}
+
+/// The audience's checks, each broken one named under `prefix` (`audience.min_probability`):
+/// bands are low, medium and high; probabilities 0-1, the least not above the most; a
+/// predicted value not negative; 0-3650 days since the last order, the least not above the
+/// most. Segments' rules are checked the same way.
+pub fn check_audience(prefix: &str, audience: &AudienceRule, errors: &mut Vec<FieldError>) {
+    let mut refuse = |field: &str, message: &str| {
+        errors.push(FieldError::new(format!("{prefix}.{field}"), message))
+    };
+    for band in &audience.risk_bands {
+        if !RISK_BANDS.contains(&band.as_str()) {
+            refuse("risk_bands", "bands are low, medium and high");
+            break;
+        }
+    }
+    let probability_ok = |p: Option<f64>| p.is_none_or(|p| (0.0..=1.0).contains(&p));
+    if !probability_ok(audience.min_probability) {
+        refuse("min_probability", "must be between 0 and 1");
+    }
+    if !probability_ok(audience.max_probability) {
+        refuse("max_probability", "must be between 0 and 1");
+    }
+    if let (Some(min), Some(max)) = (audience.min_probability, audience.max_probability)
+        && min > max
+    {
+        refuse("max_probability", "must not be below min_probability");
+    }
+    if audience.min_predicted_value_minor.is_some_and(|v| v < 0) {
+        refuse("min_predicted_value_minor", "must not be negative");
+    }
+    for (field, days) in [
+        (
+            "min_days_since_last_order",
+            audience.min_days_since_last_order,
+        ),
+        (
+            "max_days_since_last_order",
+            audience.max_days_since_last_order,
+        ),
+    ] {
+        if days.is_some_and(|d| !(0..=3650).contains(&d)) {
+            refuse(field, "must be 0-3650 days");
+        }
+    }
+    if let (Some(min), Some(max)) = (
+        audience.min_days_since_last_order,
+        audience.max_days_since_last_order,
+    ) && min > max
+    {
+        refuse(
+            "max_days_since_last_order",
+            "must not be below min_days_since_last_order",
+        );
+    }
 }
 
 #[cfg(test)]

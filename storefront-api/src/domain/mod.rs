@@ -16,6 +16,7 @@ pub mod payment;
 pub mod promotions;
 pub mod returns;
 pub mod reviews;
+pub mod segments;
 pub mod text;
 pub mod webhooks;
 

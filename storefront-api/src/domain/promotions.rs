@@ -3,8 +3,9 @@
 //! it gets, what each takes off which line and why, what is within reach — before a discount
 //! code, shipping and tax.
 //!
-//! Stacking: promotions that combine apply together; any other applies alone; the shopper
-//! gets whichever of these choices costs them least. Within a choice, line promotions (buy X
+//! Stacking: promotions that combine apply together (any subset of them: one may take the
+//! goods below another's threshold); any other applies alone; the shopper gets whichever of
+//! these choices costs them least, none at all included. Within a choice, line promotions (buy X
 //! get Y, quantity tiers) come first, then spend tiers on what the lines cost after them, then
 //! free shipping. A discount code applies on top, to the goods after promotions.
 //!
@@ -29,6 +30,8 @@ use super::order::{
 
 const MAX_TIERS: usize = 10;
 const MAX_SCOPE_IDS: usize = 1000;
+/// Combining promotions whose every subset pricing tries (2^8 = 256 pricings of a cart).
+const MAX_COMBINING_SEARCHED: usize = 8;
 
 /// A promotion that obeys the shop's rules, as a cart is priced with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +43,12 @@ pub struct Promotion {
     pub scope: PromotionScope,
     pub currency: Currency,
     pub combines: bool,
+    /// Only for this segment's members: the caller keeps it among the running promotions
+    /// only for a cart whose owner belongs.
+    pub segment_id: Option<Uuid>,
+    /// What is left of its money budget: a cart it would give more is priced without it
+    /// (the order could not spend it).
+    pub budget_left_minor: Option<i64>,
 }
 
 /// A new promotion that obeys the shop's rules.
@@ -54,6 +63,7 @@ pub struct NewPromotion {
     pub combines: bool,
     pub budget_uses: Option<i32>,
     pub budget_minor: Option<i64>,
+    pub segment_id: Option<Uuid>,
 }
 
 /// Checks a draft against the rules: a title of 1-80 printable characters; a known
@@ -82,6 +92,14 @@ pub fn parse_new_promotion(draft: &PromotionDraft) -> Result<NewPromotion, Vec<F
             check_ids("scope.category_ids", category_ids, &mut errors)
         }
     }
+    for (field, at) in [("starts_at", draft.starts_at), ("ends_at", draft.ends_at)] {
+        if at.is_some_and(|at| !(2000..=9999).contains(&chrono::Datelike::year(&at))) {
+            errors.push(FieldError::new(
+                field,
+                "must be a date in the years 2000-9999",
+            ));
+        }
+    }
     if let (Some(starts), Some(ends)) = (draft.starts_at, draft.ends_at)
         && starts >= ends
     {
@@ -104,6 +122,7 @@ pub fn parse_new_promotion(draft: &PromotionDraft) -> Result<NewPromotion, Vec<F
             combines: draft.combines,
             budget_uses: draft.budget_uses,
             budget_minor: draft.budget_minor,
+            segment_id: draft.segment_id,
         }),
         _ => Err(errors),
     }
@@ -294,16 +313,31 @@ pub fn price_items(
         });
     }
     let combining: Vec<&Promotion> = running.iter().filter(|p| p.combines).collect();
-    let mut choices: Vec<Vec<&Promotion>> = vec![combining];
+    // Every subset of the combining promotions, the whole set first (a tie goes to more
+    // promotions): one can take the goods below another's threshold, so "all of them" is
+    // not always the cheapest. Past a handful, only the whole set and none.
+    let masks: Vec<u32> = if combining.len() <= MAX_COMBINING_SEARCHED {
+        (0..1u32 << combining.len()).rev().collect()
+    } else {
+        vec![u32::MAX, 0]
+    };
+    let mut choices: Vec<Vec<&Promotion>> = masks
+        .into_iter()
+        .map(|mask| {
+            combining
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| mask & (1 << index) != 0)
+                .map(|(_, promotion)| *promotion)
+                .collect()
+        })
+        .collect();
     choices.extend(
         running
             .iter()
             .filter(|p| !p.combines)
             .map(|promotion| vec![promotion]),
     );
-    // Last, so that a tie goes to the promotions: none at all, for the rare cart a promotion
-    // would cost more (its discount takes the goods below the free-shipping threshold).
-    choices.push(Vec::new());
     let mut best: Option<Choice> = None;
     for promotions in &choices {
         let choice = Choice::evaluate(items, subtotal, promotions, code, delivery)?;
@@ -414,6 +448,12 @@ impl Choice {
             if spend == 0 || spend < min_spend_minor || !method_covered {
                 continue;
             }
+            if promotion
+                .budget_left_minor
+                .is_some_and(|left| shipping > left)
+            {
+                continue;
+            }
             // With no delivery yet there is nothing to take off, but the shopper should know
             // shipping will be free.
             if shipping > 0 || delivery.is_none() {
@@ -464,11 +504,17 @@ fn give(
     discounts: Vec<i64>,
     reason: String,
 ) {
-    let mut given = 0;
-    for (index, discount) in discounts.into_iter().enumerate() {
-        let taken = discount.min(items[index].total() - lines[index]).max(0);
-        lines[index] += taken;
-        given += taken;
+    let taken: Vec<i64> = discounts
+        .into_iter()
+        .enumerate()
+        .map(|(index, discount)| discount.min(items[index].total() - lines[index]).max(0))
+        .collect();
+    let given: i64 = taken.iter().sum();
+    if promotion.budget_left_minor.is_some_and(|left| given > left) {
+        return;
+    }
+    for (line, taken) in lines.iter_mut().zip(taken) {
+        *line += taken;
     }
     if given > 0 {
         applied.push(AppliedPromotion {
@@ -651,8 +697,8 @@ pub fn allocate(amount: i64, weights: &[i64]) -> Vec<i64> {
 }
 
 /// Promotions within reach, with what the cart lacks: units or spend for a promotion's next
-/// tier, or — for one that would give something but is not given — the better offer the
-/// shopper got instead.
+/// tier, or — for one that does not combine and would give something but is not given — the
+/// better offer the shopper got instead.
 fn hints(items: &[CartItem], running: &[Promotion], chosen: &Choice) -> Vec<PromotionHint> {
     let mut hints = Vec::new();
     for promotion in running {
@@ -693,7 +739,7 @@ fn hints(items: &[CartItem], running: &[Promotion], chosen: &Choice) -> Vec<Prom
                 amount_minor: min_spend_minor - spend,
             }),
         };
-        let lost_to = (!gets_it && gives_alone(items, promotion))
+        let lost_to = (!promotion.combines && !gets_it && gives_alone(items, promotion))
             .then(|| chosen.applied.first())
             .flatten();
         let missing = match (lost_to, missing) {

@@ -22,10 +22,11 @@ pub enum Entity {
     WebhookEndpoint,
     Campaign,
     Promotion,
+    Segment,
 }
 
 impl Entity {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Product,
         Self::Variant,
         Self::Category,
@@ -37,6 +38,7 @@ impl Entity {
         Self::WebhookEndpoint,
         Self::Campaign,
         Self::Promotion,
+        Self::Segment,
     ];
 
     pub fn parse(name: &str) -> Option<Self> {
@@ -56,6 +58,7 @@ impl Entity {
             Self::WebhookEndpoint => "webhook_endpoint",
             Self::Campaign => "campaign",
             Self::Promotion => "promotion",
+            Self::Segment => "segment",
         }
     }
 }
@@ -116,6 +119,14 @@ pub async fn snapshot(
             Entity::Promotion => {
                 sqlx::query_scalar!(
                     r#"SELECT to_jsonb(p) AS "row!" FROM promotions p WHERE id = $1"#,
+                    id
+                )
+                .fetch_optional(&mut **tx)
+                .await?
+            }
+            Entity::Segment => {
+                sqlx::query_scalar!(
+                    r#"SELECT to_jsonb(s) AS "row!" FROM customer_segments s WHERE id = $1"#,
                     id
                 )
                 .fetch_optional(&mut **tx)

@@ -88,6 +88,14 @@ pub async fn ensure_indexes(db: &mongodb::Database) -> mongodb::error::Result<()
                 .keys(doc! { "job_id": 1, "probability": -1 })
                 .build(),
         )
+        .await?;
+    // One customer's score of a run: a segment's promotion asked at cart time.
+    db.collection::<Document>(SCORES)
+        .create_index(
+            mongodb::IndexModel::builder()
+                .keys(doc! { "customer_id": 1, "job_id": 1 })
+                .build(),
+        )
         .await
         .map(drop)
 }
@@ -295,6 +303,26 @@ pub async fn scores_of_job(
             })
         })
         .collect())
+}
+
+/// One customer's score in a finished job, if it scored them.
+pub async fn score_of(
+    db: &mongodb::Database,
+    job_id: Uuid,
+    account_id: Uuid,
+) -> mongodb::error::Result<Option<super::campaigns::ScoredCustomer>> {
+    let document = db
+        .collection::<Document>(SCORES)
+        .find_one(doc! { "job_id": job_id.to_string(), "customer_id": account_id.to_string() })
+        .await?;
+    Ok(document.and_then(|d| {
+        Some(super::campaigns::ScoredCustomer {
+            account_id,
+            band: d.get_str("band").ok()?.to_owned(),
+            probability: d.get_f64("probability").ok()?,
+            predicted_value_minor: d.get_i64("predicted_value_minor").ok(),
+        })
+    }))
 }
 
 /// Adds a batch of a job's scores.

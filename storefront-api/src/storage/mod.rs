@@ -25,6 +25,7 @@ pub mod returns;
 pub mod reviews;
 pub mod score_jobs;
 pub mod scoring_runs;
+pub mod segments;
 pub mod sessions;
 pub mod stock;
 pub mod webhooks;

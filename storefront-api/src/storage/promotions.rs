@@ -31,6 +31,7 @@ struct PromotionRow {
     combines: bool,
     budget_uses: Option<i32>,
     budget_minor: Option<i64>,
+    segment_id: Option<Uuid>,
     used_uses: i32,
     used_minor: i64,
     active: bool,
@@ -58,6 +59,10 @@ impl PromotionRow {
             scope,
             currency,
             combines: self.combines,
+            segment_id: self.segment_id,
+            budget_left_minor: self
+                .budget_minor
+                .map(|budget| (budget - self.used_minor).max(0)),
         })
     }
 
@@ -74,6 +79,7 @@ impl PromotionRow {
             combines: self.combines,
             budget_uses: self.budget_uses,
             budget_minor: self.budget_minor,
+            segment_id: self.segment_id,
             used_uses: self.used_uses,
             used_minor: self.used_minor,
             active: self.active,
@@ -128,10 +134,10 @@ pub async fn create(
     let created = sqlx::query_as!(
         PromotionRow,
         r#"INSERT INTO promotions (id, title, rule, scope, currency, starts_at, ends_at, combines,
-                                  budget_uses, budget_minor)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                                  budget_uses, budget_minor, segment_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            RETURNING id, title, rule, scope, currency, starts_at, ends_at, combines, budget_uses,
-                     budget_minor, used_uses, used_minor, active, created_at"#,
+                     budget_minor, segment_id, used_uses, used_minor, active, created_at"#,
         Uuid::now_v7(),
         new.title,
         json(&new.rule),
@@ -142,9 +148,21 @@ pub async fn create(
         new.combines,
         new.budget_uses,
         new.budget_minor,
+        new.segment_id,
     )
     .fetch_one(&mut *tx)
-    .await?;
+    .await
+    .map_err(|error| {
+        StoreError::map_constraint(
+            error,
+            &[("promotions_segment_id_fkey", || {
+                StoreError::Invalid(crate::domain::FieldError::new(
+                    "segment_id",
+                    "there is no such segment",
+                ))
+            })],
+        )
+    })?;
     let after = audit::snapshot(&mut tx, Entity::Promotion, created.id).await?;
     audit::record(
         &mut tx,
@@ -165,7 +183,7 @@ pub async fn list(db: &PgPool) -> Result<Vec<StaffPromotion>, StoreError> {
     sqlx::query_as!(
         PromotionRow,
         r#"SELECT id, title, rule, scope, currency, starts_at, ends_at, combines, budget_uses,
-                  budget_minor, used_uses, used_minor, active, created_at
+                  budget_minor, segment_id, used_uses, used_minor, active, created_at
              FROM promotions ORDER BY created_at DESC"#
     )
     .fetch_all(db)
@@ -188,7 +206,7 @@ pub async fn set_active(
         PromotionRow,
         r#"UPDATE promotions SET active = $2 WHERE id = $1
            RETURNING id, title, rule, scope, currency, starts_at, ends_at, combines, budget_uses,
-                     budget_minor, used_uses, used_minor, active, created_at"#,
+                     budget_minor, segment_id, used_uses, used_minor, active, created_at"#,
         id,
         active
     )
@@ -226,7 +244,7 @@ pub async fn running(
     sqlx::query_as!(
         PromotionRow,
         r#"SELECT id, title, rule, scope, currency, starts_at, ends_at, combines, budget_uses,
-                  budget_minor, used_uses, used_minor, active, created_at
+                  budget_minor, segment_id, used_uses, used_minor, active, created_at
              FROM promotions
             WHERE active AND currency = $1
               AND (starts_at IS NULL OR starts_at <= $2) AND (ends_at IS NULL OR $2 < ends_at)

@@ -6,10 +6,9 @@
 //! its scores in MongoDB), so each test chooses its customers' risk exactly.
 
 use api_test_stack::{MAIL_ARRIVAL_TIMEOUT, mail_server, wait_for};
-use mongodb::bson::doc;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use storefront_api::{config::Settings, domain::account::hash_password, storage};
+use storefront_api::{config::Settings, domain::account::hash_password};
 use uuid::Uuid;
 
 use crate::helpers::{Options, TestApp, card_expiry_year, unique_email};
@@ -82,36 +81,11 @@ async fn paid_order(app: &TestApp, customer: Uuid, days_ago: i32, total_minor: i
 
 /// Writes a finished scoring run with these scores, as `score-all` would.
 async fn scored(app: &TestApp, scores: &[(Uuid, f64, &str)]) -> Uuid {
-    let run = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO scoring_runs (id, trigger, model_version, status, customers, enrolled,
-                                   finished_at)
-         VALUES ($1, 'staff', 'test-model', 'finished', $2, 0, now())",
-    )
-    .bind(run)
-    .bind(scores.len() as i32)
-    .execute(&app.db)
-    .await
-    .expect("run");
-    let mongo = storage::mongo_database(&app.settings.mongodb)
-        .await
-        .expect("mongo");
-    let documents: Vec<_> = scores
+    let scores: Vec<_> = scores
         .iter()
-        .map(|(id, probability, band)| {
-            doc! {
-                "job_id": run.to_string(), "customer_id": id.to_string(),
-                "probability": *probability, "band": *band, "model_version": "test-model",
-                "scored_at": mongodb::bson::DateTime::now(),
-            }
-        })
+        .map(|(id, probability, band)| (*id, *probability, *band, None))
         .collect();
-    mongo
-        .collection::<mongodb::bson::Document>("churn_scores")
-        .insert_many(documents)
-        .await
-        .expect("scores");
-    run
+    app.scored(&scores).await
 }
 
 async fn login(app: &TestApp, email: &str) -> String {

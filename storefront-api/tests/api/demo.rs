@@ -320,6 +320,49 @@ async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
     );
     assert!((1..=5).contains(&first["rating"].as_i64().expect("stars")));
 
+    // Segments: the loyal customers are those with five paid orders or more; the VIP group
+    // has ten.
+    let segments = app.get_json("/api/v1/admin/segments", admin_token).await;
+    let named = |name: &str| {
+        segments["segments"]
+            .as_array()
+            .expect("segments")
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {segments}"))["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let vip = app
+        .get_json(
+            &format!("/api/v1/admin/segments/{}/members", named("VIP")),
+            admin_token,
+        )
+        .await;
+    assert_eq!(vip["meta"]["total"], 10);
+    let loyal = app
+        .get_json(
+            &format!(
+                "/api/v1/admin/segments/{}/members?limit=100",
+                named("Loyal: 5 orders or more")
+            ),
+            admin_token,
+        )
+        .await;
+    let loyal_total = loyal["meta"]["total"].as_i64().expect("total");
+    let expected = sqlx::query_scalar!(
+        r#"SELECT COUNT(*) AS "count!" FROM (
+               SELECT o.account_id FROM orders o JOIN accounts a ON a.id = o.account_id
+                WHERE o.paid_at IS NOT NULL AND o.status <> 'cancelled' AND a.role = 'customer'
+                GROUP BY o.account_id HAVING COUNT(*) >= 5) loyal"#
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("loyal customers");
+    assert!(loyal_total > 0);
+    assert_eq!(loyal_total, expected);
+
     // Promotions run: three T-shirts in a customer's cart get the third free.
     let running = app.get_json("/api/v1/admin/promotions", admin_token).await;
     assert_eq!(running["meta"]["total"], 4, "{running}");

@@ -363,6 +363,45 @@ impl TestApp {
             .expect("checkout")
     }
 
+    /// Writes a finished scoring run with these scores — customer, churn probability, band,
+    /// predicted 365-day value — as `score-all` would.
+    pub async fn scored(&self, scores: &[(Uuid, f64, &str, Option<i64>)]) -> Uuid {
+        let run = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO scoring_runs (id, trigger, model_version, status, customers, enrolled,
+                                       finished_at)
+             VALUES ($1, 'staff', 'test-model', 'finished', $2, 0, now())",
+        )
+        .bind(run)
+        .bind(scores.len() as i32)
+        .execute(&self.db)
+        .await
+        .expect("run");
+        let mongo = storage::mongo_database(&self.settings.mongodb)
+            .await
+            .expect("mongo");
+        let documents: Vec<_> = scores
+            .iter()
+            .map(|(id, probability, band, value)| {
+                let mut document = mongodb::bson::doc! {
+                    "job_id": run.to_string(), "customer_id": id.to_string(),
+                    "probability": *probability, "band": *band, "model_version": "test-model",
+                    "scored_at": mongodb::bson::DateTime::now(),
+                };
+                if let Some(value) = value {
+                    document.insert("predicted_value_minor", *value);
+                }
+                document
+            })
+            .collect();
+        mongo
+            .collection::<mongodb::bson::Document>("churn_scores")
+            .insert_many(documents)
+            .await
+            .expect("scores");
+        run
+    }
+
     /// Puts `quantity` of `variant` in the caller's cart.
     pub async fn add_to_cart(&self, token: &str, variant: Uuid, quantity: i32) {
         let added = self

@@ -27,6 +27,7 @@ mod personal_data;
 mod promotions;
 mod returns;
 mod reviews;
+mod segments;
 mod stock;
 mod team;
 mod webhooks;

@@ -11,6 +11,7 @@ pub mod discounts;
 pub mod orders;
 pub mod promotions;
 pub mod returns;
+pub mod segments;
 pub mod team;
 pub mod webhooks;
 

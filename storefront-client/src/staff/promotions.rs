@@ -89,6 +89,8 @@ pub struct StaffPromotion {
     pub budget_uses: Option<i32>,
     /// What it may give in all (goods and shipping, minor units).
     pub budget_minor: Option<i64>,
+    /// Only members of this customer group or segment get it (signed in).
+    pub segment_id: Option<Uuid>,
     pub used_uses: i32,
     pub used_minor: i64,
     pub active: bool,
@@ -130,6 +132,9 @@ pub struct PromotionDraft {
     pub budget_uses: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_minor: Option<i64>,
+    /// Only members of this customer group or segment get it (signed in; guests never do).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment_id: Option<Uuid>,
 }
 
 /// `PATCH /api/v1/admin/promotions/{id}`: pauses or resumes a promotion.

@@ -17,6 +17,8 @@ fn promotion(id: u128, rule: PromotionRule, combines: bool) -> Promotion {
         scope: PromotionScope::All,
         currency: eur(),
         combines,
+        segment_id: None,
+        budget_left_minor: None,
     }
 }
 
@@ -217,6 +219,90 @@ fn free_shipping_takes_the_shipping_off_for_the_methods_it_covers() {
 }
 
 #[test]
+fn a_line_offer_that_would_cost_a_spend_tier_is_left_out() {
+    // 3 × 10.00: "buy 2 get 1 at 10 %" (1.00) would take the goods below "15.00 off from
+    // 30.00"; the shopper is better off with the spend tier alone.
+    let line = promotion(
+        1,
+        PromotionRule::BuyXGetY {
+            buy: 2,
+            get: 1,
+            off_basis_points: 1000,
+        },
+        true,
+    );
+    let spend = promotion(
+        2,
+        PromotionRule::SpendTiers {
+            tiers: vec![SpendTier {
+                min_spend_minor: 3000,
+                off_basis_points: None,
+                off_minor: Some(1500),
+            }],
+        },
+        true,
+    );
+    let priced = price_items(&[item(1, 1000, 3)], &[line, spend], None, None).unwrap();
+    assert_eq!(priced.totals.total_minor, 1500);
+    assert_eq!(priced.applied.len(), 1);
+    assert_eq!(priced.applied[0].promotion_id, Uuid::from_u128(2));
+}
+
+#[test]
+fn a_promotion_is_left_out_when_its_budget_cannot_cover_the_cart() {
+    let mut five_off = promotion(
+        1,
+        PromotionRule::SpendTiers {
+            tiers: vec![SpendTier {
+                min_spend_minor: 0,
+                off_basis_points: None,
+                off_minor: Some(500),
+            }],
+        },
+        true,
+    );
+    five_off.budget_left_minor = Some(300);
+    let priced = price_items(&[item(1, 2000, 1)], &[five_off.clone()], None, None).unwrap();
+    assert!(priced.applied.is_empty());
+    five_off.budget_left_minor = Some(500);
+    let priced = price_items(&[item(1, 2000, 1)], &[five_off], None, None).unwrap();
+    assert_eq!(priced.totals.discount_minor, 500);
+}
+
+#[test]
+fn a_combining_offer_short_of_its_threshold_is_told_what_it_lacks() {
+    // 3 × 10.00 with 3 for 2: 20.00 spent after it, so "5.00 off from 30.00" wants 10.00 more
+    // — not "it does not combine".
+    let spend = promotion(
+        2,
+        PromotionRule::SpendTiers {
+            tiers: vec![SpendTier {
+                min_spend_minor: 3000,
+                off_basis_points: None,
+                off_minor: Some(500),
+            }],
+        },
+        true,
+    );
+    let priced = price_items(
+        &[item(1, 1000, 3)],
+        &[promotion(1, THREE_FOR_TWO, true), spend],
+        None,
+        None,
+    )
+    .unwrap();
+    let hint = priced
+        .hints
+        .iter()
+        .find(|hint| hint.promotion_id == Uuid::from_u128(2))
+        .expect("a hint");
+    assert_eq!(
+        hint.missing,
+        MissingForPromotion::Spend { amount_minor: 1000 }
+    );
+}
+
+#[test]
 fn a_category_scope_covers_its_subcategories() {
     let mut socks = promotion(1, THREE_FOR_TWO, true);
     let parent = Uuid::from_u128(77);
@@ -282,6 +368,7 @@ fn a_draft_with_every_rule_broken_names_every_field() {
         combines: false,
         budget_uses: Some(0),
         budget_minor: None,
+        segment_id: None,
     };
     let fields: Vec<String> = parse_new_promotion(&draft)
         .unwrap_err()

@@ -13,6 +13,7 @@ pub mod discounts;
 pub mod orders;
 pub mod promotions;
 pub mod returns;
+pub mod segments;
 pub mod team;
 pub mod webhooks;
 
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(orders::router())
         .merge(promotions::router())
         .merge(returns::router())
+        .merge(segments::router())
         .merge(team::router())
         .merge(webhooks::router())
         .merge(crate::routes::reviews::admin_router())

@@ -123,11 +123,6 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
     {
         return Err(PlaceError::DiscountRejected(rejection));
     }
-    if let Err(title) =
-        crate::storage::promotions::redeem(&mut tx, order_id, new.promotions).await?
-    {
-        return Err(PlaceError::PromotionEnded { title });
-    }
     let mut lines: Vec<&LineToBuy> = new.lines.iter().collect();
     lines.sort_by_key(|line| line.variant_id);
     for (index, line) in lines.iter().enumerate() {
@@ -178,6 +173,12 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
         .await?;
     }
     stock::refresh_rollups(&mut tx, &product_ids).await?;
+    // Last, so that checkouts under one promotion hold its row for as short as can be.
+    if let Err(title) =
+        crate::storage::promotions::redeem(&mut tx, order_id, new.promotions).await?
+    {
+        return Err(PlaceError::PromotionEnded { title });
+    }
     publish(
         &mut tx,
         "order.placed",
