@@ -33,10 +33,15 @@ pub async fn members(state: &AppState, segment: &Segment) -> ApiResult<Vec<Segme
     let scores = match churn::latest_scores(state).await {
         Ok((_, scores)) => scores,
         Err(error) if needs_scores(segment) => return Err(error),
+        // The scores only annotate the members here: without them (none yet, MongoDB down)
+        // the list is still whole.
         Err(ApiError::Conflict { .. }) => Vec::new(),
-        Err(error) => return Err(error),
+        Err(error) => {
+            tracing::warn!(segment_id = %segment.id, %error, "segment members listed without churn scores");
+            Vec::new()
+        }
     };
-    Ok(storage::segments::members(&state.db, segment, &scores, None).await?)
+    Ok(storage::segments::members(&state.db, segment, &scores).await?)
 }
 
 /// Whether `account_id` belongs to the segment now. For a promotion's condition: when the
@@ -58,19 +63,25 @@ async fn includes_checked(
     account_id: Uuid,
 ) -> Result<bool, ApiError> {
     let segment = segment(state, segment_id).await?;
-    let scores: Vec<ScoredCustomer> = if needs_scores(&segment) {
+    let score: Option<ScoredCustomer> = if needs_scores(&segment) {
         let Some(run) = storage::scoring_runs::latest_finished(&state.db).await? else {
             return Ok(false);
         };
-        storage::churn::score_of(&state.mongo, run.id, account_id)
-            .await?
-            .into_iter()
-            .collect()
+        storage::churn::score_of(&state.mongo, run.id, account_id).await?
     } else {
-        Vec::new()
+        None
     };
-    let found = storage::segments::members(&state.db, &segment, &scores, Some(account_id)).await?;
-    Ok(!found.is_empty())
+    Ok(storage::segments::includes(&state.db, &segment, score.as_ref(), account_id).await?)
+}
+
+/// Text a spreadsheet will not run as a formula: a cell that starts with `=`, `+`, `-` or
+/// `@` (a customer may name themselves `=HYPERLINK(…)`) gets a leading `'`.
+fn spreadsheet_safe(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
 }
 
 /// The members as CSV (RFC 4180, a header row): what staff hand to a mailing tool or a
@@ -95,8 +106,8 @@ pub fn members_csv(members: &[SegmentMember]) -> Result<Vec<u8>, ApiError> {
         writer
             .write_record([
                 member.account_id.to_string(),
-                member.email.clone(),
-                member.full_name.clone(),
+                spreadsheet_safe(&member.email),
+                spreadsheet_safe(&member.full_name),
                 member.orders.to_string(),
                 member.spent_minor.to_string(),
                 member

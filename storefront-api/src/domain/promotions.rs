@@ -9,9 +9,12 @@
 //! get Y, quantity tiers) come first, then spend tiers on what the lines cost after them, then
 //! free shipping. A discount code applies on top, to the goods after promotions.
 //!
-//! Money stays in integer minor units. A promotion's discount on an order is spread over the
-//! lines it covers (largest remainder), so each order line knows what it was sold for and a
-//! return refunds what that line's units cost.
+//! Each line promotion is worked out on the list price of the units it covers; together they
+//! never take a line below zero. Spend tiers are measured on the goods after line promotions.
+//!
+//! Money stays in integer minor units. A line promotion's discount lands on the lines of the
+//! units it discounts; a spend tier's is spread over the lines it covers (largest remainder);
+//! so each order line knows what it was sold for and a return refunds what its units cost.
 
 use chrono::{DateTime, Utc};
 use storefront_client::money::Money;
@@ -313,31 +316,32 @@ pub fn price_items(
         });
     }
     let combining: Vec<&Promotion> = running.iter().filter(|p| p.combines).collect();
-    // Every subset of the combining promotions, the whole set first (a tie goes to more
-    // promotions): one can take the goods below another's threshold, so "all of them" is
-    // not always the cheapest. Past a handful, only the whole set and none.
-    let masks: Vec<u32> = if combining.len() <= MAX_COMBINING_SEARCHED {
-        (0..1u32 << combining.len()).rev().collect()
+    // Every non-empty subset of the combining promotions, the whole set first: one can take
+    // the goods below another's threshold, so "all of them" is not always the cheapest. Past
+    // a handful, only the whole set. Then each other promotion alone, then none at all — a
+    // tie keeps the earlier choice, so promotions win ties against nothing.
+    let mut choices: Vec<Vec<&Promotion>> = if combining.len() <= MAX_COMBINING_SEARCHED {
+        (1..1u32 << combining.len())
+            .rev()
+            .map(|mask| {
+                combining
+                    .iter()
+                    .enumerate()
+                    .filter(|(index, _)| mask & (1 << index) != 0)
+                    .map(|(_, promotion)| *promotion)
+                    .collect()
+            })
+            .collect()
     } else {
-        vec![u32::MAX, 0]
+        vec![combining]
     };
-    let mut choices: Vec<Vec<&Promotion>> = masks
-        .into_iter()
-        .map(|mask| {
-            combining
-                .iter()
-                .enumerate()
-                .filter(|(index, _)| mask & (1 << index) != 0)
-                .map(|(_, promotion)| *promotion)
-                .collect()
-        })
-        .collect();
     choices.extend(
         running
             .iter()
             .filter(|p| !p.combines)
             .map(|promotion| vec![promotion]),
     );
+    choices.push(Vec::new());
     let mut best: Option<Choice> = None;
     for promotions in &choices {
         let choice = Choice::evaluate(items, subtotal, promotions, code, delivery)?;

@@ -647,6 +647,12 @@ pub async fn erase_customer(db: &PgPool, account_id: Uuid) -> Result<(), StoreEr
     )
     .execute(&mut *tx)
     .await?;
+    sqlx::query!(
+        "DELETE FROM customer_segment_members WHERE account_id = $1",
+        account_id
+    )
+    .execute(&mut *tx)
+    .await?;
     sqlx::query!("DELETE FROM addresses WHERE account_id = $1", account_id)
         .execute(&mut *tx)
         .await?;

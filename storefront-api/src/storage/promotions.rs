@@ -312,6 +312,17 @@ pub async fn release(
     tx: &mut Transaction<'_, Postgres>,
     order_id: Uuid,
 ) -> Result<(), sqlx::Error> {
+    // The rows in id order first, as `redeem` takes them: a cancellation and a checkout
+    // never wait on each other's promotions.
+    sqlx::query!(
+        r#"SELECT p.id FROM promotions p
+            WHERE p.id IN (SELECT promotion_id FROM promotion_redemptions
+                            WHERE order_id = $1 AND released_at IS NULL)
+            ORDER BY p.id FOR UPDATE"#,
+        order_id
+    )
+    .fetch_all(&mut **tx)
+    .await?;
     sqlx::query!(
         r#"WITH released AS (
                UPDATE promotion_redemptions SET released_at = now()

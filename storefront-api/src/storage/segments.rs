@@ -137,6 +137,13 @@ pub async fn add_members(
         ));
     }
     let mut tx = db.begin().await?;
+    // Held until the members are in: an erasure of one of them waits, then removes them.
+    sqlx::query!(
+        "SELECT id FROM accounts WHERE id = ANY($1) ORDER BY id FOR SHARE",
+        account_ids
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     let unknown = sqlx::query_scalar!(
         r#"SELECT wanted.id AS "id!" FROM unnest($1::uuid[]) AS wanted(id)
             WHERE NOT EXISTS (SELECT 1 FROM accounts a
@@ -209,11 +216,41 @@ pub async fn remove_member(
     Ok(())
 }
 
+/// Whether one customer belongs to `segment` now (`score`: theirs in the latest run). The
+/// same rule as [`members`], asked of one account by its key — a cart read asks it — rather
+/// than of every account.
+pub async fn includes(
+    db: &PgPool,
+    segment: &Segment,
+    score: Option<&ScoredCustomer>,
+    account_id: Uuid,
+) -> Result<bool, StoreError> {
+    let found = members_of(
+        db,
+        segment,
+        score.map(std::slice::from_ref).unwrap_or_default(),
+        Some(account_id),
+    )
+    .await?;
+    Ok(!found.is_empty())
+}
+
 /// Who belongs to `segment` now, by email: a static group's members, or the customers its
 /// rule matches over their paid orders and `scores` (the latest run's; a churn condition
-/// needs a score). With `only`, just that customer, if they belong. Staff, disabled and
-/// erased accounts never do.
+/// needs a score). Staff, disabled and erased accounts never do.
 pub async fn members(
+    db: &PgPool,
+    segment: &Segment,
+    scores: &[ScoredCustomer],
+) -> Result<Vec<SegmentMember>, StoreError> {
+    members_of(db, segment, scores, None).await
+}
+
+/// The candidates are the account `only` when it is given (found by its key), every account
+/// otherwise: the two branches of a `UNION ALL`, each guarded by a condition on the parameter
+/// alone, so even a cached generic plan skips the branch it does not need instead of
+/// scanning every account for a cart read.
+async fn members_of(
     db: &PgPool,
     segment: &Segment,
     scores: &[ScoredCustomer],
@@ -226,10 +263,12 @@ pub async fn members(
     let rule = segment.rule.clone().unwrap_or_default();
     let group = (segment.kind == SegmentKind::Static).then_some(segment.id);
     let rows = sqlx::query!(
-        r#"SELECT a.id, a.email::text AS "email!", a.full_name, st.orders AS "orders!",
+        r#"SELECT a.id AS "id!", a.email::text AS "email!", a.full_name AS "full_name!", st.orders AS "orders!",
                   st.spent AS "spent!", st.last_order_at, s.band AS "band?",
                   s.probability AS "probability?", s.predicted_value_minor AS "predicted_value_minor?"
-             FROM accounts a
+             FROM (SELECT * FROM accounts WHERE $5::uuid IS NULL
+                   UNION ALL
+                   SELECT * FROM accounts WHERE id = $5) a
              LEFT JOIN UNNEST($1::uuid[], $2::text[], $3::float8[], $4::int8[])
                   AS s (account_id, band, probability, predicted_value_minor)
                   ON s.account_id = a.id
@@ -241,7 +280,6 @@ pub async fn members(
                    WHERE o.account_id = a.id AND o.paid_at IS NOT NULL
                      AND o.status <> 'cancelled') st
             WHERE a.role = 'customer' AND a.erased_at IS NULL AND a.disabled_at IS NULL
-              AND ($5::uuid IS NULL OR a.id = $5)
               AND ($6::uuid IS NULL OR EXISTS (SELECT 1 FROM customer_segment_members m
                                                 WHERE m.segment_id = $6 AND m.account_id = a.id))
               AND (NOT $7 OR s.account_id IS NOT NULL)

@@ -234,6 +234,26 @@ async fn a_static_group_is_filled_by_hand_and_only_its_members_get_its_promotion
     let order: Value = paid.json().await.expect("json");
     assert_eq!(order["order"]["totals"]["discount"]["amount_minor"], 400);
 
+    // A member who erases their account leaves the group with everything else.
+    let (leaving_token, leaving) = app.customer().await;
+    assert_eq!(add(json!([leaving])).await.status(), StatusCode::CREATED);
+    let erased = app
+        .request(
+            Method::DELETE,
+            "/api/v1/me",
+            Some(&leaving_token),
+            Some(json!({ "password": "correct horse battery" })),
+        )
+        .await;
+    assert_eq!(erased.status(), StatusCode::NO_CONTENT);
+    let left: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM customer_segment_members WHERE account_id = $1")
+            .bind(leaving)
+            .fetch_one(&app.db)
+            .await
+            .expect("count");
+    assert_eq!(left, 0);
+
     let dynamic = segment(
         &app,
         &staff,
