@@ -71,6 +71,30 @@ async fn click(client: &Client, css: &str) {
     wait(client, css).await.click().await.unwrap();
 }
 
+/// Asks a `Confirmed` button's question and answers yes. The click is made again when the
+/// question did not open: a screen that has just refetched a table above the button moves it
+/// between the driver finding it and clicking, and the click lands beside it — a person would
+/// simply click again.
+async fn confirm(client: &Client, id: &str) {
+    let yes = format!("#{id}-yes");
+    for _ in 0..5 {
+        if let Ok(button) = client.find(Locator::Css(&format!("#{id}"))).await {
+            let _ = button.click().await;
+        }
+        let asked = client
+            .wait()
+            .at_most(Duration::from_secs(5))
+            .for_element(Locator::Css(&yes))
+            .await;
+        if let Ok(answer) = asked {
+            answer.click().await.unwrap();
+            return;
+        }
+    }
+    screenshot(client, "unconfirmed").await;
+    panic!("`#{id}` did not ask its question after five clicks (see unconfirmed.png)");
+}
+
 async fn wait(client: &Client, css: &str) -> fantoccini::elements::Element {
     wait_within(client, css, Duration::from_secs(60)).await
 }
@@ -373,12 +397,12 @@ async fn scenario(client: &Client, api: &str) {
     // Orders: fulfil and ship the newest paid order, each after a confirmation.
     click(client, "#nav-orders").await;
     click(client, "button.order-open").await;
-    click(client, "#fulfil").await;
-    click(client, "#fulfil-yes").await;
+    wait(client, "#fulfil").await;
+    confirm(client, "fulfil").await;
     wait_text(client, "#order-status", |t| t == "Packed").await;
     fill(client, "#tracking", "1Z999AA10123456784").await;
-    click(client, "#ship").await;
-    click(client, "#ship-yes").await;
+    wait(client, "#ship").await;
+    confirm(client, "ship").await;
     wait_text(client, "#order-status", |t| t == "Shipped").await;
     screenshot(client, "orders").await;
 
@@ -489,8 +513,8 @@ async fn scenario(client: &Client, api: &str) {
     assert_eq!(drawn[0], json!(["roc", true]), "{drawn:?}");
     assert!(drawn.iter().all(|c| c[1] == true), "{drawn:?}");
     screenshot(client, "churn-trained").await;
-    click(client, "#deploy").await;
-    click(client, "#deploy-yes").await;
+    wait(client, "#deploy").await;
+    confirm(client, "deploy").await;
     let notice = wait_text(client, "#churn-notice", |t| !t.is_empty()).await;
     let version = notice
         .rsplit(' ')
@@ -591,14 +615,14 @@ async fn campaign_scenario(client: &Client, api: &str) {
     click(client, "#nav-churn").await;
     click(client, "#train").await;
     wait_within(client, "#run-models", TRAINING).await;
-    click(client, "#deploy").await;
-    click(client, "#deploy-yes").await;
+    wait(client, "#deploy").await;
+    confirm(client, "deploy").await;
     wait_text(client, "#churn-notice", |t| {
         t.starts_with("Deployed and active:")
     })
     .await;
-    click(client, "#score-all").await;
-    click(client, "#score-all-yes").await;
+    wait(client, "#score-all").await;
+    confirm(client, "score-all").await;
     wait_text(client, "#score-job p", |t| t.ends_with("finished")).await;
 
     // The job is listed as the latest scoring run, with the customers it scored; the test
@@ -746,8 +770,8 @@ async fn campaign_scenario(client: &Client, api: &str) {
     wait(client, "#preview-stale").await;
 
     // Launched after confirming, the campaign opens on its results.
-    click(client, "#campaign-launch").await;
-    click(client, "#campaign-launch-yes").await;
+    wait(client, "#campaign-launch").await;
+    confirm(client, "campaign-launch").await;
     wait_text(client, "#campaign-name", |t| t == "Winter win-back 2026").await;
     let id = wait(client, "#campaigns tr[data-campaign]")
         .await
@@ -828,8 +852,8 @@ async fn campaign_scenario(client: &Client, api: &str) {
     wait_text(client, "#campaigns .campaign-state", |t| t == "paused").await;
     click(client, "#campaign-resume").await;
     wait_text(client, "#campaign-status", |t| t == "running").await;
-    click(client, "#campaign-end").await;
-    click(client, "#campaign-end-yes").await;
+    wait(client, "#campaign-end").await;
+    confirm(client, "campaign-end").await;
     wait_text(client, "#campaign-status", |t| t == "ended").await;
     assert!(client.find(Locator::Css("#campaign-pause")).await.is_err());
     assert!(client.find(Locator::Css("#campaign-end")).await.is_err());
