@@ -44,6 +44,14 @@ pub enum ApiError {
         message: String,
         details: Value,
     },
+    /// A request understood but refused whole for what it holds, with a structured list of
+    /// why (a catalog file's problems by line and column).
+    #[error("{message}")]
+    Unprocessable {
+        code: &'static str,
+        message: String,
+        details: Value,
+    },
     #[error("This route does not accept that method.")]
     MethodNotAllowed,
     #[error("request body too large")]
@@ -119,7 +127,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthenticated | Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::MissingPermission(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -140,6 +148,7 @@ impl ApiError {
         match self {
             Self::BadRequest { code, .. }
             | Self::Conflict { code, .. }
+            | Self::Unprocessable { code, .. }
             | Self::Unauthorized { code, .. } => code,
             Self::Validation(_) => "validation_failed",
             Self::Unauthenticated => "unauthenticated",
@@ -179,7 +188,7 @@ impl ApiError {
     fn details(&self) -> Value {
         match self {
             Self::Validation(fields) => serde_json::json!({ "fields": fields }),
-            Self::Conflict { details, .. } => details.clone(),
+            Self::Conflict { details, .. } | Self::Unprocessable { details, .. } => details.clone(),
             Self::RateLimited { retry_after_secs } => {
                 serde_json::json!({ "retry_after_secs": retry_after_secs })
             }

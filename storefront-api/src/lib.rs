@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod campaigns;
 pub mod cart_pricing;
+pub mod catalog_import;
 pub mod catalog_listing;
 pub mod checkout;
 pub mod churn;

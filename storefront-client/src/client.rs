@@ -207,6 +207,18 @@ impl Client {
         &self,
         builder: reqwest::RequestBuilder,
     ) -> Result<T, ClientError> {
+        let (status, bytes) = self.send_raw(builder).await?;
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Unexpected {
+            status,
+            message: e.to_string(),
+        })
+    }
+
+    /// Sends the request; a success's status and body as they came (a CSV file, say).
+    async fn send_raw(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<(u16, Vec<u8>), ClientError> {
         let response = self.answer(builder).await?;
         let status = response.status().as_u16();
         let bytes = response
@@ -214,10 +226,7 @@ impl Client {
             .await
             .map_err(|e| ClientError::Unreachable(e.to_string()))?;
         if (200..300).contains(&status) {
-            serde_json::from_slice(&bytes).map_err(|e| ClientError::Unexpected {
-                status,
-                message: e.to_string(),
-            })
+            Ok((status, bytes.to_vec()))
         } else {
             Err(error_from(status, &bytes))
         }

@@ -87,6 +87,13 @@ impl Money {
         format!("{sign}{symbol}{}", self.unsigned_amount())
     }
 
+    /// The amount as a plain decimal in major units (`19.99`, `-0.05`, `1200` for JPY), as
+    /// spreadsheets and CSV files write it.
+    pub fn decimal(&self) -> String {
+        let sign = if self.amount_minor < 0 { "-" } else { "" };
+        format!("{sign}{}", self.unsigned_amount())
+    }
+
     fn unsigned_amount(&self) -> String {
         let digits = u32::from(self.currency.minor_unit_digits());
         let abs = self.amount_minor.unsigned_abs();

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub mod edits;
+pub mod import;
 
 const MAX_SLUG_LEN: usize = 120;
 

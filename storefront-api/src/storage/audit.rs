@@ -163,6 +163,76 @@ pub async fn record(
     Ok(())
 }
 
+/// The rows of many products or variants as JSON, for before/after snapshots of a bulk
+/// write (the catalog import); ids that do not exist are left out.
+pub async fn catalog_snapshots(
+    tx: &mut Transaction<'_, Postgres>,
+    entity: Entity,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Value>, sqlx::Error> {
+    let rows = match entity {
+        Entity::Product => sqlx::query!(
+            r#"SELECT id, to_jsonb(p) - 'search_document' AS "row!" FROM products p
+                    WHERE id = ANY($1)"#,
+            ids
+        )
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.row))
+        .collect(),
+        Entity::Variant => sqlx::query!(
+            r#"SELECT id, to_jsonb(v) AS "row!" FROM variants v WHERE id = ANY($1)"#,
+            ids
+        )
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.row))
+        .collect(),
+        other => {
+            let mut rows = std::collections::HashMap::new();
+            for id in ids {
+                rows.insert(*id, snapshot(tx, other, *id).await?);
+            }
+            rows
+        }
+    };
+    Ok(rows)
+}
+
+/// Writes one audit row per entity of a bulk change, in one statement: `before` holds the
+/// rows as they were (none for a creation), `after` as they are.
+pub async fn record_many(
+    tx: &mut Transaction<'_, Postgres>,
+    actor_id: Uuid,
+    action: &str,
+    entity: Entity,
+    before: &std::collections::HashMap<Uuid, Value>,
+    after: &std::collections::HashMap<Uuid, Value>,
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<Uuid> = after.keys().copied().collect();
+    let befores: Vec<Value> = ids
+        .iter()
+        .map(|id| before.get(id).cloned().unwrap_or(Value::Null))
+        .collect();
+    let afters: Vec<Value> = ids.iter().map(|id| after[id].clone()).collect();
+    sqlx::query!(
+        r#"INSERT INTO audit_log (actor_id, action, entity, entity_id, before, after)
+           SELECT $1, $2, $3, u.id, u.before, u.after
+             FROM UNNEST($4::uuid[], $5::jsonb[], $6::jsonb[]) AS u(id, before, after)"#,
+        actor_id,
+        action,
+        entity.as_str(),
+        &ids,
+        &befores,
+        &afters,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Writes one audit row on its own, for changes made outside PostgreSQL (MongoDB reviews).
 pub async fn record_alone(
     db: &PgPool,

@@ -121,30 +121,47 @@ pub async fn record(
     )
     .fetch_one(&mut **tx)
     .await?;
-    let before = movement.stock_after - movement.delta;
-    if movement.stock_after <= LOW_STOCK_THRESHOLD && before > LOW_STOCK_THRESHOLD {
-        let variant = sqlx::query!(
-            "SELECT v.sku, v.product_id, p.name AS product_name
-               FROM variants v JOIN products p ON p.id = v.product_id WHERE v.id = $1",
-            movement.variant_id
-        )
-        .fetch_one(&mut **tx)
-        .await?;
-        super::outbox::publish(
-            tx,
-            "stock.low",
-            serde_json::json!({
-                "variant_id": movement.variant_id,
-                "sku": variant.sku,
-                "product_id": variant.product_id,
-                "product_name": variant.product_name,
-                "stock_on_hand": movement.stock_after,
-                "threshold": LOW_STOCK_THRESHOLD,
-            }),
-        )
-        .await?;
-    }
+    announce_if_low(
+        tx,
+        movement.variant_id,
+        movement.stock_after - movement.delta,
+        movement.stock_after,
+    )
+    .await?;
     Ok(recorded)
+}
+
+/// Announces `stock.low` when a change took a variant from `before` down to the low-stock
+/// threshold (once per crossing, not on every sale below it).
+pub async fn announce_if_low(
+    tx: &mut Transaction<'_, Postgres>,
+    variant_id: Uuid,
+    before: i32,
+    stock_after: i32,
+) -> Result<(), sqlx::Error> {
+    if stock_after > LOW_STOCK_THRESHOLD || before <= LOW_STOCK_THRESHOLD {
+        return Ok(());
+    }
+    let variant = sqlx::query!(
+        "SELECT v.sku, v.product_id, p.name AS product_name
+           FROM variants v JOIN products p ON p.id = v.product_id WHERE v.id = $1",
+        variant_id
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    super::outbox::publish(
+        tx,
+        "stock.low",
+        serde_json::json!({
+            "variant_id": variant_id,
+            "sku": variant.sku,
+            "product_id": variant.product_id,
+            "product_name": variant.product_name,
+            "stock_on_hand": stock_after,
+            "threshold": LOW_STOCK_THRESHOLD,
+        }),
+    )
+    .await
 }
 
 /// What a sale took: the stock left and the price it was sold at.

@@ -11,6 +11,7 @@ mod bad_input;
 mod campaigns;
 mod cart;
 mod catalog;
+mod catalog_import;
 mod chaos;
 mod checkout;
 mod churn;

@@ -15,6 +15,7 @@ use crate::staff::catalog::{
     MovementEnvelope, MovementList, ProductDraft, ProductPatch, StaffListParams, StaffProductList,
     StockAdjustment, VariantDraft, VariantPatch,
 };
+use crate::staff::catalog_import::{ImportEnvelope, ImportParams, ImportReport};
 use crate::staff::churn::{
     ChurnDataset, ChurnEnvelope, CustomerChurn, JobEnvelope, ModelEnvelope, ModelList,
     RegisteredModel,
@@ -132,6 +133,33 @@ impl Client {
             )
             .await?;
         Ok(envelope.movement)
+    }
+
+    /// `POST /admin/catalog/import`: sends a CSV file. A dry run reports what the import
+    /// would do and every problem; an import of a file with problems is refused whole (422
+    /// `import_invalid`, the problems in the error's `details.problems`).
+    pub async fn import_catalog(
+        &self,
+        csv: Vec<u8>,
+        dry_run: bool,
+    ) -> Result<ImportReport, ClientError> {
+        let envelope: ImportEnvelope = self
+            .send(
+                self.request(Method::POST, "/admin/catalog/import")
+                    .query(&ImportParams { dry_run })
+                    .header(reqwest::header::CONTENT_TYPE, "text/csv")
+                    .body(csv),
+            )
+            .await?;
+        Ok(envelope.import)
+    }
+
+    /// `GET /admin/catalog/export`: the whole catalog as CSV, in the import's format.
+    pub async fn export_catalog(&self) -> Result<Vec<u8>, ClientError> {
+        let (_, csv) = self
+            .send_raw(self.request(Method::GET, "/admin/catalog/export"))
+            .await?;
+        Ok(csv)
     }
 
     /// `GET /admin/variants/{id}/stock-adjustments`: the stock ledger, newest first.

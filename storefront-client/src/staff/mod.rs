@@ -4,6 +4,7 @@
 
 pub mod campaigns;
 pub mod catalog;
+pub mod catalog_import;
 pub mod churn;
 pub mod customers;
 pub mod dashboard;

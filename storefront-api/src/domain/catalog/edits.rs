@@ -49,55 +49,26 @@ impl Problems {
 
     /// A description: empty, or prose of at most [`MAX_DESCRIPTION`] characters.
     fn description(&mut self, value: &str) {
-        if !value.trim().is_empty()
-            && let Err(message) = text::prose(value, MAX_DESCRIPTION)
-        {
+        if let Err(message) = check_description(value) {
             self.add("description", message);
         }
     }
 
     fn images(&mut self, urls: &[String]) {
-        if urls.len() > MAX_IMAGES {
-            self.add("image_urls", format!("at most {MAX_IMAGES} images"));
-        }
-        for url in urls {
-            let link = url.starts_with("https://") || url.starts_with("http://");
-            if !(link || url.starts_with('/')) || url.len() > MAX_IMAGE_URL {
-                self.add(
-                    "image_urls",
-                    format!("`{url}` is not an http(s) URL or absolute path"),
-                );
-            }
+        for message in image_url_problems(urls) {
+            self.add("image_urls", message);
         }
     }
 
     fn options(&mut self, options: &serde_json::Value) {
-        let valid = options.as_object().is_some_and(|map| {
-            map.len() <= MAX_OPTIONS
-                && map.iter().all(|(name, value)| {
-                    !name.is_empty()
-                        && name.len() <= MAX_OPTION_NAME
-                        && !text::has_control(name)
-                        && value
-                            .as_str()
-                            .is_some_and(|v| v.len() <= MAX_OPTION_VALUE && !text::has_control(v))
-                })
-        });
-        if !valid {
-            self.add(
-                "options",
-                format!(
-                    "must be an object of up to {MAX_OPTIONS} option names mapped to text values"
-                ),
-            );
+        if let Err(message) = check_options(options) {
+            self.add("options", message);
         }
     }
 
     fn price(&mut self, field: &str, amount_minor: i64) {
-        if amount_minor < 0 {
-            self.add(field, "must not be negative");
-        } else if amount_minor > MAX_PRICE_MINOR {
-            self.add(field, "is larger than any price the shop accepts");
+        if let Err(message) = check_price(amount_minor) {
+            self.add(field, message);
         }
     }
 
@@ -106,6 +77,81 @@ impl Problems {
             Some(edit) if self.0.is_empty() => Ok(edit),
             _ => Err(self.0),
         }
+    }
+}
+
+/// A product's name: one line of text. The import checks its cells with these same rules.
+pub(super) fn product_name(value: &str) -> Result<String, String> {
+    text::line(value, MAX_PRODUCT_NAME)
+}
+
+/// A variant's title: one line of text.
+pub(super) fn variant_title(value: &str) -> Result<String, String> {
+    text::line(value, MAX_VARIANT_TITLE)
+}
+
+/// A description: empty, or prose of at most [`MAX_DESCRIPTION`] characters.
+pub(super) fn check_description(value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        return Ok(());
+    }
+    text::prose(value, MAX_DESCRIPTION).map(drop)
+}
+
+/// What is wrong with a product's image list, one message per problem.
+pub(super) fn image_url_problems(urls: &[String]) -> Vec<String> {
+    let mut problems = Vec::new();
+    if urls.len() > MAX_IMAGES {
+        problems.push(format!("at most {MAX_IMAGES} images"));
+    }
+    for url in urls {
+        let link = url.starts_with("https://") || url.starts_with("http://");
+        if !(link || url.starts_with('/')) || url.len() > MAX_IMAGE_URL {
+            problems.push(format!("`{url}` is not an http(s) URL or absolute path"));
+        }
+    }
+    problems
+}
+
+/// A variant's options: an object of option names mapped to text values.
+pub(super) fn check_options(options: &serde_json::Value) -> Result<(), String> {
+    let valid = options.as_object().is_some_and(|map| {
+        map.len() <= MAX_OPTIONS
+            && map.iter().all(|(name, value)| {
+                !name.is_empty()
+                    && name.len() <= MAX_OPTION_NAME
+                    && !text::has_control(name)
+                    && value
+                        .as_str()
+                        .is_some_and(|v| v.len() <= MAX_OPTION_VALUE && !text::has_control(v))
+            })
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be an object of up to {MAX_OPTIONS} option names mapped to text values"
+        ))
+    }
+}
+
+/// A price or compare-at price in minor units.
+pub(super) fn check_price(amount_minor: i64) -> Result<(), String> {
+    if amount_minor < 0 {
+        Err("must not be negative".into())
+    } else if amount_minor > MAX_PRICE_MINOR {
+        Err("is larger than any price the shop accepts".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Stock a new variant starts with, or an import sets: 0 to a million.
+pub(super) fn check_stock_level(units: i32) -> Result<(), String> {
+    if (0..=MAX_INITIAL_STOCK).contains(&units) {
+        Ok(())
+    } else {
+        Err(format!("must be between 0 and {MAX_INITIAL_STOCK}"))
     }
 }
 
@@ -122,7 +168,9 @@ pub struct NewProduct {
 impl NewProduct {
     pub fn parse(draft: ProductDraft) -> Result<Self, Vec<FieldError>> {
         let mut problems = Problems::default();
-        let name = problems.text("name", &draft.name, MAX_PRODUCT_NAME);
+        let name = problems
+            .check("name", product_name(&draft.name))
+            .unwrap_or_else(|| draft.name.trim().to_owned());
         problems.description(&draft.description);
         problems.images(&draft.image_urls);
         let slug = draft.slug.unwrap_or_else(|| slugify(&draft.name));
@@ -209,12 +257,7 @@ impl NewVariant {
             "compare_at_minor",
             check_compare_at(draft.price_minor, draft.compare_at_minor),
         );
-        if !(0..=MAX_INITIAL_STOCK).contains(&draft.initial_stock) {
-            problems.add(
-                "initial_stock",
-                format!("must be between 0 and {MAX_INITIAL_STOCK}"),
-            );
-        }
+        problems.check("initial_stock", check_stock_level(draft.initial_stock));
         let edit = sku.map(|sku| Self {
             sku,
             title,

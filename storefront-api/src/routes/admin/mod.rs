@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod campaigns;
 pub mod catalog;
+pub mod catalog_import;
 pub mod churn;
 pub mod customers;
 pub mod dashboard;
@@ -23,6 +24,7 @@ use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     catalog::router()
+        .merge(catalog_import::router())
         .merge(customers::router())
         .merge(dashboard::router())
         .merge(churn::router())

@@ -3,6 +3,7 @@
 //! invariants and the stock ledger.
 
 mod categories;
+pub mod import;
 mod listing;
 mod products;
 mod variants;
