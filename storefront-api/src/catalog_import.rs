@@ -49,11 +49,14 @@ pub async fn import(
     store::import::apply(&mut tx, &plan, actor_id).await?;
     tx.commit().await?;
     report.applied = true;
-    let changed = report.products_created + report.products_updated;
-    if changed > 0 {
-        store::refresh_search_lexicon(&state.db).await?;
-    }
     state.catalog_cache.invalidate().await;
+    // Only typo corrections read the lexicon: a failed refresh must not fail a committed
+    // import.
+    if report.products_created + report.products_updated > 0
+        && let Err(error) = store::refresh_search_lexicon(&state.db).await
+    {
+        tracing::warn!(%error, "search lexicon not refreshed after a catalog import");
+    }
     Ok(report)
 }
 

@@ -18,8 +18,14 @@
 //!   scores, a product's reviews, and the one write among them, activating the active model
 //!   again.
 //!
+//! * `catalog-import`: writes a catalog file of `--products` new products (one variant each,
+//!   slugs unique to the run) to `--file`, then times, as staff: its dry run, its import,
+//!   importing it again (nothing to change) and exporting the whole catalog. It writes real
+//!   products (as drafts): run it against a development database, never a shop's.
+//!
 //! Prints a summary on stderr and one JSON object on stdout: completed operations per
-//! second, their latency percentiles, and the failed requests by step and status.
+//! second, their latency percentiles, and the failed requests by step and status (for
+//! `catalog-import`, the seconds each step took).
 
 use std::{
     collections::BTreeMap,
@@ -77,6 +83,14 @@ enum Workload {
         #[arg(long)]
         hot: bool,
     },
+    /// Staff importing a file of new products as CSV, timed step by step.
+    CatalogImport {
+        #[arg(long, default_value_t = 10_000)]
+        products: usize,
+        /// Where the generated file is written (and kept, e.g. for a COPY beside it).
+        #[arg(long)]
+        file: PathBuf,
+    },
     /// Clients reading one MongoDB-backed route in a loop.
     MongoReads {
         #[arg(long, value_enum)]
@@ -133,6 +147,9 @@ async fn main() -> Result<()> {
     let args = Args::parse();
     let api = Client::new(&args.api);
     let run_for = Duration::from_secs(args.seconds);
+    if let Workload::CatalogImport { products, file } = &args.workload {
+        return catalog_import(&staff(&api, &args).await?, *products, file).await;
+    }
     let (what, started, tallies) = match &args.workload {
         Workload::Checkout {
             shop_api,
@@ -154,6 +171,7 @@ async fn main() -> Result<()> {
                 serde_json::json!({"workload": "checkout", "customers": customers, "hot": hot});
             (what, started, futures::future::join_all(loops).await)
         }
+        Workload::CatalogImport { .. } => unreachable!("answered above"),
         Workload::MongoReads { route, clients } => {
             let staff = staff(&api, &args).await?;
             let read = MongoRead::prepare(*route, &staff).await?;
@@ -169,6 +187,74 @@ async fn main() -> Result<()> {
         total.add(tally.context("a client's loop panicked")?);
     }
     report(what, &mut total, started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// A catalog file of `products` new products in the first category, one variant each with a
+/// price and stock, under slugs no earlier run used.
+async fn catalog_file(staff: &Client, products: usize) -> Result<Vec<u8>> {
+    let categories = staff.categories().await.context("reading the categories")?;
+    let category = &categories.first().context("the shop has no category")?.slug;
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let mut csv = String::from(
+        "product_slug,product_name,description,category,currency,sku,variant_title,options,price,stock\n",
+    );
+    for i in 0..products {
+        let cents = 500 + (i * 7919) % 20_000;
+        csv.push_str(&format!(
+            "bench-{run}-{i},Bench product {i},\"A product of the import benchmark, number {i}.\",\
+             {category},EUR,B{run}-{i},One size,Size=One,{}.{:02},{}\n",
+            cents / 100,
+            cents % 100,
+            i % 50
+        ));
+    }
+    Ok(csv.into_bytes())
+}
+
+async fn catalog_import(staff: &Client, products: usize, file: &std::path::Path) -> Result<()> {
+    let csv = catalog_file(staff, products).await?;
+    std::fs::write(file, &csv).with_context(|| format!("cannot write {}", file.display()))?;
+    let timed = |started: Instant| started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let dry = staff.import_catalog(csv.clone(), true).await?;
+    let dry_run_s = timed(started);
+    if !dry.problems.is_empty() {
+        bail!("the generated file has problems: {:?}", &dry.problems[..1]);
+    }
+    let started = Instant::now();
+    let done = staff.import_catalog(csv.clone(), false).await?;
+    let import_s = timed(started);
+    if done.products_created != products as u64 {
+        bail!("{} products created of {products}", done.products_created);
+    }
+    let started = Instant::now();
+    let again = staff.import_catalog(csv, false).await?;
+    let again_s = timed(started);
+    if again.products_unchanged != products as u64 {
+        bail!(
+            "the second import changed {} products",
+            again.products_updated
+        );
+    }
+    let started = Instant::now();
+    let exported = staff.export_catalog().await?;
+    let export_s = timed(started);
+    eprintln!(
+        "{products} products: dry run {dry_run_s:.2} s, import {import_s:.2} s, \
+         again {again_s:.2} s, export of {} bytes {export_s:.2} s",
+        exported.len()
+    );
+    println!(
+        "{}",
+        serde_json::json!({
+            "workload": "catalog-import", "products": products, "dry_run_s": dry_run_s,
+            "import_s": import_s, "again_s": again_s, "export_s": export_s,
+            "export_bytes": exported.len(),
+        })
+    );
     Ok(())
 }
 

@@ -55,8 +55,24 @@ request = function()
 end
 "#;
 
-pub fn bench(ws: &Workspace, seconds: u32, connections: u32, instances: usize) -> Result<()> {
+/// A part of the benchmark to run alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// The catalog import of 10,000 products, beside `COPY`.
+    Import,
+}
+
+pub fn bench(
+    ws: &Workspace,
+    seconds: u32,
+    connections: u32,
+    instances: usize,
+    only: Option<Part>,
+) -> Result<()> {
     api::up(ws, false, instances)?;
+    if only == Some(Part::Import) {
+        return print_import(ws);
+    }
     ensure_program("wrk", "wrk")?;
     let slug = first_product_slug()?;
     let api = format!("http://{HOST}:{API_PORT}");
@@ -144,8 +160,23 @@ pub fn bench(ws: &Workspace, seconds: u32, connections: u32, instances: usize) -
     for row in relay {
         println!("{row}");
     }
-    // Last: its orders leave messages in the outbox, which the relay's burst must not meet.
+    // After the relay: its orders leave messages in the outbox, which the relay's burst must
+    // not meet.
     print_loads(ws, seconds, connections, instances)?;
+    print_import(ws)
+}
+
+/// The catalog import of 10,000 new products (as drafts: the shop's listings stay as they
+/// were), step by step, beside `COPY` of the same file.
+fn print_import(ws: &Workspace) -> Result<()> {
+    let generator = bench_load::build(ws)?;
+    let rows = crate::bench_import::measure(ws, &generator, &format!("http://{HOST}:{API_PORT}"))?;
+    println!();
+    println!("| catalog import, release build, loopback | seconds |");
+    println!("| --- | ---: |");
+    for row in rows {
+        println!("{row}");
+    }
     Ok(())
 }
 

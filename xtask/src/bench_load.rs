@@ -120,19 +120,23 @@ struct Measured {
     failed: u64,
 }
 
+/// The load generator's result: the JSON object it prints as its last such line.
+pub fn result_line(output: &str) -> Result<serde_json::Value> {
+    let line = output
+        .lines()
+        .rev()
+        .find(|line| line.starts_with('{'))
+        .context("the load generator printed no result")?;
+    serde_json::from_str(line).with_context(|| format!("not JSON: {line}"))
+}
+
 impl Measured {
     fn parse(output: &str) -> Result<Self> {
-        let line = output
-            .lines()
-            .rev()
-            .find(|line| line.starts_with('{'))
-            .context("the load generator printed no result")?;
-        let result: serde_json::Value =
-            serde_json::from_str(line).with_context(|| format!("not JSON: {line}"))?;
+        let result = result_line(output)?;
         let number = |key: &str| -> Result<f64> {
             result[key]
                 .as_f64()
-                .with_context(|| format!("no {key} in {line}"))
+                .with_context(|| format!("no {key} in {result}"))
         };
         Ok(Self {
             per_second: number("per_second")?,

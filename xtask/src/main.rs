@@ -23,6 +23,7 @@
 
 mod api;
 mod bench;
+mod bench_import;
 mod bench_load;
 mod bench_relay;
 mod checks;
@@ -112,6 +113,9 @@ enum Command {
         /// through it as well.
         #[arg(long, default_value_t = 1)]
         instances: usize,
+        /// Measure only this part (`import`: the catalog import of 10,000 products).
+        #[arg(long)]
+        only: Option<bench::Part>,
     },
 }
 
@@ -136,6 +140,7 @@ fn main() -> Result<()> {
             seconds,
             connections,
             instances,
-        } => bench::bench(&ws, seconds, connections, instances),
+            only,
+        } => bench::bench(&ws, seconds, connections, instances, only),
     }
 }

@@ -11,10 +11,81 @@ use uuid::Uuid;
 use crate::{Console, ConsoleError};
 
 pub use console_protocol::catalog::{
-    CategoryChoice, NewVariant, STOCK_REASONS, VariantEdit, category_choices, parse_options,
+    CategoryChoice, ExportedFile, NewVariant, STOCK_REASONS, VariantEdit, category_choices,
+    import_summary, parse_options,
 };
+use storefront_client::staff::catalog_import::ImportReport;
+
+/// A file staff named: trimmed, `~/` for the home folder.
+fn local_path(raw: &str) -> Result<std::path::PathBuf, ConsoleError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(ConsoleError::invalid("path", "name a CSV file"));
+    }
+    match (raw.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => Ok(std::path::Path::new(&home).join(rest)),
+        _ => Ok(std::path::PathBuf::from(raw)),
+    }
+}
+
+/// Records in an RFC 4180 file: its line ends outside quotes (a quoted cell may hold line
+/// breaks; `""` inside one toggles twice and changes nothing).
+fn csv_records(csv: &[u8]) -> u64 {
+    let mut quoted = false;
+    let mut records = 0;
+    for byte in csv {
+        match byte {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => records += 1,
+            _ => {}
+        }
+    }
+    records
+}
+
+/// Runs file I/O off the async threads; a failure is staff's to fix (`path`).
+async fn on_disk<T: Send + 'static>(
+    path: std::path::PathBuf,
+    io: impl FnOnce(&std::path::Path) -> std::io::Result<T> + Send + 'static,
+    doing: &'static str,
+) -> Result<T, ConsoleError> {
+    tokio::task::spawn_blocking(move || {
+        io(&path).map_err(|e| {
+            ConsoleError::invalid("path", format!("cannot {doing} {}: {e}", path.display()))
+        })
+    })
+    .await
+    .map_err(|e| ConsoleError::Failed(format!("the file task stopped: {e}")))?
+}
 
 impl Console {
+    /// What importing the CSV file at `path` would do, and every problem it has; with
+    /// `apply`, imports it (all or nothing).
+    pub async fn import_catalog_file(
+        &self,
+        path: &str,
+        apply: bool,
+    ) -> Result<ImportReport, ConsoleError> {
+        let csv = on_disk(local_path(path)?, |p| std::fs::read(p), "read").await?;
+        self.call(|api| async move { api.import_catalog(csv, !apply).await })
+            .await
+    }
+
+    /// Writes the whole catalog to `path` as CSV, in the import's format.
+    pub async fn export_catalog_file(&self, path: &str) -> Result<ExportedFile, ConsoleError> {
+        let target = local_path(path)?;
+        let csv = self
+            .call(|api| async move { api.export_catalog().await })
+            .await?;
+        let rows = csv_records(&csv).saturating_sub(1);
+        let written = target.clone();
+        on_disk(target, move |p| std::fs::write(p, &csv), "write").await?;
+        Ok(ExportedFile {
+            path: written.display().to_string(),
+            rows,
+        })
+    }
+
     /// The shop's categories for the product forms.
     pub async fn categories(&self) -> Result<Vec<CategoryChoice>, ConsoleError> {
         let tree = self

@@ -141,6 +141,15 @@ impl Console {
             Request::CreatePromotion(c) => {
                 answer::<CreatePromotion>(self.create_promotion(&c.form).await)
             }
+            Request::CheckCatalogFile(c) => {
+                answer::<CheckCatalogFile>(self.import_catalog_file(&c.path, false).await)
+            }
+            Request::ImportCatalogFile(c) => {
+                answer::<ImportCatalogFile>(self.import_catalog_file(&c.path, true).await)
+            }
+            Request::ExportCatalogFile(c) => {
+                answer::<ExportCatalogFile>(self.export_catalog_file(&c.path).await)
+            }
             Request::SetPromotionActive(c) => {
                 answer::<SetPromotionActive>(self.set_promotion_active(c.id, c.active).await)
             }

@@ -987,3 +987,104 @@ async fn staff_start_and_pause_a_promotion() {
         .unwrap();
     assert!(!paused.active);
 }
+
+/// Staff export the demo catalog to a file, check it back (nothing to change), then import a
+/// file of their own: a bad row is named by line and column and nothing is imported until
+/// it is fixed; then the new product is in the shop.
+#[api_test_stack::test]
+async fn staff_export_and_import_the_catalog_as_csv_files() {
+    use staff_console::catalog::import_summary;
+
+    let api = ApiStack::start(200).await;
+    let dir = console_dir("catalog-files");
+    let console = Console::open(&dir).unwrap();
+    console
+        .log_in(&api.url, STAFF_EMAIL, STAFF_PASSWORD)
+        .await
+        .unwrap();
+    let exported = dir.join("catalog.csv");
+    let file = console
+        .export_catalog_file(exported.to_str().unwrap())
+        .await
+        .unwrap();
+    let products = console.products(None, None, 1).await.unwrap().meta.total;
+    assert!(
+        file.rows as i64 >= products,
+        "a row per variant at least: {file:?}, {products} products"
+    );
+    let check = console
+        .import_catalog_file(&file.path, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        import_summary(&check),
+        format!(
+            "{} rows: nothing to change — the catalog already says this.",
+            file.rows
+        )
+    );
+
+    let categories = public_json(format!("{}/api/v1/categories", api.url)).await;
+    let category = categories["categories"][0]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mine = dir.join("new.csv");
+    let write = |price: &str| {
+        std::fs::write(
+            &mine,
+            format!(
+                "product_slug,product_name,category,currency,product_status,sku,variant_title,price,stock\n\
+                 console-tote,Console Tote,{category},EUR,active,TOTE-1,Natural,{price},12\n"
+            ),
+        )
+        .unwrap()
+    };
+    write("19.999");
+    let check = console
+        .import_catalog_file(mine.to_str().unwrap(), false)
+        .await
+        .unwrap();
+    let named: Vec<(u64, &str)> = check
+        .problems
+        .iter()
+        .map(|p| (p.line, p.column.as_str()))
+        .collect();
+    assert_eq!(named, [(2, "price")], "{check:?}");
+    match console
+        .import_catalog_file(mine.to_str().unwrap(), true)
+        .await
+        .unwrap_err()
+    {
+        ConsoleError::Refused { code, .. } => assert_eq!(code, "import_invalid"),
+        other => panic!("{other:?}"),
+    }
+    let missing = reqwest::get(format!("{}/api/v1/products/console-tote", api.url))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404, "nothing was imported");
+
+    write("19.99");
+    let done = console
+        .import_catalog_file(mine.to_str().unwrap(), true)
+        .await
+        .unwrap();
+    assert_eq!(
+        import_summary(&done),
+        "1 row: 1 product created, 1 variant created."
+    );
+    let tote = public_json(format!("{}/api/v1/products/console-tote", api.url)).await;
+    assert_eq!(tote["product"]["price_from"]["amount_minor"], 1999);
+
+    match console
+        .import_catalog_file(dir.join("absent.csv").to_str().unwrap(), false)
+        .await
+        .unwrap_err()
+    {
+        ConsoleError::Invalid { field, message } => {
+            assert_eq!(field, "path");
+            assert!(message.contains("cannot read"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

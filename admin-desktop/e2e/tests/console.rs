@@ -394,6 +394,60 @@ async fn scenario(client: &Client, api: &str) {
         json!(["https://cdn.example.com/scarf.jpg"])
     );
 
+    // The catalog as a CSV file: exported, then a file of staff's own checked (its bad price
+    // named by line and column), corrected, checked again and imported after a confirmation.
+    let files = std::env::temp_dir().join(format!("console-e2e-csv-{}", std::process::id()));
+    std::fs::create_dir_all(&files).unwrap();
+    click(client, "#catalog-files").await;
+    let exported = files.join("catalog.csv");
+    fill(client, "#export-path", exported.to_str().unwrap()).await;
+    click(client, "#catalog-export").await;
+    wait_text(client, "#export-notice", |t| t.starts_with("Exported ")).await;
+    let csv = std::fs::read_to_string(&exported).unwrap();
+    assert!(csv.contains("SCARF-CHARCOAL"), "the new scarf is exported");
+    let mine = files.join("tote.csv");
+    let tote = |price: &str| {
+        format!(
+            "product_slug,product_name,category,currency,product_status,sku,variant_title,price,stock\n\
+             window-tote,Window Tote,cookware,EUR,active,TOTE-W,Natural,{price},4\n"
+        )
+    };
+    std::fs::write(&mine, tote("12.345")).unwrap();
+    fill(client, "#catalog-file", mine.to_str().unwrap()).await;
+    click(client, "#catalog-check").await;
+    let problem = wait_text(client, "#import-problems tbody", |t| !t.is_empty()).await;
+    assert!(
+        problem.starts_with("2") && problem.contains("price"),
+        "{problem}"
+    );
+    assert!(
+        client.find(Locator::Css("#catalog-import")).await.is_err(),
+        "no import while the file has a problem"
+    );
+    std::fs::write(&mine, tote("12.50")).unwrap();
+    click(client, "#catalog-check").await;
+    wait_text(client, "#import-summary", |t| {
+        t == "1 row: 1 product to create, 1 variant to create."
+    })
+    .await;
+    wait(client, "#catalog-import").await;
+    confirm(client, "catalog-import").await;
+    wait_text(client, "#import-summary", |t| {
+        t == "1 row: 1 product created, 1 variant created."
+    })
+    .await;
+    screenshot(client, "catalog-import").await;
+    let tote: Value = reqwest::get(format!("{api}/api/v1/products/window-tote"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        tote["product"]["price_from"]["amount_minor"], 1250,
+        "{tote}"
+    );
+
     // Orders: fulfil and ship the newest paid order, each after a confirmation.
     click(client, "#nav-orders").await;
     click(client, "button.order-open").await;

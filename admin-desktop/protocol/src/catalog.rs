@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use storefront_client::catalog::{CategoryNode, VariantStatus};
 use storefront_client::money::{Currency, Money};
 use storefront_client::staff::catalog::{VariantDraft, VariantPatch};
+use storefront_client::staff::catalog_import::ImportReport;
 use uuid::Uuid;
 
 use crate::ConsoleError;
@@ -136,6 +137,53 @@ pub fn parse_options(text: &str) -> Result<serde_json::Value, String> {
     Ok(serde_json::Value::Object(options))
 }
 
+/// A catalog written to a file: where, and how many rows (variants, and products without
+/// any) it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedFile {
+    pub path: String,
+    pub rows: u64,
+}
+
+/// What an import did, or a check says it would do, in a sentence: `1000 rows: 500 products
+/// to create, 1000 variants to create, stock to set for 3 variants.` Counts of nothing are
+/// left out; a file that changes nothing says so.
+pub fn import_summary(report: &ImportReport) -> String {
+    let (create, change) = if report.applied {
+        ("created", "changed")
+    } else {
+        ("to create", "to change")
+    };
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    let mut parts: Vec<String> = [
+        (report.products_created, "product", create),
+        (report.products_updated, "product", change),
+        (report.variants_created, "variant", create),
+        (report.variants_updated, "variant", change),
+    ]
+    .into_iter()
+    .filter(|(n, _, _)| *n > 0)
+    .map(|(n, noun, verb)| format!("{n} {noun}{} {verb}", plural(n)))
+    .collect();
+    if report.stock_changes > 0 {
+        let verb = if report.applied { "set" } else { "to set" };
+        let n = report.stock_changes;
+        parts.push(format!("stock {verb} for {n} variant{}", plural(n)));
+    }
+    let rows = format!("{} row{}", report.rows, plural(report.rows));
+    if !report.problems.is_empty() {
+        let n = report.problems.len();
+        return format!(
+            "{rows}: {n} problem{} to fix before anything can be imported.",
+            plural(n as u64)
+        );
+    }
+    if parts.is_empty() {
+        return format!("{rows}: nothing to change — the catalog already says this.");
+    }
+    format!("{rows}: {}.", parts.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +280,45 @@ mod tests {
             ..typed
         };
         assert!(negative.to_draft(euro).is_err());
+    }
+
+    #[test]
+    fn an_import_report_reads_as_a_sentence() {
+        use storefront_client::staff::catalog_import::ImportProblem;
+        let mut report = ImportReport {
+            rows: 1000,
+            products_created: 500,
+            variants_created: 1000,
+            stock_changes: 1,
+            ..ImportReport::default()
+        };
+        assert_eq!(
+            import_summary(&report),
+            "1000 rows: 500 products to create, 1000 variants to create, stock to set for 1 variant."
+        );
+        report.applied = true;
+        report.products_updated = 1;
+        assert_eq!(
+            import_summary(&report),
+            "1000 rows: 500 products created, 1 product changed, 1000 variants created, stock set for 1 variant."
+        );
+        let unchanged = ImportReport {
+            rows: 1,
+            products_unchanged: 1,
+            ..ImportReport::default()
+        };
+        assert_eq!(
+            import_summary(&unchanged),
+            "1 row: nothing to change — the catalog already says this."
+        );
+        report.problems = vec![ImportProblem {
+            line: 3,
+            column: "price".into(),
+            message: "bad".into(),
+        }];
+        assert_eq!(
+            import_summary(&report),
+            "1000 rows: 1 problem to fix before anything can be imported."
+        );
     }
 }

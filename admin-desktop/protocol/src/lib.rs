@@ -26,6 +26,7 @@ use storefront_client::staff::campaigns::{
     AudiencePreview, Campaign, CampaignDetail, CampaignList, CampaignStatus, ScoringRunList,
 };
 use storefront_client::staff::catalog::{ProductDraft, ProductPatch, StaffProductList};
+use storefront_client::staff::catalog_import::ImportReport;
 use storefront_client::staff::churn::{JobEnvelope, ModelList, RegisteredModel};
 use storefront_client::staff::customers::{CustomerEmail, CustomerList};
 use storefront_client::staff::dashboard::Dashboard;
@@ -41,7 +42,7 @@ use uuid::Uuid;
 pub use error::{CommandError, ConsoleError, ErrorKind};
 
 use campaigns::CampaignForm;
-use catalog::{CategoryChoice, NewVariant, VariantEdit};
+use catalog::{CategoryChoice, ExportedFile, NewVariant, VariantEdit};
 use churn::{TrainedRunView, TrainingOptions};
 use customers::CustomerView;
 use orders::{OrderAction, OrderFilter, OrderView};
@@ -151,6 +152,29 @@ commands! {
     CreatePromotion -> StaffPromotion;
     /// Pauses or resumes a promotion.
     SetPromotionActive -> StaffPromotion;
+    /// Checks a CSV file against the catalog: what importing it would do, and every problem
+    /// by line and column. Changes nothing.
+    CheckCatalogFile -> ImportReport;
+    /// Imports a CSV file whole — or nothing, when it has a problem.
+    ImportCatalogFile -> ImportReport;
+    /// Writes the whole catalog to a CSV file, in the import's format.
+    ExportCatalogFile -> ExportedFile;
+}
+
+/// A CSV file on this computer (`~/` is the home folder).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckCatalogFile {
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportCatalogFile {
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportCatalogFile {
+    pub path: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

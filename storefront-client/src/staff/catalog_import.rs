@@ -32,7 +32,8 @@ pub struct ImportProblem {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub dry_run: bool,
-    /// Whether the catalog changed (false for a dry run and for a file with problems).
+    /// Whether the import was carried out (false for a dry run and for a file with
+    /// problems); the counts say what it changed.
     pub applied: bool,
     /// Data rows read (the header not counted).
     pub rows: u64,

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::app::Frame;
 use crate::format;
 use crate::invoke::{CommandError, call};
+use crate::screens::catalog_files::CatalogFiles;
 use crate::screens::{Confirmed, Pager, Problem, failed, page_count};
 
 /// What the right-hand pane shows.
@@ -23,6 +24,8 @@ enum Pane {
     Nothing,
     New,
     Product(Uuid),
+    /// Import and export as CSV.
+    Files,
 }
 
 #[component]
@@ -65,6 +68,7 @@ pub fn CatalogScreen() -> impl IntoView {
                 <option value="archived">"Archived"</option>
             </select>
             <button type="button" id="new-product" on:click=move |_| pane.set(Pane::New)>"New product"</button>
+            <button type="button" id="catalog-files" class="secondary" on:click=move |_| pane.set(Pane::Files)>"Import / export"</button>
         </form>
         <Problem error=categories_error/>
         <div class="split">
@@ -106,6 +110,7 @@ pub fn CatalogScreen() -> impl IntoView {
                         <NewProductForm categories created=move |id| { pane.set(Pane::Product(id)); changed(); }/>
                     }.into_any(),
                     Pane::Product(id) => view! { <ProductEditor id categories on_change=changed/> }.into_any(),
+                    Pane::Files => view! { <CatalogFiles imported=changed/> }.into_any(),
                 }}
             </section>
         </div>

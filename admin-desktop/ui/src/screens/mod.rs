@@ -1,5 +1,6 @@
 pub mod campaigns;
 pub mod catalog;
+pub mod catalog_files;
 pub mod churn;
 pub mod customers;
 pub mod dashboard;

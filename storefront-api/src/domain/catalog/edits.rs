@@ -106,7 +106,8 @@ pub(super) fn image_url_problems(urls: &[String]) -> Vec<String> {
     }
     for url in urls {
         let link = url.starts_with("https://") || url.starts_with("http://");
-        if !(link || url.starts_with('/')) || url.len() > MAX_IMAGE_URL {
+        let spaced = url.chars().any(char::is_whitespace);
+        if !(link || url.starts_with('/')) || spaced || url.len() > MAX_IMAGE_URL {
             problems.push(format!("`{url}` is not an http(s) URL or absolute path"));
         }
     }

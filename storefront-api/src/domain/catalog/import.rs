@@ -168,18 +168,22 @@ impl ImportFile {
     }
 }
 
+/// What a spreadsheet may take for the start of a formula (OWASP's list).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
 /// Text the export guarded against spreadsheets, as it was.
 fn unguarded(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        Some(rest) if rest.starts_with(FORMULA_STARTS) || rest.starts_with('\'') => rest,
         _ => cell,
     }
 }
 
-/// Text a spreadsheet will not run as a formula: a cell that starts with `=`, `+`, `-` or
-/// `@` gets a leading `'` (which the import takes off again).
+/// Text a spreadsheet will not run as a formula: a cell that starts like one gets a leading
+/// `'`, which the import takes off again — as it does for text that itself starts with `'`
+/// and such a character, or with `''`, so that every text reads back as it was.
 pub fn spreadsheet_safe(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@']) {
+    if text.starts_with(FORMULA_STARTS) || unguarded(text) != text {
         format!("'{text}")
     } else {
         text.to_owned()
@@ -241,6 +245,42 @@ fn write_options(options: &Value) -> String {
         .join("; ")
 }
 
+/// The file's line of a byte offset, counted as the reader moves forward (so a whole file
+/// costs one pass). The CSV reader's own line count is off by one after a `\r\n` or a blank
+/// line; a record's first byte, past any line ends before it, is not.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self {
+            bytes,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    fn line_at(&mut self, offset: u64) -> u64 {
+        let mut offset = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        while offset < self.bytes.len() && matches!(self.bytes[offset], b'\r' | b'\n') {
+            offset += 1;
+        }
+        if offset > self.at {
+            self.line += self.bytes[self.at..offset]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            self.at = offset;
+        }
+        self.line
+    }
+}
+
 /// Reads the file and checks every cell on its own; what needs the catalog (categories,
 /// currencies of existing products, SKUs elsewhere) is checked by [`plan`].
 pub fn read(bytes: &[u8]) -> ImportFile {
@@ -270,6 +310,11 @@ pub fn read(bytes: &[u8]) -> ImportFile {
     let mut index: Vec<Option<Column>> = Vec::with_capacity(headers.len());
     for raw in headers.iter() {
         let name = String::from_utf8_lossy(raw);
+        if name.trim().is_empty() {
+            // Spreadsheets write trailing separators; a nameless column must stay empty.
+            index.push(None);
+            continue;
+        }
         match Column::parse(&name) {
             Some(column) if file.columns.insert(column) => index.push(Some(column)),
             Some(column) => {
@@ -300,22 +345,38 @@ pub fn read(bytes: &[u8]) -> ImportFile {
 
     let mut by_slug: HashMap<String, usize> = HashMap::new();
     let mut skus: HashMap<String, u64> = HashMap::new();
+    let mut lines = LineCounter::new(bytes);
     let mut record = csv::ByteRecord::new();
     loop {
-        let line = reader.position().line();
+        let at = reader.position().byte();
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(error) => {
-                file.problems.push(problem(line, None, error.to_string()));
+                file.problems
+                    .push(problem(lines.line_at(at), None, error.to_string()));
                 break;
             }
         }
-        let line = record.position().map_or(line, csv::Position::line);
+        let line = lines.line_at(record.position().map_or(at, csv::Position::byte));
         if record
             .iter()
             .all(|cell| cell.iter().all(u8::is_ascii_whitespace))
         {
+            continue;
+        }
+        let nameless = index
+            .iter()
+            .zip(record.iter())
+            .position(|(column, cell)| column.is_none() && !cell.trim_ascii().is_empty());
+        if let Some(cell) =
+            nameless.filter(|i| headers.get(*i).is_some_and(|h| h.trim_ascii().is_empty()))
+        {
+            file.problems.push(problem(
+                line,
+                None,
+                format!("cell {} has a value but its column has no name", cell + 1),
+            ));
             continue;
         }
         file.rows += 1;
@@ -418,7 +479,7 @@ fn read_row(
         }
     }
     if let Some(raw) = given(Column::Currency) {
-        match Currency::parse(raw.trim()) {
+        match Currency::parse(&raw.trim().to_ascii_uppercase()) {
             Ok(currency) => product.currency = Some(currency),
             Err(message) => {
                 check(Column::Currency, Err(message));
@@ -437,8 +498,29 @@ fn read_row(
         }
     }
 
+    let variant_cells = [
+        Column::VariantTitle,
+        Column::Options,
+        Column::Price,
+        Column::CompareAtPrice,
+        Column::Stock,
+        Column::VariantStatus,
+    ];
     let variant = match given(Column::Sku) {
-        None => None,
+        None => {
+            // A row without a SKU sets its product only; what it says of a variant would be
+            // lost, so it is a problem rather than nothing.
+            if let Some(column) = variant_cells.into_iter().find(|c| given(*c).is_some()) {
+                check(
+                    Column::Sku,
+                    Err(format!(
+                        "the row has a {} but no SKU to say which variant it is for",
+                        column.name().replace('_', " ")
+                    )),
+                );
+            }
+            None
+        }
         Some(raw) => match Sku::parse(raw) {
             Err(message) => {
                 check(Column::Sku, Err(message));
@@ -479,11 +561,11 @@ fn read_row(
                 }
                 if let Some(raw) = given(Column::Stock) {
                     match raw.trim().parse::<i32>() {
-                        Ok(units) if check(Column::Stock, edits::check_stock_level(units)) => {
-                            variant.stock = Some(units);
+                        Ok(units) if units >= 0 => variant.stock = Some(units),
+                        _ if raw.trim().starts_with('-') => {
+                            check(Column::Stock, Err("must not be negative".into()));
                         }
-                        Ok(_) => {}
-                        Err(_) => {
+                        _ => {
                             check(
                                 Column::Stock,
                                 Err(format!("`{raw}` is not a whole number of units")),
@@ -850,6 +932,7 @@ fn plan_product(
             .max()
             .unwrap_or(0)
     });
+    let problems_before = problems.len();
     for cells in &rows.variants {
         let line = cells.line;
         let stored_variant = existing.variants.get(cells.sku.as_str());
@@ -929,6 +1012,12 @@ fn plan_product(
                 }
             }
         };
+        let stock_moves =
+            stored_variant.is_none_or(|stored| stored.stock_on_hand != variant.stock_on_hand);
+        if stock_moves && let Err(message) = edits::check_stock_level(variant.stock_on_hand) {
+            problems.push(problem(line, Some(Column::Stock), message));
+            continue;
+        }
         if let Err(message) = check_compare_at(variant.price_minor, variant.compare_at_minor) {
             let column = if cells.compare_at.is_some() {
                 Column::CompareAtPrice
@@ -971,7 +1060,10 @@ fn plan_product(
     }
 
     let Some(product) = product else { return };
-    if product.status == ProductStatus::Active && active_after == 0 {
+    // A variant with a problem is not counted; saying the product then lacks one would only
+    // repeat that problem.
+    let variants_fine = problems.len() == problems_before;
+    if product.status == ProductStatus::Active && active_after == 0 && variants_fine {
         problems.push(problem(
             line,
             Some(Column::ProductStatus),

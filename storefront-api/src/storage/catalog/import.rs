@@ -34,7 +34,8 @@ fn variant_status(raw: &str) -> VariantStatus {
 
 /// Reads what the plan needs: the categories, the products of `slugs` with every variant,
 /// and the variants of `skus` wherever they are. With `lock` (an import, not a dry run) the
-/// products are locked first, in id order, until the transaction ends.
+/// transaction first waits for any other import to end, then locks the products in id order
+/// until it ends itself.
 pub async fn existing(
     tx: &mut Transaction<'_, Postgres>,
     slugs: &[String],
@@ -42,6 +43,11 @@ pub async fn existing(
     lock: bool,
 ) -> Result<Existing, StoreError> {
     if lock {
+        // One import at a time: two files creating the same new slugs or SKUs in different
+        // orders would otherwise deadlock on the unique indexes.
+        sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('nexus.catalog_import'))")
+            .execute(&mut **tx)
+            .await?;
         sqlx::query_scalar!(
             "SELECT id FROM products WHERE slug = ANY($1) ORDER BY id FOR UPDATE",
             slugs

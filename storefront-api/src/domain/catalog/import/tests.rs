@@ -216,3 +216,48 @@ fn options_read_back_as_written() {
     assert!(parse_options("Size").is_err());
     assert!(parse_options("Size=M; Size=L").is_err());
 }
+
+#[test]
+fn lines_are_counted_in_windows_files_and_past_blank_lines() {
+    let (existing, _) = catalog();
+    let csv = "product_slug,sku,price\r\nlinen-shirt,LS-M,1\r\n\r\nlinen-shirt,LS-L,x\r\n";
+    assert_eq!(problems(&plan_of(csv, &existing)), [(4, "price")]);
+    let csv = "product_slug,sku,price,\nlinen-shirt,LS-M,1,\n\n\nlinen-shirt,LS-L,2,oops\n";
+    assert_eq!(problems(&plan_of(csv, &existing)), [(5, "")]);
+}
+
+#[test]
+fn a_row_without_a_sku_may_not_speak_of_a_variant() {
+    let (existing, _) = catalog();
+    let plan = plan_of("product_slug,sku,price\nlinen-shirt,,24.90\n", &existing);
+    assert_eq!(problems(&plan), [(2, "sku")]);
+    let plan = plan_of(
+        "product_slug,product_name,sku\nlinen-shirt,Linen top,\n",
+        &existing,
+    );
+    assert_eq!(plan.report.problems, vec![]);
+    assert_eq!(plan.report.products_updated, 1);
+}
+
+#[test]
+fn text_that_looks_guarded_and_stock_past_the_new_variant_limit_read_back_as_exported() {
+    let (mut existing, mut rows) = catalog();
+    rows[0].product.name = "'-Sale".into();
+    rows[0].variant.as_mut().unwrap().stock_on_hand = 2_000_000;
+    rows[1].product.name = "'-Sale".into();
+    for (slug, product) in &mut existing.products {
+        assert_eq!(slug, "linen-shirt");
+        product.name = "'-Sale".into();
+    }
+    existing.variants.get_mut("LS-M").unwrap().stock_on_hand = 2_000_000;
+    let exported = String::from_utf8(write(&rows).unwrap()).unwrap();
+    let plan = plan_of(&exported, &existing);
+    assert_eq!(plan.report.problems, vec![], "{exported}");
+    assert_eq!(plan.report.products_unchanged, 1);
+    // Setting it there from a file is still refused.
+    let plan = plan_of(
+        "product_slug,sku,stock\nlinen-shirt,LS-L,2000000\n",
+        &existing,
+    );
+    assert_eq!(problems(&plan), [(2, "stock")]);
+}
