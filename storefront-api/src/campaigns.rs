@@ -36,6 +36,14 @@ async fn checked(
     ApiError,
 > {
     let new = parse_draft(draft).map_err(ApiError::Validation)?;
+    if let Some(id) = new.audience.segment_id
+        && storage::segments::find(&state.db, id).await?.is_none()
+    {
+        return Err(ApiError::invalid(
+            "audience.segment_id",
+            "no customer group or segment has this id",
+        ));
+    }
     let (run, scores) = churn::latest_scores(state).await?;
     if scores.is_empty() && run.customers.unwrap_or(0) > 0 {
         return Err(ApiError::conflict(

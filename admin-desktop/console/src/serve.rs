@@ -138,6 +138,7 @@ impl Console {
                 answer::<SetCampaignStatus>(self.set_campaign_status(c.id, c.status).await)
             }
             Request::ListPromotions(_) => answer::<ListPromotions>(self.promotions().await),
+            Request::ListSegments(_) => answer::<ListSegments>(self.segments().await),
             Request::CreatePromotion(c) => {
                 answer::<CreatePromotion>(self.create_promotion(&c.form).await)
             }

@@ -869,6 +869,23 @@ async fn staff_preview_launch_and_end_a_campaign() {
     let preview = console.preview_campaign(&form).await.unwrap();
     assert!(preview.qualifying > 0);
     assert_eq!(preview.treated + preview.held_out, preview.qualifying);
+    // Narrowed to the demo's VIP group (ten customers), it reaches at most those ten.
+    let segments = console.segments().await.unwrap().segments;
+    let vip = segments
+        .iter()
+        .find(|s| s.name.starts_with("VIP"))
+        .expect("the demo's VIP group");
+    let narrowed = CampaignForm {
+        segment_id: Some(vip.id),
+        ..form.clone()
+    };
+    let narrowed = console.preview_campaign(&narrowed).await.unwrap();
+    assert!(
+        preview.qualifying > 10 && narrowed.qualifying <= 10,
+        "{} of everyone, {} of the group",
+        preview.qualifying,
+        narrowed.qualifying
+    );
     assert!(preview.minimum_detectable_uplift_points.is_some());
     let launched = console.launch_campaign(&form).await.unwrap();
     assert_eq!(launched.offer.headline, "15 % off your next order");

@@ -9,6 +9,7 @@ use storefront_client::money::{Currency, Money};
 use storefront_client::staff::campaigns::{
     AudienceRule, CampaignDraft, CampaignMode, Channel, OfferDraft,
 };
+use uuid::Uuid;
 
 use crate::{CommandError, ConsoleError};
 
@@ -60,6 +61,8 @@ pub struct CampaignForm {
     /// At most this many customers get the offer; empty for everyone who qualifies.
     pub max_recipients: String,
     pub mode: CampaignMode,
+    /// Only members of this customer group or segment; `None` for everyone the rule finds.
+    pub segment_id: Option<Uuid>,
 }
 
 impl Default for CampaignForm {
@@ -84,6 +87,7 @@ impl Default for CampaignForm {
             frequency_cap_days: "30".to_owned(),
             max_recipients: String::new(),
             mode: CampaignMode::OneOff,
+            segment_id: None,
         }
     }
 }
@@ -130,6 +134,7 @@ impl CampaignForm {
                 &self.max_days_since_last_order,
             )?,
             exclude_opted_out: self.exclude_opted_out,
+            segment_id: self.segment_id,
         };
 
         let (percent_basis_points, amount_minor) = match self.offer_kind {
@@ -257,6 +262,7 @@ pub fn input_for(api_field: &str) -> Option<&'static str> {
         "audience.min_predicted_value_minor" => "min_predicted_value",
         "audience.min_days_since_last_order" => "min_days_since_last_order",
         "audience.max_days_since_last_order" => "max_days_since_last_order",
+        "audience.segment_id" => "segment_id",
         "offer.percent_basis_points" | "offer.amount_minor" => "offer_value",
         "offer.currency" => "currency",
         "offer.min_spend_minor" => "min_spend",

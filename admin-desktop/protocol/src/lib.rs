@@ -33,6 +33,7 @@ use storefront_client::staff::dashboard::Dashboard;
 use storefront_client::staff::orders::StaffOrderList;
 use storefront_client::staff::promotions::{PromotionList, StaffPromotion};
 use storefront_client::staff::returns::StaffReturnList;
+use storefront_client::staff::segments::SegmentList;
 use storefront_client::staff::webhooks::{
     DeliveryStatus, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
     WebhookEndpointWithSecret,
@@ -146,6 +147,8 @@ commands! {
     GetCampaign -> CampaignDetail;
     /// Pauses, resumes (`running`) or ends a campaign.
     SetCampaignStatus -> Campaign;
+    /// Customer groups and segments, by name (a campaign's audience may be one).
+    ListSegments -> SegmentList;
     /// Every promotion, newest first, with what it used of its budget.
     ListPromotions -> PromotionList;
     /// Creates the form's promotion; it runs at once.
@@ -179,6 +182,9 @@ pub struct ExportCatalogFile {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListPromotions {}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListSegments {}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatePromotion {

@@ -26,6 +26,7 @@ pub fn audience_of(rule: &SegmentRule) -> AudienceRule {
         min_days_since_last_order: rule.min_days_since_last_order,
         max_days_since_last_order: rule.max_days_since_last_order,
         exclude_opted_out: false,
+        segment_id: None,
     }
 }
 

@@ -74,6 +74,7 @@ struct CampaignRow {
     min_days_since_last_order: Option<i32>,
     max_days_since_last_order: Option<i32>,
     exclude_opted_out: bool,
+    segment_id: Option<Uuid>,
     offer_kind: String,
     percent_basis_points: Option<i32>,
     amount_minor: Option<i64>,
@@ -154,6 +155,7 @@ impl TryFrom<CampaignRow> for StoredCampaign {
                     min_days_since_last_order: row.min_days_since_last_order,
                     max_days_since_last_order: row.max_days_since_last_order,
                     exclude_opted_out: row.exclude_opted_out,
+                    segment_id: row.segment_id,
                 },
                 offer: offer.to_wire(),
                 channels,
@@ -181,7 +183,7 @@ async fn read(
         CampaignRow,
         r#"SELECT c.id, c.name, c.status, c.mode, c.risk_bands, c.min_probability,
                   c.max_probability, c.min_predicted_value_minor, c.min_days_since_last_order,
-                  c.max_days_since_last_order, c.exclude_opted_out, c.offer_kind,
+                  c.max_days_since_last_order, c.exclude_opted_out, c.segment_id, c.offer_kind,
                   c.percent_basis_points, c.amount_minor, c.currency::text AS "currency!",
                   c.min_spend_minor, c.days_valid, c.channels, c.holdout_percent,
                   c.frequency_cap_days, c.max_recipients, c.seed, c.created_at, c.ended_at,
@@ -213,18 +215,29 @@ pub async fn find(db: &PgPool, id: Uuid) -> Result<StoredCampaign, StoreError> {
 }
 
 /// The scored customers who qualify for a campaign at `when`, most at risk first: the audience
-/// rule, then who may not be approached — staff and erased or disabled accounts, anyone
+/// rule (with its segment's members as they stand now), then who may not be approached — staff and erased or disabled accounts, anyone
 /// already in this campaign (`campaign_id`), anyone inside another campaign's measurement
 /// window (either arm: a holdout offered something elsewhere would no longer measure
 /// anything), and anyone offered something within the frequency cap.
 async fn qualifying(
-    db: impl sqlx::PgExecutor<'_>,
+    conn: &mut sqlx::PgConnection,
     campaign_id: Option<Uuid>,
     audience: &AudienceRule,
     frequency_cap_days: i32,
     scored: &[ScoredCustomer],
     when: EnrolmentTime,
 ) -> Result<Vec<Candidate>, StoreError> {
+    // The segment's members now, evaluated over the same scores as the rest of the rule.
+    let members: Option<Vec<Uuid>> = match audience.segment_id {
+        None => None,
+        Some(id) => {
+            let segment = super::segments::find(&mut *conn, id)
+                .await?
+                .ok_or(StoreError::NotFound("segment"))?;
+            let members = super::segments::members(&mut *conn, &segment, scored).await?;
+            Some(members.into_iter().map(|m| m.account_id).collect())
+        }
+    };
     let ids: Vec<Uuid> = scored.iter().map(|s| s.account_id).collect();
     let bands: Vec<String> = scored.iter().map(|s| s.band.clone()).collect();
     let probabilities: Vec<f64> = scored.iter().map(|s| s.probability).collect();
@@ -256,6 +269,7 @@ async fn qualifying(
                           OR (e.arm = 'treatment'
                               AND e.enrolled_at
                                   > COALESCE($14, now()) - make_interval(days => $13))))
+              AND ($15::uuid[] IS NULL OR a.id = ANY($15))
             ORDER BY s.probability DESC, s.account_id"#,
         &ids,
         &bands,
@@ -271,8 +285,9 @@ async fn qualifying(
         campaign_id,
         frequency_cap_days,
         when.instant(),
+        members.as_deref(),
     )
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(rows
         .into_iter()
@@ -290,8 +305,9 @@ pub async fn preview(
     new: &NewCampaign,
     scored: &[ScoredCustomer],
 ) -> Result<Vec<(Candidate, Arm)>, StoreError> {
+    let mut conn = db.acquire().await?;
     let candidates = qualifying(
-        db,
+        &mut conn,
         None,
         &new.audience,
         new.frequency_cap_days,
@@ -341,9 +357,9 @@ pub async fn launch(
                                 max_days_since_last_order, exclude_opted_out, offer_kind,
                                 percent_basis_points, amount_minor, currency, min_spend_minor,
                                 days_valid, channels, holdout_percent, frequency_cap_days,
-                                max_recipients, seed, created_by, created_at)
+                                max_recipients, seed, created_by, created_at, segment_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22, COALESCE($23, now()))",
+                 $18, $19, $20, $21, $22, COALESCE($23, now()), $24)",
         id,
         new.name,
         new.mode.as_str(),
@@ -367,6 +383,7 @@ pub async fn launch(
         seed,
         actor_id,
         when.instant(),
+        new.audience.segment_id,
     )
     .execute(&mut *tx)
     .await?;
@@ -461,7 +478,7 @@ async fn enrol_in(
         .await?;
     let view = &campaign.view;
     let candidates = qualifying(
-        &mut **tx,
+        tx,
         Some(view.id),
         &view.audience,
         view.frequency_cap_days,

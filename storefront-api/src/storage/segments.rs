@@ -109,7 +109,7 @@ pub async fn list(db: &PgPool) -> Result<Vec<Segment>, StoreError> {
     .collect()
 }
 
-pub async fn find(db: &PgPool, id: Uuid) -> Result<Option<Segment>, StoreError> {
+pub async fn find(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> Result<Option<Segment>, StoreError> {
     sqlx::query_as!(
         SegmentRow,
         r#"SELECT id, name::text AS "name!", kind, rule, created_at
@@ -239,7 +239,7 @@ pub async fn includes(
 /// rule matches over their paid orders and `scores` (the latest run's; a churn condition
 /// needs a score). Staff, disabled and erased accounts never do.
 pub async fn members(
-    db: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     segment: &Segment,
     scores: &[ScoredCustomer],
 ) -> Result<Vec<SegmentMember>, StoreError> {
@@ -251,7 +251,7 @@ pub async fn members(
 /// alone, so even a cached generic plan skips the branch it does not need instead of
 /// scanning every account for a cart read.
 async fn members_of(
-    db: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     segment: &Segment,
     scores: &[ScoredCustomer],
     only: Option<Uuid>,

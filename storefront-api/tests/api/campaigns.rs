@@ -794,3 +794,64 @@ async fn two_instances_on_the_schedule_score_once_and_automatic_campaigns_enrol_
         "this instance's schedule is off: nothing is due"
     );
 }
+
+/// A campaign whose audience names a customer group enrols only the group's members who
+/// also match its rule; a segment that does not exist is a 422 on `audience.segment_id`.
+#[api_test_stack::test]
+async fn a_campaign_narrowed_to_a_group_enrols_only_its_qualifying_members() {
+    let app = app().await;
+    let staff = app
+        .staff_as(storefront_api::domain::account::Role::Admin)
+        .await;
+    let at_risk = shoppers(&app, 8, 40).await;
+    let safe = shoppers(&app, 2, 40).await;
+    let mut scores: Vec<_> = at_risk.iter().map(|s| (s.id, 0.8, "high")).collect();
+    scores.extend(safe.iter().map(|s| (s.id, 0.1, "low")));
+    scored(&app, &scores).await;
+
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/admin/segments",
+            Some(&staff),
+            Some(json!({"name": "Wholesale buyers", "kind": "static"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let group: Value = response.json().await.expect("json");
+    let group = group["segment"]["id"].as_str().expect("id").to_owned();
+    // Three at risk and one safe customer are in the group.
+    let members = [at_risk[0].id, at_risk[1].id, at_risk[2].id, safe[0].id];
+    let response = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/admin/segments/{group}/members"),
+            Some(&staff),
+            Some(json!({"account_ids": members})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    let mut body = draft("Wholesale win-back");
+    body["audience"]["segment_id"] = json!(Uuid::now_v7());
+    let response = launch(&app, &staff, body.clone()).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused: Value = response.json().await.expect("json");
+    assert_eq!(
+        refused["error"]["details"]["fields"][0]["field"],
+        "audience.segment_id"
+    );
+
+    body["audience"]["segment_id"] = json!(group);
+    body["holdout_percent"] = json!(1);
+    let id = launched(&app, &staff, body).await;
+    let enrolled: std::collections::BTreeSet<Uuid> = enrolments(&app, &id)
+        .await
+        .into_iter()
+        .map(|(account, _, _)| account)
+        .collect();
+    let expected: std::collections::BTreeSet<Uuid> = members[..3].iter().copied().collect();
+    assert_eq!(enrolled, expected, "the group's high-risk members only");
+    let campaign = detail(&app, &staff, &id).await;
+    assert_eq!(campaign["campaign"]["audience"]["segment_id"], json!(group));
+}

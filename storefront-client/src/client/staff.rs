@@ -36,6 +36,7 @@ use crate::staff::returns::{
     ReceiveReturnRequest, RefundReturnRequest, RefuseReturnRequest, StaffReturnEnvelope,
     StaffReturnList, StaffReturnListParams,
 };
+use crate::staff::segments::SegmentList;
 use crate::staff::webhooks::{
     DeliveryQuery, NewWebhookEndpoint, WebhookDelivery, WebhookDeliveryEnvelope,
     WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointEnvelope, WebhookEndpointList,
@@ -152,6 +153,11 @@ impl Client {
             )
             .await?;
         Ok(envelope.import)
+    }
+
+    /// `GET /admin/segments`: customer groups and segments, by name.
+    pub async fn segments(&self) -> Result<SegmentList, ClientError> {
+        self.get("/admin/segments", &()).await
     }
 
     /// `GET /admin/catalog/export`: the whole catalog as CSV, in the import's format.

@@ -36,6 +36,10 @@ pub struct AudienceRule {
     /// Excludes customers who said no to marketing (withdrew consent). On by default.
     #[serde(default = "yes")]
     pub exclude_opted_out: bool,
+    /// Only members of this customer group or segment, as it stands each time customers are
+    /// enrolled (`/admin/segments`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment_id: Option<Uuid>,
 }
 
 fn yes() -> bool {
@@ -52,6 +56,7 @@ impl Default for AudienceRule {
             min_days_since_last_order: None,
             max_days_since_last_order: None,
             exclude_opted_out: true,
+            segment_id: None,
         }
     }
 }

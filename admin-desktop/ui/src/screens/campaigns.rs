@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use console_protocol::campaigns::{CampaignForm, OfferKind, RISK_BANDS, TOO_SMALL_POINTS, marks};
 use console_protocol::{
-    GetCampaign, LaunchCampaign, ListCampaigns, PreviewCampaign, SetCampaignStatus,
+    GetCampaign, LaunchCampaign, ListCampaigns, ListSegments, PreviewCampaign, SetCampaignStatus,
 };
 use leptos::prelude::*;
 use storefront_client::money::{Currency, Money};
@@ -14,6 +14,7 @@ use storefront_client::staff::campaigns::{
     ArmResults, AudiencePreview, AudienceRule, Campaign, CampaignDetail, CampaignMode,
     CampaignStatus, Channel, DailyRates, Uplift,
 };
+use storefront_client::staff::segments::Segment;
 use uuid::Uuid;
 
 use crate::app::Frame;
@@ -132,6 +133,7 @@ struct FormFields {
     frequency_cap_days: RwSignal<String>,
     max_recipients: RwSignal<String>,
     mode: RwSignal<CampaignMode>,
+    segment_id: RwSignal<Option<Uuid>>,
 }
 
 impl FormFields {
@@ -155,6 +157,7 @@ impl FormFields {
             frequency_cap_days: RwSignal::new(form.frequency_cap_days.clone()),
             max_recipients: RwSignal::new(form.max_recipients.clone()),
             mode: RwSignal::new(form.mode),
+            segment_id: RwSignal::new(form.segment_id),
         }
     }
 
@@ -179,6 +182,7 @@ impl FormFields {
             frequency_cap_days: self.frequency_cap_days.get(),
             max_recipients: self.max_recipients.get(),
             mode: self.mode.get(),
+            segment_id: self.segment_id.get(),
         }
     }
 }
@@ -218,6 +222,14 @@ fn CampaignFormPanel(
 ) -> impl IntoView {
     let frame = expect_context::<Frame>();
     let error = RwSignal::new(None::<CommandError>);
+    // The groups and segments an audience may be narrowed to; a role without the customers
+    // permission just sees none.
+    let segments = RwSignal::new(Vec::<Segment>::new());
+    leptos::task::spawn_local(async move {
+        if let Ok(list) = call(ListSegments {}).await {
+            segments.set(list.segments);
+        }
+    });
     // The preview with the form it was made for, so a changed form can say it is stale.
     let previewed = RwSignal::new(None::<(CampaignForm, AudiencePreview)>);
     let preview = move |ev: leptos::ev::SubmitEvent| {
@@ -276,6 +288,17 @@ fn CampaignFormPanel(
                             on:input=move |ev| form.min_predicted_value.set(event_target_value(&ev))/>
                         {text_field("min_days_since_last_order", "Days since the last order, at least", form.min_days_since_last_order, error, "e.g. 30")}
                         {text_field("max_days_since_last_order", "at most", form.max_days_since_last_order, error, "e.g. 365")}
+                    </div>
+                    <div class="stacked">
+                        <label for="campaign-segment">"Only members of"</label>
+                        <select id="campaign-segment" aria-invalid=move || marked("segment_id")().then_some("true")
+                            on:change=move |ev| form.segment_id.set(event_target_value(&ev).parse().ok())>
+                            <option value="" selected=move || form.segment_id.get().is_none()>"Everyone the rule finds"</option>
+                            {move || segments.get().into_iter().map(|s| {
+                                let id = s.id;
+                                view! { <option value=id.to_string() selected=move || form.segment_id.get() == Some(id)>{s.name}</option> }
+                            }).collect_view()}
+                        </select>
                     </div>
                     <label class="check">
                         <input type="checkbox" id="exclude-opted-out" prop:checked=form.exclude_opted_out
@@ -599,6 +622,9 @@ fn audience_summary(rule: &AudienceRule, currency: Currency) -> String {
     }
     if rule.exclude_opted_out {
         parts.push("not those who said no to marketing".to_owned());
+    }
+    if rule.segment_id.is_some() {
+        parts.push("members of its customer segment only".to_owned());
     }
     parts.join("; ")
 }
