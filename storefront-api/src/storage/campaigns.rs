@@ -227,15 +227,27 @@ async fn qualifying(
     scored: &[ScoredCustomer],
     when: EnrolmentTime,
 ) -> Result<Vec<Candidate>, StoreError> {
-    // The segment's members now, evaluated over the same scores as the rest of the rule.
-    let members: Option<Vec<Uuid>> = match audience.segment_id {
-        None => None,
+    // The segment's members now, evaluated over the same scores as the rest of the rule;
+    // only they stay candidates (filtered here, not by an `= ANY` over thousands of ids).
+    let in_segment: Vec<ScoredCustomer>;
+    let scored = match audience.segment_id {
+        None => scored,
         Some(id) => {
             let segment = super::segments::find(&mut *conn, id)
                 .await?
                 .ok_or(StoreError::NotFound("segment"))?;
-            let members = super::segments::members(&mut *conn, &segment, scored).await?;
-            Some(members.into_iter().map(|m| m.account_id).collect())
+            let members: std::collections::HashSet<Uuid> =
+                super::segments::members(&mut *conn, &segment, scored)
+                    .await?
+                    .into_iter()
+                    .map(|m| m.account_id)
+                    .collect();
+            in_segment = scored
+                .iter()
+                .filter(|s| members.contains(&s.account_id))
+                .cloned()
+                .collect();
+            &in_segment
         }
     };
     let ids: Vec<Uuid> = scored.iter().map(|s| s.account_id).collect();
@@ -269,7 +281,6 @@ async fn qualifying(
                           OR (e.arm = 'treatment'
                               AND e.enrolled_at
                                   > COALESCE($14, now()) - make_interval(days => $13))))
-              AND ($15::uuid[] IS NULL OR a.id = ANY($15))
             ORDER BY s.probability DESC, s.account_id"#,
         &ids,
         &bands,
@@ -285,7 +296,6 @@ async fn qualifying(
         campaign_id,
         frequency_cap_days,
         when.instant(),
-        members.as_deref(),
     )
     .fetch_all(&mut *conn)
     .await?;
