@@ -15,18 +15,30 @@ use crate::{
         money::Currency,
         order::{CountryRates, Discount, DiscountRejection, PricingError, ShippingMethod},
         promotions::{CartItem, Delivery, Promotion, price_items},
+        tax::{TaxRate, TaxTreatment},
     },
     error::{ApiError, ApiResult},
     state::AppState,
     storage::{carts::CartOwner, catalog::cart_variants, discounts, promotions},
 };
 
-/// Where the goods go and how: the rates of the country, and the shipping method.
-pub type Destination = (CountryRates, ShippingMethod);
+/// Where the goods go and how: the country, its market's currency, its rates, and the
+/// shipping method.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    /// ISO 3166-1 alpha-2, upper-cased.
+    pub country: String,
+    /// The currency of the country's market: a cart in another cannot ship there.
+    pub currency: Currency,
+    pub rates: CountryRates,
+    pub method: ShippingMethod,
+}
 
 /// A cart priced for checkout or display.
 pub struct PricedCart {
     pub cart: Cart,
+    /// The tax in (or on) shipping: the totals' tax less the lines'.
+    pub shipping_tax_minor: i64,
     /// The discount code applied to the totals, when one was asked for.
     pub discount: Option<AppliedDiscount>,
 }
@@ -46,13 +58,15 @@ pub struct AppliedDiscount {
     pub discount: Discount,
 }
 
-/// The rates of a country the shop ships to (and its code, upper-cased).
-pub fn country_rates(
+/// Where a shopper's goods would go: a country the shop ships to (a 422 on `country`
+/// naming the ones it ships to otherwise), with its market and rates.
+pub fn destination(
     settings: &CheckoutSettings,
     country: &str,
-) -> ApiResult<(String, CountryRates)> {
+    method: ShippingMethod,
+) -> ApiResult<Destination> {
     let code = parse_country(country).map_err(|message| ApiError::invalid("country", message))?;
-    let rates = settings.countries.get(&code).ok_or_else(|| {
+    let terms = settings.countries.get(&code).ok_or_else(|| {
         let shipped: Vec<&str> = settings.countries.keys().map(String::as_str).collect();
         ApiError::invalid(
             "country",
@@ -62,14 +76,22 @@ pub fn country_rates(
             ),
         )
     })?;
-    Ok((
-        code,
-        CountryRates {
-            tax_basis_points: rates.tax_basis_points,
-            standard_minor: rates.standard_minor,
-            express_minor: rates.express_minor,
+    // `Settings::check` refused at start-up a country without a market or with a bad currency.
+    let market = &settings.markets[&terms.market];
+    let currency = Currency::parse(&market.currency).unwrap_or(Currency::NONE);
+    Ok(Destination {
+        country: code,
+        currency,
+        rates: CountryRates {
+            tax: TaxRate {
+                basis_points: terms.tax_basis_points,
+                treatment: TaxTreatment::from_prices_include_tax(market.prices_include_tax),
+            },
+            standard_minor: terms.standard_minor,
+            express_minor: terms.express_minor,
         },
-    ))
+        method,
+    })
 }
 
 /// Reads the owner's cart once and prices it with the promotions running now: with a
@@ -93,6 +115,17 @@ pub async fn load_cart(
     };
     let mut lines = cart_lines(&quantities, &catalog);
     let currency = lines.first().map(|line| line.unit_price.currency);
+    if let (Some(currency), Some(destination)) = (currency, destination.as_ref())
+        && currency != destination.currency
+    {
+        return Err(ApiError::invalid(
+            "country",
+            format!(
+                "prices for {} are in {}; this cart is in {currency}",
+                destination.country, destination.currency
+            ),
+        ));
+    }
     let code = discount_code.map(str::trim).filter(|code| !code.is_empty());
     let discount = match code {
         None => None,
@@ -116,9 +149,9 @@ pub async fn load_cart(
     let running = for_this_customer(state, owner, running).await;
     let (indexes, items): (Vec<usize>, Vec<CartItem>) =
         purchasable(&lines, &catalog).into_iter().unzip();
-    let delivery = destination.map(|(rates, method)| Delivery {
-        method,
-        rates,
+    let delivery = destination.map(|destination| Delivery {
+        method: destination.method,
+        rates: destination.rates,
         free_standard_from_minor: state.settings.checkout.free_standard_shipping_from_minor,
     });
     let priced = price_items(
@@ -128,8 +161,10 @@ pub async fn load_cart(
         delivery,
     )
     .map_err(pricing_error)?;
-    for (index, line_discount) in indexes.into_iter().zip(&priced.line_discounts) {
-        lines[index].promotion_discount_minor = *line_discount;
+    for (index, charge) in indexes.into_iter().zip(&priced.charges) {
+        lines[index].promotion_discount_minor = charge.promotion_minor;
+        lines[index].code_discount_minor = charge.code_minor;
+        lines[index].tax_minor = charge.tax_minor;
     }
     let cart = Cart {
         token: match owner {
@@ -148,7 +183,11 @@ pub async fn load_cart(
         promotions: priced.applied,
         promotion_hints: priced.hints,
     };
-    Ok(PricedCart { cart, discount })
+    Ok(PricedCart {
+        cart,
+        shipping_tax_minor: priced.shipping_tax_minor,
+        discount,
+    })
 }
 
 /// The running promotions this cart's owner may have: a segment's promotion only for a

@@ -128,8 +128,49 @@ pub struct CheckoutSettings {
     pub free_standard_shipping_from_minor: i64,
     /// Seconds between two sweeps for interrupted checkouts.
     pub recovery_interval_secs: u64,
-    /// ISO 3166-1 alpha-2 code → tax and shipping of that country.
+    /// Market code (`EU`, `UK`, `US`) → its currency and whether its prices include tax.
+    pub markets: std::collections::BTreeMap<String, MarketSettings>,
+    /// ISO 3166-1 alpha-2 code → market, tax and shipping of that country.
     pub countries: std::collections::BTreeMap<String, CountrySettings>,
+}
+
+/// A market: the countries that see one currency's prices, shown with or without tax.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MarketSettings {
+    /// ISO 4217 code of the prices shoppers of this market see and pay.
+    pub currency: String,
+    /// Shelf prices include tax (EU, UK) or tax is added at checkout (US).
+    pub prices_include_tax: bool,
+}
+
+impl CheckoutSettings {
+    /// Every country names a market that exists and every market has a valid currency: a
+    /// shop that would fail at checkout does not start.
+    pub fn check(&self) -> Result<(), String> {
+        for (code, market) in &self.markets {
+            crate::domain::money::Currency::parse(&market.currency).map_err(|_| {
+                format!(
+                    "checkout.markets.{code}.currency: {:?} is not an ISO 4217 code",
+                    market.currency
+                )
+            })?;
+        }
+        for (code, country) in &self.countries {
+            if !self.markets.contains_key(&country.market) {
+                return Err(format!(
+                    "checkout.countries.{code}.market: there is no market {:?} (markets: {})",
+                    country.market,
+                    self.markets.keys().cloned().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            if country.tax_basis_points > 10_000 {
+                return Err(format!(
+                    "checkout.countries.{code}.tax_basis_points: at most 10000"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The shop's return policy.
@@ -140,8 +181,10 @@ pub struct ReturnSettings {
     pub refund_shipping: bool,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct CountrySettings {
+    /// The market (a key of `checkout.markets`) whose prices the country sees.
+    pub market: String,
     pub tax_basis_points: u32,
     pub standard_minor: i64,
     pub express_minor: i64,
@@ -260,6 +303,7 @@ impl Settings {
     /// published development secret once cookies are `Secure` (i.e. behind HTTPS).
     pub fn check(&self) -> Result<(), String> {
         use secrecy::ExposeSecret;
+        self.checkout.check()?;
         if self.auth.cookie_secure
             && self.shop.link_secret.expose_secret() == DEVELOPMENT_LINK_SECRET
         {

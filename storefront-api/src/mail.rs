@@ -418,7 +418,8 @@ struct OrderView {
     shipping: String,
     shipping_method: String,
     tax: String,
-    tax_rate: String,
+    /// "Incl. VAT (19.00 %)" where prices include it, "Tax (7.25 %)" where it is added.
+    tax_label: String,
     total: String,
     refunded: Option<String>,
     address: Vec<String>,
@@ -462,8 +463,13 @@ impl OrderView {
             shipping: totals.shipping.to_shopper_string(),
             shipping_method: order.shipping_method.clone(),
             tax: totals.tax.to_shopper_string(),
-            tax_rate: format!(
-                "{}.{:02} %",
+            tax_label: format!(
+                "{} ({}.{:02} %)",
+                if totals.prices_include_tax {
+                    "Incl. VAT"
+                } else {
+                    "Tax"
+                },
                 totals.tax_rate_basis_points / 100,
                 totals.tax_rate_basis_points % 100
             ),
@@ -507,7 +513,8 @@ mod tests {
             }],
             "totals": {
                 "subtotal": eur(5000), "discount": eur(0), "shipping": eur(490),
-                "tax_rate_basis_points": 1900, "tax": eur(1043), "total": eur(6533),
+                "tax_rate_basis_points": 1900, "prices_include_tax": true, "tax": eur(876),
+                "total": eur(5490),
                 "refunded": eur(1000),
             },
             "shipping_method": "standard",
@@ -599,8 +606,8 @@ mod tests {
                 .text
                 .contains("2 x Desk <Lamp> & Shade (Brass) at €25.00 = €50.00")
         );
-        assert!(written.text.contains("Total: €65.33"), "{}", written.text);
-        assert!(written.text.contains("VAT (19.00 %): €10.43"));
+        assert!(written.text.contains("Total: €54.90"), "{}", written.text);
+        assert!(written.text.contains("Incl. VAT (19.00 %): €8.76"));
         assert!(
             written.text.contains("Hauptstraße 1\n10115 Berlin\n"),
             "{}",

@@ -39,6 +39,12 @@ pub struct Totals {
     pub shipping_minor: i64,
     /// Tax rate applied, in basis points (1900 = 19 %).
     pub tax_rate_basis_points: u32,
+    /// True where prices include tax (the EU, the UK): `tax_minor` is then the tax contained
+    /// in the goods and shipping, and `total = subtotal − discount + shipping`; false where
+    /// tax is added (the US): `total = subtotal − discount + shipping + tax`.
+    #[serde(default)]
+    pub prices_include_tax: bool,
+    /// The sum of each line's tax and shipping's, each rounded on its own.
     pub tax_minor: i64,
     pub total_minor: i64,
 }
@@ -73,6 +79,13 @@ pub struct CartLine {
     /// What promotions take off this line (part of the totals' discount).
     #[serde(default)]
     pub promotion_discount_minor: i64,
+    /// The line's share of the discount code (the rest of the totals' discount).
+    #[serde(default)]
+    pub code_discount_minor: i64,
+    /// The tax in (or, where tax is added, on) what the line costs after its discounts; 0
+    /// until the cart has a destination.
+    #[serde(default)]
+    pub tax_minor: i64,
     /// Units in stock right now.
     pub available_quantity: i32,
     /// Set when the line cannot be checked out as it is; such lines do not count in the totals.
@@ -161,6 +174,12 @@ pub struct ShippingCountry {
     /// English short name.
     pub name: String,
     pub tax_basis_points: u32,
+    /// The market the country belongs to (`EU`, …): its currency and whether its prices
+    /// include tax.
+    #[serde(default)]
+    pub market: String,
+    #[serde(default)]
+    pub prices_include_tax: bool,
     pub standard_minor: i64,
     pub express_minor: i64,
 }

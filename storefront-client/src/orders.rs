@@ -92,6 +92,13 @@ pub struct OrderLine {
     /// What promotions took off this line (part of the order's discount).
     #[serde(default)]
     pub promotion_discount_minor: i64,
+    /// The line's share of the discount code; `null` for orders placed before lines carried
+    /// their own tax (their tax is the order's only).
+    #[serde(default)]
+    pub code_discount_minor: Option<i64>,
+    /// The tax in (or on) what the line cost after its discounts; `null` as above.
+    #[serde(default)]
+    pub tax_minor: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -101,7 +108,15 @@ pub struct OrderTotals {
     pub discount: Money,
     pub shipping: Money,
     pub tax_rate_basis_points: i32,
+    /// True when the prices included tax: `total = subtotal − discount + shipping` and `tax`
+    /// is the part of it that is tax; false when tax was added on top.
+    #[serde(default)]
+    pub prices_include_tax: bool,
+    /// The sum of the lines' tax and shipping's.
     pub tax: Money,
+    /// The tax in (or on) shipping; `null` for orders placed before lines carried their tax.
+    #[serde(default)]
+    pub shipping_tax: Option<Money>,
     pub total: Money,
     pub refunded: Money,
 }

@@ -255,3 +255,14 @@ pub fn FormError() -> impl IntoView {
         .get("error");
     view! { <p class="form-error" role="alert">{error}</p> }
 }
+
+/// The tax row of a totals table: where prices include tax it is part of the total ("incl.
+/// 19% VAT"), where it is added it is one more amount to pay ("Tax (7.25%)").
+pub fn tax_label(basis_points: u32, prices_include_tax: bool) -> String {
+    let percent = f64::from(basis_points) / 100.0;
+    if prices_include_tax {
+        format!("Incl. {percent}% VAT")
+    } else {
+        format!("Tax ({percent}%)")
+    }
+}

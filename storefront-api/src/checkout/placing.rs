@@ -11,7 +11,7 @@ use super::{
     recovery::{NoCharge, settle_with_provider},
 };
 use crate::{
-    cart_pricing::{self, country_rates},
+    cart_pricing,
     domain::{FieldError, account::parse_postal_address, cart::CartLine, payment::Card},
     error::{ApiError, ApiResult},
     payments::{ChargeOutcome, ChargeRequest},
@@ -63,8 +63,12 @@ pub async fn place_and_pay(
     card: &Card,
     address: &PostalAddress,
 ) -> Result<Outcome, ApiError> {
-    let rates = match country_rates(&state.settings.checkout, &address.country) {
-        Ok((_, rates)) => rates,
+    let destination = match cart_pricing::destination(
+        &state.settings.checkout,
+        &address.country,
+        request.shipping_method,
+    ) {
+        Ok(destination) => destination,
         Err(error) => return Ok(Outcome::Refused(prefix_field(error, "shipping_address."))),
     };
     let account_id = lease.account_id;
@@ -72,7 +76,7 @@ pub async fn place_and_pay(
     let priced = match cart_pricing::load_cart(
         state,
         Some(&owner),
-        Some((rates, request.shipping_method)),
+        Some(destination),
         request.discount_code.as_deref(),
     )
     .await
@@ -103,6 +107,8 @@ pub async fn place_and_pay(
             unit_price_minor: line.unit_price.amount_minor,
             quantity: line.quantity,
             promotion_discount_minor: line.promotion_discount_minor,
+            code_discount_minor: line.code_discount_minor,
+            tax_minor: line.tax_minor,
         })
         .collect();
     let new = NewOrder {
@@ -115,6 +121,7 @@ pub async fn place_and_pay(
         lines: &lines,
         promotions: &cart.promotions,
         totals,
+        shipping_tax_minor: priced.shipping_tax_minor,
         shipping_method: request.shipping_method,
         shipping_address: address,
     };

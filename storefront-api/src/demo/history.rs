@@ -9,8 +9,9 @@
 //! (`behaviour`); after it they stop, save a stray visit. Real but imperfect signal: a long
 //! recent gap may be a pause, and a quiet month may be the end.
 //!
-//! Orders sell real demo variants at their price, are priced with `domain::order::price` and
-//! the shipping and tax of the country they ship to (the compiled-in defaults of
+//! Orders sell real demo variants at their price, are priced as checkout prices a cart
+//! (`domain::promotions::price_items`, tax per line) with the shipping and tax of the country
+//! they ship to (the compiled-in defaults of
 //! `config/default.toml`, so history is the same whatever a deployment configures), and follow
 //! the status machine as far as the end, with consistent timestamps: mostly delivered, the
 //! last days' still paid, fulfilled or shipped (a refund perhaps still to come), about 3%
@@ -42,10 +43,8 @@ use crate::{
     domain::{
         account::Role,
         events::BehaviourEvent,
-        order::{
-            CountryRates, Discount, LineInput, OrderStatus, ShippingMethod, Totals, price,
-            shipping_minor,
-        },
+        order::{Discount, OrderStatus, ShippingMethod, Totals},
+        promotions::{CartItem, Delivery, price_items},
     },
 };
 
@@ -132,6 +131,8 @@ pub struct Order {
     pub status: OrderStatus,
     pub lines: Vec<OrderLine>,
     pub totals: Totals,
+    /// The tax in (or on) shipping: the totals' tax less the lines'.
+    pub shipping_tax_minor: i64,
     pub refunded_minor: i64,
     pub shipping_method: ShippingMethod,
     pub shipping_address: PostalAddress,
@@ -158,6 +159,10 @@ pub struct OrderLine {
     pub variant_title: String,
     pub unit_price_minor: i64,
     pub quantity: i32,
+    /// The line's share of the order's discount code, and its tax (set when the order is
+    /// priced).
+    pub code_discount_minor: i64,
+    pub tax_minor: i64,
 }
 
 impl OrderLine {
@@ -171,6 +176,8 @@ impl OrderLine {
             variant_title: variant.title.clone(),
             unit_price_minor: variant.price_minor,
             quantity,
+            code_discount_minor: 0,
+            tax_minor: 0,
         }
     }
 
@@ -641,27 +648,29 @@ fn placed_order(
     placed: Placed,
     ends_at: DateTime<Utc>,
 ) -> Option<Order> {
-    let rates = checkout.countries.get(placed.address.country.as_str())?;
-    let rates = CountryRates {
-        tax_basis_points: rates.tax_basis_points,
-        standard_minor: rates.standard_minor,
-        express_minor: rates.express_minor,
-    };
-    let inputs: Vec<LineInput> = lines
+    let destination =
+        crate::cart_pricing::destination(checkout, &placed.address.country, placed.method).ok()?;
+    let items: Vec<CartItem> = lines
         .iter()
-        .map(|line| LineInput {
+        .map(|line| CartItem {
+            product_id: line.product_id,
+            categories: Vec::new(),
             unit_price_minor: line.unit_price_minor,
             quantity: line.quantity,
         })
         .collect();
-    let goods: i64 = lines.iter().map(OrderLine::line_total_minor).sum();
-    let shipping = shipping_minor(
-        placed.method,
-        rates,
-        goods,
-        checkout.free_standard_shipping_from_minor,
-    );
-    let totals = price(&inputs, placed.discount, shipping, rates.tax_basis_points).ok()?;
+    let delivery = Delivery {
+        method: placed.method,
+        rates: destination.rates,
+        free_standard_from_minor: checkout.free_standard_shipping_from_minor,
+    };
+    let priced = price_items(&items, &[], placed.discount, Some(delivery)).ok()?;
+    let mut lines = lines;
+    for (line, charge) in lines.iter_mut().zip(&priced.charges) {
+        line.code_discount_minor = charge.code_minor;
+        line.tax_minor = charge.tax_minor;
+    }
+    let totals = priced.totals;
     let id = new_id(rng);
     let mut order = Order {
         id,
@@ -669,6 +678,7 @@ fn placed_order(
         status: OrderStatus::PendingPayment,
         lines,
         totals,
+        shipping_tax_minor: priced.shipping_tax_minor,
         refunded_minor: 0,
         shipping_method: placed.method,
         shipping_address: placed.address,

@@ -530,22 +530,22 @@ pub(super) async fn insert_orders(
                                  total_minor, refunded_minor, shipping_method, shipping_address,
                                  cancel_reason, tracking_number, placed_at, paid_at, fulfilled_at,
                                  shipped_at, delivered_at, cancelled_at, updated_at,
-                                 returnable_until)
+                                 returnable_until, prices_include_tax, shipping_tax_minor)
              SELECT id, number, account_id, status::order_status, $23, subtotal, discount,
                     shipping, tax_rate, tax, total, refunded, method, address,
                     cancel_reason, tracking, placed_at, paid_at, fulfilled_at, shipped_at,
                     delivered_at, cancelled_at, updated_at,
-                    delivered_at + make_interval(days => $24)
+                    delivered_at + make_interval(days => $24), included, shipping_tax
                FROM UNNEST($1::uuid[], $2::int8[], $3::uuid[], $4::text[], $5::int8[],
                            $6::int8[], $7::int8[], $8::int4[], $9::int8[], $10::int8[],
                            $11::int8[], $12::text[], $13::jsonb[], $14::text[], $15::text[],
                            $16::timestamptz[], $17::timestamptz[], $18::timestamptz[],
                            $19::timestamptz[], $20::timestamptz[], $21::timestamptz[],
-                           $22::timestamptz[])
+                           $22::timestamptz[], $25::bool[], $26::int8[])
                     AS t(id, number, account_id, status, subtotal, discount, shipping, tax_rate,
                          tax, total, refunded, method, address, cancel_reason, tracking,
                          placed_at, paid_at, fulfilled_at, shipped_at, delivered_at,
-                         cancelled_at, updated_at)",
+                         cancelled_at, updated_at, included, shipping_tax)",
         )
         .bind(chunk.iter().map(|o| o.id).collect::<Vec<_>>())
         .bind(numbers)
@@ -611,6 +611,18 @@ pub(super) async fn insert_orders(
         .bind(chunk.iter().map(|o| o.updated_at).collect::<Vec<_>>())
         .bind(CURRENCY)
         .bind(RETURN_WINDOW_DAYS)
+        .bind(
+            chunk
+                .iter()
+                .map(|o| o.totals.prices_include_tax)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|o| o.shipping_tax_minor)
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut *conn)
         .await?;
     }
@@ -639,9 +651,10 @@ pub(super) async fn insert_order_lines(
         sqlx::query(
             "INSERT INTO order_lines (order_id, line_number, variant_id, product_id, sku,
                                       product_name, variant_title, unit_price_minor, quantity,
-                                      line_total_minor)
+                                      line_total_minor, code_discount_minor, tax_minor)
              SELECT * FROM UNNEST($1::uuid[], $2::int4[], $3::uuid[], $4::uuid[], $5::text[],
-                                  $6::text[], $7::text[], $8::int8[], $9::int4[], $10::int8[])",
+                                  $6::text[], $7::text[], $8::int8[], $9::int4[], $10::int8[],
+                                  $11::int8[], $12::int8[])",
         )
         .bind(chunk.iter().map(|(order, _, _)| *order).collect::<Vec<_>>())
         .bind(
@@ -691,6 +704,18 @@ pub(super) async fn insert_order_lines(
             chunk
                 .iter()
                 .map(|(_, _, l)| l.line_total_minor())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, _, l)| l.code_discount_minor)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            chunk
+                .iter()
+                .map(|(_, _, l)| l.tax_minor)
                 .collect::<Vec<_>>(),
         )
         .execute(&mut *conn)

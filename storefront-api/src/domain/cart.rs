@@ -74,6 +74,8 @@ pub fn cart_lines(quantities: &[(Uuid, i32)], catalog: &[CatalogVariant]) -> Vec
                 ),
                 available_quantity: variant.stock_on_hand.max(0),
                 promotion_discount_minor: 0,
+                code_discount_minor: 0,
+                tax_minor: 0,
                 problem,
             })
         })

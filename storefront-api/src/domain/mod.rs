@@ -17,6 +17,7 @@ pub mod promotions;
 pub mod returns;
 pub mod reviews;
 pub mod segments;
+pub mod tax;
 pub mod text;
 pub mod webhooks;
 

@@ -1,5 +1,6 @@
-//! Orders: the status machine and the arithmetic of a checkout (subtotal, discount, shipping,
-//! tax, total), all in integer minor units of one currency.
+//! Orders: the status machine, shipping prices and discount codes. A checkout's arithmetic
+//! (promotions, the code, shipping, tax per line) is `promotions::price_items`, the one place
+//! a cart or an order is priced; tax is `tax`.
 
 /// Shared with the API's clients: how an order travels, and what the shopper pays.
 pub use storefront_client::cart::{ShippingMethod, Totals};
@@ -127,10 +128,11 @@ impl StaffTransition {
     }
 }
 
-/// A country's flat shipping prices and tax rate, as the shop configured them.
+/// A country's flat shipping prices and tax, as the shop configured them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CountryRates {
-    pub tax_basis_points: u32,
+    /// The country's rate, included in its market's prices or added to them.
+    pub tax: super::tax::TaxRate,
     pub standard_minor: i64,
     pub express_minor: i64,
 }
@@ -262,13 +264,6 @@ impl DiscountCode {
     }
 }
 
-/// One line of a checkout, priced from the catalog at the moment of the checkout.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineInput {
-    pub unit_price_minor: i64,
-    pub quantity: i32,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PricingError {
     /// The subtotal is below the discount's minimum.
@@ -284,119 +279,17 @@ pub fn apply_basis_points(amount_minor: i64, basis_points: u32) -> i64 {
     i64::try_from(rounded).unwrap_or(i64::MAX)
 }
 
-/// Prices a checkout: subtotal, then the discount on the goods, then shipping, then tax on
-/// the discounted goods plus shipping.
-pub fn price(
-    lines: &[LineInput],
-    discount: Option<Discount>,
-    shipping_minor: i64,
-    tax_rate_basis_points: u32,
-) -> Result<Totals, PricingError> {
-    let mut subtotal: i64 = 0;
-    for line in lines {
-        let line_total = line
-            .unit_price_minor
-            .checked_mul(i64::from(line.quantity))
-            .ok_or(PricingError::Overflow)?;
-        subtotal = subtotal
-            .checked_add(line_total)
-            .ok_or(PricingError::Overflow)?;
-    }
-    let discount_minor = match discount {
-        None => 0,
-        Some(discount) if subtotal < discount.min_subtotal_minor => {
-            return Err(PricingError::BelowMinimum {
-                min_subtotal_minor: discount.min_subtotal_minor,
-            });
-        }
-        Some(Discount {
-            value: DiscountValue::Percent { basis_points },
-            ..
-        }) => apply_basis_points(subtotal, basis_points.min(10_000)),
-        Some(Discount {
-            value: DiscountValue::Fixed { amount_minor },
-            ..
-        }) => amount_minor.clamp(0, subtotal),
-    };
-    let taxable = (subtotal - discount_minor)
-        .checked_add(shipping_minor)
-        .ok_or(PricingError::Overflow)?;
-    let tax_minor = apply_basis_points(taxable, tax_rate_basis_points);
-    let total_minor = taxable
-        .checked_add(tax_minor)
-        .ok_or(PricingError::Overflow)?;
-    Ok(Totals {
-        subtotal_minor: subtotal,
-        discount_minor,
-        shipping_minor,
-        tax_rate_basis_points,
-        tax_minor,
-        total_minor,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lines() -> Vec<LineInput> {
-        vec![
-            LineInput {
-                unit_price_minor: 1999,
-                quantity: 2,
-            },
-            LineInput {
-                unit_price_minor: 500,
-                quantity: 1,
-            },
-        ]
-    }
-
-    #[test]
-    fn totals_add_up_with_tax_on_discounted_goods_and_shipping() {
-        let ten_percent = Discount {
-            value: DiscountValue::Percent { basis_points: 1000 },
-            min_subtotal_minor: 0,
-        };
-        let totals = price(&lines(), Some(ten_percent), 490, 1900).unwrap();
-        assert_eq!(totals.subtotal_minor, 4498);
-        assert_eq!(totals.discount_minor, 450); // 449.8 rounds half up
-        assert_eq!(totals.tax_minor, 862); // (4498 - 450 + 490) × 19 % = 862.22
-        assert_eq!(
-            totals.total_minor,
-            totals.subtotal_minor - totals.discount_minor
-                + totals.shipping_minor
-                + totals.tax_minor
-        );
-    }
-
-    #[test]
-    fn fixed_discounts_never_exceed_the_goods_and_minimums_hold() {
-        let big = Discount {
-            value: DiscountValue::Fixed {
-                amount_minor: 100_000,
-            },
-            min_subtotal_minor: 0,
-        };
-        let totals = price(&lines(), Some(big), 490, 0).unwrap();
-        assert_eq!(totals.discount_minor, 4498);
-        assert_eq!(totals.total_minor, 490);
-        let minimum = Discount {
-            value: DiscountValue::Fixed { amount_minor: 500 },
-            min_subtotal_minor: 5000,
-        };
-        assert_eq!(
-            price(&lines(), Some(minimum), 0, 0),
-            Err(PricingError::BelowMinimum {
-                min_subtotal_minor: 5000
-            })
-        );
-    }
-
     #[test]
     fn standard_shipping_is_free_from_the_threshold_express_never() {
         let rates = CountryRates {
-            tax_basis_points: 1900,
+            tax: crate::domain::tax::TaxRate {
+                basis_points: 1900,
+                treatment: crate::domain::tax::TaxTreatment::Included,
+            },
             standard_minor: 490,
             express_minor: 1290,
         };
@@ -484,15 +377,6 @@ mod tests {
             Err(DiscountRejection::WrongCurrency),
             "its owner gets past the first check"
         );
-    }
-
-    #[test]
-    fn overflow_is_an_error_not_a_wrap() {
-        let huge = [LineInput {
-            unit_price_minor: i64::MAX / 2,
-            quantity: 3,
-        }];
-        assert_eq!(price(&huge, None, 0, 0), Err(PricingError::Overflow));
     }
 
     #[test]

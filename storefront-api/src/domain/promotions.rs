@@ -30,6 +30,7 @@ use super::order::{
     CountryRates, Discount, DiscountValue, PricingError, ShippingMethod, Totals,
     apply_basis_points, shipping_minor,
 };
+use super::tax::{TaxRate, allocate, tax_lines};
 
 const MAX_TIERS: usize = 10;
 const MAX_SCOPE_IDS: usize = 1000;
@@ -278,16 +279,30 @@ pub struct Delivery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PricedItems {
     pub totals: Totals,
-    /// What promotions take off each item, in the items' order.
-    pub line_discounts: Vec<i64>,
+    /// What each item is charged, in the items' order: they add up to the totals.
+    pub charges: Vec<ItemCharge>,
+    /// The tax in shipping (the rest of the totals' tax is the items').
+    pub shipping_tax_minor: i64,
     pub applied: Vec<AppliedPromotion>,
     pub hints: Vec<PromotionHint>,
+}
+
+/// What one item (a cart or order line) comes to: its list price less what promotions and
+/// its share of the discount code take off, with the tax in (or on) what is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ItemCharge {
+    pub promotion_minor: i64,
+    pub code_minor: i64,
+    pub tax_minor: i64,
 }
 
 impl PricedItems {
     /// What the promotions take off the goods (the rest of the totals' discount is the code's).
     pub fn promotion_goods_minor(&self) -> i64 {
-        self.line_discounts.iter().sum()
+        self.charges
+            .iter()
+            .map(|charge| charge.promotion_minor)
+            .sum()
     }
 }
 
@@ -356,7 +371,8 @@ pub fn price_items(
     let hints = hints(items, running, &best);
     Ok(PricedItems {
         totals: best.totals,
-        line_discounts: best.line_discounts,
+        charges: best.charges,
+        shipping_tax_minor: best.shipping_tax_minor,
         applied: best.applied,
         hints,
     })
@@ -365,7 +381,8 @@ pub fn price_items(
 /// One way of combining promotions, evaluated.
 struct Choice {
     totals: Totals,
-    line_discounts: Vec<i64>,
+    charges: Vec<ItemCharge>,
+    shipping_tax_minor: i64,
     /// What line promotions alone take off each item: thresholds (spend tiers, free
     /// shipping) measure the goods after these.
     item_offers: Vec<i64>,
@@ -433,9 +450,9 @@ impl Choice {
                     goods - code_minor,
                     delivery.free_standard_from_minor,
                 ),
-                delivery.rates.tax_basis_points,
+                delivery.rates.tax,
             ),
-            _ => (0, 0),
+            _ => (0, TaxRate::NONE),
         };
         for promotion in promotions {
             let PromotionRule::FreeShipping {
@@ -475,23 +492,47 @@ impl Choice {
                 shipping = 0;
             }
         }
-        let taxable = (goods - code_minor)
-            .checked_add(shipping)
-            .ok_or(PricingError::Overflow)?;
-        let tax_minor = apply_basis_points(taxable, tax_rate);
-        let total_minor = taxable
-            .checked_add(tax_minor)
-            .ok_or(PricingError::Overflow)?;
+        // The code's discount is shared over the lines by what they cost after promotions,
+        // so that each line is taxed (and later refunded) on what it was really sold for.
+        let after_promotions: Vec<i64> = (0..items.len())
+            .map(|index| items[index].total() - lines[index])
+            .collect();
+        let code_shares = allocate(code_minor, &after_promotions);
+        let line_amounts: Vec<i64> = after_promotions
+            .iter()
+            .zip(&code_shares)
+            .map(|(amount, share)| amount - share)
+            .collect();
+        let taxed = tax_lines(&line_amounts, shipping, tax_rate);
+        let tax_minor = taxed.total();
+        let total_minor = tax_rate.payable(
+            (goods - code_minor)
+                .checked_add(shipping)
+                .ok_or(PricingError::Overflow)?,
+            tax_minor,
+        );
+        if total_minor == i64::MAX {
+            return Err(PricingError::Overflow);
+        }
+        let charges = (0..items.len())
+            .map(|index| ItemCharge {
+                promotion_minor: lines[index],
+                code_minor: code_shares[index],
+                tax_minor: taxed.lines[index],
+            })
+            .collect();
         Ok(Choice {
             totals: Totals {
                 subtotal_minor: subtotal,
                 discount_minor: promotion_minor + code_minor,
                 shipping_minor: shipping,
-                tax_rate_basis_points: tax_rate,
+                tax_rate_basis_points: tax_rate.basis_points,
+                prices_include_tax: tax_rate.treatment.prices_include_tax(),
                 tax_minor,
                 total_minor,
             },
-            line_discounts: lines,
+            charges,
+            shipping_tax_minor: taxed.shipping_minor,
             item_offers,
             applied,
         })
@@ -672,32 +713,6 @@ fn spend_promotion(
         Money::new(tier.min_spend_minor, promotion.currency)
     );
     Some((allocate(discount, &weights), reason))
-}
-
-/// Splits `amount` over `weights` in proportion, by largest remainder (ties: the earlier
-/// weight), so the parts add up to exactly `amount`. `amount` is at most the weights' sum.
-pub fn allocate(amount: i64, weights: &[i64]) -> Vec<i64> {
-    let total: i128 = weights.iter().map(|w| i128::from(*w.max(&0))).sum();
-    if total == 0 || amount <= 0 {
-        return vec![0; weights.len()];
-    }
-    let mut parts = Vec::with_capacity(weights.len());
-    let mut remainders = Vec::with_capacity(weights.len());
-    for (index, weight) in weights.iter().enumerate() {
-        let scaled = i128::from(amount) * i128::from(*weight.max(&0));
-        parts.push(i64::try_from(scaled / total).unwrap_or(0));
-        remainders.push((scaled % total, index));
-    }
-    let mut left = amount - parts.iter().sum::<i64>();
-    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    for (_, index) in remainders {
-        if left == 0 {
-            break;
-        }
-        parts[index] += 1;
-        left -= 1;
-    }
-    parts
 }
 
 /// Promotions within reach, with what the cart lacks: units or spend for a promotion's next

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use storefront_client::returns::ReturnRequest;
 pub use storefront_client::returns::{ReturnReason, ReturnStatus};
 
-use super::{FieldError, order::apply_basis_points, text};
+use super::{FieldError, tax::TaxRate, text};
 
 /// What a customer may write with a return request.
 pub const MAX_CUSTOMER_NOTE: usize = 2000;
@@ -145,7 +145,8 @@ pub struct PaidTotals {
     pub subtotal_minor: i64,
     pub discount_minor: i64,
     pub shipping_minor: i64,
-    pub tax_rate_basis_points: u32,
+    /// The order's tax: included in its prices, or added to them.
+    pub tax: TaxRate,
     pub total_minor: i64,
 }
 
@@ -171,7 +172,7 @@ pub struct ReturnedGoods {
 
 /// What the goods returned so far are worth back: their price less their share of the
 /// order's discount (rounded down, the shop's favour by less than a cent), plus tax on that at
-/// the order's rate — and, once the whole order is back and the policy refunds shipping, the
+/// the order's rate where tax was added (where prices included it, it is in there) — and, once the whole order is back and the policy refunds shipping, the
 /// whole total. Never more than the total, and never less for more goods.
 pub fn refund_for(order: &PaidTotals, goods: ReturnedGoods, refund_shipping: bool) -> i64 {
     if goods.completes_order && refund_shipping {
@@ -187,7 +188,7 @@ pub fn refund_for(order: &PaidTotals, goods: ReturnedGoods, refund_shipping: boo
     )
     .unwrap_or(i64::MAX);
     let net = goods_minor - discount_share;
-    let with_tax = net + apply_basis_points(net, order.tax_rate_basis_points);
+    let with_tax = order.tax.payable(net, order.tax.tax_of(net));
     with_tax.min(order.total_minor)
 }
 
@@ -223,7 +224,11 @@ mod tests {
     use storefront_client::returns::ReturnLineRequest;
 
     use super::*;
-    use crate::domain::order::{Discount, DiscountValue, LineInput, price};
+    use crate::domain::order::{
+        CountryRates, Discount, DiscountValue, ShippingMethod, apply_basis_points,
+    };
+    use crate::domain::promotions::{CartItem, Delivery, price_items};
+    use crate::domain::tax::TaxTreatment;
 
     #[test]
     fn each_step_moves_from_one_status_only() {
@@ -287,7 +292,10 @@ mod tests {
             subtotal_minor: 2000,
             discount_minor: 0,
             shipping_minor: 490,
-            tax_rate_basis_points: 1900,
+            tax: TaxRate {
+                basis_points: 1900,
+                treatment: TaxTreatment::Added,
+            },
             total_minor: 2963,
         };
         let first = refund_of_return(&order, RefundedBefore::default(), 1000, false, true);
@@ -312,8 +320,10 @@ mod tests {
     fn refunds_of_returns_in_pieces_add_up_to_the_whole_to_the_cent() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(18);
         for _ in 0..10_000 {
-            let lines: Vec<LineInput> = (0..rng.random_range(1..6))
-                .map(|_| LineInput {
+            let lines: Vec<CartItem> = (0..rng.random_range(1..6))
+                .map(|_| CartItem {
+                    product_id: uuid::Uuid::nil(),
+                    categories: Vec::new(),
                     unit_price_minor: rng.random_range(1..50_000),
                     quantity: rng.random_range(1..5),
                 })
@@ -331,13 +341,32 @@ mod tests {
                 value,
                 min_subtotal_minor: 0,
             });
-            let rate = [0, 700, 1900, 2000, 2100, 825][rng.random_range(0..6)];
-            let totals = price(&lines, discount, rng.random_range(0..2000), rate).unwrap();
+            let tax = TaxRate {
+                basis_points: [0, 700, 1900, 2000, 2100, 825][rng.random_range(0..6)],
+                treatment: if rng.random_bool(0.5) {
+                    TaxTreatment::Included
+                } else {
+                    TaxTreatment::Added
+                },
+            };
+            let shipping = rng.random_range(0..2000);
+            let delivery = Delivery {
+                method: ShippingMethod::Express,
+                rates: CountryRates {
+                    tax,
+                    standard_minor: shipping,
+                    express_minor: shipping,
+                },
+                free_standard_from_minor: i64::MAX,
+            };
+            let totals = price_items(&lines, &[], discount, Some(delivery))
+                .unwrap()
+                .totals;
             let order = PaidTotals {
                 subtotal_minor: totals.subtotal_minor,
                 discount_minor: totals.discount_minor,
                 shipping_minor: totals.shipping_minor,
-                tax_rate_basis_points: rate,
+                tax,
                 total_minor: totals.total_minor,
             };
             let refund_shipping = rng.random_bool(0.5);
@@ -376,10 +405,16 @@ mod tests {
             if refund_shipping {
                 assert_eq!(refunded, order.total_minor);
             } else {
-                let goods_paid = order.total_minor
-                    - order.shipping_minor
-                    - apply_basis_points(order.shipping_minor, rate);
-                assert!((refunded - goods_paid).abs() <= 1, "{order:?}");
+                let shipping_paid = tax.payable(
+                    order.shipping_minor,
+                    apply_basis_points(order.shipping_minor, tax.basis_points),
+                );
+                let goods_paid = order.total_minor - shipping_paid;
+                // Tax is rounded per line, the refund's once: a cent per line either way.
+                assert!(
+                    (refunded - goods_paid).abs() <= lines.len() as i64 + 1,
+                    "{order:?}"
+                );
             }
         }
     }

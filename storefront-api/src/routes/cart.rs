@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::session_token,
-    cart_pricing::{self, check_sellable, country_rates, load_cart},
+    cart_pricing::{self, check_sellable, load_cart},
     config::CheckoutSettings,
     cookies,
     domain::cart::Cart,
@@ -52,6 +52,11 @@ pub async fn shipping_countries(State(state): State<AppState>) -> Json<ShippingC
                 .map_or_else(|_| code.clone(), |c| c.name().to_owned()),
             code: code.clone(),
             tax_basis_points: rates.tax_basis_points,
+            market: rates.market.clone(),
+            prices_include_tax: settings
+                .markets
+                .get(&rates.market)
+                .is_some_and(|market| market.prices_include_tax),
             standard_minor: rates.standard_minor,
             express_minor: rates.express_minor,
         })
@@ -121,9 +126,7 @@ fn destination(
     params
         .country
         .as_deref()
-        .map(|country| {
-            country_rates(settings, country).map(|(_, rates)| (rates, params.shipping_method))
-        })
+        .map(|country| cart_pricing::destination(settings, country, params.shipping_method))
         .transpose()
 }
 

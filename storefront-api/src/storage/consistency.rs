@@ -28,6 +28,17 @@ const RULES: &[(&str, &str)] = &[
                                        FROM order_lines l WHERE l.order_id = o.id)",
     ),
     (
+        "an order's discount and tax are the sums of its lines' (and shipping's tax)",
+        "SELECT o.number::text FROM orders o
+          CROSS JOIN LATERAL (SELECT sum(l.promotion_discount_minor + l.code_discount_minor)
+                                       AS discount,
+                                     sum(l.tax_minor) AS tax
+                                FROM order_lines l WHERE l.order_id = o.id) lines
+          WHERE o.shipping_tax_minor IS NOT NULL
+            AND (o.discount_minor IS DISTINCT FROM lines.discount
+                 OR o.tax_minor IS DISTINCT FROM lines.tax + o.shipping_tax_minor)",
+    ),
+    (
         "a paid order has exactly one successful charge, of its total",
         "SELECT o.number::text FROM orders o
           WHERE o.status IN ('paid', 'fulfilled', 'shipped', 'delivered', 'refunded')

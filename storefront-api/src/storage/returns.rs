@@ -367,7 +367,7 @@ async fn refund_due(
 ) -> Result<Due, ReturnError> {
     let row = sqlx::query!(
         r#"SELECT r.order_id, r.number, o.discount_minor, o.shipping_minor,
-                  o.tax_rate_basis_points, o.total_minor, o.refunded_minor,
+                  o.tax_rate_basis_points, o.prices_include_tax, o.total_minor, o.refunded_minor,
                   (SELECT COALESCE(SUM(p.policy_minor), 0) FROM returns p
                     WHERE p.order_id = r.order_id AND p.status = 'refunded' AND p.id <> r.id)::bigint
                       AS "policy_before!"
@@ -417,7 +417,12 @@ async fn refund_due(
         subtotal_minor: sold,
         discount_minor: row.discount_minor - promotions,
         shipping_minor: row.shipping_minor,
-        tax_rate_basis_points: u32::try_from(row.tax_rate_basis_points).unwrap_or(0),
+        tax: crate::domain::tax::TaxRate {
+            basis_points: u32::try_from(row.tax_rate_basis_points).unwrap_or(0),
+            treatment: crate::domain::tax::TaxTreatment::from_prices_include_tax(
+                row.prices_include_tax,
+            ),
+        },
         total_minor: row.total_minor,
     };
     let before = RefundedBefore {

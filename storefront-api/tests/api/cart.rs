@@ -158,11 +158,20 @@ async fn a_guest_builds_a_cart_that_is_repriced_at_every_read() {
     assert_eq!(totals["subtotal_minor"], 2 * 1000 + 900);
     assert_eq!(totals["shipping_minor"], 1290);
     assert_eq!(totals["tax_rate_basis_points"], 1900);
-    assert_eq!(totals["tax_minor"], (2900 + 1290) * 19 / 100);
-    assert_eq!(
-        totals["total_minor"],
-        2900 + 1290 + (2900 + 1290) * 19 / 100
-    );
+    // German prices include VAT: the total is goods and shipping, the tax the part of each
+    // line (and of shipping) that is VAT, each rounded on its own.
+    assert_eq!(totals["prices_include_tax"], true);
+    assert_eq!(totals["total_minor"], 2900 + 1290);
+    let lines = body["cart"]["lines"].as_array().expect("lines");
+    let line_tax: Vec<i64> = lines
+        .iter()
+        .map(|l| l["tax_minor"].as_i64().unwrap())
+        .collect();
+    let mut sorted = line_tax.clone();
+    sorted.sort_unstable();
+    // 20.00 → 3.19 (16.81 net), 9.00 → 1.44 (7.56 net); shipping 12.90 → 2.06.
+    assert_eq!(sorted, vec![144, 319]);
+    assert_eq!(totals["tax_minor"], 144 + 319 + 206);
 
     // Quantities change and lines go.
     let body: Value = cart_request(
@@ -433,6 +442,8 @@ async fn shoppers_can_see_where_the_shop_ships_and_what_it_costs() {
         .expect("the default configuration ships to Germany");
     assert_eq!(germany["name"], "Germany");
     assert_eq!(germany["tax_basis_points"], 1900);
+    assert_eq!(germany["market"], "EU");
+    assert_eq!(germany["prices_include_tax"], true);
     assert_eq!(germany["standard_minor"], 490);
     let names: Vec<&str> = countries
         .iter()

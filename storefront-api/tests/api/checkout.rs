@@ -75,11 +75,15 @@ async fn a_customer_checks_out_and_finds_the_order() {
     let order = &placed["order"];
     assert_eq!(order["status"], "paid");
     assert_eq!(order["account_id"], account.to_string());
-    // 2 × 25.00 = 50.00 reaches free standard shipping; 19 % VAT on top.
+    // 2 × 25.00 = 50.00 reaches free standard shipping; German prices include 19 % VAT:
+    // 50.00 − 50.00 / 1.19 = 7.98 of the 50.00 is tax, and the line says so.
     assert_eq!(order["totals"]["subtotal"]["amount_minor"], 5000);
     assert_eq!(order["totals"]["shipping"]["amount_minor"], 0);
-    assert_eq!(order["totals"]["tax"]["amount_minor"], 950);
-    assert_eq!(order["totals"]["total"]["amount_minor"], 5950);
+    assert_eq!(order["totals"]["prices_include_tax"], true);
+    assert_eq!(order["totals"]["tax"]["amount_minor"], 798);
+    assert_eq!(order["totals"]["shipping_tax"]["amount_minor"], 0);
+    assert_eq!(order["lines"][0]["tax_minor"], 798);
+    assert_eq!(order["totals"]["total"]["amount_minor"], 5000);
     assert_eq!(order["payments"][0]["outcome"], "succeeded");
     assert_eq!(order["payments"][0]["card_last4"], "4242");
     assert_eq!(stock_of(&app, variant).await, 3);

@@ -97,7 +97,9 @@ async fn a_percentage_code_shows_in_the_cart_and_lands_on_the_order() {
     assert_eq!(totals["subtotal_minor"], 8000);
     assert_eq!(totals["discount_minor"], 800);
     assert_eq!(totals["shipping_minor"], 0, "7200 of goods ship free");
-    assert_eq!(totals["tax_minor"], 1440, "20 % Austrian VAT on 7200");
+    assert_eq!(totals["total_minor"], 7200, "Austrian prices include VAT");
+    assert_eq!(totals["tax_minor"], 1200, "the 20 % VAT in 72.00");
+    assert_eq!(totals["prices_include_tax"], true);
     let response = checkout(
         &app,
         &token,
@@ -108,7 +110,11 @@ async fn a_percentage_code_shows_in_the_cart_and_lands_on_the_order() {
     assert_eq!(response.status(), StatusCode::CREATED);
     let order: Value = response.json().await.expect("json");
     assert_eq!(order["order"]["totals"]["discount"]["amount_minor"], 800);
-    assert_eq!(order["order"]["totals"]["total"]["amount_minor"], 8640);
+    assert_eq!(order["order"]["totals"]["total"]["amount_minor"], 7200);
+    assert_eq!(
+        order["order"]["lines"][0]["code_discount_minor"], 800,
+        "the code's discount is the line's"
+    );
     let codes: Value = app
         .request(
             Method::GET,

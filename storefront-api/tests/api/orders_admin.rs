@@ -8,7 +8,7 @@ use storefront_api::{
 
 use crate::helpers::{ProductSpec, TestApp, card_expiry_year, error_code};
 
-/// A paid order of 2 × 30.00 to DE (free shipping, 19 % VAT): total 71.40.
+/// A paid order of 2 × 30.00 to DE (free shipping, 19 % VAT included): total 60.00.
 async fn paid_order(app: &TestApp, staff: &str, customer: &str, key: &str) -> Value {
     let category = app.category(staff, &format!("Cat {key}"), None).await;
     let (_, variants) = app
@@ -219,7 +219,7 @@ async fn cancelling_a_paid_order_restocks_and_refunds_it() {
     assert_eq!(cancelled["order"]["status"], "cancelled");
     assert_eq!(
         cancelled["order"]["totals"]["refunded"]["amount_minor"],
-        7140
+        6000
     );
     let kinds: Vec<(&str, &str)> = cancelled["order"]["payments"]
         .as_array()
@@ -282,8 +282,8 @@ async fn partial_then_full_refunds_never_exceed_the_payment() {
     let too_much = refund(7000).await;
     let body: Value = too_much.json().await.expect("json");
     assert_eq!(body["error"]["code"], "refund_exceeds_payment");
-    assert_eq!(body["error"]["details"]["refundable_minor"], 6140);
-    let rest = refund(6140).await;
+    assert_eq!(body["error"]["details"]["refundable_minor"], 5000);
+    let rest = refund(5000).await;
     let rest: Value = rest.json().await.expect("json");
     assert_eq!(rest["order"]["status"], "refunded");
     let none_left = refund(1).await;
@@ -329,7 +329,7 @@ async fn staff_filter_orders_by_status_customer_and_total() {
     assert_eq!(list(String::new()).await, 2);
     assert_eq!(list("?status=fulfilled".into()).await, 1);
     assert_eq!(list(format!("?customer_id={alice_id}")).await, 1);
-    assert_eq!(list("?min_total=7140&max_total=7140".into()).await, 2);
+    assert_eq!(list("?min_total=6000&max_total=6000".into()).await, 2);
     assert_eq!(list("?min_total=7141".into()).await, 0);
     assert_eq!(
         list("?placed_from=2020-01-01T00:00:00Z&placed_to=2021-01-01T00:00:00Z".into()).await,
@@ -375,10 +375,10 @@ async fn the_dashboard_counts_todays_sales_waiting_orders_and_low_stock() {
 
     let now = app.dashboard(&staff).await;
     assert_eq!(now["awaiting_fulfilment"], 2);
-    // Two orders of 71.40, one refunded by 14.00: net 128.80.
+    // Two orders of 60.00, one refunded by 14.00: net 106.00.
     assert_eq!(
         now["today"],
-        json!([{"orders": 2, "revenue": {"amount_minor": 12_880, "currency": "EUR"}}])
+        json!([{"orders": 2, "revenue": {"amount_minor": 10_600, "currency": "EUR"}}])
     );
     assert_eq!(now["last_30_days"], now["today"]);
     assert_eq!(now["daily"].as_array().unwrap().len(), 1);
@@ -452,7 +452,7 @@ async fn the_churn_dataset_holds_every_customers_orders_as_churn_lab_reads_them(
         "{ordered_at}"
     );
     assert_eq!(rows[0]["kind"], "purchase");
-    assert_eq!(rows[0]["amount"], 71.4);
+    assert_eq!(rows[0]["amount"], 60.0);
     assert_eq!(rows[1]["kind"], "refund");
     assert_eq!(rows[1]["amount"], -10.0);
 }

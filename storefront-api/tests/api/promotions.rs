@@ -158,7 +158,7 @@ async fn the_cart_shows_what_applied_and_why_and_the_order_keeps_it() {
         (json!(1), json!(500))
     );
 
-    // Three pairs sold for 10.00 come back: 10.00 and its tax, not 15.00.
+    // Three pairs sold for 10.00 (VAT included) come back: 10.00, not 15.00.
     let order_id = order["id"].as_str().expect("id").to_owned();
     app.deliver(&staff, &order_id).await;
     let socks_line = order["lines"]
@@ -209,8 +209,8 @@ async fn the_cart_shows_what_applied_and_why_and_the_order_keeps_it() {
         .await;
     assert_eq!(refunded.status(), StatusCode::CREATED);
     let refunded: Value = refunded.json().await.expect("json");
-    // Germany's 19 %: 10.00 + 1.90.
-    assert_eq!(refunded["return"]["refunded"]["amount_minor"], 1190);
+    // German prices include the 19 %: the unit's 10.00 is what goes back.
+    assert_eq!(refunded["return"]["refunded"]["amount_minor"], 1000);
 }
 
 /// The budget race: 100 customers check out at once under a promotion with a budget of 10

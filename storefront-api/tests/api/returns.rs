@@ -48,12 +48,13 @@ async fn stock_of(app: &TestApp, variant: Uuid) -> i32 {
         .expect("stock")
 }
 
-/// A delivered order of 2 posters (2 × 25.00 to DE: free shipping, 19 % VAT, total 59.50)
+/// A delivered order of 2 posters (2 × 25.00 to DE: free shipping, 19 % VAT included, total
+/// 50.00)
 /// out of 10 in stock; returns (order id, variant).
 async fn delivered_order(app: &TestApp, staff: &str, customer: &str) -> (String, Uuid) {
     let variant = app.stocked_variant(staff, 10).await;
     let paid = app.buy(customer, variant, 2).await;
-    assert_eq!(paid["order"]["totals"]["total"]["amount_minor"], 5950);
+    assert_eq!(paid["order"]["totals"]["total"]["amount_minor"], 5000);
     let order_id = paid["order"]["id"].as_str().expect("id").to_owned();
     app.deliver(staff, &order_id).await;
     (order_id, variant)
@@ -129,8 +130,8 @@ async fn a_return_is_approved_received_restocked_and_refunded_and_the_rest_compl
     let received: Value = received.json().await.expect("json");
     assert_eq!(received["return"]["status"], "received");
     assert_eq!(received["return"]["lines"][0]["restocked"], true);
-    // One unit's price and its VAT: 25.00 + 4.75.
-    assert_eq!(received["return"]["refund_due"]["amount_minor"], 2975);
+    // One unit's price, VAT included: 25.00.
+    assert_eq!(received["return"]["refund_due"]["amount_minor"], 2500);
     assert_eq!(
         stock_of(&app, variant).await,
         9,
@@ -153,13 +154,13 @@ async fn a_return_is_approved_received_restocked_and_refunded_and_the_rest_compl
     assert_eq!(refunded.status(), StatusCode::CREATED);
     let refunded: Value = refunded.json().await.expect("json");
     assert_eq!(refunded["return"]["status"], "refunded");
-    assert_eq!(refunded["return"]["refunded"]["amount_minor"], 2975);
+    assert_eq!(refunded["return"]["refunded"]["amount_minor"], 2500);
     let order = &refunded["order"];
     assert_eq!(
         order["status"], "delivered",
         "a part refund keeps the status"
     );
-    assert_eq!(order["totals"]["refunded"]["amount_minor"], 2975);
+    assert_eq!(order["totals"]["refunded"]["amount_minor"], 2500);
     let actions: Vec<&str> = order["audit_trail"]
         .as_array()
         .expect("trail")
@@ -212,9 +213,9 @@ async fn a_return_is_approved_received_restocked_and_refunded_and_the_rest_compl
     let rest = step(&app, &staff, &last_id, "refund", json!({})).await;
     assert_eq!(rest.status(), StatusCode::CREATED);
     let rest: Value = rest.json().await.expect("json");
-    assert_eq!(rest["return"]["refunded"]["amount_minor"], 5950 - 2975);
+    assert_eq!(rest["return"]["refunded"]["amount_minor"], 5000 - 2500);
     assert_eq!(rest["order"]["status"], "refunded");
-    assert_eq!(rest["order"]["totals"]["refunded"]["amount_minor"], 5950);
+    assert_eq!(rest["order"]["totals"]["refunded"]["amount_minor"], 5000);
     let nothing_left = ask_return(
         &app,
         &customer,
@@ -310,7 +311,7 @@ async fn concurrent_receipts_restock_once_and_concurrent_refunds_pay_once() {
     .fetch_one(&app.db)
     .await
     .expect("refunds");
-    assert_eq!((paid_back.refunds, paid_back.minor), (1, 5950));
+    assert_eq!((paid_back.refunds, paid_back.minor), (1, 5000));
     let at_provider = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM simulated_provider_refunds WHERE outcome = 'refunded'"#
     )
@@ -480,7 +481,7 @@ async fn the_customer_is_emailed_at_each_step_of_a_return() {
         StatusCode::CREATED
     );
     let refund = inbox.wait_for(&email, "Refund for order").await;
-    assert!(refund.text.contains("€29.75"), "{}", refund.text);
+    assert!(refund.text.contains("€25.00"), "{}", refund.text);
 }
 
 /// Two returns of one order refunded at the same moment: the second to take the order sees
@@ -490,7 +491,7 @@ async fn two_returns_of_one_order_refunded_at_once_add_up_to_the_whole() {
     let app = TestApp::spawn().await;
     let staff = app.staff().await;
     let (customer, _) = app.customer().await;
-    // 2 × 10.00 pays shipping: 20.00 + 4.90 + 19 % VAT = 29.63.
+    // 2 × 10.00 pays shipping: 20.00 + 4.90 = 24.90, 19 % VAT included.
     let category = app.category(&staff, "Mugs", None).await;
     let (_, variants) = app
         .product(
@@ -504,7 +505,7 @@ async fn two_returns_of_one_order_refunded_at_once_add_up_to_the_whole() {
         )
         .await;
     let paid = app.buy(&customer, variants[0], 2).await;
-    assert_eq!(paid["order"]["totals"]["total"]["amount_minor"], 2963);
+    assert_eq!(paid["order"]["totals"]["total"]["amount_minor"], 2490);
     let order_id = paid["order"]["id"].as_str().expect("id").to_owned();
     app.deliver(&staff, &order_id).await;
     let mut returns = Vec::new();
@@ -537,7 +538,7 @@ async fn two_returns_of_one_order_refunded_at_once_add_up_to_the_whole() {
     let order = app
         .get_json(&format!("/api/v1/admin/orders/{order_id}"), &staff)
         .await;
-    assert_eq!(order["order"]["totals"]["refunded"]["amount_minor"], 2963);
+    assert_eq!(order["order"]["totals"]["refunded"]["amount_minor"], 2490);
     assert_eq!(order["order"]["status"], "refunded");
     let mut paid: Vec<i64> = order["order"]["returns"]
         .as_array()
@@ -546,7 +547,7 @@ async fn two_returns_of_one_order_refunded_at_once_add_up_to_the_whole() {
         .map(|r| r["refunded"]["amount_minor"].as_i64().expect("refunded"))
         .collect();
     paid.sort_unstable();
-    // One unit with its VAT; then the rest of the total, shipping included.
-    assert_eq!(paid, [1190, 2963 - 1190]);
+    // One unit (VAT included); then the rest of the total, shipping included.
+    assert_eq!(paid, [1000, 2490 - 1000]);
     assert_consistent(&app).await;
 }

@@ -221,9 +221,24 @@ async fn browse(client: &Client, shop: &str, api: &str, events: &support::Events
         "there is no such code"
     );
     let totals = support::text(client, ".totals").await;
-    assert!(totals.contains("Tax (19%)"), "priced for Germany: {totals}");
+    assert!(
+        totals.contains("Incl. 19% VAT"),
+        "priced for Germany, whose prices include VAT: {totals}"
+    );
     let total = support::minor_units(&support::text(client, "[data-testid=cart-total]").await);
-    assert!(total > 3 * unit_minor, "the total adds tax: {total}");
+    // Standard shipping to Germany is 4.90 below 50.00 of goods, free from there on.
+    let shipping = if 3 * unit_minor >= 5000 { 0 } else { 490 };
+    assert_eq!(
+        total,
+        3 * unit_minor + shipping,
+        "the total is the shelf prices and shipping, VAT already in them: {totals}"
+    );
+    let tax = support::minor_units(&support::text(client, "[data-testid=cart-tax]").await);
+    // 19 % included is 15.97 % of what is paid, give or take a cent per line.
+    assert!(
+        (tax - total * 1900 / 11_900).abs() <= 2,
+        "the VAT row is the VAT in the total: {tax} of {total}"
+    );
     support::click(client, &format!("{line} form.remove button")).await;
     client
         .wait()

@@ -432,7 +432,7 @@ fn OrderDetail(order: Order, now: chrono::DateTime<chrono::Utc>, placed: bool) -
                     <dt>"Discount"</dt><dd class="discount">{format!("−{}", totals.discount.to_shopper_string())}</dd>
                 })}
                 <dt>"Shipping"</dt><dd>{totals.shipping.to_shopper_string()}</dd>
-                <dt>{format!("Tax ({}%)", f64::from(totals.tax_rate_basis_points) / 100.0)}</dt>
+                <dt>{crate::components::tax_label(u32::try_from(totals.tax_rate_basis_points).unwrap_or(0), totals.prices_include_tax)}</dt>
                 <dd>{totals.tax.to_shopper_string()}</dd>
                 <dt class="grand">"Total"</dt><dd class="grand" data-testid="order-total">{totals.total.to_shopper_string()}</dd>
                 {(totals.refunded.amount_minor > 0).then(|| view! {

@@ -232,8 +232,8 @@ fn CartView(priced: PricedCart, notice: RwSignal<Option<String>>) -> impl IntoVi
                     {with_destination.then(|| view! {
                         <dt>"Shipping"</dt>
                         <dd>{if t.shipping_minor == 0 { "Free".to_owned() } else { money(t.shipping_minor) }}</dd>
-                        <dt>{format!("Tax ({}%)", f64::from(t.tax_rate_basis_points) / 100.0)}</dt>
-                        <dd>{money(t.tax_minor)}</dd>
+                        <dt data-testid="cart-tax-label">{crate::components::tax_label(t.tax_rate_basis_points, t.prices_include_tax)}</dt>
+                        <dd data-testid="cart-tax">{money(t.tax_minor)}</dd>
                     })}
                     <dt class="grand">"Total"</dt><dd class="grand" data-testid="cart-total">{money(t.total_minor)}</dd>
                 </dl>

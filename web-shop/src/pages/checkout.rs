@@ -152,7 +152,7 @@ fn CheckoutForm(data: CheckoutData) -> impl IntoView {
                     }).collect_view()}
                 </ul>
                 <p>"Subtotal: " <strong>{subtotal.zip(currency).map(|(s, c)| storefront_client::money::Money::new(s, c).to_shopper_string())}</strong></p>
-                <p class="hint">"Shipping and tax are added for your country when you place the order."</p>
+                <p class="hint">"Shipping for your country is added when you place the order. Prices include VAT in the EU; where a country's prices do not include tax, it is added then too."</p>
                 <p><A href="/cart">"Change the cart"</A></p>
             </aside>
         </div>

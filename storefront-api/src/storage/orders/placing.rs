@@ -29,6 +29,10 @@ pub struct LineToBuy {
     pub quantity: i32,
     /// What promotions take off the line.
     pub promotion_discount_minor: i64,
+    /// The line's share of the discount code.
+    pub code_discount_minor: i64,
+    /// The tax in (or on) what the line costs after its discounts.
+    pub tax_minor: i64,
 }
 
 pub struct NewOrder<'a> {
@@ -41,6 +45,8 @@ pub struct NewOrder<'a> {
     /// The promotions the quote applied, whose budgets the order spends.
     pub promotions: &'a [AppliedPromotion],
     pub totals: Totals,
+    /// The tax in (or on) shipping; with the lines' tax it makes the totals' tax.
+    pub shipping_tax_minor: i64,
     pub shipping_method: ShippingMethod,
     pub shipping_address: &'a PostalAddress,
 }
@@ -86,8 +92,10 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
     let number = sqlx::query_scalar!(
         r#"INSERT INTO orders (id, account_id, currency, subtotal_minor, discount_minor,
                                shipping_minor, tax_rate_basis_points, tax_minor, total_minor,
-                               shipping_method, shipping_address, discount_code)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING number"#,
+                               shipping_method, shipping_address, discount_code,
+                               prices_include_tax, shipping_tax_minor)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+           RETURNING number"#,
         order_id,
         new.checkout.account_id,
         new.currency.code(),
@@ -102,6 +110,8 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
         // account later does to its saved ones.
         sqlx::types::Json(new.shipping_address) as _,
         new.discount_code.map(|(_, code)| code),
+        new.totals.prices_include_tax,
+        new.shipping_tax_minor,
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -155,8 +165,9 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
         sqlx::query!(
             r#"INSERT INTO order_lines (order_id, line_number, variant_id, product_id, sku,
                                         product_name, variant_title, unit_price_minor, quantity,
-                                        line_total_minor, promotion_discount_minor)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"#,
+                                        line_total_minor, promotion_discount_minor,
+                                        code_discount_minor, tax_minor)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"#,
             order_id,
             i32::try_from(index + 1).unwrap_or(i32::MAX),
             line.variant_id,
@@ -168,6 +179,8 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
             line.quantity,
             line.unit_price_minor * i64::from(line.quantity),
             line.promotion_discount_minor,
+            line.code_discount_minor,
+            line.tax_minor,
         )
         .execute(&mut *tx)
         .await?;

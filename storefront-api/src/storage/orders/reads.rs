@@ -22,7 +22,8 @@ pub async fn order(
                   subtotal_minor, discount_minor, shipping_minor, tax_rate_basis_points,
                   tax_minor, total_minor, refunded_minor, shipping_method, shipping_address,
                   cancel_reason, tracking_number, placed_at, paid_at, fulfilled_at, shipped_at,
-                  delivered_at, cancelled_at, returnable_until
+                  delivered_at, cancelled_at, returnable_until, prices_include_tax,
+                  shipping_tax_minor
              FROM orders WHERE id = $1 AND ($2::uuid IS NULL OR account_id = $2)"#,
         order_id,
         account_id
@@ -36,7 +37,7 @@ pub async fn order(
     let lines = sqlx::query!(
         r#"SELECT l.line_number, l.variant_id, l.product_id, p.slug AS product_slug, l.sku, l.product_name,
                   l.variant_title, l.unit_price_minor, l.quantity, l.line_total_minor,
-                  l.promotion_discount_minor
+                  l.promotion_discount_minor, l.code_discount_minor, l.tax_minor
              FROM order_lines l JOIN products p ON p.id = l.product_id
             WHERE l.order_id = $1 ORDER BY l.line_number"#,
         order_id
@@ -56,6 +57,8 @@ pub async fn order(
         quantity: line.quantity,
         line_total: money(line.line_total_minor, currency),
         promotion_discount_minor: line.promotion_discount_minor,
+        code_discount_minor: line.code_discount_minor,
+        tax_minor: line.tax_minor,
     })
     .collect();
     let payments = sqlx::query!(
@@ -87,7 +90,9 @@ pub async fn order(
             discount: money(row.discount_minor, currency),
             shipping: money(row.shipping_minor, currency),
             tax_rate_basis_points: row.tax_rate_basis_points,
+            prices_include_tax: row.prices_include_tax,
             tax: money(row.tax_minor, currency),
+            shipping_tax: row.shipping_tax_minor.map(|amount| money(amount, currency)),
             total: money(row.total_minor, currency),
             refunded: money(row.refunded_minor, currency),
         },
