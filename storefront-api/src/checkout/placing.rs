@@ -82,6 +82,14 @@ pub async fn place_and_pay(
     .await
     {
         Ok(priced) => priced,
+        // A cart priced in another currency than the address's market is the address's
+        // problem at checkout (the cart route names the `country` parameter).
+        Err(ApiError::Validation(fields)) if fields.iter().all(|f| f.field == "country") => {
+            return Ok(Outcome::Refused(prefix_field(
+                ApiError::Validation(fields),
+                "shipping_address.",
+            )));
+        }
         Err(error) => return refusal_or_fault(error),
     };
     let cart = priced.cart;

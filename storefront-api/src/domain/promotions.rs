@@ -30,7 +30,7 @@ use super::order::{
     CountryRates, Discount, DiscountValue, PricingError, ShippingMethod, Totals,
     apply_basis_points, shipping_minor,
 };
-use super::tax::{TaxRate, allocate, tax_lines};
+use super::tax::{TaxRate, TaxTreatment, allocate, tax_lines};
 
 const MAX_TIERS: usize = 10;
 const MAX_SCOPE_IDS: usize = 1000;
@@ -504,16 +504,16 @@ impl Choice {
             .map(|(amount, share)| amount - share)
             .collect();
         let taxed = tax_lines(&line_amounts, shipping, tax_rate);
-        let tax_minor = taxed.total();
-        let total_minor = tax_rate.payable(
-            (goods - code_minor)
-                .checked_add(shipping)
+        let tax_minor = taxed.total().ok_or(PricingError::Overflow)?;
+        let payable = (goods - code_minor)
+            .checked_add(shipping)
+            .ok_or(PricingError::Overflow)?;
+        let total_minor = match tax_rate.treatment {
+            TaxTreatment::Included => payable,
+            TaxTreatment::Added => payable
+                .checked_add(tax_minor)
                 .ok_or(PricingError::Overflow)?,
-            tax_minor,
-        );
-        if total_minor == i64::MAX {
-            return Err(PricingError::Overflow);
-        }
+        };
         let charges = (0..items.len())
             .map(|index| ItemCharge {
                 promotion_minor: lines[index],

@@ -112,8 +112,11 @@ pub struct TaxedAmounts {
 }
 
 impl TaxedAmounts {
-    pub fn total(&self) -> i64 {
-        self.lines.iter().sum::<i64>() + self.shipping_minor
+    /// The lines' and shipping's tax together; `None` beyond what an i64 holds.
+    pub fn total(&self) -> Option<i64> {
+        self.lines
+            .iter()
+            .try_fold(self.shipping_minor, |sum, tax| sum.checked_add(*tax))
     }
 }
 
@@ -174,6 +177,6 @@ mod tests {
         };
         let taxed = tax_lines(&[5, 5, 5], 0, rate);
         assert_eq!(taxed.lines, vec![1, 1, 1]);
-        assert_eq!(taxed.total(), 3);
+        assert_eq!(taxed.total(), Some(3));
     }
 }

@@ -32,10 +32,14 @@ const RULES: &[(&str, &str)] = &[
         "SELECT o.number::text FROM orders o
           CROSS JOIN LATERAL (SELECT sum(l.promotion_discount_minor + l.code_discount_minor)
                                        AS discount,
-                                     sum(l.tax_minor) AS tax
+                                     sum(l.tax_minor) AS tax,
+                                     count(*) FILTER (WHERE l.tax_minor IS NULL
+                                                         OR l.code_discount_minor IS NULL)
+                                       AS untaxed
                                 FROM order_lines l WHERE l.order_id = o.id) lines
           WHERE o.shipping_tax_minor IS NOT NULL
-            AND (o.discount_minor IS DISTINCT FROM lines.discount
+            AND (lines.untaxed > 0
+                 OR o.discount_minor IS DISTINCT FROM lines.discount
                  OR o.tax_minor IS DISTINCT FROM lines.tax + o.shipping_tax_minor)",
     ),
     (

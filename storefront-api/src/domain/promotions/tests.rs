@@ -4,7 +4,6 @@ use storefront_client::staff::promotions::{
 };
 
 use super::*;
-use crate::domain::tax::TaxTreatment;
 
 fn promotion_discounts(priced: &PricedItems) -> Vec<i64> {
     priced.charges.iter().map(|c| c.promotion_minor).collect()
@@ -575,4 +574,27 @@ fn random_carts_add_up_to_the_cent_and_never_cost_more_than_without_promotions()
             without.totals.total_minor
         );
     }
+}
+
+/// Amounts beyond what the shop can represent are an error, not a wrapped total.
+#[test]
+fn overflow_is_an_error_not_a_wrap() {
+    let huge = [item(1, i64::MAX / 2, 3)];
+    assert_eq!(
+        price_items(&huge, &[], None, None).err(),
+        Some(PricingError::Overflow),
+        "the goods alone"
+    );
+    // Goods that fit, with a 100 % tax added on top, do not.
+    let mut added = germany(ShippingMethod::Standard);
+    added.rates.tax = TaxRate {
+        basis_points: 10_000,
+        treatment: TaxTreatment::Added,
+    };
+    let nearly = [item(1, i64::MAX - 10, 1)];
+    assert_eq!(
+        price_items(&nearly, &[], None, Some(added)).err(),
+        Some(PricingError::Overflow),
+        "the tax on top"
+    );
 }
