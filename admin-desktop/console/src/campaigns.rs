@@ -5,7 +5,6 @@
 use storefront_client::staff::campaigns::{
     AudiencePreview, Campaign, CampaignDetail, CampaignList, CampaignStatus,
 };
-use storefront_client::staff::segments::SegmentList;
 use uuid::Uuid;
 
 use crate::{Console, ConsoleError};
@@ -15,12 +14,6 @@ pub use console_protocol::campaigns::{CampaignForm, OfferKind};
 impl Console {
     pub async fn campaigns(&self) -> Result<CampaignList, ConsoleError> {
         self.call(|api| async move { api.campaigns().await }).await
-    }
-
-    /// Customer groups and segments, for a campaign's audience (needs the `customers`
-    /// permission, as admins and staff have).
-    pub async fn segments(&self) -> Result<SegmentList, ConsoleError> {
-        self.call(|api| async move { api.segments().await }).await
     }
 
     /// Who the typed campaign would reach today, launching nothing.

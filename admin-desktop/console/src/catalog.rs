@@ -17,7 +17,7 @@ pub use console_protocol::catalog::{
 use storefront_client::staff::catalog_import::ImportReport;
 
 /// A file staff named: trimmed, `~/` for the home folder.
-fn local_path(raw: &str) -> Result<std::path::PathBuf, ConsoleError> {
+pub(crate) fn local_path(raw: &str) -> Result<std::path::PathBuf, ConsoleError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(ConsoleError::invalid("path", "name a CSV file"));
@@ -30,7 +30,7 @@ fn local_path(raw: &str) -> Result<std::path::PathBuf, ConsoleError> {
 
 /// Records in an RFC 4180 file: its line ends outside quotes (a quoted cell may hold line
 /// breaks; `""` inside one toggles twice and changes nothing).
-fn csv_records(csv: &[u8]) -> u64 {
+pub(crate) fn csv_records(csv: &[u8]) -> u64 {
     let mut quoted = false;
     let mut records = 0;
     for byte in csv {
@@ -44,7 +44,7 @@ fn csv_records(csv: &[u8]) -> u64 {
 }
 
 /// Runs file I/O off the async threads; a failure is staff's to fix (`path`).
-async fn on_disk<T: Send + 'static>(
+pub(crate) async fn on_disk<T: Send + 'static>(
     path: std::path::PathBuf,
     io: impl FnOnce(&std::path::Path) -> std::io::Result<T> + Send + 'static,
     doing: &'static str,

@@ -20,6 +20,7 @@ pub mod dashboard;
 mod error;
 pub mod orders;
 pub mod promotions;
+pub mod segments;
 mod serve;
 pub mod webhooks;
 

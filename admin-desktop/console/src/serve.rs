@@ -139,6 +139,21 @@ impl Console {
             }
             Request::ListPromotions(_) => answer::<ListPromotions>(self.promotions().await),
             Request::ListSegments(_) => answer::<ListSegments>(self.segments().await),
+            Request::CreateSegment(c) => {
+                answer::<CreateSegment>(self.create_segment(&c.form).await)
+            }
+            Request::GetSegmentMembers(c) => {
+                answer::<GetSegmentMembers>(self.segment_members(c.id, c.page).await)
+            }
+            Request::AddToGroup(c) => {
+                answer::<AddToGroup>(self.add_to_group(c.id, c.account_id).await)
+            }
+            Request::RemoveFromGroup(c) => {
+                answer::<RemoveFromGroup>(self.remove_from_group(c.id, c.account_id).await)
+            }
+            Request::ExportSegmentFile(c) => {
+                answer::<ExportSegmentFile>(self.export_segment_file(c.id, &c.path).await)
+            }
             Request::CreatePromotion(c) => {
                 answer::<CreatePromotion>(self.create_promotion(&c.form).await)
             }

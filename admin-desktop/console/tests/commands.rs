@@ -1105,3 +1105,108 @@ async fn staff_export_and_import_the_catalog_as_csv_files() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Support makes a group for the press, adds a customer from their detail, sees them among
+/// its members, exports the group to a file and takes the customer out again; a segment whose
+/// rule is mistyped is refused before anything is sent, naming the field.
+#[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_make_a_group_add_a_customer_export_it_and_take_them_out() {
+    use staff_console::segments::SegmentForm;
+    use storefront_client::staff::segments::SegmentKind;
+
+    let api = ApiStack::start(200).await;
+    let dir = console_dir("segments");
+    let console = Console::open(&dir).unwrap();
+    console
+        .log_in(&api.url, STAFF_EMAIL, STAFF_PASSWORD)
+        .await
+        .unwrap();
+    let group = console
+        .create_segment(&SegmentForm {
+            name: "Press".into(),
+            ..SegmentForm::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(group.kind, SegmentKind::Static);
+    assert!(
+        console
+            .segments()
+            .await
+            .unwrap()
+            .segments
+            .iter()
+            .any(|s| s.id == group.id),
+        "listed with the others"
+    );
+    let customer = console
+        .customer_named("customer1@nexus.test")
+        .await
+        .unwrap();
+    assert_eq!(
+        console
+            .add_to_group(group.id, customer)
+            .await
+            .unwrap()
+            .added,
+        1
+    );
+    assert_eq!(
+        console
+            .add_to_group(group.id, customer)
+            .await
+            .unwrap()
+            .added,
+        0,
+        "adding a member again adds nobody"
+    );
+    let members = console.segment_members(group.id, 1).await.unwrap();
+    assert_eq!(members.meta.total, 1);
+    assert_eq!(members.members[0].email, "customer1@nexus.test");
+
+    let file = console
+        .export_segment_file(group.id, dir.join("press.csv").to_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(file.rows, 1);
+    let written = std::fs::read_to_string(&file.path).unwrap();
+    assert!(written.contains("customer1@nexus.test"), "{written}");
+
+    console.remove_from_group(group.id, customer).await.unwrap();
+    assert_eq!(
+        console
+            .segment_members(group.id, 1)
+            .await
+            .unwrap()
+            .meta
+            .total,
+        0
+    );
+
+    let typo = SegmentForm {
+        name: "Loyal".into(),
+        dynamic: true,
+        min_orders: "three".into(),
+        ..SegmentForm::default()
+    };
+    match console.create_segment(&typo).await {
+        Err(ConsoleError::Invalid { field, .. }) => assert_eq!(field, "min_orders"),
+        other => panic!("expected the console to refuse the typo, got {other:?}"),
+    }
+    let loyal = console
+        .create_segment(&SegmentForm {
+            min_orders: "3".into(),
+            ..typo
+        })
+        .await
+        .unwrap();
+    let loyal_members = console.segment_members(loyal.id, 1).await.unwrap();
+    assert!(
+        !loyal_members.members.is_empty(),
+        "the demo has customers with three orders or more"
+    );
+    assert!(
+        loyal_members.members.iter().all(|m| m.orders >= 3),
+        "everyone in it has three orders or more"
+    );
+}

@@ -495,6 +495,56 @@ async fn scenario(client: &Client, api: &str) {
     // The shipping just done emailed them; support sees it in their log.
     wait_text(client, "#customer-emails", |t| t.contains("Shipped")).await;
     screenshot(client, "customers").await;
+
+    // Groups: support makes one, adds this customer to it from their detail, and finds them
+    // among its members.
+    click(client, "#customer-groups").await;
+    wait(client, "#segments").await;
+    fill(client, "#segment-new-name", "Window group").await;
+    click(client, "#segment-create").await;
+    wait_text(client, "#segment-name", |t| t == "Window group").await;
+    wait_text(client, "#segment-count", |t| t == "0 members").await;
+    click(client, "button.customer-open").await;
+    wait(client, "#customer-detail h2").await;
+    // The detail offers the new group once its list of groups arrived.
+    wait_text(client, "#add-to-group", |t| t.contains("Window group")).await;
+    let mut group_id = None;
+    for option in client
+        .find_all(Locator::Css("#add-to-group option"))
+        .await
+        .unwrap()
+    {
+        if option.text().await.unwrap_or_default() == "Window group" {
+            group_id = option.attr("value").await.unwrap();
+        }
+    }
+    let group_id = group_id.expect("the new group is offered on the customer's detail");
+    wait(client, "#add-to-group")
+        .await
+        .select_by_value(&group_id)
+        .await
+        .unwrap();
+    click(client, "#add-to-group-button").await;
+    wait_text(client, "#add-to-group-notice", |t| {
+        t == "Added to Window group."
+    })
+    .await;
+    click(client, "#customer-groups").await;
+    wait(client, "#segments").await;
+    client
+        .find(Locator::XPath(
+            "//button[contains(@class, 'segment-open') and normalize-space() = 'Window group']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(client, "#segment-name", |t| t == "Window group").await;
+    wait_text(client, "#segment-members", |t| t.contains(&email)).await;
+    screenshot(client, "customer-groups").await;
+    click(client, "button.customer-open").await;
+    wait(client, "#customer-detail h2").await;
     click(client, "#customer-orders").await;
     wait_text(client, "#orders", |t| t.contains(&number)).await;
     let typed = wait(client, "#order-customer")

@@ -16,6 +16,7 @@ pub mod customers;
 mod error;
 pub mod orders;
 pub mod promotions;
+pub mod segments;
 pub mod session;
 
 use serde::de::DeserializeOwned;
@@ -33,7 +34,7 @@ use storefront_client::staff::dashboard::Dashboard;
 use storefront_client::staff::orders::StaffOrderList;
 use storefront_client::staff::promotions::{PromotionList, StaffPromotion};
 use storefront_client::staff::returns::StaffReturnList;
-use storefront_client::staff::segments::SegmentList;
+use storefront_client::staff::segments::{MembersAdded, Segment, SegmentList, SegmentMemberList};
 use storefront_client::staff::webhooks::{
     DeliveryStatus, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
     WebhookEndpointWithSecret,
@@ -149,6 +150,16 @@ commands! {
     SetCampaignStatus -> Campaign;
     /// Customer groups and segments, by name (a campaign's audience may be one).
     ListSegments -> SegmentList;
+    /// Creates the form's group (staff add its members) or segment (its rule decides).
+    CreateSegment -> Segment;
+    /// A group's or segment's members now, a page at a time.
+    GetSegmentMembers -> SegmentMemberList;
+    /// Adds a customer to a static group.
+    AddToGroup -> MembersAdded;
+    /// Takes a customer out of a static group.
+    RemoveFromGroup -> ();
+    /// Writes a group's or segment's members to a CSV file.
+    ExportSegmentFile -> ExportedFile;
     /// Every promotion, newest first, with what it used of its budget.
     ListPromotions -> PromotionList;
     /// Creates the form's promotion; it runs at once.
@@ -185,6 +196,36 @@ pub struct ListPromotions {}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListSegments {}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateSegment {
+    pub form: segments::SegmentForm,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetSegmentMembers {
+    pub id: Uuid,
+    pub page: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddToGroup {
+    pub id: Uuid,
+    pub account_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoveFromGroup {
+    pub id: Uuid,
+    pub account_id: Uuid,
+}
+
+/// A CSV file on this computer (`~/` is the home folder).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportSegmentFile {
+    pub id: Uuid,
+    pub path: String,
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatePromotion {

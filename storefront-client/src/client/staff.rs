@@ -36,7 +36,10 @@ use crate::staff::returns::{
     ReceiveReturnRequest, RefundReturnRequest, RefuseReturnRequest, StaffReturnEnvelope,
     StaffReturnList, StaffReturnListParams,
 };
-use crate::staff::segments::SegmentList;
+use crate::staff::segments::{
+    MembersAdded, NewMembers, Segment, SegmentDraft, SegmentEnvelope, SegmentList,
+    SegmentMemberList, SegmentMemberParams,
+};
 use crate::staff::webhooks::{
     DeliveryQuery, NewWebhookEndpoint, WebhookDelivery, WebhookDeliveryEnvelope,
     WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointEnvelope, WebhookEndpointList,
@@ -158,6 +161,55 @@ impl Client {
     /// `GET /admin/segments`: customer groups and segments, by name.
     pub async fn segments(&self) -> Result<SegmentList, ClientError> {
         self.get("/admin/segments", &()).await
+    }
+
+    /// `POST /admin/segments`: a static group (no rule) or a dynamic segment.
+    pub async fn create_segment(&self, draft: &SegmentDraft) -> Result<Segment, ClientError> {
+        let envelope: SegmentEnvelope = self
+            .send_json(Method::POST, "/admin/segments", draft)
+            .await?;
+        Ok(envelope.segment)
+    }
+
+    /// `GET /admin/segments/{id}/members`: the members now, a page at a time.
+    pub async fn segment_members(
+        &self,
+        id: Uuid,
+        params: &SegmentMemberParams,
+    ) -> Result<SegmentMemberList, ClientError> {
+        self.get(&format!("/admin/segments/{id}/members"), params)
+            .await
+    }
+
+    /// `POST /admin/segments/{id}/members`: customers added to a static group.
+    pub async fn add_segment_members(
+        &self,
+        id: Uuid,
+        new: &NewMembers,
+    ) -> Result<MembersAdded, ClientError> {
+        self.send_json(Method::POST, &format!("/admin/segments/{id}/members"), new)
+            .await
+    }
+
+    /// `DELETE /admin/segments/{id}/members/{account_id}`.
+    pub async fn remove_segment_member(
+        &self,
+        id: Uuid,
+        account_id: Uuid,
+    ) -> Result<(), ClientError> {
+        self.send_empty(self.request(
+            Method::DELETE,
+            &format!("/admin/segments/{id}/members/{account_id}"),
+        ))
+        .await
+    }
+
+    /// `GET /admin/segments/{id}/members.csv`: every member as CSV.
+    pub async fn export_segment(&self, id: Uuid) -> Result<Vec<u8>, ClientError> {
+        let (_, csv) = self
+            .send_raw(self.request(Method::GET, &format!("/admin/segments/{id}/members.csv")))
+            .await?;
+        Ok(csv)
     }
 
     /// `GET /admin/catalog/export`: the whole catalog as CSV, in the import's format.

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::app::Frame;
 use crate::format;
 use crate::invoke::call;
+use crate::screens::segments::{AddToGroup, GroupsPane};
 use crate::screens::{Problem, failed};
 
 #[component]
@@ -19,6 +20,8 @@ pub fn CustomersScreen() -> impl IntoView {
     let frame = expect_context::<Frame>();
     let text = RwSignal::new(String::new());
     let selected = RwSignal::new(None::<Uuid>);
+    // The right-hand pane shows the groups and segments instead of a customer.
+    let groups = RwSignal::new(false);
     let list = LocalResource::new(move || {
         let text = Some(text.get()).filter(|t| !t.trim().is_empty());
         call(FindCustomers { text, page: 1 })
@@ -29,6 +32,8 @@ pub fn CustomersScreen() -> impl IntoView {
             <label for="customer-search">"Find"</label>
             <input id="customer-search" type="search" placeholder="Name or email" prop:value=text
                 on:input=move |ev| text.set(event_target_value(&ev))/>
+            <button type="button" id="customer-groups" class="secondary"
+                on:click=move |_| groups.set(true)>"Groups and segments"</button>
         </div>
         <div class="split">
             <section aria-label="Customer list">
@@ -44,7 +49,7 @@ pub fn CustomersScreen() -> impl IntoView {
                                             let id = c.id;
                                             view! {
                                                 <tr class="clickable">
-                                                    <td><button class="secondary customer-open" on:click=move |_| selected.set(Some(id))>{c.full_name}</button></td>
+                                                    <td><button class="secondary customer-open" on:click=move |_| { groups.set(false); selected.set(Some(id)); }>{c.full_name}</button></td>
                                                     <td>{c.email}</td>
                                                     <td>{c.created_at.format("%-d %b %Y").to_string()}</td>
                                                 </tr>
@@ -59,7 +64,11 @@ pub fn CustomersScreen() -> impl IntoView {
                 </Transition>
             </section>
             <section aria-label="Customer">
-                {move || selected.get().map(|id| view! { <CustomerDetailPanel id/> })}
+                {move || if groups.get() {
+                    view! { <GroupsPane/> }.into_any()
+                } else {
+                    selected.get().map(|id| view! { <CustomerDetailPanel id/> }).into_any()
+                }}
             </section>
         </div>
     }
@@ -88,6 +97,7 @@ fn CustomerDetailPanel(id: Uuid) -> impl IntoView {
                         Ok(v) => view! {
                             <h2>{v.customer.account.full_name.clone()}</h2>
                             <p>{v.customer.account.email.clone()}</p>
+                            <AddToGroup customer=id/>
                             <h2>"Churn"</h2>
                             {match v.churn {
                                 Ok(churn) if churn.scorable => view! {

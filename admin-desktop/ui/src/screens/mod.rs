@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod login;
 pub mod orders;
 pub mod promotions;
+pub mod segments;
 pub mod webhooks;
 
 use leptos::prelude::*;
