@@ -76,8 +76,14 @@ pub fn destination(
             ),
         )
     })?;
-    // `Settings::check` refused at start-up a country without a market or with a bad currency.
-    let market = &settings.markets[&terms.market];
+    // `Settings::check` refuses at start-up a country without a market; settings built any
+    // other way get an error here, not a panic.
+    let market = settings.markets.get(&terms.market).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "checkout.countries.{code}.market names no market: {}",
+            terms.market
+        ))
+    })?;
     let currency = Currency::parse(&market.currency).unwrap_or(Currency::NONE);
     Ok(Destination {
         country: code,

@@ -110,16 +110,7 @@ impl CampaignForm {
             }
         };
 
-        if let Some(band) = self
-            .bands
-            .iter()
-            .find(|b| !RISK_BANDS.contains(&b.as_str()))
-        {
-            return Err(ConsoleError::invalid(
-                "bands",
-                format!("`{band}` is not a band: they are low, medium and high"),
-            ));
-        }
+        check_bands(&self.bands)?;
         let audience = AudienceRule {
             risk_bands: self.bands.clone(),
             min_probability: probability("min_probability", &self.min_probability)?,
@@ -180,6 +171,17 @@ impl CampaignForm {
             max_recipients: whole("max_recipients", &self.max_recipients)?,
             mode: self.mode,
         })
+    }
+}
+
+/// Every ticked band is one of [`RISK_BANDS`].
+pub(crate) fn check_bands(bands: &[String]) -> Result<(), ConsoleError> {
+    match bands.iter().find(|b| !RISK_BANDS.contains(&b.as_str())) {
+        Some(band) => Err(ConsoleError::invalid(
+            "bands",
+            format!("`{band}` is not a band: they are low, medium and high"),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -8,7 +8,7 @@ use storefront_client::money::Money;
 use storefront_client::staff::segments::{Segment, SegmentDraft, SegmentKind, SegmentRule};
 
 use crate::ConsoleError;
-use crate::campaigns::{RISK_BANDS, currency_of, optional_amount, whole};
+use crate::campaigns::{check_bands, currency_of, optional_amount, whole};
 
 /// The new-group form as typed. Empty text means "no condition".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,16 +56,7 @@ impl SegmentForm {
             });
         }
         let currency = currency_of(&self.currency)?;
-        if let Some(band) = self
-            .bands
-            .iter()
-            .find(|b| !RISK_BANDS.contains(&b.as_str()))
-        {
-            return Err(ConsoleError::invalid(
-                "bands",
-                format!("`{band}` is not a band: they are low, medium and high"),
-            ));
-        }
+        check_bands(&self.bands)?;
         let rule = SegmentRule {
             risk_bands: self.bands.clone(),
             min_probability: None,
