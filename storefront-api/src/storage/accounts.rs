@@ -608,6 +608,20 @@ fn orders_open(numbers: &[i64]) -> StoreError {
 /// (which repeat the address) are dropped. Audited, and announced through the outbox. Refused while an order is on its way.
 pub async fn erase_customer(db: &PgPool, account_id: Uuid) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
+    // Lock order: the customer's outbox messages first, then the account. The relay's
+    // fan-out holds new messages while it queues their emails, whose foreign key waits on
+    // the account row; an erasure that took the account first and then the messages deadlocked
+    // with it (seen under load, answered as a 409 `concurrent_update`).
+    sqlx::query_scalar!(
+        r#"SELECT o.id FROM outbox o
+            WHERE o.payload ->> 'customer_id' = $1::uuid::text
+               OR o.ordering_key IN (SELECT id::text FROM orders WHERE account_id = $1::uuid)
+            ORDER BY o.id
+              FOR UPDATE"#,
+        account_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     let role = sqlx::query_scalar!(
         r#"SELECT role AS "role: Role" FROM accounts WHERE id = $1 AND erased_at IS NULL
            FOR UPDATE"#,

@@ -17,7 +17,9 @@ mod mongo_server;
 
 pub use api_test_macros::test;
 pub use mail_server::{ARRIVAL_TIMEOUT as MAIL_ARRIVAL_TIMEOUT, Email, MailServer, mail_server};
-pub use mongo_server::{mongo_server_pid, mongo_uri, restarted_during, run_test, secantusd};
+pub use mongo_server::{
+    mongo_server_pid, mongo_uri, own_mongo_uri, restarted_during, run_test, secantusd,
+};
 
 /// How long a service may take to answer after it starts.
 pub const START_TIMEOUT: Duration = Duration::from_secs(120);

@@ -18,11 +18,16 @@
 //! server, the watchdog prints the server's Python stacks (py-spy, when `cargo xtask test`
 //! installed it beside SecantusDB), so the hang can be reported upstream.
 //!
+//! A test whose load would starve the others (the demo shop writes tens of thousands of
+//! events, then builds their indexes, holding the server's one storage lock for longer than a
+//! request may take) asks for a server of its own, `own_mongo_uri`: it runs under a watchdog
+//! of its own, with data beside the shared server's, and dies with the process too.
+//!
 //! `NEXUS_TEST_MONGODB_URI`, when set, names a server to use instead (a real MongoDB).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -44,6 +49,8 @@ const DATA_DIR_PREFIX: &str = "nexus-test-mongo-";
 static URI: OnceLock<String> = OnceLock::new();
 /// The running server's process id (0 before it starts, or with `NEXUS_TEST_MONGODB_URI`).
 static SERVER_PID: AtomicU32 = AtomicU32::new(0);
+/// How many servers of their own tests have asked for, to name their data directories.
+static OWN_SERVERS: AtomicUsize = AtomicUsize::new(0);
 /// What the watchdog last found, for `restarted_during`; the condition variable wakes the
 /// tests that wait for its next verdict.
 static VERDICTS: (Mutex<Verdicts>, Condvar) = (
@@ -133,9 +140,20 @@ where
 /// The URI of this process's MongoDB-wire server, started on first use.
 pub fn mongo_uri() -> String {
     URI.get_or_init(|| {
-        std::env::var("NEXUS_TEST_MONGODB_URI").unwrap_or_else(|_| Watchdog::start())
+        std::env::var("NEXUS_TEST_MONGODB_URI")
+            .unwrap_or_else(|_| Watchdog::start(Role::Shared, format!("{}", std::process::id())))
     })
     .clone()
+}
+
+/// The URI of a MongoDB-wire server for the calling test alone, started now (a real MongoDB
+/// named by `NEXUS_TEST_MONGODB_URI` is shared instead: it does not starve its clients).
+pub fn own_mongo_uri() -> String {
+    if let Ok(uri) = std::env::var("NEXUS_TEST_MONGODB_URI") {
+        return uri;
+    }
+    let n = OWN_SERVERS.fetch_add(1, Ordering::SeqCst);
+    Watchdog::start(Role::Own, format!("{}.{n}", std::process::id()))
 }
 
 /// The process id of this process's MongoDB-wire server, for tests that break it on purpose.
@@ -151,18 +169,30 @@ pub fn secantusd() -> PathBuf {
         .unwrap_or_else(|| crate::checkout_dir().join(".venv-mongo/bin/secantusd-py"))
 }
 
+/// Whether a server is the process's shared one (whose process id and verdicts the tests
+/// read) or one test's own.
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    Shared,
+    Own,
+}
+
 struct Watchdog {
+    role: Role,
     port: u16,
     data: PathBuf,
 }
 
 impl Watchdog {
     /// Starts the watchdog thread, which starts the server; returns once the server answers.
-    fn start() -> String {
+    /// `name` names the data directory: the process id first, so that later processes can
+    /// tell when it is no longer in use.
+    fn start(role: Role, name: String) -> String {
         remove_data_of_ended_processes();
         let watchdog = Self {
+            role,
             port: free_port(),
-            data: std::env::temp_dir().join(format!("{DATA_DIR_PREFIX}{}", std::process::id())),
+            data: std::env::temp_dir().join(format!("{DATA_DIR_PREFIX}{name}")),
         };
         let uri = watchdog.uri();
         let (ready, started) = mpsc::channel();
@@ -208,7 +238,7 @@ impl Watchdog {
             let _ = ready.send(Err(problem));
             return;
         }
-        record(|verdicts| verdicts.watching = true);
+        self.record(|verdicts| verdicts.watching = true);
         let _ = ready.send(Ok(()));
         // A periodic health probe, not synchronisation: nothing waits on this interval.
         let mut every = tokio::time::interval(PROBE_EVERY);
@@ -220,7 +250,7 @@ impl Watchdog {
                 Ok(Some(status)) => format!("exited ({status})"),
                 _ => match self.probe().await {
                     Ok(()) => {
-                        record(|verdicts| verdicts.last_healthy_probe = Some(began));
+                        self.record(|verdicts| verdicts.last_healthy_probe = Some(began));
                         continue;
                     }
                     Err(problem) => problem,
@@ -244,7 +274,15 @@ impl Watchdog {
             if let Err(problem) = self.until_answering(&mut server).await {
                 eprintln!("test MongoDB-wire server: {problem}");
             }
-            record(|verdicts| verdicts.last_restart = Some(killed));
+            self.record(|verdicts| verdicts.last_restart = Some(killed));
+        }
+    }
+
+    /// Only the shared server's verdicts decide whether a failed test runs again: a test with
+    /// a server of its own is not rerun when it hung (its failure stands).
+    fn record(&self, update: impl FnOnce(&mut Verdicts)) {
+        if self.role == Role::Shared {
+            record(update);
         }
     }
 
@@ -274,7 +312,9 @@ impl Watchdog {
                     python.display()
                 )
             })?;
-        SERVER_PID.store(server.id(), Ordering::SeqCst);
+        if self.role == Role::Shared {
+            SERVER_PID.store(server.id(), Ordering::SeqCst);
+        }
         Ok(server)
     }
 
@@ -357,6 +397,7 @@ fn remove_data_of_ended_processes() {
         let Some(pid) = name
             .to_str()
             .and_then(|name| name.strip_prefix(DATA_DIR_PREFIX))
+            .and_then(|rest| rest.split('.').next())
             .and_then(|pid| pid.parse::<u32>().ok())
         else {
             continue;

@@ -17,9 +17,20 @@ use storefront_api::{
 };
 use uuid::Uuid;
 
-use crate::helpers::TestApp;
+use crate::helpers::{Options, TestApp};
 
 const CUSTOMERS_WITH_HISTORY: usize = 300;
+
+/// The app of a demo test, on a MongoDB-wire server of its own: loading and indexing this
+/// many events holds a server's one storage lock for longer than the other tests' requests
+/// may wait (a review request met its 30 s timeout while the demo's events were indexed).
+async fn demo_app() -> TestApp {
+    TestApp::spawn_with(Options {
+        mongodb_uri: Some(api_test_stack::own_mongo_uri()),
+        ..Options::default()
+    })
+    .await
+}
 
 async fn login(app: &TestApp, email: &str, password: &str) -> Value {
     let response = app
@@ -36,7 +47,7 @@ async fn login(app: &TestApp, email: &str, password: &str) -> Value {
 
 #[api_test_stack::test]
 async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
-    let app = TestApp::spawn().await;
+    let app = demo_app().await;
     let mongo = storage::mongo_database(&app.settings.mongodb)
         .await
         .expect("mongo");
@@ -422,7 +433,7 @@ async fn demo_retention_trains_scores_and_leaves_a_measured_and_a_running_campai
         self, LIVE_CAMPAIGN_NAME, PAST_CAMPAIGN_NAME, RetentionOutcome,
     };
 
-    let app = TestApp::spawn().await;
+    let app = demo_app().await;
     let mongo = storage::mongo_database(&app.settings.mongodb)
         .await
         .expect("mongo");
