@@ -28,10 +28,12 @@ use crate::{
 pub struct Destination {
     /// ISO 3166-1 alpha-2, upper-cased.
     pub country: String,
-    /// The currency of the country's market: a cart in another cannot ship there.
+    /// The currency of the country's market: a cart going there is priced in it.
     pub currency: Currency,
     pub rates: CountryRates,
     pub method: ShippingMethod,
+    /// The market's free-shipping threshold, in its currency.
+    pub free_standard_from_minor: i64,
 }
 
 /// A cart priced for checkout or display.
@@ -97,12 +99,15 @@ pub fn destination(
             express_minor: terms.express_minor,
         },
         method,
+        free_standard_from_minor: market.free_standard_shipping_from_minor,
     })
 }
 
-/// Reads the owner's cart once and prices it with the promotions running now: with a
+/// Reads the owner's cart once and prices it, in the currency of the destination's market
+/// (the default market's without one), with the promotions running now: with a
 /// `destination`, shipping and tax too; with a `discount_code`, the code is checked for this
-/// owner and the cart's currency (a 422 saying why it cannot be used) and applied.
+/// owner and the cart's currency (a 422 saying why it cannot be used) and applied. A line
+/// whose variant has no price in that currency is not sold there (its problem says so).
 pub async fn load_cart(
     state: &AppState,
     owner: Option<&CartOwner>,
@@ -113,25 +118,18 @@ pub async fn load_cart(
         Some(owner) => state.carts.lines(owner).await?,
         None => Vec::new(),
     };
+    let market_currency = destination.as_ref().map_or_else(
+        || state.settings.checkout.default_currency(),
+        |destination| destination.currency,
+    );
     let ids: Vec<Uuid> = quantities.iter().map(|(id, _)| *id).collect();
     let catalog = if ids.is_empty() {
         Vec::new()
     } else {
-        cart_variants(&state.db, &ids).await?
+        cart_variants(&state.db, &ids, market_currency).await?
     };
     let mut lines = cart_lines(&quantities, &catalog);
-    let currency = lines.first().map(|line| line.unit_price.currency);
-    if let (Some(currency), Some(destination)) = (currency, destination.as_ref())
-        && currency != destination.currency
-    {
-        return Err(ApiError::invalid(
-            "country",
-            format!(
-                "prices for {} are in {}; this cart is in {currency}",
-                destination.country, destination.currency
-            ),
-        ));
-    }
+    let currency = (!lines.is_empty()).then_some(market_currency);
     let code = discount_code.map(str::trim).filter(|code| !code.is_empty());
     let discount = match code {
         None => None,
@@ -158,7 +156,7 @@ pub async fn load_cart(
     let delivery = destination.map(|destination| Delivery {
         method: destination.method,
         rates: destination.rates,
-        free_standard_from_minor: state.settings.checkout.free_standard_shipping_from_minor,
+        free_standard_from_minor: destination.free_standard_from_minor,
     });
     let priced = price_items(
         &items,
@@ -257,18 +255,19 @@ fn pricing_error(error: PricingError) -> ApiError {
     }
 }
 
-/// Checks that `quantity` units of the variant can be sold into this cart.
-pub async fn check_sellable(
-    state: &AppState,
-    owner: Option<&CartOwner>,
-    variant_id: Uuid,
-    quantity: i32,
-) -> ApiResult<()> {
-    let variant = cart_variants(&state.db, &[variant_id])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(ApiError::NotFound("variant"))?;
+/// Checks that `quantity` units of the variant can be sold at all. (Whether it is sold in
+/// the shopper's market shows when the cart is priced for it: a cart has no market of its
+/// own, its reader says where it goes.)
+pub async fn check_sellable(state: &AppState, variant_id: Uuid, quantity: i32) -> ApiResult<()> {
+    let variant = cart_variants(
+        &state.db,
+        &[variant_id],
+        state.settings.checkout.default_currency(),
+    )
+    .await?
+    .into_iter()
+    .next()
+    .ok_or(ApiError::NotFound("variant"))?;
     if !variant.is_for_sale() {
         return Err(ApiError::conflict(
             "not_for_sale",
@@ -285,25 +284,6 @@ pub async fn check_sellable(
             ),
             details: serde_json::json!({ "variant_id": variant_id, "available": variant.stock_on_hand.max(0) }),
         });
-    }
-    if let Some(owner) = owner {
-        let existing = state.carts.lines(owner).await?;
-        let other_ids: Vec<Uuid> = existing
-            .iter()
-            .map(|(id, _)| *id)
-            .filter(|id| *id != variant_id)
-            .collect();
-        if let Some(other) = cart_variants(&state.db, &other_ids).await?.first()
-            && other.currency != variant.currency
-        {
-            return Err(ApiError::conflict(
-                "currency_mismatch",
-                format!(
-                    "The cart is in {}; this item is priced in {}.",
-                    other.currency, variant.currency
-                ),
-            ));
-        }
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use storefront_client::catalog::{ListMeta, ListParams, ProductList, SortParam};
 
 use crate::{
-    domain::FieldError,
+    domain::{FieldError, money::Currency},
     error::{ApiError, ApiResult},
     routes::paging::page_size,
     state::AppState,
@@ -26,20 +26,27 @@ impl From<SortParam> for ProductSort {
     }
 }
 
-/// Where the next page starts, for one sort order: opaque to clients.
+/// Where the next page starts, for one sort order in one currency (a price position means
+/// nothing in another): opaque to clients.
 #[derive(Serialize, Deserialize)]
 struct Cursor {
     sort: SortParam,
+    currency: Currency,
     #[serde(flatten)]
     position: ListPosition,
 }
 
-fn encode_cursor(sort: SortParam, position: ListPosition) -> String {
-    let json = serde_json::to_vec(&Cursor { sort, position }).unwrap_or_default();
+fn encode_cursor(sort: SortParam, currency: Currency, position: ListPosition) -> String {
+    let json = serde_json::to_vec(&Cursor {
+        sort,
+        currency,
+        position,
+    })
+    .unwrap_or_default();
     URL_SAFE_NO_PAD.encode(json)
 }
 
-fn decode_cursor(raw: &str, sort: SortParam) -> Result<ListPosition, ApiError> {
+fn decode_cursor(raw: &str, sort: SortParam, currency: Currency) -> Result<ListPosition, ApiError> {
     let invalid = || ApiError::invalid("cursor", "is not a cursor from this listing");
     let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
     let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
@@ -47,6 +54,12 @@ fn decode_cursor(raw: &str, sort: SortParam) -> Result<ListPosition, ApiError> {
         return Err(ApiError::invalid(
             "cursor",
             "belongs to a different sort order; start again without a cursor",
+        ));
+    }
+    if cursor.currency != currency {
+        return Err(ApiError::invalid(
+            "cursor",
+            "belongs to a listing in another currency; start again without a cursor",
         ));
     }
     Ok(cursor.position)
@@ -80,13 +93,14 @@ fn check_price_range(params: &ListParams) -> Result<(), ApiError> {
 pub async fn page(state: &AppState, params: &ListParams) -> ApiResult<CachedJson> {
     let limit = page_size(params.limit)?;
     check_price_range(params)?;
+    let currency = crate::routes::catalog::shopper_currency(state, params.currency.as_deref())?;
     let after = params
         .cursor
         .as_deref()
-        .map(|raw| decode_cursor(raw, params.sort))
+        .map(|raw| decode_cursor(raw, params.sort, currency))
         .transpose()?;
     let cache_key = format!(
-        "products:{}:{}:{}:{}:{}:{:?}:{}",
+        "products:{currency}:{}:{}:{}:{}:{}:{:?}:{}",
         params.category.as_deref().unwrap_or(""),
         params.min_price.map_or(String::new(), |v| v.to_string()),
         params.max_price.map_or(String::new(), |v| v.to_string()),
@@ -105,6 +119,7 @@ pub async fn page(state: &AppState, params: &ListParams) -> ApiResult<CachedJson
                 )?),
             };
             let filter = ProductFilter {
+                currency,
                 category_ids,
                 min_price_minor: params.min_price,
                 max_price_minor: params.max_price,
@@ -117,7 +132,7 @@ pub async fn page(state: &AppState, params: &ListParams) -> ApiResult<CachedJson
             let next_cursor = if rows.len() as i64 > limit {
                 rows.truncate(limit as usize);
                 rows.last()
-                    .map(|(_, position)| encode_cursor(params.sort, *position))
+                    .map(|(_, position)| encode_cursor(params.sort, currency, *position))
             } else {
                 None
             };
@@ -140,12 +155,15 @@ mod tests {
             key: 42,
             id: uuid::Uuid::nil(),
         };
-        let cursor = encode_cursor(SortParam::PriceAsc, position);
+        let euro = Currency::parse("EUR").unwrap();
+        let cursor = encode_cursor(SortParam::PriceAsc, euro, position);
         assert_eq!(
-            decode_cursor(&cursor, SortParam::PriceAsc).unwrap(),
+            decode_cursor(&cursor, SortParam::PriceAsc, euro).unwrap(),
             position
         );
-        assert!(decode_cursor(&cursor, SortParam::Newest).is_err());
-        assert!(decode_cursor("garbage", SortParam::Newest).is_err());
+        assert!(decode_cursor(&cursor, SortParam::Newest, euro).is_err());
+        let dollar = Currency::parse("USD").unwrap();
+        assert!(decode_cursor(&cursor, SortParam::PriceAsc, dollar).is_err());
+        assert!(decode_cursor("garbage", SortParam::Newest, euro).is_err());
     }
 }

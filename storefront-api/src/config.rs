@@ -125,9 +125,11 @@ pub struct CartSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct CheckoutSettings {
-    pub free_standard_shipping_from_minor: i64,
     /// Seconds between two sweeps for interrupted checkouts.
     pub recovery_interval_secs: u64,
+    /// Where shoppers who have not said where they shop from are taken to be (a key of
+    /// `countries`): its market's prices are the ones they see.
+    pub default_country: String,
     /// Market code (`EU`, `UK`, `US`) → its currency and whether its prices include tax.
     pub markets: std::collections::BTreeMap<String, MarketSettings>,
     /// ISO 3166-1 alpha-2 code → market, tax and shipping of that country.
@@ -141,12 +143,20 @@ pub struct MarketSettings {
     pub currency: String,
     /// Shelf prices include tax (EU, UK) or tax is added at checkout (US).
     pub prices_include_tax: bool,
+    /// Standard shipping is free from this much (goods after discounts, minor units) on.
+    pub free_standard_shipping_from_minor: i64,
 }
 
 impl CheckoutSettings {
     /// Every country names a market that exists and every market has a valid currency: a
     /// shop that would fail at checkout does not start.
     pub fn check(&self) -> Result<(), String> {
+        if !self.countries.contains_key(&self.default_country) {
+            return Err(format!(
+                "checkout.default_country: the shop does not ship to {:?}",
+                self.default_country
+            ));
+        }
         for (code, market) in &self.markets {
             crate::domain::money::Currency::parse(&market.currency).map_err(|_| {
                 format!(
@@ -154,6 +164,11 @@ impl CheckoutSettings {
                     market.currency
                 )
             })?;
+            if market.free_standard_shipping_from_minor < 0 {
+                return Err(format!(
+                    "checkout.markets.{code}.free_standard_shipping_from_minor: must not be negative"
+                ));
+            }
         }
         for (code, country) in &self.countries {
             if !self.markets.contains_key(&country.market) {
@@ -170,6 +185,45 @@ impl CheckoutSettings {
             }
         }
         Ok(())
+    }
+
+    /// The currency of shoppers who have not said where they shop from.
+    pub fn default_currency(&self) -> crate::domain::money::Currency {
+        self.countries
+            .get(&self.default_country)
+            .and_then(|country| self.markets.get(&country.market))
+            .and_then(|market| crate::domain::money::Currency::parse(&market.currency).ok())
+            .unwrap_or(crate::domain::money::Currency::NONE)
+    }
+
+    /// The currency a shopper asked to see prices in (the default market's when none): one
+    /// of the shop's markets' currencies, or why not.
+    pub fn shopper_currency(
+        &self,
+        asked: Option<&str>,
+    ) -> Result<crate::domain::money::Currency, String> {
+        let Some(asked) = asked else {
+            return Ok(self.default_currency());
+        };
+        let currency = crate::domain::money::Currency::parse(&asked.to_ascii_uppercase())?;
+        if self
+            .markets
+            .values()
+            .any(|market| market.currency == currency.code())
+        {
+            return Ok(currency);
+        }
+        let mut sold_in: Vec<&str> = self
+            .markets
+            .values()
+            .map(|market| market.currency.as_str())
+            .collect();
+        sold_in.sort_unstable();
+        sold_in.dedup();
+        Err(format!(
+            "the shop does not sell in {currency}; it sells in {}",
+            sold_in.join(", ")
+        ))
     }
 }
 

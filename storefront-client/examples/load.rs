@@ -463,6 +463,7 @@ async fn shop_until(customer: Client, variant: Uuid, deadline: Instant) -> Tally
 fn checkout_request() -> CheckoutRequest {
     use chrono::Datelike;
     CheckoutRequest {
+        expected_currency: Some("EUR".into()),
         shipping_address: Some(PostalAddress {
             full_name: "Load Shopper".into(),
             line1: "Hauptstraße 1".into(),

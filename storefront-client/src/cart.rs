@@ -58,6 +58,9 @@ pub enum LineProblem {
     Unavailable,
     /// Fewer are in stock than the line asks for.
     InsufficientStock { available: i32 },
+    /// It has no price in the currency of the market the cart is priced for (its unit price
+    /// reads 0 and it counts in no total).
+    NotSoldInMarket,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,8 +167,8 @@ pub struct QuantityChange {
     pub quantity: i32,
 }
 
-/// A country the shop ships to, with its tax rate and flat shipping prices (minor units of
-/// the shop's currency).
+/// A country the shop ships to, with its market, tax rate and flat shipping prices (minor
+/// units of its market's currency).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShippingCountry {
@@ -180,8 +183,14 @@ pub struct ShippingCountry {
     pub market: String,
     #[serde(default)]
     pub prices_include_tax: bool,
+    /// ISO 4217 code of the market's prices: what a cart shipped here is priced in.
+    #[serde(default)]
+    pub currency: String,
     pub standard_minor: i64,
     pub express_minor: i64,
+    /// Standard shipping is free from this much (goods after discounts, minor units) on.
+    #[serde(default)]
+    pub free_standard_shipping_from_minor: i64,
 }
 
 /// `GET /api/v1/shipping/countries`.
@@ -193,11 +202,11 @@ pub struct ShippingCountries {
     pub meta: ShippingMeta,
 }
 
-/// What holds for every country of `ShippingCountries`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShippingMeta {
     pub total: i64,
-    /// Standard shipping is free from this much (goods after discounts, minor units) on.
-    pub free_standard_shipping_from_minor: i64,
+    /// Where shoppers who have not said where they shop from are taken to be.
+    #[serde(default)]
+    pub default_country: String,
 }

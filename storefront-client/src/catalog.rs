@@ -168,11 +168,23 @@ pub struct Variant {
     /// Option values such as `{"size": "M", "colour": "Blue"}`.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub options: serde_json::Value,
+    /// In the currency asked for (shoppers) or the product's own (staff).
     pub price: Money,
     pub compare_at_price: Option<Money>,
     pub stock_on_hand: i32,
     pub in_stock: bool,
     pub status: VariantStatus,
+    /// Staff reads: its prices in other markets' currencies (shoppers get only `price`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub market_prices: Vec<MarketPrice>,
+}
+
+/// A variant's price in one more currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MarketPrice {
+    pub price: Money,
+    pub compare_at_price: Option<Money>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -267,6 +279,21 @@ pub struct ListParams {
     /// `meta.next_cursor` of the previous page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    /// ISO 4217: list the products sold in this currency, at their prices in it (default:
+    /// the shop's default market's). `min_price` and `max_price` are in it too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
+/// `GET /api/v1/products/{slug}` query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct PriceParams {
+    /// ISO 4217: prices in this currency (default: the shop's default market's); a product
+    /// with no price in it is not sold there (404).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -312,6 +339,9 @@ pub struct SearchParams {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// ISO 4217: as for the product listing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,8 +13,8 @@ use crate::cart::{
     Cart, CartEnvelope, Destination, NewCartItem, QuantityChange, ShippingCountries,
 };
 use crate::catalog::{
-    CategoryList, CategoryNode, ListParams, Product, ProductEnvelope, ProductList, SearchParams,
-    SearchResults,
+    CategoryList, CategoryNode, ListParams, PriceParams, Product, ProductEnvelope, ProductList,
+    SearchParams, SearchResults,
 };
 use crate::error::{ErrorBody, ErrorEnvelope};
 use crate::events::{BatchResult, EventBatch};
@@ -269,10 +269,20 @@ impl Client {
         self.get("/products", params).await
     }
 
-    /// `GET /products/{slug}`.
+    /// `GET /products/{slug}`, in the shop's default market's currency.
     pub async fn product(&self, slug: &str) -> Result<Product, ClientError> {
+        self.product_in(slug, &PriceParams::default()).await
+    }
+
+    /// `GET /products/{slug}?currency=`: as sold in that currency's market (a 404 where it is
+    /// not sold).
+    pub async fn product_in(
+        &self,
+        slug: &str,
+        params: &PriceParams,
+    ) -> Result<Product, ClientError> {
         let envelope: ProductEnvelope = self
-            .get(&format!("/products/{}", path_segment(slug)), &())
+            .get(&format!("/products/{}", path_segment(slug)), params)
             .await?;
         Ok(envelope.product)
     }

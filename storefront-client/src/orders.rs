@@ -227,6 +227,11 @@ pub struct CheckoutRequest {
     /// A discount code, e.g. `WELCOME10`.
     pub discount_code: Option<String>,
     pub payment: PaymentDetails,
+    /// ISO 4217: the currency of the prices the shopper was shown (the cart's). When the
+    /// address's market prices in another, nothing is charged: 409 `currency_changed`, so
+    /// that no one pays amounts they never saw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_currency: Option<String>,
 }
 
 impl Order {

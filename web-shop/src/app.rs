@@ -53,6 +53,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(crate::csrf::CsrfToken::for_this_page());
+    let market = crate::market::ShopperMarket::for_this_page();
+    provide_context(market.clone());
     // Tells the browser tests (and anyone curious) that the page is interactive now.
     Effect::new(move |_| {
         #[cfg(not(feature = "ssr"))]
@@ -80,7 +82,13 @@ pub fn App() -> impl IntoView {
         move || cart_version.get(),
         move |_| {
             let api = api.clone();
-            api::sendable(async move { api.cart(&Destination::default()).await })
+            // Priced for where the shopper shops from: the header's count leaves out what is
+            // not sold there, as the cart page does.
+            let wanted = Destination {
+                country: market.country.clone(),
+                ..Destination::default()
+            };
+            api::sendable(async move { api.cart(&wanted).await })
         },
     );
     let api = api::client();
@@ -195,6 +203,57 @@ fn OfferBanner() -> impl IntoView {
     }
 }
 
+/// "Ship to": the countries the shop ships to, each with its market's currency; choosing one
+/// posts to the shop's server, which keeps it in the market cookies and brings the shopper
+/// back to the same page, now in that market's prices.
+#[component]
+fn MarketSwitch() -> impl IntoView {
+    let market = StoredValue::new(crate::market::current());
+    let location = leptos_router::hooks::use_location();
+    let back = move || format!("{}{}", location.pathname.get(), location.search.get());
+    let api = api::client();
+    let countries = Resource::new(
+        || (),
+        move |_| {
+            let api = api.clone();
+            api::sendable(async move { api.shipping_countries().await })
+        },
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let countries = countries.await.ok()?;
+                let chosen = market
+                    .get_value()
+                    .country
+                    .unwrap_or_else(|| countries.meta.default_country.clone());
+                Some(view! {
+                    <form class="market-switch" method="post" action="/market">
+                        <crate::csrf::CsrfField/>
+                        <input type="hidden" name="back" value=back/>
+                        <label for="market-country">"Ship to"</label>
+                        <select id="market-country" name="country">
+                            {countries
+                                .countries
+                                .into_iter()
+                                .map(|c| {
+                                    let selected = c.code == chosen;
+                                    view! {
+                                        <option value=c.code.clone() selected=selected>
+                                            {format!("{} · {}", c.name, c.currency)}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                        <button type="submit">"Change"</button>
+                    </form>
+                })
+            })}
+        </Transition>
+    }
+}
+
 /// The category tree, fetched once per page load and shared by the header and the pages.
 pub type Categories = Resource<Result<Vec<CategoryNode>, storefront_client::ClientError>>;
 
@@ -237,6 +296,7 @@ fn Header() -> impl IntoView {
                         }
                     })}
                 </Transition>
+                <MarketSwitch/>
                 <A href="/cart" attr:class="cart-link">
                     "Cart"
                     <Transition fallback=|| ()>

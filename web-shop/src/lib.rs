@@ -13,6 +13,8 @@
 //! - `csrf.rs`: the token every HTML form carries (double-submit cookie), checked by the server.
 //! - `events.rs`: behaviour events (views, searches, cart changes) sent to the API in batches.
 //! - `offer_exposure.rs`: the banner's offer reported shown once per browser session.
+//! - `market.rs`: where the shopper shops from (the header's "Ship to"), so pages read that
+//!   market's prices.
 
 // Leptos view types nest deeply; the compiler needs more room to lay them out.
 #![recursion_limit = "256"]
@@ -22,6 +24,7 @@ pub mod app;
 pub mod components;
 pub mod csrf;
 pub mod events;
+pub mod market;
 pub mod offer_exposure;
 pub mod pages;
 

@@ -83,6 +83,7 @@ impl NewVariant {
             compare_at_minor,
             initial_stock: self.initial_stock,
             position: 0,
+            market_prices: Vec::new(),
         })
     }
 }

@@ -12,7 +12,13 @@ use super::{
 };
 use crate::{
     cart_pricing,
-    domain::{FieldError, account::parse_postal_address, cart::CartLine, payment::Card},
+    domain::{
+        FieldError,
+        account::parse_postal_address,
+        cart::{CartLine, LineProblem},
+        money::Currency,
+        payment::Card,
+    },
     error::{ApiError, ApiResult},
     payments::{ChargeOutcome, ChargeRequest},
     state::AppState,
@@ -71,6 +77,26 @@ pub async fn place_and_pay(
         Ok(destination) => destination,
         Err(error) => return Ok(Outcome::Refused(prefix_field(error, "shipping_address."))),
     };
+    if let Some(expected) = request.expected_currency.as_deref() {
+        let expected = match Currency::parse(&expected.trim().to_ascii_uppercase()) {
+            Ok(expected) => expected,
+            Err(message) => {
+                return Ok(Outcome::Refused(ApiError::invalid(
+                    "expected_currency",
+                    message,
+                )));
+            }
+        };
+        if expected != destination.currency {
+            return Ok(Outcome::Refused(ApiError::conflict(
+                "currency_changed",
+                format!(
+                    "Prices for {} are in {}, not {expected} as shown; see the cart for {},                      then check out again.",
+                    destination.country, destination.currency, destination.country
+                ),
+            )));
+        }
+    }
     let account_id = lease.account_id;
     let owner = CartOwner::Account(account_id);
     let priced = match cart_pricing::load_cart(
@@ -82,14 +108,6 @@ pub async fn place_and_pay(
     .await
     {
         Ok(priced) => priced,
-        // A cart priced in another currency than the address's market is the address's
-        // problem at checkout (the cart route names the `country` parameter).
-        Err(ApiError::Validation(fields)) if fields.iter().all(|f| f.field == "country") => {
-            return Ok(Outcome::Refused(prefix_field(
-                ApiError::Validation(fields),
-                "shipping_address.",
-            )));
-        }
         Err(error) => return refusal_or_fault(error),
     };
     let cart = priced.cart;
@@ -261,6 +279,15 @@ pub(super) async fn cancel_unpaid(
 }
 
 fn problem_error(line: &CartLine) -> ApiError {
+    if line.problem == Some(LineProblem::NotSoldInMarket) {
+        return ApiError::conflict(
+            "not_sold_in_market",
+            format!(
+                "{} ({}) is not sold in {}; remove it or ship elsewhere.",
+                line.product_name, line.sku, line.unit_price.currency
+            ),
+        );
+    }
     ApiError::Conflict {
         code: "insufficient_stock",
         message: format!(

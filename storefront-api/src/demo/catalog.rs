@@ -452,6 +452,31 @@ fn shop_price(euros: i64, ending: PriceEnding) -> i64 {
     }
 }
 
+/// The demo shop's other markets: the currency and its prices as a percentage of the euro
+/// price. A merchant sets each market's prices; the demo's merchant set them this way once
+/// (the platform itself never converts).
+pub const MARKET_PRICE_PERCENT: [(&str, i64); 2] = [("GBP", 86), ("USD", 108)];
+
+/// A euro shelf price taken to another market: its whole units scaled by `percent` (rounded,
+/// at least 1), keeping the ending (19.99 → 16.99 at 86 %, 21.99 at 108 %).
+pub fn market_price(euro_minor: i64, percent: i64) -> i64 {
+    let whole = (euro_minor + 99) / 100;
+    let below_whole = whole * 100 - euro_minor;
+    let scaled = ((whole * percent + 50) / 100).max(1);
+    scaled * 100 - below_whole
+}
+
+/// A variant's prices in the other markets: price and compare-at price (kept above it).
+pub fn market_prices(variant: &Variant) -> impl Iterator<Item = (&'static str, i64, Option<i64>)> {
+    MARKET_PRICE_PERCENT.into_iter().map(|(currency, percent)| {
+        let price = market_price(variant.price_minor, percent);
+        let compare_at = variant
+            .compare_at_minor
+            .map(|was| market_price(was, percent).max(price + 100));
+        (currency, price, compare_at)
+    })
+}
+
 /// The compare-at price of a product on sale: `percent` of the price, up to the next .99.
 fn was_price(price_minor: i64, percent: i64) -> i64 {
     let raised = price_minor * percent / 100;

@@ -662,7 +662,7 @@ fn placed_order(
     let delivery = Delivery {
         method: placed.method,
         rates: destination.rates,
-        free_standard_from_minor: checkout.free_standard_shipping_from_minor,
+        free_standard_from_minor: destination.free_standard_from_minor,
     };
     let priced = price_items(&items, &[], placed.discount, Some(delivery)).ok()?;
     let mut lines = lines;

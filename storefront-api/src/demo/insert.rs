@@ -179,6 +179,9 @@ pub(super) async fn write(
     insert_variants(&mut tx, &shop.products)
         .await
         .context("inserting demo variants failed")?;
+    insert_market_prices(&mut tx, &shop.products)
+        .await
+        .context("inserting demo market prices failed")?;
     insert_opening_stock(&mut tx, &shop.products)
         .await
         .context("inserting opening stock movements failed")?;
@@ -461,6 +464,48 @@ async fn insert_variants(conn: &mut PgConnection, products: &[Product]) -> Resul
         .execute(&mut *conn)
         .await?;
     }
+    Ok(())
+}
+
+/// Every variant's prices in the other markets' currencies, then every product's listing
+/// prices per currency (as `stock::refresh_rollups` keeps them).
+async fn insert_market_prices(
+    conn: &mut PgConnection,
+    products: &[Product],
+) -> Result<(), sqlx::Error> {
+    let prices: Vec<(Uuid, &str, i64, Option<i64>)> = products
+        .iter()
+        .flat_map(|product| &product.variants)
+        .flat_map(|variant| {
+            super::catalog::market_prices(variant)
+                .map(|(currency, price, compare_at)| (variant.id, currency, price, compare_at))
+        })
+        .collect();
+    for chunk in prices.chunks(ROWS_PER_STATEMENT) {
+        sqlx::query(
+            "INSERT INTO variant_prices (variant_id, currency, price_minor, compare_at_minor)
+             SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::int8[], $4::int8[])",
+        )
+        .bind(chunk.iter().map(|p| p.0).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|p| p.1).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|p| p.2).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|p| p.3).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO product_prices (product_id, currency, price_from_minor, compare_at_minor,
+                                     in_stock)
+         SELECT DISTINCT ON (v.product_id, vp.currency)
+                v.product_id, vp.currency, vp.price_minor, vp.compare_at_minor,
+                bool_or(v.stock_on_hand > 0) OVER (PARTITION BY v.product_id, vp.currency)
+           FROM variants v JOIN variant_currency_prices vp ON vp.variant_id = v.id
+          WHERE v.status = 'active' AND v.product_id = ANY($1)
+          ORDER BY v.product_id, vp.currency, vp.price_minor, v.position",
+    )
+    .bind(products.iter().map(|p| p.id).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

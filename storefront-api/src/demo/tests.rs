@@ -68,6 +68,36 @@ fn the_shop_is_big_enough_to_demo() {
 }
 
 #[test]
+fn every_variant_has_a_shelf_price_in_each_market() {
+    assert_eq!(catalog::market_price(1999, 86), 1699);
+    assert_eq!(catalog::market_price(1999, 108), 2199);
+    assert_eq!(catalog::market_price(2000, 86), 1700);
+    assert_eq!(catalog::market_price(1950, 108), 2150);
+    assert_eq!(
+        catalog::market_price(99, 86),
+        99,
+        "never below the smallest shelf price"
+    );
+    for variant in variants(&shop()) {
+        let prices: Vec<_> = catalog::market_prices(variant).collect();
+        assert_eq!(
+            prices
+                .iter()
+                .map(|(currency, ..)| *currency)
+                .collect::<Vec<_>>(),
+            ["GBP", "USD"]
+        );
+        for (currency, price, compare_at) in prices {
+            assert!(Currency::parse(currency).is_ok());
+            assert!(price > 0, "{variant:?}");
+            assert_eq!(price % 100, variant.price_minor % 100, "the same ending");
+            assert_eq!(compare_at.is_some(), variant.compare_at_minor.is_some());
+            assert!(check_compare_at(price, compare_at).is_ok(), "{variant:?}");
+        }
+    }
+}
+
+#[test]
 fn categories_form_two_levels_and_products_sit_in_leaves() {
     let shop = shop();
     let ids: HashSet<_> = shop.categories.iter().map(|c| c.id).collect();
@@ -425,7 +455,11 @@ fn orders_sell_real_variants_and_their_totals_add_up() {
         let goods: i64 = order.lines.iter().map(OrderLine::line_total_minor).sum();
         let expected_shipping = match order.shipping_method {
             ShippingMethod::Express => rates.express_minor,
-            ShippingMethod::Standard if goods >= checkout.free_standard_shipping_from_minor => 0,
+            ShippingMethod::Standard
+                if goods >= checkout.markets[&rates.market].free_standard_shipping_from_minor =>
+            {
+                0
+            }
             ShippingMethod::Standard => rates.standard_minor,
         };
         shipped_free += usize::from(expected_shipping == 0);

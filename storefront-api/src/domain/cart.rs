@@ -11,14 +11,16 @@ use super::{
 /// The cart's read view is the wire type shared with the API's clients.
 pub use storefront_client::cart::{Cart, CartLine, LineProblem};
 
-/// A variant as the cart sees it, straight from the catalog.
+/// A variant as the cart sees it, straight from the catalog, priced in the currency of the
+/// cart's market.
 #[derive(Debug, Clone)]
 pub struct CatalogVariant {
     pub variant_id: Uuid,
     pub sku: String,
     pub title: String,
     pub options: serde_json::Value,
-    pub price_minor: i64,
+    /// `None`: it has no price in `currency`, so it is not sold in that market.
+    pub price_minor: Option<i64>,
     pub compare_at_minor: Option<i64>,
     pub stock_on_hand: i32,
     pub variant_status: VariantStatus,
@@ -47,6 +49,8 @@ pub fn cart_lines(quantities: &[(Uuid, i32)], catalog: &[CatalogVariant]) -> Vec
             let variant = catalog.iter().find(|v| v.variant_id == *variant_id)?;
             let problem = if !variant.is_for_sale() {
                 Some(LineProblem::Unavailable)
+            } else if variant.price_minor.is_none() {
+                Some(LineProblem::NotSoldInMarket)
             } else if variant.stock_on_hand < *quantity {
                 Some(LineProblem::InsufficientStock {
                     available: variant.stock_on_hand.max(0),
@@ -63,13 +67,16 @@ pub fn cart_lines(quantities: &[(Uuid, i32)], catalog: &[CatalogVariant]) -> Vec
                 variant_title: variant.title.clone(),
                 options: variant.options.clone(),
                 image_url: variant.image_url.clone(),
-                unit_price: Money::new(variant.price_minor, variant.currency),
+                unit_price: Money::new(variant.price_minor.unwrap_or(0), variant.currency),
                 compare_at_price: variant
                     .compare_at_minor
                     .map(|m| Money::new(m, variant.currency)),
                 quantity: *quantity,
                 line_total: Money::new(
-                    variant.price_minor.saturating_mul(i64::from(*quantity)),
+                    variant
+                        .price_minor
+                        .unwrap_or(0)
+                        .saturating_mul(i64::from(*quantity)),
                     variant.currency,
                 ),
                 available_quantity: variant.stock_on_hand.max(0),
@@ -117,7 +124,7 @@ mod tests {
             sku: "A".into(),
             title: "A".into(),
             options: serde_json::json!({}),
-            price_minor: 1000,
+            price_minor: Some(1000),
             compare_at_minor: None,
             stock_on_hand: stock,
             variant_status: status,
@@ -144,6 +151,13 @@ mod tests {
         );
         let gone = cart_lines(&[(id, 1)], &[variant(5, VariantStatus::Archived)]);
         assert_eq!(gone[0].problem, Some(LineProblem::Unavailable));
+        let unpriced = CatalogVariant {
+            price_minor: None,
+            ..variant(5, VariantStatus::Active)
+        };
+        let elsewhere = cart_lines(&[(id, 1)], std::slice::from_ref(&unpriced));
+        assert_eq!(elsewhere[0].problem, Some(LineProblem::NotSoldInMarket));
+        assert!(purchasable(&elsewhere, &[unpriced]).is_empty());
         assert!(purchasable(&gone, &[variant(5, VariantStatus::Archived)]).is_empty());
         let priced = purchasable(&ok, &[variant(5, VariantStatus::Active)]);
         assert_eq!(priced[0].1.categories, [Uuid::from_u128(3)]);

@@ -311,6 +311,7 @@ pub fn build_category_tree(flat: Vec<(views::CategoryNode, i64)>) -> Vec<views::
 /// the HTTP layer; the types are the wire types shared with the API's clients.
 pub mod views {
     pub use storefront_client::catalog::{
-        CategoryNode, CategoryRef, Product, ProductSummary, Rating, StockMovement, Variant,
+        CategoryNode, CategoryRef, MarketPrice as MarketPriceView, Product, ProductSummary, Rating,
+        StockMovement, Variant,
     };
 }

@@ -46,26 +46,29 @@ pub async fn shipping_countries(State(state): State<AppState>) -> Json<ShippingC
     let mut countries: Vec<ShippingCountry> = settings
         .countries
         .iter()
-        .map(|(code, rates)| ShippingCountry {
-            name: code
-                .parse::<iso_country::Country>()
-                .map_or_else(|_| code.clone(), |c| c.name().to_owned()),
-            code: code.clone(),
-            tax_basis_points: rates.tax_basis_points,
-            market: rates.market.clone(),
-            prices_include_tax: settings
-                .markets
-                .get(&rates.market)
-                .is_some_and(|market| market.prices_include_tax),
-            standard_minor: rates.standard_minor,
-            express_minor: rates.express_minor,
+        .filter_map(|(code, rates)| {
+            // `Settings::check` refused a country without its market at start-up.
+            let market = settings.markets.get(&rates.market)?;
+            Some(ShippingCountry {
+                name: code
+                    .parse::<iso_country::Country>()
+                    .map_or_else(|_| code.clone(), |c| c.name().to_owned()),
+                code: code.clone(),
+                tax_basis_points: rates.tax_basis_points,
+                market: rates.market.clone(),
+                prices_include_tax: market.prices_include_tax,
+                currency: market.currency.clone(),
+                standard_minor: rates.standard_minor,
+                express_minor: rates.express_minor,
+                free_standard_shipping_from_minor: market.free_standard_shipping_from_minor,
+            })
         })
         .collect();
     countries.sort_by(|a, b| a.name.cmp(&b.name));
     Json(ShippingCountries {
         meta: ShippingMeta {
             total: CountMeta::of(&countries).total,
-            free_standard_shipping_from_minor: settings.free_standard_shipping_from_minor,
+            default_country: settings.default_country.clone(),
         },
         countries,
     })
@@ -186,16 +189,20 @@ fn with_cookie(state: &AppState, created: Option<&str>, cart: Cart) -> ApiResult
 }
 
 /// Adds units of a variant. A guest without a cart gets one (cookie `nexus_cart`, and
-/// `cart.token` for API clients).
-#[utoipa::path(post, path = "/api/v1/cart/items", tag = "cart", request_body = NewCartItem,
+/// `cart.token` for API clients). The answer is the cart as `GET /api/v1/cart` with the same
+/// query would show it, priced for the query's country's market (a `discount_code` in the
+/// query is not applied: ask `GET /api/v1/cart` for that).
+#[utoipa::path(post, path = "/api/v1/cart/items", tag = "cart", request_body = NewCartItem, params(Destination),
     responses((status = 200, body = CartEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
               (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
     security((), ("bearer" = []), ("cookie" = [])))]
 pub async fn add_item(
     State(state): State<AppState>,
     CartOf(owner): CartOf,
+    Query(params): Query<Destination>,
     Json(item): Json<NewCartItem>,
 ) -> ApiResult<Response> {
+    let destination = destination(&params, &state.settings.checkout)?;
     if item.quantity < 1 {
         return Err(ApiError::invalid("quantity", "must be at least 1"));
     }
@@ -215,7 +222,6 @@ pub async fn add_item(
         .map_or(0, |(_, quantity)| quantity);
     check_sellable(
         &state,
-        Some(&owner),
         item.variant_id,
         in_cart.saturating_add(item.quantity),
     )
@@ -225,13 +231,17 @@ pub async fn add_item(
         .add(&owner, item.variant_id, item.quantity)
         .await?
         .map_err(limit_error)?;
-    let cart = load_cart(&state, Some(&owner), None, None).await?.cart;
+    // Without the query's discount code: a code that cannot be used must not turn a change
+    // already made into an error (and a retry into a second change).
+    let cart = load_cart(&state, Some(&owner), destination, None)
+        .await?
+        .cart;
     with_cookie(&state, created.as_deref(), cart)
 }
 
-/// Sets the quantity of a line already in the cart; 0 removes it.
+/// Sets the quantity of a line already in the cart; 0 removes it. Answers as `add_item`.
 #[utoipa::path(put, path = "/api/v1/cart/items/{variant_id}", tag = "cart", request_body = QuantityChange,
-    params(("variant_id" = Uuid, Path, description = "Variant id")),
+    params(("variant_id" = Uuid, Path, description = "Variant id"), Destination),
     responses((status = 200, body = CartEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
               (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
     security((), ("bearer" = []), ("cookie" = [])))]
@@ -239,8 +249,10 @@ pub async fn set_item_quantity(
     State(state): State<AppState>,
     CartOf(owner): CartOf,
     Path(variant_id): Path<Uuid>,
+    Query(params): Query<Destination>,
     Json(change): Json<QuantityChange>,
 ) -> ApiResult<Json<CartEnvelope>> {
+    let destination = destination(&params, &state.settings.checkout)?;
     if change.quantity < 0 {
         return Err(ApiError::invalid("quantity", "must not be negative"));
     }
@@ -249,14 +261,18 @@ pub async fn set_item_quantity(
         return Err(ApiError::NotFound("cart line"));
     }
     if change.quantity > 0 {
-        check_sellable(&state, Some(&owner), variant_id, change.quantity).await?;
+        check_sellable(&state, variant_id, change.quantity).await?;
     }
     state
         .carts
         .set(&owner, variant_id, change.quantity)
         .await?
         .map_err(limit_error)?;
-    let cart = load_cart(&state, Some(&owner), None, None).await?.cart;
+    // Without the query's discount code: a code that cannot be used must not turn a change
+    // already made into an error (and a retry into a second change).
+    let cart = load_cart(&state, Some(&owner), destination, None)
+        .await?
+        .cart;
     Ok(Json(CartEnvelope { cart }))
 }
 

@@ -9,13 +9,15 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use storefront_client::catalog::{
-    CategoryList, ListParams, ProductEnvelope, ProductList, SearchMeta, SearchParams, SearchResults,
+    CategoryList, ListParams, PriceParams, ProductEnvelope, ProductList, SearchMeta, SearchParams,
+    SearchResults,
 };
 use storefront_client::lists::CountMeta;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     catalog_listing,
+    domain::money::Currency,
     error::{ApiError, ApiResult, Path, Query},
     routes::paging::{page_number, page_size},
     state::AppState,
@@ -88,21 +90,38 @@ pub async fn list_products(
     catalog_listing::page(&state, &params).await
 }
 
-/// One active product by its slug, with its purchasable variants.
+/// The currency a shopper's read asks prices in (a 422 on `currency` for one the shop does
+/// not sell in).
+pub fn shopper_currency(state: &AppState, asked: Option<&str>) -> ApiResult<Currency> {
+    state
+        .settings
+        .checkout
+        .shopper_currency(asked)
+        .map_err(|message| ApiError::invalid("currency", message))
+}
+
+/// One active product by its slug, with its variants sold in the currency asked for.
 #[utoipa::path(get, path = "/api/v1/products/{slug}", tag = "catalog",
-    params(("slug" = String, Path, description = "Product slug")),
+    params(("slug" = String, Path, description = "Product slug"), PriceParams),
     responses((status = 200, body = ProductEnvelope),
-              (status = 404, body = crate::error::ErrorEnvelope)))]
+              (status = 404, description = "No such product, or not sold in this currency", body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)))]
 pub async fn product_detail(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    Query(params): Query<PriceParams>,
 ) -> ApiResult<CachedJson> {
+    let currency = shopper_currency(&state, params.currency.as_deref())?;
     state
         .catalog_cache
-        .json(&format!("product:{slug}"), || async {
-            let product = store::product(&state.db, ProductKey::Slug(&slug), Audience::Public)
-                .await?
-                .ok_or(ApiError::NotFound("product"))?;
+        .json(&format!("product:{currency}:{slug}"), || async {
+            let product = store::product(
+                &state.db,
+                ProductKey::Slug(&slug),
+                Audience::Public(currency),
+            )
+            .await?
+            .ok_or(ApiError::NotFound("product"))?;
             Ok::<_, ApiError>(ProductEnvelope { product })
         })
         .await
@@ -153,13 +172,14 @@ pub async fn search(
     if words.is_empty() {
         return Err(ApiError::invalid("q", "must contain a word"));
     }
+    let currency = shopper_currency(&state, params.currency.as_deref())?;
     state
         .catalog_cache
         .json(
-            &format!("search:{page}:{limit}:{}", words.join(" ")),
+            &format!("search:{currency}:{page}:{limit}:{}", words.join(" ")),
             || async {
                 let (products, total) = paged(limit, (page - 1) * limit, |limit, offset| {
-                    store::search_products(&state.db, &words, limit, offset)
+                    store::search_products(&state.db, &words, currency, limit, offset)
                 })
                 .await?;
                 Ok::<_, ApiError>(SearchResults {

@@ -79,7 +79,10 @@ pub async fn snapshot(
             .await?,
             Entity::Variant => {
                 sqlx::query_scalar!(
-                    r#"SELECT to_jsonb(v) AS "row!" FROM variants v WHERE id = $1"#,
+                    r#"SELECT to_jsonb(v) || jsonb_build_object('market_prices', COALESCE(
+                        (SELECT jsonb_agg(to_jsonb(vp) - 'variant_id' ORDER BY vp.currency)
+                           FROM variant_prices vp WHERE vp.variant_id = v.id), '[]')) AS "row!"
+                         FROM variants v WHERE id = $1"#,
                     id
                 )
                 .fetch_optional(&mut **tx)
@@ -182,7 +185,10 @@ pub async fn catalog_snapshots(
         .map(|r| (r.id, r.row))
         .collect(),
         Entity::Variant => sqlx::query!(
-            r#"SELECT id, to_jsonb(v) AS "row!" FROM variants v WHERE id = ANY($1)"#,
+            r#"SELECT id, to_jsonb(v) || jsonb_build_object('market_prices', COALESCE(
+                        (SELECT jsonb_agg(to_jsonb(vp) - 'variant_id' ORDER BY vp.currency)
+                           FROM variant_prices vp WHERE vp.variant_id = v.id), '[]')) AS "row!"
+                 FROM variants v WHERE id = ANY($1)"#,
             ids
         )
         .fetch_all(&mut **tx)

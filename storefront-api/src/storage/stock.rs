@@ -18,7 +18,10 @@ use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::catalog::{LOW_STOCK_THRESHOLD, StockReason, views::StockMovement};
+use crate::domain::{
+    catalog::{LOW_STOCK_THRESHOLD, StockReason, views::StockMovement},
+    money::Currency,
+};
 
 /// Locks the product rows of `product_ids` in id order (duplicates allowed, missing ids
 /// ignored). Every write to a product's variants takes these locks first.
@@ -78,6 +81,40 @@ pub async fn refresh_rollups(
                                      WHERE product_id = p.id AND status = 'active'), false),
                updated_at = now()
              WHERE p.id = ANY($1)"#,
+        product_ids
+    )
+    .execute(&mut **tx)
+    .await?;
+    // The same per currency a product is sold in (in stock there: a variant priced in it has
+    // stock). Rows that did not change are not written, and currencies no active variant is
+    // priced in go.
+    sqlx::query!(
+        r#"WITH fresh AS (
+               SELECT DISTINCT ON (v.product_id, vp.currency)
+                      v.product_id, vp.currency, vp.price_minor, vp.compare_at_minor,
+                      bool_or(v.stock_on_hand > 0)
+                          OVER (PARTITION BY v.product_id, vp.currency) AS in_stock
+                 FROM variants v JOIN variant_currency_prices vp ON vp.variant_id = v.id
+                WHERE v.product_id = ANY($1) AND v.status = 'active'
+                ORDER BY v.product_id, vp.currency, vp.price_minor, v.position
+           ),
+           gone AS (
+               DELETE FROM product_prices pp
+                WHERE pp.product_id = ANY($1)
+                  AND NOT EXISTS (SELECT 1 FROM fresh f
+                                   WHERE f.product_id = pp.product_id AND f.currency = pp.currency)
+           )
+           INSERT INTO product_prices (product_id, currency, price_from_minor, compare_at_minor,
+                                       in_stock)
+           SELECT product_id, currency, price_minor, compare_at_minor, in_stock FROM fresh
+           ON CONFLICT (product_id, currency) DO UPDATE
+              SET price_from_minor = EXCLUDED.price_from_minor,
+                  compare_at_minor = EXCLUDED.compare_at_minor,
+                  in_stock = EXCLUDED.in_stock
+            WHERE (product_prices.price_from_minor, product_prices.compare_at_minor,
+                   product_prices.in_stock)
+                  IS DISTINCT FROM (EXCLUDED.price_from_minor, EXCLUDED.compare_at_minor,
+                                    EXCLUDED.in_stock)"#,
         product_ids
     )
     .execute(&mut **tx)
@@ -164,18 +201,20 @@ pub async fn announce_if_low(
     .await
 }
 
-/// What a sale took: the stock left and the price it was sold at.
+/// What a sale took: the stock left and the variant's price in the sale's currency.
 pub struct Taken {
     pub stock_on_hand: i32,
-    pub price_minor: i64,
+    pub price_minor: Option<i64>,
 }
 
 /// Takes `quantity` units of an active variant of an active product for a sale, or nothing
-/// when fewer are on hand (`None`). The caller locked the product and writes the ledger row.
+/// when fewer are on hand (`None`), with its price now in the sale's `currency` (`None` when
+/// it has none there). The caller locked the product and writes the ledger row.
 pub async fn take_for_sale(
     tx: &mut Transaction<'_, Postgres>,
     variant_id: Uuid,
     quantity: i32,
+    currency: Currency,
 ) -> Result<Option<Taken>, sqlx::Error> {
     sqlx::query_as!(
         Taken,
@@ -184,9 +223,12 @@ pub async fn take_for_sale(
                WHERE v.id = $1 AND p.id = v.product_id
                  AND v.status = 'active' AND p.status = 'active'
                  AND v.stock_on_hand >= $2
-           RETURNING v.stock_on_hand, v.price_minor"#,
+           RETURNING v.stock_on_hand,
+                     (SELECT vp.price_minor FROM variant_currency_prices vp
+                       WHERE vp.variant_id = v.id AND vp.currency = $3) AS "price_minor?""#,
         variant_id,
-        quantity
+        quantity,
+        currency.code(),
     )
     .fetch_optional(&mut **tx)
     .await

@@ -201,7 +201,7 @@ async fn a_guest_builds_a_cart_that_is_repriced_at_every_read() {
     let response = cart_request(
         &app,
         Method::GET,
-        "/api/v1/cart?country=US",
+        "/api/v1/cart?country=JP",
         Some(&token),
         None,
     )
@@ -445,6 +445,13 @@ async fn shoppers_can_see_where_the_shop_ships_and_what_it_costs() {
     assert_eq!(germany["market"], "EU");
     assert_eq!(germany["prices_include_tax"], true);
     assert_eq!(germany["standard_minor"], 490);
+    assert_eq!(germany["currency"], "EUR");
+    assert_eq!(germany["free_standard_shipping_from_minor"], 5000);
+    let us = countries.iter().find(|c| c["code"] == "US").expect("US");
+    assert_eq!(us["market"], "US");
+    assert_eq!(us["currency"], "USD");
+    assert_eq!(us["prices_include_tax"], false);
+    assert_eq!(us["free_standard_shipping_from_minor"], 7500);
     let names: Vec<&str> = countries
         .iter()
         .map(|c| c["name"].as_str().unwrap())
@@ -452,5 +459,5 @@ async fn shoppers_can_see_where_the_shop_ships_and_what_it_costs() {
     let mut sorted = names.clone();
     sorted.sort_unstable();
     assert_eq!(names, sorted, "countries are listed by name");
-    assert_eq!(body["meta"]["free_standard_shipping_from_minor"], 5000);
+    assert_eq!(body["meta"]["default_country"], "DE");
 }

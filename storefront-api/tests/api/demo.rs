@@ -230,6 +230,18 @@ async fn demo_shop_loads_once_with_its_history_and_is_browsable() {
         .await
         .expect("json");
     assert!(found["meta"]["total"].as_i64().expect("total") > 0);
+    // Every demo product is sold in each market, at its prices there.
+    let merino_everywhere = found["meta"]["total"].clone();
+    for currency in ["EUR", "GBP", "USD"] {
+        let found: Value = app
+            .get(&format!("/api/v1/search?q=merino&currency={currency}"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(found["meta"]["total"], merino_everywhere, "{currency}");
+        assert_eq!(found["products"][0]["price_from"]["currency"], currency);
+    }
 
     // The staff dashboard's month is the history's last month: orders and revenue in it.
     let admin = login(&app, demo::ADMIN_EMAIL, demo::ADMIN_PASSWORD).await;

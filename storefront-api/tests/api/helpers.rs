@@ -566,6 +566,18 @@ pub async fn error_code(response: Response, status: StatusCode) -> String {
         .to_owned()
 }
 
+/// Asserts a validation error with `status` and returns the fields it names, in order.
+pub async fn error_fields(response: Response, status: StatusCode) -> Vec<String> {
+    assert_eq!(response.status(), status, "unexpected status");
+    let body: Value = response.json().await.expect("error body is JSON");
+    body["error"]["details"]["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a validation error names its fields: {body}"))
+        .iter()
+        .map(|field| field["field"].as_str().expect("field").to_owned())
+        .collect()
+}
+
 /// Builds a small catalog through the staff API and returns handles to it.
 pub struct Catalog {
     pub staff_token: String,

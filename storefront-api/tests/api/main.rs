@@ -22,6 +22,7 @@ mod discounts;
 mod emails;
 mod events;
 mod faults;
+mod markets;
 mod operations;
 mod orders_admin;
 mod personal_data;

@@ -98,6 +98,22 @@ pub struct VariantDraft {
     pub initial_stock: i32,
     #[serde(default)]
     pub position: i32,
+    /// Its prices in other markets' currencies; none means it is sold in the product's
+    /// currency only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub market_prices: Vec<MarketPriceDraft>,
+}
+
+/// A variant's price in another market's currency than its product's: set, never converted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MarketPriceDraft {
+    /// ISO 4217, e.g. `GBP`.
+    pub currency: String,
+    pub price_minor: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare_at_minor: Option<i64>,
 }
 
 fn empty_object() -> serde_json::Value {
@@ -130,6 +146,10 @@ pub struct VariantPatch {
     pub position: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<VariantStatus>,
+    /// Replaces every price in other currencies (`[]` removes them: the variant is then sold
+    /// in its product's currency only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market_prices: Option<Vec<MarketPriceDraft>>,
 }
 
 /// `POST /api/v1/admin/variants/{id}/stock-adjustments`.

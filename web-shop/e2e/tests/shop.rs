@@ -301,6 +301,69 @@ async fn browse(client: &Client, shop: &str, api: &str, events: &support::Events
         .filter(|e| e["type"] == "session_start")
         .count();
     assert_eq!(sessions, 1, "one visit, however many pages: {recorded:?}");
+
+    ship_to_the_united_states(client, shop, api, slug, buyable_id).await;
+}
+
+/// The header's "Ship to" switch: choosing the United States turns the shop's prices into
+/// the US market's dollar prices, and the cart adds US sales tax (7.25 %) on top of them.
+async fn ship_to_the_united_states(
+    client: &Client,
+    shop: &str,
+    api: &str,
+    slug: &str,
+    variant_id: &str,
+) {
+    let in_dollars: Value = reqwest::get(format!("{api}/api/v1/products/{slug}?currency=USD"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let unit_minor = in_dollars["product"]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == variant_id)
+        .expect("the demo prices every variant in dollars")["price"]["amount_minor"]
+        .as_i64()
+        .unwrap();
+    support::open(client, &format!("{shop}/products/{slug}"), Width::Desktop).await;
+    support::select(client, "#market-country", "US").await;
+    support::click(client, "form.market-switch button").await;
+    support::wait_until_text(client, ".variant-price", |t| t.starts_with('$')).await;
+    support::wait_for_hydration(client).await;
+    support::click(client, &format!("label[for='variant-{variant_id}']")).await;
+    let shown = support::text(
+        client,
+        &format!("label[for='variant-{variant_id}'] .variant-price"),
+    )
+    .await;
+    assert_eq!(support::minor_units(&shown), unit_minor, "{shown}");
+    support::click(client, "button.add-to-cart").await;
+    support::wait_text(client, ".add-outcome .ok").await;
+
+    support::open(client, &format!("{shop}/cart"), Width::Desktop).await;
+    let totals = support::text(client, ".totals").await;
+    assert!(
+        totals.contains("Tax (7.25%)"),
+        "priced for the United States, where tax is added: {totals}"
+    );
+    let total = support::text(client, "[data-testid=cart-total]").await;
+    assert!(total.starts_with('$'), "{total}");
+    // Standard shipping to the US is 5.99, free from 75.00 of goods; 7.25 % of the goods and
+    // of the shipping, each rounded half up, comes on top.
+    let shipping = if unit_minor >= 7500 { 0 } else { 599 };
+    let tax = |minor: i64| (minor * 725 + 5000) / 10_000;
+    assert_eq!(
+        support::minor_units(&support::text(client, "[data-testid=cart-tax]").await),
+        tax(unit_minor) + tax(shipping)
+    );
+    assert_eq!(
+        support::minor_units(&total),
+        unit_minor + shipping + tax(unit_minor) + tax(shipping),
+        "{totals}"
+    );
 }
 
 #[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,10 +15,14 @@ use crate::components::ApiProblem;
 use storefront_client::events::EventKind;
 use storefront_client::promotions::{MissingForPromotion, PromotionHint};
 
-/// The destination and discount the cart's address asks for (`/cart?country=DE&…`).
+/// The destination and discount the cart's address asks for (`/cart?country=DE&…`); without
+/// a country, where the shopper shops from (the header's "Ship to").
 pub fn destination(query: &ParamsMap) -> Destination {
     Destination {
-        country: query.get("country").filter(|c| !c.trim().is_empty()),
+        country: query
+            .get("country")
+            .filter(|c| !c.trim().is_empty())
+            .or_else(|| crate::market::current().country),
         shipping_method: query
             .get("shipping_method")
             .as_deref()
@@ -267,6 +271,15 @@ fn hint_text(hint: &PromotionHint, money: &impl Fn(i64) -> String) -> String {
     }
 }
 
+/// A line's price, or a dash where it has none (not sold in the shopper's market).
+fn price_text(line: &CartLine, amount: storefront_client::money::Money) -> String {
+    if line.problem == Some(LineProblem::NotSoldInMarket) {
+        "—".to_owned()
+    } else {
+        amount.to_shopper_string()
+    }
+}
+
 fn problem_text(problem: LineProblem) -> String {
     match problem {
         LineProblem::Unavailable => "No longer sold — please remove it.".to_owned(),
@@ -275,6 +288,9 @@ fn problem_text(problem: LineProblem) -> String {
         }
         LineProblem::InsufficientStock { available } => {
             format!("Only {available} left — lower the quantity.")
+        }
+        LineProblem::NotSoldInMarket => {
+            "Not sold where you shop from — please remove it.".to_owned()
         }
     }
 }
@@ -339,7 +355,7 @@ fn Line(line: CartLine, notice: RwSignal<Option<String>>) -> impl IntoView {
                     {line.problem.map(|p| view! { <div class="field-error line-problem">{problem_text(p)}</div> })}
                 </div>
             </td>
-            <td>{line.unit_price.to_shopper_string()}</td>
+            <td>{price_text(&line, line.unit_price)}</td>
             <td>
                 <form class="quantity" method="post" action="/cart/update" on:submit=update>
                 <CsrfField/>
@@ -360,7 +376,7 @@ fn Line(line: CartLine, notice: RwSignal<Option<String>>) -> impl IntoView {
                     <button type="submit" class="link" aria-label=remove_label>"Remove"</button>
                 </form>
             </td>
-            <td class="line-total">{line.line_total.to_shopper_string()}</td>
+            <td class="line-total">{price_text(&line, line.line_total)}</td>
         </tr>
     }
 }

@@ -14,7 +14,7 @@ pub const PAGE_SIZE: i64 = 24;
 
 /// The listing a category page's address asks for. Prices in the address are in major units
 /// as shoppers type them (`19.99`); the API takes minor units.
-pub fn list_params(slug: &str, query: &ParamsMap) -> ListParams {
+pub fn list_params(slug: &str, query: &ParamsMap, currency: Option<String>) -> ListParams {
     ListParams {
         category: Some(slug.to_owned()),
         min_price: query.get("min").as_deref().and_then(minor_units),
@@ -27,6 +27,7 @@ pub fn list_params(slug: &str, query: &ParamsMap) -> ListParams {
             .unwrap_or_default(),
         limit: Some(PAGE_SIZE),
         cursor: query.get("cursor").filter(|c| !c.is_empty()),
+        currency,
     }
 }
 
@@ -66,7 +67,9 @@ pub fn CategoryPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let request = move || list_params(&slug(), &query.read());
+    // Stored, so that `request` stays `Copy` for the resource and the view alike.
+    let currency = StoredValue::new(crate::market::current().currency);
+    let request = move || list_params(&slug(), &query.read(), currency.get_value());
     let api = api::client();
     let listing = Resource::new(request, move |request| {
         let api = api.clone();

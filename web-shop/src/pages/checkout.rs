@@ -23,8 +23,17 @@ pub struct CheckoutData {
     idempotency_key: String,
 }
 
-async fn load(api: storefront_client::Client) -> Result<CheckoutData, ClientError> {
-    let cart = api.cart(&Destination::default()).await?;
+async fn load(
+    api: storefront_client::Client,
+    country: Option<String>,
+) -> Result<CheckoutData, ClientError> {
+    // Priced for where the shopper shops from; the order is priced for its address.
+    let cart = api
+        .cart(&Destination {
+            country,
+            ..Destination::default()
+        })
+        .await?;
     let countries = api.shipping_countries().await?;
     let saved = api.addresses().await?.into_iter().next();
     Ok(CheckoutData {
@@ -45,11 +54,12 @@ pub fn CheckoutPage() -> impl IntoView {
         );
     });
     let api = api::client();
+    let country = crate::market::current().country;
     let data = Resource::new(
         || (),
         move |_| {
             let api = api.clone();
-            api::sendable(load(api))
+            api::sendable(load(api, country.clone()))
         },
     );
     view! {
@@ -80,12 +90,16 @@ pub fn CheckoutPage() -> impl IntoView {
 fn CheckoutForm(data: CheckoutData) -> impl IntoView {
     let query = use_query_map().get_untracked();
     let error = query.get("error");
-    let address = data
+    let mut address = data
         .saved
         .as_ref()
         .map(|saved| AddressValues::from_postal(&saved.address))
         .unwrap_or_default()
         .typed_over(&query);
+    if address.country.is_empty() {
+        // Where the shopper said they shop from: the summary is priced for it.
+        address.country = crate::market::current().country.unwrap_or_default();
+    }
     let method = query
         .get("shipping_method")
         .as_deref()
@@ -101,6 +115,7 @@ fn CheckoutForm(data: CheckoutData) -> impl IntoView {
             <form class="stacked" method="post" action="/checkout">
                 <CsrfField/>
                 <input type="hidden" name="idempotency_key" value=data.idempotency_key.clone()/>
+                <input type="hidden" name="expected_currency" value=currency.map(|c| c.code().to_owned()).unwrap_or_default()/>
                 <fieldset>
                     <legend>"Delivery address"</legend>
                     <AddressFields values=address countries=data.countries.countries.clone()/>
@@ -152,7 +167,7 @@ fn CheckoutForm(data: CheckoutData) -> impl IntoView {
                     }).collect_view()}
                 </ul>
                 <p>"Subtotal: " <strong>{subtotal.zip(currency).map(|(s, c)| storefront_client::money::Money::new(s, c).to_shopper_string())}</strong></p>
-                <p class="hint">"Shipping for your country is added when you place the order. Prices include VAT in the EU; where a country's prices do not include tax, it is added then too."</p>
+                <p class="hint">"Shipping for your country is added when you place the order. Prices include VAT in the EU and the UK; in the US, sales tax is added then too. An address in another market than the one shown is priced in its currency: the order is then stopped for you to check the new prices."</p>
                 <p><A href="/cart">"Change the cart"</A></p>
             </aside>
         </div>

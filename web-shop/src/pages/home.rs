@@ -28,15 +28,18 @@ fn AccountDeleted() -> impl IntoView {
 #[component]
 pub fn HomePage() -> impl IntoView {
     let api = api::client();
+    let currency = crate::market::current().currency;
     let featured = Resource::new(
         || (),
         move |_| {
             let api = api.clone();
+            let currency = currency.clone();
             api::sendable(async move {
                 api.products(&ListParams {
                     in_stock: true,
                     sort: SortParam::Newest,
                     limit: Some(FEATURED),
+                    currency,
                     ..ListParams::default()
                 })
                 .await

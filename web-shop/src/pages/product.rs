@@ -5,7 +5,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use storefront_client::ClientError;
 use storefront_client::cart::NewCartItem;
-use storefront_client::catalog::{Product, Rating, Variant, VariantStatus};
+use storefront_client::catalog::{PriceParams, Product, Rating, Variant, VariantStatus};
 use storefront_client::reviews::ReviewPageParams;
 
 use crate::app::CartState;
@@ -42,9 +42,13 @@ pub fn product_of_route() -> Resource<Result<Product, ClientError>> {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let api = api::client();
+    let prices = PriceParams {
+        currency: crate::market::current().currency,
+    };
     Resource::new(slug, move |slug| {
         let api = api.clone();
-        api::sendable(async move { api.product(&slug).await })
+        let prices = prices.clone();
+        api::sendable(async move { api.product_in(&slug, &prices).await })
     })
 }
 

@@ -37,10 +37,12 @@ pub fn SearchPage() -> impl IntoView {
         q
     });
     let api = api::client();
+    let currency = crate::market::current().currency;
     let results = Resource::new(
         move || (text(), page()),
         move |(q, page)| {
             let api = api.clone();
+            let currency = currency.clone();
             api::sendable(async move {
                 if q.trim().is_empty() {
                     return Ok(None);
@@ -49,6 +51,7 @@ pub fn SearchPage() -> impl IntoView {
                     q,
                     page: Some(page),
                     limit: Some(PAGE_SIZE),
+                    currency,
                 })
                 .await
                 .map(Some)

@@ -154,6 +154,7 @@ fn form_routes() -> Router<Shop> {
         )
         .route("/reviews", post(forms::reviews::review_form))
         .route("/returns", post(forms::returns::return_form))
+        .route("/market", post(forms::market::market_form))
         .route_layer(axum::middleware::from_fn(csrf::require_token))
 }
 

@@ -3,8 +3,8 @@
 //! write or the whole list of what to fix.
 
 use storefront_client::staff::catalog::{
-    CategoryDraft, CategoryPatch, ProductDraft, ProductPatch, StockAdjustment, VariantDraft,
-    VariantPatch,
+    CategoryDraft, CategoryPatch, MarketPriceDraft, ProductDraft, ProductPatch, StockAdjustment,
+    VariantDraft, VariantPatch,
 };
 use uuid::Uuid;
 
@@ -58,6 +58,36 @@ impl Problems {
         for message in image_url_problems(urls) {
             self.add("image_urls", message);
         }
+    }
+
+    /// A variant's prices in other currencies: each a valid code, once, with a price and a
+    /// compare-at price above it. (That none is the product's own currency is storage's
+    /// check: only it knows the product.)
+    fn market_prices(&mut self, drafts: &[MarketPriceDraft]) -> Vec<MarketPrice> {
+        let mut prices: Vec<MarketPrice> = Vec::with_capacity(drafts.len());
+        for (index, draft) in drafts.iter().enumerate() {
+            let field = |name: &str| format!("market_prices[{index}].{name}");
+            let currency = self.check(&field("currency"), Currency::parse(&draft.currency));
+            self.price(&field("price_minor"), draft.price_minor);
+            if let Some(compare_at) = draft.compare_at_minor {
+                self.price(&field("compare_at_minor"), compare_at);
+            }
+            self.check(
+                &field("compare_at_minor"),
+                check_compare_at(draft.price_minor, draft.compare_at_minor),
+            );
+            let Some(currency) = currency else { continue };
+            if prices.iter().any(|price| price.currency == currency) {
+                self.add(&field("currency"), format!("{currency} is priced twice"));
+                continue;
+            }
+            prices.push(MarketPrice {
+                currency,
+                price_minor: draft.price_minor,
+                compare_at_minor: draft.compare_at_minor,
+            });
+        }
+        prices
     }
 
     fn options(&mut self, options: &serde_json::Value) {
@@ -242,6 +272,15 @@ pub struct NewVariant {
     pub compare_at_minor: Option<i64>,
     pub initial_stock: i32,
     pub position: i32,
+    pub market_prices: Vec<MarketPrice>,
+}
+
+/// A variant's price in another currency than its product's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarketPrice {
+    pub currency: Currency,
+    pub price_minor: i64,
+    pub compare_at_minor: Option<i64>,
 }
 
 impl NewVariant {
@@ -259,6 +298,7 @@ impl NewVariant {
             check_compare_at(draft.price_minor, draft.compare_at_minor),
         );
         problems.check("initial_stock", check_stock_level(draft.initial_stock));
+        let market_prices = problems.market_prices(&draft.market_prices);
         let edit = sku.map(|sku| Self {
             sku,
             title,
@@ -267,6 +307,7 @@ impl NewVariant {
             compare_at_minor: draft.compare_at_minor,
             initial_stock: draft.initial_stock,
             position: draft.position,
+            market_prices,
         });
         problems.finish(edit)
     }
@@ -284,6 +325,8 @@ pub struct VariantChanges {
     pub compare_at_minor: Option<Option<i64>>,
     pub position: Option<i32>,
     pub status: Option<VariantStatus>,
+    /// Replaces its prices in other currencies.
+    pub market_prices: Option<Vec<MarketPrice>>,
 }
 
 impl VariantChanges {
@@ -304,6 +347,10 @@ impl VariantChanges {
         if let Some(Some(compare_at)) = patch.compare_at_minor {
             problems.price("compare_at_minor", compare_at);
         }
+        let market_prices = patch
+            .market_prices
+            .as_deref()
+            .map(|drafts| problems.market_prices(drafts));
         problems.finish(Some(Self {
             sku,
             title,
@@ -312,6 +359,7 @@ impl VariantChanges {
             compare_at_minor: patch.compare_at_minor,
             position: patch.position,
             status: patch.status,
+            market_prices,
         }))
     }
 }
@@ -426,6 +474,7 @@ mod tests {
             compare_at_minor: None,
             initial_stock: 10,
             position: 0,
+            market_prices: Vec::new(),
         }
     }
 
@@ -450,6 +499,7 @@ mod tests {
             compare_at_minor: Some(MAX_PRICE_MINOR + 1),
             initial_stock: -5,
             position: 0,
+            market_prices: Vec::new(),
         };
         assert_eq!(
             fields(NewVariant::parse(bad).err().unwrap()),
@@ -473,6 +523,40 @@ mod tests {
         assert_eq!(
             fields(NewVariant::parse(cheaper).err().unwrap()),
             ["compare_at_minor"]
+        );
+    }
+
+    #[test]
+    fn market_prices_are_checked_one_by_one_and_a_currency_only_once() {
+        let price = |currency: &str, price_minor, compare_at_minor| MarketPriceDraft {
+            currency: currency.into(),
+            price_minor,
+            compare_at_minor,
+        };
+        let good = VariantDraft {
+            market_prices: vec![price("GBP", 4_200, None), price("USD", 5_300, Some(5_900))],
+            ..draft()
+        };
+        let parsed = NewVariant::parse(good).unwrap().market_prices;
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed[1].currency.code(), "USD");
+        let bad = VariantDraft {
+            market_prices: vec![
+                price("pounds", 4_200, None),
+                price("USD", 5_300, Some(5_300)),
+                price("USD", 5_400, None),
+                price("GBP", -1, None),
+            ],
+            ..draft()
+        };
+        assert_eq!(
+            fields(NewVariant::parse(bad).err().unwrap()),
+            [
+                "market_prices[0].currency",
+                "market_prices[1].compare_at_minor",
+                "market_prices[2].currency",
+                "market_prices[3].price_minor",
+            ]
         );
     }
 

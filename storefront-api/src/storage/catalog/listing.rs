@@ -5,9 +5,12 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::domain::catalog::{
-    ProductStatus,
-    views::{CategoryRef, ProductSummary, Rating},
+use crate::domain::{
+    catalog::{
+        ProductStatus,
+        views::{CategoryRef, ProductSummary, Rating},
+    },
+    money::Currency,
 };
 use crate::storage::{StoreError, money};
 
@@ -30,8 +33,11 @@ impl ProductSort {
 }
 
 /// Filters of the public product listing.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ProductFilter {
+    /// Prices are in this currency (the shopper's market's); products without a price in it
+    /// are not sold there and not listed.
+    pub currency: Currency,
     /// Category ids to include (a category and its descendants); `None` means all.
     pub category_ids: Option<Vec<Uuid>>,
     pub min_price_minor: Option<i64>,
@@ -109,7 +115,8 @@ impl From<SummaryRow> for ProductSummary {
     }
 }
 
-/// One page of active, purchasable products, and the position after its last product.
+/// One page of active products sold in the filter's currency, and the position after its
+/// last product.
 pub async fn list_products(
     db: &PgPool,
     filter: &ProductFilter,
@@ -126,24 +133,23 @@ pub async fn list_products(
                   compare_at_minor, rating_count AS "rating_count!", rating_sum AS "rating_sum!",
                   sort_key AS "sort_key!"
              FROM (
-               SELECT p.id, p.slug, p.name, p.status, p.currency, p.price_from_minor, p.in_stock,
-                      p.rating_count, p.rating_sum,
+               SELECT p.id, p.slug, p.name, p.status, pp.currency, pp.price_from_minor,
+                      pp.in_stock, p.rating_count, p.rating_sum,
                       p.image_urls[1] AS image_url, p.created_at,
                       c.id AS category_id, c.slug AS category_slug, c.name AS category_name,
-                      (SELECT v.compare_at_minor FROM variants v
-                        WHERE v.product_id = p.id AND v.status = 'active'
-                        ORDER BY v.price_minor, v.position LIMIT 1) AS compare_at_minor,
+                      pp.compare_at_minor,
                       CASE $1::text
-                          WHEN 'price_asc' THEN p.price_from_minor
-                          WHEN 'price_desc' THEN -p.price_from_minor
+                          WHEN 'price_asc' THEN pp.price_from_minor
+                          WHEN 'price_desc' THEN -pp.price_from_minor
                           ELSE -(extract(epoch FROM p.created_at) * 1000000)::bigint
                       END AS sort_key
                  FROM products p JOIN categories c ON c.id = p.category_id
-                WHERE p.status = 'active' AND p.price_from_minor IS NOT NULL
+                 JOIN product_prices pp ON pp.product_id = p.id AND pp.currency = $9
+                WHERE p.status = 'active'
                   AND ($2::uuid[] IS NULL OR p.category_id = ANY($2))
-                  AND ($3::bigint IS NULL OR p.price_from_minor >= $3)
-                  AND ($4::bigint IS NULL OR p.price_from_minor <= $4)
-                  AND (NOT $5::bool OR p.in_stock)
+                  AND ($3::bigint IS NULL OR pp.price_from_minor >= $3)
+                  AND ($4::bigint IS NULL OR pp.price_from_minor <= $4)
+                  AND (NOT $5::bool OR pp.in_stock)
            ) listed
            WHERE ($6::bigint IS NULL OR (sort_key, id) > ($6, $7::uuid))
            ORDER BY sort_key, id
@@ -156,6 +162,7 @@ pub async fn list_products(
         after.map(|p| p.key),
         after.map(|p| p.id),
         limit,
+        filter.currency.code(),
     )
     .fetch_all(db)
     .await?;
@@ -179,6 +186,7 @@ pub async fn list_products(
 pub async fn search_products(
     db: &PgPool,
     words: &[String],
+    currency: Currency,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<ProductSummary>, i64), StoreError> {
@@ -203,22 +211,21 @@ pub async fn search_products(
                    END ORDER BY ord) AS query
                  FROM tokens
            )
-           SELECT p.id, p.slug, p.name, p.status AS "status: ProductStatus", p.currency,
-                  p.price_from_minor AS "price_from_minor!", p.rating_count, p.rating_sum,
-                  p.in_stock, p.image_urls[1] AS image_url, p.created_at,
+           SELECT p.id, p.slug, p.name, p.status AS "status: ProductStatus", pp.currency,
+                  pp.price_from_minor AS "price_from_minor!", p.rating_count, p.rating_sum,
+                  pp.in_stock, p.image_urls[1] AS image_url, p.created_at,
                   c.id AS category_id, c.slug AS category_slug, c.name AS category_name,
-                  (SELECT v.compare_at_minor FROM variants v
-                    WHERE v.product_id = p.id AND v.status = 'active'
-                    ORDER BY v.price_minor, v.position LIMIT 1) AS compare_at_minor,
-                  count(*) OVER () AS "total!"
+                  pp.compare_at_minor, count(*) OVER () AS "total!"
              FROM search, products p JOIN categories c ON c.id = p.category_id
-            WHERE p.status = 'active' AND p.price_from_minor IS NOT NULL
+             JOIN product_prices pp ON pp.product_id = p.id AND pp.currency = $4
+            WHERE p.status = 'active'
               AND p.search_document @@ search.query
             ORDER BY ts_rank_cd(p.search_document, search.query, 1) DESC, p.name, p.id
             LIMIT $2 OFFSET $3"#,
         words,
         limit,
         offset,
+        currency.code(),
     )
     .fetch_all(db)
     .await?;

@@ -5,6 +5,7 @@
 mod categories;
 pub mod import;
 mod listing;
+pub mod prices;
 mod products;
 mod variants;
 

@@ -6,10 +6,13 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{breadcrumbs, slug_taken, unknown_category};
-use crate::domain::catalog::{
-    ProductStatus, Slug, VariantStatus,
-    edits::{NewProduct, ProductChanges},
-    views::{CategoryRef, Product, Rating, Variant},
+use crate::domain::{
+    catalog::{
+        ProductStatus, Slug, VariantStatus,
+        edits::{NewProduct, ProductChanges},
+        views::{CategoryRef, MarketPriceView, Product, Rating, Variant},
+    },
+    money::{Currency, Money},
 };
 use crate::storage::{
     StoreError,
@@ -17,13 +20,28 @@ use crate::storage::{
     money, stock,
 };
 
-/// Which products a read may see.
+/// Which products a read may see, and in which currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
-    /// Shoppers: active products and their active variants only.
-    Public,
-    /// Staff: everything, archived included.
+    /// Shoppers of a market: active products and their active variants priced in its
+    /// currency, only.
+    Public(Currency),
+    /// Staff: everything, archived included, in the product's currency with the variants'
+    /// prices in other currencies beside.
     Staff,
+}
+
+impl Audience {
+    fn is_public(self) -> bool {
+        matches!(self, Self::Public(_))
+    }
+
+    fn currency(self) -> Option<&'static str> {
+        match self {
+            Self::Public(currency) => Some(currency.code()),
+            Self::Staff => None,
+        }
+    }
 }
 
 pub enum ProductKey<'a> {
@@ -40,47 +58,74 @@ pub async fn product(
         ProductKey::Slug(slug) => (Some(slug), None),
         ProductKey::Id(id) => (None, Some(id)),
     };
+    // Shoppers see a product only where it is sold: in a currency some active variant of
+    // it has a price in.
     let Some(row) = sqlx::query!(
         r#"SELECT p.id, p.slug, p.name, p.description, p.status AS "status: ProductStatus",
-                  p.currency, p.price_from_minor, p.in_stock, p.image_urls, p.created_at,
+                  COALESCE($4, p.currency) AS "currency!", pp.price_from_minor AS "price_from_minor?",
+                  COALESCE(pp.in_stock, false) AS "in_stock!", p.image_urls, p.created_at,
                   p.updated_at, p.rating_count, p.rating_sum, c.id AS category_id, c.slug AS category_slug,
                   c.name AS category_name
              FROM products p JOIN categories c ON c.id = p.category_id
+             LEFT JOIN product_prices pp
+                    ON pp.product_id = p.id AND pp.currency = COALESCE($4, p.currency)
             WHERE ($1::text IS NULL OR p.slug = $1) AND ($2::uuid IS NULL OR p.id = $2)
-              AND (NOT $3::bool OR (p.status = 'active' AND p.price_from_minor IS NOT NULL))"#,
+              AND (NOT $3::bool OR (p.status = 'active' AND pp.price_from_minor IS NOT NULL))"#,
         slug,
         id,
-        audience == Audience::Public,
+        audience.is_public(),
+        audience.currency(),
     )
     .fetch_optional(db)
     .await?
     else {
         return Ok(None);
     };
-    let variants = sqlx::query!(
-        r#"SELECT id, sku, title, options, price_minor, compare_at_minor, stock_on_hand,
-                  status AS "status: VariantStatus"
-             FROM variants
-            WHERE product_id = $1 AND (NOT $2::bool OR status = 'active')
-            ORDER BY position, created_at"#,
+    // Shoppers get the active variants priced in their currency; staff every variant, in the
+    // product's currency.
+    let rows = sqlx::query!(
+        r#"SELECT v.id, v.sku, v.title, v.options, vp.price_minor AS "price_minor!",
+                  vp.compare_at_minor, v.stock_on_hand, v.status AS "status: VariantStatus"
+             FROM variants v
+             JOIN variant_currency_prices vp ON vp.variant_id = v.id AND vp.currency = $3
+            WHERE v.product_id = $1 AND (NOT $2::bool OR v.status = 'active')
+            ORDER BY v.position, v.created_at"#,
         row.id,
-        audience == Audience::Public,
+        audience.is_public(),
+        row.currency,
     )
     .fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|v| Variant {
-        id: v.id,
-        sku: v.sku,
-        title: v.title,
-        options: v.options,
-        price: money(v.price_minor, &row.currency),
-        compare_at_price: v.compare_at_minor.map(|m| money(m, &row.currency)),
-        stock_on_hand: v.stock_on_hand,
-        in_stock: v.stock_on_hand > 0,
-        status: v.status,
-    })
-    .collect();
+    .await?;
+    let mut elsewhere = match audience {
+        Audience::Staff => {
+            let ids: Vec<Uuid> = rows.iter().map(|v| v.id).collect();
+            super::prices::market_prices(db, &ids).await?
+        }
+        Audience::Public(_) => Vec::new(),
+    };
+    let variants = rows
+        .into_iter()
+        .map(|v| Variant {
+            id: v.id,
+            sku: v.sku,
+            title: v.title,
+            options: v.options,
+            price: money(v.price_minor, &row.currency),
+            compare_at_price: v.compare_at_minor.map(|m| money(m, &row.currency)),
+            stock_on_hand: v.stock_on_hand,
+            in_stock: v.stock_on_hand > 0,
+            status: v.status,
+            market_prices: elsewhere
+                .extract_if(.., |(variant_id, _)| *variant_id == v.id)
+                .map(|(_, price)| MarketPriceView {
+                    price: Money::new(price.price_minor, price.currency),
+                    compare_at_price: price
+                        .compare_at_minor
+                        .map(|m| Money::new(m, price.currency)),
+                })
+                .collect(),
+        })
+        .collect();
     Ok(Some(Product {
         id: row.id,
         slug: row.slug,

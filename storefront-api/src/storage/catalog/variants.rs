@@ -46,6 +46,13 @@ pub async fn create_variant(
     .fetch_one(&mut *tx)
     .await
     .map_err(|error| StoreError::map_constraint(error, &[("variants_sku_key", sku_taken)]))?;
+    if !new.market_prices.is_empty() {
+        let currency =
+            sqlx::query_scalar!("SELECT currency FROM products WHERE id = $1", product_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        super::prices::replace(&mut tx, variant_id, &currency, &new.market_prices).await?;
+    }
     if new.initial_stock != 0 {
         stock::record(
             &mut tx,
@@ -90,7 +97,7 @@ pub async fn update_variant(
     stock::lock_product(&mut tx, product_id).await?;
     let before = audit::snapshot(&mut tx, Entity::Variant, variant_id).await?;
     let current = sqlx::query!(
-        r#"SELECT v.product_id, v.price_minor, v.compare_at_minor,
+        r#"SELECT v.product_id, v.price_minor, v.compare_at_minor, p.currency,
                   p.status AS "product_status: ProductStatus"
              FROM variants v JOIN products p ON p.id = v.product_id
             WHERE v.id = $1 FOR UPDATE OF v"#,
@@ -126,6 +133,9 @@ pub async fn update_variant(
     .execute(&mut *tx)
     .await
     .map_err(|error| StoreError::map_constraint(error, &[("variants_sku_key", sku_taken)]))?;
+    if let Some(prices) = &changes.market_prices {
+        super::prices::replace(&mut tx, variant_id, &current.currency, prices).await?;
+    }
     if current.product_status == ProductStatus::Active {
         let remaining = sqlx::query_scalar!(
             r#"SELECT count(*) AS "n!" FROM variants WHERE product_id = $1 AND status = 'active'"#,
@@ -156,24 +166,29 @@ pub async fn update_variant(
     Ok(current.product_id)
 }
 
-/// The catalog facts a cart needs about its variants, whatever their status.
+/// The catalog facts a cart needs about its variants, whatever their status, with their
+/// prices in `currency` (none where a variant is not sold in it).
 pub async fn cart_variants(
     db: &PgPool,
     variant_ids: &[Uuid],
+    currency: Currency,
 ) -> Result<Vec<crate::domain::cart::CatalogVariant>, StoreError> {
     let rows = sqlx::query!(
-        r#"SELECT v.id, v.sku, v.title, v.options, v.price_minor, v.compare_at_minor,
+        r#"SELECT v.id, v.sku, v.title, v.options, vp.price_minor AS "price_minor?",
+                  vp.compare_at_minor AS "compare_at_minor?",
                   v.stock_on_hand, v.status AS "variant_status: VariantStatus",
                   p.id AS product_id, p.slug, p.name, p.status AS "product_status: ProductStatus",
-                  p.currency, p.image_urls[1] AS image_url,
+                  p.image_urls[1] AS image_url,
                   (WITH RECURSIVE up AS (
                        SELECT c.id, c.parent_id FROM categories c WHERE c.id = p.category_id
                        UNION ALL
                        SELECT c.id, c.parent_id FROM categories c JOIN up ON c.id = up.parent_id)
                    SELECT array_agg(id) FROM up) AS "categories!"
              FROM variants v JOIN products p ON p.id = v.product_id
+             LEFT JOIN variant_currency_prices vp ON vp.variant_id = v.id AND vp.currency = $2
             WHERE v.id = ANY($1)"#,
-        variant_ids
+        variant_ids,
+        currency.code(),
     )
     .fetch_all(db)
     .await?;
@@ -192,7 +207,7 @@ pub async fn cart_variants(
             product_slug: row.slug,
             product_name: row.name,
             product_status: row.product_status,
-            currency: Currency::parse(&row.currency).unwrap_or(Currency::NONE),
+            currency,
             image_url: row.image_url,
             categories: row.categories,
         })

@@ -136,7 +136,8 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
     let mut lines: Vec<&LineToBuy> = new.lines.iter().collect();
     lines.sort_by_key(|line| line.variant_id);
     for (index, line) in lines.iter().enumerate() {
-        let Some(taken) = stock::take_for_sale(&mut tx, line.variant_id, line.quantity).await?
+        let Some(taken) =
+            stock::take_for_sale(&mut tx, line.variant_id, line.quantity, new.currency).await?
         else {
             let available = stock::on_hand(&mut tx, line.variant_id).await?.unwrap_or(0);
             return Err(PlaceError::OutOfStock {
@@ -144,7 +145,7 @@ pub async fn place_order(db: &PgPool, new: &NewOrder<'_>) -> Result<(Uuid, i64),
                 available,
             });
         };
-        if taken.price_minor != line.unit_price_minor {
+        if taken.price_minor != Some(line.unit_price_minor) {
             return Err(PlaceError::PriceChanged {
                 sku: line.sku.clone(),
             });

@@ -24,6 +24,9 @@ pub struct CheckoutForm {
     pub shipping_method: String,
     #[serde(default)]
     pub discount_code: String,
+    /// The currency of the summary the shopper saw.
+    #[serde(default)]
+    pub expected_currency: String,
     pub card_number: String,
     pub expiry: String,
     pub cvc: String,
@@ -38,6 +41,7 @@ impl CheckoutForm {
             address_id: None,
             shipping_method: ShippingMethod::parse(&self.shipping_method).unwrap_or_default(),
             discount_code: optional(&self.discount_code),
+            expected_currency: optional(&self.expected_currency),
             payment: PaymentDetails {
                 card_number: self
                     .card_number

@@ -5,6 +5,7 @@
 pub(crate) mod account;
 pub(crate) mod cart;
 pub(crate) mod checkout;
+pub(crate) mod market;
 pub(crate) mod returns;
 pub(crate) mod reviews;
 
@@ -75,14 +76,20 @@ pub(crate) fn with_query(path: &str, params: &[(&str, &str)]) -> String {
     format!("{path}{}", map.to_query_string())
 }
 
-/// Only a path on this site: never another host (`//evil.example`).
+/// Only a path on this site: never another host (`//evil.example`, `/\evil.example`, nor
+/// either with a tab or a line break inside, which browsers drop before they follow it).
+pub(crate) fn local_path<'a>(next: Option<&'a str>, fallback: &'a str) -> &'a str {
+    next.filter(|next| {
+        next.starts_with('/')
+            && !next.starts_with("//")
+            && !next.chars().any(|c| c == '\\' || c.is_control())
+    })
+    .unwrap_or(fallback)
+}
+
+/// Where a login or registration form goes on to: a path on this site, else the account.
 pub(crate) fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(next) if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') => {
-            next.to_owned()
-        }
-        _ => "/account".to_owned(),
-    }
+    local_path(next, "/account").to_owned()
 }
 
 pub(crate) fn optional(s: &str) -> Option<String> {
