@@ -289,7 +289,15 @@ impl Client {
 
     /// `GET /categories`: the category tree.
     pub async fn categories(&self) -> Result<Vec<CategoryNode>, ClientError> {
-        let list: CategoryList = self.get("/categories", &()).await?;
+        self.categories_in(&PriceParams::default()).await
+    }
+
+    /// `GET /categories?currency=`: the counts are of the products sold in that currency.
+    pub async fn categories_in(
+        &self,
+        params: &PriceParams,
+    ) -> Result<Vec<CategoryNode>, ClientError> {
+        let list: CategoryList = self.get("/categories", params).await?;
         Ok(list.categories)
     }
 

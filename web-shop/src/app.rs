@@ -9,7 +9,7 @@ use leptos_router::{
 };
 use storefront_client::ClientError;
 use storefront_client::cart::{Cart, Destination};
-use storefront_client::catalog::CategoryNode;
+use storefront_client::catalog::{CategoryNode, PriceParams};
 use storefront_client::offers::PersonalOffer;
 
 use crate::api;
@@ -67,12 +67,21 @@ pub fn App() -> impl IntoView {
         crate::events::start();
     });
     let api = api::client();
+    let prices = PriceParams {
+        currency: market.currency.clone(),
+    };
     let categories = Resource::new(
         || (),
         move |_| {
             let api = api.clone();
-            // Shoppers never see an empty category (staff do, in the console).
-            api::sendable(async move { api.categories().await.map(CategoryNode::with_products) })
+            let prices = prices.clone();
+            // Counted in the shopper's market; shoppers never see an empty category (staff
+            // do, in the console).
+            api::sendable(async move {
+                api.categories_in(&prices)
+                    .await
+                    .map(CategoryNode::with_products)
+            })
         },
     );
     provide_context(categories);

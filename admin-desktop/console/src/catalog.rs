@@ -4,7 +4,8 @@
 use storefront_client::catalog::{Product, ProductStatus, StockMovement};
 use storefront_client::money::{Currency, Money};
 use storefront_client::staff::catalog::{
-    ProductDraft, ProductPatch, StaffListParams, StaffProductList, StockAdjustment, VariantPatch,
+    PriceDraft, ProductDraft, ProductPatch, StaffListParams, StaffProductList, StockAdjustment,
+    VariantPatch,
 };
 use uuid::Uuid;
 
@@ -154,12 +155,14 @@ impl Console {
             .await
     }
 
-    /// Sets a variant's price from what staff typed (`24.90`) in the product's currency;
-    /// `compare_at` likewise, empty to remove it.
+    /// Sets a variant's price from what staff typed (`24.90`) in `currency` — the product's
+    /// own when `None` — with `compare_at` likewise: empty removes it, `None` leaves it as
+    /// it is. In another market's currency an empty price takes the variant off sale there.
     pub async fn set_price(
         &self,
         product_id: Uuid,
         variant_id: Uuid,
+        currency: Option<&str>,
         price: &str,
         compare_at: Option<&str>,
     ) -> Result<Product, ConsoleError> {
@@ -169,7 +172,17 @@ impl Console {
             .iter()
             .find(|v| v.id == variant_id)
             .ok_or_else(|| ConsoleError::invalid("variant", "is not a variant of this product"))?;
-        let currency = variant.price.currency;
+        let own = variant.price.currency;
+        let currency = match currency.map(str::trim) {
+            None | Some("") => own,
+            Some(code) => Currency::parse(&code.to_ascii_uppercase())
+                .map_err(|message| ConsoleError::invalid("currency", message))?,
+        };
+        if currency != own && price.trim().is_empty() {
+            return self
+                .call(|api| async move { api.remove_variant_price(variant_id, currency.code()).await })
+                .await;
+        }
         let price = Money::parse_amount(price, currency)
             .map_err(|message| ConsoleError::invalid("price", message))?;
         let compare_at = match compare_at.map(str::trim) {
@@ -181,13 +194,46 @@ impl Console {
                     .amount_minor,
             )),
         };
-        let patch = VariantPatch {
-            price_minor: Some(price.amount_minor),
-            compare_at_minor: compare_at,
-            ..VariantPatch::default()
+        // What staff left alone stays as it is: the price's current compare-at price.
+        let current_compare_at = if currency == own {
+            variant.compare_at_price.as_ref()
+        } else {
+            variant
+                .market_prices
+                .iter()
+                .find(|p| p.price.currency == currency)
+                .and_then(|p| p.compare_at_price.as_ref())
         };
-        self.call(|api| async move { api.update_variant(variant_id, &patch).await })
-            .await
+        let draft = PriceDraft {
+            price_minor: price.amount_minor,
+            compare_at_minor: compare_at
+                .unwrap_or_else(|| current_compare_at.map(|money| money.amount_minor)),
+        };
+        self.call(|api| async move {
+            api.set_variant_price(variant_id, currency.code(), &draft)
+                .await
+        })
+        .await
+    }
+
+    /// The currencies the shop sells in (its markets'), the default country's first: a
+    /// variant may have a price in each.
+    pub async fn currencies(&self) -> Result<Vec<String>, ConsoleError> {
+        let countries = self
+            .call(|api| async move { api.shipping_countries().await })
+            .await?;
+        let default = countries
+            .countries
+            .iter()
+            .find(|c| c.code == countries.meta.default_country)
+            .map(|c| c.currency.clone());
+        let mut currencies: Vec<String> = default.into_iter().collect();
+        for country in &countries.countries {
+            if !currencies.contains(&country.currency) {
+                currencies.push(country.currency.clone());
+            }
+        }
+        Ok(currencies)
     }
 
     /// Changes a variant's title, SKU, options and whether it is sold.

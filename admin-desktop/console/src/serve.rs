@@ -60,11 +60,13 @@ impl Console {
                 self.set_price(
                     c.product_id,
                     c.variant_id,
+                    c.currency.as_deref(),
                     &c.price,
                     c.compare_at.as_deref(),
                 )
                 .await,
             ),
+            Request::ListCurrencies(_) => answer::<ListCurrencies>(self.currencies().await),
             Request::AdjustStock(c) => answer::<AdjustStock>(
                 self.adjust_stock(c.variant_id, c.delta, &c.reason, c.note.as_deref())
                     .await,

@@ -27,6 +27,18 @@ async fn public_json(url: String) -> Value {
     reqwest::get(url).await.unwrap().json().await.unwrap()
 }
 
+/// A variant as the shop shows it in `currency`.
+async fn shop_variant(api: &str, slug: &str, currency: &str, id: uuid::Uuid) -> Value {
+    let product = public_json(format!("{api}/api/v1/products/{slug}?currency={currency}")).await;
+    product["product"]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == id.to_string())
+        .unwrap()
+        .clone()
+}
+
 /// Records the steps it hears; cancels when told to.
 #[derive(Default)]
 struct Steps {
@@ -139,7 +151,7 @@ async fn staff_log_in_edit_a_price_and_ship_an_order() {
         .parse()
         .unwrap();
     let refused = console
-        .set_price(product_id, variant_id, "12.345", None)
+        .set_price(product_id, variant_id, None, "12.345", None)
         .await
         .unwrap_err();
     assert!(
@@ -147,18 +159,47 @@ async fn staff_log_in_edit_a_price_and_ship_an_order() {
         "{refused:?}"
     );
     console
-        .set_price(product_id, variant_id, "19.99", Some(""))
+        .set_price(product_id, variant_id, None, "19.99", Some(""))
         .await
         .unwrap();
-    let seen = public_json(format!("{}/api/v1/products/{slug}", api.url)).await;
-    let variant = seen["product"]["variants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["id"] == variant_id.to_string())
-        .unwrap()
-        .clone();
+    let variant = shop_variant(&api.url, &slug, "EUR", variant_id).await;
     assert_eq!(variant["price"]["amount_minor"], 1999, "{variant}");
+
+    // A price per market: the shop's currencies, its default market's first; a dollar price
+    // typed in the console is what the US shop shows, an empty pound price takes the variant
+    // off the British shop, and the product's own price cannot be emptied.
+    assert_eq!(console.currencies().await.unwrap(), ["EUR", "GBP", "USD"]);
+    console
+        .set_price(product_id, variant_id, Some("usd"), "29.00", Some(""))
+        .await
+        .unwrap();
+    let variant = shop_variant(&api.url, &slug, "USD", variant_id).await;
+    assert_eq!(
+        variant["price"],
+        serde_json::json!({"amount_minor": 2900, "currency": "USD"})
+    );
+    let unpriced = console
+        .set_price(product_id, variant_id, Some("GBP"), " ", None)
+        .await
+        .unwrap();
+    let markets: Vec<&str> = unpriced
+        .variants
+        .iter()
+        .find(|v| v.id == variant_id)
+        .unwrap()
+        .market_prices
+        .iter()
+        .map(|p| p.price.currency.code())
+        .collect();
+    assert_eq!(markets, ["USD"]);
+    let refused = console
+        .set_price(product_id, variant_id, None, "", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, ConsoleError::Invalid { .. }),
+        "{refused:?}"
+    );
 
     // Stock changes need a reason the API knows.
     let refused = console

@@ -262,20 +262,19 @@ async fn scenario(client: &Client, api: &str) {
     click(client, "#variants tr[data-sku] form button[type=submit]").await;
     wait_text(client, "#catalog-notice", |t| t == "Price saved.").await;
     screenshot(client, "catalog").await;
-    let product: Value = reqwest::get(format!("{api}/api/v1/products/{slug}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let variant = product["product"]["variants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["sku"] == sku.as_str())
-        .unwrap()
-        .clone();
+    let variant = shop_variant(api, &slug, "EUR", &sku).await;
     assert_eq!(variant["price"]["amount_minor"], 2345, "{variant}");
+
+    // The same row prices the variant in the other markets' currencies: what the US shop shows.
+    let dollars = format!("#variants tr[data-sku='{sku}'] form.price-form[data-currency=USD]");
+    fill(client, &format!("{dollars} input.price"), "27.50").await;
+    click(client, &format!("{dollars} button[type=submit]")).await;
+    wait_text(client, "#catalog-notice", |t| t == "USD price saved.").await;
+    let variant = shop_variant(api, &slug, "USD", &sku).await;
+    assert_eq!(
+        variant["price"],
+        json!({"amount_minor": 2750, "currency": "USD"})
+    );
 
     // Stock: a restock with a note; the variant's ledger shows it on top with the stock after.
     let row = format!("#variants tr[data-sku='{sku}']");
@@ -965,6 +964,23 @@ async fn campaign_scenario(client: &Client, api: &str) {
         campaign_detail(api, &id).await["campaign"]["status"],
         "ended"
     );
+}
+
+/// A variant as the shop shows it in `currency`.
+async fn shop_variant(api: &str, slug: &str, currency: &str, sku: &str) -> Value {
+    let product: Value = reqwest::get(format!("{api}/api/v1/products/{slug}?currency={currency}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    product["product"]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["sku"] == sku)
+        .unwrap()
+        .clone()
 }
 
 async fn scroll_to(client: &Client, css: &str) {

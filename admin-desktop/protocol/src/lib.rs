@@ -103,6 +103,8 @@ commands! {
     AddVariant -> Product;
     EditVariant -> Product;
     SetPrice -> Product;
+    /// The currencies the shop sells in, its default market's first.
+    ListCurrencies -> Vec<String>;
     AdjustStock -> StockMovement;
     /// The reasons staff may give for a stock change.
     ListStockReasons -> Vec<String>;
@@ -300,12 +302,15 @@ pub struct EditVariant {
     pub edit: VariantEdit,
 }
 
-/// A variant's price as typed (`24.90`) in the product's currency; `compare_at` is the
-/// "was" price, empty or absent for none.
+/// A variant's price as typed (`24.90`) in `currency` (the product's own when absent);
+/// `compare_at` is the "was" price: empty removes it, absent leaves it. In another market's
+/// currency, an empty price takes the variant off sale in that market.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetPrice {
     pub product_id: Uuid,
     pub variant_id: Uuid,
+    #[serde(default)]
+    pub currency: Option<String>,
     pub price: String,
     pub compare_at: Option<String>,
 }
@@ -322,6 +327,9 @@ pub struct AdjustStock {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListStockReasons {}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListCurrencies {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetStockHistory {

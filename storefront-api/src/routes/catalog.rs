@@ -127,14 +127,20 @@ pub async fn product_detail(
         .await
 }
 
-/// The category tree with product counts (sub-categories included).
-#[utoipa::path(get, path = "/api/v1/categories", tag = "catalog",
-    responses((status = 200, body = CategoryList)))]
-pub async fn list_categories(State(state): State<AppState>) -> ApiResult<CachedJson> {
+/// The category tree with the counts of products sold in the currency asked for
+/// (sub-categories included).
+#[utoipa::path(get, path = "/api/v1/categories", tag = "catalog", params(PriceParams),
+    responses((status = 200, body = CategoryList),
+              (status = 422, body = crate::error::ErrorEnvelope)))]
+pub async fn list_categories(
+    State(state): State<AppState>,
+    Query(params): Query<PriceParams>,
+) -> ApiResult<CachedJson> {
+    let currency = shopper_currency(&state, params.currency.as_deref())?;
     state
         .catalog_cache
-        .json("categories", || async {
-            let categories = store::category_tree(&state.db).await?;
+        .json(&format!("categories:{currency}"), || async {
+            let categories = store::category_tree(&state.db, currency).await?;
             Ok::<_, ApiError>(CategoryList {
                 meta: CountMeta::of(&categories),
                 categories,

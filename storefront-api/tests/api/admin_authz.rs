@@ -52,6 +52,7 @@ async fn every_admin_route_enforces_its_declared_permission_for_every_role() {
             .replace("{version}", "gradient_boosting-20261129T120000Z")
             .replace("{delivery_id}", "1")
             .replace("{email_id}", "1")
+            .replace("{currency}", "GBP")
             .replace("{account_id}", "0195f3a2-0000-7000-8000-000000000001");
         assert!(
             !concrete.contains('{'),

@@ -129,6 +129,31 @@ async fn an_exported_catalog_imports_unchanged_and_a_partial_file_changes_what_i
     let app = TestApp::spawn().await;
     let catalog = app.small_catalog().await;
     let staff = catalog.staff_token.as_str();
+    // The small shirt has a dollar price too: the export gets a column pair for dollars.
+    let shirt: Value = app
+        .get("/api/v1/products/linen-shirt")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let small = shirt["product"]["variants"]
+        .as_array()
+        .expect("variants")
+        .iter()
+        .find(|v| v["sku"] == "LS-S")
+        .expect("LS-S")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let priced = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/admin/variants/{small}/prices/USD"),
+            Some(staff),
+            Some(serde_json::json!({"price_minor": 5300})),
+        )
+        .await;
+    assert_eq!(priced.status(), StatusCode::OK);
 
     let response = app
         .request(
@@ -151,6 +176,12 @@ async fn an_exported_catalog_imports_unchanged_and_a_partial_file_changes_what_i
         "{exported}"
     );
     assert!(exported.contains("linen-shirt,Linen Shirt,"), "{exported}");
+    assert!(
+        exported.lines().next().is_some_and(
+            |header| header.ends_with(",variant_status,price_usd,compare_at_price_usd")
+        ),
+        "{exported}"
+    );
     let (status, dry) = import(&app, staff, &exported, true).await;
     assert_eq!(status, StatusCode::OK, "{dry}");
     assert_eq!(
@@ -204,6 +235,29 @@ async fn an_exported_catalog_imports_unchanged_and_a_partial_file_changes_what_i
         .expect("LS-S")
         .clone();
     assert_eq!(variant["stock_on_hand"], 9);
+
+    // A column of pound prices puts the shirt on the British shop; its dollar price stays.
+    let (status, done) = import(
+        &app,
+        staff,
+        "product_slug,sku,price_gbp\nlinen-shirt,LS-S,39.00\n",
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    for (currency, price) in [("GBP", 3900), ("USD", 5300)] {
+        let shown: Value = app
+            .get(&format!("/api/v1/products/linen-shirt?currency={currency}"))
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(
+            shown["product"]["price_from"],
+            serde_json::json!({"amount_minor": price, "currency": currency}),
+            "{shown}"
+        );
+    }
     let ledger = app
         .get_json(
             &format!(

@@ -134,6 +134,21 @@ async fn each_market_sees_and_pays_its_own_prices_with_its_own_tax() {
     assert_eq!(found["products"][0]["price_from"]["amount_minor"], 4300);
     let unsold = app.get("/api/v1/products/euro-mug?currency=USD").await;
     assert_eq!(unsold.status(), StatusCode::NOT_FOUND);
+    // The category's count is of what is sold in the currency asked for.
+    let count = |list: &Value| {
+        list["categories"]
+            .as_array()
+            .expect("categories")
+            .iter()
+            .find(|c| c["slug"] == "scarves")
+            .expect("scarves")["product_count"]
+            .clone()
+    };
+    assert_eq!(count(&json_of(&app, "/api/v1/categories").await), 2);
+    assert_eq!(
+        count(&json_of(&app, "/api/v1/categories?currency=USD").await),
+        1
+    );
     let yen = app.get("/api/v1/products?currency=JPY").await;
     assert_eq!(
         error_fields(yen, StatusCode::UNPROCESSABLE_ENTITY).await,
@@ -254,4 +269,174 @@ async fn check_out_to_the_us(
         .send()
         .await
         .expect("checkout")
+}
+
+/// The console's way to price: one currency at a time (`PUT`/`DELETE
+/// …/variants/{id}/prices/{currency}`), so that two staff pricing two markets at once both
+/// land, and a price the same as before is not a change.
+#[api_test_stack::test]
+async fn staff_price_one_market_at_a_time() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff().await;
+    let category = app.category(&staff, "Gloves", None).await;
+    let (glove_id, gloves) = app
+        .product(
+            &staff,
+            ProductSpec {
+                name: "Leather Gloves",
+                description: "Lined.",
+                category,
+                variants: &[("GLOVE-S", 4000, 5)],
+            },
+        )
+        .await;
+    let glove = gloves[0];
+    let price = |currency: &'static str, body: Value| price_of(&app, &staff, glove, currency, body);
+
+    // Two markets priced at the same moment: both prices land.
+    let (pounds, dollars) = tokio::join!(
+        price("GBP", json!({"price_minor": 3500})),
+        price(
+            "usd",
+            json!({"price_minor": 4300, "compare_at_minor": 4900})
+        ),
+    );
+    assert_eq!(pounds.status(), StatusCode::OK);
+    assert_eq!(dollars.status(), StatusCode::OK);
+    let staff_view = app
+        .get_json(&format!("/api/v1/admin/products/{glove_id}"), &staff)
+        .await;
+    assert_eq!(
+        staff_view["product"]["variants"][0]["market_prices"],
+        json!([
+            {"price": {"amount_minor": 3500, "currency": "GBP"}, "compare_at_price": null},
+            {"price": {"amount_minor": 4300, "currency": "USD"},
+             "compare_at_price": {"amount_minor": 4900, "currency": "USD"}}
+        ])
+    );
+    let in_pounds = json_of(&app, "/api/v1/products/leather-gloves?currency=GBP").await;
+    assert_eq!(
+        in_pounds["product"]["price_from"],
+        json!({"amount_minor": 3500, "currency": "GBP"})
+    );
+
+    // The product's own currency is the variant's price, set the same way.
+    let euros = price("EUR", json!({"price_minor": 3900})).await;
+    assert_eq!(euros.status(), StatusCode::OK);
+    let body: Value = euros.json().await.expect("json");
+    assert_eq!(
+        body["product"]["variants"][0]["price"]["amount_minor"],
+        3900
+    );
+    assert_eq!(
+        json_of(&app, "/api/v1/products/leather-gloves").await["product"]["price_from"]["amount_minor"],
+        3900
+    );
+
+    // Setting the same price again is no change: the audit trail has one entry per change.
+    let trail = |_: &TestApp| price_changes(&app, &staff, glove);
+    assert_eq!(trail(&app).await, 3);
+    let again = price("GBP", json!({"price_minor": 3500})).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(trail(&app).await, 3, "an unchanged price is not audited");
+
+    // Bad input is named; nothing changes.
+    let bad = price("pounds", json!({"price_minor": 3500})).await;
+    assert_eq!(
+        error_fields(bad, StatusCode::UNPROCESSABLE_ENTITY).await,
+        ["currency"]
+    );
+    let below = price(
+        "GBP",
+        json!({"price_minor": 3500, "compare_at_minor": 3000}),
+    )
+    .await;
+    assert_eq!(
+        error_fields(below, StatusCode::UNPROCESSABLE_ENTITY).await,
+        ["compare_at_minor"]
+    );
+    let nobody = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/admin/variants/{}/prices/GBP", uuid::Uuid::new_v4()),
+            Some(&staff),
+            Some(json!({"price_minor": 100})),
+        )
+        .await;
+    assert_eq!(nobody.status(), StatusCode::NOT_FOUND);
+
+    // Removing the pound price takes the gloves off the British shop; the euro price cannot
+    // be removed (archive the variant to stop selling it).
+    let remove = |currency: &'static str| remove_price(&app, &staff, glove, currency);
+    let removed = remove("GBP").await;
+    assert_eq!(removed.status(), StatusCode::OK);
+    let body: Value = removed.json().await.expect("json");
+    assert_eq!(
+        body["product"]["variants"][0]["market_prices"][0]["price"]["currency"],
+        "USD"
+    );
+    let gone = app
+        .get("/api/v1/products/leather-gloves?currency=GBP")
+        .await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    assert_eq!(remove("GBP").await.status(), StatusCode::OK, "idempotent");
+    assert_eq!(trail(&app).await, 4);
+    assert_eq!(
+        error_code(remove("EUR").await, StatusCode::CONFLICT).await,
+        "own_currency_price"
+    );
+    assert_eq!(
+        json_of(&app, "/api/v1/products/leather-gloves?currency=USD").await["product"]["price_from"]
+            ["amount_minor"],
+        4300
+    );
+}
+
+/// `PUT /admin/variants/{variant}/prices/{currency}`.
+async fn price_of(
+    app: &TestApp,
+    staff: &str,
+    variant: uuid::Uuid,
+    currency: &str,
+    body: Value,
+) -> reqwest::Response {
+    app.request(
+        Method::PUT,
+        &format!("/api/v1/admin/variants/{variant}/prices/{currency}"),
+        Some(staff),
+        Some(body),
+    )
+    .await
+}
+
+/// How many price changes of the variant the audit trail holds.
+async fn price_changes(app: &TestApp, staff: &str, variant: uuid::Uuid) -> usize {
+    let log = app
+        .get_json(
+            &format!("/api/v1/admin/audit-log?entity=variant&entity_id={variant}"),
+            staff,
+        )
+        .await;
+    log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == "variant.price")
+        .count()
+}
+
+/// `DELETE /admin/variants/{variant}/prices/{currency}`.
+async fn remove_price(
+    app: &TestApp,
+    staff: &str,
+    variant: uuid::Uuid,
+    currency: &str,
+) -> reqwest::Response {
+    app.request(
+        Method::DELETE,
+        &format!("/api/v1/admin/variants/{variant}/prices/{currency}"),
+        Some(staff),
+        None,
+    )
+    .await
 }

@@ -12,8 +12,8 @@ use crate::staff::campaigns::{
     CampaignEnvelope, CampaignList, CampaignPatch, CampaignStatus, ScoringRunList,
 };
 use crate::staff::catalog::{
-    MovementEnvelope, MovementList, ProductDraft, ProductPatch, StaffListParams, StaffProductList,
-    StockAdjustment, VariantDraft, VariantPatch,
+    MovementEnvelope, MovementList, PriceDraft, ProductDraft, ProductPatch, StaffListParams,
+    StaffProductList, StockAdjustment, VariantDraft, VariantPatch,
 };
 use crate::staff::catalog_import::{ImportEnvelope, ImportParams, ImportReport};
 use crate::staff::churn::{
@@ -119,6 +119,40 @@ impl Client {
     ) -> Result<Product, ClientError> {
         let envelope: ProductEnvelope = self
             .send_json(Method::PATCH, &format!("/admin/variants/{id}"), patch)
+            .await?;
+        Ok(envelope.product)
+    }
+
+    /// `PUT /admin/variants/{id}/prices/{currency}`: the variant's price in `currency` (its
+    /// product's own or another market's).
+    pub async fn set_variant_price(
+        &self,
+        id: Uuid,
+        currency: &str,
+        price: &PriceDraft,
+    ) -> Result<Product, ClientError> {
+        let envelope: ProductEnvelope = self
+            .send_json(
+                Method::PUT,
+                &format!("/admin/variants/{id}/prices/{currency}"),
+                price,
+            )
+            .await?;
+        Ok(envelope.product)
+    }
+
+    /// `DELETE /admin/variants/{id}/prices/{currency}`: the variant is no longer sold in that
+    /// market's currency (its product's own cannot be removed).
+    pub async fn remove_variant_price(
+        &self,
+        id: Uuid,
+        currency: &str,
+    ) -> Result<Product, ClientError> {
+        let envelope: ProductEnvelope = self
+            .send(self.request(
+                Method::DELETE,
+                &format!("/admin/variants/{id}/prices/{currency}"),
+            ))
             .await?;
         Ok(envelope.product)
     }

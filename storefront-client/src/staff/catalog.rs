@@ -116,6 +116,18 @@ pub struct MarketPriceDraft {
     pub compare_at_minor: Option<i64>,
 }
 
+/// `PUT /api/v1/admin/variants/{id}/prices/{currency}`: a variant's price in one currency,
+/// its product's own or another market's, with its compare-at ("was") price — absent for
+/// none. The whole price is replaced, so sending it twice changes nothing the second time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PriceDraft {
+    pub price_minor: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare_at_minor: Option<i64>,
+}
+
 fn empty_object() -> serde_json::Value {
     serde_json::json!({})
 }

@@ -364,6 +364,42 @@ async fn ship_to_the_united_states(
         unit_minor + shipping + tax(unit_minor) + tax(shipping),
         "{totals}"
     );
+
+    // A market the shop no longer offers (here Japan, which it never had — as after a country
+    // is taken out of its configuration) is forgotten: the page shows the default market's
+    // euro prices instead of failing, and the browser drops the choice.
+    choose_a_stale_market(client).await;
+    support::open(client, &format!("{shop}/products/{slug}"), Width::Desktop).await;
+    support::wait_until_text(client, ".variant-price", |t| t.starts_with('€')).await;
+    let cookies = client
+        .execute("return document.cookie;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        !cookies
+            .as_str()
+            .unwrap_or_default()
+            .contains("nexus_country"),
+        "{cookies}"
+    );
+    // Choosing a market while the browser still holds a stale one: the new choice holds.
+    choose_a_stale_market(client).await;
+    support::select(client, "#market-country", "US").await;
+    support::click(client, "form.market-switch button").await;
+    support::wait_until_text(client, ".variant-price", |t| t.starts_with('$')).await;
+}
+
+/// Puts a market the shop does not offer (Japan) in the browser's cookies, as a choice made
+/// before the country left the shop's configuration.
+async fn choose_a_stale_market(client: &Client) {
+    client
+        .execute(
+            "document.cookie = 'nexus_country=JP; path=/'; \
+             document.cookie = 'nexus_currency=JPY; path=/';",
+            vec![],
+        )
+        .await
+        .unwrap();
 }
 
 #[api_test_stack::test(flavor = "multi_thread", worker_threads = 2)]

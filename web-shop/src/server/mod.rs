@@ -33,6 +33,8 @@ pub(crate) struct Shop {
     pub(crate) http: reqwest::Client,
     /// For the HTML forms, which call the API on a shopper's behalf.
     pub(crate) api: Client,
+    /// The markets the shop offers, to forget a shopper's choice it no longer does.
+    pub(crate) markets: forms::market::OfferedMarkets,
 }
 
 impl FromRef<Shop> for LeptosOptions {
@@ -172,6 +174,7 @@ pub fn router(settings: &Settings) -> Router {
         api_url: settings.api_url.clone(),
         http: reqwest::Client::new(),
         api: api.clone(),
+        markets: forms::market::OfferedMarkets::default(),
     };
     let context = move || provide_context(ServerApi(api.clone()));
     let routes = generate_route_list(App);
@@ -189,6 +192,10 @@ pub fn router(settings: &Settings) -> Router {
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<Shop, _>(
             context, shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            shop.clone(),
+            forms::market::forget_stale_market,
         ))
         // Pages, the wasm bundle and assets go out gzipped to browsers that accept it; the
         // API's answers passed through keep the encoding the API chose.

@@ -4,11 +4,13 @@
 use console_protocol::catalog::{CategoryChoice, NewVariant, VariantEdit};
 use console_protocol::{
     AddVariant, AdjustStock, ArchiveProduct, Command, CreateProduct, EditVariant, FindProducts,
-    GetProduct, GetStockHistory, ListCategories, ListStockReasons, SetPrice, UpdateProduct,
+    GetProduct, GetStockHistory, ListCategories, ListCurrencies, ListStockReasons, SetPrice,
+    UpdateProduct,
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use storefront_client::catalog::{Product, ProductStatus, StockMovement, Variant, VariantStatus};
+use storefront_client::money::Money;
 use storefront_client::staff::catalog::{ProductDraft, ProductPatch};
 use uuid::Uuid;
 
@@ -254,12 +256,13 @@ impl Editor {
         self,
         command: C,
         refused: RwSignal<Option<CommandError>>,
-        done: &'static str,
+        done: impl Into<String>,
     ) {
+        let done = done.into();
         self.notice.set(String::new());
         self.frame.run(command, refused, move |p: Product| {
             self.product.set(Some(p));
-            self.notice.set(done.to_owned());
+            self.notice.set(done);
             self.changed.run(());
         });
     }
@@ -276,6 +279,9 @@ fn ProductEditor(
     let error = RwSignal::new(None::<CommandError>);
     let notice = RwSignal::new(String::new());
     frame.run(GetProduct { id }, error, move |p| product.set(Some(p)));
+    // The markets' currencies: each variant gets a price field per currency.
+    let currencies = RwSignal::new(Vec::<String>::new());
+    frame.run(ListCurrencies {}, error, move |c| currencies.set(c));
     let editor = Editor {
         frame,
         product,
@@ -296,7 +302,7 @@ fn ProductEditor(
                 <table id="variants">
                     <thead><tr><th>"Variant"</th><th>"Price"</th><th>"Stock"</th></tr></thead>
                     <tbody>
-                        {p.variants.iter().map(|v| view! { <VariantRow product_id=id variant=v.clone() editor/> }).collect_view()}
+                        {p.variants.iter().map(|v| view! { <VariantRow product_id=id variant=v.clone() currencies editor/> }).collect_view()}
                     </tbody>
                 </table>
                 <NewVariantForm product_id=id currency=p.currency.clone() editor/>
@@ -449,15 +455,12 @@ fn NewVariantForm(product_id: Uuid, currency: String, editor: Editor) -> impl In
 }
 
 #[component]
-fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoView {
-    let price = RwSignal::new(format::amount_text(&variant.price));
-    let compare_at = RwSignal::new(
-        variant
-            .compare_at_price
-            .as_ref()
-            .map(format::amount_text)
-            .unwrap_or_default(),
-    );
+fn VariantRow(
+    product_id: Uuid,
+    variant: Variant,
+    currencies: RwSignal<Vec<String>>,
+    editor: Editor,
+) -> impl IntoView {
     let delta = RwSignal::new(String::new());
     let reason = RwSignal::new("restock".to_owned());
     let note = RwSignal::new(String::new());
@@ -469,6 +472,8 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
     let reasons = LocalResource::new(|| call(ListStockReasons {}));
     let variant_id = variant.id;
     let sku = variant.sku.clone();
+    let sku_value = StoredValue::new(sku.clone());
+    let variant_prices = StoredValue::new(variant.clone());
     let editing = RwSignal::new(false);
     let title = RwSignal::new(variant.title.clone());
     let new_sku = RwSignal::new(variant.sku.clone());
@@ -490,16 +495,6 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
             <label for=id.clone()>{label}</label>
             <input id=id class=class prop:value=value on:input=move |ev| value.set(event_target_value(&ev))/>
         }
-    };
-    let save_price = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let price = SetPrice {
-            product_id,
-            variant_id,
-            price: price.get_untracked(),
-            compare_at: Some(compare_at.get_untracked()),
-        };
-        editor.apply(price, error, "Price saved.");
     };
     let adjust = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -559,13 +554,16 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
                 })}
             </td>
             <td>
-                <form class="row" on:submit=save_price>
-                    <label class="muted" for=format!("price-{sku}")>{variant.price.currency.code()}</label>
-                    <input id=format!("price-{sku}") class="price" size="8" prop:value=price on:input=move |ev| price.set(event_target_value(&ev))/>
-                    <label class="muted" for=format!("was-{sku}")>"was"</label>
-                    <input id=format!("was-{sku}") class="compare-at" size="8" placeholder="—" prop:value=compare_at on:input=move |ev| compare_at.set(event_target_value(&ev))/>
-                    <button type="submit">"Save"</button>
-                </form>
+                <PriceForm product_id variant_id sku=sku.clone() currency=variant.price.currency.code().to_owned()
+                    own=true price=Some(variant.price) compare_at=variant.compare_at_price editor error/>
+                {move || market_currencies(&variant_prices.read_value(), &currencies.get()).into_iter().map(|currency| {
+                    let market = variant_prices.read_value().market_prices.iter()
+                        .find(|p| p.price.currency.code() == currency).cloned();
+                    view! {
+                        <PriceForm product_id variant_id sku=sku_value.get_value() currency own=false
+                            price=market.as_ref().map(|p| p.price) compare_at=market.and_then(|p| p.compare_at_price) editor error/>
+                    }
+                }).collect_view()}
             </td>
             <td>
                 <span class="stock">{stock}</span>
@@ -590,6 +588,80 @@ fn VariantRow(product_id: Uuid, variant: Variant, editor: Editor) -> impl IntoVi
                 {move || ledger.get().map(|movements| view! { <StockLedger movements/> })}
             </td>
         </tr>
+    }
+}
+
+/// The currencies a variant's row offers a price in besides its product's own: the shop's
+/// markets' and any it already has a price in.
+fn market_currencies(variant: &Variant, shop: &[String]) -> Vec<String> {
+    let own = variant.price.currency.code();
+    let mut currencies: Vec<String> = shop.iter().filter(|c| *c != own).cloned().collect();
+    for price in &variant.market_prices {
+        let code = price.price.currency.code();
+        if !currencies.iter().any(|c| c == code) {
+            currencies.push(code.to_owned());
+        }
+    }
+    currencies
+}
+
+/// A variant's price in one currency, with its "was" price. In a market's currency other
+/// than the product's an empty price means the variant is not sold there.
+#[component]
+fn PriceForm(
+    product_id: Uuid,
+    variant_id: Uuid,
+    sku: String,
+    currency: String,
+    own: bool,
+    price: Option<Money>,
+    compare_at: Option<Money>,
+    editor: Editor,
+    error: RwSignal<Option<CommandError>>,
+) -> impl IntoView {
+    let amount = RwSignal::new(price.as_ref().map(format::amount_text).unwrap_or_default());
+    let was = RwSignal::new(
+        compare_at
+            .as_ref()
+            .map(format::amount_text)
+            .unwrap_or_default(),
+    );
+    let code = StoredValue::new(currency.clone());
+    let save = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let command = SetPrice {
+            product_id,
+            variant_id,
+            currency: Some(code.get_value()),
+            price: amount.get_untracked(),
+            compare_at: Some(was.get_untracked()),
+        };
+        // The own currency's notice is the one it always was; a market's names its currency.
+        let done = match (own, command.price.trim().is_empty()) {
+            (true, _) => "Price saved.".to_owned(),
+            (false, false) => format!("{} price saved.", code.get_value()),
+            (false, true) => format!("{} price removed: not sold there.", code.get_value()),
+        };
+        editor.apply(command, error, done);
+    };
+    // The product's own currency keeps the ids it always had (by SKU); a market's are by
+    // variant id, which no other variant's SKU can spell.
+    let suffix = if own {
+        sku
+    } else {
+        format!("{variant_id}-{currency}")
+    };
+    let label = currency.clone();
+    view! {
+        <form class="row price-form" data-currency=currency on:submit=save>
+            <label class="muted" for=format!("price-{suffix}")>{label}</label>
+            <input id=format!("price-{suffix}") class="price" size="8" placeholder=if own { "" } else { "not sold" }
+                prop:value=amount on:input=move |ev| amount.set(event_target_value(&ev))/>
+            <label class="muted" for=format!("was-{suffix}")>"was"</label>
+            <input id=format!("was-{suffix}") class="compare-at" size="8" placeholder="—"
+                prop:value=was on:input=move |ev| was.set(event_target_value(&ev))/>
+            <button type="submit">"Save"</button>
+        </form>
     }
 }
 

@@ -3,8 +3,8 @@
 //! write or the whole list of what to fix.
 
 use storefront_client::staff::catalog::{
-    CategoryDraft, CategoryPatch, MarketPriceDraft, ProductDraft, ProductPatch, StockAdjustment,
-    VariantDraft, VariantPatch,
+    CategoryDraft, CategoryPatch, MarketPriceDraft, PriceDraft, ProductDraft, ProductPatch,
+    StockAdjustment, VariantDraft, VariantPatch,
 };
 use uuid::Uuid;
 
@@ -67,27 +67,49 @@ impl Problems {
         let mut prices: Vec<MarketPrice> = Vec::with_capacity(drafts.len());
         for (index, draft) in drafts.iter().enumerate() {
             let field = |name: &str| format!("market_prices[{index}].{name}");
-            let currency = self.check(&field("currency"), Currency::parse(&draft.currency));
-            self.price(&field("price_minor"), draft.price_minor);
-            if let Some(compare_at) = draft.compare_at_minor {
-                self.price(&field("compare_at_minor"), compare_at);
-            }
-            self.check(
-                &field("compare_at_minor"),
-                check_compare_at(draft.price_minor, draft.compare_at_minor),
-            );
-            let Some(currency) = currency else { continue };
-            if prices.iter().any(|price| price.currency == currency) {
+            let Some(price) = self.currency_price(
+                field,
+                &draft.currency,
+                draft.price_minor,
+                draft.compare_at_minor,
+            ) else {
+                continue;
+            };
+            if prices
+                .iter()
+                .any(|priced| priced.currency == price.currency)
+            {
+                let currency = price.currency;
                 self.add(&field("currency"), format!("{currency} is priced twice"));
                 continue;
             }
-            prices.push(MarketPrice {
-                currency,
-                price_minor: draft.price_minor,
-                compare_at_minor: draft.compare_at_minor,
-            });
+            prices.push(price);
         }
         prices
+    }
+
+    /// A price in one currency, with its compare-at price above it; `field` names each part.
+    fn currency_price(
+        &mut self,
+        field: impl Fn(&str) -> String,
+        currency: &str,
+        price_minor: i64,
+        compare_at_minor: Option<i64>,
+    ) -> Option<MarketPrice> {
+        let currency = self.check(&field("currency"), Currency::parse(currency));
+        self.price(&field("price_minor"), price_minor);
+        if let Some(compare_at) = compare_at_minor {
+            self.price(&field("compare_at_minor"), compare_at);
+        }
+        self.check(
+            &field("compare_at_minor"),
+            check_compare_at(price_minor, compare_at_minor),
+        );
+        currency.map(|currency| MarketPrice {
+            currency,
+            price_minor,
+            compare_at_minor,
+        })
     }
 
     fn options(&mut self, options: &serde_json::Value) {
@@ -281,6 +303,42 @@ pub struct MarketPrice {
     pub currency: Currency,
     pub price_minor: i64,
     pub compare_at_minor: Option<i64>,
+}
+
+/// A change to a variant's price in one currency (`…/variants/{id}/prices/{currency}`): its
+/// product's own currency's price is the variant's `price_minor`, any other a market price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceChange {
+    Set(MarketPrice),
+    /// Not sold in this currency any more.
+    Remove(Currency),
+}
+
+impl PriceChange {
+    /// `currency` as the path gives it, in either case (`gbp` or `GBP`).
+    pub fn set(currency: &str, draft: &PriceDraft) -> Result<Self, Vec<FieldError>> {
+        let mut problems = Problems::default();
+        let price = problems.currency_price(
+            str::to_owned,
+            &currency.trim().to_ascii_uppercase(),
+            draft.price_minor,
+            draft.compare_at_minor,
+        );
+        problems.finish(price.map(Self::Set))
+    }
+
+    pub fn remove(currency: &str) -> Result<Self, Vec<FieldError>> {
+        Currency::parse(&currency.trim().to_ascii_uppercase())
+            .map(Self::Remove)
+            .map_err(|message| vec![FieldError::new("currency", message)])
+    }
+
+    pub fn currency(&self) -> Currency {
+        match self {
+            Self::Set(price) => price.currency,
+            Self::Remove(currency) => *currency,
+        }
+    }
 }
 
 impl NewVariant {

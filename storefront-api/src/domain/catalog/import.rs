@@ -14,19 +14,23 @@
 //!   `variant_title` and `price`. New products start as drafts, new variants active, with no
 //!   stock unless `stock` says otherwise.
 //! - `price` and `compare_at_price` are amounts as people write them (`24.90`), in the
-//!   product's currency; `stock` sets stock on hand (a `correction` in the ledger);
+//!   product's currency; `price_gbp` and `compare_at_price_gbp` (any other currency's code
+//!   likewise) are the variant's price in that market's currency, where an empty price cell
+//!   means not sold there. The export writes such a pair for each currency the catalog has
+//!   prices in besides its products' own; `stock` sets stock on hand (a `correction` in the ledger);
 //!   `image_urls` are separated by spaces; `options` read `Size=M; Colour=Blue` (or a JSON
 //!   object, which the export writes when a value holds `;` or `=`).
 //! - Cells that start with `'` followed by `=`, `+`, `-` or `@` lose the `'`: the export
 //!   writes it so that spreadsheets show such text instead of running it as a formula.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 use storefront_client::staff::catalog_import::{ImportProblem, ImportReport};
 use uuid::Uuid;
 
-use super::{ProductStatus, Sku, Slug, VariantStatus, check_compare_at, edits};
+use super::{ProductStatus, Sku, Slug, VariantStatus, check_compare_at, edits, edits::MarketPrice};
 use crate::domain::money::{Currency, Money};
 
 /// More rows than any file the API's body limit lets through.
@@ -48,6 +52,10 @@ enum Column {
     CompareAtPrice,
     Stock,
     VariantStatus,
+    /// `price_gbp`: the variant's price in another currency than its product's.
+    MarketPrice(Currency),
+    /// `compare_at_price_gbp`.
+    MarketCompareAt(Currency),
 }
 
 impl Column {
@@ -69,8 +77,9 @@ impl Column {
         Self::VariantStatus,
     ];
 
-    fn name(self) -> &'static str {
-        match self {
+    fn name(self) -> Cow<'static, str> {
+        let code = |currency: Currency| currency.code().to_ascii_lowercase();
+        Cow::Borrowed(match self {
             Self::ProductSlug => "product_slug",
             Self::ProductName => "product_name",
             Self::Description => "description",
@@ -85,24 +94,56 @@ impl Column {
             Self::CompareAtPrice => "compare_at_price",
             Self::Stock => "stock",
             Self::VariantStatus => "variant_status",
-        }
+            Self::MarketPrice(currency) => return format!("price_{}", code(currency)).into(),
+            Self::MarketCompareAt(currency) => {
+                return format!("compare_at_price_{}", code(currency)).into();
+            }
+        })
     }
 
     fn parse(header: &str) -> Option<Self> {
         let header = header.trim().to_ascii_lowercase();
-        Self::ALL.into_iter().find(|c| c.name() == header)
+        if let Some(column) = Self::ALL.into_iter().find(|c| c.name() == header) {
+            return Some(column);
+        }
+        let currency = |code: &str| Currency::parse(&code.to_ascii_uppercase()).ok();
+        match header.strip_prefix("compare_at_price_") {
+            Some(code) => currency(code).map(Self::MarketCompareAt),
+            None => header
+                .strip_prefix("price_")
+                .and_then(currency)
+                .map(Self::MarketPrice),
+        }
+    }
+
+    /// Where the column's problems sort within a line: in the export's order, the market
+    /// prices after the rest.
+    fn place(self) -> usize {
+        Self::ALL
+            .iter()
+            .position(|c| *c == self)
+            .map_or(Self::ALL.len() + 1, |i| i + 1)
     }
 }
 
-/// The header of the format, as the export writes it.
-pub fn header() -> Vec<&'static str> {
-    Column::ALL.iter().map(|c| c.name()).collect()
+/// The header of the format, as the export writes it: the product's and variant's columns,
+/// then a price and a compare-at price per currency of `markets`.
+pub fn header(markets: &[Currency]) -> Vec<String> {
+    Column::ALL
+        .into_iter()
+        .chain(
+            markets
+                .iter()
+                .flat_map(|c| [Column::MarketPrice(*c), Column::MarketCompareAt(*c)]),
+        )
+        .map(|c| c.name().into_owned())
+        .collect()
 }
 
 fn problem(line: u64, column: Option<Column>, message: impl Into<String>) -> ImportProblem {
     ImportProblem {
         line,
-        column: column.map(Column::name).unwrap_or_default().to_owned(),
+        column: column.map(Column::name).unwrap_or_default().into_owned(),
         message: message.into(),
     }
 }
@@ -128,6 +169,15 @@ struct VariantCells {
     compare_at: Option<String>,
     stock: Option<i32>,
     status: Option<VariantStatus>,
+    /// One per currency the file has market price columns for.
+    markets: Vec<MarketCells>,
+}
+
+/// A variant's price cells for one more currency.
+struct MarketCells {
+    currency: Currency,
+    price: Option<String>,
+    compare_at: Option<String>,
 }
 
 /// One product's rows, in the order the file first names it.
@@ -141,6 +191,8 @@ struct ProductRows {
 /// A file read and checked cell by cell, before it meets the catalog.
 pub struct ImportFile {
     columns: HashSet<Column>,
+    /// The currencies of the market price columns, in the header's order.
+    markets: Vec<Currency>,
     products: Vec<ProductRows>,
     rows: u64,
     problems: Vec<ImportProblem>,
@@ -286,6 +338,7 @@ impl<'a> LineCounter<'a> {
 pub fn read(bytes: &[u8]) -> ImportFile {
     let mut file = ImportFile {
         columns: HashSet::new(),
+        markets: Vec::new(),
         products: Vec::new(),
         rows: 0,
         problems: Vec::new(),
@@ -323,16 +376,26 @@ pub fn read(bytes: &[u8]) -> ImportFile {
                 index.push(None);
             }
             None => {
-                let names = header().join(", ");
+                let names = header(&[]).join(", ");
                 file.problems.push(ImportProblem {
                     line: 1,
                     column: name.trim().to_owned(),
-                    message: format!("unknown column; the columns are {names}"),
+                    message: format!(
+                        "unknown column; the columns are {names}, and price_xxx and compare_at_price_xxx for a price in another currency (xxx its code, e.g. price_gbp)"
+                    ),
                 });
                 index.push(None);
             }
         }
     }
+    for column in &file.columns {
+        if let Column::MarketPrice(currency) | Column::MarketCompareAt(currency) = *column
+            && !file.markets.contains(&currency)
+        {
+            file.markets.push(currency);
+        }
+    }
+    file.markets.sort_by_key(|c| c.code());
     for required in [Column::ProductSlug, Column::Sku] {
         if !file.has(required) {
             file.problems
@@ -506,11 +569,19 @@ fn read_row(
         Column::Stock,
         Column::VariantStatus,
     ];
+    let market_cells = file
+        .markets
+        .iter()
+        .flat_map(|c| [Column::MarketPrice(*c), Column::MarketCompareAt(*c)]);
     let variant = match given(Column::Sku) {
         None => {
             // A row without a SKU sets its product only; what it says of a variant would be
             // lost, so it is a problem rather than nothing.
-            if let Some(column) = variant_cells.into_iter().find(|c| given(*c).is_some()) {
+            if let Some(column) = variant_cells
+                .into_iter()
+                .chain(market_cells)
+                .find(|c| given(*c).is_some())
+            {
                 check(
                     Column::Sku,
                     Err(format!(
@@ -542,6 +613,15 @@ fn read_row(
                     compare_at: given(Column::CompareAtPrice).map(str::to_owned),
                     stock: None,
                     status: None,
+                    markets: file
+                        .markets
+                        .iter()
+                        .map(|&currency| MarketCells {
+                            currency,
+                            price: given(Column::MarketPrice(currency)).map(str::to_owned),
+                            compare_at: given(Column::MarketCompareAt(currency)).map(str::to_owned),
+                        })
+                        .collect(),
                 };
                 if let Some(raw) = given(Column::VariantTitle) {
                     match edits::variant_title(raw) {
@@ -714,6 +794,8 @@ pub struct StoredVariant {
     pub stock_on_hand: i32,
     pub status: VariantStatus,
     pub position: i32,
+    /// Its prices in other currencies, by currency code.
+    pub market_prices: Vec<MarketPrice>,
 }
 
 /// What the catalog holds of what a file names: its categories, the products of its slugs
@@ -803,12 +885,7 @@ pub fn plan(file: ImportFile, existing: &Existing) -> Plan {
         plan_product(&file, rows, existing, &mut plan, &mut problems);
     }
     // Line by line, and left to right within a line (unknown columns last).
-    let place = |column: &str| {
-        Column::ALL
-            .iter()
-            .position(|c| c.name() == column)
-            .map_or(usize::MAX, |i| i + 1)
-    };
+    let place = |column: &str| Column::parse(column).map_or(usize::MAX, Column::place);
     problems.sort_by_key(|p| {
         (
             p.line,
@@ -964,6 +1041,12 @@ fn plan_product(
         {
             continue;
         }
+        let stored_markets = stored_variant.map_or(&[][..], |v| &v.market_prices[..]);
+        let Some(market_prices) =
+            market_prices(file, cells, currency, stored_markets, line, problems)
+        else {
+            continue;
+        };
         let variant = match stored_variant {
             Some(stored) => StoredVariant {
                 title: cells.title.clone().unwrap_or_else(|| stored.title.clone()),
@@ -976,6 +1059,7 @@ fn plan_product(
                 compare_at_minor: compare_at.unwrap_or(stored.compare_at_minor),
                 stock_on_hand: cells.stock.unwrap_or(stored.stock_on_hand),
                 status: cells.status.unwrap_or(stored.status),
+                market_prices,
                 ..stored.clone()
             },
             None => {
@@ -1009,6 +1093,7 @@ fn plan_product(
                     stock_on_hand: cells.stock.unwrap_or(0),
                     status: cells.status.unwrap_or(VariantStatus::Active),
                     position: next_position - 1,
+                    market_prices,
                 }
             }
         };
@@ -1108,13 +1193,118 @@ fn same_variant(a: &StoredVariant, b: &StoredVariant) -> bool {
         a.price_minor,
         a.compare_at_minor,
         a.status,
+        &a.market_prices,
     ) == (
         &b.title,
         &b.options,
         b.price_minor,
         b.compare_at_minor,
         b.status,
+        &b.market_prices,
     )
+}
+
+/// A variant's prices in other currencies after the import, or `None` after a problem. The
+/// file's columns change their currency's price (an empty price cell: not sold there; an
+/// empty compare-at cell: none), a column the file lacks leaves its part as it is.
+fn market_prices(
+    file: &ImportFile,
+    cells: &VariantCells,
+    own: Currency,
+    stored: &[MarketPrice],
+    line: u64,
+    problems: &mut Vec<ImportProblem>,
+) -> Option<Vec<MarketPrice>> {
+    let mut prices = stored.to_vec();
+    let mut fine = true;
+    for market in &cells.markets {
+        let currency = market.currency;
+        let (price_column, was_column) = (
+            Column::MarketPrice(currency),
+            Column::MarketCompareAt(currency),
+        );
+        if currency == own {
+            if let Some(column) = [
+                (&market.price, price_column),
+                (&market.compare_at, was_column),
+            ]
+            .into_iter()
+            .find_map(|(cell, column)| cell.is_some().then_some(column))
+            {
+                problems.push(problem(
+                    line,
+                    Some(column),
+                    format!(
+                        "{own} is the product's own currency: its prices go in price and compare_at_price"
+                    ),
+                ));
+                fine = false;
+            }
+            continue;
+        }
+        let current = prices.iter().position(|p| p.currency == currency);
+        let mut read = |cell: &Option<String>, column: Column, stored: Option<i64>| match cell {
+            Some(raw) => amount(raw, currency, column, line, problems).map(Some),
+            None if file.has(column) => Some(None),
+            None => Some(stored),
+        };
+        let price = read(
+            &market.price,
+            price_column,
+            current.map(|i| prices[i].price_minor),
+        );
+        let compare_at = read(
+            &market.compare_at,
+            was_column,
+            current.and_then(|i| prices[i].compare_at_minor),
+        );
+        let (Some(price), Some(compare_at)) = (price, compare_at) else {
+            fine = false;
+            continue;
+        };
+        match price {
+            None if market.compare_at.is_some() => {
+                problems.push(problem(
+                    line,
+                    Some(was_column),
+                    format!("a compare-at price needs a price in {currency}"),
+                ));
+                fine = false;
+            }
+            None => {
+                if let Some(i) = current {
+                    prices.remove(i);
+                }
+            }
+            Some(price_minor) => {
+                if let Err(message) = check_compare_at(price_minor, compare_at) {
+                    let column = if market.compare_at.is_some() {
+                        was_column
+                    } else {
+                        price_column
+                    };
+                    problems.push(problem(
+                        line,
+                        Some(column),
+                        format!("the compare-at price {message}"),
+                    ));
+                    fine = false;
+                    continue;
+                }
+                let price = MarketPrice {
+                    currency,
+                    price_minor,
+                    compare_at_minor: compare_at,
+                };
+                match current {
+                    Some(i) => prices[i] = price,
+                    None => prices.push(price),
+                }
+            }
+        }
+    }
+    prices.sort_by_key(|p| p.currency.code());
+    fine.then_some(prices)
 }
 
 /// One row of the export: a product with one of its variants, or alone when it has none.
@@ -1132,10 +1322,22 @@ pub fn status_text<T: serde::Serialize>(status: T) -> String {
         .unwrap_or_default()
 }
 
-/// Writes the catalog in the import's format.
+/// Writes the catalog in the import's format, with a price column pair per currency any
+/// variant has a market price in.
 pub fn write(rows: &[ExportRow]) -> Result<Vec<u8>, csv::Error> {
+    let mut markets: Vec<Currency> = Vec::new();
+    for price in rows
+        .iter()
+        .filter_map(|row| row.variant.as_ref())
+        .flat_map(|v| &v.market_prices)
+    {
+        if !markets.contains(&price.currency) {
+            markets.push(price.currency);
+        }
+    }
+    markets.sort_by_key(|c| c.code());
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(header())?;
+    writer.write_record(header(&markets))?;
     for row in rows {
         let product = &row.product;
         let decimal = |minor: i64| Money::new(minor, product.currency).decimal();
@@ -1159,6 +1361,20 @@ pub fn write(rows: &[ExportRow]) -> Result<Vec<u8>, csv::Error> {
                 status_text(variant.status),
             ]),
             None => record.extend(std::iter::repeat_n(String::new(), 7)),
+        }
+        for currency in &markets {
+            let price = row
+                .variant
+                .as_ref()
+                .and_then(|v| v.market_prices.iter().find(|p| p.currency == *currency));
+            let decimal = |minor: i64| Money::new(minor, *currency).decimal();
+            record.push(price.map(|p| decimal(p.price_minor)).unwrap_or_default());
+            record.push(
+                price
+                    .and_then(|p| p.compare_at_minor)
+                    .map(decimal)
+                    .unwrap_or_default(),
+            );
         }
         writer.write_record(&record)?;
     }

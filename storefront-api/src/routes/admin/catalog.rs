@@ -5,8 +5,9 @@ use axum::{extract::State, http::StatusCode};
 use storefront_client::catalog::ProductEnvelope;
 use storefront_client::lists::CountMeta;
 use storefront_client::staff::catalog::{
-    CategoryDraft, CategoryEnvelope, CategoryPatch, MovementEnvelope, MovementList, ProductDraft,
-    ProductPatch, StaffListParams, StaffProductList, StockAdjustment, VariantDraft, VariantPatch,
+    CategoryDraft, CategoryEnvelope, CategoryPatch, MovementEnvelope, MovementList, PriceDraft,
+    ProductDraft, ProductPatch, StaffListParams, StaffProductList, StockAdjustment, VariantDraft,
+    VariantPatch,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -15,15 +16,15 @@ use crate::{
     auth::CurrentSession,
     domain::catalog::{
         edits::{
-            CategoryChanges, NewCategory, NewProduct, NewVariant, ProductChanges, StockChange,
-            VariantChanges,
+            CategoryChanges, NewCategory, NewProduct, NewVariant, PriceChange, ProductChanges,
+            StockChange, VariantChanges,
         },
         views::Product,
     },
     error::{ApiError, ApiResult, Json, Path, Query},
     routes::paging::Page,
     state::AppState,
-    storage::catalog::{self as store, Audience, ProductKey},
+    storage::catalog::{self as store, Audience, ProductKey, prices},
     storage::{paged, stock},
 };
 
@@ -34,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(archive_product))
         .routes(routes!(create_variant))
         .routes(routes!(update_variant))
+        .routes(routes!(set_variant_price, remove_variant_price))
         .routes(routes!(adjust_stock, stock_movements))
         .routes(routes!(create_category))
         .routes(routes!(update_category))
@@ -177,6 +179,55 @@ pub async fn update_variant(
         store::update_variant(&state.db, variant_id, &changes, session.account_id).await?;
     invalidate(&state).await?;
     let product = staff_product(&state, product_id).await?;
+    Ok(Json(ProductEnvelope { product }))
+}
+
+/// Sets a variant's price in one currency: its product's own (the variant's price, as
+/// `price_minor` in a patch) or another market's, where the variant is then for sale. The
+/// compare-at price is replaced too (absent: none).
+#[utoipa::path(put, path = "/api/v1/admin/variants/{id}/prices/{currency}", tag = "admin", request_body = PriceDraft,
+    params(("id" = Uuid, Path, description = "Variant id"),
+           ("currency" = String, Path, description = "ISO 4217 code, e.g. `GBP`")),
+    responses((status = 200, body = ProductEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = ["catalog"])))]
+pub async fn set_variant_price(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Path((variant_id, currency)): Path<(Uuid, String)>,
+    Json(draft): Json<PriceDraft>,
+) -> ApiResult<Json<ProductEnvelope>> {
+    let change = PriceChange::set(&currency, &draft).map_err(ApiError::Validation)?;
+    change_price(&state, variant_id, change, session.account_id).await
+}
+
+/// Stops selling a variant in a market's currency. Its product's own currency's price
+/// cannot be removed (409 `own_currency_price`: archive the variant instead); removing a
+/// price the variant does not have changes nothing.
+#[utoipa::path(delete, path = "/api/v1/admin/variants/{id}/prices/{currency}", tag = "admin",
+    params(("id" = Uuid, Path, description = "Variant id"),
+           ("currency" = String, Path, description = "ISO 4217 code, e.g. `GBP`")),
+    responses((status = 200, body = ProductEnvelope), (status = 404, body = crate::error::ErrorEnvelope),
+              (status = 409, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)),
+    security(("bearer" = ["catalog"])))]
+pub async fn remove_variant_price(
+    State(state): State<AppState>,
+    CurrentSession(session): CurrentSession,
+    Path((variant_id, currency)): Path<(Uuid, String)>,
+) -> ApiResult<Json<ProductEnvelope>> {
+    let change = PriceChange::remove(&currency).map_err(ApiError::Validation)?;
+    change_price(&state, variant_id, change, session.account_id).await
+}
+
+async fn change_price(
+    state: &AppState,
+    variant_id: Uuid,
+    change: PriceChange,
+    actor_id: Uuid,
+) -> ApiResult<Json<ProductEnvelope>> {
+    let product_id = prices::change(&state.db, variant_id, change, actor_id).await?;
+    invalidate(state).await?;
+    let product = staff_product(state, product_id).await?;
     Ok(Json(ProductEnvelope { product }))
 }
 

@@ -13,6 +13,7 @@ use crate::domain::{
         edits::{CategoryChanges, NewCategory},
         views::{CategoryNode, CategoryRef},
     },
+    money::Currency,
 };
 use crate::storage::{
     StoreError,
@@ -35,14 +36,19 @@ pub async fn category_subtree(db: &PgPool, slug: &str) -> Result<Option<Vec<Uuid
     Ok((!ids.is_empty()).then_some(ids))
 }
 
-/// The category tree with active product counts that include sub-categories.
-pub async fn category_tree(db: &PgPool) -> Result<Vec<CategoryNode>, StoreError> {
+/// The category tree with the counts of active products sold in `currency` (those with a
+/// price in it), sub-categories included.
+pub async fn category_tree(
+    db: &PgPool,
+    currency: Currency,
+) -> Result<Vec<CategoryNode>, StoreError> {
     let rows = sqlx::query!(
         r#"SELECT c.id, c.parent_id, c.slug, c.name, c.position,
                   (SELECT count(*) FROM products p
-                    WHERE p.category_id = c.id AND p.status = 'active'
-                      AND p.price_from_minor IS NOT NULL) AS "own_count!"
-             FROM categories c ORDER BY c.position, c.name"#
+                     JOIN product_prices pp ON pp.product_id = p.id AND pp.currency = $1
+                    WHERE p.category_id = c.id AND p.status = 'active') AS "own_count!"
+             FROM categories c ORDER BY c.position, c.name"#,
+        currency.code()
     )
     .fetch_all(db)
     .await?;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::{sku_taken, slug_taken};
 use crate::domain::catalog::{
     ProductStatus, StockReason, VariantStatus,
+    edits::MarketPrice,
     import::{self, Existing, ExportRow, Plan, StoredProduct, StoredVariant, status_text},
 };
 use crate::domain::money::Currency;
@@ -93,29 +94,42 @@ pub async fn existing(
         skus
     )
     .fetch_all(&mut **tx)
-    .await?
-    .into_iter()
-    .map(|row| {
-        let variant = StoredVariant {
-            id: row.id,
-            product_id: row.product_id,
-            sku: row.sku.clone(),
-            title: row.title,
-            options: row.options,
-            price_minor: row.price_minor,
-            compare_at_minor: row.compare_at_minor,
-            stock_on_hand: row.stock_on_hand,
-            status: variant_status(&row.status),
-            position: row.position,
-        };
-        (row.sku, variant)
-    })
-    .collect();
+    .await?;
+    let ids: Vec<Uuid> = variants.iter().map(|v| v.id).collect();
+    let mut market_prices = by_variant(super::prices::market_prices(&mut **tx, &ids).await?);
+    let variants = variants
+        .into_iter()
+        .map(|row| {
+            let variant = StoredVariant {
+                id: row.id,
+                product_id: row.product_id,
+                sku: row.sku.clone(),
+                title: row.title,
+                options: row.options,
+                price_minor: row.price_minor,
+                compare_at_minor: row.compare_at_minor,
+                stock_on_hand: row.stock_on_hand,
+                status: variant_status(&row.status),
+                position: row.position,
+                market_prices: market_prices.remove(&row.id).unwrap_or_default(),
+            };
+            (row.sku, variant)
+        })
+        .collect();
     Ok(Existing {
         categories,
         products,
         variants,
     })
+}
+
+/// Market prices grouped by variant, each variant's in currency order.
+fn by_variant(prices: Vec<(Uuid, MarketPrice)>) -> HashMap<Uuid, Vec<MarketPrice>> {
+    let mut grouped: HashMap<Uuid, Vec<MarketPrice>> = HashMap::new();
+    for (variant_id, price) in prices {
+        grouped.entry(variant_id).or_default().push(price);
+    }
+    grouped
 }
 
 /// The columns of products, one array each, for `UNNEST`.
@@ -287,6 +301,7 @@ pub async fn apply(
     .execute(&mut **tx)
     .await?;
 
+    write_market_prices(tx, plan).await?;
     write_stock(tx, plan, actor_id).await?;
     stock::refresh_rollups(tx, &plan.touched_products()).await?;
 
@@ -315,6 +330,28 @@ pub async fn apply(
     )
     .await?;
     Ok(())
+}
+
+/// Writes the market prices of the variants the import creates or changes: each such
+/// variant's are replaced by the plan's (the planner kept those the file did not change).
+async fn write_market_prices(
+    tx: &mut Transaction<'_, Postgres>,
+    plan: &Plan,
+) -> Result<(), StoreError> {
+    let updated: Vec<Uuid> = plan.updated_variants.iter().map(|v| v.id).collect();
+    sqlx::query!(
+        "DELETE FROM variant_prices WHERE variant_id = ANY($1)",
+        &updated
+    )
+    .execute(&mut **tx)
+    .await?;
+    let prices: Vec<(Uuid, &MarketPrice)> = plan
+        .created_variants
+        .iter()
+        .chain(&plan.updated_variants)
+        .flat_map(|v| v.market_prices.iter().map(move |p| (v.id, p)))
+        .collect();
+    super::prices::insert(tx, &prices).await
 }
 
 /// Sets stock on hand and writes the ledger: an `initial` row for each new variant with
@@ -383,6 +420,11 @@ async fn write_stock(
 /// Every product with each of its variants (a product without variants on a row of its
 /// own), oldest product first and variants in their order: the export's rows.
 pub async fn export_rows(db: &PgPool) -> Result<Vec<ExportRow>, StoreError> {
+    // One snapshot for the variants and their market prices, read by two queries.
+    let mut tx = db.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
     let rows = sqlx::query!(
         r#"SELECT p.id, p.slug, p.name, p.description, p.category_id, c.slug AS category_slug,
                   p.status::text AS "status!", p.currency, p.image_urls,
@@ -395,8 +437,11 @@ pub async fn export_rows(db: &PgPool) -> Result<Vec<ExportRow>, StoreError> {
              LEFT JOIN variants v ON v.product_id = p.id
             ORDER BY p.created_at, p.id, v.position, v.created_at, v.id"#
     )
-    .fetch_all(db)
+    .fetch_all(&mut *tx)
     .await?;
+    let ids: Vec<Uuid> = rows.iter().filter_map(|row| row.variant_id).collect();
+    let mut market_prices = by_variant(super::prices::market_prices(&mut *tx, &ids).await?);
+    tx.commit().await?;
     let mut products: HashMap<Uuid, StoredProduct> = HashMap::new();
     Ok(rows
         .into_iter()
@@ -426,6 +471,7 @@ pub async fn export_rows(db: &PgPool) -> Result<Vec<ExportRow>, StoreError> {
                     stock_on_hand: row.stock_on_hand.unwrap_or_default(),
                     status: variant_status(row.variant_status.as_deref().unwrap_or_default()),
                     position: row.position.unwrap_or_default(),
+                    market_prices: market_prices.remove(&id).unwrap_or_default(),
                 }),
                 _ => None,
             };

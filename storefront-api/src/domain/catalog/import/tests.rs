@@ -4,7 +4,16 @@ fn usd() -> Currency {
     Currency::parse("USD").unwrap()
 }
 
-/// A catalog of one category, `shirts`, and one active product with two variants.
+fn market_price(code: &str, price_minor: i64, compare_at_minor: Option<i64>) -> MarketPrice {
+    MarketPrice {
+        currency: Currency::parse(code).unwrap(),
+        price_minor,
+        compare_at_minor,
+    }
+}
+
+/// A catalog of one category, `shirts`, and one active product in dollars with two variants,
+/// the first also priced in euros and pounds.
 fn catalog() -> (Existing, Vec<ExportRow>) {
     let category = Uuid::from_u128(1);
     let product = StoredProduct {
@@ -28,9 +37,15 @@ fn catalog() -> (Existing, Vec<ExportRow>) {
         stock_on_hand: 7,
         status: VariantStatus::Active,
         position: n as i32,
+        market_prices: Vec::new(),
     };
+    let mut medium = variant(3, "LS-M", serde_json::json!({"Size": "M"}), Some(2990));
+    medium.market_prices = vec![
+        market_price("EUR", 2290, None),
+        market_price("GBP", 1990, Some(2490)),
+    ];
     let variants = [
-        variant(3, "LS-M", serde_json::json!({"Size": "M"}), Some(2990)),
+        medium,
         variant(
             4,
             "LS-L",
@@ -260,4 +275,69 @@ fn text_that_looks_guarded_and_stock_past_the_new_variant_limit_read_back_as_exp
         &existing,
     );
     assert_eq!(problems(&plan), [(2, "stock")]);
+}
+
+#[test]
+fn market_price_columns_set_keep_and_remove_prices_in_other_currencies() {
+    let (existing, rows) = catalog();
+    let exported = String::from_utf8(write(&rows).unwrap()).unwrap();
+    let header = exported.lines().next().unwrap();
+    assert!(
+        header.ends_with(
+            ",variant_status,price_eur,compare_at_price_eur,price_gbp,compare_at_price_gbp"
+        ),
+        "{header}"
+    );
+    let medium = exported.lines().find(|l| l.contains("LS-M")).unwrap();
+    assert!(medium.ends_with(",22.90,,19.90,24.90"), "{medium}");
+    let large = exported.lines().find(|l| l.contains("LS-L")).unwrap();
+    assert!(large.ends_with(",active,,,,"), "{large}");
+
+    // LS-M's pound price changes (its compare-at price, whose column is absent, stays) and
+    // its euro price goes (an empty cell); LS-L gets both.
+    let plan = plan_of(
+        "product_slug,sku,price_GBP,price_eur\nlinen-shirt,LS-M,18.00,\nlinen-shirt,LS-L,21.50,22\n",
+        &existing,
+    );
+    assert_eq!(plan.report.problems, vec![]);
+    let prices = |sku: &str| {
+        plan.updated_variants
+            .iter()
+            .find(|v| v.sku == sku)
+            .unwrap()
+            .market_prices
+            .iter()
+            .map(|p| (p.currency.code(), p.price_minor, p.compare_at_minor))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(prices("LS-M"), [("GBP", 1800, Some(2490))]);
+    assert_eq!(prices("LS-L"), [("EUR", 2200, None), ("GBP", 2150, None)]);
+
+    // Each mistake is named by its line and column.
+    for (csv, expected) in [
+        // The product's own currency has its own columns.
+        (
+            "product_slug,sku,price_usd\nlinen-shirt,LS-M,1\n",
+            vec![(2, "price_usd")],
+        ),
+        // A compare-at price without a price in that currency.
+        (
+            "product_slug,sku,compare_at_price_gbp\nlinen-shirt,LS-L,5\n",
+            vec![(2, "compare_at_price_gbp")],
+        ),
+        (
+            "product_slug,sku,price_gbp,compare_at_price_gbp\nlinen-shirt,LS-M,20,19\nlinen-shirt,LS-L,1.234,\n",
+            vec![(2, "compare_at_price_gbp"), (3, "price_gbp")],
+        ),
+        (
+            "product_slug,sku,price_gbp\nlinen-shirt,,20\n",
+            vec![(2, "sku")],
+        ),
+        (
+            "product_slug,sku,price_xyz\nlinen-shirt,LS-M,20\n",
+            vec![(1, "price_xyz")],
+        ),
+    ] {
+        assert_eq!(problems(&plan_of(csv, &existing)), expected, "{csv}");
+    }
 }
