@@ -22,6 +22,10 @@ const COLUMNS: &str = "product_slug text, product_name text, description text, c
 /// Measures the import and its ceiling; returns the Markdown table's rows.
 pub fn measure(ws: &Workspace, generator: &Path, api: &str) -> Result<Vec<String>> {
     let file = ws.nexus_dir().join("bench/catalog-import.csv");
+    // The generator writes the file; on a first run its folder does not exist yet.
+    if let Some(folder) = file.parent() {
+        crate::workspace::create_dir(folder)?;
+    }
     let mut run = std::process::Command::new(generator);
     run.args(["--api", api, "catalog-import", "--products"])
         .arg(PRODUCTS.to_string())
